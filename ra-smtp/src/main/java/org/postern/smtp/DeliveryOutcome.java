@@ -1,0 +1,39 @@
+package org.postern.smtp;
+
+import java.util.List;
+
+/**
+ * DeliveryOutcome - what happened to each recipient of one {@link OutboundMessage}.
+ *
+ * @param relay      the peer as Postfix logs it, e.g. {@code mx.example.com[192.0.2.1]:25},
+ *                   {@code 127.0.0.1[127.0.0.1]:24}, {@code private/dovecot-lmtp} or
+ *                   {@code none} when no connection was made
+ * @param recipients one outcome per recipient, in the order given
+ * @param delays     Postfix's delays= parts c (connection set-up) and d (transmission), seconds
+ */
+public record DeliveryOutcome(String relay, List<RecipientOutcome> recipients,
+                              double connectSeconds, double transmitSeconds) {
+
+    public enum Status {
+        /** the peer accepted the recipient (2xx) */
+        SENT,
+        /** temporary failure: 4xx, connection or protocol failure; try again later */
+        DEFERRED,
+        /** permanent failure: 5xx */
+        BOUNCED
+    }
+
+    /**
+     * RecipientOutcome - one recipient's result.
+     *
+     * @param address recipient address
+     * @param status  SENT, DEFERRED or BOUNCED
+     * @param dsn     enhanced status code, e.g. 2.0.0, 4.4.1, 5.1.1
+     * @param reply   the text logged in parentheses after status=, e.g.
+     *                {@code 250 2.0.0 Ok: queued as ABC} or
+     *                {@code connect to 127.0.0.1[127.0.0.1]:25: Connection refused} or
+     *                {@code host x[1.2.3.4] said: 450 4.2.0 busy (in reply to RCPT TO command)}
+     */
+    public record RecipientOutcome(String address, Status status, String dsn, String reply) {
+    }
+}

@@ -1,0 +1,31 @@
+package org.postern.smtp;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+
+/**
+ * OutboundMessage - one message to hand to a next hop, for a group of recipients.
+ *
+ * @param queueId    queue id (for logging)
+ * @param sender     envelope sender, "" for the null sender
+ * @param recipients the recipients of this delivery, all for the same next hop
+ * @param size       content size in bytes (for SIZE=)
+ * @param content    opens the stored content (CRLF lines, not dot-stuffed); called once per attempt
+ * @param envid      RFC 3461 ENVID or null
+ * @param ret        RFC 3461 RET (FULL/HDRS) or null
+ * @param body8bit   true when the client declared BODY=8BITMIME
+ */
+public record OutboundMessage(String queueId, String sender, List<OutboundRecipient> recipients, long size,
+                              ContentSource content, String envid, String ret, boolean body8bit) {
+
+    /** ContentSource - opens the content stream; may be called again for another attempt. */
+    @FunctionalInterface
+    public interface ContentSource {
+        InputStream open() throws IOException;
+    }
+
+    /** OutboundRecipient - address, and the RFC 3461 ORCPT/NOTIFY parameters, or null. */
+    public record OutboundRecipient(String address, String orcpt, String notifyParam) {
+    }
+}
