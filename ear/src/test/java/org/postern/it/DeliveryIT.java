@@ -1,0 +1,179 @@
+package org.postern.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.jboss.arquillian.container.test.api.Deployment;
+import org.jboss.arquillian.container.test.api.RunAsClient;
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.shrinkwrap.api.spec.EnterpriseArchive;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * DeliveryIT - the real EAR on the provisioned WildFly carries mail from an SMTP client to
+ * an SMTP server and an LMTP server, and retries a recipient that a peer deferred.
+ */
+@ExtendWith(ArquillianExtension.class)
+@RunAsClient
+class DeliveryIT {
+    private static TestSink smtpSink;
+    private static TestSink lmtpSink;
+    private static TestSink flakySink;
+
+    @Deployment(testable = false)
+    static EnterpriseArchive deployment() {
+        return Postern.ear();
+    }
+
+    @BeforeAll
+    static void peers() throws Exception {
+        smtpSink = TestSink.smtp(12526);
+        lmtpSink = TestSink.lmtp(12524);
+        // the first end of data is answered 451, the next ones 250
+        flakySink = new TestSink(12527, false,
+                n -> n == 1 ? "451 4.3.0 Error: try again later" : "250 2.0.0 Ok: queued as FLAKY" + n);
+    }
+
+    @AfterAll
+    static void stopPeers() throws Exception {
+        smtpSink.close();
+        lmtpSink.close();
+        flakySink.close();
+    }
+
+    /** message - a message with the lines that test transparency: a leading dot, an empty line. */
+    private static final String MESSAGE = "From: Alice <alice@example.org>\r\n"
+            + "To: bob@smtp.test, carol@lmtp.test\r\n"
+            + "Subject: two next hops\r\n"
+            + "Message-ID: <two-hops@example.org>\r\n"
+            + "\r\n"
+            + "first line\r\n"
+            + ".a line that starts with a dot\r\n"
+            + "\r\n"
+            + "..two dots\r\n"
+            + "last line\r\n";
+
+    @Test
+    void oneMessageTwoRecipientsReachSmtpAndLmtpWithTheExactBytes() throws Exception {
+        String queueId;
+        try (SmtpClient c = new SmtpClient(Postern.HOST, Postern.PORT)) {
+            assertTrue(c.reply().startsWith("220 "));
+            c.send("EHLO client.example.org");
+            String ehlo = c.reply();
+            assertTrue(ehlo.contains("PIPELINING"), ehlo);
+            c.send("MAIL FROM:<alice@example.org>");
+            assertEquals("250 2.1.0 Ok", c.reply());
+            c.send("RCPT TO:<bob@smtp.test>");
+            assertEquals("250 2.1.5 Ok", c.reply());
+            c.send("RCPT TO:<carol@lmtp.test>");
+            assertEquals("250 2.1.5 Ok", c.reply());
+            c.send("DATA");
+            assertTrue(c.reply().startsWith("354 "));
+            c.write(stuff(MESSAGE).getBytes(StandardCharsets.UTF_8));
+            c.send(".");
+            queueId = Postern.queueId(c.reply());
+            c.send("QUIT");
+            assertTrue(c.reply().startsWith("221 "));
+        }
+
+        TestSink.Delivery smtp = smtpSink.next(60, TimeUnit.SECONDS);
+        TestSink.Delivery lmtp = lmtpSink.next(60, TimeUnit.SECONDS);
+        assertNotNull(smtp, "nothing arrived at the SMTP server");
+        assertNotNull(lmtp, "nothing arrived at the LMTP server");
+        assertEquals("<alice@example.org>", smtp.mailFrom().split(" ")[0]);
+        assertEquals(List.of("<bob@smtp.test>"), smtp.rcptTo().stream().map(r -> r.split(" ")[0]).toList());
+        assertEquals(List.of("<carol@lmtp.test>"), lmtp.rcptTo().stream().map(r -> r.split(" ")[0]).toList());
+        for (TestSink.Delivery d : List.of(smtp, lmtp)) {
+            String text = d.text();
+            // Postern's own Received: header, then the client's message, byte for byte
+            assertTrue(text.startsWith("Received: from client.example.org"), text);
+            assertTrue(text.contains(" id " + queueId), text);
+            String received = receivedHeader(text);
+            assertEquals(MESSAGE, text.substring(received.length()));
+        }
+        List<String> log = waitForLog(queueId, "removed");
+        assertTrue(log.stream().anyMatch(l -> l.contains("to=<bob@smtp.test>") && l.contains("status=sent")), log.toString());
+        assertTrue(log.stream().anyMatch(l -> l.contains("postern/lmtp[") && l.contains("to=<carol@lmtp.test>")
+                && l.contains("status=sent")), log.toString());
+        assertTrue(log.stream().anyMatch(l -> l.contains("from=<alice@example.org>") && l.contains("nrcpt=2")),
+                log.toString());
+    }
+
+    @Test
+    void aPeersTemporaryFailureDefersTheRecipientAndALaterAttemptDelivers() throws Exception {
+        String queueId;
+        try (SmtpClient c = new SmtpClient(Postern.HOST, Postern.PORT)) {
+            c.reply();
+            c.send("HELO client.example.org");
+            assertTrue(c.reply().startsWith("250 "));
+            c.send("MAIL FROM:<alice@example.org>");
+            c.reply();
+            c.send("RCPT TO:<dave@flaky.test>");
+            assertEquals("250 2.1.5 Ok", c.reply());
+            c.send("DATA");
+            c.reply();
+            c.send("Subject: retry me");
+            c.send("");
+            c.send("body");
+            c.send(".");
+            queueId = Postern.queueId(c.reply());
+            c.send("QUIT");
+            c.reply();
+        }
+        TestSink.Delivery d = flakySink.next(60, TimeUnit.SECONDS);
+        assertNotNull(d, "the deferred recipient was never delivered");
+        assertEquals(2, flakySink.transactions(), "one refused attempt, then one delivery");
+        assertTrue(d.text().endsWith("Subject: retry me\r\n\r\nbody\r\n"), d.text());
+        assertNull(flakySink.next(1, TimeUnit.SECONDS), "delivered more than once");
+        List<String> log = waitForLog(queueId, "removed");
+        int deferred = indexOf(log, "to=<dave@flaky.test>", "status=deferred");
+        int sent = indexOf(log, "to=<dave@flaky.test>", "status=sent");
+        assertTrue(deferred >= 0 && sent > deferred, "deferred, then sent: " + log);
+        assertTrue(log.get(deferred).contains("451 4.3.0"), log.get(deferred));
+    }
+
+    private static int indexOf(List<String> lines, String a, String b) {
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains(a) && lines.get(i).contains(b)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** waitForLog - the log lines of the queue id, once one of them contains the word. */
+    static List<String> waitForLog(String queueId, String word) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        List<String> lines;
+        do {
+            lines = Postern.logLines(queueId);
+            if (lines.stream().anyMatch(l -> l.contains(": " + word) || l.endsWith(word))) {
+                return lines;
+            }
+            Thread.sleep(200);
+        } while (System.nanoTime() < end);
+        throw new AssertionError("no '" + word + "' in the mail log for " + queueId + ": " + lines);
+    }
+
+    /** receivedHeader - the first header field (with its continuation lines) of the text. */
+    static String receivedHeader(String text) {
+        int end = 0;
+        do {
+            end = text.indexOf("\r\n", end) + 2;
+        } while (text.charAt(end) == ' ' || text.charAt(end) == '\t');
+        return text.substring(0, end);
+    }
+
+    /** stuff - dot-stuffing as a client does it (RFC 5321 4.5.2). */
+    static String stuff(String message) {
+        return message.replaceAll("(?m)^\\.", "..");
+    }
+}

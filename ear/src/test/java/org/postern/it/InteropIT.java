@@ -1,0 +1,89 @@
+package org.postern.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jboss.arquillian.container.test.api.Deployment;
+import org.jboss.arquillian.container.test.api.RunAsClient;
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.shrinkwrap.api.spec.EnterpriseArchive;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * InteropIT - peers nobody here wrote: swaks sends to Postern with PIPELINING, Postern
+ * delivers over LMTP to Dovecot, and the message is read back from Dovecot's Maildir.
+ */
+@ExtendWith(ArquillianExtension.class)
+@RunAsClient
+class InteropIT {
+    private static final int DOVECOT_PORT = 12424;
+    private static Dovecot dovecot;
+    private static Path work;
+
+    @Deployment(testable = false)
+    static EnterpriseArchive deployment() {
+        return Postern.ear();
+    }
+
+    @BeforeAll
+    static void startDovecot() throws Exception {
+        work = Path.of(System.getProperty("it.server")).getParent().resolve("interop");
+        dovecot = new Dovecot(work.resolve("dovecot"), DOVECOT_PORT);
+    }
+
+    @AfterAll
+    static void stopDovecot() throws Exception {
+        if (dovecot != null) {
+            dovecot.close();
+        }
+    }
+
+    @Test
+    void swaksWithPipeliningToPosternToDovecotLmtp() throws Exception {
+        String message = "From: Alice <alice@example.org>\n"
+                + "To: <user@dovecot.test>\n"
+                + "Subject: interop through Postern\n"
+                + "Message-ID: <interop-1@example.org>\n"
+                + "\n"
+                + "Hello Dovecot,\n"
+                + ".this line starts with a dot\n"
+                + "bye\n";
+        Path data = work.resolve("message.eml");
+        Files.writeString(data, message, StandardCharsets.UTF_8);
+        Process swaks = new ProcessBuilder("swaks", "--server", Postern.HOST + ":" + Postern.PORT,
+                "--pipeline", "--helo", "client.example.org", "--from", "alice@example.org",
+                "--to", "user@dovecot.test", "--data", data.toString(), "--timeout", "60")
+                .redirectErrorStream(true).start();
+        String transcript = new String(swaks.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(swaks.waitFor(90, TimeUnit.SECONDS));
+        assertEquals(0, swaks.exitValue(), transcript);
+        assertTrue(transcript.contains("PIPELINING"), transcript);
+        Matcher m = Pattern.compile("250 2\\.0\\.0 Ok: queued as ([0-9A-F]{16})").matcher(transcript);
+        assertTrue(m.find(), transcript);
+        String queueId = m.group(1);
+
+        Path delivered = dovecot.waitForMail("user", 60);
+        assertNotNull(delivered, "nothing in Dovecot's Maildir; mail log: " + Postern.logLines(queueId));
+        String stored = Files.readString(delivered, StandardCharsets.UTF_8);
+        // Dovecot puts Return-Path:, Delivered-To: and its own Received: on top of ours
+        assertTrue(stored.startsWith("Return-Path: <alice@example.org>\n"), stored);
+        int ours = stored.indexOf("Received: from client.example.org");
+        assertTrue(ours > 0, stored);
+        String fromOurs = stored.substring(ours);
+        assertTrue(fromOurs.contains("id " + queueId), fromOurs);
+        String afterReceived = fromOurs.substring(DeliveryIT.receivedHeader(fromOurs.replace("\n", "\r\n"))
+                .replace("\r\n", "\n").length());
+        assertEquals(message, afterReceived);
+        DeliveryIT.waitForLog(queueId, "removed");
+    }
+}

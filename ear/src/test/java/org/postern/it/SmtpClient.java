@@ -1,0 +1,49 @@
+package org.postern.it;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/** SmtpClient - a test client that speaks to Postern as a conversation: send, expect. */
+final class SmtpClient implements AutoCloseable {
+    private final Socket socket;
+    private final BufferedReader in;
+    private final OutputStream out;
+
+    SmtpClient(String host, int port) throws IOException {
+        socket = new Socket(host, port);
+        socket.setSoTimeout(60_000);
+        in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+        out = socket.getOutputStream();
+    }
+
+    /** reply - the next complete reply, lines joined with \n. */
+    String reply() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        String line;
+        while ((line = in.readLine()) != null) {
+            sb.append(sb.length() == 0 ? "" : "\n").append(line);
+            if (line.length() < 4 || line.charAt(3) != '-') {
+                break;
+            }
+        }
+        return sb.toString();
+    }
+
+    void send(String line) throws IOException {
+        write((line + "\r\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    void write(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}

@@ -1,0 +1,188 @@
+package org.postern.it;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
+
+/**
+ * TestSink - a small SMTP or LMTP server on loopback that records what it receives
+ * (envelope and exact content bytes), for the tests of Postern's delivery side.
+ * {@code endOfDataReply} decides the reply to the final dot by the number of the
+ * transaction (1, 2, ...), so a test can make the first attempt fail with a 4xx.
+ */
+final class TestSink implements AutoCloseable {
+
+    /** Delivery - one transaction the sink accepted. */
+    record Delivery(String mailFrom, List<String> rcptTo, byte[] content) {
+        String text() {
+            return new String(content, StandardCharsets.UTF_8);
+        }
+    }
+
+    private final ServerSocket server;
+    private final boolean lmtp;
+    private final IntFunction<String> endOfDataReply;
+    private final BlockingQueue<Delivery> deliveries = new LinkedBlockingQueue<>();
+    private final AtomicInteger transactions = new AtomicInteger();
+    private final AtomicInteger connections = new AtomicInteger();
+    private final Thread acceptor;
+
+    TestSink(int port, boolean lmtp, IntFunction<String> endOfDataReply) throws IOException {
+        this.lmtp = lmtp;
+        this.endOfDataReply = endOfDataReply;
+        this.server = new ServerSocket();
+        server.setReuseAddress(true);
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        acceptor = new Thread(this::acceptLoop, "test-sink-" + port);
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    static TestSink smtp(int port) throws IOException {
+        return new TestSink(port, false, n -> "250 2.0.0 Ok: queued as SINK" + n);
+    }
+
+    static TestSink lmtp(int port) throws IOException {
+        return new TestSink(port, true, n -> "250 2.0.0 Ok: delivered");
+    }
+
+    /** next - the next delivery, waiting up to the timeout; null if none came. */
+    Delivery next(long timeout, TimeUnit unit) throws InterruptedException {
+        return deliveries.poll(timeout, unit);
+    }
+
+    int transactions() {
+        return transactions.get();
+    }
+
+    int connections() {
+        return connections.get();
+    }
+
+    private void acceptLoop() {
+        while (!server.isClosed()) {
+            try {
+                Socket s = server.accept();
+                connections.incrementAndGet();
+                Thread t = new Thread(() -> session(s), "test-sink-session");
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private void session(Socket s) {
+        try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+            s.setSoTimeout(60_000);
+            reply(out, "220 sink.test ESMTP test sink");
+            String from = null;
+            List<String> rcpts = new ArrayList<>();
+            String line;
+            while ((line = readLine(in)) != null) {
+                String upper = line.toUpperCase();
+                if (upper.startsWith("EHLO") || upper.startsWith("LHLO")) {
+                    reply(out, "250-sink.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES");
+                } else if (upper.startsWith("HELO")) {
+                    reply(out, "250 sink.test");
+                } else if (upper.startsWith("MAIL FROM:")) {
+                    from = line.substring(10).trim();
+                    rcpts.clear();
+                    reply(out, "250 2.1.0 Ok");
+                } else if (upper.startsWith("RCPT TO:")) {
+                    rcpts.add(line.substring(8).trim());
+                    reply(out, "250 2.1.5 Ok");
+                } else if (upper.equals("DATA")) {
+                    reply(out, "354 End data with <CR><LF>.<CR><LF>");
+                    byte[] content = readData(in);
+                    int n = transactions.incrementAndGet();
+                    String r = endOfDataReply.apply(n);
+                    if (r.startsWith("2")) {
+                        deliveries.add(new Delivery(from, List.copyOf(rcpts), content));
+                    }
+                    if (lmtp) {
+                        StringBuilder sb = new StringBuilder();
+                        for (int i = 0; i < rcpts.size(); i++) {
+                            sb.append(i == 0 ? "" : "\r\n").append(r);
+                        }
+                        reply(out, sb.toString());
+                    } else {
+                        reply(out, r);
+                    }
+                } else if (upper.equals("RSET")) {
+                    from = null;
+                    rcpts.clear();
+                    reply(out, "250 2.0.0 Ok");
+                } else if (upper.equals("NOOP")) {
+                    reply(out, "250 2.0.0 Ok");
+                } else if (upper.equals("QUIT")) {
+                    reply(out, "221 2.0.0 Bye");
+                    return;
+                } else {
+                    reply(out, "502 5.5.2 Error: command not recognized");
+                }
+            }
+        } catch (IOException e) {
+            // the client went away; nothing to record
+        }
+    }
+
+    /** readData - content up to the final dot, dot-unstuffed, CRLF kept. */
+    private static byte[] readData(InputStream in) throws IOException {
+        ByteArrayOutputStream content = new ByteArrayOutputStream();
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int prev = -1;
+        int b;
+        while ((b = in.read()) >= 0) {
+            line.write(b);
+            if (prev == '\r' && b == '\n') {
+                byte[] l = line.toByteArray();
+                line.reset();
+                if (l.length == 3 && l[0] == '.') {
+                    return content.toByteArray();
+                }
+                int skip = l[0] == '.' ? 1 : 0;
+                content.write(l, skip, l.length - skip);
+            }
+            prev = b;
+        }
+        throw new IOException("connection lost in DATA");
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) >= 0) {
+            if (b == '\n') {
+                String s = line.toString(StandardCharsets.UTF_8);
+                return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
+            }
+            line.write(b);
+        }
+        return null;
+    }
+
+    private static void reply(OutputStream out, String text) throws IOException {
+        out.write((text + "\r\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+    }
+}

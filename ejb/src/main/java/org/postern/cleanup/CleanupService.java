@@ -1,0 +1,79 @@
+package org.postern.cleanup;
+
+import jakarta.ejb.Stateless;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.PersistenceContext;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import org.postern.queue.ContentChunk;
+import org.postern.queue.QueuedMessage;
+import org.postern.service.MailLog;
+import org.postern.smtpd.Envelope;
+import org.postern.smtpd.QueueIds;
+
+/**
+ * CleanupService - writes a received message into the queue (Postfix's cleanup(8)).
+ *
+ * <p>Envelope, recipients and content go into the database in one transaction. Content is
+ * streamed in {@link ContentChunk#MAX_SIZE} chunks, each flushed and detached at once, so
+ * a message of any size needs one chunk of memory. Any failure rolls the whole message
+ * back.
+ */
+@Stateless
+public class CleanupService {
+
+    @PersistenceContext(unitName = "postern")
+    private EntityManager em;
+
+    /** store - persist a message; returns its queue id. Runs in a transaction of its own. */
+    @TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
+    public String store(Envelope env, InputStream content) {
+        if (!QueueIds.isValid(env.queueId())) {
+            throw new IllegalArgumentException("bad queue id: " + env.queueId());
+        }
+        QueuedMessage m = new QueuedMessage(env.queueId(), env.sender(), env.arrival());
+        m.setClient(env.clientName(), env.clientAddress());
+        m.setHelo(env.helo());
+        m.setProtocol(env.protocol());
+        m.setService(env.service());
+        m.setEnvid(env.mailParams().get("ENVID"));
+        m.setRet(env.mailParams().get("RET"));
+        m.setBodyType(env.mailParams().get("BODY"));
+        for (Envelope.Recipient r : env.recipients()) {
+            m.addRecipient(r.address(), r.orcpt(), r.notifyParam());
+        }
+        em.persist(m);
+        em.flush();
+
+        long size = 0;
+        int seq = 0;
+        String messageId = null;
+        byte[] buf = new byte[ContentChunk.MAX_SIZE];
+        try {
+            int n;
+            while ((n = content.readNBytes(buf, 0, buf.length)) > 0) {
+                if (seq == 0) {
+                    messageId = Headers.messageId(buf, n);
+                }
+                ContentChunk c = new ContentChunk(env.queueId(), seq++, Arrays.copyOf(buf, n));
+                em.persist(c);
+                em.flush();
+                em.detach(c);
+                size += n;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        m.setSize(size);
+        m.setContentChunks(seq);
+        em.flush();
+        if (messageId != null) {
+            MailLog.cleanup(env.queueId() + ": message-id=" + messageId);
+        }
+        return env.queueId();
+    }
+}

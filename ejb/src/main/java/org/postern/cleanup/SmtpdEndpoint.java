@@ -1,0 +1,57 @@
+package org.postern.cleanup;
+
+import jakarta.ejb.EJB;
+import jakarta.ejb.MessageDriven;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
+import java.io.InputStream;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.postern.qmgr.DeliveryRequests;
+import org.postern.smtpd.EnqueueException;
+import org.postern.smtpd.Envelope;
+import org.postern.smtpd.SmtpdListener;
+
+/**
+ * SmtpdEndpoint - the message endpoint that the resource adapter's smtpd listeners call.
+ *
+ * <h2>DESCRIPTION</h2>
+ * After the final dot the listener hands over the envelope and the spooled content. The
+ * endpoint stores them with {@link CleanupService#store} — one transaction, committed
+ * before this method returns — and only then does the session answer 250. The delivery
+ * request is the committed queue row itself (state INCOMING, due now); the JMS message
+ * sent afterwards only wakes a queue manager. If that send fails the message is still
+ * safe: the queue scanner finds due messages in the database and requests them again.
+ *
+ * <h2>SECURITY</h2>
+ * Talks to the database only. Everything in the envelope came from the network and is
+ * stored as data, never interpreted.
+ *
+ * <h2>SEE ALSO</h2>
+ * CleanupService, QueueManager, smtpd(8)
+ */
+@MessageDriven(name = "SmtpdEndpoint", messageListenerInterface = SmtpdListener.class)
+@TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
+public class SmtpdEndpoint implements SmtpdListener {
+    private static final Logger LOG = Logger.getLogger("org.postern.cleanup");
+
+    @EJB
+    private CleanupService cleanup;
+
+    @EJB
+    private DeliveryRequests requests;
+
+    @Override
+    public String enqueue(Envelope envelope, InputStream content) throws EnqueueException {
+        String queueId;
+        try {
+            queueId = cleanup.store(envelope, content);
+        } catch (RuntimeException e) {
+            // the transaction rolled back: nothing of the message remains
+            LOG.log(Level.WARNING, "PSTN4101: " + envelope.queueId() + ": queue file write error", e);
+            throw new EnqueueException("store failed: " + e, e);
+        }
+        requests.wakeUp(queueId);
+        return queueId;
+    }
+}

@@ -1,0 +1,251 @@
+package org.postern.qmgr;
+
+import jakarta.annotation.Resource;
+import jakarta.ejb.EJB;
+import jakarta.ejb.Stateless;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
+import jakarta.resource.ResourceException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Logger;
+import org.postern.config.Config;
+import org.postern.config.ConfigException;
+import org.postern.queue.RecipientStatus;
+import org.postern.service.ConfigService;
+import org.postern.service.MailLog;
+import org.postern.smtp.DeliveryOutcome;
+import org.postern.smtp.NextHop;
+import org.postern.smtp.OutboundMessage;
+import org.postern.smtp.SmtpClientConnection;
+import org.postern.smtp.SmtpClientConnectionFactory;
+import org.postern.smtp.SmtpClientSettings;
+
+/**
+ * DeliveryAgent - one delivery round of one message (qmgr(8) with smtp(8)/lmtp(8)).
+ *
+ * <h2>DESCRIPTION</h2>
+ * Claims the message, resolves each due recipient's next hop, groups the recipients by
+ * next hop in batches of at most the destination recipient limit, hands each batch to
+ * a pooled SMTP or LMTP connection of the resource adapter, logs every recipient's
+ * outcome in Postfix's form and records it. A recipient that got a 4xx, or whose next
+ * hop could not be reached, is deferred with Postfix's backoff: the next attempt comes
+ * after the message's age, but no sooner than minimal_backoff_time and no later than
+ * maximal_backoff_time. A recipient still deferred after maximal_queue_lifetime
+ * (bounce_queue_lifetime for bounces) is returned as expired. When no recipient is left
+ * the message is removed.
+ *
+ * <h2>CONFIGURATION PARAMETERS</h2>
+ * minimal_backoff_time (300s), maximal_backoff_time (4000s), maximal_queue_lifetime (5d),
+ * bounce_queue_lifetime (5d), default_destination_recipient_limit (50),
+ * smtp_* and lmtp_* client timeouts, smtp_helo_name, lmtp_lhlo_name.
+ *
+ * <h2>BUGS</h2>
+ * Delivery status notifications (bounces, delay warnings) are not generated yet: a
+ * bounced recipient is logged and recorded only.
+ */
+@Stateless
+@TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
+public class DeliveryAgent {
+    private static final Logger LOG = Logger.getLogger("org.postern.qmgr");
+    /** how long a claim keeps other queue managers off a message */
+    static final Duration LEASE = Duration.ofMinutes(30);
+
+    @EJB
+    private QueueStore store;
+
+    @EJB
+    private ConfigService configService;
+
+    @EJB
+    private DeliveryRequests requests;
+
+    @Resource(lookup = "java:/postern/SmtpClient")
+    private SmtpClientConnectionFactory connections;
+
+    /** deliver - one round for the message; does nothing when nothing of it is due. */
+    public void deliver(String queueId) {
+        Instant start = Instant.now();
+        QueueStore.Claim claim = store.claim(queueId, start, LEASE);
+        if (claim == null) {
+            return;
+        }
+        if (claim.firstTime()) {
+            MailLog.qmgr(queueId + ": from=<" + claim.sender() + ">, size=" + claim.size()
+                    + ", nrcpt=" + claim.nrcpt() + " (queue active)");
+        }
+        Map<Long, QueueStore.Outcome> outcomes;
+        try {
+            outcomes = deliverDue(claim, start);
+        } catch (RuntimeException e) {
+            store.release(queueId);
+            throw e;
+        }
+        Instant next = store.finish(queueId, outcomes, Instant.now());
+        if (next == null) {
+            MailLog.qmgr(queueId + ": removed");
+        } else {
+            requests.schedule(queueId, Duration.between(Instant.now(), next));
+        }
+    }
+
+    private Map<Long, QueueStore.Outcome> deliverDue(QueueStore.Claim claim, Instant start) {
+        Config config = configService.current();
+        TransportResolver resolver;
+        try {
+            resolver = new TransportResolver(config);
+        } catch (ConfigException e) {
+            throw new IllegalStateException("PSTN4401: transport_maps: " + e.getMessage(), e);
+        }
+        Instant now = Instant.now();
+        Duration age = Duration.between(claim.arrival(), now);
+        Duration lifetime = config.getTime(claim.sender().isEmpty() ? "bounce_queue_lifetime" : "maximal_queue_lifetime");
+        Instant retry = now.plus(backoff(age, config.getTime("minimal_backoff_time"),
+                config.getTime("maximal_backoff_time")));
+        int limit = Math.max(0, config.getInt("default_destination_recipient_limit"));
+
+        Map<Long, QueueStore.Outcome> outcomes = new HashMap<>();
+        Map<NextHop, List<QueueStore.Claim.Rcpt>> byHop = new LinkedHashMap<>();
+        for (QueueStore.Claim.Rcpt r : claim.due()) {
+            TransportResolver.Route route = resolver.resolve(r.address());
+            if (!route.ok()) {
+                QueueStore.Outcome o = new QueueStore.Outcome(RecipientStatus.DEFERRED, "4.3.0", "none",
+                        route.error(), retry);
+                outcomes.put(r.id(), expire(o, age, lifetime));
+                log(claim, r, false, o.relay(), start, 0, 0, outcomes.get(r.id()));
+                continue;
+            }
+            byHop.computeIfAbsent(route.hop(), h -> new ArrayList<>()).add(r);
+        }
+        for (Map.Entry<NextHop, List<QueueStore.Claim.Rcpt>> e : byHop.entrySet()) {
+            List<QueueStore.Claim.Rcpt> all = e.getValue();
+            int step = limit == 0 ? all.size() : limit;
+            for (int i = 0; i < all.size(); i += step) {
+                List<QueueStore.Claim.Rcpt> batch = all.subList(i, Math.min(all.size(), i + step));
+                deliverBatch(claim, e.getKey(), batch, config, start, retry, age, lifetime, outcomes);
+            }
+        }
+        return outcomes;
+    }
+
+    private void deliverBatch(QueueStore.Claim claim, NextHop hop, List<QueueStore.Claim.Rcpt> batch,
+                              Config config, Instant start, Instant retry, Duration age, Duration lifetime,
+                              Map<Long, QueueStore.Outcome> outcomes) {
+        boolean lmtp = hop.protocol() == NextHop.Protocol.LMTP;
+        List<OutboundMessage.OutboundRecipient> rcpts = new ArrayList<>();
+        for (QueueStore.Claim.Rcpt r : batch) {
+            rcpts.add(new OutboundMessage.OutboundRecipient(r.address(), r.orcpt(), r.notifyParam()));
+        }
+        OutboundMessage msg = new OutboundMessage(claim.queueId(), claim.sender(), rcpts, claim.size(),
+                () -> new ContentStream(store, claim.queueId(), claim.chunks()), claim.envid(), claim.ret(),
+                "8BITMIME".equalsIgnoreCase(claim.bodyType()));
+        Instant handed = Instant.now();
+        DeliveryOutcome outcome;
+        try (SmtpClientConnection c = connections.getConnection(hop, settings(config, lmtp))) {
+            outcome = c.deliver(msg);
+        } catch (ResourceException | RuntimeException e) {
+            LOG.warning("PSTN4402: " + claim.queueId() + ": no connection to " + hop.destination() + ": " + e);
+            List<DeliveryOutcome.RecipientOutcome> failed = new ArrayList<>();
+            for (QueueStore.Claim.Rcpt r : batch) {
+                failed.add(new DeliveryOutcome.RecipientOutcome(r.address(), DeliveryOutcome.Status.DEFERRED,
+                        "4.4.1", "connect to " + hop.destination() + ": " + e.getMessage()));
+            }
+            outcome = new DeliveryOutcome("none", failed, 0, 0);
+        }
+        double queueSeconds = seconds(start, handed);
+        for (int i = 0; i < batch.size(); i++) {
+            QueueStore.Claim.Rcpt r = batch.get(i);
+            DeliveryOutcome.RecipientOutcome ro = i < outcome.recipients().size() ? outcome.recipients().get(i)
+                    : new DeliveryOutcome.RecipientOutcome(r.address(), DeliveryOutcome.Status.DEFERRED, "4.3.0",
+                    "no outcome reported for the recipient");
+            RecipientStatus status = switch (ro.status()) {
+                case SENT -> RecipientStatus.SENT;
+                case BOUNCED -> RecipientStatus.BOUNCED;
+                case DEFERRED -> RecipientStatus.DEFERRED;
+            };
+            QueueStore.Outcome o = expire(new QueueStore.Outcome(status, ro.dsn(), outcome.relay(), ro.reply(),
+                    retry), age, lifetime);
+            outcomes.put(r.id(), o);
+            log(claim, r, lmtp, outcome.relay(), start, outcome.connectSeconds(), outcome.transmitSeconds(), o);
+        }
+        LOG.fine(() -> claim.queueId() + ": queue manager time " + queueSeconds);
+    }
+
+    /** expire - a deferred recipient past its lifetime bounces. */
+    private static QueueStore.Outcome expire(QueueStore.Outcome o, Duration age, Duration lifetime) {
+        if (o.status() == RecipientStatus.DEFERRED && age.compareTo(lifetime) >= 0) {
+            return new QueueStore.Outcome(RecipientStatus.BOUNCED, o.dsn().replaceFirst("^4", "5"), o.relay(),
+                    "message expired: " + o.reply(), null);
+        }
+        return o;
+    }
+
+    /** backoff - Postfix's retry interval: the message age, within [min, max]. */
+    static Duration backoff(Duration age, Duration min, Duration max) {
+        if (age.compareTo(min) < 0) {
+            return min;
+        }
+        return age.compareTo(max) > 0 ? max : age;
+    }
+
+    private void log(QueueStore.Claim claim, QueueStore.Claim.Rcpt r, boolean lmtp, String relay, Instant start,
+                     double connect, double transmit, QueueStore.Outcome o) {
+        Instant now = Instant.now();
+        double delay = seconds(claim.arrival(), now);
+        double before = seconds(claim.arrival(), start);
+        double inQmgr = Math.max(0, delay - before - connect - transmit);
+        String status = switch (o.status()) {
+            case SENT -> "sent";
+            case BOUNCED -> o.reply() != null && o.reply().startsWith("message expired") ? "expired" : "bounced";
+            default -> "deferred";
+        };
+        StringBuilder line = new StringBuilder(claim.queueId()).append(": to=<").append(r.address()).append('>');
+        String orig = origTo(r.orcpt());
+        if (orig != null && !orig.equalsIgnoreCase(r.address())) {
+            line.append(", orig_to=<").append(orig).append('>');
+        }
+        line.append(", relay=").append(relay)
+                .append(", delay=").append(MailLog.seconds(delay))
+                .append(", delays=").append(MailLog.seconds(before)).append('/').append(MailLog.seconds(inQmgr))
+                .append('/').append(MailLog.seconds(connect)).append('/').append(MailLog.seconds(transmit))
+                .append(", dsn=").append(o.dsn())
+                .append(", status=").append(status)
+                .append(" (").append(o.reply()).append(')');
+        MailLog.delivery(lmtp, line.toString());
+    }
+
+    /** origTo - the address of an ORCPT parameter (rfc822;addr), or null. */
+    private static String origTo(String orcpt) {
+        if (orcpt == null) {
+            return null;
+        }
+        int semi = orcpt.indexOf(';');
+        return semi < 0 ? orcpt : orcpt.substring(semi + 1);
+    }
+
+    private static double seconds(Instant from, Instant to) {
+        return Duration.between(from, to).toNanos() / 1e9;
+    }
+
+    /** settings - client parameters from main.cf, smtp_* or lmtp_* names. */
+    static SmtpClientSettings settings(Config c, boolean lmtp) {
+        String p = lmtp ? "lmtp_" : "smtp_";
+        return new SmtpClientSettings(
+                c.get(lmtp ? "lmtp_lhlo_name" : "smtp_helo_name"),
+                c.getTime(p + "connect_timeout"),
+                c.getTime(lmtp ? "lmtp_lhlo_timeout" : "smtp_helo_timeout"),
+                c.getTime(p + "mail_timeout"),
+                c.getTime(p + "rcpt_timeout"),
+                c.getTime(p + "data_init_timeout"),
+                c.getTime(p + "data_xfer_timeout"),
+                c.getTime(p + "data_done_timeout"),
+                c.getTime(p + "rset_timeout"),
+                c.getTime(p + "quit_timeout"),
+                c.getInt(p + "line_length_limit"));
+    }
+}

@@ -1,0 +1,57 @@
+package org.postern.qmgr;
+
+import jakarta.annotation.Resource;
+import jakarta.ejb.Stateless;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
+import jakarta.jms.ConnectionFactory;
+import jakarta.jms.JMSContext;
+import jakarta.jms.JMSProducer;
+import jakarta.jms.Queue;
+import java.time.Duration;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * DeliveryRequests - puts delivery requests on the JMS queue postern.active.
+ *
+ * <p>A request carries only the queue id: the database says what is due. Requests are sent
+ * outside any transaction, after the queue row they point at has been committed, so one
+ * message costs one durable database write on the receiving path. A request that is
+ * lost (a failed send, a crashed broker) is made again by {@link QueueScanner}; a
+ * request that finds nothing due is dropped, so duplicates are harmless.
+ */
+@Stateless
+@TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
+public class DeliveryRequests {
+    private static final Logger LOG = Logger.getLogger("org.postern.qmgr");
+    /** the JMS property that carries the queue id */
+    public static final String QUEUE_ID = "postern_queue_id";
+
+    @Resource(lookup = "java:/JmsXA")
+    private ConnectionFactory factory;
+
+    @Resource(lookup = "java:/jms/queue/postern/active")
+    private Queue active;
+
+    /** wakeUp - ask for a delivery attempt of the message now. */
+    public void wakeUp(String queueId) {
+        schedule(queueId, Duration.ZERO);
+    }
+
+    /** schedule - ask for a delivery attempt after the delay (JMS 2.0 delivery delay). */
+    public boolean schedule(String queueId, Duration delay) {
+        try (JMSContext ctx = factory.createContext()) {
+            JMSProducer producer = ctx.createProducer();
+            if (!delay.isZero() && !delay.isNegative()) {
+                producer.setDeliveryDelay(delay.toMillis());
+            }
+            producer.setProperty(QUEUE_ID, queueId).send(active, queueId);
+            return true;
+        } catch (RuntimeException e) {
+            // the row is committed; the scanner will request it again
+            LOG.log(Level.WARNING, "PSTN4201: " + queueId + ": cannot send delivery request, the queue scanner will: " + e);
+            return false;
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package org.postern.qmgr;
+
+import jakarta.ejb.ActivationConfigProperty;
+import jakarta.ejb.EJB;
+import jakarta.ejb.MessageDriven;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
+import jakarta.jms.JMSException;
+import jakarta.jms.Message;
+import jakarta.jms.MessageListener;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.postern.smtpd.QueueIds;
+
+/**
+ * QueueManager - takes delivery requests from the JMS queue postern.active (qmgr(8)).
+ *
+ * <h2>DESCRIPTION</h2>
+ * Each request names a queue id. The bean validates it and lets {@link DeliveryAgent} do
+ * the work: claim the message, deliver the recipients that are due, record the outcomes,
+ * schedule the next attempt or remove the message. Many instances run at once, one per
+ * request; the database lease keeps two of them off the same message.
+ *
+ * <h2>SECURITY</h2>
+ * A request is only a pointer; a malformed one is logged and dropped.
+ */
+@MessageDriven(name = "QueueManager", activationConfig = {
+        @ActivationConfigProperty(propertyName = "destinationType", propertyValue = "jakarta.jms.Queue"),
+        @ActivationConfigProperty(propertyName = "destinationLookup", propertyValue = "java:/jms/queue/postern/active"),
+        @ActivationConfigProperty(propertyName = "maxSession", propertyValue = "20")})
+@TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
+public class QueueManager implements MessageListener {
+    private static final Logger LOG = Logger.getLogger("org.postern.qmgr");
+
+    @EJB
+    private DeliveryAgent agent;
+
+    @Override
+    public void onMessage(Message message) {
+        String queueId;
+        try {
+            queueId = message.getStringProperty(DeliveryRequests.QUEUE_ID);
+        } catch (JMSException e) {
+            LOG.warning("PSTN4301: unreadable delivery request dropped: " + e);
+            return;
+        }
+        if (!QueueIds.isValid(queueId)) {
+            LOG.warning("PSTN4302: delivery request with a bad queue id dropped: " + queueId);
+            return;
+        }
+        try {
+            agent.deliver(queueId);
+        } catch (RuntimeException e) {
+            // the lease expires and the scanner requests the message again; do not let JMS
+            // redeliver in a tight loop
+            LOG.log(Level.SEVERE, "PSTN4303: " + queueId + ": delivery failed, will retry after the lease: " + e, e);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package org.postern.qmgr;
+
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.Resource;
+import jakarta.ejb.EJB;
+import jakarta.ejb.Singleton;
+import jakarta.ejb.Startup;
+import jakarta.ejb.Timeout;
+import jakarta.ejb.Timer;
+import jakarta.ejb.TimerConfig;
+import jakarta.ejb.TimerService;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.logging.Logger;
+import org.postern.service.ConfigService;
+
+/**
+ * QueueScanner - makes delivery requests from the database (the queue manager's scan of
+ * the incoming and deferred queues).
+ *
+ * <h2>DESCRIPTION</h2>
+ * The database is the source of truth and a JMS request only points at work. Every
+ * queue_run_delay, and once shortly after start, the scanner asks for a delivery of
+ * every message that is due and not being delivered: those whose JMS request was lost
+ * with a crashed broker or a failed send, and those whose lease expired because the
+ * server died while delivering them. Requests for work already done are dropped by the
+ * queue manager, so scanning too often costs little.
+ *
+ * <h2>CONFIGURATION PARAMETERS</h2>
+ * queue_run_delay (300s): the time between scans.
+ */
+@Singleton
+@Startup
+@TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
+public class QueueScanner {
+    private static final Logger LOG = Logger.getLogger("org.postern.qmgr");
+    /** requests made per scan at most; the next scan takes the rest */
+    static final int BATCH = 10_000;
+    /** a message whose request is this recent is left to that request */
+    static final Duration GRACE = Duration.ofSeconds(30);
+
+    @Resource
+    private TimerService timers;
+
+    @EJB
+    private QueueStore store;
+
+    @EJB
+    private DeliveryRequests requests;
+
+    @EJB
+    private ConfigService config;
+
+    @PostConstruct
+    void start() {
+        long delay = Math.max(1000, config.current().getTime("queue_run_delay").toMillis());
+        timers.createIntervalTimer(5000, delay, new TimerConfig("postern-queue-scan", false));
+    }
+
+    @Timeout
+    void scan(Timer timer) {
+        List<String> due = store.due(Instant.now().minus(GRACE), BATCH);
+        for (String id : due) {
+            requests.wakeUp(id);
+        }
+        if (!due.isEmpty()) {
+            LOG.info(() -> "PSTN4501: queue scan: " + due.size() + " delivery request(s) made");
+        }
+    }
+}

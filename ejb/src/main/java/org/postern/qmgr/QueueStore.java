@@ -1,0 +1,153 @@
+package org.postern.qmgr;
+
+import jakarta.ejb.Stateless;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.PersistenceContext;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import org.postern.queue.ContentChunk;
+import org.postern.queue.QueueState;
+import org.postern.queue.QueuedMessage;
+import org.postern.queue.QueuedRecipient;
+import org.postern.queue.RecipientStatus;
+
+/**
+ * QueueStore - the queue manager's transactions on the queue tables. Every method is one
+ * short transaction of its own; nothing is held open while a peer is being talked to.
+ */
+@Stateless
+@TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
+public class QueueStore {
+    /** states in which a message may be delivered */
+    static final EnumSet<QueueState> DELIVERABLE = EnumSet.of(QueueState.INCOMING, QueueState.ACTIVE,
+            QueueState.DEFERRED);
+
+    @PersistenceContext(unitName = "postern")
+    private EntityManager em;
+
+    /**
+     * claim - take the lease on a message and return what is due, or null when there is
+     * nothing to do (gone, held, corrupt, leased by another delivery, nothing due yet).
+     */
+    public Claim claim(String queueId, Instant now, Duration lease) {
+        int n = em.createQuery("UPDATE QueuedMessage m SET m.leaseUntil = :until, m.version = m.version + 1"
+                        + " WHERE m.queueId = :id AND m.state IN :states"
+                        + " AND (m.leaseUntil IS NULL OR m.leaseUntil < :now)")
+                .setParameter("until", now.plus(lease))
+                .setParameter("id", queueId)
+                .setParameter("states", DELIVERABLE)
+                .setParameter("now", now)
+                .executeUpdate();
+        if (n == 0) {
+            return null;
+        }
+        QueuedMessage m = em.find(QueuedMessage.class, queueId);
+        List<Claim.Rcpt> due = new ArrayList<>();
+        for (QueuedRecipient r : m.getRecipients()) {
+            if (!r.getStatus().done() && (r.getNextAttempt() == null || !r.getNextAttempt().isAfter(now.plusSeconds(1)))) {
+                due.add(new Claim.Rcpt(r.getId(), r.getAddress(), r.getOrcpt(), r.getNotify()));
+            }
+        }
+        if (due.isEmpty()) {
+            m.setLeaseUntil(null);
+            return null;
+        }
+        boolean first = m.getState() == QueueState.INCOMING;
+        if (first) {
+            m.setState(QueueState.ACTIVE);
+            m.setActiveSince(now);
+        }
+        return new Claim(m.getQueueId(), m.getSender(), m.getArrival(), m.getSize(), m.getRecipients().size(),
+                m.getEnvid(), m.getRet(), m.getBodyType(), m.getContentChunks(), first, due);
+    }
+
+    /**
+     * finish - record the outcomes of one round and release the lease. Returns the time of
+     * the next attempt, or null when the message is done and was removed.
+     */
+    public Instant finish(String queueId, Map<Long, Outcome> outcomes, Instant now) {
+        QueuedMessage m = em.find(QueuedMessage.class, queueId);
+        if (m == null) {
+            return null;
+        }
+        for (QueuedRecipient r : m.getRecipients()) {
+            Outcome o = outcomes.get(r.getId());
+            if (o != null) {
+                r.record(o.status(), o.dsn(), o.relay(), o.reply(), now, o.nextAttempt());
+            }
+        }
+        Instant next = null;
+        boolean left = false;
+        for (QueuedRecipient r : m.getRecipients()) {
+            if (!r.getStatus().done()) {
+                left = true;
+                if (r.getNextAttempt() != null && (next == null || r.getNextAttempt().isBefore(next))) {
+                    next = r.getNextAttempt();
+                }
+            }
+        }
+        if (!left) {
+            em.createQuery("DELETE FROM ContentChunk c WHERE c.queueId = :id").setParameter("id", queueId)
+                    .executeUpdate();
+            em.remove(m);
+            return null;
+        }
+        m.setState(QueueState.DEFERRED);
+        m.setNextAttempt(next);
+        m.setLeaseUntil(null);
+        return next;
+    }
+
+    /** release - give the lease back without recording anything (the round failed). */
+    public void release(String queueId) {
+        QueuedMessage m = em.find(QueuedMessage.class, queueId);
+        if (m != null) {
+            m.setLeaseUntil(null);
+        }
+    }
+
+    /** chunk - one piece of the content, read outside any delivery transaction. */
+    @TransactionAttribute(TransactionAttributeType.SUPPORTS)
+    public byte[] chunk(String queueId, int seq) {
+        ContentChunk c = em.find(ContentChunk.class, new ContentChunk.Key(queueId, seq));
+        if (c == null) {
+            throw new IllegalStateException(queueId + ": content chunk " + seq + " is missing");
+        }
+        byte[] data = c.getData();
+        em.detach(c);
+        return data;
+    }
+
+    /**
+     * due - queue ids of messages that are due by {@code now} and not leased, oldest first:
+     * the scanner's list of delivery requests to make (again).
+     */
+    @TransactionAttribute(TransactionAttributeType.SUPPORTS)
+    public List<String> due(Instant now, int max) {
+        return em.createQuery("SELECT m.queueId FROM QueuedMessage m WHERE m.state IN :states"
+                        + " AND m.nextAttempt <= :now AND (m.leaseUntil IS NULL OR m.leaseUntil < :now)"
+                        + " ORDER BY m.nextAttempt", String.class)
+                .setParameter("states", DELIVERABLE)
+                .setParameter("now", now)
+                .setMaxResults(max)
+                .getResultList();
+    }
+
+    /** Claim - what a queue manager may deliver now. */
+    public record Claim(String queueId, String sender, Instant arrival, long size, int nrcpt, String envid,
+                        String ret, String bodyType, int chunks, boolean firstTime, List<Rcpt> due) {
+        /** Rcpt - a recipient that is due. */
+        public record Rcpt(long id, String address, String orcpt, String notifyParam) {
+        }
+    }
+
+    /** Outcome - what one round did with one recipient. */
+    public record Outcome(RecipientStatus status, String dsn, String relay, String reply, Instant nextAttempt) {
+    }
+}

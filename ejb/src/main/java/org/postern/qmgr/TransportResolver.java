@@ -1,0 +1,209 @@
+package org.postern.qmgr;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.postern.config.Config;
+import org.postern.config.ConfigException;
+import org.postern.config.maps.LookupTable;
+import org.postern.config.maps.LookupTables;
+import org.postern.smtp.NextHop;
+
+/**
+ * TransportResolver - the next hop of a recipient (Postfix's trivial-rewrite resolver and
+ * transport(5) lookups, the part the queue manager needs).
+ *
+ * <h2>DESCRIPTION</h2>
+ * transport_maps are searched with the full address, then the domain, then each parent
+ * domain as ".parent", then "*". A result is transport:nexthop; an empty transport keeps
+ * the default one, an empty nexthop keeps the default next hop. Without a match the
+ * transport is default_transport (relay_transport for relay_domains) and the next hop
+ * is relayhost, or the recipient domain when relayhost is empty.
+ *
+ * <p>Next-hop forms: smtp (and relay) take {@code [host]:port}, {@code [host]},
+ * {@code host:port} and {@code host} (MX lookup without brackets); lmtp takes
+ * {@code inet:host:port}, {@code inet:host} (port lmtp_tcp_port), {@code unix:/path} and
+ * {@code host:port}.
+ *
+ * <h2>CONFIGURATION PARAMETERS</h2>
+ * transport_maps (empty), default_transport (smtp), relay_transport (relay),
+ * relay_domains (empty), relayhost (empty), lmtp_tcp_port (24).
+ */
+public final class TransportResolver {
+    private final List<LookupTable> maps = new ArrayList<>();
+    private final String defaultTransport;
+    private final String relayTransport;
+    private final List<String> relayDomains;
+    private final String relayhost;
+    private final int lmtpPort;
+
+    public TransportResolver(Config config) throws ConfigException {
+        for (String spec : config.getList("transport_maps")) {
+            maps.add(LookupTables.open(spec));
+        }
+        defaultTransport = config.get("default_transport");
+        relayTransport = config.get("relay_transport");
+        relayDomains = config.getList("relay_domains");
+        relayhost = config.get("relayhost").trim();
+        lmtpPort = config.getInt("lmtp_tcp_port");
+    }
+
+    /** Route - a resolved next hop, or the reason why there is none. */
+    public record Route(NextHop hop, String transport, String error) {
+        boolean ok() {
+            return hop != null;
+        }
+    }
+
+    /** resolve - where mail for the recipient goes. */
+    public Route resolve(String recipient) {
+        String rcpt = recipient.toLowerCase(Locale.ROOT);
+        int at = rcpt.lastIndexOf('@');
+        String domain = at < 0 ? "" : rcpt.substring(at + 1);
+        if (domain.endsWith(".")) {
+            domain = domain.substring(0, domain.length() - 1);
+        }
+        String transport = relayDomains.contains(domain) ? relayTransport : defaultTransport;
+        String nexthop = relayhost.isEmpty() ? domain : relayhost;
+
+        Optional<String> entry = lookup(rcpt, domain);
+        if (entry.isPresent()) {
+            String value = entry.get().trim();
+            int colon = value.indexOf(':');
+            String t = colon < 0 ? value : value.substring(0, colon);
+            String n = colon < 0 ? "" : value.substring(colon + 1);
+            if (!t.isEmpty()) {
+                transport = t;
+                // a transport given without next hop delivers to the recipient domain
+                nexthop = domain;
+            }
+            if (!n.isEmpty()) {
+                nexthop = n;
+            }
+        }
+        return route(transport, nexthop);
+    }
+
+    private Optional<String> lookup(String rcpt, String domain) {
+        if (maps.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> keys = new ArrayList<>();
+        keys.add(rcpt);
+        if (!domain.isEmpty()) {
+            keys.add(domain);
+            for (int dot = domain.indexOf('.'); dot >= 0; dot = domain.indexOf('.', dot + 1)) {
+                keys.add(domain.substring(dot));
+            }
+        }
+        keys.add("*");
+        for (String key : keys) {
+            for (LookupTable t : maps) {
+                Optional<String> v = t.lookup(key);
+                if (v.isPresent()) {
+                    return v;
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** route - a transport name and next hop as written in transport(5), parsed. */
+    Route route(String transport, String nexthop) {
+        String t = transport.toLowerCase(Locale.ROOT);
+        try {
+            switch (t) {
+                case "smtp", "relay":
+                    return new Route(smtpHop(nexthop), t, null);
+                case "lmtp":
+                    return new Route(lmtpHop(nexthop), t, null);
+                default:
+                    return new Route(null, t, "mail transport unavailable");
+            }
+        } catch (IllegalArgumentException e) {
+            return new Route(null, t, "bad next hop: " + e.getMessage());
+        }
+    }
+
+    private static NextHop smtpHop(String nexthop) {
+        String s = nexthop.trim();
+        if (s.startsWith("inet:")) {
+            s = s.substring(5);
+        }
+        if (s.isEmpty()) {
+            throw new IllegalArgumentException("empty next hop");
+        }
+        boolean mx = true;
+        String host;
+        String rest;
+        if (s.startsWith("[")) {
+            int close = s.indexOf(']');
+            if (close < 0) {
+                throw new IllegalArgumentException(nexthop);
+            }
+            host = s.substring(1, close);
+            rest = s.substring(close + 1);
+            mx = false;
+        } else {
+            int colon = s.lastIndexOf(':');
+            host = colon < 0 ? s : s.substring(0, colon);
+            rest = colon < 0 ? "" : s.substring(colon);
+        }
+        int port = rest.isEmpty() ? 25 : port(rest.substring(1), nexthop);
+        return NextHop.smtp(host, port, mx);
+    }
+
+    private NextHop lmtpHop(String nexthop) {
+        String s = nexthop.trim();
+        if (s.startsWith("unix:")) {
+            String path = s.substring(5);
+            if (path.isEmpty()) {
+                throw new IllegalArgumentException(nexthop);
+            }
+            return NextHop.lmtpUnix(path);
+        }
+        if (s.startsWith("inet:")) {
+            s = s.substring(5);
+        }
+        if (s.startsWith("/")) {
+            return NextHop.lmtpUnix(s);
+        }
+        String host;
+        String rest;
+        if (s.startsWith("[")) {
+            int close = s.indexOf(']');
+            if (close < 0) {
+                throw new IllegalArgumentException(nexthop);
+            }
+            host = s.substring(1, close);
+            rest = s.substring(close + 1);
+        } else {
+            int colon = s.lastIndexOf(':');
+            host = colon < 0 ? s : s.substring(0, colon);
+            rest = colon < 0 ? "" : s.substring(colon);
+        }
+        if (host.isEmpty()) {
+            throw new IllegalArgumentException(nexthop);
+        }
+        return NextHop.lmtpInet(host, rest.isEmpty() ? lmtpPort : port(rest.substring(1), nexthop));
+    }
+
+    private static int port(String p, String nexthop) {
+        try {
+            int n = Integer.parseInt(p);
+            if (n > 0 && n < 65536) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            switch (p) {
+                case "smtp": return 25;
+                case "submission": return 587;
+                case "smtps": return 465;
+                case "lmtp": return 24;
+                default: break;
+            }
+        }
+        throw new IllegalArgumentException("bad port in " + nexthop);
+    }
+}

@@ -1,0 +1,45 @@
+package org.postern.service;
+
+import jakarta.annotation.PostConstruct;
+import jakarta.ejb.ConcurrencyManagement;
+import jakarta.ejb.ConcurrencyManagementType;
+import jakarta.ejb.Singleton;
+import jakarta.ejb.Startup;
+import java.nio.file.Path;
+import java.util.logging.Logger;
+import org.postern.config.Config;
+import org.postern.config.ConfigException;
+import org.postern.config.ConfigLocator;
+
+/**
+ * ConfigService - the main.cf in force for the queue manager and the smtpd endpoint.
+ *
+ * <p>Loaded once at deployment from the configuration directory (-Dpostern.config.dir,
+ * POSTERN_CONFIG_DIR, or standalone/configuration/postern). A main.cf that does not parse
+ * fails the deployment with the file, line and reason, as Postfix refuses to start.
+ * Unknown parameters only give warnings.
+ */
+@Singleton
+@Startup
+@ConcurrencyManagement(ConcurrencyManagementType.BEAN)
+public class ConfigService {
+    private static final Logger LOG = Logger.getLogger("org.postern.service");
+
+    private volatile Config config;
+
+    @PostConstruct
+    void load() {
+        Path dir = ConfigLocator.configDir();
+        try {
+            config = Config.load(dir);
+        } catch (ConfigException e) {
+            throw new IllegalStateException("PSTN4001: fatal: " + e.getMessage(), e);
+        }
+        LOG.info(() -> "PSTN4002: configuration loaded from " + dir.toAbsolutePath());
+    }
+
+    /** current - the configuration in force. */
+    public Config current() {
+        return config;
+    }
+}

@@ -1,0 +1,60 @@
+package org.postern.qmgr;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import org.junit.jupiter.api.Test;
+import org.postern.config.Config;
+import org.postern.smtp.NextHop;
+
+class TransportResolverTest {
+
+    private static TransportResolver resolver(String mainCf) {
+        return new TransportResolver(Config.parse(mainCf, "main.cf"));
+    }
+
+    @Test
+    void withoutMapsTheRecipientDomainIsLookedUpByMx() {
+        TransportResolver.Route r = resolver("").resolve("user@Example.COM");
+        assertEquals(NextHop.smtp("example.com", 25, true), r.hop());
+        assertEquals("smtp", r.transport());
+    }
+
+    @Test
+    void relayhostReplacesTheDomainButNotTheTransport() {
+        assertEquals(NextHop.smtp("smarthost.example", 587, false),
+                resolver("relayhost = [smarthost.example]:587").resolve("a@b.example").hop());
+        assertEquals(NextHop.smtp("mx.example", 25, true),
+                resolver("relayhost = mx.example").resolve("a@b.example").hop());
+    }
+
+    @Test
+    void transportMapsAreSearchedByAddressThenDomainThenParentThenStar() {
+        TransportResolver t = resolver("transport_maps = inline:{ a@x.example=lmtp:unix:/run/lmtp,"
+                + " x.example=smtp:[10.0.0.1]:2525, .y.example=lmtp:inet:lmtp.y.example,"
+                + " *=smtp:[fallback.example] }");
+        assertEquals(NextHop.lmtpUnix("/run/lmtp"), t.resolve("a@x.example").hop());
+        assertEquals(NextHop.smtp("10.0.0.1", 2525, false), t.resolve("b@x.example").hop());
+        assertEquals(NextHop.lmtpInet("lmtp.y.example", 24), t.resolve("c@sub.y.example").hop());
+        // ".y.example" matches subdomains only, not y.example itself
+        assertEquals(NextHop.smtp("fallback.example", 25, false), t.resolve("d@y.example").hop());
+    }
+
+    @Test
+    void lmtpPortDefaultsToLmtpTcpPortAndATransportWithoutNexthopUsesTheDomain() {
+        TransportResolver t = resolver("lmtp_tcp_port = 10024\n"
+                + "transport_maps = inline:{ l.example=lmtp:inet:127.0.0.1, m.example=smtp: }");
+        assertEquals(NextHop.lmtpInet("127.0.0.1", 10024), t.resolve("a@l.example").hop());
+        assertEquals(NextHop.smtp("m.example", 25, true), t.resolve("a@m.example").hop());
+    }
+
+    @Test
+    void unknownTransportsAndBadNextHopsAreReportedNotThrown() {
+        TransportResolver t = resolver("transport_maps = inline:{ l.example=local:, b.example=smtp:[x]:99999 }");
+        TransportResolver.Route local = t.resolve("a@l.example");
+        assertNull(local.hop());
+        assertEquals("mail transport unavailable", local.error());
+        assertFalse(t.resolve("a@b.example").ok());
+    }
+}

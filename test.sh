@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Postern's whole test suite: unit tests, then the integration tests that deploy the EAR
+# to the provisioned WildFly and talk to real peers (swaks, Dovecot LMTP, Postfix's
+# smtp-sink). Installs the Debian packages those peers come from when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need=()
+command -v swaks >/dev/null 2>&1 || need+=(swaks)
+[ -x /usr/sbin/dovecot ] && [ -e /usr/lib/dovecot/lmtp ] || need+=(dovecot-core dovecot-lmtpd)
+[ -x /usr/sbin/smtp-sink ] || need+=(postfix)
+command -v dnsmasq >/dev/null 2>&1 || need+=(dnsmasq-base)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test.sh: installing Debian packages: ${need[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  # install without starting any daemon, and without Postfix's configuration dialog
+  made_policy=no
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    made_policy=yes
+  fi
+  echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  [ "$made_policy" = no ] || $SUDO rm -f /usr/sbin/policy-rc.d
+fi
+
+exec mvn -B verify "$@"
