@@ -227,10 +227,10 @@ public final class Config {
         return p;
     }
 
-    /** get - the expanded value of a registered parameter. */
+    /** get - the expanded value of a registered parameter (for a choice: as registered). */
     public String get(String name) {
-        registered(name, null);
-        return expanded.get(name);
+        Parameter p = registered(name, null);
+        return p.choices().isEmpty() ? expanded.get(name) : (String) typed.get(name);
     }
 
     /** get - the expanded value of a registered parameter. */
