@@ -73,7 +73,12 @@ public final class Config {
         Expander expander = new Expander(name -> raw(name, self[0]));
         self[0] = expander;
         for (Entry e : entries.values()) {
-            resolve(expander, e.name(), e.origin(), e.line(), values, parsed);
+            // a name Postern does not use is expanded only when a used one refers to it,
+            // as in Postfix: a Postfix main.cf may hold forms Postern cannot expand
+            // (${{$compatibility_level} <level {2} ? ...}) in parameters it ignores
+            if (Parameters.all().containsKey(e.name())) {
+                resolve(expander, e.name(), e.origin(), e.line(), values, parsed);
+            }
         }
         for (String name : Parameters.all().keySet()) {
             if (!entries.containsKey(name)) {

@@ -99,4 +99,17 @@ class WarningsTest {
                 "PSTN0102: master.cf, line 3: parameter not supported by Postern, ignored: smtpd_tls_security_level"),
                 logged);
     }
+
+    @Test
+    void unsupportedParametersAreNotExpanded() {
+        Config c = Config.parse("mynetworks_style = ${{$compatibility_level} <level {2} ? {subnet} : {host}}\n"
+                + "broken = ${\n", F);
+        assertEquals(List.of(
+                "PSTN0102: /etc/postern/main.cf, line 1: parameter not supported by Postern, ignored: mynetworks_style",
+                "PSTN0101: /etc/postern/main.cf, line 2: unused parameter: broken=${"), c.warnings());
+        // referenced by a used parameter, the same text is an error at the user's line
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+                () -> Config.parse("broken = ${\nmail_name = $broken\n", F));
+        assertEquals(2, e.line());
+    }
 }
