@@ -1,0 +1,296 @@
+package org.postern.config;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.logging.Logger;
+
+/**
+ * Config - an immutable, validated set of main.cf parameter values.
+ *
+ * <h2>NAME</h2>
+ * Config - Postfix main.cf syntax, $name expansion and typed values.
+ *
+ * <h2>DESCRIPTION</h2>
+ * A main.cf holds {@code name = value} lines (whitespace around {@code =} optional);
+ * lines whose first non-blank character is {@code #} are comments, blank lines are
+ * ignored, a line starting with whitespace continues the previous one, and a later
+ * definition overrides an earlier one. Values are expanded as described in
+ * {@link Expander}: {@code $name}, {@code ${name}}, {@code $(name)},
+ * {@code ${name?value}}, {@code ${name:value}}, {@code ${name?{v1}:{v2}}}, {@code $$}.
+ *
+ * <p>Everything is checked when the Config is made, so that a bad file fails the start
+ * or the reload and never a session: syntax, expansion loops, and every registered
+ * parameter's value against its type. A parameter that Postern does not know is not
+ * fatal: it is logged once, as {@code unused parameter} when Postfix does not know it
+ * either, or as {@code parameter not supported by Postern, ignored} when it does. Like
+ * Postfix, a name that another value refers to ({@code $name}) is not reported.
+ *
+ * <h2>CONFIGURATION PARAMETERS</h2>
+ * All of {@link Parameters}; the file is {@code main.cf} in {@link ConfigLocator#configDir()}.
+ *
+ * <h2>DIAGNOSTICS</h2>
+ * ConfigException, with file, line and Postfix's reason text. Warnings are logged to
+ * {@code org.postern.config} with ids PSTN0101 (unused parameter) and PSTN0102 (not
+ * supported), and are kept in {@link #warnings()}.
+ */
+public final class Config {
+    static final Logger LOG = Logger.getLogger("org.postern.config");
+    static final String MAIN_CF = "main.cf";
+
+    /** Entry - one explicit setting and where it came from (line 0: no line). */
+    private record Entry(String name, String raw, String origin, int line) {
+    }
+
+    private final String fileName;
+    private final Optional<Path> configDir;
+    private final Map<String, Entry> entries;
+    private final Map<String, String> expanded;
+    private final Map<String, Object> typed;
+    private final List<String> warnings;
+
+    private Config(String fileName, Optional<Path> configDir, LinkedHashMap<String, Entry> entries,
+                   List<String> earlierWarnings, List<Entry> newEntries) {
+        this.fileName = fileName;
+        this.configDir = configDir;
+        this.entries = Collections.unmodifiableMap(entries);
+        Map<String, String> values = new HashMap<>();
+        Map<String, Object> parsed = new HashMap<>();
+        Expander[] self = new Expander[1];
+        Expander expander = new Expander(name -> raw(name, self[0]));
+        self[0] = expander;
+        for (Entry e : entries.values()) {
+            // a name Postern does not use is expanded only when a used one refers to it,
+            // as in Postfix: a Postfix main.cf may hold forms Postern cannot expand
+            // (${{$compatibility_level} <level {2} ? ...}) in parameters it ignores
+            if (Parameters.all().containsKey(e.name())) {
+                resolve(expander, e.name(), e.origin(), e.line(), values, parsed);
+            }
+        }
+        for (String name : Parameters.all().keySet()) {
+            if (!entries.containsKey(name)) {
+                resolve(expander, name, fileName, 0, values, parsed);
+            }
+        }
+        this.expanded = Map.copyOf(values);
+        this.typed = Map.copyOf(parsed);
+        List<String> all = new ArrayList<>(earlierWarnings);
+        all.addAll(warn(newEntries));
+        this.warnings = List.copyOf(all);
+    }
+
+    /** load - read configDir/main.cf; without one, every parameter has its default. */
+    public static Config load(Path configDir) {
+        Path file = configDir.resolve(MAIN_CF);
+        String text;
+        try {
+            text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            LOG.info(() -> "PSTN0103: " + file + ": not found, using default parameter values");
+            return new Config(file.toString(), Optional.of(configDir), new LinkedHashMap<>(), List.of(), List.of());
+        } catch (IOException | SecurityException e) {
+            throw new ConfigException(file.toString(), 0, "cannot read: " + e, e);
+        }
+        return parse(text, file.toString(), Optional.of(configDir));
+    }
+
+    /** parse - a main.cf text; fileName is used in messages. */
+    public static Config parse(String text, String fileName) {
+        return parse(text, fileName, Optional.empty());
+    }
+
+    /** defaults - every parameter at its default value. */
+    public static Config defaults() {
+        return new Config(MAIN_CF, Optional.empty(), new LinkedHashMap<>(), List.of(), List.of());
+    }
+
+    private static Config parse(String text, String fileName, Optional<Path> configDir) {
+        Objects.requireNonNull(text, "text");
+        LinkedHashMap<String, Entry> entries = new LinkedHashMap<>();
+        for (LogicalLines.Line line : LogicalLines.read(text, fileName)) {
+            Entry e = nameValue(line.text(), fileName, line.number());
+            // remove first: the map's order is the order of the definitions that count
+            entries.remove(e.name());
+            entries.put(e.name(), e);
+        }
+        return new Config(fileName, configDir, entries, List.of(), List.copyOf(entries.values()));
+    }
+
+    /** nameValue - split "name = value" as Postfix's split_nameval() does. */
+    private static Entry nameValue(String text, String fileName, int line) {
+        int i = 0;
+        while (i < text.length() && text.charAt(i) != '=' && !Character.isWhitespace(text.charAt(i))) {
+            i++;
+        }
+        String name = text.substring(0, i);
+        if (name.isEmpty()) {
+            throw new ConfigException(fileName, line, "missing attribute name");
+        }
+        String rest = text.substring(i).stripLeading();
+        if (!rest.startsWith("=")) {
+            throw new ConfigException(fileName, line, "missing '=' after attribute name: \"" + name + "\"");
+        }
+        return new Entry(name, rest.substring(1).strip(), fileName, line);
+    }
+
+    /**
+     * withOverrides - this configuration with some parameters replaced, as master.cf
+     * {@code -o name=value} does; origin names them in messages (for example
+     * {@code "master.cf, line 12"}). The overrides are checked like main.cf lines.
+     */
+    public Config withOverrides(Map<String, String> overrides, String origin) {
+        LinkedHashMap<String, Entry> merged = new LinkedHashMap<>(entries);
+        List<Entry> added = new ArrayList<>();
+        for (Map.Entry<String, String> o : overrides.entrySet()) {
+            String name = o.getKey();
+            if (name == null || name.isEmpty() || name.chars().anyMatch(c -> c == '=' || Character.isWhitespace(c))) {
+                throw new ConfigException(origin, 0, "bad parameter name: \"" + name + "\"");
+            }
+            Entry e = new Entry(name, Objects.requireNonNullElse(o.getValue(), "").strip(), origin, 0);
+            merged.remove(name);
+            merged.put(name, e);
+            added.add(e);
+        }
+        return new Config(fileName, configDir, merged, warnings, added);
+    }
+
+    /** raw - the unexpanded value of a name, or null when it is undefined. */
+    private String raw(String name, Expander expander) {
+        Entry e = entries.get(name);
+        if (e != null) {
+            return e.raw();
+        }
+        if (name.equals(Parameters.MYDOMAIN.name()) && entries.containsKey(Parameters.MYHOSTNAME.name())) {
+            // mydomain follows a configured myhostname, as in Postfix
+            String host = expander.value(Parameters.MYHOSTNAME.name());
+            return HostNames.domainOf(host).replace("$", "$$");
+        }
+        Parameter p = Parameters.all().get(name);
+        return p == null ? null : p.defaultValue();
+    }
+
+    /** resolve - expand and type-check one name; errors carry its location. */
+    private void resolve(Expander expander, String name, String origin, int line,
+                         Map<String, String> values, Map<String, Object> parsed) {
+        try {
+            String value = expander.value(name);
+            values.put(name, value);
+            Parameter p = Parameters.all().get(name);
+            if (p != null) {
+                parsed.put(name, TypedValues.parse(p, value));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(origin, line, e.getMessage(), e);
+        }
+    }
+
+    /** warn - log each unknown name once; a name that another value refers to is used. */
+    private List<String> warn(List<Entry> newEntries) {
+        Set<String> referenced = new HashSet<>();
+        for (Entry e : entries.values()) {
+            Expander.referencedNames(e.raw(), referenced);
+        }
+        for (Parameter p : Parameters.all().values()) {
+            Expander.referencedNames(p.defaultValue(), referenced);
+        }
+        List<String> out = new ArrayList<>();
+        for (Entry e : newEntries) {
+            if (Parameters.all().containsKey(e.name()) || referenced.contains(e.name())) {
+                continue;
+            }
+            String where = ConfigException.location(e.origin(), e.line());
+            String message = Parameters.isPostfixParameter(e.name())
+                    ? "PSTN0102: " + where + ": parameter not supported by Postern, ignored: " + e.name()
+                    : "PSTN0101: " + where + ": unused parameter: " + e.name() + "=" + e.raw();
+            LOG.warning(message);
+            out.add(message);
+        }
+        return out;
+    }
+
+    private Parameter registered(String name, Parameter.Type type) {
+        Parameter p = Parameters.all().get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("unknown parameter: " + name);
+        }
+        if (type != null && p.type() != type) {
+            throw new IllegalArgumentException("parameter " + name + " is of type " + p.type() + ", not " + type);
+        }
+        return p;
+    }
+
+    /** get - the expanded value of a registered parameter (for a choice: as registered). */
+    public String get(String name) {
+        Parameter p = registered(name, null);
+        return p.choices().isEmpty() ? expanded.get(name) : (String) typed.get(name);
+    }
+
+    /** get - the expanded value of a registered parameter. */
+    public String get(Parameter p) {
+        return get(p.name());
+    }
+
+    /** getBoolean - a BOOLEAN parameter. */
+    public boolean getBoolean(String name) {
+        registered(name, Parameter.Type.BOOLEAN);
+        return (Boolean) typed.get(name);
+    }
+
+    /** getInt - an INT parameter. */
+    public int getInt(String name) {
+        registered(name, Parameter.Type.INT);
+        return (Integer) typed.get(name);
+    }
+
+    /** getSize - a SIZE parameter, in bytes. */
+    public long getSize(String name) {
+        registered(name, Parameter.Type.SIZE);
+        return (Long) typed.get(name);
+    }
+
+    /** getTime - a TIME parameter. */
+    public Duration getTime(String name) {
+        registered(name, Parameter.Type.TIME);
+        return (Duration) typed.get(name);
+    }
+
+    /** getList - the elements of a LIST parameter. */
+    @SuppressWarnings("unchecked")
+    public List<String> getList(String name) {
+        registered(name, Parameter.Type.LIST);
+        return (List<String>) typed.get(name);
+    }
+
+    /** isExplicit - true when main.cf or an override sets this name (postconf -n). */
+    public boolean isExplicit(String name) {
+        return entries.containsKey(name);
+    }
+
+    /** warnings - the warnings given when this configuration was made, in order. */
+    public List<String> warnings() {
+        return warnings;
+    }
+
+    /** configDir - the directory main.cf was loaded from, if it was loaded from one. */
+    public Optional<Path> configDir() {
+        return configDir;
+    }
+
+    /** fileName - the name of the main.cf this configuration came from. */
+    public String fileName() {
+        return fileName;
+    }
+}

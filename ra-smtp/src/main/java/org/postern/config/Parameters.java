@@ -1,0 +1,302 @@
+package org.postern.config;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.temporal.ChronoUnit;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Parameters - the registry of the main.cf parameters that Postern implements.
+ *
+ * <h2>NAME</h2>
+ * Parameters - one definition per parameter, in Postfix's VAR_/DEF_ spirit.
+ *
+ * <h2>DESCRIPTION</h2>
+ * Each constant is the single definition of one parameter: its main.cf name, type,
+ * default (as Postfix writes it) and a one-line doc. Defaults are Postfix's (3.7, and
+ * 3.9 for smtpd_forbid_bare_newline) except where the doc says otherwise. The registry
+ * also knows the names of every other Postfix parameter (a list generated from
+ * {@code postconf -d}), so that a main.cf brought from Postfix gets "not supported by
+ * Postern" for those and "unused parameter" only for names Postfix does not know either.
+ *
+ * <h2>CONFIGURATION PARAMETERS</h2>
+ * See the constants below; {@link #all()} lists them in registration order, which is the
+ * order of a postconf-like listing.
+ *
+ * <h2>BUGS</h2>
+ * Postfix's compatibility_level machinery is not implemented: the defaults are those of
+ * compatibility_level 3.6 and later, whatever the value of compatibility_level.
+ */
+public final class Parameters {
+    private static final Map<String, Parameter> REGISTRY = new LinkedHashMap<>();
+
+    private static Parameter register(Parameter p) {
+        if (REGISTRY.putIfAbsent(p.name(), p) != null) {
+            throw new IllegalStateException("duplicate parameter: " + p.name());
+        }
+        return p;
+    }
+
+    // ---- identity
+
+    /** myhostname - the Internet host name of this mail system. */
+    public static final Parameter MYHOSTNAME = register(Parameter.string("myhostname",
+            HostNames.localHostName(),
+            "The Internet host name of this mail system; default: the machine's host name, "
+                    + "fully qualified if possible (computed at start)."));
+    /** mydomain - the Internet domain name of this mail system. */
+    public static final Parameter MYDOMAIN = register(Parameter.string("mydomain",
+            HostNames.domainOf(MYHOSTNAME.defaultValue()),
+            "The Internet domain name of this mail system; default: $myhostname minus its "
+                    + "first label, or localdomain."));
+    /** myorigin - the domain that locally-posted mail appears to come from. */
+    public static final Parameter MYORIGIN = register(Parameter.string("myorigin", "$myhostname",
+            "The domain name that locally-posted mail appears to come from."));
+    /** mydestination - the domains that this machine considers itself the final destination for. */
+    public static final Parameter MYDESTINATION = register(Parameter.list("mydestination",
+            "$myhostname, localhost.$mydomain, localhost",
+            "The domains for which this machine is the final destination."));
+    /** mynetworks - the trusted SMTP clients. */
+    public static final Parameter MYNETWORKS = register(Parameter.list("mynetworks",
+            "127.0.0.0/8 [::1]/128",
+            "Trusted remote SMTP clients; Postern's default is the loopback networks "
+                    + "(Postfix's mynetworks_style = host on a loopback-only machine)."));
+    /** relay_domains - the destinations that this system will relay mail to. */
+    public static final Parameter RELAY_DOMAINS = register(Parameter.list("relay_domains", "",
+            "Destination domains (and subdomains) that this system will relay mail to; "
+                    + "empty as with Postfix compatibility_level >= 2."));
+    /** mail_name - the mail system name in the SMTP greeting and in bounces. */
+    public static final Parameter MAIL_NAME = register(Parameter.string("mail_name", "Postern",
+            "The mail system name that is displayed in the SMTP greeting and in bounce messages."));
+    /** mail_version - the version of this mail system. */
+    public static final Parameter MAIL_VERSION = register(Parameter.string("mail_version", "0.1.0",
+            "The version of the Postern mail system."));
+    /** compatibility_level - which default-value changes are in effect. */
+    public static final Parameter COMPATIBILITY_LEVEL = register(Parameter.string("compatibility_level", "3.6",
+            "The Postfix compatibility level; Postern always behaves as level 3.6 (its defaults "
+                    + "are those of 3.6 and later) and keeps the value for display."));
+    /** syslog_name - the name that prefixes log records. */
+    public static final Parameter SYSLOG_NAME = register(Parameter.string("syslog_name", "postern",
+            "The mail system name that is prepended to the process name in log records."));
+
+    // ---- smtpd
+
+    /** smtpd_banner - the text that follows the 220 status code in the SMTP greeting. */
+    public static final Parameter SMTPD_BANNER = register(Parameter.string("smtpd_banner",
+            "$myhostname ESMTP $mail_name",
+            "The text that follows the 220 status code in the SMTP greeting banner."));
+    /** message_size_limit - the maximal size of a message in bytes. */
+    public static final Parameter MESSAGE_SIZE_LIMIT = register(Parameter.size("message_size_limit", "10240000",
+            "The maximal size in bytes of a message, including envelope information; 0 means no limit."));
+    /** line_length_limit - the maximal length of a line before it is broken up. */
+    public static final Parameter LINE_LENGTH_LIMIT = register(Parameter.integer("line_length_limit", "2048",
+            "Upon input, long lines are chopped up into pieces of at most this length."));
+    /** smtpd_timeout - the time limit for sending a reply or receiving a request. */
+    public static final Parameter SMTPD_TIMEOUT = register(Parameter.time("smtpd_timeout", "300s",
+            ChronoUnit.SECONDS,
+            "The time limit for sending an SMTP server response and for receiving an SMTP client request."));
+    /** smtpd_recipient_limit - the maximal number of recipients per message. */
+    public static final Parameter SMTPD_RECIPIENT_LIMIT = register(Parameter.integer("smtpd_recipient_limit",
+            "1000", "The maximal number of recipients that the SMTP server accepts per message delivery request."));
+    /** smtpd_hard_error_limit - errors after which the server disconnects. */
+    public static final Parameter SMTPD_HARD_ERROR_LIMIT = register(Parameter.integer("smtpd_hard_error_limit",
+            "20", "The maximal number of errors a remote SMTP client is allowed to make before disconnection."));
+    /** smtpd_soft_error_limit - errors after which the server delays its replies. */
+    public static final Parameter SMTPD_SOFT_ERROR_LIMIT = register(Parameter.integer("smtpd_soft_error_limit",
+            "10", "The number of errors a remote SMTP client is allowed to make before each reply is delayed."));
+    /** smtpd_error_sleep_time - the delay before an error reply once the soft limit is reached. */
+    public static final Parameter SMTPD_ERROR_SLEEP_TIME = register(Parameter.time("smtpd_error_sleep_time", "1s",
+            ChronoUnit.SECONDS,
+            "The SMTP server response delay after a client has made more than $smtpd_soft_error_limit errors."));
+    /** smtpd_forbid_bare_newline - what to do with lines that end in a bare LF (SMTP smuggling). */
+    public static final Parameter SMTPD_FORBID_BARE_NEWLINE = register(Parameter.choice("smtpd_forbid_bare_newline",
+            "normalize",
+            "Lines ending in bare <LF>: normalize (require <CR><LF>.<CR><LF> to end DATA, treat other "
+                    + "bare <LF> as <CR><LF>; Postfix >= 3.9 default), yes (alias of normalize), reject, or no.",
+            "normalize", "yes", "reject", "no"));
+    /** smtpd_forbid_bare_newline_exclusions - clients exempt from smtpd_forbid_bare_newline. */
+    public static final Parameter SMTPD_FORBID_BARE_NEWLINE_EXCLUSIONS = register(Parameter.list(
+            "smtpd_forbid_bare_newline_exclusions", "$mynetworks",
+            "SMTP clients (network/mask, address or lookup table) that are excluded from smtpd_forbid_bare_newline."));
+    /** smtpd_forbid_bare_newline_reject_code - the status code for a rejected bare newline. */
+    public static final Parameter SMTPD_FORBID_BARE_NEWLINE_REJECT_CODE = register(Parameter.integer(
+            "smtpd_forbid_bare_newline_reject_code", "550",
+            "The SMTP status code when smtpd_forbid_bare_newline = reject rejects a line with bare <LF>."));
+
+    // ---- routing
+
+    /** transport_maps - lookup tables from recipient or domain to transport:nexthop. */
+    public static final Parameter TRANSPORT_MAPS = register(Parameter.list("transport_maps", "",
+            "Lookup tables with mappings from recipient address to (message delivery transport, next-hop destination)."));
+    /** relayhost - the next-hop destination of non-local mail. */
+    public static final Parameter RELAYHOST = register(Parameter.string("relayhost", "",
+            "The next-hop destination(s) for non-local mail; overrides non-local domains in recipient addresses."));
+    /** default_transport - the transport for destinations not otherwise matched. */
+    public static final Parameter DEFAULT_TRANSPORT = register(Parameter.string("default_transport", "smtp",
+            "The default mail delivery transport and next-hop destination for remote delivery."));
+    /** relay_transport - the transport for $relay_domains. */
+    public static final Parameter RELAY_TRANSPORT = register(Parameter.string("relay_transport", "relay",
+            "The default mail delivery transport and next-hop destination for $relay_domains; "
+                    + "Postern treats relay like smtp."));
+
+    // ---- smtp client
+    // SMTP and LMTP share one client (as in Postfix); only the parameter names differ.
+
+    /** smtp_helo_name - the hostname sent in HELO/EHLO. */
+    public static final Parameter SMTP_HELO_NAME = register(Parameter.string("smtp_helo_name", "$myhostname",
+            "The hostname to send in the SMTP HELO or EHLO command."));
+    /** smtp_connect_timeout - the time limit for completing a TCP connection. */
+    public static final Parameter SMTP_CONNECT_TIMEOUT = register(Parameter.time("smtp_connect_timeout", "30s",
+            ChronoUnit.SECONDS, "The SMTP client time limit for completing a TCP connection, or zero (system limit)."));
+    /** smtp_helo_timeout - the time limit for the greeting and the HELO/EHLO reply. */
+    public static final Parameter SMTP_HELO_TIMEOUT = register(Parameter.time("smtp_helo_timeout", "300s",
+            ChronoUnit.SECONDS,
+            "The SMTP client time limit for sending HELO or EHLO and receiving the greeting and the response."));
+    /** smtp_mail_timeout - the time limit for MAIL FROM. */
+    public static final Parameter SMTP_MAIL_TIMEOUT = register(Parameter.time("smtp_mail_timeout", "300s",
+            ChronoUnit.SECONDS, "The SMTP client time limit for sending MAIL FROM and receiving the response."));
+    /** smtp_rcpt_timeout - the time limit for RCPT TO. */
+    public static final Parameter SMTP_RCPT_TIMEOUT = register(Parameter.time("smtp_rcpt_timeout", "300s",
+            ChronoUnit.SECONDS, "The SMTP client time limit for sending RCPT TO and receiving the response."));
+    /** smtp_data_init_timeout - the time limit for DATA. */
+    public static final Parameter SMTP_DATA_INIT_TIMEOUT = register(Parameter.time("smtp_data_init_timeout",
+            "120s", ChronoUnit.SECONDS,
+            "The SMTP client time limit for sending DATA and receiving the initial server response."));
+    /** smtp_data_xfer_timeout - the time limit for sending message content. */
+    public static final Parameter SMTP_DATA_XFER_TIMEOUT = register(Parameter.time("smtp_data_xfer_timeout",
+            "180s", ChronoUnit.SECONDS, "The SMTP client time limit for sending the message content."));
+    /** smtp_data_done_timeout - the time limit for the final dot. */
+    public static final Parameter SMTP_DATA_DONE_TIMEOUT = register(Parameter.time("smtp_data_done_timeout",
+            "600s", ChronoUnit.SECONDS,
+            "The SMTP client time limit for sending \".\" and receiving the final server response."));
+    /** smtp_rset_timeout - the time limit for RSET. */
+    public static final Parameter SMTP_RSET_TIMEOUT = register(Parameter.time("smtp_rset_timeout", "20s",
+            ChronoUnit.SECONDS, "The SMTP client time limit for sending RSET and receiving the response."));
+    /** smtp_quit_timeout - the time limit for QUIT. */
+    public static final Parameter SMTP_QUIT_TIMEOUT = register(Parameter.time("smtp_quit_timeout", "300s",
+            ChronoUnit.SECONDS, "The SMTP client time limit for sending QUIT and receiving the response."));
+    /** smtp_line_length_limit - the length at which outgoing header lines are folded. */
+    public static final Parameter SMTP_LINE_LENGTH_LIMIT = register(Parameter.integer("smtp_line_length_limit",
+            "998", "The maximal length of message header and body lines that the SMTP client sends; 0 means no limit."));
+
+    // ---- lmtp client
+
+    /** lmtp_tcp_port - the default TCP port of the LMTP client. */
+    public static final Parameter LMTP_TCP_PORT = register(Parameter.string("lmtp_tcp_port", "24",
+            "The default TCP port (number or service name) that the LMTP client connects to."));
+    /** lmtp_lhlo_name - the hostname sent in LHLO. */
+    public static final Parameter LMTP_LHLO_NAME = register(Parameter.string("lmtp_lhlo_name", "$myhostname",
+            "The hostname to send in the LMTP LHLO command."));
+    /** lmtp_connect_timeout - the time limit for completing a TCP connection. */
+    public static final Parameter LMTP_CONNECT_TIMEOUT = register(Parameter.time("lmtp_connect_timeout", "0s",
+            ChronoUnit.SECONDS, "The LMTP client time limit for completing a TCP connection, or zero (system limit)."));
+    /** lmtp_lhlo_timeout - the time limit for the greeting and the LHLO reply. */
+    public static final Parameter LMTP_LHLO_TIMEOUT = register(Parameter.time("lmtp_lhlo_timeout", "300s",
+            ChronoUnit.SECONDS,
+            "The LMTP client time limit for sending LHLO and receiving the greeting and the response."));
+    /** lmtp_mail_timeout - the time limit for MAIL FROM. */
+    public static final Parameter LMTP_MAIL_TIMEOUT = register(Parameter.time("lmtp_mail_timeout", "300s",
+            ChronoUnit.SECONDS, "The LMTP client time limit for sending MAIL FROM and receiving the response."));
+    /** lmtp_rcpt_timeout - the time limit for RCPT TO. */
+    public static final Parameter LMTP_RCPT_TIMEOUT = register(Parameter.time("lmtp_rcpt_timeout", "300s",
+            ChronoUnit.SECONDS, "The LMTP client time limit for sending RCPT TO and receiving the response."));
+    /** lmtp_data_init_timeout - the time limit for DATA. */
+    public static final Parameter LMTP_DATA_INIT_TIMEOUT = register(Parameter.time("lmtp_data_init_timeout",
+            "120s", ChronoUnit.SECONDS,
+            "The LMTP client time limit for sending DATA and receiving the initial server response."));
+    /** lmtp_data_xfer_timeout - the time limit for sending message content. */
+    public static final Parameter LMTP_DATA_XFER_TIMEOUT = register(Parameter.time("lmtp_data_xfer_timeout",
+            "180s", ChronoUnit.SECONDS, "The LMTP client time limit for sending the message content."));
+    /** lmtp_data_done_timeout - the time limit for the final dot. */
+    public static final Parameter LMTP_DATA_DONE_TIMEOUT = register(Parameter.time("lmtp_data_done_timeout",
+            "600s", ChronoUnit.SECONDS,
+            "The LMTP client time limit for sending \".\" and receiving the final server responses."));
+    /** lmtp_rset_timeout - the time limit for RSET. */
+    public static final Parameter LMTP_RSET_TIMEOUT = register(Parameter.time("lmtp_rset_timeout", "20s",
+            ChronoUnit.SECONDS, "The LMTP client time limit for sending RSET and receiving the response."));
+    /** lmtp_quit_timeout - the time limit for QUIT. */
+    public static final Parameter LMTP_QUIT_TIMEOUT = register(Parameter.time("lmtp_quit_timeout", "300s",
+            ChronoUnit.SECONDS, "The LMTP client time limit for sending QUIT and receiving the response."));
+    /** lmtp_line_length_limit - the length at which outgoing header lines are folded. */
+    public static final Parameter LMTP_LINE_LENGTH_LIMIT = register(Parameter.integer("lmtp_line_length_limit",
+            "998", "The maximal length of message header and body lines that the LMTP client sends; 0 means no limit."));
+
+    // ---- queue
+
+    /** minimal_backoff_time - the minimal time between attempts to deliver a deferred message. */
+    public static final Parameter MINIMAL_BACKOFF_TIME = register(Parameter.time("minimal_backoff_time", "300s",
+            ChronoUnit.SECONDS, "The minimal time between attempts to deliver a deferred message."));
+    /** maximal_backoff_time - the maximal time between attempts to deliver a deferred message. */
+    public static final Parameter MAXIMAL_BACKOFF_TIME = register(Parameter.time("maximal_backoff_time", "4000s",
+            ChronoUnit.SECONDS, "The maximal time between attempts to deliver a deferred message."));
+    /** maximal_queue_lifetime - the time after which an undeliverable message is bounced. */
+    public static final Parameter MAXIMAL_QUEUE_LIFETIME = register(Parameter.time("maximal_queue_lifetime", "5d",
+            ChronoUnit.DAYS, "The maximal time a message is queued before it is sent back as undeliverable."));
+    /** bounce_queue_lifetime - the same, for bounce messages. */
+    public static final Parameter BOUNCE_QUEUE_LIFETIME = register(Parameter.time("bounce_queue_lifetime", "5d",
+            ChronoUnit.DAYS, "The maximal time a bounce message is queued before it is considered undeliverable."));
+    /** queue_run_delay - the time between deferred queue scans. */
+    public static final Parameter QUEUE_RUN_DELAY = register(Parameter.time("queue_run_delay", "300s",
+            ChronoUnit.SECONDS, "The time between deferred queue scans by the queue manager."));
+    /** default_destination_recipient_limit - recipients per delivery. */
+    public static final Parameter DEFAULT_DESTINATION_RECIPIENT_LIMIT = register(Parameter.integer(
+            "default_destination_recipient_limit", "50",
+            "The default maximal number of recipients per message delivery."));
+    /** smtp_destination_recipient_limit - recipients per SMTP delivery. */
+    public static final Parameter SMTP_DESTINATION_RECIPIENT_LIMIT = register(Parameter.integer(
+            "smtp_destination_recipient_limit", "$default_destination_recipient_limit",
+            "The maximal number of recipients per message delivery by the smtp transport."));
+    /** lmtp_destination_recipient_limit - recipients per LMTP delivery. */
+    public static final Parameter LMTP_DESTINATION_RECIPIENT_LIMIT = register(Parameter.integer(
+            "lmtp_destination_recipient_limit", "$default_destination_recipient_limit",
+            "The maximal number of recipients per message delivery by the lmtp transport."));
+
+    private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
+    private static final Set<String> POSTFIX_NAMES = loadPostfixNames();
+
+    private Parameters() {
+    }
+
+    /** all - every registered parameter by name, in registration order. */
+    public static Map<String, Parameter> all() {
+        return ALL;
+    }
+
+    /** find - the registered parameter with this name. */
+    public static Optional<Parameter> find(String name) {
+        return Optional.ofNullable(ALL.get(name));
+    }
+
+    /** isPostfixParameter - true when Postfix (3.7) knows a parameter of this name. */
+    public static boolean isPostfixParameter(String name) {
+        return POSTFIX_NAMES.contains(name) || ALL.containsKey(name);
+    }
+
+    private static Set<String> loadPostfixNames() {
+        Set<String> names = new HashSet<>();
+        try (InputStream in = Parameters.class.getResourceAsStream("postfix-parameters.txt")) {
+            if (in == null) {
+                throw new IllegalStateException("resource missing: postfix-parameters.txt");
+            }
+            BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (!line.isBlank()) {
+                    names.add(line.strip());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return Set.copyOf(names);
+    }
+}

@@ -1,0 +1,210 @@
+package org.postern.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigParseTest {
+    private static final String F = "/etc/postern/main.cf";
+
+    private static ConfigException error(String text) {
+        return assertThrows(ConfigException.class, () -> Config.parse(text, F));
+    }
+
+    @Test
+    void nameValueWithAndWithoutSpaces() {
+        Config c = Config.parse("mail_name=Alpha\nrelayhost   =   [mx.example.com]:587   \nsyslog_name =\n", F);
+        assertEquals("Alpha", c.get("mail_name"));
+        assertEquals("[mx.example.com]:587", c.get("relayhost"));
+        assertEquals("", c.get("syslog_name"));
+        assertTrue(c.isExplicit("relayhost"));
+        assertFalse(c.isExplicit("myorigin"));
+    }
+
+    @Test
+    void commentsAndBlankLinesAreIgnored() {
+        Config c = Config.parse("# a comment\n\n   # indented comment\n \t \nmail_name = X # not a comment\n", F);
+        assertEquals("X # not a comment", c.get("mail_name"));
+        assertEquals(List.of(), c.warnings());
+    }
+
+    @Test
+    void continuationLinesJoinWithOneSpace() {
+        Config c = Config.parse("mydestination = a.example,\n    b.example,\n\t\tc.example\nmail_name = M\n", F);
+        assertEquals("a.example, b.example, c.example", c.get("mydestination"));
+        assertEquals(List.of("a.example", "b.example", "c.example"), c.getList("mydestination"));
+        assertEquals("M", c.get("mail_name"));
+    }
+
+    @Test
+    void commentInsideAContinuationDoesNotEndIt() {
+        Config c = Config.parse("mynetworks = 10.0.0.0/8\n# the lab\n  192.0.2.0/24\n", F);
+        assertEquals(List.of("10.0.0.0/8", "192.0.2.0/24"), c.getList("mynetworks"));
+    }
+
+    @Test
+    void crlfLineEndingsAreAccepted() {
+        Config c = Config.parse("mail_name = CR\r\nmydestination = a,\r\n  b\r\n", F);
+        assertEquals("CR", c.get("mail_name"));
+        assertEquals("a, b", c.get("mydestination"));
+    }
+
+    @Test
+    void laterDefinitionOverridesEarlier() {
+        Config c = Config.parse("message_size_limit = 1\nmessage_size_limit = 2\n", F);
+        assertEquals(2L, c.getSize("message_size_limit"));
+    }
+
+    @Test
+    void missingEqualsIsASyntaxErrorWithFileAndLine() {
+        ConfigException e = error("# comment\nmail_name = x\nfoo\n");
+        assertEquals("/etc/postern/main.cf, line 3: missing '=' after attribute name: \"foo\"", e.getMessage());
+        assertEquals(3, e.line());
+        assertEquals(F, e.origin());
+        e = error("foo bar = baz\n");
+        assertEquals("/etc/postern/main.cf, line 1: missing '=' after attribute name: \"foo\"", e.getMessage());
+    }
+
+    @Test
+    void missingNameIsAnError() {
+        assertEquals("/etc/postern/main.cf, line 2: missing attribute name", error("\n= value\n").getMessage());
+    }
+
+    @Test
+    void continuationBeforeAnyParameterIsAnError() {
+        ConfigException e = error("# header\n   mail_name = x\n");
+        assertEquals(2, e.line());
+        assertTrue(e.getMessage().startsWith("/etc/postern/main.cf, line 2: logical line must not start with whitespace"),
+                e.getMessage());
+    }
+
+    @Test
+    void errorOnAContinuedLineNamesItsFirstLine() {
+        ConfigException e = error("mail_name = x\nsmtpd_timeout\n  = 5x\n");
+        assertEquals("/etc/postern/main.cf, line 2: bad time value or unit: smtpd_timeout = 5x", e.getMessage());
+    }
+
+    @Test
+    void unknownNameInGetIsIllegalArgument() {
+        Config c = Config.parse("foo = bar\n", F);
+        assertThrows(IllegalArgumentException.class, () -> c.get("foo"));
+        assertThrows(IllegalArgumentException.class, () -> c.get("alias_maps"));
+    }
+
+    @Test
+    void typedGetterOfTheWrongTypeIsIllegalArgument() {
+        Config c = Config.defaults();
+        assertThrows(IllegalArgumentException.class, () -> c.getInt("smtpd_timeout"));
+        assertThrows(IllegalArgumentException.class, () -> c.getTime("message_size_limit"));
+        assertEquals("300s", c.get("smtpd_timeout"));
+    }
+
+    @Test
+    void overridesReplaceAndAreValidated() {
+        Config base = Config.parse("smtpd_timeout = 60s\nmail_name = Base\n", F);
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("smtpd_timeout", "10s");
+        o.put("smtpd_banner", "$myhostname ready");
+        Config c = base.withOverrides(o, "master.cf, line 7");
+        assertEquals(java.time.Duration.ofSeconds(10), c.getTime("smtpd_timeout"));
+        assertEquals(c.get("myhostname") + " ready", c.get("smtpd_banner"));
+        assertEquals("Base", c.get("mail_name"));
+        // the base is unchanged
+        assertEquals(java.time.Duration.ofSeconds(60), base.getTime("smtpd_timeout"));
+
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> base.withOverrides(Map.of("message_size_limit", "big"), "master.cf, line 7"));
+        assertEquals("master.cf, line 7: bad numerical configuration: message_size_limit = big", e.getMessage());
+    }
+
+    @Test
+    void overrideCanChangeWhatMainCfValuesExpandTo() {
+        Config base = Config.parse("myhostname = a.example.com\n", F);
+        Config c = base.withOverrides(Map.of("myhostname", "b.example.com"), "master.cf, line 2");
+        assertEquals("b.example.com ESMTP Postern", c.get("smtpd_banner"));
+        assertEquals("example.com", c.get("mydomain"));
+    }
+
+    @Test
+    void loadReadsMainCfFromTheDirectory(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("main.cf"), "mail_name = Loaded\nsmtpd_timeout = 5x\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> Config.load(dir));
+        assertEquals(dir.resolve("main.cf") + ", line 2: bad time value or unit: smtpd_timeout = 5x", e.getMessage());
+
+        Files.writeString(dir.resolve("main.cf"), "mail_name = Loaded\n");
+        Config c = Config.load(dir);
+        assertEquals("Loaded", c.get("mail_name"));
+        assertEquals(Optional.of(dir), c.configDir());
+        assertEquals(dir.resolve("main.cf").toString(), c.fileName());
+    }
+
+    @Test
+    void missingMainCfMeansDefaults(@TempDir Path dir) {
+        Config c = Config.load(dir);
+        assertEquals("Postern", c.get("mail_name"));
+        assertEquals(Optional.of(dir), c.configDir());
+        assertEquals(List.of(), c.warnings());
+        assertEquals(Optional.empty(), Config.defaults().configDir());
+    }
+
+    @Test
+    void unreadableMainCfIsAConfigException(@TempDir Path dir) throws IOException {
+        Files.createDirectory(dir.resolve("main.cf"));
+        ConfigException e = assertThrows(ConfigException.class, () -> Config.load(dir));
+        assertTrue(e.getMessage().contains("cannot read"), e.getMessage());
+    }
+
+    @Test
+    void mydomainFollowsAConfiguredMyhostname() {
+        Config c = Config.parse("myhostname = mx1.mail.example.org\n", F);
+        assertEquals("mail.example.org", c.get("mydomain"));
+        assertEquals(List.of("mx1.mail.example.org", "localhost.mail.example.org", "localhost"),
+                c.getList("mydestination"));
+        Config bare = Config.parse("myhostname = gateway\n", F);
+        assertEquals("localdomain", bare.get("mydomain"));
+        Config both = Config.parse("myhostname = mx.a.example\nmydomain = b.example\n", F);
+        assertEquals("b.example", both.get("mydomain"));
+    }
+
+    @Test
+    void garbageNeverThrowsAnythingButConfigException() {
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("org.postern.config");
+        java.util.logging.Level level = log.getLevel();
+        log.setLevel(java.util.logging.Level.OFF);
+        try {
+            garbage();
+        } finally {
+            log.setLevel(level);
+        }
+    }
+
+    private static void garbage() {
+        java.util.Random random = new java.util.Random(42);
+        String alphabet = "ab_=$${}():?# \t\n\r,x1{}";
+        for (int round = 0; round < 3000; round++) {
+            StringBuilder sb = new StringBuilder();
+            int len = random.nextInt(80);
+            for (int i = 0; i < len; i++) {
+                sb.append(alphabet.charAt(random.nextInt(alphabet.length())));
+            }
+            String text = random.nextBoolean() ? "mail_name = " + sb : sb.toString();
+            try {
+                Config.parse(text, F);
+            } catch (ConfigException expected) {
+                assertTrue(expected.getMessage().startsWith(F), expected.getMessage());
+            }
+        }
+    }
+}
