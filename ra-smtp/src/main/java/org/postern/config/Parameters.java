@@ -108,6 +108,12 @@ public final class Parameters {
     public static final Parameter SMTPD_RECIPIENT_LIMIT = register(Parameter.integer("smtpd_recipient_limit",
             "1000", "The maximal number of recipients that the SMTP server accepts per message delivery request."));
     /** smtpd_hard_error_limit - errors after which the server disconnects. */
+    public static final Parameter SMTPD_HELO_REQUIRED = register(Parameter.bool("smtpd_helo_required", "no",
+            "Require that a remote SMTP client introduces itself with HELO or EHLO before MAIL FROM."));
+
+    public static final Parameter DISABLE_VRFY_COMMAND = register(Parameter.bool("disable_vrfy_command", "no",
+            "Disable the SMTP VRFY command (502 5.5.1 VRFY command is disabled)."));
+
     public static final Parameter SMTPD_HARD_ERROR_LIMIT = register(Parameter.integer("smtpd_hard_error_limit",
             "20", "The maximal number of errors a remote SMTP client is allowed to make before disconnection."));
     /** smtpd_soft_error_limit - errors after which the server delays its replies. */

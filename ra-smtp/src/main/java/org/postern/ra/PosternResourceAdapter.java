@@ -94,18 +94,15 @@ public class PosternResourceAdapter implements ResourceAdapter {
         SmtpdListener listener = new EndpointInvoker(factory);
         List<SmtpdServer> started = new ArrayList<>();
         try {
-            for (MasterService s : services) {
-                if (!"inet".equals(s.type()) || !"smtpd".equals(s.command())) {
-                    continue;
-                }
-                Config c = s.overrides().isEmpty() ? main : main.withOverrides(s.overrides(), "master.cf " + s.name());
+            for (MasterService s : MasterCf.smtpdServices(services)) {
+                Config c = s.settings(main);
                 SmtpdServer server = new SmtpdServer(s.name(), SmtpdSettingsFactory.from(c, s.name()), listener,
                         group, blocking);
-                server.start(s.host(), s.port());
+                server.start(s.bindHost().orElse(null), s.port());
                 started.add(server);
                 LOG.info(() -> "PSTN2105: smtpd listening on " + s.name() + " (port " + server.port() + ")");
             }
-        } catch (ConfigException | IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             started.forEach(SmtpdServer::stop);
             throw new ResourceException("PSTN2106: cannot start smtpd listeners: " + e.getMessage(), e);
         }
