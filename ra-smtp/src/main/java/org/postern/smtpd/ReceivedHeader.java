@@ -20,7 +20,8 @@ import java.util.Locale;
 final class ReceivedHeader {
     /** Postfix's mail_date(): RFC 5322 date with the zone abbreviation as comment. */
     private static final DateTimeFormatter MAIL_DATE =
-            DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss Z (zzz)", Locale.US);
+            DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss Z", Locale.US);
+    private static final DateTimeFormatter ZONE_NAME = DateTimeFormatter.ofPattern("zzz", Locale.US);
 
     private ReceivedHeader() {
     }
@@ -39,13 +40,23 @@ final class ReceivedHeader {
                 .append(" (").append(clientName).append(" [").append(rfcAddress(clientAddress)).append("])\r\n");
         b.append("\tby ").append(myhostname).append(" (").append(mailName).append(") with ")
                 .append(protocol).append(" id ").append(queueId);
-        String date = MAIL_DATE.format(arrival.atZone(zone));
+        String date = mailDate(arrival, zone);
         if (recipient != null) {
             b.append("\r\n\tfor <").append(recipient).append(">; ").append(date).append("\r\n");
         } else {
             b.append(";\r\n\t").append(date).append("\r\n");
         }
         return b.toString();
+    }
+
+    /** mailDate - "Sat, 21 Nov 2026 09:30:00 +0000 (UTC)"; a bare offset zone is named UTC or its offset. */
+    static String mailDate(Instant instant, ZoneId zone) {
+        java.time.ZonedDateTime t = instant.atZone(zone);
+        String name = ZONE_NAME.format(t);
+        if (name.equals("Z")) {
+            name = "UTC";
+        }
+        return MAIL_DATE.format(t) + " (" + name + ")";
     }
 
     /** rfcAddress - address as in an address literal: "IPv6:" prefix for IPv6 (RFC 5321 4.1.3). */

@@ -252,9 +252,8 @@ public final class SmtpdSession {
                     int len = lineLength;
                     lineLength = 0;
                     partialLine(len);
-                    if (closed || suspended) {
-                        i--; // this byte was not consumed
-                        continue;
+                    if (skippingLongCommand) {
+                        continue; // this byte belongs to the over-long command being skipped
                     }
                 }
                 line[lineLength++] = c;
