@@ -1,0 +1,55 @@
+package org.postern.mail;
+
+/**
+ * Xtext - RFC 3461 section 4 "xtext" decoding and validation.
+ *
+ * <p>xtext = *( xchar / hexchar ); xchar is any ASCII from "!" to "~" except "+" and "=";
+ * hexchar is "+" followed by two upper-case hexadecimal digits.
+ */
+public final class Xtext {
+    private Xtext() {
+    }
+
+    /** decode - the decoded text, or null when the input is not valid xtext. */
+    public static String decode(String text) {
+        if (text == null) {
+            return null;
+        }
+        StringBuilder out = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '+') {
+                if (i + 2 >= text.length()) {
+                    return null;
+                }
+                int hi = upperHex(text.charAt(i + 1));
+                int lo = upperHex(text.charAt(i + 2));
+                if (hi < 0 || lo < 0) {
+                    return null;
+                }
+                out.append((char) (hi * 16 + lo));
+                i += 2;
+            } else if (c >= '!' && c <= '~' && c != '=') {
+                out.append(c);
+            } else {
+                return null;
+            }
+        }
+        return out.toString();
+    }
+
+    /** isValid - true when the text is well-formed xtext. */
+    public static boolean isValid(String text) {
+        return decode(text) != null;
+    }
+
+    private static int upperHex(char c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
+    }
+}

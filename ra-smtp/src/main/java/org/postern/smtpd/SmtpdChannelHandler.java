@@ -1,0 +1,173 @@
+package org.postern.smtpd;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateEvent;
+
+/**
+ * SmtpdChannelHandler - binds one Netty channel to one {@link SmtpdSession}.
+ *
+ * <p>Bytes go to the session as they arrive; replies are written as the session
+ * produces them and flushed once per read batch, so the answers to a pipelined group
+ * of commands (RFC 2920) leave in one segment. The listener call runs on the blocking
+ * executor with reads paused (autoRead off); reads are also paused while the client
+ * does not take its replies (channel not writable).
+ */
+final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements SmtpdTransport {
+    private static final Logger LOG = Logger.getLogger("org.postern.smtpd");
+
+    private final SmtpdSettings settings;
+    private final SmtpdListener listener;
+    private final Executor blocking;
+    private final Clock clock;
+    private ChannelHandlerContext ctx;
+    private SmtpdSession session;
+
+    SmtpdChannelHandler(SmtpdSettings settings, SmtpdListener listener, Executor blocking, Clock clock) {
+        this.settings = settings;
+        this.listener = listener;
+        this.blocking = blocking;
+        this.clock = clock;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext context) {
+        this.ctx = context;
+        SocketAddress remote = context.channel().remoteAddress();
+        String address = "unknown";
+        int port = 0;
+        if (remote instanceof InetSocketAddress inet) {
+            address = inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
+            int scope = address.indexOf('%');
+            if (scope >= 0) {
+                address = address.substring(0, scope);
+            }
+            port = inet.getPort();
+        }
+        session = new SmtpdSession(settings, listener, this, "unknown", address, port, clock);
+        guarded(session::start);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext context, Object msg) {
+        ByteBuf buf = (ByteBuf) msg;
+        try {
+            byte[] bytes = new byte[buf.readableBytes()];
+            buf.readBytes(bytes);
+            guarded(() -> session.input(bytes, 0, bytes.length));
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext context) {
+        context.flush();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext context) {
+        if (session != null) {
+            guarded(session::ended);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext context, Object evt) {
+        if (evt instanceof IdleStateEvent && session != null) {
+            guarded(session::timeout);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext context) {
+        // Back-pressure: a client that sends commands but does not read replies stops being read.
+        boolean writable = context.channel().isWritable();
+        if (!writable) {
+            context.channel().config().setAutoRead(false);
+        } else if (session != null && !session.isSuspended() && !session.isClosed()) {
+            context.channel().config().setAutoRead(true);
+        }
+        context.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+        if (cause instanceof IOException) {
+            LOG.log(Level.FINE, "PSTN1030: I/O error on " + context.channel(), cause);
+        } else {
+            LOG.log(Level.WARNING, "PSTN1031: unexpected error on " + context.channel(), cause);
+        }
+        context.close();
+    }
+
+    // ------------------------------------------------------------ SmtpdTransport
+
+    @Override
+    public void reply(String line) {
+        ctx.write(Unpooled.copiedBuffer(line + "\r\n", StandardCharsets.UTF_8), ctx.voidPromise());
+    }
+
+    @Override
+    public void flush() {
+        ctx.flush();
+    }
+
+    @Override
+    public void close() {
+        ctx.channel().config().setAutoRead(false);
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public void runBlocking(Runnable work, Runnable then) {
+        ctx.channel().config().setAutoRead(false);
+        ctx.flush();
+        Runnable back = () -> {
+            guarded(then);
+            if (!session.isSuspended() && !session.isClosed() && ctx.channel().isWritable()) {
+                ctx.channel().config().setAutoRead(true);
+            }
+        };
+        try {
+            blocking.execute(() -> {
+                try {
+                    work.run();
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "PSTN1032: enqueue task failed", e);
+                } finally {
+                    ctx.executor().execute(back);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            LOG.log(Level.WARNING, "PSTN1033: blocking executor refused the enqueue task", e);
+            ctx.executor().execute(back);
+        }
+    }
+
+    /** guarded - no session error may escape into the event loop; it ends this session only. */
+    private void guarded(Runnable action) {
+        try {
+            action.run();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "PSTN1034: internal error in smtpd session " + ctx.channel(), e);
+            if (ctx.channel().isActive()) {
+                ctx.writeAndFlush(Unpooled.copiedBuffer("421 4.3.0 " + settings.myhostname()
+                        + " Server local error\r\n", StandardCharsets.UTF_8)).addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package org.postern.smtpd;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
+
+/**
+ * SmtpdServer - one smtpd listener service (a master.cf "inet ... smtpd" line).
+ *
+ * <h2>DESCRIPTION</h2>
+ * Binds a Netty server socket on the adapter's event loop group and runs one
+ * {@link SmtpdSession} per connection through {@link SmtpdChannelHandler}. No thread per
+ * connection: sessions run on the event loops; only the {@link SmtpdListener} call
+ * runs on the blocking executor (the adapter's WorkManager).
+ *
+ * <h2>SECURITY</h2>
+ * Accepts connections from anyone who can reach the port. Per connection: bounded
+ * line buffer (line_length_limit), idle timeout (smtpd_timeout), reads paused while
+ * the listener stores a message or while the client does not read its replies
+ * (back-pressure on channel writability). A failure in one session closes that
+ * session only.
+ *
+ * <h2>CONFIGURATION PARAMETERS</h2>
+ * {@link SmtpdSettings}; the bind address and port come from master.cf.
+ *
+ * <h2>BUGS</h2>
+ * NIO transport only (the group must be a NioEventLoopGroup or compatible).
+ */
+public final class SmtpdServer {
+    private static final Logger LOG = Logger.getLogger("org.postern.smtpd");
+
+    private final String serviceName;
+    private final SmtpdSettings settings;
+    private final SmtpdListener listener;
+    private final EventLoopGroup group;
+    private final Executor blocking;
+    private final ChannelGroup sessions = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private Channel serverChannel;
+    private Clock clock = Clock.systemDefaultZone();
+
+    public SmtpdServer(String serviceName, SmtpdSettings settings, SmtpdListener listener, EventLoopGroup group,
+                       Executor blocking) {
+        this.serviceName = Objects.requireNonNull(serviceName, "serviceName");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.listener = Objects.requireNonNull(listener, "listener");
+        this.group = Objects.requireNonNull(group, "group");
+        this.blocking = Objects.requireNonNull(blocking, "blocking");
+    }
+
+    /** withClock - use another clock for Received: dates and arrival times (tests). */
+    SmtpdServer withClock(Clock c) {
+        this.clock = c;
+        return this;
+    }
+
+    /**
+     * start - bind and accept connections.
+     *
+     * @param host address to bind, null or empty for all addresses
+     * @param port TCP port, 0 for any free port (see {@link #port()})
+     * @throws IOException when the address cannot be bound (port taken, no such address)
+     */
+    public synchronized void start(String host, int port) throws IOException {
+        if (serverChannel != null) {
+            throw new IllegalStateException("smtpd service " + serviceName + " is already started");
+        }
+        InetSocketAddress address = host == null || host.isEmpty()
+                ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 256)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        sessions.add(ch);
+                        long timeout = settings.timeout().toMillis();
+                        ch.pipeline().addLast("idle", new IdleStateHandler(timeout, 0, 0,
+                                java.util.concurrent.TimeUnit.MILLISECONDS));
+                        ch.pipeline().addLast("smtpd", new SmtpdChannelHandler(settings, listener, blocking, clock));
+                    }
+                });
+        ChannelFuture bound = bootstrap.bind(address).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            Throwable cause = bound.cause();
+            throw new IOException("PSTN1020: smtpd service " + serviceName + " cannot listen on "
+                    + (host == null || host.isEmpty() ? "*" : host) + ":" + port + ": "
+                    + (cause == null ? "unknown error" : cause.getMessage()), cause);
+        }
+        serverChannel = bound.channel();
+        LOG.info("PSTN1021: smtpd service " + serviceName + " listening on " + serverChannel.localAddress());
+    }
+
+    /** stop - close the listening socket and every session; the event loop group stays up. */
+    public synchronized void stop() {
+        if (serverChannel == null) {
+            return;
+        }
+        try {
+            serverChannel.close().awaitUninterruptibly();
+            sessions.close().awaitUninterruptibly();
+            LOG.info("PSTN1022: smtpd service " + serviceName + " stopped");
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "PSTN1023: error stopping smtpd service " + serviceName, e);
+        } finally {
+            serverChannel = null;
+        }
+    }
+
+    /** port - the bound port (useful after binding port 0), or -1 when not started. */
+    public synchronized int port() {
+        return serverChannel == null ? -1 : ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+}

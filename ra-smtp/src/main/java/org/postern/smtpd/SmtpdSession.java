@@ -1,0 +1,1011 @@
+package org.postern.smtpd;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import org.postern.mail.AddressSyntaxException;
+import org.postern.mail.MailPath;
+import org.postern.mail.Xtext;
+import org.postern.smtpd.SmtpdSettings.BareNewline;
+
+/**
+ * SmtpdSession - the SMTP server protocol engine for one client connection.
+ *
+ * <h2>NAME</h2>
+ * SmtpdSession - Postfix smtpd(8) conversation, independent of the network layer.
+ *
+ * <h2>DESCRIPTION</h2>
+ * The transport feeds raw bytes with {@link #input}; the session frames lines within
+ * line_length_limit, answers commands through {@link SmtpdTransport#reply}, streams
+ * DATA content into a spool file (a Received: header first, then the dot-unstuffed
+ * lines with CRLF endings) and, after the final dot, hands envelope and content to the
+ * {@link SmtpdListener} on the blocking executor via
+ * {@link SmtpdTransport#runBlocking}. Input that arrives meanwhile (pipelined commands)
+ * is held and processed afterwards, in order. Replies and their texts are Postfix's.
+ * The transport calls {@link #start} once connected, {@link #timeout} when the client
+ * was idle for smtpd_timeout, and {@link #ended} once the connection is gone.
+ *
+ * <h2>SECURITY</h2>
+ * Talks to untrusted SMTP clients. Every input is bounded: line length
+ * (line_length_limit; longer commands are skipped and answered, longer content lines
+ * are kept as continuation pieces, never buffered whole), message size
+ * (message_size_limit; excess content is read and discarded), recipients
+ * (smtpd_recipient_limit: qmail-dos-2), errors (smtpd_hard_error_limit). Bare
+ * &lt;LF&gt; handling follows smtpd_forbid_bare_newline against SMTP smuggling
+ * (CVE-2023-51764). Non-SMTP commands that look like HTTP or header lines end the
+ * session as in Postfix.
+ *
+ * <h2>CONFIGURATION PARAMETERS</h2>
+ * See {@link SmtpdSettings}: myhostname, smtpd_banner, mail_name, message_size_limit,
+ * line_length_limit, smtpd_timeout, smtpd_recipient_limit, smtpd_hard_error_limit,
+ * smtpd_helo_required, disable_vrfy_command, smtpd_forbid_bare_newline,
+ * smtpd_forbid_bare_newline_exclusions, smtpd_forbid_bare_newline_reject_code.
+ *
+ * <h2>BUGS</h2>
+ * No smtpd_*_restrictions yet (every sender and recipient is accepted), no reverse
+ * DNS (the client name is "unknown"), no ETRN, STARTTLS, AUTH, BDAT, DSN
+ * announcement, smtpd_junk_command_limit or smtpd_forbid_unauth_pipelining. The spool
+ * file is written on the calling thread (buffered, not synced).
+ *
+ * <h2>SEE ALSO</h2>
+ * RFC 5321, RFC 1870 (SIZE), RFC 2920 (PIPELINING), RFC 3461 (DSN parameters),
+ * RFC 6531 (SMTPUTF8), Postfix smtpd(8) and postconf(5).
+ */
+public final class SmtpdSession {
+    static final Logger LOG = Logger.getLogger("org.postern.smtpd");
+    static final Logger MAILLOG = Logger.getLogger("postern.maillog.smtpd");
+
+    // Fixed replies (Postfix smtpd.c texts).
+    static final String OK = "250 2.0.0 Ok";
+    static final String MAIL_OK = "250 2.1.0 Ok";
+    static final String RCPT_OK = "250 2.1.5 Ok";
+    static final String DATA_GO = "354 End data with <CR><LF>.<CR><LF>";
+    static final String BYE = "221 2.0.0 Bye";
+    static final String NOT_RECOGNIZED = "500 5.5.2 Error: command not recognized";
+    static final String NOT_IMPLEMENTED = "502 5.5.1 Error: command not implemented";
+    static final String BAD_SYNTAX = "500 5.5.2 Error: bad syntax";
+    static final String BAD_UTF8 = "500 5.5.2 Error: bad UTF-8 syntax";
+    static final String HELO_SYNTAX = "501 Syntax: HELO hostname";
+    static final String EHLO_SYNTAX = "501 Syntax: EHLO hostname";
+    static final String MAIL_SYNTAX = "501 5.5.4 Syntax: MAIL FROM:<address>";
+    static final String RCPT_SYNTAX = "501 5.5.4 Syntax: RCPT TO:<address>";
+    static final String DATA_SYNTAX = "501 5.5.4 Syntax: DATA";
+    static final String RSET_SYNTAX = "501 5.5.4 Syntax: RSET";
+    static final String VRFY_SYNTAX = "501 5.5.4 Syntax: VRFY address";
+    static final String VRFY_DISABLED = "502 5.5.1 VRFY command is disabled";
+    static final String NEED_HELO = "503 5.5.1 Error: send HELO/EHLO first";
+    static final String NESTED_MAIL = "503 5.5.1 Error: nested MAIL command";
+    static final String NEED_MAIL = "503 5.5.1 Error: need MAIL command";
+    static final String NEED_RCPT = "503 5.5.1 Error: need RCPT command";
+    static final String NO_VALID_RCPT = "554 5.5.1 Error: no valid recipients";
+    static final String BAD_SENDER = "501 5.1.7 Bad sender address syntax";
+    static final String BAD_RECIPIENT = "501 5.1.3 Bad recipient address syntax";
+    static final String BAD_SIZE = "501 5.5.4 Bad message size syntax";
+    static final String SIZE_IMPOSSIBLE = "552 5.3.4 Message size exceeds file system imposed limit";
+    static final String SIZE_EXCEEDS = "552 5.3.4 Message size exceeds fixed limit";
+    static final String BAD_RET = "501 5.5.4 Bad RET parameter syntax";
+    static final String BAD_ENVID = "501 5.5.4 Bad ENVID parameter syntax";
+    static final String BAD_NOTIFY = "501 5.5.4 Error: Bad NOTIFY parameter syntax";
+    static final String BAD_ORCPT = "501 5.5.4 Error: Bad ORCPT parameter syntax";
+    static final String NEED_SMTPUTF8 = "553 5.6.7 Must declare SMTPUTF8 to send unicode address";
+    static final String TOO_MANY_RCPT = "452 4.5.3 Error: too many recipients";
+    static final String TOO_BIG = "552 5.3.4 Error: message file too big";
+    static final String WRITE_ERROR = "451 4.3.0 Error: queue file write error";
+    static final String BREAK_RULES = "221 2.7.0 Error: I can break rules, too. Goodbye.";
+    /** HELP: Postfix 3.10+ lists the implemented commands, sorted. */
+    static final String HELP = "214 2.0.0 Commands: DATA EHLO HELO HELP MAIL NOOP QUIT RCPT RSET VRFY";
+
+    /** Conversation stages for "... after X from ..." (Postfix smtpd.h). */
+    private static final String AFTER_CONNECT = "CONNECT";
+    private static final String AFTER_DATA = "DATA content";
+    private static final String AFTER_EOM = "END-OF-MESSAGE";
+    private static final String UNKNOWN = "UNKNOWN";
+
+    /** Command statistics names, in Postfix's table order; "unknown" last. */
+    private static final List<String> STAT_ORDER = List.of("helo", "ehlo", "starttls", "auth", "mail", "rcpt",
+            "data", "bdat", "rset", "noop", "vrfy", "etrn", "quit", "help", "unknown");
+
+    private final SmtpdSettings settings;
+    private final SmtpdListener listener;
+    private final SmtpdTransport transport;
+    private final Clock clock;
+    private final String clientName;
+    private final String clientAddress;
+    private final int clientPort;
+    private final String namaddr;
+    private final BareNewline bareNewline;
+
+    // Line framing.
+    private final byte[] line;
+    private int lineLength;
+    private boolean skippingLongCommand;
+    private final Deque<byte[]> held = new ArrayDeque<>();
+
+    // Session state.
+    private boolean suspended;
+    private boolean closed;
+    private boolean hangup;
+    private String reason;
+    private String where = AFTER_CONNECT;
+    private String helo;
+    private String protocol = "SMTP";
+    private int errorCount;
+    private final Map<String, int[]> stats = new LinkedHashMap<>();
+
+    // Transaction state (MAIL .. end of DATA).
+    private String queueId;
+    private MailPath sender;
+    private Map<String, String> mailParams;
+    private Instant arrival;
+    private final List<Envelope.Recipient> recipients = new ArrayList<>();
+
+    // DATA state.
+    private boolean inData;
+    private Path spoolPath;
+    private OutputStream spool;
+    private long storedBytes;
+    private long contentBytes;
+    private long receivedBytes;
+    private boolean tooBig;
+    private boolean writeFailed;
+    private boolean bareLfInData;
+    private boolean previousPartial;
+    private boolean previousBareLf;
+    private boolean firstLine;
+
+    /**
+     * @param clientName    client host name as logged, "unknown" when not resolved
+     * @param clientAddress client IP address, textual
+     */
+    public SmtpdSession(SmtpdSettings settings, SmtpdListener listener, SmtpdTransport transport,
+                        String clientName, String clientAddress, int clientPort, Clock clock) {
+        this.settings = settings;
+        this.listener = listener;
+        this.transport = transport;
+        this.clock = clock;
+        this.clientName = clientName;
+        this.clientAddress = clientAddress;
+        this.clientPort = clientPort;
+        this.namaddr = clientName + "[" + clientAddress + "]";
+        this.bareNewline = settings.bareNewlineExclusions().test(clientAddress) ? BareNewline.NO
+                : settings.bareNewline();
+        this.line = new byte[settings.lineLengthLimit()];
+    }
+
+    /** start - log the connection and send the greeting. */
+    public void start() {
+        MAILLOG.info("connect from " + namaddr);
+        transport.reply("220 " + settings.banner());
+        transport.flush();
+    }
+
+    /** isSuspended - true while the listener is storing a message (reading is paused). */
+    public boolean isSuspended() {
+        return suspended;
+    }
+
+    /** isClosed - true once the session has decided to end the connection. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    // ---------------------------------------------------------------- input framing
+
+    /** input - process bytes received from the client (any chunking). */
+    public void input(byte[] data, int offset, int length) {
+        if (closed) {
+            return;
+        }
+        if (suspended) {
+            held.addLast(Arrays.copyOfRange(data, offset, offset + length));
+            return;
+        }
+        int end = offset + length;
+        for (int i = offset; i < end; i++) {
+            if (closed) {
+                return;
+            }
+            if (suspended) {
+                // End of DATA started an enqueue: keep the rest, ahead of later input.
+                held.addFirst(Arrays.copyOfRange(data, i, end));
+                return;
+            }
+            byte c = data[i];
+            if (inData) {
+                receivedBytes++;
+            }
+            if (skippingLongCommand) {
+                if (c == '\n') {
+                    skippingLongCommand = false;
+                    commandTooLong();
+                }
+                continue;
+            }
+            if (c == '\n') {
+                int len = lineLength;
+                lineLength = 0;
+                completeLine(len);
+            } else {
+                if (lineLength == line.length) {
+                    // line_length_limit reached without LF: a partial line (Postfix smtp_get bound).
+                    int len = lineLength;
+                    lineLength = 0;
+                    partialLine(len);
+                    if (skippingLongCommand) {
+                        continue; // this byte belongs to the over-long command being skipped
+                    }
+                }
+                line[lineLength++] = c;
+            }
+        }
+    }
+
+    /** completeLine - a line ended by LF: strip CRLF or note the bare LF. */
+    private void completeLine(int len) {
+        boolean bareLf = false;
+        if (bareNewline == BareNewline.NO) {
+            while (len > 0 && line[len - 1] == '\r') {
+                len--;
+            }
+        } else if (len > 0 && line[len - 1] == '\r') {
+            len--;
+        } else {
+            bareLf = true;
+        }
+        if (inData) {
+            dataLine(len, true, bareLf);
+        } else {
+            commandLine(len, bareLf);
+        }
+    }
+
+    /** partialLine - line_length_limit bytes without LF. */
+    private void partialLine(int len) {
+        if (inData) {
+            dataLine(len, false, false);
+        } else {
+            // Postfix skips the rest of an over-long command to stay in sync.
+            skippingLongCommand = true;
+        }
+    }
+
+    // ---------------------------------------------------------------- commands
+
+    private void commandLine(int len, boolean bareLf) {
+        if (bareLf && bareNewline == BareNewline.REJECT) {
+            logWhatsup("reject", "bare <LF> received");
+            transport.reply(bareLfReply());
+            hangup();
+            return;
+        }
+        if (bareLf && bareNewline == BareNewline.NOTE) {
+            MAILLOG.info("bare <LF> received from " + namaddr);
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(line, 0, len)).toString();
+        } catch (CharacterCodingException e) {
+            count("unknown", false);
+            where = UNKNOWN;
+            error(BAD_UTF8);
+            return;
+        }
+        SmtpCommand command = SmtpCommand.parse(text);
+        if (command.verb().isEmpty()) {
+            count("unknown", false);
+            where = UNKNOWN;
+            error(BAD_SYNTAX);
+            return;
+        }
+        dispatch(command, text);
+        if (!closed && errorCount >= settings.hardErrorLimit()) {
+            reason = "too many errors";
+            transport.reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
+            hangup();
+        }
+    }
+
+    /** dispatch - one place per verb. */
+    private void dispatch(SmtpCommand command, String text) {
+        String verb = command.verb();
+        String arg = command.argument();
+        boolean ok;
+        switch (verb) {
+            case "HELO": where = verb; ok = helo(arg); break;
+            case "EHLO": where = verb; ok = ehlo(arg); break;
+            case "MAIL": where = verb; ok = mail(arg); break;
+            case "RCPT": where = verb; ok = rcpt(arg); break;
+            case "DATA":
+                where = verb;
+                ok = data(arg);
+                if (ok) {
+                    return; // counted at the end of the message
+                }
+                break;
+            case "RSET": where = verb; ok = rset(arg); break;
+            case "NOOP": where = verb; ok = noop(); break;
+            case "VRFY": where = verb; ok = vrfy(arg); break;
+            case "QUIT": where = verb; ok = quit(); break;
+            case "HELP": where = verb; ok = help(); break;
+            case "ETRN": case "STARTTLS": case "AUTH": case "BDAT":
+                where = verb; ok = error(NOT_IMPLEMENTED); break;
+            default:
+                where = UNKNOWN;
+                if (isNonSmtp(verb)) {
+                    count("unknown", false);
+                    MAILLOG.warning("warning: non-SMTP command from " + namaddr + ": " + printable(text, 100));
+                    transport.reply(BREAK_RULES);
+                    hangup();
+                    return;
+                }
+                verb = "UNKNOWN";
+                ok = error(NOT_RECOGNIZED);
+        }
+        count(verb.toLowerCase(Locale.ROOT), ok);
+    }
+
+    /** helo - HELO hostname: plain SMTP; resets any transaction (RFC 5321 4.1.4). */
+    private boolean helo(String arg) {
+        if (arg.isEmpty()) {
+            return error(HELO_SYNTAX);
+        }
+        resetTransaction();
+        helo = arg;
+        protocol = "SMTP";
+        transport.reply("250 " + settings.myhostname());
+        return true;
+    }
+
+    /** ehlo - EHLO hostname: the extensions in Postfix's order. */
+    private boolean ehlo(String arg) {
+        if (arg.isEmpty()) {
+            return error(EHLO_SYNTAX);
+        }
+        resetTransaction();
+        helo = arg;
+        protocol = "ESMTP";
+        List<String> lines = new ArrayList<>();
+        lines.add(settings.myhostname());
+        lines.add("PIPELINING");
+        lines.add(settings.messageSizeLimit() > 0 ? "SIZE " + settings.messageSizeLimit() : "SIZE");
+        if (!settings.disableVrfy()) {
+            lines.add("VRFY");
+        }
+        lines.add("ENHANCEDSTATUSCODES");
+        lines.add("8BITMIME");
+        lines.add("SMTPUTF8");
+        for (int i = 0; i < lines.size(); i++) {
+            transport.reply("250" + (i == lines.size() - 1 ? " " : "-") + lines.get(i));
+        }
+        return true;
+    }
+
+    /** mail - MAIL FROM:&lt;sender&gt; [parameters]: starts a transaction, assigns the queue id. */
+    private boolean mail(String arg) {
+        if (settings.heloRequired() && helo == null) {
+            return error(NEED_HELO);
+        }
+        if (sender != null) {
+            return error(NESTED_MAIL);
+        }
+        if (!arg.regionMatches(true, 0, "FROM:", 0, 5)) {
+            return error(MAIL_SYNTAX);
+        }
+        MailPath path;
+        try {
+            path = MailPath.parse(arg.substring(5));
+        } catch (AddressSyntaxException e) {
+            return error(e.kind() == AddressSyntaxException.Kind.COMMAND_SYNTAX ? MAIL_SYNTAX : BAD_SENDER);
+        }
+        Map<String, String> params = new LinkedHashMap<>();
+        long declaredSize = -1;
+        for (Map.Entry<String, String> p : path.params().entrySet()) {
+            String key = p.getKey();
+            String value = p.getValue();
+            switch (key) {
+                case "BODY":
+                    if (value == null || !(value.equalsIgnoreCase("7BIT") || value.equalsIgnoreCase("8BITMIME"))) {
+                        return unsupported(key, value);
+                    }
+                    params.put(key, value.toUpperCase(Locale.ROOT));
+                    break;
+                case "SIZE":
+                    if (value == null || !value.chars().allMatch(Character::isDigit)) {
+                        return error(BAD_SIZE);
+                    }
+                    if (value.length() > 18) {
+                        return error(SIZE_IMPOSSIBLE);
+                    }
+                    declaredSize = Long.parseLong(value);
+                    params.put(key, value);
+                    break;
+                case "SMTPUTF8":
+                    if (value != null) {
+                        return unsupported(key, value);
+                    }
+                    params.put(key, "");
+                    break;
+                case "RET":
+                    if (value == null || !(value.equalsIgnoreCase("FULL") || value.equalsIgnoreCase("HDRS"))) {
+                        return error(BAD_RET);
+                    }
+                    params.put(key, value.toUpperCase(Locale.ROOT));
+                    break;
+                case "ENVID":
+                    String envid = Xtext.decode(value);
+                    if (envid == null || envid.isEmpty() || envid.length() > 100
+                            || !envid.chars().allMatch(c -> c >= 32 && c < 127)) {
+                        return error(BAD_ENVID);
+                    }
+                    params.put(key, envid);
+                    break;
+                default:
+                    return unsupported(key, value);
+            }
+        }
+        if (!path.isNull() && !path.address().isAscii() && !params.containsKey("SMTPUTF8")) {
+            return error(NEED_SMTPUTF8);
+        }
+        if (settings.messageSizeLimit() > 0 && declaredSize > settings.messageSizeLimit()) {
+            return error(SIZE_EXCEEDS);
+        }
+        sender = path;
+        mailParams = params;
+        queueId = QueueIds.next();
+        arrival = clock.instant();
+        MAILLOG.info(queueId + ": client=" + namaddr);
+        transport.reply(MAIL_OK);
+        return true;
+    }
+
+    /** rcpt - RCPT TO:&lt;recipient&gt; [NOTIFY= ORCPT=]. */
+    private boolean rcpt(String arg) {
+        if (sender == null) {
+            return error(NEED_MAIL);
+        }
+        if (!arg.regionMatches(true, 0, "TO:", 0, 3)) {
+            return error(RCPT_SYNTAX);
+        }
+        MailPath path;
+        try {
+            path = MailPath.parse(arg.substring(3));
+        } catch (AddressSyntaxException e) {
+            return error(e.kind() == AddressSyntaxException.Kind.COMMAND_SYNTAX ? RCPT_SYNTAX : BAD_RECIPIENT);
+        }
+        if (path.isNull()) {
+            return error(BAD_RECIPIENT);
+        }
+        String notify = null;
+        String orcpt = null;
+        for (Map.Entry<String, String> p : path.params().entrySet()) {
+            String value = p.getValue();
+            switch (p.getKey()) {
+                case "NOTIFY":
+                    if (!validNotify(value)) {
+                        return error(BAD_NOTIFY);
+                    }
+                    notify = value.toUpperCase(Locale.ROOT);
+                    break;
+                case "ORCPT":
+                    if (!validOrcpt(value)) {
+                        return error(BAD_ORCPT);
+                    }
+                    orcpt = value;
+                    break;
+                default:
+                    return unsupported(p.getKey(), value);
+            }
+        }
+        // Bound the recipients per message: qmail-dos-2.
+        if (settings.recipientLimit() > 0 && recipients.size() >= settings.recipientLimit()) {
+            return error(TOO_MANY_RCPT);
+        }
+        if (!path.address().isAscii() && !mailParams.containsKey("SMTPUTF8")) {
+            return error(NEED_SMTPUTF8);
+        }
+        recipients.add(new Envelope.Recipient(path.address().toString(), orcpt, notify));
+        transport.reply(RCPT_OK);
+        return true;
+    }
+
+    /** validNotify - RFC 3461 4.1: NEVER, or a list of SUCCESS, FAILURE, DELAY. */
+    static boolean validNotify(String value) {
+        if (value == null) {
+            return false;
+        }
+        String[] words = value.toUpperCase(Locale.ROOT).split(",", -1);
+        if (words.length == 1 && words[0].equals("NEVER")) {
+            return true;
+        }
+        for (String w : words) {
+            if (!(w.equals("SUCCESS") || w.equals("FAILURE") || w.equals("DELAY"))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** validOrcpt - RFC 3461 4.2: addr-type ";" xtext (utf-8 type: RFC 6533, decoded leniently). */
+    static boolean validOrcpt(String value) {
+        if (value == null) {
+            return false;
+        }
+        int semi = value.indexOf(';');
+        if (semi <= 0 || semi == value.length() - 1) {
+            return false;
+        }
+        String type = value.substring(0, semi);
+        String address = value.substring(semi + 1);
+        if (type.equalsIgnoreCase("utf-8")) {
+            return address.chars().noneMatch(c -> c < 33 || c == 127);
+        }
+        return Xtext.isValid(address);
+    }
+
+    /** data - DATA: open the spool file, write the Received: header, switch to content. */
+    private boolean data(String arg) {
+        if (recipients.isEmpty()) {
+            return error(sender == null ? NEED_RCPT : NO_VALID_RCPT);
+        }
+        if (!arg.isEmpty()) {
+            return error(DATA_SYNTAX);
+        }
+        try {
+            Files.createDirectories(settings.spoolDirectory());
+            spoolPath = settings.spoolDirectory().resolve(queueId + ".spool");
+            spool = new BufferedOutputStream(Files.newOutputStream(spoolPath, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE), 65536);
+            byte[] received = ReceivedHeader.format(helo, clientName, clientAddress, settings.myhostname(),
+                    settings.mailName(), protocol, queueId,
+                    recipients.size() == 1 ? recipients.get(0).address() : null,
+                    arrival, clock.getZone()).getBytes(StandardCharsets.UTF_8);
+            spool.write(received);
+            storedBytes = received.length;
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "PSTN1001: cannot create spool file " + spoolPath + " for " + queueId, e);
+            closeSpool();
+            deleteSpool();
+            return error(WRITE_ERROR);
+        }
+        inData = true;
+        where = AFTER_DATA;
+        contentBytes = 0;
+        receivedBytes = 0;
+        tooBig = false;
+        writeFailed = false;
+        bareLfInData = false;
+        previousPartial = false;
+        previousBareLf = false;
+        firstLine = true;
+        transport.reply(DATA_GO);
+        return true;
+    }
+
+    /** rset - RSET: abort the transaction. */
+    private boolean rset(String arg) {
+        if (!arg.isEmpty()) {
+            return error(RSET_SYNTAX);
+        }
+        resetTransaction();
+        transport.reply(OK);
+        return true;
+    }
+
+    /** noop - NOOP [string] (RFC 5321 4.1.1.9 allows an argument). */
+    private boolean noop() {
+        transport.reply(OK);
+        return true;
+    }
+
+    /** vrfy - VRFY address: without address verification Postfix answers 252 with the argument. */
+    private boolean vrfy(String arg) {
+        if (settings.disableVrfy()) {
+            return error(VRFY_DISABLED);
+        }
+        if (arg.isEmpty()) {
+            return error(VRFY_SYNTAX);
+        }
+        try {
+            MailPath path = MailPath.parse(arg);
+            if (path.isNull() || !path.params().isEmpty()) {
+                return error(BAD_RECIPIENT);
+            }
+        } catch (AddressSyntaxException e) {
+            return error(BAD_RECIPIENT);
+        }
+        transport.reply("252 2.0.0 " + arg);
+        return true;
+    }
+
+    /** quit - QUIT: say goodbye and close. */
+    private boolean quit() {
+        transport.reply(BYE);
+        hangup();
+        return true;
+    }
+
+    /**
+     * help - HELP: Postfix before 3.10 answered "500 5.5.2 Error: command not recognized";
+     * later versions list the implemented commands, which we do.
+     */
+    private boolean help() {
+        transport.reply(HELP);
+        return true;
+    }
+
+    private boolean unsupported(String key, String value) {
+        return error("555 5.5.4 Unsupported option: " + (value == null ? key : key + "=" + value));
+    }
+
+    /** commandTooLong - a command over line_length_limit (skipped to its end). */
+    private void commandTooLong() {
+        LOG.warning("PSTN1002: " + namaddr + ": request longer than " + settings.lineLengthLimit());
+        // Counted as an error (Postfix does not): endless long lines must hit the error limit.
+        error("500 5.5.2 " + settings.myhostname() + " Error: command too long");
+        if (!closed && errorCount >= settings.hardErrorLimit()) {
+            reason = "too many errors";
+            transport.reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
+            hangup();
+        }
+    }
+
+    /** error - reply with an error and count it towards smtpd_hard_error_limit. */
+    private boolean error(String reply) {
+        transport.reply(reply);
+        errorCount++;
+        return false;
+    }
+
+    // ---------------------------------------------------------------- DATA content
+
+    /** dataLine - one content line (or a piece of a long line when !complete). */
+    private void dataLine(int len, boolean complete, boolean bareLf) {
+        if (bareLf) {
+            if (bareNewline == BareNewline.REJECT) {
+                bareLfInData = true;
+            } else if (bareNewline == BareNewline.NOTE && !bareLfInData) {
+                bareLfInData = true;
+                MAILLOG.info(queueId + ": bare <LF> received from " + namaddr);
+            }
+        }
+        int off = 0;
+        if (!previousPartial && len > 0 && line[0] == '.') {
+            if (len == 1 && complete) {
+                // A dot line next to a bare LF is not the end of DATA when the standard
+                // CRLF.CRLF is required (SMTP smuggling); Postfix drops it.
+                if (bareNewline.wantStandardEndOfData() && (bareLf || previousBareLf)) {
+                    previousBareLf = bareLf;
+                    return;
+                }
+                endOfData();
+                return;
+            }
+            off = 1; // dot-unstuffing, RFC 5321 4.5.2
+        }
+        previousPartial = !complete;
+        previousBareLf = bareLf;
+        int n = len - off;
+        if (firstLine) {
+            firstLine = false;
+            if (n >= 5 && startsWithFrom(off, len)) {
+                write("X-Mailbox-Line: ".getBytes(StandardCharsets.US_ASCII), 0, 16);
+            } else if (n > 0 && (line[off] == ' ' || line[off] == '\t')) {
+                // A first line that starts with white space would continue our Received: header.
+                write(new byte[] {'\r', '\n'}, 0, 2);
+            }
+        }
+        contentBytes += n + (complete ? 2 : 0);
+        if (settings.messageSizeLimit() > 0 && contentBytes > settings.messageSizeLimit()) {
+            if (!tooBig) {
+                tooBig = true;
+                MAILLOG.warning("warning: " + queueId + ": queue file size limit exceeded");
+            }
+            return;
+        }
+        write(line, off, n);
+        if (complete) {
+            write(new byte[] {'\r', '\n'}, 0, 2);
+        }
+    }
+
+    /** startsWithFrom - Postfix: a first line "From " (after any '>') is an mbox From_ line. */
+    private boolean startsWithFrom(int off, int len) {
+        int i = off;
+        while (i < len && line[i] == '>') {
+            i++;
+        }
+        return len - i >= 5 && line[i] == 'F' && line[i + 1] == 'r' && line[i + 2] == 'o' && line[i + 3] == 'm'
+                && line[i + 4] == ' ';
+    }
+
+    private void write(byte[] bytes, int off, int len) {
+        if (tooBig || writeFailed || bareLfInData && bareNewline == BareNewline.REJECT) {
+            return;
+        }
+        try {
+            spool.write(bytes, off, len);
+            storedBytes += len;
+        } catch (IOException e) {
+            writeFailed = true;
+            LOG.log(Level.WARNING, "PSTN1003: write error on spool file " + spoolPath + " for " + queueId, e);
+        }
+    }
+
+    /** endOfData - the final dot: reject, or hand the message to the listener. */
+    private void endOfData() {
+        inData = false;
+        where = AFTER_EOM;
+        boolean closedOk = closeSpool();
+        if (bareLfInData && bareNewline == BareNewline.REJECT) {
+            logWhatsup("reject", "bare <LF> received");
+            finishMessage(bareLfReply(), false);
+            if (settings.bareNewlineRejectCode() == 521) {
+                hangup();
+            }
+            return;
+        }
+        if (tooBig) {
+            finishMessage(TOO_BIG, false);
+            return;
+        }
+        if (writeFailed || !closedOk) {
+            finishMessage(WRITE_ERROR, false);
+            return;
+        }
+        Envelope envelope = new Envelope(queueId, sender.isNull() ? "" : sender.address().toString(),
+                Map.copyOf(mailParams), List.copyOf(recipients), clientName, clientAddress, clientPort, helo,
+                protocol, settings.serviceName(), arrival, storedBytes);
+        Path content = spoolPath;
+        String[] result = new String[1];
+        suspended = true;
+        transport.runBlocking(() -> result[0] = enqueue(envelope, content), () -> {
+            suspended = false;
+            if (closed) {
+                return; // the client went away meanwhile; the spool is already gone
+            }
+            String reply = result[0] != null ? result[0] : WRITE_ERROR;
+            finishMessage(reply, reply.startsWith("250"));
+            replayHeld();
+        });
+    }
+
+    /**
+     * enqueue - call the listener (on the blocking executor): the reply to send.
+     * The spool file is deleted in every case.
+     */
+    private String enqueue(Envelope envelope, Path content) {
+        try (InputStream in = Files.newInputStream(content)) {
+            String id = listener.enqueue(envelope, new java.io.BufferedInputStream(in, 65536));
+            if (!QueueIds.isValid(id)) {
+                LOG.warning("PSTN1004: listener returned queue id \"" + printable(String.valueOf(id), 40)
+                        + "\" for " + envelope.queueId() + "; replying with the session's id");
+                id = envelope.queueId();
+            }
+            return "250 2.0.0 Ok: queued as " + id;
+        } catch (EnqueueException e) {
+            LOG.log(Level.WARNING, "PSTN1005: " + envelope.queueId() + ": enqueue refused: " + e.getMessage(), e);
+            return validReply(e.reply()) ? e.reply() : WRITE_ERROR;
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "PSTN1006: " + envelope.queueId() + ": enqueue failed", e);
+            return WRITE_ERROR;
+        } finally {
+            try {
+                Files.deleteIfExists(content);
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "PSTN1007: cannot delete spool file " + content, e);
+            }
+        }
+    }
+
+    private static boolean validReply(String reply) {
+        return reply != null && reply.matches("[45][0-9][0-9]( .*)?") && reply.indexOf('\r') < 0
+                && reply.indexOf('\n') < 0;
+    }
+
+    /** finishMessage - reply after the final dot and end the transaction. */
+    private void finishMessage(String reply, boolean success) {
+        deleteSpool();
+        transport.reply(reply);
+        count("data", success);
+        if (success) {
+            // Postfix forgives earlier client errors once a message was received.
+            errorCount = 0;
+        } else {
+            errorCount++;
+        }
+        resetTransaction();
+        if (!closed && errorCount >= settings.hardErrorLimit()) {
+            reason = "too many errors";
+            transport.reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
+            hangup();
+        }
+    }
+
+    /** replayHeld - process input that arrived while the listener was busy. */
+    private void replayHeld() {
+        while (!held.isEmpty() && !suspended && !closed) {
+            byte[] chunk = held.pollFirst();
+            input(chunk, 0, chunk.length);
+        }
+        if (!suspended && !closed) {
+            transport.flush();
+        }
+    }
+
+    // ---------------------------------------------------------------- end of session
+
+    /** timeout - smtpd_timeout passed without input (ignored while the listener works). */
+    public void timeout() {
+        if (closed || suspended) {
+            return;
+        }
+        reason = "timeout";
+        transport.reply("421 4.4.2 " + settings.myhostname() + " Error: timeout exceeded");
+        hangup();
+    }
+
+    /** ended - the connection is gone: log the reason and the command statistics; clean up. */
+    public void ended() {
+        if (reason == null && !hangup) {
+            reason = "lost connection";
+        }
+        closed = true;
+        if (reason != null && !(where.equals(AFTER_EOM) && reason.equals("lost connection"))) {
+            if (where.equals(AFTER_DATA)) {
+                MAILLOG.info(reason + " after DATA (" + receivedBytes + " bytes) from " + namaddr);
+            } else {
+                MAILLOG.info(reason + " after " + where + " from " + namaddr);
+            }
+        }
+        if (inData) {
+            closeSpool();
+            deleteSpool();
+            inData = false;
+        }
+        held.clear();
+        MAILLOG.info("disconnect from " + namaddr + formatStats());
+    }
+
+    private void hangup() {
+        hangup = true;
+        closed = true;
+        if (inData) {
+            closeSpool();
+            deleteSpool();
+            inData = false;
+        }
+        transport.close();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void resetTransaction() {
+        sender = null;
+        mailParams = null;
+        queueId = null;
+        arrival = null;
+        recipients.clear();
+    }
+
+    private boolean closeSpool() {
+        if (spool == null) {
+            return true;
+        }
+        try {
+            spool.close();
+            return true;
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "PSTN1003: write error on spool file " + spoolPath + " for " + queueId, e);
+            return false;
+        } finally {
+            spool = null;
+        }
+    }
+
+    private void deleteSpool() {
+        if (spoolPath != null) {
+            try {
+                Files.deleteIfExists(spoolPath);
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "PSTN1007: cannot delete spool file " + spoolPath, e);
+            }
+            spoolPath = null;
+        }
+    }
+
+    private String bareLfReply() {
+        return settings.bareNewlineRejectCode() + " 5.5.2 " + settings.myhostname() + " Error: bare <LF> received";
+    }
+
+    /** logWhatsup - Postfix log_whatsup(): "QUEUEID: reject: WHERE from CLIENT: TEXT; from=<> ...". */
+    private void logWhatsup(String whatsup, String text) {
+        StringBuilder b = new StringBuilder();
+        b.append(queueId != null ? queueId : "NOQUEUE").append(": ").append(whatsup).append(": ")
+                .append(where).append(" from ").append(namaddr).append(": ").append(text).append(';');
+        if (sender != null) {
+            b.append(" from=<").append(sender.isNull() ? "" : sender.address()).append('>');
+        }
+        if (!recipients.isEmpty()) {
+            b.append(" to=<").append(recipients.get(recipients.size() - 1).address()).append('>');
+        }
+        b.append(" proto=").append(protocol);
+        if (helo != null) {
+            b.append(" helo=<").append(printable(helo, 255)).append('>');
+        }
+        MAILLOG.info(b.toString());
+    }
+
+    /** isNonSmtp - HTTP verbs and header lines sent to an SMTP port (Postfix is_header, smtpd_forbid_cmds). */
+    private static boolean isNonSmtp(String verb) {
+        if (verb.equals("CONNECT") || verb.equals("GET") || verb.equals("POST")) {
+            return true;
+        }
+        return verb.length() > 1 && verb.endsWith(":") && verb.substring(0, verb.length() - 1).chars()
+                .allMatch(c -> c > 32 && c < 127 && c != ':');
+    }
+
+    private void count(String name, boolean success) {
+        int[] c = stats.computeIfAbsent(name, k -> new int[2]);
+        c[1]++;
+        if (success) {
+            c[0]++;
+        }
+    }
+
+    /** formatStats - " ehlo=1 mail=1 rcpt=2 data=1 quit=1 commands=6" (Postfix 3.0+). */
+    String formatStats() {
+        StringBuilder b = new StringBuilder();
+        int success = 0;
+        int total = 0;
+        for (String name : STAT_ORDER) {
+            int[] c = stats.get(name);
+            if (c == null) {
+                continue;
+            }
+            b.append(' ').append(name).append('=').append(c[0]);
+            if (c[0] != c[1]) {
+                b.append('/').append(c[1]);
+            }
+            success += c[0];
+            total += c[1];
+        }
+        b.append(" commands=").append(success);
+        if (success != total || total == 0) {
+            b.append('/').append(total);
+        }
+        return b.toString();
+    }
+
+    /** printable - at most max characters, non-printables as '?'. */
+    static String printable(String s, int max) {
+        StringBuilder b = new StringBuilder(Math.min(s.length(), max));
+        for (int i = 0; i < s.length() && i < max; i++) {
+            char c = s.charAt(i);
+            b.append(c < 32 || c == 127 ? '?' : c);
+        }
+        return b.toString();
+    }
+}

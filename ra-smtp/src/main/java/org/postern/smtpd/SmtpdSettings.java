@@ -1,0 +1,146 @@
+package org.postern.smtpd;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.Predicate;
+
+/**
+ * SmtpdSettings - everything the smtpd engine reads from main.cf and master.cf, resolved.
+ *
+ * <p>Immutable; the adapter builds one per listener service from the configuration
+ * (parameter names and defaults are Postfix's, given in brackets) and builds a new one
+ * on reload.
+ *
+ * @param serviceName               master.cf service name, e.g. "smtpd" or "2525"
+ * @param myhostname                myhostname (the host name)
+ * @param banner                    smtpd_banner, already expanded ($myhostname ESMTP $mail_name)
+ * @param mailName                  mail_name (Postfix; Postern uses "Postern")
+ * @param messageSizeLimit          message_size_limit in bytes, 0 = unlimited (10240000)
+ * @param lineLengthLimit           line_length_limit (2048)
+ * @param timeout                   smtpd_timeout (300s)
+ * @param recipientLimit            smtpd_recipient_limit (1000), 0 = unlimited
+ * @param hardErrorLimit            smtpd_hard_error_limit (20)
+ * @param heloRequired              smtpd_helo_required (no)
+ * @param disableVrfy               disable_vrfy_command (no)
+ * @param bareNewline               smtpd_forbid_bare_newline (Postfix 3.9+: normalize)
+ * @param bareNewlineExclusions     smtpd_forbid_bare_newline_exclusions ($mynetworks), as a
+ *                                  predicate on the client IP address text
+ * @param bareNewlineRejectCode     smtpd_forbid_bare_newline_reject_code (550)
+ * @param spoolDirectory            where message content is spooled until the endpoint
+ *                                  has stored it
+ */
+public record SmtpdSettings(String serviceName, String myhostname, String banner, String mailName,
+                            long messageSizeLimit, int lineLengthLimit, Duration timeout,
+                            int recipientLimit, int hardErrorLimit, boolean heloRequired,
+                            boolean disableVrfy, BareNewline bareNewline,
+                            Predicate<String> bareNewlineExclusions, int bareNewlineRejectCode,
+                            Path spoolDirectory) {
+
+    /**
+     * BareNewline - values of smtpd_forbid_bare_newline (Postfix 3.9, postconf(5)).
+     *
+     * <p>NO: a bare &lt;LF&gt; ends a line like &lt;CR&gt;&lt;LF&gt; and "&lt;LF&gt;.&lt;LF&gt;"
+     * ends DATA (vulnerable to SMTP smuggling, CVE-2023-51764). NORMALIZE ("yes" is an
+     * alias): bare &lt;LF&gt; is still a line end, but only &lt;CR&gt;&lt;LF&gt;.&lt;CR&gt;&lt;LF&gt;
+     * ends DATA. NOTE: NORMALIZE and log. REJECT: a command or message with a bare
+     * &lt;LF&gt; is rejected with bareNewlineRejectCode; DATA still ends only at the standard
+     * sequence.
+     */
+    public enum BareNewline {
+        NO, NORMALIZE, NOTE, REJECT;
+
+        /** parse - main.cf value, case-insensitive; "yes" means normalize. */
+        public static BareNewline parse(String value) {
+            String v = value.trim().toLowerCase(Locale.ROOT);
+            switch (v) {
+                case "no": return NO;
+                case "yes":
+                case "normalize": return NORMALIZE;
+                case "note": return NOTE;
+                case "reject": return REJECT;
+                default: throw new IllegalArgumentException("smtpd_forbid_bare_newline: bad value \"" + value
+                        + "\"; specify one of normalize, yes, note, reject, no");
+            }
+        }
+
+        /** wantStandardEndOfData - true when only CRLF.CRLF ends DATA. */
+        public boolean wantStandardEndOfData() {
+            return this != NO;
+        }
+    }
+
+    public SmtpdSettings {
+        Objects.requireNonNull(serviceName, "serviceName");
+        Objects.requireNonNull(myhostname, "myhostname");
+        Objects.requireNonNull(banner, "banner");
+        Objects.requireNonNull(mailName, "mailName");
+        Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(bareNewline, "bareNewline");
+        Objects.requireNonNull(bareNewlineExclusions, "bareNewlineExclusions");
+        Objects.requireNonNull(spoolDirectory, "spoolDirectory");
+        if (messageSizeLimit < 0) {
+            throw new IllegalArgumentException("message_size_limit must be >= 0: " + messageSizeLimit);
+        }
+        if (lineLengthLimit < 512) {
+            // RFC 5321 4.5.3.1.4/6: command lines of 512 octets must fit.
+            throw new IllegalArgumentException("line_length_limit must be >= 512: " + lineLengthLimit);
+        }
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("smtpd_timeout must be > 0: " + timeout);
+        }
+        if (recipientLimit < 0 || hardErrorLimit < 1) {
+            throw new IllegalArgumentException("smtpd_recipient_limit >= 0 and smtpd_hard_error_limit >= 1 required");
+        }
+        if (bareNewlineRejectCode < 500 || bareNewlineRejectCode > 599) {
+            throw new IllegalArgumentException("smtpd_forbid_bare_newline_reject_code must be 5XX: "
+                    + bareNewlineRejectCode);
+        }
+    }
+
+    /**
+     * defaults - Postfix 3.9 defaults for everything but the names and the spool; mail_name
+     * "Postern", banner "$myhostname ESMTP $mail_name", no bare-newline exclusions.
+     */
+    public static SmtpdSettings defaults(String serviceName, String myhostname, Path spoolDirectory) {
+        return new SmtpdSettings(serviceName, myhostname, myhostname + " ESMTP Postern", "Postern",
+                10_240_000L, 2048, Duration.ofSeconds(300), 1000, 20, false, false,
+                BareNewline.NORMALIZE, address -> false, 550, spoolDirectory);
+    }
+
+    /** withMessageSizeLimit - a copy with another message_size_limit. */
+    public SmtpdSettings withMessageSizeLimit(long limit) {
+        return new SmtpdSettings(serviceName, myhostname, banner, mailName, limit, lineLengthLimit, timeout,
+                recipientLimit, hardErrorLimit, heloRequired, disableVrfy, bareNewline, bareNewlineExclusions,
+                bareNewlineRejectCode, spoolDirectory);
+    }
+
+    /** withLimits - a copy with other recipient, error and line limits. */
+    public SmtpdSettings withLimits(int recipients, int hardErrors, int lineLength) {
+        return new SmtpdSettings(serviceName, myhostname, banner, mailName, messageSizeLimit, lineLength, timeout,
+                recipients, hardErrors, heloRequired, disableVrfy, bareNewline, bareNewlineExclusions,
+                bareNewlineRejectCode, spoolDirectory);
+    }
+
+    /** withBareNewline - a copy with another smtpd_forbid_bare_newline and reject code. */
+    public SmtpdSettings withBareNewline(BareNewline mode, Predicate<String> exclusions, int rejectCode) {
+        return new SmtpdSettings(serviceName, myhostname, banner, mailName, messageSizeLimit, lineLengthLimit,
+                timeout, recipientLimit, hardErrorLimit, heloRequired, disableVrfy, mode, exclusions, rejectCode,
+                spoolDirectory);
+    }
+
+    /** withTimeout - a copy with another smtpd_timeout. */
+    public SmtpdSettings withTimeout(Duration smtpdTimeout) {
+        return new SmtpdSettings(serviceName, myhostname, banner, mailName, messageSizeLimit, lineLengthLimit,
+                smtpdTimeout, recipientLimit, hardErrorLimit, heloRequired, disableVrfy, bareNewline,
+                bareNewlineExclusions, bareNewlineRejectCode, spoolDirectory);
+    }
+
+    /** withHeloRequired - a copy with another smtpd_helo_required. */
+    public SmtpdSettings withHeloRequired(boolean required) {
+        return new SmtpdSettings(serviceName, myhostname, banner, mailName, messageSizeLimit, lineLengthLimit,
+                timeout, recipientLimit, hardErrorLimit, required, disableVrfy, bareNewline,
+                bareNewlineExclusions, bareNewlineRejectCode, spoolDirectory);
+    }
+}

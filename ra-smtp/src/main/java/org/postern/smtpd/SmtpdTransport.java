@@ -1,0 +1,26 @@
+package org.postern.smtpd;
+
+/**
+ * SmtpdTransport - what an {@link SmtpdSession} needs from the connection under it.
+ *
+ * <p>All methods are called on the session's own thread (the Netty event loop of the
+ * channel, or the test thread), never concurrently.
+ */
+public interface SmtpdTransport {
+
+    /** reply - queue one reply line (without CRLF); sent at the next flush. */
+    void reply(String line);
+
+    /** flush - send the queued replies (a pipelined batch goes out together). */
+    void flush();
+
+    /** close - flush the queued replies, then close the connection. */
+    void close();
+
+    /**
+     * runBlocking - stop reading from the client, run {@code work} on the blocking
+     * executor, then run {@code then} on the session thread, then read again (unless the
+     * session is still suspended or closed).
+     */
+    void runBlocking(Runnable work, Runnable then);
+}

@@ -1,0 +1,596 @@
+package org.postern.smtpd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.postern.smtpd.SmtpdSettings.BareNewline;
+
+/** Conversations with SmtpdSession: send(...) then expect(...) replies, as in Postfix. */
+class SmtpdSessionTest {
+    private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-21T09:30:00Z"), ZoneOffset.UTC);
+
+    @TempDir
+    Path spool;
+
+    private final List<String> replies = new ArrayList<>();
+    private final List<String> maillog = new ArrayList<>();
+    private final List<Envelope> envelopes = new ArrayList<>();
+    private final List<byte[]> contents = new ArrayList<>();
+    private boolean closed;
+    private int flushes;
+    private RuntimeException listenerFailure;
+    private EnqueueException listenerRefusal;
+    private Runnable pendingWork;
+    private Runnable pendingThen;
+    private boolean deferBlocking;
+    private SmtpdSession session;
+    private final Handler logCapture = new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+            maillog.add(record.getMessage());
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    private final SmtpdListener listener = (envelope, content) -> {
+        if (listenerFailure != null) {
+            throw listenerFailure;
+        }
+        if (listenerRefusal != null) {
+            throw listenerRefusal;
+        }
+        try {
+            contents.add(content.readAllBytes());
+        } catch (IOException e) {
+            throw new EnqueueException("read", e);
+        }
+        envelopes.add(envelope);
+        return envelope.queueId();
+    };
+
+    private final SmtpdTransport transport = new SmtpdTransport() {
+        @Override
+        public void reply(String line) {
+            replies.add(line);
+        }
+
+        @Override
+        public void flush() {
+            flushes++;
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+
+        @Override
+        public void runBlocking(Runnable work, Runnable then) {
+            if (deferBlocking) {
+                pendingWork = work;
+                pendingThen = then;
+            } else {
+                work.run();
+                then.run();
+            }
+        }
+    };
+
+    @BeforeEach
+    void captureLog() {
+        SmtpdSession.MAILLOG.addHandler(logCapture);
+    }
+
+    @AfterEach
+    void releaseLog() {
+        SmtpdSession.MAILLOG.removeHandler(logCapture);
+    }
+
+    private SmtpdSettings settings() {
+        return SmtpdSettings.defaults("smtpd", "mx.example.org", spool);
+    }
+
+    private void open(SmtpdSettings settings) {
+        session = new SmtpdSession(settings, listener, transport, "unknown", "127.0.0.1", 40000, CLOCK);
+        session.start();
+        expect("220 mx.example.org ESMTP Postern");
+    }
+
+    private void open() {
+        open(settings());
+    }
+
+    private void raw(String text) {
+        byte[] b = text.getBytes(StandardCharsets.UTF_8);
+        session.input(b, 0, b.length);
+    }
+
+    private void send(String command) {
+        raw(command + "\r\n");
+    }
+
+    private void expect(String... lines) {
+        assertEquals(List.of(lines), List.copyOf(replies));
+        replies.clear();
+    }
+
+    private void transaction() {
+        send("EHLO client.example");
+        replies.clear();
+        send("MAIL FROM:<a@example.com>");
+        send("RCPT TO:<b@example.org>");
+        expect("250 2.1.0 Ok", "250 2.1.5 Ok");
+    }
+
+    private String content(int i) {
+        return new String(contents.get(i), StandardCharsets.UTF_8);
+    }
+
+    private String body(int i) {
+        String c = content(i);
+        return c.substring(c.indexOf("+0000 (UTC)\r\n") + 13);
+    }
+
+    @Test
+    void fullConversationAndLogLines() {
+        open();
+        send("EHLO client.example");
+        expect("250-mx.example.org", "250-PIPELINING", "250-SIZE 10240000", "250-VRFY", "250-ENHANCEDSTATUSCODES",
+                "250-8BITMIME", "250 SMTPUTF8");
+        send("MAIL FROM:<a@example.com> SIZE=100 BODY=8BITMIME");
+        expect("250 2.1.0 Ok");
+        send("RCPT TO:<b@example.org>");
+        send("RCPT TO:<c@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;c+40example.org");
+        expect("250 2.1.5 Ok", "250 2.1.5 Ok");
+        send("DATA");
+        expect("354 End data with <CR><LF>.<CR><LF>");
+        raw("Subject: hi\r\n\r\nbody\r\n..dot\r\n.\r\n");
+        String id = envelopes.get(0).queueId();
+        expect("250 2.0.0 Ok: queued as " + id);
+        send("QUIT");
+        expect("221 2.0.0 Bye");
+        assertTrue(closed);
+        session.ended();
+
+        Envelope e = envelopes.get(0);
+        assertTrue(QueueIds.isValid(id));
+        assertEquals("a@example.com", e.sender());
+        assertEquals("100", e.mailParams().get("SIZE"));
+        assertEquals("8BITMIME", e.mailParams().get("BODY"));
+        assertEquals(List.of(new Envelope.Recipient("b@example.org", null, null),
+                new Envelope.Recipient("c@example.org", "rfc822;c+40example.org", "SUCCESS,FAILURE")), e.recipients());
+        assertEquals("ESMTP", e.protocol());
+        assertEquals("client.example", e.helo());
+        assertEquals("smtpd", e.service());
+        assertEquals(contents.get(0).length, e.size());
+        assertEquals("Received: from client.example (unknown [127.0.0.1])\r\n"
+                + "\tby mx.example.org (Postern) with ESMTP id " + id + ";\r\n"
+                + "\tSat, 21 Nov 2026 09:30:00 +0000 (UTC)\r\n"
+                + "Subject: hi\r\n\r\nbody\r\n.dot\r\n", content(0));
+        assertEquals(List.of("connect from unknown[127.0.0.1]", id + ": client=unknown[127.0.0.1]",
+                "disconnect from unknown[127.0.0.1] ehlo=1 mail=1 rcpt=2 data=1 quit=1 commands=6"), maillog);
+        try (Stream<Path> left = Files.list(spool)) {
+            assertEquals(0, left.count(), "spool file deleted");
+        } catch (IOException ex) {
+            throw new AssertionError(ex);
+        }
+    }
+
+    @Test
+    void receivedHeaderHasForClauseWithOneRecipient() {
+        open();
+        transaction();
+        send("DATA");
+        raw("x\r\n.\r\n");
+        String id = envelopes.get(0).queueId();
+        assertEquals("Received: from client.example (unknown [127.0.0.1])\r\n"
+                + "\tby mx.example.org (Postern) with ESMTP id " + id + "\r\n"
+                + "\tfor <b@example.org>; Sat, 21 Nov 2026 09:30:00 +0000 (UTC)\r\nx\r\n", content(0));
+    }
+
+    @Test
+    void heloIsSmtpAndVerbsAreCaseInsensitive() {
+        open();
+        send("helo client.example");
+        expect("250 mx.example.org");
+        send("mail from:<>");
+        send("rcpt to:<b@example.org>");
+        send("data");
+        raw(".\r\n");
+        expect("250 2.1.0 Ok", "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>",
+                "250 2.0.0 Ok: queued as " + envelopes.get(0).queueId());
+        assertEquals("", envelopes.get(0).sender());
+        assertEquals("SMTP", envelopes.get(0).protocol());
+        assertTrue(content(0).contains("with SMTP id"));
+    }
+
+    @Test
+    void sequenceErrors() {
+        open();
+        send("RCPT TO:<b@example.org>");
+        expect("503 5.5.1 Error: need MAIL command");
+        send("DATA");
+        expect("503 5.5.1 Error: need RCPT command");
+        send("MAIL FROM:<a@example.com>");
+        send("MAIL FROM:<a@example.com>");
+        expect("250 2.1.0 Ok", "503 5.5.1 Error: nested MAIL command");
+        send("DATA");
+        expect("554 5.5.1 Error: no valid recipients");
+        send("RSET");
+        send("RSET x");
+        expect("250 2.0.0 Ok", "501 5.5.4 Syntax: RSET");
+        send("RCPT TO:<b@example.org>");
+        expect("503 5.5.1 Error: need MAIL command");
+    }
+
+    @Test
+    void heloRequired() {
+        open(settings().withHeloRequired(true));
+        send("MAIL FROM:<a@example.com>");
+        expect("503 5.5.1 Error: send HELO/EHLO first");
+        send("HELO x");
+        send("MAIL FROM:<a@example.com>");
+        expect("250 mx.example.org", "250 2.1.0 Ok");
+    }
+
+    @Test
+    void syntaxErrors() {
+        open();
+        send("HELO");
+        send("EHLO");
+        expect("501 Syntax: HELO hostname", "501 Syntax: EHLO hostname");
+        send("MAIL");
+        send("MAIL TO:<a@b>");
+        send("MAIL FROM:");
+        expect("501 5.5.4 Syntax: MAIL FROM:<address>", "501 5.5.4 Syntax: MAIL FROM:<address>",
+                "501 5.5.4 Syntax: MAIL FROM:<address>");
+        send("MAIL FROM:<a@b");
+        send("MAIL FROM:<<a@b>>");
+        expect("501 5.1.7 Bad sender address syntax", "501 5.1.7 Bad sender address syntax");
+        send("MAIL FROM: a@example.com");
+        expect("250 2.1.0 Ok");
+        send("RCPT FROM:<b@c>");
+        send("RCPT TO:<>");
+        send("RCPT TO:<b@c");
+        expect("501 5.5.4 Syntax: RCPT TO:<address>", "501 5.1.3 Bad recipient address syntax",
+                "501 5.1.3 Bad recipient address syntax");
+        send("RCPT TO:<b@c> FOO=1");
+        send("RCPT TO:<b@c> NOTIFY=SOMETIMES");
+        send("RCPT TO:<b@c> ORCPT=nosemicolon");
+        expect("555 5.5.4 Unsupported option: FOO=1", "501 5.5.4 Error: Bad NOTIFY parameter syntax",
+                "501 5.5.4 Error: Bad ORCPT parameter syntax");
+        send("RCPT TO:<b@c>");
+        send("DATA now");
+        expect("250 2.1.5 Ok", "501 5.5.4 Syntax: DATA");
+    }
+
+    @Test
+    void mailParameters() {
+        open();
+        send("MAIL FROM:<a@b> SIZE=abc");
+        send("MAIL FROM:<a@b> SIZE=10240001");
+        send("MAIL FROM:<a@b> SIZE=99999999999999999999");
+        send("MAIL FROM:<a@b> BODY=BINARYMIME");
+        send("MAIL FROM:<a@b> RET=ALL");
+        send("MAIL FROM:<a@b> ENVID=a+zz");
+        send("MAIL FROM:<a@b> XYZZY");
+        expect("501 5.5.4 Bad message size syntax", "552 5.3.4 Message size exceeds fixed limit",
+                "552 5.3.4 Message size exceeds file system imposed limit",
+                "555 5.5.4 Unsupported option: BODY=BINARYMIME", "501 5.5.4 Bad RET parameter syntax",
+                "501 5.5.4 Bad ENVID parameter syntax", "555 5.5.4 Unsupported option: XYZZY");
+        send("MAIL FROM:<a@b> SIZE=10240000 RET=hdrs ENVID=QQ+2BA");
+        expect("250 2.1.0 Ok");
+        send("RCPT TO:<c@d>");
+        send("DATA");
+        raw(".\r\n");
+        assertEquals("HDRS", envelopes.get(0).mailParams().get("RET"));
+        assertEquals("QQ+A", envelopes.get(0).mailParams().get("ENVID"));
+    }
+
+    @Test
+    void smtputf8MustBeDeclared() {
+        open();
+        send("MAIL FROM:<jörg@example.com>");
+        expect("553 5.6.7 Must declare SMTPUTF8 to send unicode address");
+        send("MAIL FROM:<a@example.com>");
+        send("RCPT TO:<用户@例子.广告>");
+        expect("250 2.1.0 Ok", "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
+        send("RSET");
+        send("MAIL FROM:<jörg@example.com> SMTPUTF8");
+        send("RCPT TO:<用户@例子.广告>");
+        expect("250 2.0.0 Ok", "250 2.1.0 Ok", "250 2.1.5 Ok");
+    }
+
+    @Test
+    void otherCommands() {
+        open();
+        send("NOOP");
+        send("NOOP anything");
+        send("VRFY postmaster");
+        send("VRFY");
+        send("HELP");
+        send("ETRN example.com");
+        send("EXPN list");
+        expect("250 2.0.0 Ok", "250 2.0.0 Ok", "252 2.0.0 postmaster", "501 5.5.4 Syntax: VRFY address",
+                "214 2.0.0 Commands: DATA EHLO HELO HELP MAIL NOOP QUIT RCPT RSET VRFY",
+                "502 5.5.1 Error: command not implemented", "500 5.5.2 Error: command not recognized");
+        assertFalse(closed);
+    }
+
+    @Test
+    void nonSmtpCommandEndsSession() {
+        open();
+        send("GET / HTTP/1.1");
+        expect("221 2.7.0 Error: I can break rules, too. Goodbye.");
+        assertTrue(closed);
+    }
+
+    @Test
+    void recipientLimit() {
+        open(settings().withLimits(2, 20, 2048));
+        send("MAIL FROM:<a@b>");
+        send("RCPT TO:<1@b>");
+        send("RCPT TO:<2@b>");
+        send("RCPT TO:<3@b>");
+        expect("250 2.1.0 Ok", "250 2.1.5 Ok", "250 2.1.5 Ok", "452 4.5.3 Error: too many recipients");
+        send("DATA");
+        raw(".\r\n");
+        assertEquals(2, envelopes.get(0).recipients().size());
+    }
+
+    @Test
+    void hardErrorLimitDisconnects() {
+        open(settings().withLimits(1000, 3, 2048));
+        send("BOGUS1");
+        send("BOGUS2");
+        assertFalse(closed);
+        send("BOGUS3");
+        expect("500 5.5.2 Error: command not recognized", "500 5.5.2 Error: command not recognized",
+                "500 5.5.2 Error: command not recognized", "421 4.7.0 mx.example.org Error: too many errors");
+        assertTrue(closed);
+        send("NOOP");
+        expect();
+        session.ended();
+        assertTrue(maillog.contains("too many errors after UNKNOWN from unknown[127.0.0.1]"));
+        assertTrue(maillog.contains("disconnect from unknown[127.0.0.1] unknown=0/3 commands=0/3"));
+    }
+
+    @Test
+    void commandTooLongIsSkippedAndAnswered() {
+        open(settings().withLimits(1000, 20, 512));
+        raw("NOOP " + "x".repeat(3000) + "\r\nNOOP\r\n");
+        expect("500 5.5.2 mx.example.org Error: command too long", "250 2.0.0 Ok");
+    }
+
+    @Test
+    void nulAndBinaryGarbageGetReplies() {
+        open();
+        raw("MAIL FROM:<a\u0000b@c>\r\n");
+        session.input(new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, '\r', '\n'}, 0, 6);
+        raw("\r\n");
+        expect("501 5.1.7 Bad sender address syntax", "500 5.5.2 Error: bad UTF-8 syntax",
+                "500 5.5.2 Error: bad syntax");
+    }
+
+    @Test
+    void sizeLimitByContent() {
+        open(settings().withMessageSizeLimit(100));
+        transaction();
+        send("DATA");
+        replies.clear();
+        raw(("x".repeat(60) + "\r\n").repeat(3) + ".\r\n");
+        expect("552 5.3.4 Error: message file too big");
+        assertTrue(envelopes.isEmpty());
+        assertTrue(maillog.stream().anyMatch(l -> l.endsWith(": queue file size limit exceeded")));
+        // the session goes on: a new transaction works
+        send("MAIL FROM:<a@b>");
+        expect("250 2.1.0 Ok");
+        try (Stream<Path> left = Files.list(spool)) {
+            assertEquals(0, left.count());
+        } catch (IOException ex) {
+            throw new AssertionError(ex);
+        }
+    }
+
+    @Test
+    void longContentLinesAreKeptWhole() {
+        open(settings().withLimits(1000, 20, 512));
+        transaction();
+        send("DATA");
+        String longLine = ".." + "y".repeat(2000);
+        raw(longLine + "\r\n" + "z\r\n.\r\n");
+        assertEquals("." + "y".repeat(2000) + "\r\nz\r\n", body(0));
+    }
+
+    @Test
+    void longLineWhosePieceStartsWithDotIsNotEndOfData() {
+        open(settings().withLimits(1000, 20, 512));
+        transaction();
+        send("DATA");
+        String line = "a".repeat(512) + ".";
+        raw(line + "\r\n.\r\n");
+        assertEquals(line + "\r\n", body(0));
+    }
+
+    @Test
+    void firstLineFromOrWhiteSpace() {
+        open();
+        transaction();
+        send("DATA");
+        raw("From someone\r\n.\r\n");
+        assertEquals("X-Mailbox-Line: From someone\r\n", body(0));
+        transaction();
+        send("DATA");
+        raw(" indented\r\n.\r\n");
+        assertEquals("\r\n indented\r\n", body(1));
+    }
+
+    @Test
+    void bareLfNormalizeRequiresStandardEndOfData() {
+        open();
+        transaction();
+        send("DATA");
+        replies.clear();
+        // SMTP smuggling attempt: <LF>.<LF> must not end the message.
+        raw("a\n.\nMAIL FROM:<evil@x>\r\nb\r\n.\r\n");
+        expect("250 2.0.0 Ok: queued as " + envelopes.get(0).queueId());
+        assertEquals(1, envelopes.size());
+        assertEquals("a\r\nMAIL FROM:<evil@x>\r\nb\r\n", body(0));
+    }
+
+    @Test
+    void bareLfNoEndsDataAtLfDotLf() {
+        open(settings().withBareNewline(BareNewline.NO, a -> false, 550));
+        transaction();
+        send("DATA");
+        replies.clear();
+        raw("a\n.\nNOOP\n");
+        assertEquals("a\r\n", body(0));
+        expect("250 2.0.0 Ok: queued as " + envelopes.get(0).queueId(), "250 2.0.0 Ok");
+    }
+
+    @Test
+    void bareLfRejectInCommandDisconnects() {
+        open(settings().withBareNewline(BareNewline.REJECT, a -> false, 550));
+        raw("NOOP\n");
+        expect("550 5.5.2 mx.example.org Error: bare <LF> received");
+        assertTrue(closed);
+        assertTrue(maillog.contains("NOQUEUE: reject: CONNECT from unknown[127.0.0.1]: bare <LF> received;"
+                + " proto=SMTP"));
+    }
+
+    @Test
+    void bareLfRejectInDataRejectsMessage() {
+        open(settings().withBareNewline(BareNewline.REJECT, a -> false, 550));
+        transaction();
+        send("DATA");
+        replies.clear();
+        raw("a\nb\r\n.\r\n");
+        expect("550 5.5.2 mx.example.org Error: bare <LF> received");
+        assertTrue(envelopes.isEmpty());
+        assertFalse(closed);
+    }
+
+    @Test
+    void bareLfExclusionsGetOldBehaviour() {
+        open(settings().withBareNewline(BareNewline.REJECT, "127.0.0.1"::equals, 550));
+        raw("NOOP\n");
+        expect("250 2.0.0 Ok");
+    }
+
+    @Test
+    void bareCrIsContent() {
+        open();
+        transaction();
+        send("DATA");
+        raw("a\rb\r\n.\r\n");
+        assertEquals("a\rb\r\n", body(0));
+    }
+
+    @Test
+    void listenerRefusalAndFailure() {
+        open();
+        listenerRefusal = new EnqueueException("450 4.3.0 Try later", "db down", null);
+        transaction();
+        send("DATA");
+        replies.clear();
+        raw("x\r\n.\r\n");
+        expect("450 4.3.0 Try later");
+        listenerRefusal = null;
+        listenerFailure = new IllegalStateException("boom");
+        transaction();
+        send("DATA");
+        replies.clear();
+        raw("x\r\n.\r\n");
+        expect("451 4.3.0 Error: queue file write error");
+        try (Stream<Path> left = Files.list(spool)) {
+            assertEquals(0, left.count());
+        } catch (IOException ex) {
+            throw new AssertionError(ex);
+        }
+    }
+
+    @Test
+    void pipelinedCommandsAfterDotWaitForTheListener() {
+        open();
+        deferBlocking = true;
+        send("EHLO c");
+        replies.clear();
+        raw("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n");
+        raw("x\r\n.\r\nMAIL FROM:<e@f>\r\nRCPT TO:<g@h>\r\n");
+        expect("250 2.1.0 Ok", "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>");
+        assertTrue(session.isSuspended());
+        raw("QUIT\r\n");
+        expect();
+        pendingWork.run();
+        pendingThen.run();
+        expect("250 2.0.0 Ok: queued as " + envelopes.get(0).queueId(), "250 2.1.0 Ok", "250 2.1.5 Ok",
+                "221 2.0.0 Bye");
+        assertTrue(closed);
+    }
+
+    @Test
+    void timeoutAndLostConnectionAreLogged() {
+        open();
+        send("EHLO c");
+        send("MAIL FROM:<a@b>");
+        replies.clear();
+        session.timeout();
+        expect("421 4.4.2 mx.example.org Error: timeout exceeded");
+        session.ended();
+        assertTrue(maillog.contains("timeout after MAIL from unknown[127.0.0.1]"));
+
+        maillog.clear();
+        open();
+        transaction();
+        send("DATA");
+        raw("partial content");
+        session.ended();
+        assertTrue(maillog.contains("lost connection after DATA (15 bytes) from unknown[127.0.0.1]"), maillog::toString);
+        assertTrue(maillog.contains("disconnect from unknown[127.0.0.1] ehlo=1 mail=1 rcpt=1 data=0/1 commands=3/4")
+                || maillog.contains("disconnect from unknown[127.0.0.1] ehlo=1 mail=1 rcpt=1 commands=3"),
+                maillog::toString);
+    }
+
+    @Test
+    void contentIsStreamedNotHeld() throws IOException {
+        open();
+        transaction();
+        send("DATA");
+        byte[] chunk = ("z".repeat(998) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        for (int i = 0; i < 200; i++) {
+            session.input(chunk, 0, chunk.length);
+        }
+        try (Stream<Path> files = Files.list(spool)) {
+            Path file = files.findFirst().orElseThrow();
+            assertTrue(Files.size(file) > 100_000, "content already on disk while DATA continues");
+        }
+        raw(".\r\n");
+        assertEquals(200 * 1000, body(0).length());
+    }
+}
