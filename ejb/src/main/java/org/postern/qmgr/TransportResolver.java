@@ -46,7 +46,7 @@ public final class TransportResolver {
         relayTransport = config.get("relay_transport");
         relayDomains = config.getList("relay_domains");
         relayhost = config.get("relayhost").trim();
-        lmtpPort = config.getInt("lmtp_tcp_port");
+        lmtpPort = port(config.get("lmtp_tcp_port").trim(), "lmtp_tcp_port");
     }
 
     /** Route - a resolved next hop, or the reason why there is none. */

@@ -1,0 +1,51 @@
+package org.postern.ra;
+
+import java.nio.file.Path;
+import org.postern.config.Config;
+import org.postern.config.NetworkList;
+import org.postern.smtpd.SmtpdSettings;
+
+/**
+ * SmtpdSettingsFactory - the smtpd engine's settings from a listener's configuration
+ * (main.cf with the master.cf -o overrides of the service already applied).
+ *
+ * <h2>CONFIGURATION PARAMETERS</h2>
+ * myhostname, smtpd_banner, mail_name, message_size_limit, line_length_limit,
+ * smtpd_timeout, smtpd_recipient_limit, smtpd_hard_error_limit, smtpd_helo_required,
+ * disable_vrfy_command, smtpd_forbid_bare_newline, smtpd_forbid_bare_newline_exclusions
+ * ($mynetworks), smtpd_forbid_bare_newline_reject_code.
+ */
+final class SmtpdSettingsFactory {
+    private SmtpdSettingsFactory() {
+    }
+
+    /** from - settings for the service; ConfigException or IllegalArgumentException on bad values. */
+    static SmtpdSettings from(Config c, String serviceName) {
+        return new SmtpdSettings(serviceName,
+                c.get("myhostname"),
+                c.get("smtpd_banner"),
+                c.get("mail_name"),
+                c.getSize("message_size_limit"),
+                c.getInt("line_length_limit"),
+                c.getTime("smtpd_timeout"),
+                c.getInt("smtpd_recipient_limit"),
+                c.getInt("smtpd_hard_error_limit"),
+                c.getBoolean("smtpd_helo_required"),
+                c.getBoolean("disable_vrfy_command"),
+                SmtpdSettings.BareNewline.parse(c.get("smtpd_forbid_bare_newline")),
+                NetworkList.parse(c.getList("smtpd_forbid_bare_newline_exclusions"),
+                        "smtpd_forbid_bare_newline_exclusions"),
+                c.getInt("smtpd_forbid_bare_newline_reject_code"),
+                spoolDirectory());
+    }
+
+    /**
+     * spoolDirectory - where content waits between the final dot and the endpoint's commit:
+     * the server's temporary directory, which WildFly empties at start (nothing there is
+     * ever the only copy of a message that got a 250).
+     */
+    static Path spoolDirectory() {
+        String tmp = System.getProperty("jboss.server.temp.dir", System.getProperty("java.io.tmpdir"));
+        return Path.of(tmp, "postern", "spool");
+    }
+}
