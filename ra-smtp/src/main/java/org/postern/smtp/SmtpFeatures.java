@@ -1,0 +1,42 @@
+package org.postern.smtp;
+
+import java.util.Locale;
+
+/**
+ * SmtpFeatures - the EHLO keywords the client uses (RFC 5321 section 4.1.1.1), parsed from
+ * the lines after the first of the EHLO reply. A HELO or LHLO-less session has none.
+ *
+ * @param sizeLimit the SIZE parameter (RFC 1870); 0 when SIZE without a limit, -1 when not offered
+ */
+record SmtpFeatures(boolean pipelining, long sizeLimit, boolean eightBitMime, boolean smtpUtf8,
+                    boolean dsn, boolean enhancedStatusCodes) {
+
+    static final SmtpFeatures NONE = new SmtpFeatures(false, -1, false, false, false, false);
+
+    /** parse - the features announced in an EHLO/LHLO reply. */
+    static SmtpFeatures parse(SmtpReply ehlo) {
+        boolean pipelining = false, eight = false, utf8 = false, dsn = false, enhanced = false;
+        long size = -1;
+        for (int i = 1; i < ehlo.lines().size(); i++) {
+            String[] words = ehlo.lines().get(i).trim().split("[ =]+");
+            switch (words[0].toUpperCase(Locale.ROOT)) {
+                case "PIPELINING" -> pipelining = true;
+                case "8BITMIME" -> eight = true;
+                case "SMTPUTF8" -> utf8 = true;
+                case "DSN" -> dsn = true;
+                case "ENHANCEDSTATUSCODES" -> enhanced = true;
+                case "SIZE" -> size = words.length > 1 ? parseSize(words[1]) : 0;
+                default -> { }
+            }
+        }
+        return new SmtpFeatures(pipelining, size, eight, utf8, dsn, enhanced);
+    }
+
+    private static long parseSize(String s) {
+        try {
+            return Math.max(0, Long.parseLong(s));
+        } catch (NumberFormatException e) {
+            return 0;   // a SIZE we cannot read is no limit we can check
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package org.postern.smtp;
+
+import java.time.Duration;
+import java.util.function.Function;
+
+/**
+ * SmtpStage - the stages of a client session, with the words Postfix uses for them in
+ * "lost connection with X while ..." and "conversation with X timed out while ...", the
+ * command named in "(in reply to ... command)", and the timeout parameter of each.
+ */
+enum SmtpStage {
+    GREETING("receiving the initial server greeting", "initial greeting", SmtpClientSettings::heloTimeout),
+    EHLO("performing the EHLO handshake", "EHLO command", SmtpClientSettings::heloTimeout),
+    HELO("performing the HELO handshake", "HELO command", SmtpClientSettings::heloTimeout),
+    LHLO("performing the LHLO handshake", "LHLO command", SmtpClientSettings::heloTimeout),
+    MAIL("sending MAIL FROM", "MAIL FROM command", SmtpClientSettings::mailTimeout),
+    RCPT("sending RCPT TO", "RCPT TO command", SmtpClientSettings::rcptTimeout),
+    DATA("sending DATA command", "DATA command", SmtpClientSettings::dataInitTimeout),
+    BODY("sending message body", "end of DATA command", SmtpClientSettings::dataXferTimeout),
+    DOT("sending end of data -- message may be sent more than once", "end of DATA command",
+            SmtpClientSettings::dataDoneTimeout),
+    RSET("sending RSET probe", "RSET command", SmtpClientSettings::rsetTimeout),
+    QUIT("sending QUIT", "QUIT command", SmtpClientSettings::quitTimeout);
+
+    final String doing;
+    final String inReplyTo;
+    private final Function<SmtpClientSettings, Duration> timeout;
+
+    SmtpStage(String doing, String inReplyTo, Function<SmtpClientSettings, Duration> timeout) {
+        this.doing = doing;
+        this.inReplyTo = inReplyTo;
+        this.timeout = timeout;
+    }
+
+    /** timeout - this stage's time limit per read or write under these settings. */
+    Duration timeout(SmtpClientSettings settings) {
+        return timeout.apply(settings);
+    }
+}

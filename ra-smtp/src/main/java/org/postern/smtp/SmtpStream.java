@@ -1,0 +1,233 @@
+package org.postern.smtp;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.EOFException;
+import java.io.FilterInputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+
+/**
+ * SmtpStream - the byte stream of one client session, TCP or unix-domain, with a time
+ * limit on every read and every write (Postfix's per-operation smtp_*_timeout semantics).
+ *
+ * <p>A read or write that exceeds the current limit throws {@link SocketTimeoutException};
+ * end of file throws {@link EOFException}; after either the stream is closed and useless.
+ */
+final class SmtpStream implements Closeable {
+
+    /** bound on one reply line, as Postfix's line_length_limit (2048) bounds what it reads */
+    static final int REPLY_LINE_LIMIT = 2048;
+    /** bound on the lines of one multi-line reply: a server must not keep us reading forever */
+    static final int REPLY_LINES_LIMIT = 1000;
+
+    private final Closeable channel;
+    private final Socket socket;            // null for a unix-domain channel
+    private final InputStream in;
+    private final OutputStream out;
+    private volatile boolean expired;
+    private Duration limit = Duration.ZERO;
+
+    private SmtpStream(Closeable channel, Socket socket, InputStream rawIn, OutputStream rawOut) {
+        this.channel = channel;
+        this.socket = socket;
+        InputStream timedIn = socket != null ? rawIn : new WatchedInput(rawIn);
+        this.in = new BufferedInputStream(timedIn, 8192);
+        this.out = new BufferedOutputStream(new WatchedOutput(rawOut), 16384);
+    }
+
+    /** connectTcp - open a TCP connection within {@code connectTimeout} (zero: the OS limit). */
+    static SmtpStream connectTcp(InetSocketAddress address, Duration connectTimeout) throws IOException {
+        Socket s = new Socket();
+        try {
+            s.setTcpNoDelay(true);
+            s.connect(address, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+            return new SmtpStream(s, s, s.getInputStream(), s.getOutputStream());
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    /** connectUnix - open a unix-domain stream connection (lmtp:unix:/path). */
+    static SmtpStream connectUnix(Path path, Duration connectTimeout) throws IOException {
+        SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+        ScheduledFuture<?> deadline = SmtpWatchdog.arm(connectTimeout, () -> closeQuietly(ch));
+        try {
+            ch.connect(UnixDomainSocketAddress.of(path));
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw e;
+        } finally {
+            SmtpWatchdog.disarm(deadline);
+        }
+        return new SmtpStream(ch, null, Channels.newInputStream(ch), Channels.newOutputStream(ch));
+    }
+
+    /** limit - the time limit of each following read and write; zero for none. */
+    void limit(Duration perOperation) throws IOException {
+        this.limit = perOperation;
+        if (socket != null) {
+            socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, perOperation.toMillis()));
+        }
+    }
+
+    /** command - queue one command line (CRLF appended); nothing is sent before {@link #flush}. */
+    void command(String line) throws IOException {
+        out.write(line.getBytes(StandardCharsets.UTF_8));
+        out.write('\r');
+        out.write('\n');
+    }
+
+    /** write - queue raw bytes (message content). */
+    void write(byte[] b, int off, int len) throws IOException {
+        out.write(b, off, len);
+    }
+
+    void flush() throws IOException {
+        out.flush();
+    }
+
+    /** readReply - read one complete reply, all its continuation lines included. */
+    SmtpReply readReply() throws IOException {
+        List<String> lines = new ArrayList<>();
+        int code = -1;
+        while (true) {
+            String line = readLine();
+            boolean wellFormed = line.length() >= 3 && Character.isDigit(line.charAt(0))
+                    && Character.isDigit(line.charAt(1)) && Character.isDigit(line.charAt(2))
+                    && (line.length() == 3 || line.charAt(3) == ' ' || line.charAt(3) == '-');
+            if (!wellFormed) {
+                lines.add(line);
+                return new SmtpReply(0, lines);
+            }
+            if (code < 0) {
+                code = Integer.parseInt(line.substring(0, 3));
+            }
+            lines.add(line.length() > 4 ? line.substring(4) : "");
+            boolean more = line.length() > 3 && line.charAt(3) == '-';
+            if (!more || lines.size() >= REPLY_LINES_LIMIT) {
+                return new SmtpReply(code, lines);
+            }
+        }
+    }
+
+    private String readLine() throws IOException {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream(128);
+        while (true) {
+            int c = translate(() -> in.read());
+            if (c < 0) {
+                throw new EOFException("end of file");
+            }
+            if (c == '\n') {
+                break;
+            }
+            if (buf.size() < REPLY_LINE_LIMIT) {
+                buf.write(c);
+            }
+        }
+        byte[] b = buf.toByteArray();
+        int n = b.length > 0 && b[b.length - 1] == '\r' ? b.length - 1 : b.length;
+        return new String(b, 0, n, StandardCharsets.UTF_8);
+    }
+
+    private interface Read {
+        int run() throws IOException;
+    }
+
+    /* translate - report a read that failed because the watchdog closed the channel as a timeout */
+    private int translate(Read r) throws IOException {
+        try {
+            return r.run();
+        } catch (SocketTimeoutException e) {
+            throw e;
+        } catch (IOException e) {
+            if (expired) {
+                throw new SocketTimeoutException("timed out");
+            }
+            throw e;
+        }
+    }
+
+    boolean isClosed() {
+        return socket != null ? socket.isClosed() : !((SocketChannel) channel).isOpen();
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(channel);
+    }
+
+    private static void closeQuietly(Closeable c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // closing a broken socket: nothing left to do
+        }
+    }
+
+    /* WatchedInput - a read with a deadline, for channels without SO_TIMEOUT */
+    private final class WatchedInput extends FilterInputStream {
+        WatchedInput(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            ScheduledFuture<?> d = SmtpWatchdog.arm(limit, SmtpStream.this::expire);
+            try {
+                return super.read(b, off, len);
+            } catch (IOException e) {
+                throw expired ? new SocketTimeoutException("read timed out") : e;
+            } finally {
+                SmtpWatchdog.disarm(d);
+            }
+        }
+    }
+
+    /* WatchedOutput - a write with a deadline: a peer that stops reading must not block us forever */
+    private final class WatchedOutput extends FilterOutputStream {
+        WatchedOutput(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            ScheduledFuture<?> d = SmtpWatchdog.arm(limit, SmtpStream.this::expire);
+            try {
+                out.write(b, off, len);
+            } catch (IOException e) {
+                throw expired ? new SocketTimeoutException("write timed out") : e;
+            } finally {
+                SmtpWatchdog.disarm(d);
+            }
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+    }
+
+    private void expire() {
+        expired = true;
+        closeQuietly(channel);
+    }
+}

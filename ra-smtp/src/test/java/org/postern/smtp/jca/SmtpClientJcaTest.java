@@ -1,0 +1,216 @@
+package org.postern.smtp.jca;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import jakarta.resource.NotSupportedException;
+import jakarta.resource.ResourceException;
+import jakarta.resource.spi.ConnectionEvent;
+import jakarta.resource.spi.ConnectionEventListener;
+import jakarta.resource.spi.ConnectionManager;
+import jakarta.resource.spi.ConnectionRequestInfo;
+import jakarta.resource.spi.ManagedConnection;
+import jakarta.resource.spi.ManagedConnectionFactory;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.postern.smtp.DeliveryOutcome;
+import org.postern.smtp.DeliveryOutcome.Status;
+import org.postern.smtp.NextHop;
+import org.postern.smtp.OutboundMessage;
+import org.postern.smtp.OutboundMessage.OutboundRecipient;
+import org.postern.smtp.SmtpClientConnection;
+import org.postern.smtp.SmtpClientConnectionFactory;
+import org.postern.smtp.SmtpClientSettings;
+import org.postern.smtp.SmtpTestServers;
+
+/** The JCA layer under a hand-rolled pooling ConnectionManager, as IronJacamar drives it. */
+class SmtpClientJcaTest {
+
+    /** PoolingConnectionManager - free list, matchManagedConnections, destroy on error. */
+    static final class PoolingConnectionManager implements ConnectionManager, ConnectionEventListener {
+        private static final long serialVersionUID = 1L;
+        final Set<ManagedConnection> free = new HashSet<>();
+        final List<ManagedConnection> created = new ArrayList<>();
+        final List<ManagedConnection> destroyed = new ArrayList<>();
+
+        @Override
+        public synchronized Object allocateConnection(ManagedConnectionFactory mcf, ConnectionRequestInfo cri)
+                throws ResourceException {
+            ManagedConnection mc = free.isEmpty() ? null : mcf.matchManagedConnections(new HashSet<>(free), null, cri);
+            if (mc != null) {
+                free.remove(mc);
+            } else {
+                mc = mcf.createManagedConnection(null, cri);
+                mc.addConnectionEventListener(this);
+                created.add(mc);
+            }
+            return mc.getConnection(null, cri);
+        }
+
+        @Override
+        public synchronized void connectionClosed(ConnectionEvent event) {
+            ManagedConnection mc = (ManagedConnection) event.getSource();
+            try {
+                mc.cleanup();
+            } catch (ResourceException e) {
+                throw new IllegalStateException(e);
+            }
+            free.add(mc);
+        }
+
+        @Override
+        public synchronized void connectionErrorOccurred(ConnectionEvent event) {
+            ManagedConnection mc = (ManagedConnection) event.getSource();
+            free.remove(mc);
+            destroyed.add(mc);
+            try {
+                mc.destroy();
+            } catch (ResourceException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public void localTransactionStarted(ConnectionEvent event) {
+        }
+
+        @Override
+        public void localTransactionCommitted(ConnectionEvent event) {
+        }
+
+        @Override
+        public void localTransactionRolledback(ConnectionEvent event) {
+        }
+    }
+
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (AutoCloseable c : toClose) {
+            c.close();
+        }
+    }
+
+    private static SmtpClientSettings settings() {
+        Duration d = Duration.ofSeconds(2);
+        return new SmtpClientSettings("client.test", d, d, d, d, d, d, d, d, d, 998);
+    }
+
+    private static OutboundMessage message(String rcpt) {
+        return new OutboundMessage("Q1", "s@client.test", List.of(new OutboundRecipient(rcpt, null, null)), 3,
+                () -> new ByteArrayInputStream("x\r\n".getBytes()), null, null, false);
+    }
+
+    @Test
+    void aSecondDeliveryToTheSameHopReusesTheManagedConnection() throws Exception {
+        SmtpTestServers.Handle a = SmtpTestServers.start();
+        SmtpTestServers.Handle b = SmtpTestServers.start();
+        toClose.add(a);
+        toClose.add(b);
+        PoolingConnectionManager cm = new PoolingConnectionManager();
+        SmtpClientManagedConnectionFactory mcf = new SmtpClientManagedConnectionFactory();
+        SmtpClientConnectionFactory cf = (SmtpClientConnectionFactory) mcf.createConnectionFactory(cm);
+        NextHop hopA = NextHop.smtp("127.0.0.1", a.port(), false);
+        NextHop hopB = NextHop.smtp("127.0.0.1", b.port(), false);
+
+        try (SmtpClientConnection c = cf.getConnection(hopA, settings())) {
+            assertEquals(Status.SENT, c.deliver(message("one@x.test")).recipients().get(0).status());
+        }
+        try (SmtpClientConnection c = cf.getConnection(hopB, settings())) {
+            assertEquals(Status.SENT, c.deliver(message("other@x.test")).recipients().get(0).status());
+        }
+        try (SmtpClientConnection c = cf.getConnection(hopA, settings())) {
+            DeliveryOutcome o = c.deliver(message("two@x.test"));
+            assertEquals(Status.SENT, o.recipients().get(0).status());
+        }
+        assertEquals(2, cm.created.size(), "one managed connection per destination");
+        assertEquals(1, a.connections(), "the cached session to A was reused: one TCP connection");
+        assertEquals(1, a.commands("RSET").size(), "RSET before reuse");
+        assertEquals(2, cm.free.size());
+    }
+
+    @Test
+    void differentSettingsDoNotMatch() throws Exception {
+        SmtpTestServers.Handle a = SmtpTestServers.start();
+        toClose.add(a);
+        PoolingConnectionManager cm = new PoolingConnectionManager();
+        SmtpClientConnectionFactory cf = (SmtpClientConnectionFactory) new SmtpClientManagedConnectionFactory()
+                .createConnectionFactory(cm);
+        NextHop hop = NextHop.smtp("127.0.0.1", a.port(), false);
+        try (SmtpClientConnection c = cf.getConnection(hop, settings())) {
+            c.deliver(message("one@x.test"));
+        }
+        try (SmtpClientConnection c = cf.getConnection(hop, SmtpClientSettings.defaults("other.test"))) {
+            c.deliver(message("two@x.test"));
+        }
+        assertEquals(2, cm.created.size());
+    }
+
+    @Test
+    void aFailedConnectionIsReportedAndDestroyed() throws Exception {
+        SmtpTestServers.Handle a = SmtpTestServers.start();
+        toClose.add(a);
+        a.closeAfterData();
+        PoolingConnectionManager cm = new PoolingConnectionManager();
+        SmtpClientConnectionFactory cf = (SmtpClientConnectionFactory) new SmtpClientManagedConnectionFactory()
+                .createConnectionFactory(cm);
+        SmtpClientConnection c = cf.getConnection(NextHop.smtp("127.0.0.1", a.port(), false), settings());
+        DeliveryOutcome o = c.deliver(message("one@x.test"));
+        assertEquals(Status.DEFERRED, o.recipients().get(0).status());
+        assertEquals(1, cm.destroyed.size());
+        assertTrue(cm.free.isEmpty());
+        c.close();   // after the error: a no-op, not a second return to the pool
+        assertTrue(cm.free.isEmpty());
+        assertThrows(IllegalStateException.class, () -> c.deliver(message("x@x.test")));
+    }
+
+    @Test
+    void theManagedConnectionIsNotTransactionalAndChecksItsRequestInfo() throws Exception {
+        SmtpClientManagedConnectionFactory mcf = new SmtpClientManagedConnectionFactory();
+        SmtpClientRequestInfo info = new SmtpClientRequestInfo(NextHop.smtp("127.0.0.1", 1, false), settings());
+        ManagedConnection mc = mcf.createManagedConnection(null, info);
+        assertThrows(NotSupportedException.class, mc::getXAResource);
+        assertThrows(NotSupportedException.class, mc::getLocalTransaction);
+        assertThrows(ResourceException.class, () -> mc.getConnection(null,
+                new SmtpClientRequestInfo(NextHop.smtp("127.0.0.2", 1, false), settings())));
+        assertThrows(ResourceException.class, () -> mcf.createManagedConnection(null, null));
+        assertSame(mc, mcf.matchManagedConnections(Set.of(mc), null,
+                new SmtpClientRequestInfo(NextHop.smtp("127.0.0.1", 1, false), settings())));
+        assertEquals(null, mcf.matchManagedConnections(Set.of(mc), null,
+                new SmtpClientRequestInfo(NextHop.lmtpInet("127.0.0.1", 1), settings())));
+        assertEquals(new SmtpClientManagedConnectionFactory(), mcf);
+        assertEquals(new SmtpClientManagedConnectionFactory().hashCode(), mcf.hashCode());
+        mc.destroy();
+    }
+
+    @Test
+    void theUnmanagedFactoryOpensAndQuitsPerConnection() throws Exception {
+        SmtpTestServers.Handle a = SmtpTestServers.start();
+        toClose.add(a);
+        SmtpClientConnectionFactory cf = (SmtpClientConnectionFactory) new SmtpClientManagedConnectionFactory()
+                .createConnectionFactory();
+        NextHop hop = NextHop.smtp("127.0.0.1", a.port(), false);
+        SmtpClientConnection c1 = cf.getConnection(hop, settings());
+        c1.deliver(message("one@x.test"));
+        c1.close();
+        SmtpClientConnection c2 = cf.getConnection(hop, settings());
+        assertNotSame(c1, c2);
+        c2.deliver(message("two@x.test"));
+        c2.close();
+        assertEquals(2, a.connections());
+        assertEquals(2, a.commands("QUIT").size());
+    }
+
+}
