@@ -10,6 +10,7 @@ command -v swaks >/dev/null 2>&1 || need+=(swaks)
 [ -x /usr/sbin/dovecot ] && [ -e /usr/lib/dovecot/lmtp ] || need+=(dovecot-core dovecot-lmtpd)
 [ -x /usr/sbin/smtp-sink ] || need+=(postfix)
 command -v dnsmasq >/dev/null 2>&1 || need+=(dnsmasq-base)
+command -v pflogsumm >/dev/null 2>&1 || need+=(pflogsumm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing Debian packages: ${need[*]}"
   SUDO=""

@@ -1,11 +1,13 @@
 package org.postern.it;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.jboss.arquillian.container.test.api.Deployment;
@@ -138,6 +140,58 @@ class DeliveryIT {
         int sent = indexOf(log, "to=<dave@flaky.test>", "status=sent");
         assertTrue(deferred >= 0 && sent > deferred, "deferred, then sent: " + log);
         assertTrue(log.get(deferred).contains("451 4.3.0"), log.get(deferred));
+    }
+
+    @Test
+    void aFiftyMegabyteMessageStreamsThroughAServerWithAHalfGigabyteHeap() throws Exception {
+        // the server runs with -Xmx512m (arquillian.xml): holding the message several times
+        // over, as a byte[] per stage would, does not fit
+        int lines = 50 * 1024 * 1024 / 78;
+        MessageDigest sent = MessageDigest.getInstance("SHA-256");
+        long size = 0;
+        String queueId;
+        try (SmtpClient c = new SmtpClient(Postern.HOST, Postern.PORT)) {
+            c.reply();
+            c.send("EHLO client.example.org");
+            c.reply();
+            c.send("MAIL FROM:<big@example.org> SIZE=" + (lines * 78L + 100));
+            assertEquals("250 2.1.0 Ok", c.reply());
+            c.send("RCPT TO:<bob@smtp.test>");
+            c.reply();
+            c.send("DATA");
+            assertTrue(c.reply().startsWith("354 "));
+            byte[] header = "Subject: fifty megabytes\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+            c.write(header);
+            sent.update(header);
+            size += header.length;
+            StringBuilder chunk = new StringBuilder();
+            for (int i = 0; i < lines; i++) {
+                chunk.append(String.format("%08d", i)).append("abcdefghijklmnopqrstuvwxyz0123456789")
+                        .append("ABCDEFGHIJKLMNOPQRSTUVWXYZ012345\r\n");
+                if (chunk.length() > 64 * 1024 || i == lines - 1) {
+                    byte[] b = chunk.toString().getBytes(StandardCharsets.US_ASCII);
+                    c.write(b);
+                    sent.update(b);
+                    size += b.length;
+                    chunk.setLength(0);
+                }
+            }
+            c.send(".");
+            queueId = Postern.queueId(c.reply());
+            c.send("QUIT");
+            c.reply();
+        }
+        TestSink.Delivery d = smtpSink.next(120, TimeUnit.SECONDS);
+        assertNotNull(d, "the 50 MB message did not arrive");
+        String text = new String(d.content(), 0, 4096, StandardCharsets.US_ASCII);
+        int received = receivedHeader(text).length();
+        assertEquals(size, d.content().length - received);
+        MessageDigest got = MessageDigest.getInstance("SHA-256");
+        got.update(d.content(), received, d.content().length - received);
+        assertArrayEquals(sent.digest(), got.digest(), "content differs");
+        String stored = "size=" + (size + received);
+        List<String> log = waitForLog(queueId, "removed");
+        assertTrue(log.stream().anyMatch(l -> l.contains(stored)), log.toString());
     }
 
     private static int indexOf(List<String> lines, String a, String b) {

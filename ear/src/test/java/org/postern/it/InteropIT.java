@@ -88,6 +88,16 @@ class InteropIT {
         assertEquals(sentData(transcript), afterReceived);
         assertTrue(afterReceived.startsWith(message), afterReceived);
         DeliveryIT.waitForLog(queueId, "removed");
+
+        // pflogsumm, written for Postfix's log, reads Postern's
+        Process pflogsumm = new ProcessBuilder("pflogsumm", "--syslog-name=postern", Postern.mailLog().toString())
+                .redirectErrorStream(true).start();
+        String summary = new String(pflogsumm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(pflogsumm.waitFor(60, TimeUnit.SECONDS));
+        Matcher count = Pattern.compile("(?m)^\\s+(\\d+)\\s+delivered$").matcher(summary);
+        assertTrue(count.find(), summary);
+        assertTrue(Integer.parseInt(count.group(1)) >= 1, summary);
+        assertTrue(summary.contains("user@dovecot.test"), summary);
     }
 
     /** sentData - the message lines of a swaks transcript (" -> " lines after the 354), LF-terminated. */

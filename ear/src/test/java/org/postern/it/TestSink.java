@@ -1,5 +1,6 @@
 package org.postern.it;
 
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -87,7 +88,7 @@ final class TestSink implements AutoCloseable {
     }
 
     private void session(Socket s) {
-        try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+        try (s; InputStream in = new BufferedInputStream(s.getInputStream()); OutputStream out = s.getOutputStream()) {
             s.setSoTimeout(60_000);
             reply(out, "220 sink.test ESMTP test sink");
             String from = null;
