@@ -5,6 +5,7 @@ import jakarta.ejb.Stateless;
 import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
 import jakarta.jms.ConnectionFactory;
+import jakarta.jms.DeliveryMode;
 import jakarta.jms.JMSContext;
 import jakarta.jms.JMSProducer;
 import jakarta.jms.Queue;
@@ -42,7 +43,10 @@ public class DeliveryRequests {
     /** schedule - ask for a delivery attempt after the delay (JMS 2.0 delivery delay). */
     public boolean schedule(String queueId, Duration delay) {
         try (JMSContext ctx = factory.createContext()) {
-            JMSProducer producer = ctx.createProducer();
+            // not persistent: the committed queue row is the durable request, and a request
+            // lost with the broker is made again by the scanner; a persistent one would add
+            // a journal sync to every message
+            JMSProducer producer = ctx.createProducer().setDeliveryMode(DeliveryMode.NON_PERSISTENT);
             if (!delay.isZero() && !delay.isNegative()) {
                 producer.setDeliveryDelay(delay.toMillis());
             }

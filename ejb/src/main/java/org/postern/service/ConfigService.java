@@ -33,6 +33,8 @@ public class ConfigService {
         try {
             config = Config.load(dir);
         } catch (ConfigException e) {
+            // Postfix's "fatal:" - Postern does not start on a configuration it cannot read
+            LOG.severe("PSTN4001: fatal: " + e.getMessage());
             throw new IllegalStateException("PSTN4001: fatal: " + e.getMessage(), e);
         }
         LOG.info(() -> "PSTN4002: configuration loaded from " + dir.toAbsolutePath());
