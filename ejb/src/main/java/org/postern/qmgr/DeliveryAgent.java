@@ -83,10 +83,10 @@ public class DeliveryAgent {
         try {
             outcomes = deliverDue(claim, start);
         } catch (RuntimeException e) {
-            store.release(queueId);
+            store.release(queueId, claim.lease());
             throw e;
         }
-        Instant next = store.finish(queueId, outcomes, Instant.now());
+        Instant next = store.finish(queueId, claim.lease(), outcomes, Instant.now());
         if (next == null) {
             MailLog.qmgr(queueId + ": removed");
         } else {

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Logger;
 import org.postern.queue.ContentChunk;
 import org.postern.queue.QueueState;
 import org.postern.queue.QueuedMessage;
@@ -24,6 +25,7 @@ import org.postern.queue.RecipientStatus;
 @Stateless
 @TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
 public class QueueStore {
+    private static final Logger LOG = Logger.getLogger("org.postern.qmgr");
     /** states in which a message may be delivered */
     static final EnumSet<QueueState> DELIVERABLE = EnumSet.of(QueueState.INCOMING, QueueState.ACTIVE,
             QueueState.DEFERRED);
@@ -58,29 +60,43 @@ public class QueueStore {
             m.setLeaseUntil(null);
             return null;
         }
+        // deferred mail being delivered is in the active queue, as in Postfix
         boolean first = m.getState() == QueueState.INCOMING;
         if (first) {
-            m.setState(QueueState.ACTIVE);
             m.setActiveSince(now);
         }
-        return new Claim(m.getQueueId(), m.getSender(), m.getArrival(), m.getSize(), m.getRecipients().size(),
-                m.getEnvid(), m.getRet(), m.getBodyType(), m.getContentChunks(), first, due);
+        m.setState(QueueState.ACTIVE);
+        em.flush();
+        return new Claim(m.getQueueId(), m.getVersion(), m.getSender(), m.getArrival(), m.getSize(),
+                m.getRecipients().size(), m.getEnvid(), m.getRet(), m.getBodyType(), m.getContentChunks(), first,
+                due);
     }
 
     /**
      * finish - record the outcomes of one round and release the lease. Returns the time of
      * the next attempt, or null when the message is done and was removed.
+     *
+     * <p>{@code lease} is the claim's token. When it no longer matches, the round outlived
+     * its lease and another queue manager may be delivering the message now: then only
+     * final outcomes (sent, bounced) of recipients not yet done are recorded, so that
+     * they are not delivered again, and the other manager's lease and state are left
+     * alone.
      */
-    public Instant finish(String queueId, Map<Long, Outcome> outcomes, Instant now) {
+    public Instant finish(String queueId, long lease, Map<Long, Outcome> outcomes, Instant now) {
         QueuedMessage m = em.find(QueuedMessage.class, queueId);
         if (m == null) {
             return null;
         }
+        boolean leaseHeld = m.getVersion() == lease;
         for (QueuedRecipient r : m.getRecipients()) {
             Outcome o = outcomes.get(r.getId());
-            if (o != null) {
+            if (o != null && (leaseHeld || (o.status().done() && !r.getStatus().done()))) {
                 r.record(o.status(), o.dsn(), o.relay(), o.reply(), now, o.nextAttempt());
             }
+        }
+        if (!leaseHeld) {
+            LOG.warning("PSTN4601: " + queueId + ": delivery round outlived its lease; recorded final outcomes only");
+            return m.getNextAttempt();
         }
         Instant next = null;
         boolean left = false;
@@ -105,9 +121,9 @@ public class QueueStore {
     }
 
     /** release - give the lease back without recording anything (the round failed). */
-    public void release(String queueId) {
+    public void release(String queueId, long lease) {
         QueuedMessage m = em.find(QueuedMessage.class, queueId);
-        if (m != null) {
+        if (m != null && m.getVersion() == lease) {
             m.setLeaseUntil(null);
         }
     }
@@ -139,8 +155,8 @@ public class QueueStore {
                 .getResultList();
     }
 
-    /** Claim - what a queue manager may deliver now. */
-    public record Claim(String queueId, String sender, Instant arrival, long size, int nrcpt, String envid,
+    /** Claim - what a queue manager may deliver now; lease is the token finish and release need. */
+    public record Claim(String queueId, long lease, String sender, Instant arrival, long size, int nrcpt, String envid,
                         String ret, String bodyType, int chunks, boolean firstTime, List<Rcpt> due) {
         /** Rcpt - a recipient that is due. */
         public record Rcpt(long id, String address, String orcpt, String notifyParam) {

@@ -46,12 +46,21 @@ public interface QueueStoreContract extends QueueDatabaseContract {
                 c -> c.store(envelope(id, arrival, recipients), new ByteArrayInputStream(data)));
     }
 
+    /** the lease token of the latest claim of each message, as the queue manager keeps it */
+    Map<String, Long> LEASES = new java.util.concurrent.ConcurrentHashMap<>();
+
     default QueueStore.Claim claim(String queueId, Instant now) {
-        return database().inTransaction(new QueueStore(), q -> q.claim(queueId, now, LEASE));
+        QueueStore.Claim c = database().inTransaction(new QueueStore(), q -> q.claim(queueId, now, LEASE));
+        if (c != null) {
+            LEASES.put(queueId, c.lease());
+        }
+        return c;
     }
 
+    /** finish - as the holder of the latest claim */
     default Instant finish(String queueId, Map<Long, QueueStore.Outcome> outcomes, Instant now) {
-        return database().inTransaction(new QueueStore(), q -> q.finish(queueId, outcomes, now));
+        long lease = LEASES.getOrDefault(queueId, -1L);
+        return database().inTransaction(new QueueStore(), q -> q.finish(queueId, lease, outcomes, now));
     }
 
     default List<String> due(Instant now, int max) {
@@ -175,13 +184,42 @@ public interface QueueStoreContract extends QueueDatabaseContract {
     }
 
     @Test
+    default void aRoundThatOutlivedItsLeaseLeavesTheNewLeaseAloneAndRecordsOnlyFinalOutcomes() {
+        String id = stored(T0, 100, rcpt("a@example.com"), rcpt("b@example.com"));
+        Instant first = T0.plusSeconds(1);
+        QueueStore.Claim stale = claim(id, first);
+        Instant later = first.plus(LEASE).plusSeconds(1);
+        QueueStore.Claim current = claim(id, later);
+        assertNotNull(current);
+        long a = stale.due().get(0).id();
+        long b = stale.due().get(1).id();
+
+        Instant next = database().inTransaction(new QueueStore(),
+                q -> q.finish(id, stale.lease(), Map.of(a, sent(), b, deferred(later.plusSeconds(600))),
+                        later.plusSeconds(2)));
+
+        QueuedMessage m = database().message(id);
+        assertNotNull(next);
+        assertEquals(later.plus(LEASE), m.getLeaseUntil(), "the current lease is kept");
+        assertEquals(QueueState.ACTIVE, m.getState());
+        assertEquals(RecipientStatus.SENT, m.getRecipients().get(0).getStatus(), "a delivery is a fact");
+        assertEquals(RecipientStatus.PENDING, m.getRecipients().get(1).getStatus(),
+                "a stale deferral does not overwrite the current round's work");
+        database().inTransaction(new QueueStore(), q -> {
+            q.release(id, stale.lease());
+            return null;
+        });
+        assertEquals(later.plus(LEASE), database().message(id).getLeaseUntil(), "a stale release does nothing");
+    }
+
+    @Test
     default void releaseGivesTheLeaseBack() {
         String id = stored(T0, 100, rcpt("a@example.com"));
         Instant now = T0.plusSeconds(1);
         assertNotNull(claim(id, now));
 
         database().inTransaction(new QueueStore(), q -> {
-            q.release(id);
+            q.release(id, LEASES.get(id));
             return null;
         });
 
@@ -190,7 +228,7 @@ public interface QueueStoreContract extends QueueDatabaseContract {
         assertNotNull(again);
         assertEquals(1, again.due().size());
         database().inTransaction(new QueueStore(), q -> {
-            q.release(QueueIds.next());
+            q.release(QueueIds.next(), 0L);
             return null;
         });
     }

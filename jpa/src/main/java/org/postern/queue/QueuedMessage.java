@@ -142,4 +142,5 @@ public class QueuedMessage {
     public Instant getActiveSince() { return activeSince; }
     public void setActiveSince(Instant activeSince) { this.activeSince = activeSince; }
     public List<QueuedRecipient> getRecipients() { return recipients; }
+    public long getVersion() { return version; }
 }
