@@ -48,7 +48,8 @@ final class Dovecot implements AutoCloseable {
                 "auth_username_format = %n",
                 "userdb {", "  driver = static", "  args = uid=65534 gid=65534 home=" + dir.resolve("home") + "/%n", "}",
                 "passdb {", "  driver = static", "  args = nopassword=y", "}",
-                "service lmtp {", "  inet_listener lmtp {", "    address = 127.0.0.1", "    port = " + port, "  }", "}",
+                "service lmtp {", "  inet_listener lmtp {", "    address = 127.0.0.1", "    port = " + port, "  }",
+                "  unix_listener " + socket() + " {", "    mode = 0666", "  }", "}",
                 "");
         Path confFile = dir.resolve("dovecot.conf");
         Files.writeString(confFile, conf);
@@ -66,6 +67,11 @@ final class Dovecot implements AutoCloseable {
             }
         }
         throw new IOException("dovecot did not listen on port " + port);
+    }
+
+    /** socket - the LMTP unix-domain socket, beside the configuration */
+    Path socket() {
+        return dir.resolve("lmtp.sock");
     }
 
     /** waitForMail - the first message in the user's Maildir new/, waiting up to the timeout. */

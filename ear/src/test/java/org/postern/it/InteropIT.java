@@ -100,6 +100,31 @@ class InteropIT {
         assertTrue(summary.contains("user@dovecot.test"), summary);
     }
 
+    @Test
+    void overLmtpToDovecotsUnixSocket() throws Exception {
+        String message = "From: <alice@example.org>\nTo: <user2@dovecot-unix.test>\nSubject: over a unix socket\n\nhi\n";
+        Path data = work.resolve("message-unix.eml");
+        Files.writeString(data, message, StandardCharsets.UTF_8);
+        Process swaks = new ProcessBuilder("swaks", "--server", Postern.HOST + ":" + Postern.PORT,
+                "--from", "alice@example.org", "--to", "user2@dovecot-unix.test", "--data", data.toString())
+                .redirectErrorStream(true).start();
+        String transcript = new String(swaks.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(swaks.waitFor(90, TimeUnit.SECONDS));
+        assertEquals(0, swaks.exitValue(), transcript);
+        Matcher m = Pattern.compile("250 2\\.0\\.0 Ok: queued as ([0-9A-F]{16})").matcher(transcript);
+        assertTrue(m.find(), transcript);
+        String queueId = m.group(1);
+
+        Path delivered = dovecot.waitForMail("user2", 60);
+        assertNotNull(delivered, "nothing in Dovecot's Maildir; mail log: " + Postern.logLines(queueId));
+        String stored = Files.readString(delivered, StandardCharsets.UTF_8);
+        assertTrue(stored.contains("Received: from ") && stored.contains("id " + queueId), stored);
+        assertTrue(stored.endsWith(sentData(transcript)), stored);
+        java.util.List<String> log = DeliveryIT.waitForLog(queueId, "removed");
+        assertTrue(log.stream().anyMatch(l -> l.contains("postern/lmtp[") && l.contains("to=<user2@dovecot-unix.test>")
+                && l.contains(dovecot.socket().toString()) && l.contains("status=sent")), log.toString());
+    }
+
     /** sentData - the message lines of a swaks transcript (" -> " lines after the 354), LF-terminated. */
     private static String sentData(String transcript) {
         StringBuilder data = new StringBuilder();
