@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -60,17 +62,10 @@ class InteropIT {
                 + "bye\n";
         Path data = work.resolve("message.eml");
         Files.writeString(data, message, StandardCharsets.UTF_8);
-        Process swaks = new ProcessBuilder("swaks", "--server", Postern.HOST + ":" + Postern.PORT,
-                "--pipeline", "--helo", "client.example.org", "--from", "alice@example.org",
-                "--to", "user@dovecot.test", "--data", data.toString(), "--timeout", "60")
-                .redirectErrorStream(true).start();
-        String transcript = new String(swaks.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(swaks.waitFor(90, TimeUnit.SECONDS));
-        assertEquals(0, swaks.exitValue(), transcript);
+        String transcript = swaks("--pipeline", "--helo", "client.example.org", "--from", "alice@example.org",
+                "--to", "user@dovecot.test", "--data", data.toString());
         assertTrue(transcript.contains("PIPELINING"), transcript);
-        Matcher m = Pattern.compile("250 2\\.0\\.0 Ok: queued as ([0-9A-F]{16})").matcher(transcript);
-        assertTrue(m.find(), transcript);
-        String queueId = m.group(1);
+        String queueId = queueId(transcript);
 
         Path delivered = dovecot.waitForMail("user", 60);
         assertNotNull(delivered, "nothing in Dovecot's Maildir; mail log: " + Postern.logLines(queueId));
@@ -105,24 +100,37 @@ class InteropIT {
         String message = "From: <alice@example.org>\nTo: <user2@dovecot-unix.test>\nSubject: over a unix socket\n\nhi\n";
         Path data = work.resolve("message-unix.eml");
         Files.writeString(data, message, StandardCharsets.UTF_8);
-        Process swaks = new ProcessBuilder("swaks", "--server", Postern.HOST + ":" + Postern.PORT,
-                "--from", "alice@example.org", "--to", "user2@dovecot-unix.test", "--data", data.toString())
-                .redirectErrorStream(true).start();
-        String transcript = new String(swaks.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(swaks.waitFor(90, TimeUnit.SECONDS));
-        assertEquals(0, swaks.exitValue(), transcript);
-        Matcher m = Pattern.compile("250 2\\.0\\.0 Ok: queued as ([0-9A-F]{16})").matcher(transcript);
-        assertTrue(m.find(), transcript);
-        String queueId = m.group(1);
+        String transcript = swaks("--from", "alice@example.org", "--to", "user2@dovecot-unix.test",
+                "--data", data.toString());
+        String queueId = queueId(transcript);
 
         Path delivered = dovecot.waitForMail("user2", 60);
         assertNotNull(delivered, "nothing in Dovecot's Maildir; mail log: " + Postern.logLines(queueId));
         String stored = Files.readString(delivered, StandardCharsets.UTF_8);
         assertTrue(stored.contains("Received: from ") && stored.contains("id " + queueId), stored);
         assertTrue(stored.endsWith(sentData(transcript)), stored);
-        java.util.List<String> log = DeliveryIT.waitForLog(queueId, "removed");
+        List<String> log = DeliveryIT.waitForLog(queueId, "removed");
         assertTrue(log.stream().anyMatch(l -> l.contains("postern/lmtp[") && l.contains("to=<user2@dovecot-unix.test>")
                 && l.contains(dovecot.socket().toString()) && l.contains("status=sent")), log.toString());
+    }
+
+    /** swaks - run swaks against Postern with these arguments; its transcript, after it succeeded. */
+    private static String swaks(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("swaks", "--server",
+                Postern.HOST + ":" + Postern.PORT, "--timeout", "60"));
+        command.addAll(List.of(args));
+        Process swaks = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String transcript = new String(swaks.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(swaks.waitFor(90, TimeUnit.SECONDS));
+        assertEquals(0, swaks.exitValue(), transcript);
+        return transcript;
+    }
+
+    /** queueId - the queue id of the 250 reply to the final dot in a swaks transcript. */
+    private static String queueId(String transcript) {
+        Matcher m = Pattern.compile("250 2\\.0\\.0 Ok: queued as ([0-9A-F]{16})").matcher(transcript);
+        assertTrue(m.find(), transcript);
+        return m.group(1);
     }
 
     /** sentData - the message lines of a swaks transcript (" -> " lines after the 354), LF-terminated. */
