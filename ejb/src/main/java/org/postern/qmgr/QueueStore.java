@@ -1,5 +1,6 @@
 package org.postern.qmgr;
 
+import jakarta.ejb.EJB;
 import jakarta.ejb.Stateless;
 import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
@@ -12,15 +13,26 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
+import org.postern.bounce.BounceNotifier;
+import org.postern.config.Config;
 import org.postern.queue.ContentChunk;
 import org.postern.queue.QueueState;
 import org.postern.queue.QueuedMessage;
 import org.postern.queue.QueuedRecipient;
 import org.postern.queue.RecipientStatus;
+import org.postern.service.ConfigService;
 
 /**
  * QueueStore - the queue manager's transactions on the queue tables. Every method is one
  * short transaction of its own; nothing is held open while a peer is being talked to.
+ *
+ * <p>Finishing a round that bounced recipients also queues the non-delivery report
+ * ({@link BounceNotifier}) in the same transaction, so that a recorded bounce always has
+ * its report and a rolled-back round has none.
+ *
+ * <h2>CONFIGURATION PARAMETERS</h2>
+ * Those of {@link BounceNotifier}: myhostname, myorigin, mail_name, bounce_size_limit,
+ * 2bounce_notice_recipient, double_bounce_sender.
  */
 @Stateless
 @TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
@@ -32,6 +44,28 @@ public class QueueStore {
 
     @PersistenceContext(unitName = "postern")
     private EntityManager em;
+
+    @EJB
+    private ConfigService configService;
+
+    /** the configuration given by a test outside the container; null in the container */
+    private final Config fixedConfig;
+
+    public QueueStore() {
+        this.fixedConfig = null;
+    }
+
+    /** QueueStore - outside the container (tests), with this configuration. */
+    QueueStore(Config config) {
+        this.fixedConfig = config;
+    }
+
+    private Config config() {
+        if (fixedConfig != null) {
+            return fixedConfig;
+        }
+        return configService != null ? configService.current() : Config.defaults();
+    }
 
     /**
      * claim - take the lease on a message and return what is due, or null when there is
@@ -76,27 +110,46 @@ public class QueueStore {
      * finish - record the outcomes of one round and release the lease. Returns the time of
      * the next attempt, or null when the message is done and was removed.
      *
+     * @see #finishRound
+     */
+    public Instant finish(String queueId, long lease, Map<Long, Outcome> outcomes, Instant now) {
+        return finishRound(queueId, lease, outcomes, now).next();
+    }
+
+    /**
+     * finishRound - record the outcomes of one round and release the lease; the result
+     * has the time of the next attempt (null when the message is done and was removed)
+     * and the queue ids of the notices queued in this same transaction (the non-delivery
+     * report for the recipients bounced now), which the caller wakes after the commit.
+     *
      * <p>{@code lease} is the claim's token. When it no longer matches, the round outlived
      * its lease and another queue manager may be delivering the message now: then only
      * final outcomes (sent, bounced) of recipients not yet done are recorded, so that
      * they are not delivered again, and the other manager's lease and state are left
      * alone.
      */
-    public Instant finish(String queueId, long lease, Map<Long, Outcome> outcomes, Instant now) {
+    public Finished finishRound(String queueId, long lease, Map<Long, Outcome> outcomes, Instant now) {
         QueuedMessage m = em.find(QueuedMessage.class, queueId);
         if (m == null) {
-            return null;
+            return new Finished(null, List.of());
         }
         boolean leaseHeld = m.getVersion() == lease;
+        List<QueuedRecipient> bounced = new ArrayList<>();
         for (QueuedRecipient r : m.getRecipients()) {
             Outcome o = outcomes.get(r.getId());
             if (o != null && (leaseHeld || (o.status().done() && !r.getStatus().done()))) {
+                if (o.status() == RecipientStatus.BOUNCED && r.getStatus() != RecipientStatus.BOUNCED) {
+                    bounced.add(r);
+                }
                 r.record(o.status(), o.dsn(), o.relay(), o.reply(), now, o.nextAttempt());
             }
         }
+        // the report is queued in this transaction: recorded bounces and their report commit together
+        String report = new BounceNotifier(em, config()).notify(m, bounced, now);
+        List<String> notices = report == null ? List.of() : List.of(report);
         if (!leaseHeld) {
             LOG.warning("PSTN4601: " + queueId + ": delivery round outlived its lease; recorded final outcomes only");
-            return m.getNextAttempt();
+            return new Finished(m.getNextAttempt(), notices);
         }
         Instant next = null;
         boolean left = false;
@@ -112,12 +165,12 @@ public class QueueStore {
             em.createQuery("DELETE FROM ContentChunk c WHERE c.queueId = :id").setParameter("id", queueId)
                     .executeUpdate();
             em.remove(m);
-            return null;
+            return new Finished(null, notices);
         }
         m.setState(QueueState.DEFERRED);
         m.setNextAttempt(next);
         m.setLeaseUntil(null);
-        return next;
+        return new Finished(next, notices);
     }
 
     /** release - give the lease back without recording anything (the round failed). */
@@ -161,6 +214,13 @@ public class QueueStore {
         /** Rcpt - a recipient that is due. */
         public record Rcpt(long id, String address, String orcpt, String notifyParam) {
         }
+    }
+
+    /**
+     * Finished - what finishing a round left: the next attempt (null: the message is gone)
+     * and the queue ids of notices queued by it, to be woken after the commit.
+     */
+    public record Finished(Instant next, List<String> notices) {
     }
 
     /** Outcome - what one round did with one recipient. */

@@ -266,6 +266,26 @@ public final class Parameters {
             "lmtp_destination_recipient_limit", "$default_destination_recipient_limit",
             "The maximal number of recipients per message delivery by the lmtp transport."));
 
+    // ---- bounce and flush (issue 5: qmgr, bounce, flush)
+
+    /** bounce_size_limit - how much of the original message a non-delivery report returns. */
+    public static final Parameter BOUNCE_SIZE_LIMIT = register(Parameter.integer("bounce_size_limit", "50000",
+            "The maximal amount of original message text in bytes that is sent in a non-delivery notification."));
+    /** 2bounce_notice_recipient - who gets undeliverable bounces. */
+    public static final Parameter DOUBLE_BOUNCE_NOTICE_RECIPIENT = register(Parameter.string(
+            "2bounce_notice_recipient", "postmaster",
+            "The recipient of undeliverable mail that cannot be returned to the sender (double bounces)."));
+    /** double_bounce_sender - the sender of postmaster notifications, discarded when they bounce. */
+    public static final Parameter DOUBLE_BOUNCE_SENDER = register(Parameter.string("double_bounce_sender",
+            "double-bounce",
+            "The sender address of postmaster notifications; a notification from it that cannot be "
+                    + "delivered is discarded, so that notices never loop."));
+    /** fast_flush_domains - destinations that keep a flush index for fast ETRN. */
+    public static final Parameter FAST_FLUSH_DOMAINS = register(Parameter.list("fast_flush_domains",
+            "$relay_domains",
+            "Destinations (domains and their subdomains) for which deferred mail is indexed, so that "
+                    + "ETRN and postqueue -s deliver it at once."));
+
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();
 
