@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.logging.Logger;
 import org.postern.bounce.BounceNotifier;
 import org.postern.config.Config;
+import org.postern.flush.FastFlushDomains;
+import org.postern.flush.FlushIndex;
 import org.postern.queue.ContentChunk;
 import org.postern.queue.QueueState;
 import org.postern.queue.QueuedMessage;
@@ -28,11 +30,12 @@ import org.postern.service.ConfigService;
  *
  * <p>Finishing a round that bounced recipients also queues the non-delivery report
  * ({@link BounceNotifier}) in the same transaction, so that a recorded bounce always has
- * its report and a rolled-back round has none.
+ * its report and a rolled-back round has none; and it keeps the message's fast flush
+ * index ({@link FlushIndex}) right in that transaction too.
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
  * Those of {@link BounceNotifier}: myhostname, myorigin, mail_name, bounce_size_limit,
- * 2bounce_notice_recipient, double_bounce_sender.
+ * 2bounce_notice_recipient, double_bounce_sender; fast_flush_domains ($relay_domains).
  */
 @Stateless
 @TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
@@ -161,12 +164,15 @@ public class QueueStore {
                 }
             }
         }
+        FlushIndex flushIndex = new FlushIndex(em, FastFlushDomains.of(config()));
         if (!left) {
+            flushIndex.update(m, true);
             em.createQuery("DELETE FROM ContentChunk c WHERE c.queueId = :id").setParameter("id", queueId)
                     .executeUpdate();
             em.remove(m);
             return new Finished(null, notices);
         }
+        flushIndex.update(m, false);
         m.setState(QueueState.DEFERRED);
         m.setNextAttempt(next);
         m.setLeaseUntil(null);
