@@ -179,6 +179,65 @@ public class QueueStore {
         return new Finished(next, notices);
     }
 
+    /**
+     * hold - put the message on hold (postsuper -h): it is not delivered, scanned or
+     * flushed until {@link #releaseHold}. A delivery round in progress loses its lease, so
+     * that it records only final outcomes and leaves the message held. Returns false when
+     * there is no such message or it is corrupt.
+     */
+    public boolean hold(String queueId) {
+        int n = em.createQuery("UPDATE QueuedMessage m SET m.state = :hold, m.leaseUntil = NULL,"
+                        + " m.version = m.version + 1 WHERE m.queueId = :id AND m.state IN :states")
+                .setParameter("hold", QueueState.HOLD)
+                .setParameter("id", queueId)
+                .setParameter("states", EnumSet.of(QueueState.INCOMING, QueueState.ACTIVE, QueueState.DEFERRED,
+                        QueueState.HOLD))
+                .executeUpdate();
+        if (n > 0) {
+            LOG.info("PSTN4602: " + queueId + ": placed on hold");
+        }
+        return n > 0;
+    }
+
+    /**
+     * releaseHold - release a held message (postsuper -H) into the deferred queue with
+     * its recipients' own schedule: the result's next attempt is when it is due (now or
+     * earlier means at once), null when it was not held. A held message with no recipient
+     * left is removed (next null as well, and removed true).
+     */
+    public Released releaseHold(String queueId, Instant now) {
+        QueuedMessage m = em.find(QueuedMessage.class, queueId);
+        if (m == null || m.getState() != QueueState.HOLD) {
+            return new Released(false, null, false);
+        }
+        Instant next = null;
+        boolean left = false;
+        for (QueuedRecipient r : m.getRecipients()) {
+            if (!r.getStatus().done()) {
+                left = true;
+                Instant t = r.getNextAttempt() == null ? now : r.getNextAttempt();
+                if (next == null || t.isBefore(next)) {
+                    next = t;
+                }
+            }
+        }
+        LOG.info("PSTN4603: " + queueId + ": released from hold");
+        if (!left) {
+            new FlushIndex(em, FastFlushDomains.of(config())).update(m, true);
+            em.createQuery("DELETE FROM ContentChunk c WHERE c.queueId = :id").setParameter("id", queueId)
+                    .executeUpdate();
+            em.remove(m);
+            return new Released(true, null, true);
+        }
+        m.setState(QueueState.DEFERRED);
+        m.setNextAttempt(next);
+        return new Released(true, next, false);
+    }
+
+    /** Released - the outcome of releaseHold: whether it was held, when it is due, whether it was removed. */
+    public record Released(boolean released, Instant next, boolean removed) {
+    }
+
     /** release - give the lease back without recording anything (the round failed). */
     public void release(String queueId, long lease) {
         QueuedMessage m = em.find(QueuedMessage.class, queueId);
