@@ -2,6 +2,7 @@ package org.postern.bounce;
 
 import jakarta.persistence.EntityManager;
 import java.io.ByteArrayOutputStream;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -42,13 +43,20 @@ import org.postern.smtpd.QueueIds;
  * Reads only the queue; the report's text fields are cleaned by {@link DsnComposer}.
  * A report is never larger than bounce_size_limit plus the report itself.
  *
+ * <p>Delay warnings ({@link #delayWarning}): once per message, in the round that is the
+ * first after delay_warning_time, to the sender, about the recipients deferred in that
+ * round whose NOTIFY asks for delays; headers only, Action: delayed, Will-Retry-Until.
+ *
  * <h2>CONFIGURATION PARAMETERS</h2>
  * myhostname, myorigin, mail_name, bounce_size_limit (50000), 2bounce_notice_recipient
- * (postmaster), double_bounce_sender (double-bounce).
+ * (postmaster), double_bounce_sender (double-bounce), delay_warning_time (0h: off),
+ * maximal_queue_lifetime (5d, for Will-Retry-Until).
  *
  * <h2>BUGS</h2>
- * notify_classes is not implemented: the postmaster gets double bounces only. Delay
- * warnings and success notices are not written yet.
+ * notify_classes is not implemented: the postmaster gets double bounces only. Success
+ * notices (NOTIFY=SUCCESS) are not written: the delivery outcome does not say yet
+ * whether the next hop supports DSN, which decides between passing NOTIFY on and a
+ * "relayed" notice.
  */
 public final class BounceNotifier {
     private static final Logger LOG = Logger.getLogger("org.postern.bounce");
@@ -107,6 +115,44 @@ public final class BounceNotifier {
                 return null;
             }
         }
+        return report(kind, m, reported, to, envelopeSender, headersOnly, null, now);
+    }
+
+    /**
+     * delayWarning - queue a delay warning (Postfix's "sender delay notification") when
+     * delay_warning_time (0: off) passed between the previous round and this one, for
+     * the recipients deferred now whose NOTIFY asks for delays (absent NOTIFY does).
+     * Mail from the null sender or from double_bounce_sender is never warned about.
+     * Returns the warning's queue id, or null.
+     */
+    public String delayWarning(QueuedMessage m, List<QueuedRecipient> deferred, Instant previousRound,
+                               Instant now) {
+        Duration warnAfter = config.getTime("delay_warning_time");
+        if (deferred.isEmpty() || warnAfter.isZero() || warnAfter.isNegative() || m.getSender().isEmpty()
+                || m.getSender().equalsIgnoreCase(qualify(config.get("double_bounce_sender")))) {
+            return null;
+        }
+        // once per message: only the round that crosses the warning time warns
+        Instant warnAt = m.getArrival().plus(warnAfter);
+        if (warnAt.isAfter(now) || !warnAt.isAfter(previousRound)) {
+            return null;
+        }
+        List<QueuedRecipient> reported = new ArrayList<>();
+        for (QueuedRecipient r : deferred) {
+            if (wants(r.getNotify(), "DELAY")) {
+                reported.add(r);
+            }
+        }
+        if (reported.isEmpty()) {
+            return null;
+        }
+        Instant retryUntil = m.getArrival().plus(config.getTime("maximal_queue_lifetime"));
+        return report(DsnComposer.Kind.DELAY, m, reported, m.getSender(), "", true, retryUntil, now);
+    }
+
+    /** report - compose and queue one notice about the recipients; its queue id. */
+    private String report(DsnComposer.Kind kind, QueuedMessage m, List<QueuedRecipient> reported, String to,
+                          String envelopeSender, boolean headersOnly, Instant retryUntil, Instant now) {
         List<DsnComposer.Failure> failures = new ArrayList<>();
         for (QueuedRecipient r : reported) {
             failures.add(new DsnComposer.Failure(r.getAddress(), r.getOrcpt(), r.getDsn(), r.getRelay(),
@@ -114,14 +160,17 @@ public final class BounceNotifier {
         }
         int limit = Math.max(0, config.getInt("bounce_size_limit"));
         byte[] content = originalContent(m, limit + 1);
-        DsnComposer.Original original = new DsnComposer.Original(m.getQueueId(), sender, m.getArrival(),
-                m.getEnvid(), content, content.length >= m.getSize());
+        DsnComposer.Original original = new DsnComposer.Original(m.getQueueId(), m.getSender(), m.getArrival(),
+                m.getEnvid(), content, content.length >= m.getSize(), retryUntil);
         String id = QueueIds.next();
         DsnComposer composer = new DsnComposer(config.get("myhostname"), config.get("mail_name"), limit);
         DsnComposer.Report report = composer.compose(kind, id, to, original, failures, headersOnly, now);
         store(id, envelopeSender, to, report, now);
-        MAILLOG.info(m.getQueueId() + ": " + (kind == DsnComposer.Kind.SENDER ? "sender" : "postmaster")
-                + " non-delivery notification: " + id);
+        MAILLOG.info(m.getQueueId() + ": " + switch (kind) {
+            case SENDER -> "sender non-delivery notification: ";
+            case POSTMASTER -> "postmaster non-delivery notification: ";
+            case DELAY -> "sender delay notification: ";
+        } + id);
         return id;
     }
 
@@ -130,11 +179,16 @@ public final class BounceNotifier {
      * (FAILURE and DELAY, as Postfix); NEVER, or a list without FAILURE, means none.
      */
     static boolean wantsFailureNotice(String notify) {
+        return wants(notify, "FAILURE");
+    }
+
+    /** wants - true when the NOTIFY parameter asks for this kind of notice (absent: FAILURE,DELAY). */
+    static boolean wants(String notify, String keyword) {
         if (notify == null || notify.isBlank()) {
-            return true;
+            return !keyword.equals("SUCCESS");
         }
-        for (String keyword : notify.split(",")) {
-            if (keyword.trim().toUpperCase(Locale.ROOT).equals("FAILURE")) {
+        for (String k : notify.split(",")) {
+            if (k.trim().toUpperCase(Locale.ROOT).equals(keyword)) {
                 return true;
             }
         }

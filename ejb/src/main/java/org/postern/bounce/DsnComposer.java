@@ -11,13 +11,15 @@ import java.util.regex.Pattern;
 import org.postern.mail.Xtext;
 
 /**
- * DsnComposer - writes a delivery status notification (RFC 3464) for failed recipients.
+ * DsnComposer - writes a delivery status notification (RFC 3464) for failed recipients,
+ * or a delay warning for recipients that are still being retried.
  *
  * <h2>DESCRIPTION</h2>
  * The report is a multipart/report; report-type=delivery-status message of three parts:
  * a human-readable explanation (text/plain), the machine-readable message/delivery-status
  * (per-message fields, then one group per recipient: Original-Recipient from ORCPT,
- * Final-Recipient, Action: failed, Status, Remote-MTA, Diagnostic-Code), and the returned
+ * Final-Recipient, Action: failed or delayed, Status, Remote-MTA, Diagnostic-Code, and
+ * Will-Retry-Until for a delay), and the returned
  * message: its header only as text/rfc822-headers when the sender asked RET=HDRS (and for
  * postmaster notices), otherwise the whole message as message/rfc822, both cut to
  * bounce_size_limit bytes at a line end, as Postfix does.
@@ -60,7 +62,9 @@ public final class DsnComposer {
         /** the original sender: "Undelivered Mail Returned to Sender" */
         SENDER,
         /** the postmaster, for a bounce that could not be delivered (double bounce) */
-        POSTMASTER
+        POSTMASTER,
+        /** the original sender, warned that delivery is delayed (delay_warning_time) */
+        DELAY
     }
 
     /**
@@ -73,9 +77,15 @@ public final class DsnComposer {
      * @param content  the first bytes of its content, at most bounce_size_limit of them
      *                 (more are ignored), CRLF line ends
      * @param complete true when content is the whole message
+     * @param retryUntil for a delay warning: when the message will be returned (Will-Retry-Until), or null
      */
     public record Original(String queueId, String sender, Instant arrival, String envid, byte[] content,
-                           boolean complete) {
+                           boolean complete, Instant retryUntil) {
+        /** Original - without a retry time (non-delivery reports). */
+        public Original(String queueId, String sender, Instant arrival, String envid, byte[] content,
+                        boolean complete) {
+            this(queueId, sender, arrival, envid, content, complete, null);
+        }
     }
 
     /**
@@ -109,8 +119,11 @@ public final class DsnComposer {
         StringBuilder head = new StringBuilder();
         field(head, "Date", DATE.format(now));
         field(head, "From", "MAILER-DAEMON@" + myhostname + " (Mail Delivery System)");
-        field(head, "Subject", kind == Kind.SENDER ? "Undelivered Mail Returned to Sender"
-                : "Postmaster Copy: Undelivered Mail");
+        field(head, "Subject", switch (kind) {
+            case SENDER -> "Undelivered Mail Returned to Sender";
+            case POSTMASTER -> "Postmaster Copy: Undelivered Mail";
+            case DELAY -> "Delayed Mail (still being retried)";
+        });
         field(head, "To", clean(to));
         // RFC 3834: an automatic response; mail filters and vacation programs do not answer it
         field(head, "Auto-Submitted", "auto-replied");
@@ -133,11 +146,12 @@ public final class DsnComposer {
         field(head, "Content-Description", "Delivery report");
         field(head, "Content-Type", "message/delivery-status");
         head.append("\r\n");
-        deliveryStatus(head, original, failures, now);
+        deliveryStatus(head, kind, original, failures, now);
 
         head.append("--").append(boundary).append("\r\n");
         if (headersOnly) {
-            field(head, "Content-Description", "Undelivered Message Headers");
+            field(head, "Content-Description", kind == Kind.DELAY ? "Delayed Message Headers"
+                    : "Undelivered Message Headers");
             field(head, "Content-Type", "text/rfc822-headers");
         } else {
             field(head, "Content-Description", "Undelivered Message");
@@ -156,7 +170,13 @@ public final class DsnComposer {
     /** explanation - the human-readable part. */
     private void explanation(StringBuilder b, Kind kind, Original original, List<Failure> failures) {
         b.append("This is the mail system at host ").append(myhostname).append(".\r\n\r\n");
-        if (kind == Kind.SENDER) {
+        if (kind == Kind.DELAY) {
+            b.append("####### THIS IS A WARNING ONLY: YOU NEED NOT SEND YOUR MESSAGE AGAIN #######\r\n\r\n")
+                    .append("Your message has not yet been delivered to one or more of its recipients,\r\n")
+                    .append("for the reasons given below. Delivery will be tried again until\r\n")
+                    .append(DATE.format(original.retryUntil())).append("; if it has not succeeded by\r\n")
+                    .append("then, the message will be returned to you.\r\n\r\n");
+        } else if (kind == Kind.SENDER) {
             b.append("Your message could not be delivered to one or more of its recipients.\r\n")
                     .append("The reasons are given below, one per recipient; the message itself\r\n")
                     .append("is returned with this report.\r\n\r\n")
@@ -188,7 +208,9 @@ public final class DsnComposer {
     }
 
     /** deliveryStatus - the message/delivery-status part (RFC 3464 section 2). */
-    private void deliveryStatus(StringBuilder b, Original original, List<Failure> failures, Instant now) {
+    private void deliveryStatus(StringBuilder b, Kind kind, Original original, List<Failure> failures,
+                                Instant now) {
+        boolean delayed = kind == Kind.DELAY;
         // per-message fields, in the order of RFC 3464 section 2.2
         if (original.envid() != null && !original.envid().isEmpty()) {
             field(b, "Original-Envelope-Id", clean(original.envid()));
@@ -205,9 +227,11 @@ public final class DsnComposer {
                 field(b, "Original-Recipient", orcpt);
             }
             field(b, "Final-Recipient", "rfc822; " + clean(f.address()));
-            field(b, "Action", "failed");
+            field(b, "Action", delayed ? "delayed" : "failed");
+            // RFC 3464 section 2.3.4: a delay has a 4.x.x status, a failure a 5.x.x one
+            String klass = delayed ? "4" : "5";
             field(b, "Status", f.status() != null && DSN_STATUS.matcher(f.status()).matches()
-                    ? f.status().replaceFirst("^[24]", "5") : "5.0.0");
+                    ? f.status().replaceFirst("^[245]", klass) : klass + ".0.0");
             String host = remoteHost(f.relay());
             if (host != null) {
                 field(b, "Remote-MTA", "dns; " + clean(host));
@@ -218,6 +242,9 @@ public final class DsnComposer {
                 field(b, "Diagnostic-Code", "smtp; " + diagnostic);
             }
             field(b, "Last-Attempt-Date", DATE.format(now));
+            if (delayed && original.retryUntil() != null) {
+                field(b, "Will-Retry-Until", DATE.format(original.retryUntil()));
+            }
         }
         b.append("\r\n");
     }

@@ -35,7 +35,8 @@ import org.postern.service.ConfigService;
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
  * Those of {@link BounceNotifier}: myhostname, myorigin, mail_name, bounce_size_limit,
- * 2bounce_notice_recipient, double_bounce_sender; fast_flush_domains ($relay_domains).
+ * 2bounce_notice_recipient, double_bounce_sender, delay_warning_time, maximal_queue_lifetime;
+ * fast_flush_domains ($relay_domains).
  */
 @Stateless
 @TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
@@ -137,19 +138,32 @@ public class QueueStore {
             return new Finished(null, List.of());
         }
         boolean leaseHeld = m.getVersion() == lease;
+        Instant previousRound = previousRound(m);
         List<QueuedRecipient> bounced = new ArrayList<>();
+        List<QueuedRecipient> deferred = new ArrayList<>();
         for (QueuedRecipient r : m.getRecipients()) {
             Outcome o = outcomes.get(r.getId());
             if (o != null && (leaseHeld || (o.status().done() && !r.getStatus().done()))) {
                 if (o.status() == RecipientStatus.BOUNCED && r.getStatus() != RecipientStatus.BOUNCED) {
                     bounced.add(r);
                 }
+                if (o.status() == RecipientStatus.DEFERRED) {
+                    deferred.add(r);
+                }
                 r.record(o.status(), o.dsn(), o.relay(), o.reply(), now, o.nextAttempt());
             }
         }
-        // the report is queued in this transaction: recorded bounces and their report commit together
-        String report = new BounceNotifier(em, config()).notify(m, bounced, now);
-        List<String> notices = report == null ? List.of() : List.of(report);
+        // notices are queued in this transaction: recorded outcomes and their notices commit together
+        BounceNotifier notifier = new BounceNotifier(em, config());
+        List<String> notices = new ArrayList<>(2);
+        String report = notifier.notify(m, bounced, now);
+        if (report != null) {
+            notices.add(report);
+        }
+        String warning = leaseHeld ? notifier.delayWarning(m, deferred, previousRound, now) : null;
+        if (warning != null) {
+            notices.add(warning);
+        }
         if (!leaseHeld) {
             LOG.warning("PSTN4601: " + queueId + ": delivery round outlived its lease; recorded final outcomes only");
             return new Finished(m.getNextAttempt(), notices);
@@ -236,6 +250,17 @@ public class QueueStore {
 
     /** Released - the outcome of releaseHold: whether it was held, when it is due, whether it was removed. */
     public record Released(boolean released, Instant next, boolean removed) {
+    }
+
+    /** previousRound - when the message was last tried (before this round): its latest attempt, or its arrival. */
+    private static Instant previousRound(QueuedMessage m) {
+        Instant last = m.getArrival();
+        for (QueuedRecipient r : m.getRecipients()) {
+            if (r.getLastAttempt() != null && r.getLastAttempt().isAfter(last)) {
+                last = r.getLastAttempt();
+            }
+        }
+        return last;
     }
 
     /** release - give the lease back without recording anything (the round failed). */

@@ -266,4 +266,55 @@ public interface QueueStoreBounceContract extends QueueDatabaseContract {
         outcomes.put(c.due().get(0).id(), bounced("a@example.com"));
         assertEquals(1, finish(c, outcomes, T0.plusSeconds(3)).notices().size(), "the retried finish reports");
     }
+
+    // ---- delay warnings
+
+    /** round - claim at now and finish with every due recipient deferred, with delay_warning_time = 4h. */
+    default QueueStore.Finished deferredRound(String id, Instant now) {
+        Config warning = Config.parse("myhostname = mx.postern.test\nmyorigin = postern.test\n"
+                + "delay_warning_time = 4h\n", "main.cf");
+        QueueStore.Claim c = database().inTransaction(new QueueStore(warning), q -> q.claim(id, now, LEASE));
+        assertNotNull(c, "due at " + now);
+        Map<Long, QueueStore.Outcome> outcomes = new HashMap<>();
+        for (QueueStore.Claim.Rcpt r : c.due()) {
+            outcomes.put(r.id(), new QueueStore.Outcome(RecipientStatus.DEFERRED, "4.4.1",
+                    "mx.example.com[192.0.2.25]:25", "451 4.4.1 try again later", now.plusSeconds(60)));
+        }
+        return database().inTransaction(new QueueStore(warning), q -> q.finishRound(id, c.lease(), outcomes, now));
+    }
+
+    @Test
+    default void theSenderIsWarnedOnceAfterDelayWarningTime() {
+        String id = stored(rcpt("a@example.com", "rfc822;a@example.com", null), rcpt("b@example.com", null, "FAILURE"),
+                rcpt("c@example.com", null, "DELAY,FAILURE"));
+
+        assertEquals(List.of(), deferredRound(id, T0.plus(Duration.ofHours(1))).notices(), "not yet");
+        QueueStore.Finished f = deferredRound(id, T0.plus(Duration.ofHours(4)).plusSeconds(1));
+        assertEquals(List.of(), deferredRound(id, T0.plus(Duration.ofHours(5))).notices(), "once only");
+
+        assertEquals(1, f.notices().size());
+        QueuedMessage w = database().message(f.notices().get(0));
+        assertEquals("", w.getSender());
+        assertEquals("sender@example.org", w.getRecipients().get(0).getAddress());
+        Map<String, String> py = DsnParsers.python(content(w.getQueueId()));
+        assertEquals("0", py.get("defects"));
+        assertEquals("Delayed Mail (still being retried)", py.get("subject"));
+        assertEquals("text/rfc822-headers", py.get("part2"));
+        assertEquals("rfc822; a@example.com", py.get("rcpt0.Final-Recipient"));
+        assertEquals("delayed", py.get("rcpt0.Action"));
+        assertEquals("4.4.1", py.get("rcpt0.Status"));
+        assertEquals("smtp; 451 4.4.1 try again later", py.get("rcpt0.Diagnostic-Code"));
+        assertEquals("Wed, 19 Mar 2025 09:26:53 +0000", py.get("rcpt0.Will-Retry-Until"), "arrival + 5d");
+        assertEquals("rfc822; c@example.com", py.get("rcpt1.Final-Recipient"), "b asked for failures only");
+        assertFalse(py.containsKey("rcpt2.Final-Recipient"));
+        assertTrue(py.get("text").contains("THIS IS A WARNING ONLY"), py.get("text"));
+        assertEquals(QueueState.DEFERRED, database().message(id).getState(), "the message itself waits on");
+    }
+
+    @Test
+    default void nullSenderMailIsNotWarnedAbout() {
+        String bounce = stored("", Map.of(), rcpt("sender@example.org", null, null));
+
+        assertEquals(List.of(), deferredRound(bounce, T0.plus(Duration.ofHours(5))).notices());
+    }
 }

@@ -280,6 +280,11 @@ public final class Parameters {
             "double-bounce",
             "The sender address of postmaster notifications; a notification from it that cannot be "
                     + "delivered is discarded, so that notices never loop."));
+    /** delay_warning_time - when a sender is told that the mail is delayed. */
+    public static final Parameter DELAY_WARNING_TIME = register(Parameter.time("delay_warning_time", "0h",
+            ChronoUnit.HOURS,
+            "The time after which the sender receives a copy of the message headers of mail that is "
+                    + "still queued; 0 turns delay warnings off."));
     /** fast_flush_domains - destinations that keep a flush index for fast ETRN. */
     public static final Parameter FAST_FLUSH_DOMAINS = register(Parameter.list("fast_flush_domains",
             "$relay_domains",
