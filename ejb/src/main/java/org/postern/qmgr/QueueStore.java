@@ -88,6 +88,11 @@ public class QueueStore {
             return null;
         }
         QueuedMessage m = em.find(QueuedMessage.class, queueId);
+        String damage = damage(m);
+        if (damage != null) {
+            markCorrupt(m, damage);
+            return null;
+        }
         List<Claim.Rcpt> due = new ArrayList<>();
         for (QueuedRecipient r : m.getRecipients()) {
             if (!r.getStatus().done() && (r.getNextAttempt() == null || !r.getNextAttempt().isAfter(now.plusSeconds(1)))) {
@@ -108,6 +113,57 @@ public class QueueStore {
         return new Claim(m.getQueueId(), m.getVersion(), m.getSender(), m.getArrival(), m.getSize(),
                 m.getRecipients().size(), m.getEnvid(), m.getRet(), m.getBodyType(), m.getContentChunks(), first,
                 due);
+    }
+
+    /**
+     * damage - what makes the message unreadable, or null. The envelope is checked on every
+     * claim (in memory); the content only on a retry, since cleanup stores a message and its
+     * content in one transaction and the first delivery finds it whole (one query saved on
+     * the hot path), while a retry may find what was lost or damaged since.
+     */
+    private String damage(QueuedMessage m) {
+        if (m.getRecipients().isEmpty()) {
+            return "no recipients";
+        }
+        if (m.getContentChunks() < 0 || (m.getContentChunks() == 0 && m.getSize() > 0)) {
+            return "no content";
+        }
+        if (m.getState() != QueueState.INCOMING && m.getContentChunks() > 0) {
+            long chunks = em.createQuery("SELECT COUNT(c) FROM ContentChunk c WHERE c.queueId = :id"
+                            + " AND c.seq >= 0 AND c.seq < :n", Long.class)
+                    .setParameter("id", m.getQueueId()).setParameter("n", m.getContentChunks()).getSingleResult();
+            if (chunks != m.getContentChunks()) {
+                return "content chunks missing: " + chunks + " of " + m.getContentChunks();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * corrupt - move an unreadable message to the corrupt queue (Postfix's "saving corrupt
+     * file"): it is never claimed, scanned or flushed again, and is kept for an
+     * administrator to inspect and delete. A delivery round in progress loses its lease.
+     * Returns false when there is no such message.
+     */
+    public boolean corrupt(String queueId, String reason) {
+        QueuedMessage m = em.find(QueuedMessage.class, queueId);
+        if (m == null) {
+            return false;
+        }
+        markCorrupt(m, reason);
+        return true;
+    }
+
+    private void markCorrupt(QueuedMessage m, String reason) {
+        if (m.getState() != QueueState.CORRUPT) {
+            LOG.warning("PSTN4604: " + m.getQueueId() + ": unreadable message (" + reason
+                    + "); moved to the corrupt queue, never retried");
+        }
+        m.setState(QueueState.CORRUPT);
+        m.setNextAttempt(null);
+        // the update increments the version (@Version): a round that holds a lease on the
+        // message cannot change it back, since its token no longer matches
+        m.setLeaseUntil(null);
     }
 
     /**

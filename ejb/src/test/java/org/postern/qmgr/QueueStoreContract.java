@@ -489,4 +489,52 @@ public interface QueueStoreContract extends QueueDatabaseContract {
         assertFalse(hold(id));
         assertEquals(QueueState.CORRUPT, database().message(id).getState());
     }
+
+    // ---- corrupt
+
+    @Test
+    default void aMessageWithoutRecipientsIsMovedToCorruptAndNeverDueAgain() {
+        String id = stored(T0, 100, rcpt("a@example.com"));
+        database().update(em -> em.find(QueuedMessage.class, id).getRecipients().clear());
+
+        assertNull(claim(id, T0.plusSeconds(1)));
+
+        QueuedMessage m = database().message(id);
+        assertEquals(QueueState.CORRUPT, m.getState());
+        assertNull(m.getNextAttempt());
+        assertNull(m.getLeaseUntil());
+        assertEquals(List.of(), due(T0.plus(Duration.ofDays(1)), 10));
+        assertNull(claim(id, T0.plus(Duration.ofDays(1))), "never retried");
+    }
+
+    @Test
+    default void aRetryThatFindsContentMissingMovesTheMessageToCorrupt() {
+        String id = stored(T0, 200 * 1024, rcpt("a@example.com"));
+        QueueStore.Claim c = claim(id, T0.plusSeconds(1));
+        finish(id, Map.of(c.due().get(0).id(), deferred(T0.plusSeconds(300))), T0.plusSeconds(2));
+        database().update(em -> em.createNativeQuery("DELETE FROM queue_content WHERE queue_id = ?1 AND seq = 2")
+                .setParameter(1, id).executeUpdate());
+
+        assertNull(claim(id, T0.plusSeconds(300)));
+
+        assertEquals(QueueState.CORRUPT, database().message(id).getState());
+        assertEquals(3, database().rows("queue_content", id), "kept for inspection");
+        assertEquals(List.of(), due(T0.plus(Duration.ofDays(1)), 10));
+    }
+
+    @Test
+    default void corruptTakesTheMessageFromARoundInProgress() {
+        String id = stored(T0, 100, rcpt("a@example.com"));
+        QueueStore.Claim c = claim(id, T0.plusSeconds(1));
+
+        boolean moved = database().inTransaction(new QueueStore(), q -> q.corrupt(id, "unreadable content"));
+        assertTrue(moved);
+        finish(id, Map.of(c.due().get(0).id(), deferred(T0.plusSeconds(300))), T0.plusSeconds(2));
+
+        QueuedMessage m = database().message(id);
+        assertEquals(QueueState.CORRUPT, m.getState(), "the stale round did not make it deferred again");
+        assertNull(m.getNextAttempt());
+        boolean missing = database().inTransaction(new QueueStore(), q -> q.corrupt(QueueIds.next(), "x"));
+        assertFalse(missing);
+    }
 }
