@@ -27,13 +27,21 @@ public final class FlushIndex {
         this.domains = domains;
     }
 
-    /** update - index the message after a round; {@code removed}: it is being deleted. */
-    public void update(QueuedMessage m, boolean removed) {
+    /**
+     * update - index the message after a round; {@code removed}: it is being deleted;
+     * {@code indexed}: it may have rows now, because a recipient was deferred before this
+     * round. Without such a recipient it has none, and the common case (delivered at the
+     * first attempt) costs no statement at all.
+     */
+    public void update(QueuedMessage m, boolean removed, boolean indexed) {
         if (domains.isEmpty()) {
             // fast flush is off: nothing is indexed (a stale row is purged by the next flush)
             return;
         }
         if (removed) {
+            if (!indexed) {
+                return;
+            }
             em.createQuery("DELETE FROM FlushEntry f WHERE f.queueId = :id").setParameter("id", m.getQueueId())
                     .executeUpdate();
             return;
@@ -47,7 +55,11 @@ public final class FlushIndex {
                 }
             }
         }
-        List<FlushEntry> have = em.createQuery("SELECT f FROM FlushEntry f WHERE f.queueId = :id", FlushEntry.class)
+        if (wanted.isEmpty() && !indexed) {
+            return;
+        }
+        List<FlushEntry> have = !indexed ? List.of() : em.createQuery(
+                        "SELECT f FROM FlushEntry f WHERE f.queueId = :id", FlushEntry.class)
                 .setParameter("id", m.getQueueId()).getResultList();
         for (FlushEntry e : have) {
             if (!wanted.remove(e.getDomain())) {

@@ -195,6 +195,7 @@ public class QueueStore {
         }
         boolean leaseHeld = m.getVersion() == lease;
         Instant previousRound = previousRound(m);
+        boolean indexed = m.getRecipients().stream().anyMatch(r -> r.getStatus() == RecipientStatus.DEFERRED);
         List<QueuedRecipient> bounced = new ArrayList<>();
         List<QueuedRecipient> deferred = new ArrayList<>();
         for (QueuedRecipient r : m.getRecipients()) {
@@ -236,13 +237,13 @@ public class QueueStore {
         }
         FlushIndex flushIndex = new FlushIndex(em, FastFlushDomains.of(config()));
         if (!left) {
-            flushIndex.update(m, true);
+            flushIndex.update(m, true, indexed);
             em.createQuery("DELETE FROM ContentChunk c WHERE c.queueId = :id").setParameter("id", queueId)
                     .executeUpdate();
             em.remove(m);
             return new Finished(null, notices);
         }
-        flushIndex.update(m, false);
+        flushIndex.update(m, false, indexed);
         m.setState(QueueState.DEFERRED);
         m.setNextAttempt(next);
         m.setLeaseUntil(null);
@@ -293,7 +294,7 @@ public class QueueStore {
         }
         LOG.info("PSTN4603: " + queueId + ": released from hold");
         if (!left) {
-            new FlushIndex(em, FastFlushDomains.of(config())).update(m, true);
+            new FlushIndex(em, FastFlushDomains.of(config())).update(m, true, true);
             em.createQuery("DELETE FROM ContentChunk c WHERE c.queueId = :id").setParameter("id", queueId)
                     .executeUpdate();
             em.remove(m);
