@@ -86,7 +86,7 @@ public class DeliveryAgent {
             store.release(queueId, claim.lease());
             throw e;
         }
-        // issue 5 (bounce): finishRound also queues the non-delivery report; wake it after the commit
+        // issue 5 (bounce): finishRound also queues notices (bounce, delay warning); wake them after the commit
         QueueStore.Finished finished = store.finishRound(queueId, claim.lease(), outcomes, Instant.now());
         finished.notices().forEach(requests::wakeUp);
         Instant next = finished.next();

@@ -23,6 +23,7 @@ import org.postern.queue.QueuedMessage;
 import org.postern.queue.QueuedRecipient;
 import org.postern.queue.RecipientStatus;
 import org.postern.service.ConfigService;
+import org.postern.service.MailLog;
 
 /**
  * QueueStore - the queue manager's transactions on the queue tables. Every method is one
@@ -178,9 +179,10 @@ public class QueueStore {
 
     /**
      * finishRound - record the outcomes of one round and release the lease; the result
-     * has the time of the next attempt (null when the message is done and was removed)
-     * and the queue ids of the notices queued in this same transaction (the non-delivery
-     * report for the recipients bounced now), which the caller wakes after the commit.
+     * has the time of the next attempt (null only when the message is done and was
+     * removed) and the queue ids of the notices queued in this same transaction (the
+     * non-delivery report for the recipients bounced now, a delay warning), which the
+     * caller wakes after the commit.
      *
      * <p>{@code lease} is the claim's token. When it no longer matches, the round outlived
      * its lease and another queue manager may be delivering the message now: then only
@@ -223,7 +225,8 @@ public class QueueStore {
         }
         if (!leaseHeld) {
             LOG.warning("PSTN4601: " + queueId + ": delivery round outlived its lease; recorded final outcomes only");
-            return new Finished(m.getNextAttempt(), notices);
+            // the message is still there (held, corrupt, or another round's): never "removed"
+            return new Finished(m.getNextAttempt() != null ? m.getNextAttempt() : now, notices);
         }
         Instant next = null;
         boolean left = false;
@@ -298,6 +301,7 @@ public class QueueStore {
             em.createQuery("DELETE FROM ContentChunk c WHERE c.queueId = :id").setParameter("id", queueId)
                     .executeUpdate();
             em.remove(m);
+            MailLog.qmgr(queueId + ": removed");
             return new Released(true, null, true);
         }
         m.setState(QueueState.DEFERRED);

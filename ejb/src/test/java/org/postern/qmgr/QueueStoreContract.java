@@ -529,8 +529,9 @@ public interface QueueStoreContract extends QueueDatabaseContract {
 
         boolean moved = database().inTransaction(new QueueStore(), q -> q.corrupt(id, "unreadable content"));
         assertTrue(moved);
-        finish(id, Map.of(c.due().get(0).id(), deferred(T0.plusSeconds(300))), T0.plusSeconds(2));
+        Instant next = finish(id, Map.of(c.due().get(0).id(), deferred(T0.plusSeconds(300))), T0.plusSeconds(2));
 
+        assertNotNull(next, "null would tell the queue manager that the message was removed");
         QueuedMessage m = database().message(id);
         assertEquals(QueueState.CORRUPT, m.getState(), "the stale round did not make it deferred again");
         assertNull(m.getNextAttempt());
