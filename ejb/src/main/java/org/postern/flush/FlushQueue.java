@@ -17,8 +17,9 @@ import org.postern.queue.RecipientStatus;
 
 /**
  * FlushQueue - the flush service's transactions: make indexed or all deferred mail due
- * now (Postfix's flush(8) moving deferred queue files to the incoming queue). Each method
- * is one short transaction of its own; the caller wakes the returned messages after it.
+ * now (Postfix's flush(8) moving deferred queue files to the incoming queue), and mark it
+ * so that its next round ignores defer_transports. Each method is one short transaction
+ * of its own; the caller wakes the returned messages after it.
  */
 @Stateless
 @TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
@@ -78,6 +79,9 @@ public class FlushQueue {
         em.createQuery("UPDATE QueuedMessage m SET m.nextAttempt = :now WHERE m.state IN :states"
                         + " AND m.nextAttempt > :now")
                 .setParameter("now", now).setParameter("states", FLUSHABLE).executeUpdate();
+        // sendmail -q, like ETRN, delivers what defer_transports holds back (ETRN_README)
+        em.createQuery("UPDATE QueuedMessage m SET m.flushRequested = TRUE WHERE m.state IN :states")
+                .setParameter("states", FLUSHABLE).executeUpdate();
         return em.createQuery("SELECT m.queueId FROM QueuedMessage m WHERE m.state IN :states"
                         + " AND m.nextAttempt <= :now AND (m.leaseUntil IS NULL OR m.leaseUntil < :now)"
                         + " ORDER BY m.nextAttempt", String.class)
@@ -99,7 +103,8 @@ public class FlushQueue {
                         + " AND r.message.queueId IN :ids")
                 .setParameter("now", now).setParameter("waiting", WAITING).setParameter("ids", ids)
                 .executeUpdate();
-        em.createQuery("UPDATE QueuedMessage m SET m.nextAttempt = :now WHERE m.queueId IN :ids")
+        em.createQuery("UPDATE QueuedMessage m SET m.nextAttempt = :now, m.flushRequested = TRUE"
+                        + " WHERE m.queueId IN :ids")
                 .setParameter("now", now).setParameter("ids", ids).executeUpdate();
     }
 }

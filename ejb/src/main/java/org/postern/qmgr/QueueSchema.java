@@ -68,7 +68,7 @@ public class QueueSchema implements Integrator {
     /** where the PostgreSQL migrations are, in this jar */
     static final String LOCATION = "db/migration/postgresql/";
     /** the PostgreSQL migrations, in order; a new one is added at the end */
-    static final List<String> POSTGRESQL = List.of("V1__queue.sql", "V2__flush.sql");
+    static final List<String> POSTGRESQL = List.of("V1__queue.sql", "V2__flush.sql", "V3__flush_requested.sql");
 
     @Override
     public void integrate(Metadata metadata, BootstrapContext bootstrapContext, SessionFactoryImplementor factory) {

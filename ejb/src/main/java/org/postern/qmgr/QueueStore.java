@@ -106,6 +106,9 @@ public class QueueStore {
         }
         // deferred mail being delivered is in the active queue, as in Postfix
         boolean first = m.getState() == QueueState.INCOMING;
+        // a flush lets this one round ignore defer_transports (ETRN_README)
+        boolean flushed = m.isFlushRequested();
+        m.setFlushRequested(false);
         if (first) {
             m.setActiveSince(now);
         }
@@ -113,7 +116,7 @@ public class QueueStore {
         em.flush();
         return new Claim(m.getQueueId(), m.getVersion(), m.getSender(), m.getArrival(), m.getSize(),
                 m.getRecipients().size(), m.getEnvid(), m.getRet(), m.getBodyType(), m.getContentChunks(), first,
-                due);
+                due, flushed);
     }
 
     /**
@@ -359,9 +362,14 @@ public class QueueStore {
                 .getResultList();
     }
 
-    /** Claim - what a queue manager may deliver now; lease is the token finish and release need. */
+    /**
+     * Claim - what a queue manager may deliver now; lease is the token finish and release
+     * need; ignoreDeferTransports: a flush asked for this round, so recipients of a
+     * transport in defer_transports are delivered too (see DeferTransports).
+     */
     public record Claim(String queueId, long lease, String sender, Instant arrival, long size, int nrcpt, String envid,
-                        String ret, String bodyType, int chunks, boolean firstTime, List<Rcpt> due) {
+                        String ret, String bodyType, int chunks, boolean firstTime, List<Rcpt> due,
+                        boolean ignoreDeferTransports) {
         /** Rcpt - a recipient that is due. */
         public record Rcpt(long id, String address, String orcpt, String notifyParam) {
         }

@@ -1,8 +1,10 @@
 package org.postern.qmgr;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.postern.queue.TestMessages.T0;
 import static org.postern.queue.TestMessages.content;
 import static org.postern.queue.TestMessages.envelope;
@@ -183,5 +185,31 @@ public interface QueueStoreFlushContract extends QueueDatabaseContract {
         assertNotNull(database().inTransaction(new QueueStore(config()), q -> q.claim(b, now, LEASE)));
         assertEquals(LATER, database().message(held).getNextAttempt());
         assertEquals(1, database().inTransaction(new FlushQueue(), q -> q.flushAll(now, 1)).size(), "bounded");
+    }
+
+    @Test
+    default void aFlushLetsTheNextRoundIgnoreDeferTransportsOnce() {
+        String id = stored(rcpt("a@customer.example"));
+        QueueStore.Claim first = database().inTransaction(new QueueStore(config()),
+                q -> q.claim(id, T0.plusSeconds(1), LEASE));
+        assertFalse(first.ignoreDeferTransports(), "an ordinary round");
+        database().inTransaction(new QueueStore(config()), q -> q.finishRound(id, first.lease(),
+                Map.of(first.due().get(0).id(), deferred(LATER)), T0.plusSeconds(1)));
+
+        flushDomain("customer.example", T0.plusSeconds(10));
+
+        QueueStore.Claim flushed = database().inTransaction(new QueueStore(config()),
+                q -> q.claim(id, T0.plusSeconds(10), LEASE));
+        assertTrue(flushed.ignoreDeferTransports(), "the round a flush asked for");
+        database().inTransaction(new QueueStore(config()), q -> q.finishRound(id, flushed.lease(),
+                Map.of(flushed.due().get(0).id(), deferred(LATER)), T0.plusSeconds(10)));
+        QueueStore.Claim after = database().inTransaction(new QueueStore(config()), q -> q.claim(id, LATER, LEASE));
+        assertFalse(after.ignoreDeferTransports(), "only once");
+
+        database().inTransaction(new QueueStore(config()), q -> q.finishRound(id, after.lease(),
+                Map.of(after.due().get(0).id(), deferred(LATER.plusSeconds(600))), LATER));
+        database().inTransaction(new FlushQueue(), q -> q.flushAll(LATER.plusSeconds(1), 10));
+        assertTrue(database().inTransaction(new QueueStore(config()),
+                q -> q.claim(id, LATER.plusSeconds(1), LEASE)).ignoreDeferTransports(), "sendmail -q as well");
     }
 }

@@ -291,6 +291,11 @@ public final class Parameters {
             "Destinations (domains and their subdomains) for which deferred mail is indexed, so that "
                     + "ETRN and postqueue -s deliver it at once."));
 
+    /** defer_transports - transports that deliver only on a flush (the etrn-only transport of ETRN_README). */
+    public static final Parameter DEFER_TRANSPORTS = register(Parameter.list("defer_transports", "",
+            "The names of message delivery transports that should not deliver mail unless someone "
+                    + "issues ETRN, sendmail -q or an equivalent flush."));
+
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();
 
