@@ -241,15 +241,11 @@ public class QueueStore {
                 }
             }
         }
-        FlushIndex flushIndex = new FlushIndex(em, FastFlushDomains.of(config()));
         if (!left) {
-            flushIndex.update(m, true, indexed);
-            em.createQuery("DELETE FROM ContentChunk c WHERE c.queueId = :id").setParameter("id", queueId)
-                    .executeUpdate();
-            em.remove(m);
+            remove(m, indexed);
             return new Finished(null, notices);
         }
-        flushIndex.update(m, false, indexed);
+        new FlushIndex(em, FastFlushDomains.of(config())).update(m, false, indexed);
         m.setState(QueueState.DEFERRED);
         m.setNextAttempt(next);
         m.setLeaseUntil(null);
@@ -300,10 +296,7 @@ public class QueueStore {
         }
         LOG.info("PSTN4603: " + queueId + ": released from hold");
         if (!left) {
-            new FlushIndex(em, FastFlushDomains.of(config())).update(m, true, true);
-            em.createQuery("DELETE FROM ContentChunk c WHERE c.queueId = :id").setParameter("id", queueId)
-                    .executeUpdate();
-            em.remove(m);
+            remove(m, true);
             MailLog.qmgr(queueId + ": removed");
             return new Released(true, null, true);
         }
@@ -314,6 +307,14 @@ public class QueueStore {
 
     /** Released - the outcome of releaseHold: whether it was held, when it is due, whether it was removed. */
     public record Released(boolean released, Instant next, boolean removed) {
+    }
+
+    /** remove - delete a message with nothing left to do: its flush index rows, content, recipients, envelope. */
+    private void remove(QueuedMessage m, boolean indexed) {
+        new FlushIndex(em, FastFlushDomains.of(config())).update(m, true, indexed);
+        em.createQuery("DELETE FROM ContentChunk c WHERE c.queueId = :id").setParameter("id", m.getQueueId())
+                .executeUpdate();
+        em.remove(m);
     }
 
     /** previousRound - when the message was last tried (before this round): its latest attempt, or its arrival. */

@@ -11,8 +11,7 @@ class PostgresCleanupServiceTest implements CleanupServiceContract {
 
     @BeforeAll
     static void open() {
-        db = PostgresCluster.database("postern_cleanup", java.util.Map.of(
-                "hibernate.hbm2ddl.auto", "none", "postern.schema", "migrate"));
+        db = PostgresCluster.migrated("postern_cleanup");
     }
 
     @AfterAll

@@ -15,7 +15,7 @@ class PostgresQueueStoreBounceTest implements QueueStoreBounceContract {
 
     @BeforeAll
     static void open() {
-        db = PostgresCluster.database("postern_bounce", PostgresSchemaTest.PRODUCTION_SCHEMA);
+        db = PostgresCluster.migrated("postern_bounce");
     }
 
     @AfterAll

@@ -10,7 +10,7 @@ class PostgresQueueStoreFlushTest implements QueueStoreFlushContract {
 
     @BeforeAll
     static void open() {
-        db = org.postern.queue.PostgresCluster.database("postern_flush", PostgresSchemaTest.PRODUCTION_SCHEMA);
+        db = org.postern.queue.PostgresCluster.migrated("postern_flush");
     }
 
     @AfterAll

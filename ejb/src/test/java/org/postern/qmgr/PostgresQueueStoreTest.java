@@ -15,7 +15,7 @@ class PostgresQueueStoreTest implements QueueStoreContract {
 
     @BeforeAll
     static void open() {
-        db = PostgresCluster.database("postern_qmgr", PostgresSchemaTest.PRODUCTION_SCHEMA);
+        db = PostgresCluster.migrated("postern_qmgr");
     }
 
     @AfterAll

@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.postern.queue.PostgresCluster;
@@ -15,10 +16,23 @@ import org.postern.queue.QueueDatabase;
 
 /** PostgresSchemaTest - the Flyway migrations and their validation against the mapping. */
 class PostgresSchemaTest {
-    /** the persistence unit settings of production: no Hibernate DDL, QueueSchema migrates and validates */
-    static final Map<String, String> PRODUCTION_SCHEMA = Map.of(
-            "hibernate.hbm2ddl.auto", "none",
-            QueueSchema.PROPERTY, QueueSchema.MIGRATE);
+    private static final Map<String, String> PRODUCTION_SCHEMA = PostgresCluster.PRODUCTION_SCHEMA;
+
+    @Test
+    void theTestsUseTheSettingsOfTheApplicationsPersistenceUnit() throws Exception {
+        org.w3c.dom.Document xml = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(java.nio.file.Path.of("src/main/resources/META-INF/persistence.xml").toFile());
+        org.w3c.dom.NodeList properties = xml.getElementsByTagName("property");
+        Map<String, String> unit = new java.util.HashMap<>();
+        for (int i = 0; i < properties.getLength(); i++) {
+            org.w3c.dom.Element p = (org.w3c.dom.Element) properties.item(i);
+            unit.put(p.getAttribute("name"), p.getAttribute("value"));
+        }
+        for (Map.Entry<String, String> e : PRODUCTION_SCHEMA.entrySet()) {
+            assertEquals(e.getValue(), unit.get(e.getKey()), e.getKey());
+        }
+        assertEquals(QueueSchema.MIGRATE, unit.get(QueueSchema.PROPERTY));
+    }
 
     @Test
     void migrationsCreateTheSchemaOnceAndTheMappingValidates() throws Exception {
@@ -33,9 +47,11 @@ class PostgresSchemaTest {
              Statement s = c.createStatement();
              ResultSet r = s.executeQuery("SELECT version, success FROM flyway_schema_history"
                      + " WHERE version IS NOT NULL ORDER BY installed_rank")) {
-            assertTrue(r.next());
-            assertEquals("1", r.getString(1));
-            assertTrue(r.getBoolean(2));
+            for (String version : List.of("1", "2", "3")) {
+                assertTrue(r.next());
+                assertEquals(version, r.getString(1));
+                assertTrue(r.getBoolean(2));
+            }
         }
     }
 

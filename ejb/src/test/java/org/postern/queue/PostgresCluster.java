@@ -57,6 +57,19 @@ public final class PostgresCluster {
         return reopen(name, extra);
     }
 
+    /**
+     * migrated - a fresh database with the production schema: no Hibernate DDL, the Flyway
+     * migrations applied and the mapping validated by QueueSchema, as at deployment.
+     */
+    public static QueueDatabase migrated(String name) {
+        return database(name, PRODUCTION_SCHEMA);
+    }
+
+    /** the persistence unit settings of production (see org.postern.qmgr.QueueSchema) */
+    public static final Map<String, String> PRODUCTION_SCHEMA = Map.of(
+            "hibernate.hbm2ddl.auto", "none",
+            "postern.schema", "migrate");
+
     /** reopen - boot the queue database on an existing database of the cluster, as a restart does. */
     public static synchronized QueueDatabase reopen(String name, Map<String, String> extra) {
         assumeTrue(available(), "PostgreSQL binaries not found in " + BIN + "; PostgreSQL tests skipped");
