@@ -317,4 +317,23 @@ public interface QueueStoreBounceContract extends QueueDatabaseContract {
 
         assertEquals(List.of(), deferredRound(bounce, T0.plus(Duration.ofHours(5))).notices());
     }
+
+    @Test
+    default void aChainOfUndeliverableNoticesEndsAfterThePostmasterNotice() {
+        String id = stored(rcpt("a@example.com", null, null));
+        Instant t = T0.plusSeconds(1);
+        List<String> senders = new java.util.ArrayList<>();
+        for (int round = 0; round < 5 && id != null; round++) {
+            QueueStore.Claim c = claim(id, t);
+            senders.add(c.sender());
+            QueueStore.Finished f = finish(c, Map.of(c.due().get(0).id(), bounced(c.due().get(0).address())), t);
+            assertNull(f.next());
+            id = f.notices().isEmpty() ? null : f.notices().get(0);
+            t = t.plusSeconds(1);
+        }
+
+        assertEquals(List.of("sender@example.org", "", "double-bounce@postern.test"), senders,
+                "the message, its bounce, the postmaster notice; then nothing");
+        assertEquals(0, database().totalRows());
+    }
 }
