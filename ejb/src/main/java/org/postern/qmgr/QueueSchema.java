@@ -1,27 +1,17 @@
 package org.postern.qmgr;
 
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.io.Reader;
 import java.lang.reflect.Proxy;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
-import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
-import org.flywaydb.core.Flyway;
-import org.flywaydb.core.api.ResourceProvider;
-import org.flywaydb.core.api.output.MigrateResult;
-import org.flywaydb.core.api.resource.LoadableResource;
 import org.hibernate.boot.Metadata;
 import org.hibernate.boot.spi.BootstrapContext;
 import org.hibernate.engine.jdbc.connections.spi.ConnectionProvider;
@@ -40,7 +30,7 @@ import org.hibernate.tool.schema.spi.SchemaManagementToolCoordinator;
  * A Hibernate {@link Integrator} (registered in META-INF/services), active in a persistence
  * unit whose property {@value #PROPERTY} is {@value #MIGRATE} (the application's unit
  * "postern"). On PostgreSQL, the production database, the schema is managed by versioned
- * Flyway migrations (db/migration/postgresql/V*__*.sql, listed in {@link #POSTGRESQL}):
+ * Flyway migrations (db/migration/postgresql/V*__*.sql, see {@link QueueMigrations}):
  * pending migrations are applied, then the mapping is validated against the tables as
  * hibernate.hbm2ddl.auto=validate does, and a mismatch fails the deployment. On any other
  * database (the embedded H2 default) Hibernate updates the schema from the mapping, as
@@ -65,10 +55,6 @@ public class QueueSchema implements Integrator {
     public static final String PROPERTY = "postern.schema";
     /** its value: migrate (PostgreSQL) or update (others) at start */
     public static final String MIGRATE = "migrate";
-    /** where the PostgreSQL migrations are, in this jar */
-    static final String LOCATION = "db/migration/postgresql/";
-    /** the PostgreSQL migrations, in order; a new one is added at the end */
-    static final List<String> POSTGRESQL = List.of("V1__queue.sql", "V2__flush.sql", "V3__flush_requested.sql");
 
     @Override
     public void integrate(Metadata metadata, BootstrapContext bootstrapContext, SessionFactoryImplementor factory) {
@@ -106,22 +92,9 @@ public class QueueSchema implements Integrator {
         // nothing to undo: the schema stays
     }
 
-    /** migrate - apply the pending PostgreSQL migrations. */
-    static MigrateResult migrate(DataSource dataSource) {
-        MigrateResult result = Flyway.configure(QueueSchema.class.getClassLoader())
-                .dataSource(dataSource)
-                .resourceProvider(new Migrations())
-                .load()
-                .migrate();
-        if (result.migrationsExecuted > 0) {
-            LOG.info("PSTN4704: queue schema migrated to version " + result.targetSchemaVersion + " ("
-                    + result.migrationsExecuted + " migration(s))");
-        }
-        return result;
-    }
-
     private static void migrate(ConnectionProvider connections) {
-        migrate(dataSource(connections));
+        // Flyway is touched only here, so that a unit on H2 starts even without Flyway's jars
+        QueueMigrations.migrate(dataSource(connections));
     }
 
     private static String productName(ConnectionProvider connections) {
@@ -199,70 +172,5 @@ public class QueueSchema implements Integrator {
                 return false;
             }
         };
-    }
-
-    /**
-     * Migrations - the migrations of {@link #POSTGRESQL}, read from this jar's class path
-     * by name, so that no container-specific class path scanning is needed.
-     */
-    static final class Migrations implements ResourceProvider {
-        @Override
-        public LoadableResource getResource(String name) {
-            return POSTGRESQL.contains(name) ? new Migration(name) : null;
-        }
-
-        @Override
-        public Collection<LoadableResource> getResources(String prefix, String[] suffixes) {
-            List<LoadableResource> found = new ArrayList<>();
-            for (String name : POSTGRESQL) {
-                if (name.startsWith(prefix)) {
-                    for (String suffix : suffixes) {
-                        if (name.endsWith(suffix)) {
-                            found.add(new Migration(name));
-                            break;
-                        }
-                    }
-                }
-            }
-            return found;
-        }
-    }
-
-    /** Migration - one SQL migration in this jar. */
-    static final class Migration extends LoadableResource {
-        private final String name;
-
-        Migration(String name) {
-            this.name = name;
-        }
-
-        @Override
-        public Reader read() {
-            InputStream in = QueueSchema.class.getClassLoader().getResourceAsStream(LOCATION + name);
-            if (in == null) {
-                throw new IllegalStateException("PSTN4706: migration missing from the jar: " + LOCATION + name);
-            }
-            return new InputStreamReader(in, StandardCharsets.UTF_8);
-        }
-
-        @Override
-        public String getAbsolutePath() {
-            return LOCATION + name;
-        }
-
-        @Override
-        public String getAbsolutePathOnDisk() {
-            return LOCATION + name;
-        }
-
-        @Override
-        public String getFilename() {
-            return name;
-        }
-
-        @Override
-        public String getRelativePath() {
-            return name;
-        }
     }
 }

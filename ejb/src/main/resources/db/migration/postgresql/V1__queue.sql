@@ -1,7 +1,7 @@
 -- Postern queue schema, version 1: messages, recipients, content (PostgreSQL).
 -- Must match the JPA mapping in module jpa (org.postern.queue) exactly: the application
 -- validates it at deployment (hibernate.hbm2ddl.auto=validate semantics). Never edit a
--- migration that has been released; add V<n+1>__<what>.sql and list it in QueueSchema.
+-- migration that has been released; add V<n+1>__<what>.sql and list it in QueueMigrations.
 
 CREATE TABLE queue_message (
     queue_id        VARCHAR(32)   NOT NULL,
