@@ -44,7 +44,6 @@ final class QueueMigrations {
         return result;
     }
 
-
     /**
      * Migrations - the migrations of {@link #POSTGRESQL}, read from this jar's class path
      * by name, so that no container-specific class path scanning is needed.
