@@ -86,7 +86,10 @@ public class DeliveryAgent {
             store.release(queueId, claim.lease());
             throw e;
         }
-        Instant next = store.finish(queueId, claim.lease(), outcomes, Instant.now());
+        // issue 5 (bounce): finishRound also queues notices (bounce, delay warning); wake them after the commit
+        QueueStore.Finished finished = store.finishRound(queueId, claim.lease(), outcomes, Instant.now());
+        finished.notices().forEach(requests::wakeUp);
+        Instant next = finished.next();
         if (next == null) {
             MailLog.qmgr(queueId + ": removed");
         } else {

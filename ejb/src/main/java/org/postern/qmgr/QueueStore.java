@@ -1,5 +1,6 @@
 package org.postern.qmgr;
 
+import jakarta.ejb.EJB;
 import jakarta.ejb.Stateless;
 import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
@@ -12,15 +13,31 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
+import org.postern.bounce.BounceNotifier;
+import org.postern.config.Config;
+import org.postern.flush.FastFlushDomains;
+import org.postern.flush.FlushIndex;
 import org.postern.queue.ContentChunk;
 import org.postern.queue.QueueState;
 import org.postern.queue.QueuedMessage;
 import org.postern.queue.QueuedRecipient;
 import org.postern.queue.RecipientStatus;
+import org.postern.service.ConfigService;
+import org.postern.service.MailLog;
 
 /**
  * QueueStore - the queue manager's transactions on the queue tables. Every method is one
  * short transaction of its own; nothing is held open while a peer is being talked to.
+ *
+ * <p>Finishing a round that bounced recipients also queues the non-delivery report
+ * ({@link BounceNotifier}) in the same transaction, so that a recorded bounce always has
+ * its report and a rolled-back round has none; and it keeps the message's fast flush
+ * index ({@link FlushIndex}) right in that transaction too.
+ *
+ * <h2>CONFIGURATION PARAMETERS</h2>
+ * Those of {@link BounceNotifier}: myhostname, myorigin, mail_name, bounce_size_limit,
+ * 2bounce_notice_recipient, double_bounce_sender, delay_warning_time, maximal_queue_lifetime;
+ * fast_flush_domains ($relay_domains).
  */
 @Stateless
 @TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
@@ -32,6 +49,28 @@ public class QueueStore {
 
     @PersistenceContext(unitName = "postern")
     private EntityManager em;
+
+    @EJB
+    private ConfigService configService;
+
+    /** the configuration given by a test outside the container; null in the container */
+    private final Config fixedConfig;
+
+    public QueueStore() {
+        this.fixedConfig = null;
+    }
+
+    /** QueueStore - outside the container (tests), with this configuration. */
+    QueueStore(Config config) {
+        this.fixedConfig = config;
+    }
+
+    private Config config() {
+        if (fixedConfig != null) {
+            return fixedConfig;
+        }
+        return configService != null ? configService.current() : Config.defaults();
+    }
 
     /**
      * claim - take the lease on a message and return what is due, or null when there is
@@ -50,6 +89,11 @@ public class QueueStore {
             return null;
         }
         QueuedMessage m = em.find(QueuedMessage.class, queueId);
+        String damage = damage(m);
+        if (damage != null) {
+            markCorrupt(m, damage);
+            return null;
+        }
         List<Claim.Rcpt> due = new ArrayList<>();
         for (QueuedRecipient r : m.getRecipients()) {
             if (!r.getStatus().done() && (r.getNextAttempt() == null || !r.getNextAttempt().isAfter(now.plusSeconds(1)))) {
@@ -62,6 +106,9 @@ public class QueueStore {
         }
         // deferred mail being delivered is in the active queue, as in Postfix
         boolean first = m.getState() == QueueState.INCOMING;
+        // a flush lets this one round ignore defer_transports (ETRN_README)
+        boolean flushed = m.isFlushRequested();
+        m.setFlushRequested(false);
         if (first) {
             m.setActiveSince(now);
         }
@@ -69,12 +116,76 @@ public class QueueStore {
         em.flush();
         return new Claim(m.getQueueId(), m.getVersion(), m.getSender(), m.getArrival(), m.getSize(),
                 m.getRecipients().size(), m.getEnvid(), m.getRet(), m.getBodyType(), m.getContentChunks(), first,
-                due);
+                due, flushed);
+    }
+
+    /**
+     * damage - what makes the message unreadable, or null. The envelope is checked on every
+     * claim (in memory); the content only on a retry, since cleanup stores a message and its
+     * content in one transaction and the first delivery finds it whole (one query saved on
+     * the hot path), while a retry may find what was lost or damaged since.
+     */
+    private String damage(QueuedMessage m) {
+        if (m.getRecipients().isEmpty()) {
+            return "no recipients";
+        }
+        if (m.getContentChunks() < 0 || (m.getContentChunks() == 0 && m.getSize() > 0)) {
+            return "no content";
+        }
+        if (m.getState() != QueueState.INCOMING && m.getContentChunks() > 0) {
+            long chunks = em.createQuery("SELECT COUNT(c) FROM ContentChunk c WHERE c.queueId = :id"
+                            + " AND c.seq >= 0 AND c.seq < :n", Long.class)
+                    .setParameter("id", m.getQueueId()).setParameter("n", m.getContentChunks()).getSingleResult();
+            if (chunks != m.getContentChunks()) {
+                return "content chunks missing: " + chunks + " of " + m.getContentChunks();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * corrupt - move an unreadable message to the corrupt queue (Postfix's "saving corrupt
+     * file"): it is never claimed, scanned or flushed again, and is kept for an
+     * administrator to inspect and delete. A delivery round in progress loses its lease.
+     * Returns false when there is no such message.
+     */
+    public boolean corrupt(String queueId, String reason) {
+        QueuedMessage m = em.find(QueuedMessage.class, queueId);
+        if (m == null) {
+            return false;
+        }
+        markCorrupt(m, reason);
+        return true;
+    }
+
+    private void markCorrupt(QueuedMessage m, String reason) {
+        if (m.getState() != QueueState.CORRUPT) {
+            LOG.warning("PSTN4604: " + m.getQueueId() + ": unreadable message (" + reason
+                    + "); moved to the corrupt queue, never retried");
+        }
+        m.setState(QueueState.CORRUPT);
+        m.setNextAttempt(null);
+        // the update increments the version (@Version): a round that holds a lease on the
+        // message cannot change it back, since its token no longer matches
+        m.setLeaseUntil(null);
     }
 
     /**
      * finish - record the outcomes of one round and release the lease. Returns the time of
      * the next attempt, or null when the message is done and was removed.
+     *
+     * @see #finishRound
+     */
+    public Instant finish(String queueId, long lease, Map<Long, Outcome> outcomes, Instant now) {
+        return finishRound(queueId, lease, outcomes, now).next();
+    }
+
+    /**
+     * finishRound - record the outcomes of one round and release the lease; the result
+     * has the time of the next attempt (null only when the message is done and was
+     * removed) and the queue ids of the notices queued in this same transaction (the
+     * non-delivery report for the recipients bounced now, a delay warning), which the
+     * caller wakes after the commit.
      *
      * <p>{@code lease} is the claim's token. When it no longer matches, the round outlived
      * its lease and another queue manager may be delivering the message now: then only
@@ -82,21 +193,43 @@ public class QueueStore {
      * they are not delivered again, and the other manager's lease and state are left
      * alone.
      */
-    public Instant finish(String queueId, long lease, Map<Long, Outcome> outcomes, Instant now) {
+    public Finished finishRound(String queueId, long lease, Map<Long, Outcome> outcomes, Instant now) {
         QueuedMessage m = em.find(QueuedMessage.class, queueId);
         if (m == null) {
-            return null;
+            return new Finished(null, List.of());
         }
         boolean leaseHeld = m.getVersion() == lease;
+        Instant previousRound = previousRound(m);
+        boolean indexed = m.getRecipients().stream().anyMatch(r -> r.getStatus() == RecipientStatus.DEFERRED);
+        List<QueuedRecipient> bounced = new ArrayList<>();
+        List<QueuedRecipient> deferred = new ArrayList<>();
         for (QueuedRecipient r : m.getRecipients()) {
             Outcome o = outcomes.get(r.getId());
             if (o != null && (leaseHeld || (o.status().done() && !r.getStatus().done()))) {
+                if (o.status() == RecipientStatus.BOUNCED && r.getStatus() != RecipientStatus.BOUNCED) {
+                    bounced.add(r);
+                }
+                if (o.status() == RecipientStatus.DEFERRED) {
+                    deferred.add(r);
+                }
                 r.record(o.status(), o.dsn(), o.relay(), o.reply(), now, o.nextAttempt());
             }
         }
+        // notices are queued in this transaction: recorded outcomes and their notices commit together
+        BounceNotifier notifier = new BounceNotifier(em, config());
+        List<String> notices = new ArrayList<>(2);
+        String report = notifier.notify(m, bounced, now);
+        if (report != null) {
+            notices.add(report);
+        }
+        String warning = leaseHeld ? notifier.delayWarning(m, deferred, previousRound, now) : null;
+        if (warning != null) {
+            notices.add(warning);
+        }
         if (!leaseHeld) {
             LOG.warning("PSTN4601: " + queueId + ": delivery round outlived its lease; recorded final outcomes only");
-            return m.getNextAttempt();
+            // the message is still there (held, corrupt, or another round's): never "removed"
+            return new Finished(m.getNextAttempt() != null ? m.getNextAttempt() : now, notices);
         }
         Instant next = null;
         boolean left = false;
@@ -109,15 +242,90 @@ public class QueueStore {
             }
         }
         if (!left) {
-            em.createQuery("DELETE FROM ContentChunk c WHERE c.queueId = :id").setParameter("id", queueId)
-                    .executeUpdate();
-            em.remove(m);
-            return null;
+            remove(m, indexed);
+            return new Finished(null, notices);
         }
+        new FlushIndex(em, FastFlushDomains.of(config())).update(m, false, indexed);
         m.setState(QueueState.DEFERRED);
         m.setNextAttempt(next);
         m.setLeaseUntil(null);
-        return next;
+        return new Finished(next, notices);
+    }
+
+    /**
+     * hold - put the message on hold (postsuper -h): it is not delivered, scanned or
+     * flushed until {@link #releaseHold}. A delivery round in progress loses its lease, so
+     * that it records only final outcomes and leaves the message held. Returns false when
+     * there is no such message or it is corrupt.
+     */
+    public boolean hold(String queueId) {
+        int n = em.createQuery("UPDATE QueuedMessage m SET m.state = :hold, m.leaseUntil = NULL,"
+                        + " m.version = m.version + 1 WHERE m.queueId = :id AND m.state IN :states")
+                .setParameter("hold", QueueState.HOLD)
+                .setParameter("id", queueId)
+                .setParameter("states", EnumSet.of(QueueState.INCOMING, QueueState.ACTIVE, QueueState.DEFERRED,
+                        QueueState.HOLD))
+                .executeUpdate();
+        if (n > 0) {
+            LOG.info("PSTN4602: " + queueId + ": placed on hold");
+        }
+        return n > 0;
+    }
+
+    /**
+     * releaseHold - release a held message (postsuper -H) into the deferred queue with
+     * its recipients' own schedule: the result's next attempt is when it is due (now or
+     * earlier means at once), null when it was not held. A held message with no recipient
+     * left is removed (next null as well, and removed true).
+     */
+    public Released releaseHold(String queueId, Instant now) {
+        QueuedMessage m = em.find(QueuedMessage.class, queueId);
+        if (m == null || m.getState() != QueueState.HOLD) {
+            return new Released(false, null, false);
+        }
+        Instant next = null;
+        boolean left = false;
+        for (QueuedRecipient r : m.getRecipients()) {
+            if (!r.getStatus().done()) {
+                left = true;
+                Instant t = r.getNextAttempt() == null ? now : r.getNextAttempt();
+                if (next == null || t.isBefore(next)) {
+                    next = t;
+                }
+            }
+        }
+        LOG.info("PSTN4603: " + queueId + ": released from hold");
+        if (!left) {
+            remove(m, true);
+            MailLog.qmgr(queueId + ": removed");
+            return new Released(true, null, true);
+        }
+        m.setState(QueueState.DEFERRED);
+        m.setNextAttempt(next);
+        return new Released(true, next, false);
+    }
+
+    /** Released - the outcome of releaseHold: whether it was held, when it is due, whether it was removed. */
+    public record Released(boolean released, Instant next, boolean removed) {
+    }
+
+    /** remove - delete a message with nothing left to do: its flush index rows, content, recipients, envelope. */
+    private void remove(QueuedMessage m, boolean indexed) {
+        new FlushIndex(em, FastFlushDomains.of(config())).update(m, true, indexed);
+        em.createQuery("DELETE FROM ContentChunk c WHERE c.queueId = :id").setParameter("id", m.getQueueId())
+                .executeUpdate();
+        em.remove(m);
+    }
+
+    /** previousRound - when the message was last tried (before this round): its latest attempt, or its arrival. */
+    private static Instant previousRound(QueuedMessage m) {
+        Instant last = m.getArrival();
+        for (QueuedRecipient r : m.getRecipients()) {
+            if (r.getLastAttempt() != null && r.getLastAttempt().isAfter(last)) {
+                last = r.getLastAttempt();
+            }
+        }
+        return last;
     }
 
     /** release - give the lease back without recording anything (the round failed). */
@@ -155,12 +363,24 @@ public class QueueStore {
                 .getResultList();
     }
 
-    /** Claim - what a queue manager may deliver now; lease is the token finish and release need. */
+    /**
+     * Claim - what a queue manager may deliver now; lease is the token finish and release
+     * need; ignoreDeferTransports: a flush asked for this round, so recipients of a
+     * transport in defer_transports are delivered too (see DeferTransports).
+     */
     public record Claim(String queueId, long lease, String sender, Instant arrival, long size, int nrcpt, String envid,
-                        String ret, String bodyType, int chunks, boolean firstTime, List<Rcpt> due) {
+                        String ret, String bodyType, int chunks, boolean firstTime, List<Rcpt> due,
+                        boolean ignoreDeferTransports) {
         /** Rcpt - a recipient that is due. */
         public record Rcpt(long id, String address, String orcpt, String notifyParam) {
         }
+    }
+
+    /**
+     * Finished - what finishing a round left: the next attempt (null: the message is gone)
+     * and the queue ids of notices queued by it, to be woken after the commit.
+     */
+    public record Finished(Instant next, List<String> notices) {
     }
 
     /** Outcome - what one round did with one recipient. */

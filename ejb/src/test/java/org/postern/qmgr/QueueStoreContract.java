@@ -310,7 +310,10 @@ public interface QueueStoreContract extends QueueDatabaseContract {
 
         assertNull(finish(id, Map.of(c.due().get(0).id(), sent(), c.due().get(1).id(), bounced), T0.plusSeconds(2)));
 
-        assertEquals(0, database().totalRows());
+        assertEquals(0, database().rows("queue_message", id));
+        assertEquals(0, database().rows("queue_recipient", id));
+        assertEquals(0, database().rows("queue_content", id));
+        assertEquals(1, database().rows("queue_message"), "only the non-delivery report is left");
     }
 
     @Test
@@ -415,5 +418,124 @@ public interface QueueStoreContract extends QueueDatabaseContract {
     @Test
     default void dueOnAnEmptyQueueIsEmpty() {
         assertEquals(List.of(), due(T0, 10));
+    }
+
+    // ---- hold and release
+
+    default boolean hold(String queueId) {
+        return database().inTransaction(new QueueStore(), q -> q.hold(queueId));
+    }
+
+    default QueueStore.Released releaseHold(String queueId, Instant now) {
+        return database().inTransaction(new QueueStore(), q -> q.releaseHold(queueId, now));
+    }
+
+    @Test
+    default void aHeldMessageIsNeitherClaimedNorDueUntilReleased() {
+        String id = stored(T0, 100, rcpt("a@example.com"));
+        assertTrue(hold(id));
+
+        assertEquals(QueueState.HOLD, database().message(id).getState());
+        assertNull(claim(id, T0.plusSeconds(1)));
+        assertEquals(List.of(), due(T0.plusSeconds(1), 10));
+
+        QueueStore.Released r = releaseHold(id, T0.plusSeconds(2));
+        assertTrue(r.released());
+        assertEquals(T0, r.next(), "due since its arrival: at once");
+        assertEquals(QueueState.DEFERRED, database().message(id).getState());
+        assertEquals(List.of(id), due(T0.plusSeconds(2), 10));
+        assertNotNull(claim(id, T0.plusSeconds(3)));
+        assertFalse(releaseHold(id, T0.plusSeconds(4)).released(), "not held any more");
+        assertFalse(hold(QueueIds.next()));
+    }
+
+    @Test
+    default void holdingDuringARoundKeepsTheMessageHeldAndRecordsOnlyFinalOutcomes() {
+        String id = stored(T0, 100, rcpt("a@example.com"), rcpt("b@example.com"));
+        QueueStore.Claim c = claim(id, T0.plusSeconds(1));
+        assertTrue(hold(id));
+
+        Instant later = T0.plus(Duration.ofMinutes(30));
+        finish(id, Map.of(c.due().get(0).id(), sent(), c.due().get(1).id(), deferred(later)), T0.plusSeconds(2));
+
+        QueuedMessage m = database().message(id);
+        assertEquals(QueueState.HOLD, m.getState());
+        assertEquals(RecipientStatus.SENT, m.getRecipients().get(0).getStatus());
+        assertEquals(RecipientStatus.PENDING, m.getRecipients().get(1).getStatus());
+        QueueStore.Released r = releaseHold(id, T0.plusSeconds(3));
+        assertEquals(T0, r.next(), "b was never tried: due at once");
+        assertEquals(List.of("b@example.com"),
+                claim(id, T0.plusSeconds(4)).due().stream().map(QueueStore.Claim.Rcpt::address).toList());
+    }
+
+    @Test
+    default void releasingAHeldMessageWithNothingLeftRemovesIt() {
+        String id = stored(T0, 100, rcpt("a@example.com"));
+        QueueStore.Claim c = claim(id, T0.plusSeconds(1));
+        assertTrue(hold(id));
+        finish(id, Map.of(c.due().get(0).id(), sent()), T0.plusSeconds(2));
+
+        QueueStore.Released r = releaseHold(id, T0.plusSeconds(3));
+
+        assertTrue(r.removed());
+        assertEquals(0, database().totalRows());
+    }
+
+    @Test
+    default void corruptMessagesCannotBeHeld() {
+        String id = stored(T0, 100, rcpt("a@example.com"));
+        setState(id, QueueState.CORRUPT);
+
+        assertFalse(hold(id));
+        assertEquals(QueueState.CORRUPT, database().message(id).getState());
+    }
+
+    // ---- corrupt
+
+    @Test
+    default void aMessageWithoutRecipientsIsMovedToCorruptAndNeverDueAgain() {
+        String id = stored(T0, 100, rcpt("a@example.com"));
+        database().update(em -> em.find(QueuedMessage.class, id).getRecipients().clear());
+
+        assertNull(claim(id, T0.plusSeconds(1)));
+
+        QueuedMessage m = database().message(id);
+        assertEquals(QueueState.CORRUPT, m.getState());
+        assertNull(m.getNextAttempt());
+        assertNull(m.getLeaseUntil());
+        assertEquals(List.of(), due(T0.plus(Duration.ofDays(1)), 10));
+        assertNull(claim(id, T0.plus(Duration.ofDays(1))), "never retried");
+    }
+
+    @Test
+    default void aRetryThatFindsContentMissingMovesTheMessageToCorrupt() {
+        String id = stored(T0, 200 * 1024, rcpt("a@example.com"));
+        QueueStore.Claim c = claim(id, T0.plusSeconds(1));
+        finish(id, Map.of(c.due().get(0).id(), deferred(T0.plusSeconds(300))), T0.plusSeconds(2));
+        database().update(em -> em.createNativeQuery("DELETE FROM queue_content WHERE queue_id = ?1 AND seq = 2")
+                .setParameter(1, id).executeUpdate());
+
+        assertNull(claim(id, T0.plusSeconds(300)));
+
+        assertEquals(QueueState.CORRUPT, database().message(id).getState());
+        assertEquals(3, database().rows("queue_content", id), "kept for inspection");
+        assertEquals(List.of(), due(T0.plus(Duration.ofDays(1)), 10));
+    }
+
+    @Test
+    default void corruptTakesTheMessageFromARoundInProgress() {
+        String id = stored(T0, 100, rcpt("a@example.com"));
+        QueueStore.Claim c = claim(id, T0.plusSeconds(1));
+
+        boolean moved = database().inTransaction(new QueueStore(), q -> q.corrupt(id, "unreadable content"));
+        assertTrue(moved);
+        Instant next = finish(id, Map.of(c.due().get(0).id(), deferred(T0.plusSeconds(300))), T0.plusSeconds(2));
+
+        assertNotNull(next, "null would tell the queue manager that the message was removed");
+        QueuedMessage m = database().message(id);
+        assertEquals(QueueState.CORRUPT, m.getState(), "the stale round did not make it deferred again");
+        assertNull(m.getNextAttempt());
+        boolean missing = database().inTransaction(new QueueStore(), q -> q.corrupt(QueueIds.next(), "x"));
+        assertFalse(missing);
     }
 }

@@ -31,7 +31,7 @@ import java.util.logging.Logger;
 public final class QueueDatabase implements AutoCloseable {
     /** held so that the level is not lost with a collected logger */
     private static final Logger HIBERNATE = Logger.getLogger("org.hibernate");
-    private static final String[] TABLES = {"queue_content", "queue_recipient", "queue_message"};
+    private static final String[] TABLES = {"queue_flush", "queue_content", "queue_recipient", "queue_message"};
 
     static {
         HIBERNATE.setLevel(Level.WARNING);
@@ -137,7 +137,7 @@ public final class QueueDatabase implements AutoCloseable {
                 .setParameter(1, queueId).getSingleResult()).longValue());
     }
 
-    /** totalRows - the rows of all three queue tables together. */
+    /** totalRows - the rows of all the queue tables together. */
     public long totalRows() {
         long n = 0;
         for (String t : TABLES) {

@@ -85,6 +85,13 @@ public class QueuedMessage {
     @Column(name = "active_since")
     private Instant activeSince;
 
+    /**
+     * a flush (ETRN, sendmail -q) asked for the next round: it ignores defer_transports;
+     * null means false (a column added by migration V3, so nullable)
+     */
+    @Column(name = "flush_requested")
+    private Boolean flushRequested;
+
     @Version
     @Column(name = "version", nullable = false)
     private long version;
@@ -141,6 +148,8 @@ public class QueuedMessage {
     public void setLeaseUntil(Instant leaseUntil) { this.leaseUntil = leaseUntil; }
     public Instant getActiveSince() { return activeSince; }
     public void setActiveSince(Instant activeSince) { this.activeSince = activeSince; }
+    public boolean isFlushRequested() { return Boolean.TRUE.equals(flushRequested); }
+    public void setFlushRequested(boolean flushRequested) { this.flushRequested = flushRequested; }
     public List<QueuedRecipient> getRecipients() { return recipients; }
     public long getVersion() { return version; }
 }

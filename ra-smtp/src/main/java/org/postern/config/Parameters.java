@@ -266,6 +266,36 @@ public final class Parameters {
             "lmtp_destination_recipient_limit", "$default_destination_recipient_limit",
             "The maximal number of recipients per message delivery by the lmtp transport."));
 
+    // ---- bounce and flush (issue 5: qmgr, bounce, flush)
+
+    /** bounce_size_limit - how much of the original message a non-delivery report returns. */
+    public static final Parameter BOUNCE_SIZE_LIMIT = register(Parameter.integer("bounce_size_limit", "50000",
+            "The maximal amount of original message text in bytes that is sent in a non-delivery notification."));
+    /** 2bounce_notice_recipient - who gets undeliverable bounces. */
+    public static final Parameter DOUBLE_BOUNCE_NOTICE_RECIPIENT = register(Parameter.string(
+            "2bounce_notice_recipient", "postmaster",
+            "The recipient of undeliverable mail that cannot be returned to the sender (double bounces)."));
+    /** double_bounce_sender - the sender of postmaster notifications, discarded when they bounce. */
+    public static final Parameter DOUBLE_BOUNCE_SENDER = register(Parameter.string("double_bounce_sender",
+            "double-bounce",
+            "The sender address of postmaster notifications; a notification from it that cannot be "
+                    + "delivered is discarded, so that notices never loop."));
+    /** delay_warning_time - when a sender is told that the mail is delayed. */
+    public static final Parameter DELAY_WARNING_TIME = register(Parameter.time("delay_warning_time", "0h",
+            ChronoUnit.HOURS,
+            "The time after which the sender receives a copy of the message headers of mail that is "
+                    + "still queued; 0 turns delay warnings off."));
+    /** fast_flush_domains - destinations that keep a flush index for fast ETRN. */
+    public static final Parameter FAST_FLUSH_DOMAINS = register(Parameter.list("fast_flush_domains",
+            "$relay_domains",
+            "Destinations (domains and their subdomains) for which deferred mail is indexed, so that "
+                    + "ETRN and postqueue -s deliver it at once."));
+
+    /** defer_transports - transports that deliver only on a flush (the etrn-only transport of ETRN_README). */
+    public static final Parameter DEFER_TRANSPORTS = register(Parameter.list("defer_transports", "",
+            "The names of message delivery transports that should not deliver mail unless someone "
+                    + "issues ETRN, sendmail -q or an equivalent flush."));
+
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();
 
