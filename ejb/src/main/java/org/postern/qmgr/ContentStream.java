@@ -1,5 +1,6 @@
 package org.postern.qmgr;
 
+import java.io.IOException;
 import java.io.InputStream;
 
 /**
@@ -20,24 +21,33 @@ final class ContentStream extends InputStream {
         this.chunks = chunks;
     }
 
-    private boolean fill() {
+    /**
+     * fill - the next chunk when the current one is used up. A chunk that cannot be read is
+     * an IOException, which the SMTP client treats as a failed transmission (it aborts the
+     * session instead of ending DATA), never a half-sent message that looks complete.
+     */
+    private boolean fill() throws IOException {
         while (pos >= current.length) {
             if (next >= chunks) {
                 return false;
             }
-            current = store.chunk(queueId, next++);
+            try {
+                current = store.chunk(queueId, next++);
+            } catch (RuntimeException e) {
+                throw new IOException(queueId + ": cannot read content chunk " + (next - 1) + ": " + e.getMessage(), e);
+            }
             pos = 0;
         }
         return true;
     }
 
     @Override
-    public int read() {
+    public int read() throws IOException {
         return fill() ? current[pos++] & 0xFF : -1;
     }
 
     @Override
-    public int read(byte[] b, int off, int len) {
+    public int read(byte[] b, int off, int len) throws IOException {
         if (len == 0) {
             return 0;
         }
