@@ -25,7 +25,8 @@ final class QueueMigrations {
     /** where the PostgreSQL migrations are, in this jar */
     static final String LOCATION = "db/migration/postgresql/";
     /** the PostgreSQL migrations, in order; a new one is added at the end */
-    static final List<String> POSTGRESQL = List.of("V1__queue.sql", "V2__flush.sql", "V3__flush_requested.sql");
+    static final List<String> POSTGRESQL = List.of("V1__queue.sql", "V2__flush.sql", "V3__flush_requested.sql",
+            "V4__lease_owner.sql");
 
     private QueueMigrations() {
     }

@@ -26,7 +26,8 @@ import org.postern.service.ConfigService;
  * queue_run_delay, and once shortly after start, the scanner asks for a delivery of
  * every message that is due and not being delivered: those whose JMS request was lost
  * with a crashed broker or a failed send, and those whose lease expired because the
- * server died while delivering them. Requests for work already done are dropped by the
+ * server died while delivering them. At start it first gives back the leases this node
+ * held before it stopped, so that the deliveries a crash interrupted resume at once. Requests for work already done are dropped by the
  * queue manager, so scanning too often costs little.
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
@@ -56,6 +57,11 @@ public class QueueScanner {
 
     @PostConstruct
     void start() {
+        int released = store.releaseLeasesOf(QueueStore.NODE);
+        if (released > 0) {
+            LOG.info(() -> "PSTN4502: " + released + " message(s) that were being delivered when node "
+                    + QueueStore.NODE + " stopped are due again");
+        }
         long delay = Math.max(1000, config.current().getTime("queue_run_delay").toMillis());
         timers.createIntervalTimer(5000, delay, new TimerConfig("postern-queue-scan", false));
     }

@@ -56,6 +56,9 @@ public class QueueStore {
     /** the configuration given by a test outside the container; null in the container */
     private final Config fixedConfig;
 
+    /** this node's name in leases: jboss.node.name, as WildFly names the node in a cluster */
+    static final String NODE = System.getProperty("jboss.node.name", "postern");
+
     public QueueStore() {
         this.fixedConfig = null;
     }
@@ -73,14 +76,28 @@ public class QueueStore {
     }
 
     /**
+     * releaseLeasesOf - at start, give back the leases that this node held before it
+     * stopped: its deliveries in flight died with it, so those messages are due again now
+     * rather than when their leases expire. Other nodes' leases are not touched.
+     */
+    public int releaseLeasesOf(String node) {
+        return em.createQuery("UPDATE QueuedMessage m SET m.leaseUntil = NULL, m.leaseOwner = NULL,"
+                        + " m.version = m.version + 1 WHERE m.leaseOwner = :node AND m.leaseUntil IS NOT NULL")
+                .setParameter("node", node)
+                .executeUpdate();
+    }
+
+    /**
      * claim - take the lease on a message and return what is due, or null when there is
      * nothing to do (gone, held, corrupt, leased by another delivery, nothing due yet).
      */
     public Claim claim(String queueId, Instant now, Duration lease) {
-        int n = em.createQuery("UPDATE QueuedMessage m SET m.leaseUntil = :until, m.version = m.version + 1"
+        int n = em.createQuery("UPDATE QueuedMessage m SET m.leaseUntil = :until, m.leaseOwner = :owner,"
+                        + " m.version = m.version + 1"
                         + " WHERE m.queueId = :id AND m.state IN :states"
                         + " AND (m.leaseUntil IS NULL OR m.leaseUntil < :now)")
                 .setParameter("until", now.plus(lease))
+                .setParameter("owner", NODE)
                 .setParameter("id", queueId)
                 .setParameter("states", DELIVERABLE)
                 .setParameter("now", now)

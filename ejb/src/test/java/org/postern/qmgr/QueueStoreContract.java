@@ -213,6 +213,23 @@ public interface QueueStoreContract extends QueueDatabaseContract {
     }
 
     @Test
+    default void aRestartedNodeTakesBackItsOwnLeasesAndNoOtherNodes() {
+        String id = stored(T0, 100, rcpt("a@example.com"));
+        Instant now = T0.plusSeconds(1);
+        assertNotNull(claim(id, now));
+        assertEquals(QueueStore.NODE, database().message(id).getLeaseOwner());
+
+        int others = database().inTransaction(new QueueStore(), q -> q.releaseLeasesOf("some-other-node"));
+        assertEquals(0, others);
+        assertEquals(now.plus(LEASE), database().message(id).getLeaseUntil(), "another node's lease is kept");
+
+        int mine = database().inTransaction(new QueueStore(), q -> q.releaseLeasesOf(QueueStore.NODE));
+        assertEquals(1, mine);
+        assertNull(database().message(id).getLeaseUntil());
+        assertNotNull(claim(id, now.plusSeconds(1)), "claimable again at once, not after the lease");
+    }
+
+    @Test
     default void releaseGivesTheLeaseBack() {
         String id = stored(T0, 100, rcpt("a@example.com"));
         Instant now = T0.plusSeconds(1);

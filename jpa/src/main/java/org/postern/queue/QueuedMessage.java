@@ -82,6 +82,10 @@ public class QueuedMessage {
     @Column(name = "lease_until")
     private Instant leaseUntil;
 
+    /** the node (jboss.node.name) whose queue manager holds the lease */
+    @Column(name = "lease_owner", length = 128)
+    private String leaseOwner;
+
     @Column(name = "active_since")
     private Instant activeSince;
 
@@ -146,6 +150,7 @@ public class QueuedMessage {
     public void setNextAttempt(Instant nextAttempt) { this.nextAttempt = nextAttempt; }
     public Instant getLeaseUntil() { return leaseUntil; }
     public void setLeaseUntil(Instant leaseUntil) { this.leaseUntil = leaseUntil; }
+    public String getLeaseOwner() { return leaseOwner; }
     public Instant getActiveSince() { return activeSince; }
     public void setActiveSince(Instant activeSince) { this.activeSince = activeSince; }
     public boolean isFlushRequested() { return Boolean.TRUE.equals(flushRequested); }
