@@ -30,7 +30,7 @@ class BrokenConfigIT {
         Path config = target.resolve("broken-config");
         delete(base);
         delete(config);
-        copy(Path.of(System.getProperty("jboss.home"), "standalone"), base);
+        copyServer(Path.of(System.getProperty("jboss.home"), "standalone"), base);
         Files.createDirectories(config);
         Files.writeString(config.resolve("main.cf"), "# a broken main.cf\nmyhostname = broken.test\n"
                 + "this line has no equals sign\n");
@@ -72,7 +72,8 @@ class BrokenConfigIT {
         return log.length() > 6000 ? log.substring(log.length() - 6000) : log;
     }
 
-    private static void copy(Path from, Path to) throws IOException {
+    /** copyServer - a server base directory from the provisioned standalone/, without data, logs or Postern. */
+    static void copyServer(Path from, Path to) throws IOException {
         try (Stream<Path> all = Files.walk(from)) {
             for (Path p : (Iterable<Path>) all::iterator) {
                 Path rel = from.relativize(p);

@@ -1,0 +1,176 @@
+package org.postern.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * CrashIT - a message that got a 250 survives kill -9 of the JVM: clients send under load,
+ * the server is killed in the middle, restarted on the same data, and every message that
+ * was acknowledged arrives at the sink. Runs a WildFly of its own (ports offset by 400).
+ */
+class CrashIT {
+    private static final int SMTPD_PORT = 12925;
+    private static final int SINK_PORT = 12926;
+    private static final int CLIENTS = 4;
+    private static final int MESSAGES = 240;
+    private static final Pattern MESSAGE_ID = Pattern.compile("(?m)^Message-ID: <(crash-\\d+)@test>");
+
+    @Test
+    void everyAcknowledgedMessageArrivesAfterKillDashNineAndRestart() throws Exception {
+        Path target = Path.of(System.getProperty("it.server")).getParent();
+        Path base = target.resolve("crash-server");
+        Path config = target.resolve("crash-config");
+        delete(base);
+        delete(config);
+        BrokenConfigIT.copyServer(Path.of(System.getProperty("jboss.home"), "standalone"), base);
+        Files.createDirectories(config);
+        Files.writeString(config.resolve("main.cf"), String.join("\n",
+                "myhostname = crash.test",
+                "relayhost = [127.0.0.1]:" + SINK_PORT,
+                "minimal_backoff_time = 1s",
+                "maximal_backoff_time = 2s",
+                "queue_run_delay = 2s", ""));
+        Files.writeString(config.resolve("master.cf"), "127.0.0.1:" + SMTPD_PORT + " inet n - n - - smtpd\n");
+        Files.copy(Path.of(System.getProperty("postern.ear")), base.resolve("deployments/postern.ear"),
+                StandardCopyOption.REPLACE_EXISTING);
+
+        try (TestSink sink = TestSink.smtp(SINK_PORT)) {
+            Process server = start(base, config, target.resolve("crash-server-1.out"));
+            Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+            AtomicBoolean killed = new AtomicBoolean();
+            ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
+            try {
+                for (int c = 0; c < CLIENTS; c++) {
+                    int client = c;
+                    clients.submit(() -> send(client, acknowledged, killed));
+                }
+                // kill -9 the JVM (not the start script) when about half has been acknowledged
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+                while (acknowledged.size() < MESSAGES / 2 && System.nanoTime() < end) {
+                    Thread.sleep(5);
+                }
+                assertTrue(acknowledged.size() >= MESSAGES / 2, "the load did not get going: " + acknowledged.size());
+                killed.set(true);
+                kill9(server);
+            } finally {
+                clients.shutdown();
+                clients.awaitTermination(60, TimeUnit.SECONDS);
+            }
+            int beforeRestart = acknowledged.size();
+
+            Process again = start(base, config, target.resolve("crash-server-2.out"));
+            try {
+                Map<String, Integer> arrived = new HashMap<>();
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+                while (!arrived.keySet().containsAll(acknowledged) && System.nanoTime() < end) {
+                    TestSink.Delivery d = sink.next(1, TimeUnit.SECONDS);
+                    if (d != null) {
+                        Matcher m = MESSAGE_ID.matcher(d.text());
+                        if (m.find()) {
+                            arrived.merge(m.group(1), 1, Integer::sum);
+                        }
+                    }
+                }
+                List<String> lost = new ArrayList<>(acknowledged);
+                lost.removeAll(arrived.keySet());
+                long twice = arrived.values().stream().filter(n -> n > 1).count();
+                System.out.printf("CrashIT: %d acknowledged before kill -9, %d arrived, %d lost, %d delivered twice%n",
+                        beforeRestart, arrived.size(), lost.size(), twice);
+                assertEquals(List.of(), lost, "acknowledged with 250 but never delivered");
+            } finally {
+                stop(again);
+            }
+        }
+    }
+
+    /** send - one client: numbered messages, one session each, until the server is killed. */
+    private static void send(int client, Set<String> acknowledged, AtomicBoolean killed) {
+        for (int i = client; i < MESSAGES && !killed.get(); i += CLIENTS) {
+            String id = "crash-" + i;
+            try (SmtpClient c = new SmtpClient("127.0.0.1", SMTPD_PORT)) {
+                c.reply();
+                c.send("EHLO client.test");
+                c.reply();
+                c.send("MAIL FROM:<load@client.test>");
+                c.reply();
+                c.send("RCPT TO:<sink@remote.test>");
+                c.reply();
+                c.send("DATA");
+                c.reply();
+                c.write(("Message-ID: <" + id + "@test>\r\nSubject: " + id + "\r\n\r\n"
+                        + "x".repeat(2000) + "\r\n.\r\n").getBytes(StandardCharsets.US_ASCII));
+                if (c.reply().startsWith("250 ")) {
+                    acknowledged.add(id);
+                }
+                c.send("QUIT");
+            } catch (IOException e) {
+                // the server died under us: this message was not acknowledged
+            }
+        }
+    }
+
+    private static Process start(Path base, Path config, Path out) throws Exception {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("jboss.home"), "bin", "standalone.sh").toString(),
+                "-c", "standalone-full.xml", "-Djboss.server.base.dir=" + base,
+                "-Dpostern.config.dir=" + config, "-Djboss.socket.binding.port-offset=400")
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        while (System.nanoTime() < end) {
+            if (Files.exists(out) && Files.readString(out).contains("WFLYSRV0025")) {
+                return p;
+            }
+            if (!p.isAlive()) {
+                throw new AssertionError("the server exited: " + Files.readString(out));
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("the server did not start in time");
+    }
+
+    /** kill9 - SIGKILL to the server's JVM, the java child of standalone.sh. */
+    private static void kill9(Process script) throws Exception {
+        List<ProcessHandle> jvms = script.descendants()
+                .filter(h -> h.info().commandLine().map(c -> c.contains("jboss-modules")).orElse(false)).toList();
+        assertEquals(1, jvms.size(), "one server JVM under the start script");
+        new ProcessBuilder("kill", "-9", Long.toString(jvms.get(0).pid())).start().waitFor();
+        assertTrue(script.waitFor(60, TimeUnit.SECONDS), "the start script ended with its JVM");
+    }
+
+    private static void stop(Process script) throws InterruptedException {
+        script.descendants().forEach(ProcessHandle::destroy);
+        script.destroy();
+        if (!script.waitFor(60, TimeUnit.SECONDS)) {
+            script.descendants().forEach(ProcessHandle::destroyForcibly);
+            script.destroyForcibly();
+        }
+    }
+
+    private static void delete(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (Stream<Path> all = Files.walk(dir)) {
+                all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+}
