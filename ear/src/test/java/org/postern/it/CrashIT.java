@@ -39,8 +39,17 @@ class CrashIT {
     @Test
     void everyAcknowledgedMessageArrivesAfterKillDashNineAndRestart() throws Exception {
         Path target = Path.of(System.getProperty("it.server")).getParent();
-        Path base = target.resolve("crash-server");
-        Path config = target.resolve("crash-config");
+        run(target.resolve("crash-server"), target.resolve("crash-config"), base -> Map.of());
+    }
+
+    /** Database - prepares the server's base directory for its database; the server's environment. */
+    interface Database {
+        Map<String, String> prepare(Path base) throws Exception;
+    }
+
+    /** run - the crash test on a server of its own in base, on the database that db prepares. */
+    static void run(Path base, Path config, Database db) throws Exception {
+        Path target = base.getParent();
         delete(base);
         delete(config);
         BrokenConfigIT.copyServer(Path.of(System.getProperty("jboss.home"), "standalone"), base);
@@ -54,9 +63,11 @@ class CrashIT {
         Files.writeString(config.resolve("master.cf"), "127.0.0.1:" + SMTPD_PORT + " inet n - n - - smtpd\n");
         Files.copy(Path.of(System.getProperty("postern.ear")), base.resolve("deployments/postern.ear"),
                 StandardCopyOption.REPLACE_EXISTING);
+        Map<String, String> env = db.prepare(base);
+        String name = base.getFileName().toString();
 
         try (TestSink sink = TestSink.smtp(SINK_PORT)) {
-            Process server = start(base, config, target.resolve("crash-server-1.out"));
+            Process server = start(base, config, env, target.resolve(name + "-1.out"));
             Set<String> acknowledged = ConcurrentHashMap.newKeySet();
             AtomicBoolean killed = new AtomicBoolean();
             ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
@@ -79,7 +90,7 @@ class CrashIT {
             }
             int beforeRestart = acknowledged.size();
 
-            Process again = start(base, config, target.resolve("crash-server-2.out"));
+            Process again = start(base, config, env, target.resolve(name + "-2.out"));
             try {
                 Map<String, Integer> arrived = new HashMap<>();
                 long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
@@ -95,7 +106,7 @@ class CrashIT {
                 List<String> lost = new ArrayList<>(acknowledged);
                 lost.removeAll(arrived.keySet());
                 long twice = arrived.values().stream().filter(n -> n > 1).count();
-                System.out.printf("CrashIT: %d acknowledged before kill -9, %d arrived, %d lost, %d delivered twice%n",
+                System.out.printf("CrashIT (" + name + "): %d acknowledged before kill -9, %d arrived, %d lost, %d delivered twice%n",
                         beforeRestart, arrived.size(), lost.size(), twice);
                 assertEquals(List.of(), lost, "acknowledged with 250 but never delivered");
             } finally {
@@ -130,22 +141,27 @@ class CrashIT {
         }
     }
 
-    private static Process start(Path base, Path config, Path out) throws Exception {
-        Process p = new ProcessBuilder(Path.of(System.getProperty("jboss.home"), "bin", "standalone.sh").toString(),
+    private static Process start(Path base, Path config, Map<String, String> env, Path out) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("jboss.home"), "bin", "standalone.sh").toString(),
                 "-c", "standalone-full.xml", "-Djboss.server.base.dir=" + base,
                 "-Dpostern.config.dir=" + config, "-Djboss.socket.binding.port-offset=400")
-                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+                .redirectErrorStream(true).redirectOutput(out.toFile());
+        pb.environment().putAll(env);
+        Process p = pb.start();
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         while (System.nanoTime() < end) {
-            if (Files.exists(out) && Files.readString(out).contains("WFLYSRV0025")) {
+            String log = Files.exists(out) ? Files.readString(out) : "";
+            if (log.contains("WFLYSRV0025")) {
                 return p;
             }
-            if (!p.isAlive()) {
-                throw new AssertionError("the server exited: " + Files.readString(out));
+            if (log.contains("WFLYSRV0026") || !p.isAlive()) {
+                stop(p);
+                throw new AssertionError("the server did not start cleanly, see " + out);
             }
             Thread.sleep(250);
         }
-        throw new AssertionError("the server did not start in time");
+        stop(p);
+        throw new AssertionError("the server did not start in time, see " + out);
     }
 
     /** kill9 - SIGKILL to the server's JVM, the java child of standalone.sh. */

@@ -46,6 +46,19 @@ public final class PostgresCluster {
     }
 
     /**
+     * createDatabase - a fresh, empty database of this name on the running cluster (started
+     * on first use); its JDBC URL. For tests that run the real server on it (user postgres,
+     * no password, loopback only).
+     */
+    public static synchronized String createDatabase(String name) {
+        assumeTrue(available(), "PostgreSQL binaries not found in " + BIN + "; PostgreSQL tests skipped");
+        start();
+        exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+        exec("CREATE DATABASE " + name);
+        return url(name);
+    }
+
+    /**
      * database - a fresh database of this name on the running cluster (started on first
      * use), booted as the tests' queue database with the settings {@code extra} (e.g. the schema management).
      */

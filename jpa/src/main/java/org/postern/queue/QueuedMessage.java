@@ -36,8 +36,11 @@ public class QueuedMessage {
     @Column(name = "sender", length = 1024, nullable = false)
     private String sender;
 
+    // VARCHAR on every database, as the PostgreSQL migration has it: Hibernate would make
+    // it H2's native ENUM type, and after a restart on an existing H2 file queries that
+    // compare it with a list of values failed with a data conversion error
     @Enumerated(EnumType.STRING)
-    @Column(name = "state", length = 16, nullable = false)
+    @Column(name = "state", length = 16, nullable = false, columnDefinition = "VARCHAR(16)")
     private QueueState state;
 
     @Column(name = "arrival", nullable = false)

@@ -48,8 +48,11 @@ public class QueuedRecipient {
     @Column(name = "notify", length = 64)
     private String notify;
 
+    // VARCHAR on every database, as the PostgreSQL migration has it: Hibernate would make
+    // it H2's native ENUM type, and after a restart on an existing H2 file queries that
+    // compare it with a list of values failed with a data conversion error
     @Enumerated(EnumType.STRING)
-    @Column(name = "status", length = 16, nullable = false)
+    @Column(name = "status", length = 16, nullable = false, columnDefinition = "VARCHAR(16)")
     private RecipientStatus status = RecipientStatus.PENDING;
 
     @Column(name = "dsn", length = 16)
