@@ -6,13 +6,20 @@ import jakarta.ejb.Stateless;
 import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
 import jakarta.resource.ResourceException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Locale;
+import java.util.Set;
 import java.util.logging.Logger;
 import org.postern.config.Config;
 import org.postern.config.ConfigException;
@@ -42,8 +49,14 @@ import org.postern.smtp.SmtpClientSettings;
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
  * minimal_backoff_time (300s), maximal_backoff_time (4000s), maximal_queue_lifetime (5d),
- * bounce_queue_lifetime (5d), default_destination_recipient_limit (50),
- * smtp_* and lmtp_* client timeouts, smtp_helo_name, lmtp_lhlo_name.
+ * bounce_queue_lifetime (5d), smtp_destination_recipient_limit and
+ * lmtp_destination_recipient_limit ($default_destination_recipient_limit, 50; 0 = no limit),
+ * and every client parameter of {@link #settings}: smtp_* and lmtp_* timeouts, smtp_helo_name,
+ * lmtp_lhlo_name, smtp_fallback_relay, smtp_mx_address_limit, smtp_mx_session_limit,
+ * smtp_randomize_addresses, smtp_host_lookup, ignore_mx_lookup_error,
+ * smtp_defer_if_no_mx_address_found, disable_dns_lookups, inet_protocols, inet_interfaces and
+ * proxy_interfaces (loop detection), best_mx_transport, the session options and the
+ * connection cache parameters.
  *
  * <h2>BUGS</h2>
  * Delivery status notifications (bounces, delay warnings) are not generated yet: a
@@ -107,7 +120,6 @@ public class DeliveryAgent {
         Duration lifetime = config.getTime(claim.sender().isEmpty() ? "bounce_queue_lifetime" : "maximal_queue_lifetime");
         Instant retry = now.plus(backoff(age, config.getTime("minimal_backoff_time"),
                 config.getTime("maximal_backoff_time")));
-        int limit = Math.max(0, config.getInt("default_destination_recipient_limit"));
 
         Map<Long, QueueStore.Outcome> outcomes = new HashMap<>();
         Map<NextHop, List<QueueStore.Claim.Rcpt>> byHop = new LinkedHashMap<>();
@@ -124,6 +136,7 @@ public class DeliveryAgent {
         }
         for (Map.Entry<NextHop, List<QueueStore.Claim.Rcpt>> e : byHop.entrySet()) {
             List<QueueStore.Claim.Rcpt> all = e.getValue();
+            int limit = recipientLimit(config, e.getKey());
             int step = limit == 0 ? all.size() : limit;
             for (int i = 0; i < all.size(); i += step) {
                 List<QueueStore.Claim.Rcpt> batch = all.subList(i, Math.min(all.size(), i + step));
@@ -146,7 +159,7 @@ public class DeliveryAgent {
                 "8BITMIME".equalsIgnoreCase(claim.bodyType()));
         Instant handed = Instant.now();
         DeliveryOutcome outcome;
-        try (SmtpClientConnection c = connections.getConnection(hop, settings(config, lmtp))) {
+        try (SmtpClientConnection c = connections.getConnection(hop, settings(config, lmtp, hop))) {
             outcome = c.deliver(msg);
         } catch (ResourceException | RuntimeException e) {
             LOG.warning("PSTN4402: " + claim.queueId() + ": no connection to " + hop.destination() + ": " + e);
@@ -163,6 +176,7 @@ public class DeliveryAgent {
             DeliveryOutcome.RecipientOutcome ro = i < outcome.recipients().size() ? outcome.recipients().get(i)
                     : new DeliveryOutcome.RecipientOutcome(r.address(), DeliveryOutcome.Status.DEFERRED, "4.3.0",
                     "no outcome reported for the recipient");
+            ro = soften(ro, hop);
             RecipientStatus status = switch (ro.status()) {
                 case SENT -> RecipientStatus.SENT;
                 case BOUNCED -> RecipientStatus.BOUNCED;
@@ -174,6 +188,29 @@ public class DeliveryAgent {
             log(claim, r, lmtp, outcome.relay(), start, outcome.connectSeconds(), outcome.transmitSeconds(), o);
         }
         LOG.fine(() -> claim.queueId() + ": queue manager time " + queueSeconds);
+    }
+
+    /** recipientLimit - transport_destination_recipient_limit of the hop's transport; 0 = unlimited. */
+    static int recipientLimit(Config config, NextHop hop) {
+        boolean lmtp = hop.protocol() == NextHop.Protocol.LMTP;
+        return Math.max(0, config.getInt(lmtp ? "lmtp_destination_recipient_limit" : "smtp_destination_recipient_limit"));
+    }
+
+    /**
+     * soften - "Don't bounce mail after a host lookup problem with a relayhost or with a
+     * fallback relay" (Postfix smtp_connect.c): a 5.4.4 for a next hop that is not the
+     * recipient's own domain is a configuration or DNS problem, not the recipient's.
+     */
+    static DeliveryOutcome.RecipientOutcome soften(DeliveryOutcome.RecipientOutcome ro, NextHop hop) {
+        if (ro.status() != DeliveryOutcome.Status.BOUNCED || !"5.4.4".equals(ro.dsn()) || hop.host() == null) {
+            return ro;
+        }
+        String address = ro.address().toLowerCase(Locale.ROOT);
+        String domain = address.substring(address.lastIndexOf('@') + 1);
+        if (hop.mxLookup() && hop.host().equalsIgnoreCase(domain)) {
+            return ro;
+        }
+        return new DeliveryOutcome.RecipientOutcome(ro.address(), DeliveryOutcome.Status.DEFERRED, "4.4.4", ro.reply());
     }
 
     /** expire - a deferred recipient past its lifetime bounces. */
@@ -232,9 +269,49 @@ public class DeliveryAgent {
         return Duration.between(from, to).toNanos() / 1e9;
     }
 
-    /** settings - client parameters from main.cf, smtp_* or lmtp_* names. */
+    /** settings - client parameters from main.cf, smtp_* or lmtp_* names (LMTP is a mode of one client). */
     static SmtpClientSettings settings(Config c, boolean lmtp) {
+        return settings(c, lmtp, null);
+    }
+
+    /**
+     * settings - the same for one next hop: {@code destination} (as in NextHop.destination())
+     * is matched against smtp_connection_cache_destinations; null matches nothing.
+     */
+    static SmtpClientSettings settings(Config c, boolean lmtp, NextHop hop) {
         String p = lmtp ? "lmtp_" : "smtp_";
+        SmtpClientSettings.Session session = new SmtpClientSettings.Session(
+                c.getBoolean(p + "skip_5xx_greeting"),
+                lmtp || c.getBoolean("smtp_always_send_ehlo"),
+                !lmtp && c.getBoolean("smtp_never_send_ehlo"),
+                c.getBoolean(p + "skip_quit_response"),
+                c.getBoolean(p + "quote_rfc821_envelope"),
+                c.getList(lmtp ? "lmtp_discard_lhlo_keywords" : "smtp_discard_ehlo_keywords"),
+                c.get(p + "bind_address"),
+                c.get(p + "bind_address6"),
+                !c.getBoolean("disable_mime_output_conversion"));
+        List<String> protocols = c.getList("inet_protocols").stream().map(s -> s.toLowerCase(Locale.ROOT)).toList();
+        boolean all = protocols.contains("all");
+        SmtpClientSettings.Routing routing = new SmtpClientSettings.Routing(
+                c.getBoolean(p + "randomize_addresses"),
+                c.getInt(p + "mx_address_limit"),
+                c.getInt(p + "mx_session_limit"),
+                !lmtp && c.getBoolean("ignore_mx_lookup_error"),
+                !lmtp && c.getBoolean("smtp_defer_if_no_mx_address_found"),
+                c.getBoolean("disable_dns_lookups"),
+                c.getList(p + "host_lookup"),
+                all || protocols.contains("ipv4") || !protocols.contains("ipv6"),
+                all || protocols.contains("ipv6"),
+                lmtp ? List.of() : c.getList("smtp_fallback_relay"),
+                ownAddresses(c),
+                List.of(c.get("myhostname")),
+                c.get("best_mx_transport"));
+        SmtpClientSettings.Cache cache = lmtp
+                ? new SmtpClientSettings.Cache(c.getBoolean("lmtp_cache_connection"),
+                        c.getInt("lmtp_connection_reuse_count_limit"), c.getTime("lmtp_connection_cache_time_limit"))
+                : new SmtpClientSettings.Cache(c.getBoolean("smtp_connection_cache_on_demand")
+                        || cachedDestination(c.getList("smtp_connection_cache_destinations"), hop),
+                        c.getInt("smtp_connection_cache_reuse_limit"), c.getTime("smtp_connection_cache_time_limit"));
         return new SmtpClientSettings(
                 c.get(lmtp ? "lmtp_lhlo_name" : "smtp_helo_name"),
                 c.getTime(p + "connect_timeout"),
@@ -246,6 +323,73 @@ public class DeliveryAgent {
                 c.getTime(p + "data_done_timeout"),
                 c.getTime(p + "rset_timeout"),
                 c.getTime(p + "quit_timeout"),
-                c.getInt(p + "line_length_limit"));
+                c.getInt(p + "line_length_limit"),
+                session, routing, cache);
+    }
+
+    /* cachedDestination - the next hop is listed in smtp_connection_cache_destinations (domain, [host], host:port) */
+    static boolean cachedDestination(List<String> destinations, NextHop hop) {
+        if (hop == null || hop.host() == null) {
+            return false;
+        }
+        String host = hop.host().toLowerCase(Locale.ROOT);
+        for (String d : destinations) {
+            String x = d.trim().toLowerCase(Locale.ROOT);
+            if (x.startsWith("smtp:")) {
+                x = x.substring(5);
+            }
+            String plain = hop.mxLookup() ? host : "[" + host + "]";
+            if (x.equals(plain) || x.equals(plain + ":" + hop.port()) || x.equals(hop.destination().toLowerCase(Locale.ROOT))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static volatile Map.Entry<List<String>, List<String>> ownCache;
+
+    /**
+     * ownAddresses - this system's addresses for mail loop detection: inet_interfaces
+     * ("all": every address of every interface, "loopback-only", or addresses and names)
+     * plus proxy_interfaces; computed once per distinct setting, not per message.
+     */
+    static List<String> ownAddresses(Config c) {
+        List<String> key = new ArrayList<>(c.getList("inet_interfaces"));
+        key.add("|");
+        key.addAll(c.getList("proxy_interfaces"));
+        Map.Entry<List<String>, List<String>> cached = ownCache;
+        if (cached != null && cached.getKey().equals(key)) {
+            return cached.getValue();
+        }
+        Set<String> out = new LinkedHashSet<>();
+        boolean proxy = false;
+        for (String item : key) {
+            if (item.equals("|")) {
+                proxy = true;
+                continue;
+            }
+            String v = item.toLowerCase(Locale.ROOT).replaceAll("^\\[|\\]$", "");
+            try {
+                if (!proxy && v.equals("all")) {
+                    for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                        for (InetAddress a : Collections.list(ni.getInetAddresses())) {
+                            out.add(a.getHostAddress().replaceAll("%.*$", ""));
+                        }
+                    }
+                } else if (!proxy && v.equals("loopback-only")) {
+                    out.add("127.0.0.1");
+                    out.add("0:0:0:0:0:0:0:1");
+                } else {
+                    for (InetAddress a : InetAddress.getAllByName(v)) {
+                        out.add(a.getHostAddress());
+                    }
+                }
+            } catch (IOException e) {
+                LOG.warning("PSTN4403: inet_interfaces/proxy_interfaces: cannot resolve " + item + ": " + e);
+            }
+        }
+        List<String> result = List.copyOf(out);
+        ownCache = Map.entry(List.copyOf(key), result);
+        return result;
     }
 }

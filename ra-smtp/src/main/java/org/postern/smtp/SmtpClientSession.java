@@ -56,15 +56,23 @@ import org.postern.smtp.dns.DnsResolver;
  * From {@link SmtpClientSettings}: smtp_helo_name/lmtp_lhlo_name, smtp_connect_timeout (30s),
  * smtp_helo_timeout (300s, also the greeting), smtp_mail_timeout (300s), smtp_rcpt_timeout
  * (300s), smtp_data_init_timeout (120s), smtp_data_xfer_timeout (180s, per write of content),
- * smtp_data_done_timeout (600s), smtp_rset_timeout (20s), smtp_quit_timeout (300s),
- * smtp_line_length_limit (998). Fixed for now: smtp_skip_5xx_greeting = yes,
- * smtp_randomize_addresses = yes.
+ * smtp_data_done_timeout (600s; its timeout is logged as a warning: the message may be
+ * delivered twice), smtp_rset_timeout (20s), smtp_quit_timeout (300s), smtp_line_length_limit
+ * (998). Session: smtp_skip_5xx_greeting (yes), smtp_always_send_ehlo (yes),
+ * smtp_never_send_ehlo (no), smtp_skip_quit_response (yes; lmtp_skip_quit_response no),
+ * smtp_quote_rfc821_envelope (yes), smtp_discard_ehlo_keywords, smtp_bind_address(6),
+ * disable_mime_output_conversion (no; see {@link SmtpMimeDowngrade} for what is converted).
+ * Routing: see {@link SmtpTargetResolver}; smtp_mx_session_limit (2) bounds the sessions of
+ * one delivery: recipients deferred by one server (4xx, or a connection lost before the
+ * final ".") are offered to the next MX host or fallback relay. Cache: a session idle for
+ * longer than smtp_connection_cache_time_limit (2s) is closed before reuse; after
+ * smtp_connection_cache_reuse_limit (10) transactions, or after every delivery when caching
+ * is off for the destination, it is closed with QUIT.
  *
  * <h2>BUGS</h2>
- * No STARTTLS, AUTH, BDAT, XFORWARD; no 8BITMIME to 7BIT conversion; addresses are sent as
- * given (no smtp_quote_rfc821_envelope quoting); ENVID and ORCPT are sent as stored (xtext);
- * no fallback to the next MX after a 4xx within a transaction; no reuse count limit
- * (smtp_connection_cache_reuse_limit), which is left to the pool.
+ * No STARTTLS, AUTH, BDAT, XFORWARD; ENVID and ORCPT are sent as stored (xtext); multipart
+ * 8-bit mail is sent unconverted to servers without 8BITMIME; recipients retried at another
+ * server in the same delivery are logged with the last server's relay=.
  * <p>
  * Not thread-safe: one session serves one delivery at a time.
  */
@@ -82,16 +90,27 @@ public final class SmtpClientSession implements AutoCloseable {
     private SmtpFeatures features = SmtpFeatures.NONE;
     private boolean needsRset;
     private int transactions;
+    private long lastUsed;
+    private int connectionsOpened;
 
     public SmtpClientSession(NextHop hop, SmtpClientSettings settings) {
         this(hop, settings, DnsJavaResolver.system());
     }
 
     public SmtpClientSession(NextHop hop, SmtpClientSettings settings, DnsResolver dns) {
+        this(hop, settings, new SmtpTargetResolver(dns, new SecureRandom()));
+    }
+
+    SmtpClientSession(NextHop hop, SmtpClientSettings settings, SmtpTargetResolver targets) {
         this.hop = hop;
         this.settings = settings;
-        this.targets = new SmtpTargetResolver(dns, new SecureRandom());
+        this.targets = targets;
         this.lmtp = hop.protocol() == NextHop.Protocol.LMTP;
+    }
+
+    /** connectionsOpened - how many connections this session has opened in its life (tests, statistics). */
+    public int connectionsOpened() {
+        return connectionsOpened;
     }
 
     public NextHop hop() {
@@ -117,22 +136,121 @@ public final class SmtpClientSession implements AutoCloseable {
         return stream != null ? target.relay() : "none";
     }
 
-    /** deliver - one mail transaction for {@code message}; never throws for a delivery problem. */
+    /**
+     * deliver - one mail transaction for {@code message}; never throws for a delivery problem.
+     * Recipients that a server defers (4xx, lost connection before the final ".") are tried
+     * again at the next MX host or fallback relay, within smtp_mx_session_limit sessions.
+     */
     public DeliveryOutcome deliver(OutboundMessage message) {
         long start = System.nanoTime();
-        RecipientOutcome[] out = new RecipientOutcome[message.recipients().size()];
+        int n = message.recipients().size();
+        RecipientOutcome[] out = new RecipientOutcome[n];
+        boolean[] retry = new boolean[n];
+        SmtpClientSettings.Cache cache = settings.cache();
+        if (stream != null && !cache.timeLimit().isZero()
+                && System.nanoTime() - lastUsed > cache.timeLimit().toNanos()) {
+            // smtp_connection_cache_time_limit: an idle session this old is not reused
+            quit("idle for longer than the connection cache time limit");
+        }
         if (stream != null && needsRset && !rset()) {
             retire("RSET probe failed");
         }
-        Failure failure = stream == null ? open() : null;
-        long connected = System.nanoTime();
-        if (failure != null) {
-            fillAll(message, out, failure.status, failure.dsn, failure.text);
-            return outcome(failure.relay, out, start, connected);
+        List<Integer> pending = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            pending.add(i);
         }
-        String relay = target.relay();
-        transact(message, out);
+        List<SmtpTarget> candidates = null;
+        int[] next = {0};
+        int sessions = 0;
+        String relay = "none";
+        long connected = -1;
+        while (true) {
+            if (stream == null) {
+                if (candidates == null) {
+                    SmtpTargetResolver.Result r = targets.resolve(hop, settings.heloName(), settings.routing());
+                    if (r.failure() != null) {
+                        fillAll(message, out, r.failure().status(), r.failure().dsn(), r.failure().text());
+                        break;
+                    }
+                    candidates = r.targets();
+                }
+                Failure failure = open(candidates, next);
+                if (failure != null) {
+                    if (relay.equals("none")) {
+                        relay = failure.relay;
+                    }
+                    fillAll(message, out, failure.status, failure.dsn, failure.text);
+                    break;
+                }
+            }
+            if (connected < 0) {
+                connected = System.nanoTime();
+            }
+            relay = target.relay();
+            for (int i : pending) {
+                out[i] = null;
+                retry[i] = false;
+            }
+            transact(message, out, retry, pending);
+            sessions++;
+            List<Integer> soft = new ArrayList<>();
+            for (int i : pending) {
+                if (retry[i] && out[i].status() == Status.DEFERRED) {
+                    soft.add(i);
+                }
+            }
+            int limit = settings.routing().mxSessionLimit();
+            if (soft.isEmpty() || (limit > 0 && sessions >= limit)) {
+                break;
+            }
+            if (candidates == null) {
+                SmtpTargetResolver.Result r = targets.resolve(hop, settings.heloName(), settings.routing());
+                candidates = r.failure() != null ? List.of() : r.targets();
+            }
+            SmtpTarget current = target;
+            while (next[0] < candidates.size() && sameEndpoint(candidates.get(next[0]), current)) {
+                next[0]++;
+            }
+            if (next[0] >= candidates.size()) {
+                break;
+            }
+            LOG.log(Level.FINE, "PSTN3107: {0}: {1} recipient(s) deferred by {2}; trying the next server",
+                    new Object[] {message.queueId(), soft.size(), current.relay()});
+            if (stream != null) {
+                quit("trying the next server for deferred recipients");
+            }
+            // if no other server takes them, the recipients keep this server's answer (open fills only gaps)
+            pending = soft;
+        }
+        if (connected < 0) {
+            connected = System.nanoTime();
+        }
+        finishUse(cache);
         return outcome(relay, out, start, connected);
+    }
+
+    private static boolean sameEndpoint(SmtpTarget a, SmtpTarget b) {
+        return b != null && java.util.Objects.equals(a.address(), b.address()) && a.port() == b.port()
+                && java.util.Objects.equals(a.unixPath(), b.unixPath());
+    }
+
+    /* finishUse - after a delivery: close the session unless the connection cache keeps it */
+    private void finishUse(SmtpClientSettings.Cache cache) {
+        if (stream == null) {
+            return;
+        }
+        lastUsed = System.nanoTime();
+        if (!cache.enabled()) {
+            quit("connection caching is off for " + hop.destination());
+        } else if (cache.reuseLimit() > 0 && transactions >= cache.reuseLimit()) {
+            quit("reuse limit " + cache.reuseLimit() + " reached");
+        }
+    }
+
+    /* quit - end a healthy session politely (QUIT) */
+    private void quit(String why) {
+        LOG.log(Level.FINE, "PSTN3108: closing session with {0}: {1}", new Object[] {target.relay(), why});
+        close();
     }
 
     private static DeliveryOutcome outcome(String relay, RecipientOutcome[] out, long start, long connected) {
@@ -145,25 +263,24 @@ public final class SmtpClientSession implements AutoCloseable {
     private record Failure(Status status, String dsn, String text, String relay) {
     }
 
-    /* open - connect to the first target that greets and accepts EHLO/HELO/LHLO; else the last failure */
-    private Failure open() {
-        SmtpTargetResolver.Result r = targets.resolve(hop, settings.heloName());
-        if (r.failure() != null) {
-            return new Failure(r.failure().status(), r.failure().dsn(), r.failure().text(), "none");
-        }
+    /* open - connect to the next candidate that greets and accepts EHLO/HELO/LHLO; else the last failure */
+    private Failure open(List<SmtpTarget> candidates, int[] next) {
         Failure last = null;
-        for (SmtpTarget t : r.targets()) {
+        while (next[0] < candidates.size()) {
+            SmtpTarget t = candidates.get(next[0]++);
             SmtpStream s;
             try {
                 s = t.unixPath() != null
                         ? SmtpStream.connectUnix(Path.of(t.unixPath()), settings.connectTimeout())
-                        : SmtpStream.connectTcp(new InetSocketAddress(t.address(), t.port()), settings.connectTimeout());
+                        : SmtpStream.connectTcp(new InetSocketAddress(t.address(), t.port()), bindAddress(t),
+                        settings.connectTimeout());
             } catch (IOException e) {
                 String where = t.unixPath() != null ? t.namaddr() : t.namaddr() + ":" + t.port();
                 last = new Failure(Status.DEFERRED, "4.4.1", "connect to " + where + ": " + reason(e), "none");
                 LOG.log(Level.FINE, "PSTN3101: {0}", last.text);
                 continue;
             }
+            connectionsOpened++;
             last = handshake(s, t);
             if (last == null) {
                 stream = s;
@@ -175,30 +292,47 @@ public final class SmtpClientSession implements AutoCloseable {
             }
             s.close();
             LOG.log(Level.FINE, "PSTN3102: {0}", last.text);
+            if (last.status == Status.BOUNCED) {
+                return last;   // a 5xx greeting with smtp_skip_5xx_greeting = no is final
+            }
         }
-        return last;
+        return last != null ? last
+                : new Failure(Status.DEFERRED, "4.4.1", "no server for " + hop.destination() + " left to try", "none");
+    }
+
+    /* bindAddress - smtp_bind_address / smtp_bind_address6 for this target's family, or null */
+    private InetSocketAddress bindAddress(SmtpTarget t) {
+        String b = t.address() instanceof java.net.Inet6Address ? settings.session().bindAddress6()
+                : settings.session().bindAddress();
+        return b.isEmpty() ? null : new InetSocketAddress(b.replaceAll("^\\[|\\]$", ""), 0);
     }
 
     /* handshake - greeting and EHLO/HELO/LHLO; null on success */
     private Failure handshake(SmtpStream s, SmtpTarget t) {
         SmtpStage stage = SmtpStage.GREETING;
+        SmtpClientSettings.Session opt = settings.session();
         try {
             s.limit(stage.timeout(settings));
             SmtpReply greeting = s.readReply();
             if (!greeting.positive()) {
+                String text = "host " + t.namaddr() + " refused to talk to me: " + greeting.text();
+                if (greeting.replyClass() == 5 && !opt.skip5xxGreeting()) {
+                    return new Failure(Status.BOUNCED, greeting.dsn(), text, t.relay());
+                }
                 // smtp_skip_5xx_greeting = yes: a 5xx greeting means "skip this server", not "bounce"
-                String dsn = "4" + greeting.dsn().substring(1);
-                return new Failure(Status.DEFERRED, dsn,
-                        "host " + t.namaddr() + " refused to talk to me: " + greeting.text(), t.relay());
+                return new Failure(Status.DEFERRED, "4" + greeting.dsn().substring(1), text, t.relay());
             }
-            stage = lmtp ? SmtpStage.LHLO : SmtpStage.EHLO;
-            SmtpReply ehlo = exchange(s, stage, (lmtp ? "LHLO " : "EHLO ") + settings.heloName());
-            if (ehlo.positive()) {
-                features = SmtpFeatures.parse(ehlo);
-                return null;
-            }
-            if (lmtp || ehlo.replyClass() != 5) {
-                return replyFailure(t, ehlo, stage);
+            boolean esmtp = lmtp || (opt.alwaysSendEhlo() || greetingSaysEsmtp(greeting)) && !opt.neverSendEhlo();
+            if (esmtp) {
+                stage = lmtp ? SmtpStage.LHLO : SmtpStage.EHLO;
+                SmtpReply ehlo = exchange(s, stage, (lmtp ? "LHLO " : "EHLO ") + settings.heloName());
+                if (ehlo.positive()) {
+                    features = SmtpFeatures.parse(ehlo, opt.discardEhloKeywords());
+                    return null;
+                }
+                if (lmtp || ehlo.replyClass() != 5) {
+                    return replyFailure(t, ehlo, stage);
+                }
             }
             stage = SmtpStage.HELO;
             SmtpReply helo = exchange(s, stage, "HELO " + settings.heloName());
@@ -210,6 +344,18 @@ public final class SmtpClientSession implements AutoCloseable {
         } catch (IOException e) {
             return new Failure(Status.DEFERRED, "4.4.2", ioText(e, t, stage), t.relay());
         }
+    }
+
+    /* greetingSaysEsmtp - the word ESMTP after the host name of the greeting (smtp_always_send_ehlo = no) */
+    private static boolean greetingSaysEsmtp(SmtpReply greeting) {
+        for (String line : greeting.lines()) {
+            for (String word : line.split("[ \\t]+")) {
+                if (word.equalsIgnoreCase("ESMTP")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private Failure replyFailure(SmtpTarget t, SmtpReply reply, SmtpStage stage) {
@@ -254,7 +400,8 @@ public final class SmtpClientSession implements AutoCloseable {
         }
     }
 
-    private void transact(OutboundMessage m, RecipientOutcome[] out) {
+    /* transact - one mail transaction for the recipients at {@code pending}; retry marks what another server may take */
+    private void transact(OutboundMessage m, RecipientOutcome[] out, boolean[] retry, List<Integer> pending) {
         List<OutboundRecipient> rcpts = m.recipients();
         if (features.sizeLimit() > 0 && m.size() > features.sizeLimit()) {
             fillAll(m, out, Status.BOUNCED, "5.3.4", "message size " + m.size() + " exceeds size limit "
@@ -265,14 +412,14 @@ public final class SmtpClientSession implements AutoCloseable {
             fillAll(m, out, Status.BOUNCED, "5.1.7", "invalid sender address or parameter syntax");
             return;
         }
-        boolean utf8 = !ascii(m.sender()) || rcpts.stream().anyMatch(r -> !ascii(r.address()));
+        boolean utf8 = !ascii(m.sender()) || pending.stream().anyMatch(i -> !ascii(rcpts.get(i).address()));
         if (utf8 && !features.smtpUtf8()) {
             fillAll(m, out, Status.BOUNCED, "5.6.7",
                     "SMTPUTF8 is required, but was not offered by host " + target.namaddr());
             return;
         }
         List<Integer> sendable = new ArrayList<>();
-        for (int i = 0; i < rcpts.size(); i++) {
+        for (int i : pending) {
             OutboundRecipient r = rcpts.get(i);
             if (unsafe(r.address()) || unsafe(r.orcpt()) || unsafe(r.notifyParam())) {
                 out[i] = new RecipientOutcome(r.address(), Status.BOUNCED, "5.1.3", "invalid recipient address syntax");
@@ -294,15 +441,26 @@ public final class SmtpClientSession implements AutoCloseable {
         transactions++;
         SmtpStage stage = SmtpStage.MAIL;
         try (InputStream in = content) {
-            stage = run(m, out, sendable, in);
+            stage = run(m, out, retry, sendable, in);
         } catch (ContentReadException e) {
             // the peer has part of the message: only closing the connection aborts it safely
             fillAll(m, out, Status.DEFERRED, "4.3.0", "error reading message content: " + e.getMessage());
             retire("content read error");
         } catch (StageException e) {
             String text = ioText(e.cause, target, e.stage);
-            LOG.log(Level.FINE, "PSTN3104: {0}", text);
-            fillAll(m, out, Status.DEFERRED, "4.4.2", text);
+            if (e.stage == SmtpStage.DOT) {
+                // the server may have the whole message: a retry may deliver it twice (smtp_data_done_timeout)
+                LOG.log(Level.WARNING, "PSTN3106: {0}: {1}", new Object[] {m.queueId(), text});
+            } else {
+                LOG.log(Level.FINE, "PSTN3104: {0}", text);
+            }
+            for (int i : sendable) {
+                if (out[i] == null) {
+                    out[i] = new RecipientOutcome(rcpts.get(i).address(), Status.DEFERRED, "4.4.2", text);
+                    // not after the final ".": another server now would make a duplicate more likely
+                    retry[i] = e.stage != SmtpStage.DOT;
+                }
+            }
             retire(text);
         } catch (IOException e) {
             // closing the content stream failed: the transaction itself is complete
@@ -324,8 +482,8 @@ public final class SmtpClientSession implements AutoCloseable {
     }
 
     /* run - MAIL, RCPT..., DATA, content, "."; records each outcome as soon as it is known */
-    private SmtpStage run(OutboundMessage m, RecipientOutcome[] out, List<Integer> sendable, InputStream content)
-            throws IOException {
+    private SmtpStage run(OutboundMessage m, RecipientOutcome[] out, boolean[] retry, List<Integer> sendable,
+                          InputStream content) throws IOException {
         List<OutboundRecipient> rcpts = m.recipients();
         String mail = mailCommand(m);
         List<String> rcptCommands = new ArrayList<>();
@@ -350,6 +508,7 @@ public final class SmtpClientSession implements AutoCloseable {
             if (!mailOk) {
                 for (int i : sendable) {
                     out[i] = failed(rcpts.get(i), mailReply, stage);
+                    retry[i] = out[i].status() == Status.DEFERRED;
                 }
                 if (!pipelining) {
                     closeIf421(mailReply);
@@ -370,6 +529,7 @@ public final class SmtpClientSession implements AutoCloseable {
                     accepted.add(i);
                 } else {
                     out[i] = failed(rcpts.get(i), r, stage);
+                    retry[i] = out[i].status() == Status.DEFERRED;
                 }
             }
             stage = SmtpStage.DATA;
@@ -385,6 +545,7 @@ public final class SmtpClientSession implements AutoCloseable {
             if (dataReply.replyClass() != 3) {
                 for (int i : accepted) {
                     out[i] = failed(rcpts.get(i), dataReply, stage);
+                    retry[i] = out[i].status() == Status.DEFERRED;
                 }
                 closeIf421(dataReply.code() == 421 ? dataReply : last421);
                 return stage;
@@ -400,7 +561,18 @@ public final class SmtpClientSession implements AutoCloseable {
             }
             stage = SmtpStage.BODY;
             stream.limit(stage.timeout(settings));
-            new SmtpContentWriter(new StreamOutput(stream), settings.lineLengthLimit()).copy(new GuardedInput(content));
+            SmtpContentWriter writer = new SmtpContentWriter(new StreamOutput(stream), settings.lineLengthLimit());
+            if (m.body8bit() && !features.eightBitMime() && settings.session().mimeOutputConversion()) {
+                // RFC 6152 section 3: a server without 8BITMIME gets 7-bit content
+                boolean converted = SmtpMimeDowngrade.copy(new GuardedInput(content), new WriterOutput(writer));
+                writer.finish();
+                if (!converted) {
+                    LOG.log(Level.FINE, "PSTN3109: {0}: 8-bit content sent unconverted to {1} (not a single text part)",
+                            new Object[] {m.queueId(), target.relay()});
+                }
+            } else {
+                writer.copy(new GuardedInput(content));
+            }
             stream.flush();
             stage = SmtpStage.DOT;
             stream.limit(stage.timeout(settings));
@@ -412,10 +584,12 @@ public final class SmtpClientSession implements AutoCloseable {
                     SmtpReply r = stream.readReply();
                     out[i] = r.positive() ? sent(rcpts.get(i), r) : failed(rcpts.get(i), r, stage);
                 }
+                // LMTP end-of-data replies are final for the server that delivers: no other server is tried
             } else {
                 SmtpReply r = stream.readReply();
                 for (int i : accepted) {
                     out[i] = r.positive() ? sent(rcpts.get(i), r) : failed(rcpts.get(i), r, stage);
+                    retry[i] = out[i].status() == Status.DEFERRED;
                 }
                 closeIf421(r);
             }
@@ -440,7 +614,7 @@ public final class SmtpClientSession implements AutoCloseable {
     }
 
     private String mailCommand(OutboundMessage m) {
-        StringBuilder b = new StringBuilder("MAIL FROM:<").append(m.sender()).append('>');
+        StringBuilder b = new StringBuilder("MAIL FROM:<").append(envelope(m.sender())).append('>');
         if (features.sizeLimit() >= 0) {
             b.append(" SIZE=").append(m.size());
         }
@@ -463,7 +637,7 @@ public final class SmtpClientSession implements AutoCloseable {
     }
 
     private String rcptCommand(OutboundRecipient r) {
-        StringBuilder b = new StringBuilder("RCPT TO:<").append(r.address()).append('>');
+        StringBuilder b = new StringBuilder("RCPT TO:<").append(envelope(r.address())).append('>');
         if (features.dsn()) {
             if (r.notifyParam() != null) {
                 b.append(" NOTIFY=").append(r.notifyParam());
@@ -473,6 +647,52 @@ public final class SmtpClientSession implements AutoCloseable {
             }
         }
         return b.toString();
+    }
+
+    /* envelope - an address as sent: local part quoted when RFC 5321 requires it (smtp_quote_rfc821_envelope) */
+    private String envelope(String address) {
+        return settings.session().quoteRfc821Envelope() ? quote(address) : address;
+    }
+
+    /**
+     * quote - RFC 5321 section 4.1.2: a local part that is not a Dot-string becomes a
+     * Quoted-string, with backslash before '"' and '\'. An already quoted local part, the null
+     * address and the domain are left alone.
+     */
+    static String quote(String address) {
+        if (address.isEmpty()) {
+            return address;
+        }
+        int at = address.lastIndexOf('@');
+        String local = at < 0 ? address : address.substring(0, at);
+        String domain = at < 0 ? "" : address.substring(at);
+        if (local.length() >= 2 && local.startsWith("\"") && local.endsWith("\"") || isDotString(local)) {
+            return address;
+        }
+        StringBuilder b = new StringBuilder("\"");
+        for (int i = 0; i < local.length(); i++) {
+            char c = local.charAt(i);
+            if (c == '"' || c == '\\') {
+                b.append('\\');
+            }
+            b.append(c);
+        }
+        return b.append('"').append(domain).toString();
+    }
+
+    /* isDotString - Atom *("." Atom), atext of RFC 5322 plus UTF-8 (RFC 6531) */
+    private static boolean isDotString(String s) {
+        if (s.isEmpty() || s.startsWith(".") || s.endsWith(".") || s.contains("..")) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean atext = c >= 0x80 || Character.isLetterOrDigit(c) && c < 0x80 || "!#$%&'*+-/=?^_`{|}~.".indexOf(c) >= 0;
+            if (!atext) {
+                return false;
+            }
+        }
+        return true;
     }
 
     // ---------------------------------------------------------------- outcomes and texts
@@ -543,14 +763,23 @@ public final class SmtpClientSession implements AutoCloseable {
 
     // ---------------------------------------------------------------- end of session
 
-    /** close - send QUIT (smtp_quit_timeout; the reply is read but not required) and close. */
+    /**
+     * close - send QUIT (smtp_quit_timeout) and close; the reply is awaited only with
+     * smtp_skip_quit_response = no (lmtp_skip_quit_response = no, the LMTP default).
+     */
     @Override
     public void close() {
         if (stream == null) {
             return;
         }
         try {
-            exchange(stream, SmtpStage.QUIT, "QUIT");
+            if (settings.session().skipQuitResponse()) {
+                stream.limit(SmtpStage.QUIT.timeout(settings));
+                stream.command("QUIT");
+                stream.flush();
+            } else {
+                exchange(stream, SmtpStage.QUIT, "QUIT");
+            }
         } catch (IOException e) {
             // the session ends either way; a missing QUIT reply is no error (smtp_skip_quit_response)
         } finally {
@@ -580,6 +809,25 @@ public final class SmtpClientSession implements AutoCloseable {
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             s.write(b, off, len);
+        }
+    }
+
+    /* WriterOutput - bytes pushed into a content writer (dot-stuffing, folding) */
+    private static final class WriterOutput extends OutputStream {
+        private final SmtpContentWriter w;
+
+        WriterOutput(SmtpContentWriter w) {
+            this.w = w;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            w.write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            w.write(b, off, len);
         }
     }
 

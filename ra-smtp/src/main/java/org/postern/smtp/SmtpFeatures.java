@@ -1,5 +1,6 @@
 package org.postern.smtp;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -15,10 +16,18 @@ record SmtpFeatures(boolean pipelining, long sizeLimit, boolean eightBitMime, bo
 
     /** parse - the features announced in an EHLO/LHLO reply. */
     static SmtpFeatures parse(SmtpReply ehlo) {
+        return parse(ehlo, List.of());
+    }
+
+    /** parse - the features announced, minus those in {@code discard} (smtp_discard_ehlo_keywords, lower case). */
+    static SmtpFeatures parse(SmtpReply ehlo, List<String> discard) {
         boolean pipelining = false, eight = false, utf8 = false, dsn = false, enhanced = false;
         long size = -1;
         for (int i = 1; i < ehlo.lines().size(); i++) {
             String[] words = ehlo.lines().get(i).trim().split("[ =]+");
+            if (discard.contains(words[0].toLowerCase(Locale.ROOT))) {
+                continue;
+            }
             switch (words[0].toUpperCase(Locale.ROOT)) {
                 case "PIPELINING" -> pipelining = true;
                 case "8BITMIME" -> eight = true;

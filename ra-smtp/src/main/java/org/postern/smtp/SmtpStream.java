@@ -55,9 +55,18 @@ final class SmtpStream implements Closeable {
 
     /** connectTcp - open a TCP connection within {@code connectTimeout} (zero: the OS limit). */
     static SmtpStream connectTcp(InetSocketAddress address, Duration connectTimeout) throws IOException {
+        return connectTcp(address, null, connectTimeout);
+    }
+
+    /** connectTcp - the same, from local address {@code bind} (smtp_bind_address) unless null. */
+    static SmtpStream connectTcp(InetSocketAddress address, InetSocketAddress bind, Duration connectTimeout)
+            throws IOException {
         Socket s = new Socket();
         try {
             s.setTcpNoDelay(true);
+            if (bind != null) {
+                s.bind(bind);
+            }
             s.connect(address, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
             return new SmtpStream(s, s, s.getInputStream(), s.getOutputStream());
         } catch (IOException e) {
