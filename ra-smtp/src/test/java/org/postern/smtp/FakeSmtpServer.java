@@ -43,6 +43,8 @@ final class FakeSmtpServer implements AutoCloseable {
     /** the content of each message, as received between 354 and the final dot */
     final List<byte[]> messages = new CopyOnWriteArrayList<>();
     final AtomicInteger connections = new AtomicInteger();
+    /** the remote address of each connection, e.g. "/127.0.0.2:41234" */
+    final List<String> peers = new CopyOnWriteArrayList<>();
     volatile String greeting = "220 fake.test ESMTP";
     volatile List<String> ehloKeywords = List.of("PIPELINING", "SIZE 10240000", "8BITMIME", "ENHANCEDSTATUSCODES", "DSN");
     /** after 354, read nothing more: the client's writes block (data transfer timeout) */
@@ -81,6 +83,7 @@ final class FakeSmtpServer implements AutoCloseable {
             try {
                 SocketChannel ch = server.accept();
                 open.add(ch);
+                peers.add(String.valueOf(ch.getRemoteAddress()));
                 connections.incrementAndGet();
                 Thread t = new Thread(() -> serve(ch), "fake-smtp-session");
                 t.setDaemon(true);
