@@ -74,7 +74,8 @@ import org.postern.smtp.dns.DnsResolver;
  * 8-bit mail is sent unconverted to servers without 8BITMIME; recipients retried at another
  * server in the same delivery are logged with the last server's relay=.
  * <p>
- * Not thread-safe: one session serves one delivery at a time.
+ * One delivery at a time (a lock serializes deliver and close); a cached session left idle
+ * for longer than smtp_connection_cache_time_limit is closed by the shared watchdog.
  */
 public final class SmtpClientSession implements AutoCloseable {
 
@@ -85,6 +86,8 @@ public final class SmtpClientSession implements AutoCloseable {
     private final SmtpTargetResolver targets;
     private final boolean lmtp;
 
+    /* one delivery at a time; the idle reaper only tries it */
+    private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
     private SmtpStream stream;
     private SmtpTarget target;
     private SmtpFeatures features = SmtpFeatures.NONE;
@@ -123,7 +126,12 @@ public final class SmtpClientSession implements AutoCloseable {
 
     /** isConnected - true while a live session is open (it will be reused by the next delivery). */
     public boolean isConnected() {
-        return stream != null;
+        lock.lock();
+        try {
+            return stream != null;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** transactions - the number of mail transactions started on the current connection. */
@@ -142,6 +150,15 @@ public final class SmtpClientSession implements AutoCloseable {
      * again at the next MX host or fallback relay, within smtp_mx_session_limit sessions.
      */
     public DeliveryOutcome deliver(OutboundMessage message) {
+        lock.lock();
+        try {
+            return deliverLocked(message);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private DeliveryOutcome deliverLocked(OutboundMessage message) {
         long start = System.nanoTime();
         int n = message.recipients().size();
         RecipientOutcome[] out = new RecipientOutcome[n];
@@ -244,6 +261,31 @@ public final class SmtpClientSession implements AutoCloseable {
             quit("connection caching is off for " + hop.destination());
         } else if (cache.reuseLimit() > 0 && transactions >= cache.reuseLimit()) {
             quit("reuse limit " + cache.reuseLimit() + " reached");
+        } else if (!cache.timeLimit().isZero()) {
+            // do not keep the peer's connection slot for longer than the cache time limit
+            long used = lastUsed;
+            SmtpWatchdog.arm(cache.timeLimit().plusMillis(50), () -> reap(used));
+        }
+    }
+
+    /*
+     * reap - on the watchdog thread: close a cached session that stayed idle since {@code used},
+     * as Postfix's scache closes an expired socket. Never blocks the shared watchdog: a session
+     * in use is not idle, and no QUIT is written (a write could wait for the peer).
+     */
+    private void reap(long used) {
+        if (!lock.tryLock()) {
+            return;
+        }
+        try {
+            if (stream == null || lastUsed != used) {
+                return;   // used again (or closed) since: not idle
+            }
+            LOG.log(Level.FINE, "PSTN3110: closing idle cached session with {0}", target.relay());
+            stream.close();
+            stream = null;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -769,6 +811,15 @@ public final class SmtpClientSession implements AutoCloseable {
      */
     @Override
     public void close() {
+        lock.lock();
+        try {
+            closeLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void closeLocked() {
         if (stream == null) {
             return;
         }

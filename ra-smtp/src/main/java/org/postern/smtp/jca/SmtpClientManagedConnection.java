@@ -30,8 +30,11 @@ import org.postern.smtp.SmtpClientSession;
  * deliveries; it sends RSET before reuse and QUIT on {@link #destroy}.
  *
  * <p>After a delivery that left no live session (connection refused, timeout, lost
- * connection, 421, failed handshake) the managed connection fires CONNECTION_ERROR_OCCURRED
- * so that the pool destroys it instead of caching it. No transactions (NoTransaction).
+ * connection, 421, failed handshake, and also a session closed on purpose: caching off for
+ * the destination, smtp_connection_cache_reuse_limit reached) the managed connection fires
+ * CONNECTION_ERROR_OCCURRED so that the pool destroys it instead of caching it. A pooled
+ * session whose socket the idle reaper closed (smtp_connection_cache_time_limit) stays in
+ * the pool and reconnects on its next delivery. No transactions (NoTransaction).
  */
 public final class SmtpClientManagedConnection implements ManagedConnection {
 
