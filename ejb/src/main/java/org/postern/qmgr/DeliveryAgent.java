@@ -32,6 +32,7 @@ import org.postern.smtp.OutboundMessage;
 import org.postern.smtp.SmtpClientConnection;
 import org.postern.smtp.SmtpClientConnectionFactory;
 import org.postern.smtp.SmtpClientSettings;
+import org.postern.smtp.SmtpDestinationLimiter;
 
 /**
  * DeliveryAgent - one delivery round of one message (qmgr(8) with smtp(8)/lmtp(8)).
@@ -49,7 +50,12 @@ import org.postern.smtp.SmtpClientSettings;
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
  * minimal_backoff_time (300s), maximal_backoff_time (4000s), maximal_queue_lifetime (5d),
- * bounce_queue_lifetime (5d), smtp_destination_recipient_limit and
+ * bounce_queue_lifetime (5d), smtp_destination_concurrency_limit and
+ * lmtp_destination_concurrency_limit ($default_destination_concurrency_limit, 20; 0 = no
+ * limit: parallel deliveries per destination across every delivery bean of the JVM, see
+ * {@link SmtpDestinationLimiter}; a batch that finds no slot within {@link #CONCURRENCY_WAIT}
+ * is deferred with 4.4.5 and tried again after {@link #CONCURRENCY_RETRY}),
+ * smtp_destination_recipient_limit and
  * lmtp_destination_recipient_limit ($default_destination_recipient_limit, 50; 0 = no limit),
  * and every client parameter of {@link #settings}: smtp_* and lmtp_* timeouts, smtp_helo_name,
  * lmtp_lhlo_name, smtp_fallback_relay, smtp_mx_address_limit, smtp_mx_session_limit,
@@ -68,6 +74,14 @@ public class DeliveryAgent {
     private static final Logger LOG = Logger.getLogger("org.postern.qmgr");
     /** how long a claim keeps other queue managers off a message */
     static final Duration LEASE = Duration.ofMinutes(30);
+    /**
+     * how long a delivery waits for a slot of its destination's concurrency limit: a slot
+     * normally frees within one delivery; a destination that keeps every slot this long is
+     * slow, and waiting longer would tie up delivery threads that other destinations need
+     */
+    static final Duration CONCURRENCY_WAIT = Duration.ofSeconds(10);
+    /** when a recipient that found no slot is tried again */
+    static final Duration CONCURRENCY_RETRY = Duration.ofSeconds(30);
 
     @EJB
     private QueueStore store;
@@ -159,6 +173,36 @@ public class DeliveryAgent {
                 "8BITMIME".equalsIgnoreCase(claim.bodyType()));
         Instant handed = Instant.now();
         DeliveryOutcome outcome;
+        SmtpDestinationLimiter.Permit permit;
+        try {
+            permit = SmtpDestinationLimiter.shared().acquire(lmtp ? "lmtp" : "smtp", hop.destination(),
+                    concurrencyLimit(config, hop), CONCURRENCY_WAIT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            permit = null;
+        }
+        if (permit == null) {
+            // every slot of the destination stayed busy: try again soon, but give this thread back
+            List<DeliveryOutcome.RecipientOutcome> busy = new ArrayList<>();
+            for (QueueStore.Claim.Rcpt r : batch) {
+                busy.add(new DeliveryOutcome.RecipientOutcome(r.address(), DeliveryOutcome.Status.DEFERRED, "4.4.5",
+                        "delivery temporarily suspended: concurrency limit " + concurrencyLimit(config, hop)
+                                + " for " + hop.destination() + " reached"));
+            }
+            outcome = new DeliveryOutcome("none", busy, 0, 0);
+            retry = Instant.now().plus(CONCURRENCY_RETRY);
+        } else {
+            try (SmtpDestinationLimiter.Permit held = permit) {
+                outcome = connect(claim, hop, lmtp, msg, config, batch);
+            }
+        }
+        recordBatch(claim, hop, batch, lmtp, outcome, start, handed, retry, age, lifetime, outcomes);
+    }
+
+    /* connect - one delivery through a pooled connection; a pool failure defers the batch */
+    private DeliveryOutcome connect(QueueStore.Claim claim, NextHop hop, boolean lmtp, OutboundMessage msg,
+                                    Config config, List<QueueStore.Claim.Rcpt> batch) {
+        DeliveryOutcome outcome;
         try (SmtpClientConnection c = connections.getConnection(hop, settings(config, lmtp, hop))) {
             outcome = c.deliver(msg);
         } catch (ResourceException | RuntimeException e) {
@@ -170,6 +214,12 @@ public class DeliveryAgent {
             }
             outcome = new DeliveryOutcome("none", failed, 0, 0);
         }
+        return outcome;
+    }
+
+    private void recordBatch(QueueStore.Claim claim, NextHop hop, List<QueueStore.Claim.Rcpt> batch, boolean lmtp,
+                             DeliveryOutcome outcome, Instant start, Instant handed, Instant retry, Duration age,
+                             Duration lifetime, Map<Long, QueueStore.Outcome> outcomes) {
         double queueSeconds = seconds(start, handed);
         for (int i = 0; i < batch.size(); i++) {
             QueueStore.Claim.Rcpt r = batch.get(i);
@@ -188,6 +238,13 @@ public class DeliveryAgent {
             log(claim, r, lmtp, outcome.relay(), start, outcome.connectSeconds(), outcome.transmitSeconds(), o);
         }
         LOG.fine(() -> claim.queueId() + ": queue manager time " + queueSeconds);
+    }
+
+    /** concurrencyLimit - transport_destination_concurrency_limit of the hop's transport; 0 = unlimited. */
+    static int concurrencyLimit(Config config, NextHop hop) {
+        boolean lmtp = hop.protocol() == NextHop.Protocol.LMTP;
+        return Math.max(0, config.getInt(lmtp ? "lmtp_destination_concurrency_limit"
+                : "smtp_destination_concurrency_limit"));
     }
 
     /** recipientLimit - transport_destination_recipient_limit of the hop's transport; 0 = unlimited. */

@@ -102,4 +102,12 @@ class DeliveryAgentSettingsTest {
         assertEquals(DeliveryOutcome.Status.DEFERRED, soft.status());
         assertEquals("4.4.4", soft.dsn());
     }
+
+    @Test
+    void concurrencyLimitsPerTransport() {
+        Config c = cf("default_destination_concurrency_limit = 4\nlmtp_destination_concurrency_limit = 2");
+        assertEquals(4, DeliveryAgent.concurrencyLimit(c, NextHop.smtp("x.example", 25, true)));
+        assertEquals(2, DeliveryAgent.concurrencyLimit(c, NextHop.lmtpUnix("/run/lmtp")));
+        assertEquals(20, DeliveryAgent.concurrencyLimit(cf(""), NextHop.smtp("x.example", 25, true)));
+    }
 }
