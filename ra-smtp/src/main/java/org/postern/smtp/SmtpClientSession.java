@@ -567,6 +567,20 @@ public final class SmtpClientSession implements AutoCloseable {
                 if (!mailOk) {
                     continue;
                 }
+                if (r.code() == 421) {
+                    // RFC 5321 section 3.8: the server is going away; no further reply will come
+                    for (int j : accepted) {
+                        out[j] = failed(rcpts.get(j), r, stage);
+                        retry[j] = true;
+                    }
+                    for (int k2 = k; k2 < sendable.size(); k2++) {
+                        int j = sendable.get(k2);
+                        out[j] = failed(rcpts.get(j), r, stage);
+                        retry[j] = true;
+                    }
+                    retire("server said " + r.text());
+                    return stage;
+                }
                 if (r.positive()) {
                     accepted.add(i);
                 } else {
