@@ -18,11 +18,14 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.Set;
 import java.util.logging.Logger;
 import org.postern.config.Config;
 import org.postern.config.ConfigException;
+import org.postern.config.maps.LookupTable;
+import org.postern.config.maps.LookupTables;
 import org.postern.queue.RecipientStatus;
 import org.postern.service.ConfigService;
 import org.postern.service.MailLog;
@@ -194,6 +197,10 @@ public class DeliveryAgent {
         } else {
             try (SmtpDestinationLimiter.Permit held = permit) {
                 outcome = connect(claim, hop, lmtp, msg, config, batch);
+            }
+            if (outcome.tls() != null) {
+                // Postfix's line, once per TLS session: "Verified TLS connection established to ..."
+                MailLog.delivery(lmtp, outcome.tls());
             }
         }
         recordBatch(claim, hop, batch, lmtp, outcome, start, handed, retry, age, lifetime, outcomes);
@@ -381,7 +388,74 @@ public class DeliveryAgent {
                 c.getTime(p + "rset_timeout"),
                 c.getTime(p + "quit_timeout"),
                 c.getInt(p + "line_length_limit"),
-                session, routing, cache);
+                session, routing, cache, tls(c, p, hop));
+    }
+
+    /**
+     * tls - the TLS policy of a next hop: its smtp_tls_policy_maps entry ("level [match=a:b]"),
+     * else smtp_tls_security_level; the names to match from smtp_tls_verify_cert_match or
+     * smtp_tls_secure_cert_match unless the entry has match=.
+     */
+    static SmtpClientSettings.Tls tls(Config c, String p, NextHop hop) {
+        String level = c.get(p + "tls_security_level");
+        List<String> match = null;
+        String policy = hop == null ? null : tlsPolicy(c, p, hop);
+        if (policy != null) {
+            String[] words = policy.trim().split("\\s+");
+            level = words[0];
+            for (int i = 1; i < words.length; i++) {
+                if (words[i].toLowerCase(Locale.ROOT).startsWith("match=")) {
+                    match = List.of(words[i].substring(6).split(":"));
+                }
+            }
+        }
+        String l = level.trim().toLowerCase(Locale.ROOT);
+        if (match == null) {
+            match = c.getList(l.equals("secure") ? p + "tls_secure_cert_match" : p + "tls_verify_cert_match");
+        }
+        return new SmtpClientSettings.Tls(l, c.get(p + "tls_CAfile"), c.get(p + "tls_CApath"), match,
+                c.getTime(p + "starttls_timeout"));
+    }
+
+    private static volatile Map.Entry<List<String>, List<LookupTable>> policyTables;
+
+    /* tlsPolicy - the policy map entry for the next hop: domain[:port] then .parent domains, or [host][:port] */
+    private static String tlsPolicy(Config c, String p, NextHop hop) {
+        List<String> specs = c.getList(p + "tls_policy_maps");
+        if (specs.isEmpty() || hop.host() == null) {
+            return null;
+        }
+        Map.Entry<List<String>, List<LookupTable>> cached = policyTables;
+        List<LookupTable> tables;
+        if (cached != null && cached.getKey().equals(specs)) {
+            tables = cached.getValue();
+        } else {
+            tables = new ArrayList<>();
+            for (String spec : specs) {
+                tables.add(LookupTables.open(spec));
+            }
+            policyTables = Map.entry(List.copyOf(specs), tables);
+        }
+        String host = hop.host().toLowerCase(Locale.ROOT);
+        String port = hop.port() == 25 || hop.port() == 24 ? "" : ":" + hop.port();
+        List<String> keys = new ArrayList<>();
+        if (hop.mxLookup()) {
+            keys.add(host + port);
+            for (int dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
+                keys.add(host.substring(dot));
+            }
+        } else {
+            keys.add("[" + host + "]" + port);
+        }
+        for (String key : keys) {
+            for (LookupTable t : tables) {
+                Optional<String> v = t.lookup(key);
+                if (v.isPresent()) {
+                    return v.get();
+                }
+            }
+        }
+        return null;
     }
 
     /* cachedDestination - the next hop is listed in smtp_connection_cache_destinations (domain, [host], host:port) */

@@ -110,4 +110,25 @@ class DeliveryAgentSettingsTest {
         assertEquals(2, DeliveryAgent.concurrencyLimit(c, NextHop.lmtpUnix("/run/lmtp")));
         assertEquals(20, DeliveryAgent.concurrencyLimit(cf(""), NextHop.smtp("x.example", 25, true)));
     }
+
+    @Test
+    void tlsLevelFromMainCfAndFromThePolicyMapOfTheNextHop(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        java.nio.file.Path policy = dir.resolve("tls_policy");
+        java.nio.file.Files.writeString(policy, String.join("\n", "secure.example secure", ".sub.example verify",
+                "[relay.example]:587 encrypt", "strict.example secure match=mx.strict.example:.strict.example", ""));
+        Config c = cf(String.join("\n", "smtp_tls_security_level = may", "smtp_tls_CAfile = /etc/ssl/ca.pem",
+                "smtp_tls_policy_maps = texthash:" + policy, "inet_interfaces = 127.0.0.1"));
+        SmtpClientSettings.Tls plain = DeliveryAgent.settings(c, false, NextHop.smtp("other.example", 25, true)).tls();
+        assertEquals(new SmtpClientSettings.Tls("may", "/etc/ssl/ca.pem", "", List.of("hostname"), Duration.ofSeconds(300)), plain);
+        assertEquals(List.of("nexthop", "dot-nexthop"),
+                DeliveryAgent.settings(c, false, NextHop.smtp("secure.example", 25, true)).tls().match());
+        assertEquals("secure", DeliveryAgent.settings(c, false, NextHop.smtp("secure.example", 25, true)).tls().level());
+        assertEquals("verify", DeliveryAgent.settings(c, false, NextHop.smtp("a.sub.example", 25, true)).tls().level());
+        assertEquals("encrypt", DeliveryAgent.settings(c, false, NextHop.smtp("relay.example", 587, false)).tls().level());
+        assertEquals("may", DeliveryAgent.settings(c, false, NextHop.smtp("relay.example", 25, false)).tls().level());
+        assertEquals(List.of("mx.strict.example", ".strict.example"),
+                DeliveryAgent.settings(c, false, NextHop.smtp("strict.example", 25, true)).tls().match());
+        assertEquals("none", DeliveryAgent.settings(cf("inet_interfaces = 127.0.0.1"), false, null).tls().level());
+    }
 }

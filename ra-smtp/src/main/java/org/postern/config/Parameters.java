@@ -422,6 +422,54 @@ public final class Parameters {
             "lmtp_destination_concurrency_limit", "$default_destination_concurrency_limit",
             "The maximal number of parallel deliveries to the same destination via the lmtp transport; 0: none."));
 
+    /** smtp_tls_security_level - the SMTP client's TLS policy. */
+    public static final Parameter SMTP_TLS_SECURITY_LEVEL = register(Parameter.choice("smtp_tls_security_level", "",
+            "The default SMTP client TLS security level: empty or none, may (opportunistic), encrypt, verify "
+                    + "(trusted certificate matching the MX host name) or secure (matching the next-hop domain).",
+            "", "none", "may", "encrypt", "verify", "secure"));
+    /** smtp_tls_CAfile - trusted CA certificates (PEM) for server certificate checks. */
+    public static final Parameter SMTP_TLS_CAFILE = register(Parameter.string("smtp_tls_CAfile", "",
+            "A file with PEM certificates of the CAs the SMTP client trusts; empty: the Java runtime's trust store."));
+    /** smtp_tls_CApath - a directory of trusted CA certificates (PEM). */
+    public static final Parameter SMTP_TLS_CAPATH = register(Parameter.string("smtp_tls_CApath", "",
+            "A directory of PEM CA certificates (every readable file) that the SMTP client trusts."));
+    /** smtp_tls_policy_maps - per-destination TLS policy. */
+    public static final Parameter SMTP_TLS_POLICY_MAPS = register(Parameter.list("smtp_tls_policy_maps", "",
+            "Lookup tables from next-hop destination (domain, .parent, [host]:port) to a TLS policy "
+                    + "(\"level [match=name:name]\")."));
+    /** smtp_tls_verify_cert_match - the names a verify-level certificate must match. */
+    public static final Parameter SMTP_TLS_VERIFY_CERT_MATCH = register(Parameter.list("smtp_tls_verify_cert_match",
+            "hostname", "How the server certificate is matched at the verify level: hostname (the MX host), "
+                    + "nexthop, dot-nexthop or literal names."));
+    /** smtp_tls_secure_cert_match - the names a secure-level certificate must match. */
+    public static final Parameter SMTP_TLS_SECURE_CERT_MATCH = register(Parameter.list("smtp_tls_secure_cert_match",
+            "nexthop, dot-nexthop", "How the server certificate is matched at the secure level."));
+    /** smtp_starttls_timeout - the time limit of the TLS handshake. */
+    public static final Parameter SMTP_STARTTLS_TIMEOUT = register(Parameter.time("smtp_starttls_timeout", "300s",
+            ChronoUnit.SECONDS, "The SMTP client time limit for the TLS handshake."));
+    /** lmtp_tls_security_level - the LMTP client's TLS policy. */
+    public static final Parameter LMTP_TLS_SECURITY_LEVEL = register(Parameter.choice("lmtp_tls_security_level", "",
+            "The default LMTP client TLS security level (TCP only): none, may, encrypt, verify or secure.",
+            "", "none", "may", "encrypt", "verify", "secure"));
+    /** lmtp_tls_CAfile - trusted CA certificates for the LMTP client. */
+    public static final Parameter LMTP_TLS_CAFILE = register(Parameter.string("lmtp_tls_CAfile", "",
+            "A file with PEM certificates of the CAs the LMTP client trusts."));
+    /** lmtp_tls_CApath - a directory of trusted CA certificates for the LMTP client. */
+    public static final Parameter LMTP_TLS_CAPATH = register(Parameter.string("lmtp_tls_CApath", "",
+            "A directory of PEM CA certificates that the LMTP client trusts."));
+    /** lmtp_tls_policy_maps - per-destination TLS policy of the LMTP client. */
+    public static final Parameter LMTP_TLS_POLICY_MAPS = register(Parameter.list("lmtp_tls_policy_maps", "",
+            "Lookup tables from LMTP next-hop destination to a TLS policy."));
+    /** lmtp_tls_verify_cert_match - names for the verify level (LMTP). */
+    public static final Parameter LMTP_TLS_VERIFY_CERT_MATCH = register(Parameter.list("lmtp_tls_verify_cert_match",
+            "hostname", "How the LMTP server certificate is matched at the verify level."));
+    /** lmtp_tls_secure_cert_match - names for the secure level (LMTP). */
+    public static final Parameter LMTP_TLS_SECURE_CERT_MATCH = register(Parameter.list("lmtp_tls_secure_cert_match",
+            "nexthop", "How the LMTP server certificate is matched at the secure level."));
+    /** lmtp_starttls_timeout - the time limit of the LMTP TLS handshake. */
+    public static final Parameter LMTP_STARTTLS_TIMEOUT = register(Parameter.time("lmtp_starttls_timeout", "300s",
+            ChronoUnit.SECONDS, "The LMTP client time limit for the TLS handshake."));
+
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();
 

@@ -10,9 +10,18 @@ import java.util.List;
  *                   {@code none} when no connection was made
  * @param recipients one outcome per recipient, in the order given
  * @param delays     Postfix's delays= parts c (connection set-up) and d (transmission), seconds
+ * @param tls        when this delivery established a TLS session: Postfix's line, e.g.
+ *                   {@code Verified TLS connection established to mx[192.0.2.1]:25: TLSv1.3 with
+ *                   cipher TLS_AES_128_GCM_SHA256}; null otherwise (plaintext, or a cached session)
  */
 public record DeliveryOutcome(String relay, List<RecipientOutcome> recipients,
-                              double connectSeconds, double transmitSeconds) {
+                              double connectSeconds, double transmitSeconds, String tls) {
+
+    /** DeliveryOutcome - without a TLS session established for this delivery. */
+    public DeliveryOutcome(String relay, List<RecipientOutcome> recipients, double connectSeconds,
+                           double transmitSeconds) {
+        this(relay, recipients, connectSeconds, transmitSeconds, null);
+    }
 
     public enum Status {
         /** the peer accepted the recipient (2xx) */

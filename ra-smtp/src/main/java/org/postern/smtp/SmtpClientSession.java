@@ -69,8 +69,15 @@ import org.postern.smtp.dns.DnsResolver;
  * smtp_connection_cache_reuse_limit (10) transactions, or after every delivery when caching
  * is off for the destination, it is closed with QUIT.
  *
+ * TLS: smtp_tls_security_level (none, may, encrypt, verify, secure) or the next hop's
+ * smtp_tls_policy_maps entry, smtp_tls_CAfile, smtp_tls_CApath, smtp_tls_verify_cert_match,
+ * smtp_tls_secure_cert_match, smtp_starttls_timeout; see {@link SmtpTls}. At level may a
+ * failed handshake is retried once in the clear with the same server; a STARTTLS refusal
+ * continues in the clear; plaintext pipelined after the 220 is refused.
+ *
  * <h2>BUGS</h2>
- * No STARTTLS, AUTH, BDAT, XFORWARD; ENVID and ORCPT are sent as stored (xtext); multipart
+ * No BDAT, no DANE, no client certificate; the trust anchors of a CAfile/CApath are read
+ * once per path (a changed file needs a restart); ENVID and ORCPT are sent as stored (xtext); multipart
  * 8-bit mail is sent unconverted to servers without 8BITMIME; recipients retried at another
  * server in the same delivery are logged with the last server's relay=.
  * <p>
@@ -95,6 +102,12 @@ public final class SmtpClientSession implements AutoCloseable {
     private int transactions;
     private long lastUsed;
     private int connectionsOpened;
+    /* the stream that handshake() leaves behind: the TLS one after STARTTLS */
+    private SmtpStream handshaken;
+    /* set by open() when this delivery established TLS; reported once, as Postfix logs it once */
+    private String tlsEstablished;
+    /* targets whose TLS handshake failed at level may: retried in the clear, as Postfix does */
+    private final java.util.Set<SmtpTarget> plainOnly = new java.util.HashSet<>();
 
     public SmtpClientSession(NextHop hop, SmtpClientSettings settings) {
         this(hop, settings, DnsJavaResolver.system());
@@ -160,6 +173,7 @@ public final class SmtpClientSession implements AutoCloseable {
 
     private DeliveryOutcome deliverLocked(OutboundMessage message) {
         long start = System.nanoTime();
+        tlsEstablished = null;
         int n = message.recipients().size();
         RecipientOutcome[] out = new RecipientOutcome[n];
         boolean[] retry = new boolean[n];
@@ -243,7 +257,7 @@ public final class SmtpClientSession implements AutoCloseable {
             connected = System.nanoTime();
         }
         finishUse(cache);
-        return outcome(relay, out, start, connected);
+        return outcome(relay, out, start, connected, tlsEstablished);
     }
 
     private static boolean sameEndpoint(SmtpTarget a, SmtpTarget b) {
@@ -295,15 +309,19 @@ public final class SmtpClientSession implements AutoCloseable {
         close();
     }
 
-    private static DeliveryOutcome outcome(String relay, RecipientOutcome[] out, long start, long connected) {
+    private static DeliveryOutcome outcome(String relay, RecipientOutcome[] out, long start, long connected,
+                                           String tls) {
         long end = System.nanoTime();
-        return new DeliveryOutcome(relay, List.of(out), (connected - start) / 1e9, (end - connected) / 1e9);
+        return new DeliveryOutcome(relay, List.of(out), (connected - start) / 1e9, (end - connected) / 1e9, tls);
     }
 
     // ---------------------------------------------------------------- connection set-up
 
     private record Failure(Status status, String dsn, String text, String relay) {
     }
+
+    /* a TLS handshake failure at level may: connect again in the clear */
+    private static final Failure TLS_RETRY_PLAIN = new Failure(Status.DEFERRED, "4.7.5", "TLS handshake failed", "none");
 
     /* open - connect to the next candidate that greets and accepts EHLO/HELO/LHLO; else the last failure */
     private Failure open(List<SmtpTarget> candidates, int[] next) {
@@ -323,16 +341,23 @@ public final class SmtpClientSession implements AutoCloseable {
                 continue;
             }
             connectionsOpened++;
+            handshaken = s;
             last = handshake(s, t);
+            if (last == TLS_RETRY_PLAIN) {
+                handshaken.close();
+                plainOnly.add(t);
+                next[0]--;   // the same server again, without STARTTLS
+                continue;
+            }
             if (last == null) {
-                stream = s;
+                stream = handshaken;
                 target = t;
                 needsRset = false;
                 transactions = 0;
                 LOG.log(Level.FINE, "PSTN3100: connected to {0} for {1}", new Object[] {t.relay(), hop.destination()});
                 return null;
             }
-            s.close();
+            handshaken.close();
             LOG.log(Level.FINE, "PSTN3102: {0}", last.text);
             if (last.status == Status.BOUNCED) {
                 return last;   // a 5xx greeting with smtp_skip_5xx_greeting = no is final
@@ -370,7 +395,7 @@ public final class SmtpClientSession implements AutoCloseable {
                 SmtpReply ehlo = exchange(s, stage, (lmtp ? "LHLO " : "EHLO ") + settings.heloName());
                 if (ehlo.positive()) {
                     features = SmtpFeatures.parse(ehlo, opt.discardEhloKeywords());
-                    return null;
+                    return startTls(s, t, stage);
                 }
                 if (lmtp || ehlo.replyClass() != 5) {
                     return replyFailure(t, ehlo, stage);
@@ -380,12 +405,90 @@ public final class SmtpClientSession implements AutoCloseable {
             SmtpReply helo = exchange(s, stage, "HELO " + settings.heloName());
             if (helo.positive()) {
                 features = SmtpFeatures.NONE;
-                return null;
+                return startTls(s, t, stage);
             }
             return replyFailure(t, helo, stage);
         } catch (IOException e) {
             return new Failure(Status.DEFERRED, "4.4.2", ioText(e, t, stage), t.relay());
         }
+    }
+
+    /*
+     * startTls - STARTTLS (RFC 3207) by smtp_tls_security_level; then EHLO again. Null when the
+     * session may go on (in TLS, or in the clear where the level allows it); {@link #handshaken}
+     * is the stream to go on with.
+     */
+    private Failure startTls(SmtpStream s, SmtpTarget t, SmtpStage helloStage) throws IOException {
+        SmtpClientSettings.Tls tls = settings.tls();
+        tlsEstablished = null;
+        if (!tls.enabled() || !s.isTcp() || plainOnly.contains(t)) {
+            if (tls.required() && !s.isTcp()) {
+                return new Failure(Status.DEFERRED, "4.7.4", "TLS is required, but not available over "
+                        + t.namaddr(), t.relay());
+            }
+            return null;
+        }
+        if (!features.starttls()) {
+            return tls.required() ? new Failure(Status.DEFERRED, "4.7.4",
+                    "TLS is required, but was not offered by host " + t.namaddr(), t.relay()) : null;
+        }
+        SmtpReply r = exchange(s, SmtpStage.STARTTLS, "STARTTLS");
+        if (r.code() != 220) {
+            if (tls.required()) {
+                return new Failure(Status.DEFERRED, "4.7.5", "TLS is required, but host " + t.namaddr()
+                        + " refused to start TLS: " + r.text(), t.relay());
+            }
+            LOG.log(Level.FINE, "PSTN3111: host {0} refused to start TLS: {1}", new Object[] {t.namaddr(), r.text()});
+            return null;   // level may: go on in the clear on this connection
+        }
+        if (s.pendingInput() > 0) {
+            // plaintext after the 220 would be read as if it came through TLS: command injection
+            return new Failure(Status.DEFERRED, "4.7.0", "host " + t.namaddr()
+                    + " sent data after its STARTTLS response (possible STARTTLS injection)", t.relay());
+        }
+        List<String> names = certNames(t, tls);
+        SmtpTls.Established est;
+        try {
+            est = s.startTls(t.hostName(), t.port(), tls, names, tls.starttlsTimeout());
+        } catch (IOException e) {
+            LOG.log(Level.FINE, "PSTN3112: TLS handshake with {0} failed: {1}", new Object[] {t.namaddr(), e.toString()});
+            if (!tls.required()) {
+                return TLS_RETRY_PLAIN;
+            }
+            return new Failure(Status.DEFERRED, "4.7.5", "Cannot start TLS: handshake failure with host "
+                    + t.namaddr(), t.relay());
+        }
+        SmtpStream secure = SmtpStream.overTls(est);
+        handshaken = secure;
+        if (tls.verified() && !est.verified()) {
+            return new Failure(Status.DEFERRED, "4.7.5", est.trust().equals("Untrusted")
+                    ? "Server certificate not trusted" : "Server certificate not verified", t.relay());
+        }
+        tlsEstablished = est.trust() + " TLS connection established to " + t.relay() + ": " + est.protocol()
+                + " with cipher " + est.cipher();
+        // RFC 3207 section 4.2: forget what was learned before TLS, ask again
+        SmtpStage stage = lmtp ? SmtpStage.LHLO : SmtpStage.EHLO;
+        SmtpReply ehlo = exchange(secure, stage, (lmtp ? "LHLO " : "EHLO ") + settings.heloName());
+        if (!ehlo.positive()) {
+            return replyFailure(t, ehlo, stage);
+        }
+        features = SmtpFeatures.parse(ehlo, settings.session().discardEhloKeywords());
+        return null;
+    }
+
+    /* certNames - the names a certificate must match: smtp_tls_verify_cert_match / _secure_cert_match */
+    private List<String> certNames(SmtpTarget t, SmtpClientSettings.Tls tls) {
+        List<String> names = new ArrayList<>();
+        String nexthop = hop.host() == null ? t.hostName() : hop.host().replaceAll("^\\[|\\]$", "");
+        for (String m : tls.match()) {
+            switch (m) {
+                case "hostname" -> names.add(t.hostName());
+                case "nexthop" -> names.add(nexthop);
+                case "dot-nexthop" -> names.add("." + nexthop);
+                default -> names.add(m);
+            }
+        }
+        return names;
     }
 
     /* greetingSaysEsmtp - the word ESMTP after the host name of the greeting (smtp_always_send_ehlo = no) */

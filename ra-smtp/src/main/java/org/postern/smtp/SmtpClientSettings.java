@@ -24,17 +24,28 @@ import java.util.Locale;
  * @param session            protocol options of the session (EHLO, quoting, MIME conversion...)
  * @param routing            how next hops are turned into addresses (MX, fallback relays, loops)
  * @param cache              connection cache: whether, how often and how long a session is reused
+ * @param tls                TLS policy (STARTTLS)
  */
 public record SmtpClientSettings(String heloName, Duration connectTimeout, Duration heloTimeout,
                                  Duration mailTimeout, Duration rcptTimeout, Duration dataInitTimeout,
                                  Duration dataXferTimeout, Duration dataDoneTimeout, Duration rsetTimeout,
                                  Duration quitTimeout, int lineLengthLimit, Session session, Routing routing,
-                                 Cache cache) implements Serializable {
+                                 Cache cache, Tls tls) implements Serializable {
 
     public SmtpClientSettings {
         session = session != null ? session : Session.defaults(false);
         routing = routing != null ? routing : Routing.defaults();
         cache = cache != null ? cache : Cache.defaults();
+        tls = tls != null ? tls : Tls.NONE;
+    }
+
+    /** SmtpClientSettings - without TLS. */
+    public SmtpClientSettings(String heloName, Duration connectTimeout, Duration heloTimeout,
+                              Duration mailTimeout, Duration rcptTimeout, Duration dataInitTimeout,
+                              Duration dataXferTimeout, Duration dataDoneTimeout, Duration rsetTimeout,
+                              Duration quitTimeout, int lineLengthLimit, Session session, Routing routing, Cache cache) {
+        this(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout, dataInitTimeout, dataXferTimeout,
+                dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit, session, routing, cache, null);
     }
 
     /** SmtpClientSettings - the timeouts and limits only; Postfix's defaults for the rest (SMTP mode). */
@@ -43,7 +54,7 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
                               Duration dataXferTimeout, Duration dataDoneTimeout, Duration rsetTimeout,
                               Duration quitTimeout, int lineLengthLimit) {
         this(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout, dataInitTimeout, dataXferTimeout,
-                dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit, null, null, null);
+                dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit, null, null, null, null);
     }
 
     /** defaults - Postfix's defaults, with the given helo name. */
@@ -57,19 +68,19 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
     public SmtpClientSettings withSession(Session s) {
         return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
                 dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
-                s, routing, cache);
+                s, routing, cache, tls);
     }
 
     public SmtpClientSettings withRouting(Routing r) {
         return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
                 dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
-                session, r, cache);
+                session, r, cache, tls);
     }
 
     public SmtpClientSettings withCache(Cache c) {
         return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
                 dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
-                session, routing, c);
+                session, routing, c, tls);
     }
 
     /**
@@ -149,6 +160,51 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
             return new Routing(randomizeAddresses, mxAddressLimit, mxSessionLimit, ignoreMxLookupError,
                     deferIfNoMxAddressFound, disableDnsLookups, hostLookup, ipv4, ipv6, fallbackRelays, addresses,
                     names, bestMxTransport);
+        }
+    }
+
+    public SmtpClientSettings withTls(Tls t) {
+        return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
+                dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
+                session, routing, cache, t);
+    }
+
+    /**
+     * Tls - the TLS policy of this destination (smtp_tls_security_level, or the
+     * smtp_tls_policy_maps entry of the next hop).
+     *
+     * @param level           none, may, encrypt, verify or secure
+     * @param caFile          smtp_tls_CAfile (PEM); empty with caPath empty: the Java runtime's trust store
+     * @param caPath          smtp_tls_CApath (directory of PEM files)
+     * @param match           the names a verify/secure certificate must match: "hostname" (the MX
+     *                        host), "nexthop", "dot-nexthop" (subdomains of the next hop), or a literal name
+     * @param starttlsTimeout smtp_starttls_timeout (300s): the handshake's time limit
+     */
+    public record Tls(String level, String caFile, String caPath, List<String> match, Duration starttlsTimeout)
+            implements Serializable {
+
+        public static final Tls NONE = new Tls("none", "", "", List.of(), Duration.ofSeconds(300));
+
+        public Tls {
+            level = level == null || level.isBlank() ? "none" : level.trim().toLowerCase(Locale.ROOT);
+            caFile = caFile == null ? "" : caFile.trim();
+            caPath = caPath == null ? "" : caPath.trim();
+            match = match.stream().map(m -> m.toLowerCase(Locale.ROOT)).toList();
+        }
+
+        /** enabled - STARTTLS is attempted (may and above). */
+        public boolean enabled() {
+            return !level.equals("none");
+        }
+
+        /** required - no delivery in the clear (encrypt and above). */
+        public boolean required() {
+            return level.equals("encrypt") || verified();
+        }
+
+        /** verified - the certificate must be trusted and match (verify, secure). */
+        public boolean verified() {
+            return level.equals("verify") || level.equals("secure");
         }
     }
 
