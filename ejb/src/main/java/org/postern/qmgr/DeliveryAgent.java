@@ -388,7 +388,10 @@ public class DeliveryAgent {
                 c.getTime(p + "rset_timeout"),
                 c.getTime(p + "quit_timeout"),
                 c.getInt(p + "line_length_limit"),
-                session, routing, cache, tls(c, p, hop));
+                session, routing, cache, tls(c, p, hop),
+                new SmtpClientSettings.Sasl(c.getBoolean(p + "sasl_auth_enable"), c.getList(p + "sasl_password_maps"),
+                        c.getList(p + "sasl_security_options"), c.getList(p + "sasl_tls_security_options"),
+                        c.getList(p + "sasl_mechanism_filter")));
     }
 
     /**

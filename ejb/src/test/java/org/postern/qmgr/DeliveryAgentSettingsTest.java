@@ -131,4 +131,14 @@ class DeliveryAgentSettingsTest {
                 DeliveryAgent.settings(c, false, NextHop.smtp("strict.example", 25, true)).tls().match());
         assertEquals("none", DeliveryAgent.settings(cf("inet_interfaces = 127.0.0.1"), false, null).tls().level());
     }
+
+    @Test
+    void saslParametersReachTheSettingsWithoutAnyPassword() {
+        SmtpClientSettings.Sasl sasl = DeliveryAgent.settings(cf(String.join("\n", "smtp_sasl_auth_enable = yes",
+                "smtp_sasl_password_maps = texthash:/etc/postern/sasl_passwd", "smtp_sasl_tls_security_options = noanonymous",
+                "smtp_sasl_mechanism_filter = plain, login", "inet_interfaces = 127.0.0.1")), false).sasl();
+        assertEquals(new SmtpClientSettings.Sasl(true, List.of("texthash:/etc/postern/sasl_passwd"),
+                List.of("noplaintext", "noanonymous"), List.of("noanonymous"), List.of("PLAIN", "LOGIN")), sasl);
+        assertFalse(DeliveryAgent.settings(cf("inet_interfaces = 127.0.0.1"), true).sasl().enabled());
+    }
 }

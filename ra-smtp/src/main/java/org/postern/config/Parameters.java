@@ -470,6 +470,47 @@ public final class Parameters {
     public static final Parameter LMTP_STARTTLS_TIMEOUT = register(Parameter.time("lmtp_starttls_timeout", "300s",
             ChronoUnit.SECONDS, "The LMTP client time limit for the TLS handshake."));
 
+    /** smtp_sasl_auth_enable - SASL authentication in the SMTP client. */
+    public static final Parameter SMTP_SASL_AUTH_ENABLE = register(Parameter.bool("smtp_sasl_auth_enable", "no",
+            "Enable SASL authentication (AUTH PLAIN, LOGIN, CRAM-MD5) in the SMTP client."));
+    /** smtp_sasl_password_maps - user:password per server or next hop. */
+    public static final Parameter SMTP_SASL_PASSWORD_MAPS = register(Parameter.list("smtp_sasl_password_maps", "",
+            "SMTP client lookup tables with one username:password entry per remote hostname or next-hop "
+                    + "destination; no entry: no authentication."));
+    /** smtp_sasl_security_options - which mechanisms may be used in the clear. */
+    public static final Parameter SMTP_SASL_SECURITY_OPTIONS = register(Parameter.list("smtp_sasl_security_options",
+            "noplaintext, noanonymous", "SMTP client SASL security options: noplaintext, noactive, nodictionary, "
+                    + "noanonymous."));
+    /** smtp_sasl_tls_security_options - which mechanisms may be used over TLS. */
+    public static final Parameter SMTP_SASL_TLS_SECURITY_OPTIONS = register(Parameter.list(
+            "smtp_sasl_tls_security_options", "$smtp_sasl_security_options",
+            "The SMTP client SASL security options that apply over TLS."));
+    /** smtp_sasl_mechanism_filter - the offered mechanisms the client considers. */
+    public static final Parameter SMTP_SASL_MECHANISM_FILTER = register(Parameter.list("smtp_sasl_mechanism_filter",
+            "", "If non-empty, the SASL mechanisms (of those the server offers) the SMTP client may use."));
+    /** lmtp_sasl_auth_enable - SASL authentication in the LMTP client. */
+    public static final Parameter LMTP_SASL_AUTH_ENABLE = register(Parameter.bool("lmtp_sasl_auth_enable", "no",
+            "Enable SASL authentication in the LMTP client."));
+    /** lmtp_sasl_password_maps - user:password per LMTP server. */
+    public static final Parameter LMTP_SASL_PASSWORD_MAPS = register(Parameter.list("lmtp_sasl_password_maps", "",
+            "LMTP client lookup tables with one username:password entry per host or destination."));
+    /** lmtp_sasl_security_options - LMTP SASL security options. */
+    public static final Parameter LMTP_SASL_SECURITY_OPTIONS = register(Parameter.list("lmtp_sasl_security_options",
+            "noplaintext, noanonymous", "LMTP client SASL security options."));
+    /** lmtp_sasl_tls_security_options - LMTP SASL security options over TLS. */
+    public static final Parameter LMTP_SASL_TLS_SECURITY_OPTIONS = register(Parameter.list(
+            "lmtp_sasl_tls_security_options", "$lmtp_sasl_security_options",
+            "The LMTP client SASL security options that apply over TLS."));
+    /** lmtp_sasl_mechanism_filter - the mechanisms the LMTP client considers. */
+    public static final Parameter LMTP_SASL_MECHANISM_FILTER = register(Parameter.list("lmtp_sasl_mechanism_filter",
+            "", "If non-empty, the SASL mechanisms the LMTP client may use."));
+    /** lmtp_send_xforward_command - XFORWARD to an LMTP server that offers it. */
+    public static final Parameter LMTP_SEND_XFORWARD_COMMAND = register(Parameter.bool("lmtp_send_xforward_command",
+            "no", "Send the XFORWARD command when the LMTP server's LHLO response announces XFORWARD support."));
+    /** smtp_send_xforward_command - XFORWARD to an SMTP server that offers it. */
+    public static final Parameter SMTP_SEND_XFORWARD_COMMAND = register(Parameter.bool("smtp_send_xforward_command",
+            "no", "Send the XFORWARD command when the SMTP server's EHLO response announces XFORWARD support."));
+
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();
 

@@ -75,8 +75,11 @@ import org.postern.smtp.dns.DnsResolver;
  * failed handshake is retried once in the clear with the same server; a STARTTLS refusal
  * continues in the clear; plaintext pipelined after the 220 is refused.
  *
+ * SASL: smtp_sasl_auth_enable, smtp_sasl_password_maps, smtp_sasl_security_options,
+ * smtp_sasl_tls_security_options, smtp_sasl_mechanism_filter; see {@link SmtpSasl}.
+ *
  * <h2>BUGS</h2>
- * No BDAT, no DANE, no client certificate; the trust anchors of a CAfile/CApath are read
+ * No BDAT, no DANE, no client certificate; no sender-dependent SASL credentials; the trust anchors of a CAfile/CApath are read
  * once per path (a changed file needs a restart); ENVID and ORCPT are sent as stored (xtext); multipart
  * 8-bit mail is sent unconverted to servers without 8BITMIME; recipients retried at another
  * server in the same delivery are logged with the last server's relay=.
@@ -395,7 +398,7 @@ public final class SmtpClientSession implements AutoCloseable {
                 SmtpReply ehlo = exchange(s, stage, (lmtp ? "LHLO " : "EHLO ") + settings.heloName());
                 if (ehlo.positive()) {
                     features = SmtpFeatures.parse(ehlo, opt.discardEhloKeywords());
-                    return startTls(s, t, stage);
+                    return secure(s, t, stage);
                 }
                 if (lmtp || ehlo.replyClass() != 5) {
                     return replyFailure(t, ehlo, stage);
@@ -405,12 +408,80 @@ public final class SmtpClientSession implements AutoCloseable {
             SmtpReply helo = exchange(s, stage, "HELO " + settings.heloName());
             if (helo.positive()) {
                 features = SmtpFeatures.NONE;
-                return startTls(s, t, stage);
+                return secure(s, t, stage);
             }
             return replyFailure(t, helo, stage);
         } catch (IOException e) {
             return new Failure(Status.DEFERRED, "4.4.2", ioText(e, t, stage), t.relay());
         }
+    }
+
+    /* secure - STARTTLS, then AUTH: what may precede the mail transactions of a session */
+    private Failure secure(SmtpStream s, SmtpTarget t, SmtpStage helloStage) throws IOException {
+        Failure f = startTls(s, t, helloStage);
+        return f != null ? f : authenticate(handshaken, t);
+    }
+
+    /*
+     * authenticate - AUTH (RFC 4954) when smtp_sasl_auth_enable, the server offers AUTH and
+     * smtp_sasl_password_maps has credentials for it; a failure defers (soft bounce, as Postfix).
+     */
+    private Failure authenticate(SmtpStream s, SmtpTarget t) throws IOException {
+        SmtpClientSettings.Sasl sasl = settings.sasl();
+        if (!sasl.enabled() || features.auth().isEmpty()) {
+            return null;
+        }
+        List<String> keys = new ArrayList<>();
+        keys.add(t.hostName());
+        if (hop.host() != null) {
+            String h = hop.host().replaceAll("^\\[|\\]$", "");
+            if (hop.mxLookup()) {
+                keys.add(h + ":" + hop.port());
+                keys.add(h);
+            } else {
+                keys.add("[" + h + "]:" + hop.port());
+                keys.add("[" + h + "]");
+            }
+        }
+        SmtpSasl.Credentials c = SmtpSasl.credentials(sasl.passwordMaps(), keys);
+        if (c == null) {
+            return null;   // no entry for this server: no attempt to authenticate
+        }
+        boolean overTls = tlsEstablished != null;
+        List<String> mechanisms = SmtpSasl.usable(features.auth(), sasl.mechanismFilter(),
+                overTls ? sasl.tlsSecurityOptions() : sasl.securityOptions());
+        if (mechanisms.isEmpty()) {
+            return new Failure(Status.DEFERRED, "4.7.0", "SASL authentication failed; cannot authenticate to server "
+                    + t.namaddr() + ": no mechanism available", t.relay());
+        }
+        String mechanism = mechanisms.get(0);
+        SmtpReply r;
+        switch (mechanism) {
+            case "PLAIN" -> r = exchange(s, SmtpStage.AUTH, "AUTH PLAIN " + SmtpSasl.plain(c));
+            case "LOGIN" -> {
+                r = exchange(s, SmtpStage.AUTH, "AUTH LOGIN");
+                if (r.code() == 334) {
+                    r = exchange(s, SmtpStage.AUTH, SmtpSasl.b64(c.user()));
+                }
+                if (r.code() == 334) {
+                    r = exchange(s, SmtpStage.AUTH, SmtpSasl.b64(c.password()));
+                }
+            }
+            default -> {
+                r = exchange(s, SmtpStage.AUTH, "AUTH CRAM-MD5");
+                if (r.code() == 334) {
+                    r = exchange(s, SmtpStage.AUTH, SmtpSasl.cramMd5(c, r.lines().isEmpty() ? "" : r.lines().get(0)));
+                }
+            }
+        }
+        if (r.code() == 235) {
+            LOG.log(Level.FINE, "PSTN3113: authenticated to {0} with {1} as {2}",
+                    new Object[] {t.namaddr(), mechanism, c.user()});
+            return null;
+        }
+        String dsn = r.replyClass() == 4 || r.replyClass() == 5 ? "4" + r.dsn().substring(1) : "4.7.0";
+        return new Failure(Status.DEFERRED, dsn, "SASL authentication failed; server " + t.namaddr() + " said: "
+                + r.text(), t.relay());
     }
 
     /*

@@ -25,18 +25,30 @@ import java.util.Locale;
  * @param routing            how next hops are turned into addresses (MX, fallback relays, loops)
  * @param cache              connection cache: whether, how often and how long a session is reused
  * @param tls                TLS policy (STARTTLS)
+ * @param sasl               SASL client (AUTH)
  */
 public record SmtpClientSettings(String heloName, Duration connectTimeout, Duration heloTimeout,
                                  Duration mailTimeout, Duration rcptTimeout, Duration dataInitTimeout,
                                  Duration dataXferTimeout, Duration dataDoneTimeout, Duration rsetTimeout,
                                  Duration quitTimeout, int lineLengthLimit, Session session, Routing routing,
-                                 Cache cache, Tls tls) implements Serializable {
+                                 Cache cache, Tls tls, Sasl sasl) implements Serializable {
 
     public SmtpClientSettings {
         session = session != null ? session : Session.defaults(false);
         routing = routing != null ? routing : Routing.defaults();
         cache = cache != null ? cache : Cache.defaults();
         tls = tls != null ? tls : Tls.NONE;
+        sasl = sasl != null ? sasl : Sasl.NONE;
+    }
+
+    /** SmtpClientSettings - without SASL. */
+    public SmtpClientSettings(String heloName, Duration connectTimeout, Duration heloTimeout,
+                              Duration mailTimeout, Duration rcptTimeout, Duration dataInitTimeout,
+                              Duration dataXferTimeout, Duration dataDoneTimeout, Duration rsetTimeout,
+                              Duration quitTimeout, int lineLengthLimit, Session session, Routing routing, Cache cache,
+                              Tls tls) {
+        this(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout, dataInitTimeout, dataXferTimeout,
+                dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit, session, routing, cache, tls, null);
     }
 
     /** SmtpClientSettings - without TLS. */
@@ -45,7 +57,7 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
                               Duration dataXferTimeout, Duration dataDoneTimeout, Duration rsetTimeout,
                               Duration quitTimeout, int lineLengthLimit, Session session, Routing routing, Cache cache) {
         this(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout, dataInitTimeout, dataXferTimeout,
-                dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit, session, routing, cache, null);
+                dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit, session, routing, cache, null, null);
     }
 
     /** SmtpClientSettings - the timeouts and limits only; Postfix's defaults for the rest (SMTP mode). */
@@ -54,7 +66,7 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
                               Duration dataXferTimeout, Duration dataDoneTimeout, Duration rsetTimeout,
                               Duration quitTimeout, int lineLengthLimit) {
         this(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout, dataInitTimeout, dataXferTimeout,
-                dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit, null, null, null, null);
+                dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit, null, null, null, null, null);
     }
 
     /** defaults - Postfix's defaults, with the given helo name. */
@@ -68,19 +80,19 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
     public SmtpClientSettings withSession(Session s) {
         return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
                 dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
-                s, routing, cache, tls);
+                s, routing, cache, tls, sasl);
     }
 
     public SmtpClientSettings withRouting(Routing r) {
         return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
                 dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
-                session, r, cache, tls);
+                session, r, cache, tls, sasl);
     }
 
     public SmtpClientSettings withCache(Cache c) {
         return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
                 dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
-                session, routing, c, tls);
+                session, routing, c, tls, sasl);
     }
 
     /**
@@ -166,7 +178,39 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
     public SmtpClientSettings withTls(Tls t) {
         return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
                 dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
-                session, routing, cache, t);
+                session, routing, cache, t, sasl);
+    }
+
+    public SmtpClientSettings withSasl(Sasl a) {
+        return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
+                dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
+                session, routing, cache, tls, a);
+    }
+
+    /**
+     * Sasl - the SASL client (RFC 4954 AUTH). The credentials are not here: the session looks
+     * them up in the password maps when it knows the server's name, so that no password is
+     * part of a pool key or a log line.
+     *
+     * @param enabled            smtp_sasl_auth_enable (no)
+     * @param passwordMaps       smtp_sasl_password_maps: tables of "user:password" by server host
+     *                           name, then by next-hop destination ([host]:port, [host], domain)
+     * @param securityOptions    smtp_sasl_security_options (noplaintext, noanonymous)
+     * @param tlsSecurityOptions smtp_sasl_tls_security_options ($smtp_sasl_security_options), over TLS
+     * @param mechanismFilter    smtp_sasl_mechanism_filter: only these of the offered mechanisms; empty: all
+     */
+    public record Sasl(boolean enabled, List<String> passwordMaps, List<String> securityOptions,
+                       List<String> tlsSecurityOptions, List<String> mechanismFilter) implements Serializable {
+
+        public static final Sasl NONE = new Sasl(false, List.of(), List.of("noplaintext", "noanonymous"),
+                List.of("noplaintext", "noanonymous"), List.of());
+
+        public Sasl {
+            passwordMaps = List.copyOf(passwordMaps);
+            securityOptions = securityOptions.stream().map(k -> k.toLowerCase(Locale.ROOT)).toList();
+            tlsSecurityOptions = tlsSecurityOptions.stream().map(k -> k.toLowerCase(Locale.ROOT)).toList();
+            mechanismFilter = mechanismFilter.stream().map(k -> k.toUpperCase(Locale.ROOT)).toList();
+        }
     }
 
     /**

@@ -14,6 +14,7 @@ enum SmtpStage {
     HELO("performing the HELO handshake", "HELO command", SmtpClientSettings::heloTimeout),
     LHLO("performing the LHLO handshake", "LHLO command", SmtpClientSettings::heloTimeout),
     STARTTLS("receiving the STARTTLS response", "STARTTLS command", s -> s.tls().starttlsTimeout()),
+    AUTH("performing the AUTH handshake", "AUTH command", SmtpClientSettings::heloTimeout),
     MAIL("sending MAIL FROM", "MAIL FROM command", SmtpClientSettings::mailTimeout),
     RCPT("sending RCPT TO", "RCPT TO command", SmtpClientSettings::rcptTimeout),
     DATA("sending DATA command", "DATA command", SmtpClientSettings::dataInitTimeout),
