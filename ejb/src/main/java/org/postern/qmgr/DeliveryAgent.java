@@ -173,7 +173,9 @@ public class DeliveryAgent {
         }
         OutboundMessage msg = new OutboundMessage(claim.queueId(), claim.sender(), rcpts, claim.size(),
                 () -> new ContentStream(store, claim.queueId(), claim.chunks()), claim.envid(), claim.ret(),
-                "8BITMIME".equalsIgnoreCase(claim.bodyType()));
+                "8BITMIME".equalsIgnoreCase(claim.bodyType()),
+                // the claim carries no client attributes (NAME, ADDR, HELO, PROTO) yet: IDENT only
+                Map.of("IDENT", claim.queueId()));
         Instant handed = Instant.now();
         DeliveryOutcome outcome;
         SmtpDestinationLimiter.Permit permit;
@@ -353,7 +355,8 @@ public class DeliveryAgent {
                 c.getList(lmtp ? "lmtp_discard_lhlo_keywords" : "smtp_discard_ehlo_keywords"),
                 c.get(p + "bind_address"),
                 c.get(p + "bind_address6"),
-                !c.getBoolean("disable_mime_output_conversion"));
+                !c.getBoolean("disable_mime_output_conversion"),
+                c.getBoolean(p + "send_xforward_command"));
         List<String> protocols = c.getList("inet_protocols").stream().map(s -> s.toLowerCase(Locale.ROOT)).toList();
         boolean all = protocols.contains("all");
         SmtpClientSettings.Routing routing = new SmtpClientSettings.Routing(

@@ -75,11 +75,14 @@ import org.postern.smtp.dns.DnsResolver;
  * failed handshake is retried once in the clear with the same server; a STARTTLS refusal
  * continues in the clear; plaintext pipelined after the 220 is refused.
  *
+ * XFORWARD: smtp_send_xforward_command / lmtp_send_xforward_command (no): the original
+ * client's attributes before MAIL FROM when the server offers XFORWARD.
  * SASL: smtp_sasl_auth_enable, smtp_sasl_password_maps, smtp_sasl_security_options,
  * smtp_sasl_tls_security_options, smtp_sasl_mechanism_filter; see {@link SmtpSasl}.
  *
  * <h2>BUGS</h2>
- * No BDAT, no DANE, no client certificate; no sender-dependent SASL credentials; the trust anchors of a CAfile/CApath are read
+ * No BDAT, no DANE, no client certificate; XFORWARD carries only what the queue hands over
+ * (today IDENT, the queue id); no sender-dependent SASL credentials; the trust anchors of a CAfile/CApath are read
  * once per path (a changed file needs a restart); ENVID and ORCPT are sent as stored (xtext); multipart
  * 8-bit mail is sent unconverted to servers without 8BITMIME; recipients retried at another
  * server in the same delivery are logged with the last server's relay=.
@@ -709,6 +712,19 @@ public final class SmtpClientSession implements AutoCloseable {
         boolean pipelining = features.pipelining();
         SmtpStage stage = SmtpStage.MAIL;
         try {
+            if (settings.session().sendXforward() && features.xforward() && !m.xforward().isEmpty()) {
+                stage = SmtpStage.XFORWARD;
+                SmtpReply x = exchange(stream, stage, xforwardCommand(m));
+                if (!x.positive()) {
+                    for (int i : sendable) {
+                        out[i] = failed(rcpts.get(i), x, stage);
+                        retry[i] = out[i].status() == Status.DEFERRED;
+                    }
+                    closeIf421(x);
+                    return stage;
+                }
+                stage = SmtpStage.MAIL;
+            }
             if (pipelining) {
                 // RFC 2920: MAIL, RCPT and DATA may be sent as one group; the replies come in order
                 stream.limit(stage.timeout(settings));
@@ -841,6 +857,32 @@ public final class SmtpClientSession implements AutoCloseable {
         if (r != null && r.code() == 421) {
             retire("server said " + r.text());
         }
+    }
+
+    /* xforwardCommand - XFORWARD with the known attributes, values xtext-encoded (Postfix XFORWARD_README) */
+    private static String xforwardCommand(OutboundMessage m) {
+        StringBuilder b = new StringBuilder("XFORWARD");
+        for (String name : List.of("NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE")) {
+            String v = m.xforward().get(name);
+            if (v != null && !unsafe(v)) {
+                b.append(' ').append(name).append('=').append(xtext(v));
+            }
+        }
+        return b.toString();
+    }
+
+    /* xtext - RFC 3461 section 4: "+" and characters outside "!".."~", and "=", as +XX */
+    private static String xtext(String v) {
+        StringBuilder b = new StringBuilder();
+        for (byte c : v.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            int u = c & 0xff;
+            if (u < 33 || u > 126 || u == '+' || u == '=') {
+                b.append('+').append(String.format("%02X", u));
+            } else {
+                b.append((char) u);
+            }
+        }
+        return b.toString();
     }
 
     private String mailCommand(OutboundMessage m) {

@@ -108,11 +108,21 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
      * @param bindAddress6         smtp_bind_address6 (empty: any)
      * @param mimeOutputConversion not disable_mime_output_conversion: 8-bit text to quoted-printable
      *                             for servers without 8BITMIME
+     * @param sendXforward         smtp_send_xforward_command / lmtp_send_xforward_command (no)
      */
     public record Session(boolean skip5xxGreeting, boolean alwaysSendEhlo, boolean neverSendEhlo,
                           boolean skipQuitResponse, boolean quoteRfc821Envelope, List<String> discardEhloKeywords,
-                          String bindAddress, String bindAddress6, boolean mimeOutputConversion)
+                          String bindAddress, String bindAddress6, boolean mimeOutputConversion,
+                          boolean sendXforward)
             implements Serializable {
+
+        /** Session - without XFORWARD. */
+        public Session(boolean skip5xxGreeting, boolean alwaysSendEhlo, boolean neverSendEhlo,
+                       boolean skipQuitResponse, boolean quoteRfc821Envelope, List<String> discardEhloKeywords,
+                       String bindAddress, String bindAddress6, boolean mimeOutputConversion) {
+            this(skip5xxGreeting, alwaysSendEhlo, neverSendEhlo, skipQuitResponse, quoteRfc821Envelope,
+                    discardEhloKeywords, bindAddress, bindAddress6, mimeOutputConversion, false);
+        }
 
         public Session {
             discardEhloKeywords = discardEhloKeywords.stream().map(k -> k.toLowerCase(Locale.ROOT)).toList();

@@ -15,6 +15,7 @@ enum SmtpStage {
     LHLO("performing the LHLO handshake", "LHLO command", SmtpClientSettings::heloTimeout),
     STARTTLS("receiving the STARTTLS response", "STARTTLS command", s -> s.tls().starttlsTimeout()),
     AUTH("performing the AUTH handshake", "AUTH command", SmtpClientSettings::heloTimeout),
+    XFORWARD("sending XFORWARD", "XFORWARD command", SmtpClientSettings::mailTimeout),
     MAIL("sending MAIL FROM", "MAIL FROM command", SmtpClientSettings::mailTimeout),
     RCPT("sending RCPT TO", "RCPT TO command", SmtpClientSettings::rcptTimeout),
     DATA("sending DATA command", "DATA command", SmtpClientSettings::dataInitTimeout),

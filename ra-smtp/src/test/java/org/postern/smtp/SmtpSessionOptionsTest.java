@@ -244,4 +244,44 @@ class SmtpSessionOptionsTest {
         assertTrue(text.startsWith("PSTN3106: QID1: conversation with 127.0.0.1[127.0.0.1] timed out"), text);
         assertTrue(text.contains("message may be sent more than once"), text);
     }
+
+    @Test
+    void lmtpSendXforwardCommandSendsTheClientAttributesWhenOffered() throws IOException {
+        server = new FakeSmtpServer(true);
+        server.ehloKeywords = List.of("PIPELINING", "XFORWARD NAME ADDR PROTO HELO IDENT");
+        server.on("XFORWARD", "250 2.0.0 Ok");
+        OutboundMessage m = new OutboundMessage("Q7", "s@x.test", List.of(new OutboundMessage.OutboundRecipient(
+                "a@x.test", null, null)), 3, () -> new java.io.ByteArrayInputStream("x\r\n".getBytes(StandardCharsets.US_ASCII)),
+                null, null, false, java.util.Map.of("IDENT", "Q7", "NAME", "client.example", "ADDR", "192.0.2.1",
+                "HELO", "odd helo"));
+        SmtpClientSettings.Session on = new SmtpClientSettings.Session(true, true, false, false, true, List.of(), "", "",
+                true, true);
+        SmtpClientSettings lmtp = fast().withSession(on);
+        try (SmtpClientSession session = new SmtpClientSession(NextHop.lmtpInet("127.0.0.1", server.port()), lmtp)) {
+            assertEquals(Status.SENT, session.deliver(m).recipients().get(0).status());
+        }
+        assertEquals(List.of("XFORWARD NAME=client.example ADDR=192.0.2.1 HELO=odd+20helo IDENT=Q7"),
+                server.commands("XFORWARD"));
+        assertEquals("XFORWARD NAME=client.example ADDR=192.0.2.1 HELO=odd+20helo IDENT=Q7",
+                server.transcript.get(server.transcript.indexOf("MAIL FROM:<s@x.test>") - 1), "just before MAIL");
+        // off, or not offered: no XFORWARD
+        server.transcript.clear();
+        try (SmtpClientSession session = new SmtpClientSession(NextHop.lmtpInet("127.0.0.1", server.port()),
+                fast().withSession(SmtpClientSettings.Session.defaults(true)))) {
+            session.deliver(m);
+        }
+        server.ehloKeywords = List.of("PIPELINING");
+        try (SmtpClientSession session = new SmtpClientSession(NextHop.lmtpInet("127.0.0.1", server.port()), lmtp)) {
+            session.deliver(m);
+        }
+        assertEquals(List.of(), server.commands("XFORWARD"));
+        // a rejected XFORWARD is answered like a rejected MAIL
+        server.ehloKeywords = List.of("XFORWARD NAME ADDR");
+        server.on("XFORWARD", "451 4.3.0 not now");
+        try (SmtpClientSession session = new SmtpClientSession(NextHop.lmtpInet("127.0.0.1", server.port()), lmtp)) {
+            RecipientOutcome r = session.deliver(m).recipients().get(0);
+            assertEquals(Status.DEFERRED, r.status());
+            assertTrue(r.reply().endsWith("(in reply to XFORWARD command)"), r.reply());
+        }
+    }
 }
