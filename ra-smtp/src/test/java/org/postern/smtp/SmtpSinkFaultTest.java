@@ -87,11 +87,18 @@ class SmtpSinkFaultTest {
     }
 
     private int start(String option, String value) throws IOException, InterruptedException {
+        return start(false, option, value);
+    }
+
+    private int start(boolean lmtp, String option, String value) throws IOException, InterruptedException {
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             port = s.getLocalPort();
         }
         List<String> cmd = new ArrayList<>(List.of(SINK, "-u", "nobody", "-d", dumps + "/%H%M%S."));
+        if (lmtp) {
+            cmd.add("-L");
+        }
         if (!option.equals("none")) {
             cmd.add(option);
             cmd.add(value);
@@ -120,6 +127,25 @@ class SmtpSinkFaultTest {
                 }
             }).count();
         }
+    }
+
+    @ParameterizedTest(name = "LMTP {0} {1}")
+    @CsvSource(delimiter = '|', value = {
+            "none | -       | SENT     | 250                                                   | 1",
+            "-r | LHLO      | DEFERRED | (in reply to LHLO command)                            | 0",
+            "-r | RCPT      | DEFERRED | (in reply to RCPT TO command)                         | 0",
+            "-f | RCPT      | BOUNCED  | (in reply to RCPT TO command)                         | 0",
+            "-f | .         | BOUNCED  | (in reply to end of DATA command)                     | -2",
+            "-q | .         | DEFERRED | while sending end of data -- message may be sent more than once | -1",
+            "-W | .:2       | DEFERRED | timed out while sending end of data -- message may be sent more than once | -1",
+    })
+    void eachFaultInLmtpMode(String option, String value, Status status, String fragment, int copies) throws Exception {
+        int port = start(true, option, value.trim());
+        DeliveryOutcome o;
+        try (SmtpClientSession s = new SmtpClientSession(NextHop.lmtpInet("127.0.0.1", port), settings(800))) {
+            o = s.deliver(message("Subject: fault\r\n\r\nbody\r\n", "a@x.test", "b@x.test"));
+        }
+        check(o, status, fragment, copies);
     }
 
     @ParameterizedTest(name = "{0} {1}")
@@ -168,6 +194,10 @@ class SmtpSinkFaultTest {
         try (SmtpClientSession s = new SmtpClientSession(NextHop.smtp("127.0.0.1", port, false), settings)) {
             o = s.deliver(message("Subject: fault\r\n\r\nbody\r\n", "a@x.test", "b@x.test"));
         }
+        check(o, status, fragment, copies);
+    }
+
+    private void check(DeliveryOutcome o, Status status, String fragment, int copies) throws Exception {
         for (RecipientOutcome r : o.recipients()) {
             assertEquals(status, r.status(), r.toString());
             assertTrue(r.reply().contains(fragment.trim()), r.reply());
