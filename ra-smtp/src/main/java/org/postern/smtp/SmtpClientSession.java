@@ -244,11 +244,17 @@ public final class SmtpClientSession implements AutoCloseable {
                 SmtpTargetResolver.Result r = targets.resolve(hop, settings.heloName(), settings.routing());
                 candidates = r.failure() != null ? List.of() : r.targets();
             }
+            // the servers not tried yet in this delivery; a cached session's server may be anywhere in the list
             SmtpTarget current = target;
-            while (next[0] < candidates.size() && sameEndpoint(candidates.get(next[0]), current)) {
-                next[0]++;
+            List<SmtpTarget> rest = new ArrayList<>();
+            for (int k = next[0]; k < candidates.size(); k++) {
+                if (!sameEndpoint(candidates.get(k), current)) {
+                    rest.add(candidates.get(k));
+                }
             }
-            if (next[0] >= candidates.size()) {
+            candidates = rest;
+            next[0] = 0;
+            if (candidates.isEmpty()) {
                 break;
             }
             LOG.log(Level.FINE, "PSTN3107: {0}: {1} recipient(s) deferred by {2}; trying the next server",

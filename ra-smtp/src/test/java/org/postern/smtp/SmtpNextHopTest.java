@@ -310,4 +310,24 @@ class SmtpNextHopTest {
             assertEquals("none", o.relay());
         }
     }
+
+    @Test
+    void aCachedSessionsServerIsNotTriedTwiceWhenItDefers() throws Exception {
+        FakeSmtpServer[] s = pair();
+        try (FakeSmtpServer first = s[0]; FakeSmtpServer second = s[1]) {
+            FakeDns dns = new FakeDns().host("mx1.test", "127.0.0.3").host("mx2.test", "127.0.0.4");
+            // the second delivery reuses the session with mx1, which then defers: only mx2 is left to try
+            dns.mx.put("dom.test", List.of(new MxRecord(10, "mx1.test"), new MxRecord(20, "mx2.test")));
+            NextHop hop = NextHop.smtp("dom.test", first.port(), true);
+            try (SmtpClientSession session = new SmtpClientSession(hop, withRouting(Map.of("sessionLimit", 3)), dns)) {
+                assertEquals(Status.SENT, session.deliver(message("x\r\n", "a@dom.test")).recipients().get(0).status());
+                first.on("RCPT", "451 4.3.0 busy");
+                DeliveryOutcome o = session.deliver(message("x\r\n", "b@dom.test"));
+                assertEquals(Status.SENT, o.recipients().get(0).status(), o.toString());
+                assertEquals("mx2.test[127.0.0.4]:" + first.port(), o.relay());
+                assertEquals(1, first.connections.get(), "the deferring server is not tried again");
+                assertEquals(1, second.connections.get());
+            }
+        }
+    }
 }
