@@ -229,7 +229,9 @@ public final class SmtpClientSession implements AutoCloseable {
                 retry[i] = false;
             }
             transact(message, out, retry, pending);
-            sessions++;
+            if (!target.fallback()) {
+                sessions++;   // smtp_mx_session_limit counts the primary next hop's sessions only
+            }
             List<Integer> soft = new ArrayList<>();
             for (int i : pending) {
                 if (retry[i] && out[i].status() == Status.DEFERRED) {
@@ -237,7 +239,7 @@ public final class SmtpClientSession implements AutoCloseable {
                 }
             }
             int limit = settings.routing().mxSessionLimit();
-            if (soft.isEmpty() || (limit > 0 && sessions >= limit)) {
+            if (soft.isEmpty()) {
                 break;
             }
             if (candidates == null) {
@@ -247,9 +249,12 @@ public final class SmtpClientSession implements AutoCloseable {
             // the servers not tried yet in this delivery; a cached session's server may be anywhere in the list
             SmtpTarget current = target;
             List<SmtpTarget> rest = new ArrayList<>();
+            boolean limitReached = limit > 0 && sessions >= limit;
             for (int k = next[0]; k < candidates.size(); k++) {
-                if (!sameEndpoint(candidates.get(k), current)) {
-                    rest.add(candidates.get(k));
+                SmtpTarget c = candidates.get(k);
+                // past the session limit only the fallback relays are left ("gives up or delivers to a fallback relay")
+                if (!sameEndpoint(c, current) && (!limitReached || c.fallback())) {
+                    rest.add(c);
                 }
             }
             candidates = rest;

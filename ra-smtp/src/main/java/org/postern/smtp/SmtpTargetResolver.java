@@ -103,8 +103,9 @@ final class SmtpTargetResolver {
             }
             Result r = resolveOne(f, true, routing);
             for (SmtpTarget t : r.targets()) {
-                if (!all.contains(t)) {
-                    all.add(t);
+                SmtpTarget fb = new SmtpTarget(t.hostName(), t.address(), t.port(), t.unixPath(), true);
+                if (all.stream().noneMatch(a -> java.util.Objects.equals(a.address(), fb.address()) && a.port() == fb.port())) {
+                    all.add(fb);
                 }
             }
         }

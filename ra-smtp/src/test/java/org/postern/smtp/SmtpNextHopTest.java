@@ -330,4 +330,22 @@ class SmtpNextHopTest {
             }
         }
     }
+
+    @Test
+    void pastTheSessionLimitTheFallbackRelayStillGetsTheDeferredRecipients() throws Exception {
+        FakeSmtpServer[] s = pair();
+        try (FakeSmtpServer first = s[0]; FakeSmtpServer relay = s[1]) {
+            first.on("RCPT", "451 4.3.0 busy");
+            FakeDns dns = new FakeDns().host("mx1.test", "127.0.0.3");
+            dns.mx.put("dom.test", List.of(new MxRecord(10, "mx1.test")));
+            SmtpClientSettings settings = withRouting(Map.of("sessionLimit", 1,
+                    "fallback", List.of("[127.0.0.4]:" + relay.port())));
+            try (SmtpClientSession session = new SmtpClientSession(NextHop.smtp("dom.test", first.port(), true), settings, dns)) {
+                DeliveryOutcome o = session.deliver(message("x\r\n", "a@dom.test"));
+                assertEquals(Status.SENT, o.recipients().get(0).status(), o.toString());
+                assertEquals("127.0.0.4[127.0.0.4]:" + relay.port(), o.relay());
+                assertEquals(1, relay.messages.size());
+            }
+        }
+    }
 }
