@@ -64,7 +64,9 @@ import org.postern.smtp.SmtpDestinationLimiter;
  * lmtp_lhlo_name, smtp_fallback_relay, smtp_mx_address_limit, smtp_mx_session_limit,
  * smtp_randomize_addresses, smtp_host_lookup, ignore_mx_lookup_error,
  * smtp_defer_if_no_mx_address_found, disable_dns_lookups, inet_protocols, inet_interfaces and
- * proxy_interfaces (loop detection), best_mx_transport, the session options and the
+ * proxy_interfaces (loop detection), best_mx_transport (mail that loops back to us goes
+ * to that transport, once), smtp_tls_* and smtp_sasl_* (TLS and SASL policy),
+ * smtp_send_xforward_command, the session options and the
  * connection cache parameters.
  *
  * <h2>BUGS</h2>
@@ -200,12 +202,46 @@ public class DeliveryAgent {
             try (SmtpDestinationLimiter.Permit held = permit) {
                 outcome = connect(claim, hop, lmtp, msg, config, batch);
             }
+            if (!lmtp && loopsToBestMx(outcome) && !config.get("best_mx_transport").isBlank()) {
+                outcome = bestMx(claim, hop, msg, config, batch, outcome);
+            }
             if (outcome.tls() != null) {
                 // Postfix's line, once per TLS session: "Verified TLS connection established to ..."
                 MailLog.delivery(lmtp, outcome.tls());
             }
         }
         recordBatch(claim, hop, batch, lmtp, outcome, start, handed, retry, age, lifetime, outcomes);
+    }
+
+    /* loopsToBestMx - the client found itself the best MX, and best_mx_transport is set (4.4.6) */
+    private static boolean loopsToBestMx(DeliveryOutcome o) {
+        return !o.recipients().isEmpty() && o.recipients().stream().allMatch(r ->
+                r.status() == DeliveryOutcome.Status.DEFERRED && "4.4.6".equals(r.dsn()));
+    }
+
+    /*
+     * bestMx - best_mx_transport: deliver what loops back to us by that transport instead
+     * (transport, or transport:nexthop; without a next hop, the destination domain). Once only:
+     * a best_mx_transport that loops again stays deferred.
+     */
+    private DeliveryOutcome bestMx(QueueStore.Claim claim, NextHop hop, OutboundMessage msg, Config config,
+                                   List<QueueStore.Claim.Rcpt> batch, DeliveryOutcome looped) {
+        String best = config.get("best_mx_transport").trim();
+        int colon = best.indexOf(':');
+        TransportResolver.Route route;
+        try {
+            route = new TransportResolver(config).route(colon < 0 ? best : best.substring(0, colon),
+                    colon < 0 ? hop.host() : best.substring(colon + 1));
+        } catch (ConfigException e) {
+            return looped;
+        }
+        if (!route.ok() || route.hop().equals(hop)) {
+            LOG.warning("PSTN4404: " + claim.queueId() + ": best_mx_transport = " + best + ": "
+                    + (route.ok() ? "loops again" : route.error()));
+            return looped;
+        }
+        boolean lmtp = route.hop().protocol() == NextHop.Protocol.LMTP;
+        return connect(claim, route.hop(), lmtp, msg, config, batch);
     }
 
     /* connect - one delivery through a pooled connection; a pool failure defers the batch */

@@ -296,8 +296,8 @@ public final class Parameters {
             "The Internet protocols (ipv4, ipv6, all) the SMTP and LMTP clients use when making connections."));
     /** best_mx_transport - where mail goes when we are the best MX host. */
     public static final Parameter BEST_MX_TRANSPORT = register(Parameter.string("best_mx_transport", "",
-            "Where the SMTP client delivers mail when it detects a \"mail loops back to myself\" condition; "
-                    + "empty: bounce. Postern defers such mail when it is set (not implemented)."));
+            "Where the SMTP client delivers mail when it detects a \"mail loops back to myself\" condition "
+                    + "(transport or transport:nexthop, e.g. lmtp:unix:/path); empty: bounce."));
     /** disable_mime_output_conversion - never convert 8BITMIME to 7BIT. */
     public static final Parameter DISABLE_MIME_OUTPUT_CONVERSION = register(Parameter.bool(
             "disable_mime_output_conversion", "no",

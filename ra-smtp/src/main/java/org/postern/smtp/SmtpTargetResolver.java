@@ -40,8 +40,8 @@ import org.postern.smtp.dns.MxRecord;
  * addresses or host names, only the MX hosts more preferred than ourselves are kept; when
  * none is left the mail bounces with 5.4.6 "mail for X loops back to myself" (or 4.4.4
  * "unable to find primary relay for X" when a better MX had no address). A bracketed host
- * that is one of our addresses loops too. best_mx_transport is not implemented: when it is
- * set, such mail is deferred with 4.3.5.
+ * that is one of our addresses loops too. When best_mx_transport is set, the loop is
+ * reported as DEFERRED 4.4.6 instead, and the queue manager hands the mail to that transport.
  *
  * <h2>SECURITY</h2>
  * Trusts DNS answers only as far as their count: the address limit bounds the work.
@@ -113,7 +113,7 @@ final class SmtpTargetResolver {
     }
 
     private static boolean isLoop(Failure f) {
-        return f != null && (f.dsn().equals("5.4.6") || f.dsn().equals("4.3.5"));
+        return f != null && (f.dsn().equals("5.4.6") || f.dsn().equals("4.4.6"));
     }
 
     /* resolveOne - one next hop's targets, limited to smtp_mx_address_limit */
@@ -204,8 +204,7 @@ final class SmtpTargetResolver {
                         return ok(better);
                     }
                     if (!routing.bestMxTransport().isEmpty()) {
-                        return fail(Status.DEFERRED, "4.3.5", "mail for " + domain
-                                + " loops back to myself; best_mx_transport is not supported");
+                        return fail(Status.DEFERRED, "4.4.6", "mail for " + domain + " loops back to myself");
                     }
                     int bestFound = preferences.get(0);
                     return bestFound != bestPreference
@@ -315,8 +314,7 @@ final class SmtpTargetResolver {
 
     private static Result loop(String host, SmtpClientSettings.Routing routing) {
         if (!routing.bestMxTransport().isEmpty()) {
-            return fail(Status.DEFERRED, "4.3.5", "mail for " + host
-                    + " loops back to myself; best_mx_transport is not supported");
+            return fail(Status.DEFERRED, "4.4.6", "mail for " + host + " loops back to myself");
         }
         return fail(Status.BOUNCED, "5.4.6", "mail for " + host + " loops back to myself");
     }

@@ -182,9 +182,10 @@ class SmtpNextHopTest {
         // a bracketed next hop that is ourselves loops too
         assertEquals(new SmtpTargetResolver.Failure(Status.BOUNCED, "5.4.6", "mail for 127.0.0.1 loops back to myself"),
                 resolve(dns, NextHop.smtp("[127.0.0.1]", 25, false), own).failure());
-        // with best_mx_transport set: not implemented, deferred (never bounced)
-        assertEquals(Status.DEFERRED, resolve(dns, NextHop.smtp("self.test", 25, true),
-                Map.of("ownAddresses", List.of("127.0.0.1"), "bestMx", "local")).failure().status());
+        // with best_mx_transport set: deferred 4.4.6, for the queue manager to hand over (never bounced)
+        assertEquals(new SmtpTargetResolver.Failure(Status.DEFERRED, "4.4.6", "mail for self.test loops back to myself"),
+                resolve(dns, NextHop.smtp("self.test", 25, true),
+                        Map.of("ownAddresses", List.of("127.0.0.1"), "bestMx", "lmtp:unix:/run/lmtp")).failure());
         // fallback relays are not tried for a loop
         assertEquals("5.4.6", resolve(dns, NextHop.smtp("self.test", 25, true),
                 Map.of("ownAddresses", List.of("127.0.0.1"), "fallback", List.of("[127.0.0.9]"))).failure().dsn());
