@@ -214,4 +214,24 @@ class DeliveryAgentRoundTest {
         assertEquals(RecipientStatus.BOUNCED, o.status());
         assertEquals("5.4.6", o.dsn());
     }
+
+    @Test
+    void aDestinationWhoseSlotsStayBusyIsDeferredBrieflyWithoutAConnection() throws Exception {
+        DeliveryAgent a = agent("smtp_destination_concurrency_limit = 1",
+                (hop, m) -> all(m, DeliveryOutcome.Status.SENT, "2.0.0", "250 2.0.0 Ok"));
+        String destination = NextHop.smtp("busy.example", 25, true).destination();
+        try (org.postern.smtp.SmtpDestinationLimiter.Permit held = org.postern.smtp.SmtpDestinationLimiter.shared()
+                .acquire("smtp", destination, 1, Duration.ZERO)) {
+            long t0 = System.nanoTime();
+            a.deliver(stored("a@busy.example"));
+            long waited = System.nanoTime() - t0;
+            assertTrue(waited >= DeliveryAgent.CONCURRENCY_WAIT.toNanos(), "waited for a slot: " + waited / 1_000_000 + " ms");
+        }
+        assertEquals(List.of(), calls, "no connection was borrowed");
+        QueueStore.Outcome o = store.finished.get(0).values().iterator().next();
+        assertEquals(RecipientStatus.DEFERRED, o.status());
+        assertEquals("4.4.5", o.dsn());
+        assertEquals("delivery temporarily suspended: concurrency limit 1 for busy.example:25 reached", o.reply());
+        assertTrue(requests.scheduled.get(0).compareTo(Duration.ofSeconds(31)) <= 0, "retried soon: " + requests.scheduled);
+    }
 }
