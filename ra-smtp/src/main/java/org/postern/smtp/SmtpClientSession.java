@@ -108,6 +108,7 @@ public final class SmtpClientSession implements AutoCloseable {
     private int transactions;
     private long lastUsed;
     private int connectionsOpened;
+    private boolean closedOnPurpose;
     /* the stream that handshake() leaves behind: the TLS one after STARTTLS */
     private SmtpStream handshaken;
     /* set by open() when this delivery established TLS; reported once, as Postfix logs it once */
@@ -315,6 +316,7 @@ public final class SmtpClientSession implements AutoCloseable {
             LOG.log(Level.FINE, "PSTN3110: closing idle cached session with {0}", target.relay());
             stream.close();
             stream = null;
+            closedOnPurpose = true;
         } finally {
             lock.unlock();
         }
@@ -324,6 +326,21 @@ public final class SmtpClientSession implements AutoCloseable {
     private void quit(String why) {
         LOG.log(Level.FINE, "PSTN3108: closing session with {0}: {1}", new Object[] {target.relay(), why});
         close();
+        closedOnPurpose = true;
+    }
+
+    /**
+     * closedOnPurpose - the session is not connected because the cache closed it (caching
+     * off, reuse limit, idle time limit), not because it failed: it may be used again and
+     * will reconnect.
+     */
+    public boolean closedOnPurpose() {
+        lock.lock();
+        try {
+            return stream == null && closedOnPurpose;
+        } finally {
+            lock.unlock();
+        }
     }
 
     private static DeliveryOutcome outcome(String relay, RecipientOutcome[] out, long start, long connected,
@@ -368,6 +385,7 @@ public final class SmtpClientSession implements AutoCloseable {
             }
             if (last == null) {
                 stream = handshaken;
+                closedOnPurpose = false;
                 target = t;
                 needsRset = false;
                 transactions = 0;
@@ -612,6 +630,7 @@ public final class SmtpClientSession implements AutoCloseable {
 
     /* retire - close the connection without QUIT: it is broken or the server asked us to go */
     private void retire(String why) {
+        closedOnPurpose = false;
         if (stream != null) {
             LOG.log(Level.FINE, "PSTN3103: retiring session with {0}: {1}", new Object[] {target.relay(), why});
             stream.close();
