@@ -277,10 +277,11 @@ public class DeliveryAgent {
                 case BOUNCED -> RecipientStatus.BOUNCED;
                 case DEFERRED -> RecipientStatus.DEFERRED;
             };
-            QueueStore.Outcome o = expire(new QueueStore.Outcome(status, ro.dsn(), outcome.relay(), ro.reply(),
+            String relay = ro.relay() != null ? ro.relay() : outcome.relay();
+            QueueStore.Outcome o = expire(new QueueStore.Outcome(status, ro.dsn(), relay, ro.reply(),
                     retry), age, lifetime);
             outcomes.put(r.id(), o);
-            log(claim, r, lmtp, outcome.relay(), start, outcome.connectSeconds(), outcome.transmitSeconds(), o);
+            log(claim, r, lmtp, relay, start, outcome.connectSeconds(), outcome.transmitSeconds(), o);
         }
         LOG.fine(() -> claim.queueId() + ": queue manager time " + queueSeconds);
     }

@@ -84,8 +84,7 @@ import org.postern.smtp.dns.DnsResolver;
  * No BDAT, no DANE, no client certificate; XFORWARD carries only what the queue hands over
  * (today IDENT, the queue id); no sender-dependent SASL credentials; the trust anchors of a CAfile/CApath are read
  * once per path (a changed file needs a restart); ENVID and ORCPT are sent as stored (xtext); multipart
- * 8-bit mail is sent unconverted to servers without 8BITMIME; recipients retried at another
- * server in the same delivery are logged with the last server's relay=.
+ * 8-bit mail is sent unconverted to servers without 8BITMIME.
  * <p>
  * One delivery at a time (a lock serializes deliver and close); a cached session left idle
  * for longer than smtp_connection_cache_time_limit is closed by the shared watchdog.
@@ -184,6 +183,7 @@ public final class SmtpClientSession implements AutoCloseable {
         int n = message.recipients().size();
         RecipientOutcome[] out = new RecipientOutcome[n];
         boolean[] retry = new boolean[n];
+        String[] relays = new String[n];
         SmtpClientSettings.Cache cache = settings.cache();
         if (stream != null && !cache.timeLimit().isZero()
                 && System.nanoTime() - lastUsed > cache.timeLimit().toNanos()) {
@@ -230,6 +230,11 @@ public final class SmtpClientSession implements AutoCloseable {
                 retry[i] = false;
             }
             transact(message, out, retry, pending);
+            for (int i : pending) {
+                if (out[i] != null) {
+                    relays[i] = target.relay();
+                }
+            }
             if (!target.fallback()) {
                 sessions++;   // smtp_mx_session_limit counts the primary next hop's sessions only
             }
@@ -275,6 +280,11 @@ public final class SmtpClientSession implements AutoCloseable {
             connected = System.nanoTime();
         }
         finishUse(cache);
+        for (int i = 0; i < n; i++) {
+            if (relays[i] != null && !relays[i].equals(relay) && out[i] != null) {
+                out[i] = out[i].withRelay(relays[i]);   // logged with the server that answered for it
+            }
+        }
         return outcome(relay, out, start, connected, tlsEstablished);
     }
 

@@ -253,6 +253,10 @@ class SmtpNextHopTest {
                 assertEquals(Status.SENT, o.recipients().get(1).status(), o.toString());
                 assertEquals(List.of("RCPT TO:<a@dom.test>", "RCPT TO:<b@dom.test>"), first.commands("RCPT"));
                 assertEquals(List.of("RCPT TO:<b@dom.test>"), second.commands("RCPT"), "only the deferred one");
+                // each recipient is logged with the server that took it
+                assertEquals("mx2.test[127.0.0.4]:" + first.port(), o.relay());
+                assertEquals("mx1.test[127.0.0.3]:" + first.port(), o.recipients().get(0).relay());
+                assertNull(o.recipients().get(1).relay(), "the delivery's relay");
                 assertEquals(1, first.messages.size());
                 assertEquals(1, second.messages.size());
             }
