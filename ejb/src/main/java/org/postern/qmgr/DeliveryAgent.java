@@ -6,16 +6,26 @@ import jakarta.ejb.Stateless;
 import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
 import jakarta.resource.ResourceException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Locale;
+import java.util.Set;
 import java.util.logging.Logger;
 import org.postern.config.Config;
 import org.postern.config.ConfigException;
+import org.postern.config.maps.LookupTable;
+import org.postern.config.maps.LookupTables;
 import org.postern.queue.RecipientStatus;
 import org.postern.service.ConfigService;
 import org.postern.service.MailLog;
@@ -25,6 +35,7 @@ import org.postern.smtp.OutboundMessage;
 import org.postern.smtp.SmtpClientConnection;
 import org.postern.smtp.SmtpClientConnectionFactory;
 import org.postern.smtp.SmtpClientSettings;
+import org.postern.smtp.SmtpDestinationLimiter;
 
 /**
  * DeliveryAgent - one delivery round of one message (qmgr(8) with smtp(8)/lmtp(8)).
@@ -42,8 +53,21 @@ import org.postern.smtp.SmtpClientSettings;
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
  * minimal_backoff_time (300s), maximal_backoff_time (4000s), maximal_queue_lifetime (5d),
- * bounce_queue_lifetime (5d), default_destination_recipient_limit (50),
- * smtp_* and lmtp_* client timeouts, smtp_helo_name, lmtp_lhlo_name.
+ * bounce_queue_lifetime (5d), smtp_destination_concurrency_limit and
+ * lmtp_destination_concurrency_limit ($default_destination_concurrency_limit, 20; 0 = no
+ * limit: parallel deliveries per destination across every delivery bean of the JVM, see
+ * {@link SmtpDestinationLimiter}; a batch that finds no slot within {@link #CONCURRENCY_WAIT}
+ * is deferred with 4.4.5 and tried again after {@link #CONCURRENCY_RETRY}),
+ * smtp_destination_recipient_limit and
+ * lmtp_destination_recipient_limit ($default_destination_recipient_limit, 50; 0 = no limit),
+ * and every client parameter of {@link #settings}: smtp_* and lmtp_* timeouts, smtp_helo_name,
+ * lmtp_lhlo_name, smtp_fallback_relay, smtp_mx_address_limit, smtp_mx_session_limit,
+ * smtp_randomize_addresses, smtp_host_lookup, ignore_mx_lookup_error,
+ * smtp_defer_if_no_mx_address_found, disable_dns_lookups, inet_protocols, inet_interfaces and
+ * proxy_interfaces (loop detection), best_mx_transport (mail that loops back to us goes
+ * to that transport, once), smtp_tls_* and smtp_sasl_* (TLS and SASL policy),
+ * smtp_send_xforward_command, the session options and the
+ * connection cache parameters.
  *
  * <h2>BUGS</h2>
  * Delivery status notifications (bounces, delay warnings) are not generated yet: a
@@ -55,6 +79,14 @@ public class DeliveryAgent {
     private static final Logger LOG = Logger.getLogger("org.postern.qmgr");
     /** how long a claim keeps other queue managers off a message */
     static final Duration LEASE = Duration.ofMinutes(30);
+    /**
+     * how long a delivery waits for a slot of its destination's concurrency limit: a slot
+     * normally frees within one delivery; a destination that keeps every slot this long is
+     * slow, and waiting longer would tie up delivery threads that other destinations need
+     */
+    static final Duration CONCURRENCY_WAIT = Duration.ofSeconds(10);
+    /** when a recipient that found no slot is tried again */
+    static final Duration CONCURRENCY_RETRY = Duration.ofSeconds(30);
 
     @EJB
     private QueueStore store;
@@ -110,7 +142,6 @@ public class DeliveryAgent {
         Duration lifetime = config.getTime(claim.sender().isEmpty() ? "bounce_queue_lifetime" : "maximal_queue_lifetime");
         Instant retry = now.plus(backoff(age, config.getTime("minimal_backoff_time"),
                 config.getTime("maximal_backoff_time")));
-        int limit = Math.max(0, config.getInt("default_destination_recipient_limit"));
 
         Map<Long, QueueStore.Outcome> outcomes = new HashMap<>();
         Map<NextHop, List<QueueStore.Claim.Rcpt>> byHop = new LinkedHashMap<>();
@@ -127,6 +158,7 @@ public class DeliveryAgent {
         }
         for (Map.Entry<NextHop, List<QueueStore.Claim.Rcpt>> e : byHop.entrySet()) {
             List<QueueStore.Claim.Rcpt> all = e.getValue();
+            int limit = recipientLimit(config, e.getKey());
             int step = limit == 0 ? all.size() : limit;
             for (int i = 0; i < all.size(); i += step) {
                 List<QueueStore.Claim.Rcpt> batch = all.subList(i, Math.min(all.size(), i + step));
@@ -146,10 +178,80 @@ public class DeliveryAgent {
         }
         OutboundMessage msg = new OutboundMessage(claim.queueId(), claim.sender(), rcpts, claim.size(),
                 () -> new ContentStream(store, claim.queueId(), claim.chunks()), claim.envid(), claim.ret(),
-                "8BITMIME".equalsIgnoreCase(claim.bodyType()));
+                "8BITMIME".equalsIgnoreCase(claim.bodyType()),
+                // the claim carries no client attributes (NAME, ADDR, HELO, PROTO) yet: IDENT only
+                Map.of("IDENT", claim.queueId()));
         Instant handed = Instant.now();
         DeliveryOutcome outcome;
-        try (SmtpClientConnection c = connections.getConnection(hop, settings(config, lmtp))) {
+        SmtpDestinationLimiter.Permit permit;
+        try {
+            permit = SmtpDestinationLimiter.shared().acquire(lmtp ? "lmtp" : "smtp", hop.destination(),
+                    concurrencyLimit(config, hop), CONCURRENCY_WAIT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            permit = null;
+        }
+        if (permit == null) {
+            // every slot of the destination stayed busy: try again soon, but give this thread back
+            List<DeliveryOutcome.RecipientOutcome> busy = new ArrayList<>();
+            for (QueueStore.Claim.Rcpt r : batch) {
+                busy.add(new DeliveryOutcome.RecipientOutcome(r.address(), DeliveryOutcome.Status.DEFERRED, "4.4.5",
+                        "delivery temporarily suspended: concurrency limit " + concurrencyLimit(config, hop)
+                                + " for " + hop.destination() + " reached"));
+            }
+            outcome = new DeliveryOutcome("none", busy, 0, 0);
+            retry = Instant.now().plus(CONCURRENCY_RETRY);
+        } else {
+            try (SmtpDestinationLimiter.Permit held = permit) {
+                outcome = connect(claim, hop, lmtp, msg, config, batch);
+            }
+            if (!lmtp && loopsToBestMx(outcome) && !config.get("best_mx_transport").isBlank()) {
+                outcome = bestMx(claim, hop, msg, config, batch, outcome);
+            }
+            if (outcome.tls() != null) {
+                // Postfix's line, once per TLS session: "Verified TLS connection established to ..."
+                MailLog.delivery(lmtp, outcome.tls());
+            }
+        }
+        recordBatch(claim, hop, batch, lmtp, outcome, start, handed, retry, age, lifetime, outcomes);
+    }
+
+    /* loopsToBestMx - the client found itself the best MX, and best_mx_transport is set (4.4.6) */
+    private static boolean loopsToBestMx(DeliveryOutcome o) {
+        return !o.recipients().isEmpty() && o.recipients().stream().allMatch(r ->
+                r.status() == DeliveryOutcome.Status.DEFERRED && "4.4.6".equals(r.dsn()));
+    }
+
+    /*
+     * bestMx - best_mx_transport: deliver what loops back to us by that transport instead
+     * (transport, or transport:nexthop; without a next hop, the destination domain). Once only:
+     * a best_mx_transport that loops again stays deferred.
+     */
+    private DeliveryOutcome bestMx(QueueStore.Claim claim, NextHop hop, OutboundMessage msg, Config config,
+                                   List<QueueStore.Claim.Rcpt> batch, DeliveryOutcome looped) {
+        String best = config.get("best_mx_transport").trim();
+        int colon = best.indexOf(':');
+        TransportResolver.Route route;
+        try {
+            route = new TransportResolver(config).route(colon < 0 ? best : best.substring(0, colon),
+                    colon < 0 ? hop.host() : best.substring(colon + 1));
+        } catch (ConfigException e) {
+            return looped;
+        }
+        if (!route.ok() || route.hop().equals(hop)) {
+            LOG.warning("PSTN4404: " + claim.queueId() + ": best_mx_transport = " + best + ": "
+                    + (route.ok() ? "loops again" : route.error()));
+            return looped;
+        }
+        boolean lmtp = route.hop().protocol() == NextHop.Protocol.LMTP;
+        return connect(claim, route.hop(), lmtp, msg, config, batch);
+    }
+
+    /* connect - one delivery through a pooled connection; a pool failure defers the batch */
+    private DeliveryOutcome connect(QueueStore.Claim claim, NextHop hop, boolean lmtp, OutboundMessage msg,
+                                    Config config, List<QueueStore.Claim.Rcpt> batch) {
+        DeliveryOutcome outcome;
+        try (SmtpClientConnection c = connections.getConnection(hop, settings(config, lmtp, hop))) {
             outcome = c.deliver(msg);
         } catch (ResourceException | RuntimeException e) {
             LOG.warning("PSTN4402: " + claim.queueId() + ": no connection to " + hop.destination() + ": " + e);
@@ -160,23 +262,61 @@ public class DeliveryAgent {
             }
             outcome = new DeliveryOutcome("none", failed, 0, 0);
         }
+        return outcome;
+    }
+
+    private void recordBatch(QueueStore.Claim claim, NextHop hop, List<QueueStore.Claim.Rcpt> batch, boolean lmtp,
+                             DeliveryOutcome outcome, Instant start, Instant handed, Instant retry, Duration age,
+                             Duration lifetime, Map<Long, QueueStore.Outcome> outcomes) {
         double queueSeconds = seconds(start, handed);
         for (int i = 0; i < batch.size(); i++) {
             QueueStore.Claim.Rcpt r = batch.get(i);
             DeliveryOutcome.RecipientOutcome ro = i < outcome.recipients().size() ? outcome.recipients().get(i)
                     : new DeliveryOutcome.RecipientOutcome(r.address(), DeliveryOutcome.Status.DEFERRED, "4.3.0",
                     "no outcome reported for the recipient");
+            ro = soften(ro, hop);
             RecipientStatus status = switch (ro.status()) {
                 case SENT -> RecipientStatus.SENT;
                 case BOUNCED -> RecipientStatus.BOUNCED;
                 case DEFERRED -> RecipientStatus.DEFERRED;
             };
-            QueueStore.Outcome o = expire(new QueueStore.Outcome(status, ro.dsn(), outcome.relay(), ro.reply(),
+            String relay = ro.relay() != null ? ro.relay() : outcome.relay();
+            QueueStore.Outcome o = expire(new QueueStore.Outcome(status, ro.dsn(), relay, ro.reply(),
                     retry), age, lifetime);
             outcomes.put(r.id(), o);
-            log(claim, r, lmtp, outcome.relay(), start, outcome.connectSeconds(), outcome.transmitSeconds(), o);
+            log(claim, r, lmtp, relay, start, outcome.connectSeconds(), outcome.transmitSeconds(), o);
         }
         LOG.fine(() -> claim.queueId() + ": queue manager time " + queueSeconds);
+    }
+
+    /** concurrencyLimit - transport_destination_concurrency_limit of the hop's transport; 0 = unlimited. */
+    static int concurrencyLimit(Config config, NextHop hop) {
+        boolean lmtp = hop.protocol() == NextHop.Protocol.LMTP;
+        return Math.max(0, config.getInt(lmtp ? "lmtp_destination_concurrency_limit"
+                : "smtp_destination_concurrency_limit"));
+    }
+
+    /** recipientLimit - transport_destination_recipient_limit of the hop's transport; 0 = unlimited. */
+    static int recipientLimit(Config config, NextHop hop) {
+        boolean lmtp = hop.protocol() == NextHop.Protocol.LMTP;
+        return Math.max(0, config.getInt(lmtp ? "lmtp_destination_recipient_limit" : "smtp_destination_recipient_limit"));
+    }
+
+    /**
+     * soften - "Don't bounce mail after a host lookup problem with a relayhost or with a
+     * fallback relay" (Postfix smtp_connect.c): a 5.4.4 for a next hop that is not the
+     * recipient's own domain is a configuration or DNS problem, not the recipient's.
+     */
+    static DeliveryOutcome.RecipientOutcome soften(DeliveryOutcome.RecipientOutcome ro, NextHop hop) {
+        if (ro.status() != DeliveryOutcome.Status.BOUNCED || !"5.4.4".equals(ro.dsn()) || hop.host() == null) {
+            return ro;
+        }
+        String address = ro.address().toLowerCase(Locale.ROOT);
+        String domain = address.substring(address.lastIndexOf('@') + 1);
+        if (hop.mxLookup() && hop.host().equalsIgnoreCase(domain)) {
+            return ro;
+        }
+        return new DeliveryOutcome.RecipientOutcome(ro.address(), DeliveryOutcome.Status.DEFERRED, "4.4.4", ro.reply());
     }
 
     /** expire - a deferred recipient past its lifetime bounces. */
@@ -235,9 +375,50 @@ public class DeliveryAgent {
         return Duration.between(from, to).toNanos() / 1e9;
     }
 
-    /** settings - client parameters from main.cf, smtp_* or lmtp_* names. */
+    /** settings - client parameters from main.cf, smtp_* or lmtp_* names (LMTP is a mode of one client). */
     static SmtpClientSettings settings(Config c, boolean lmtp) {
+        return settings(c, lmtp, null);
+    }
+
+    /**
+     * settings - the same for one next hop: {@code destination} (as in NextHop.destination())
+     * is matched against smtp_connection_cache_destinations; null matches nothing.
+     */
+    static SmtpClientSettings settings(Config c, boolean lmtp, NextHop hop) {
         String p = lmtp ? "lmtp_" : "smtp_";
+        SmtpClientSettings.Session session = new SmtpClientSettings.Session(
+                c.getBoolean(p + "skip_5xx_greeting"),
+                lmtp || c.getBoolean("smtp_always_send_ehlo"),
+                !lmtp && c.getBoolean("smtp_never_send_ehlo"),
+                c.getBoolean(p + "skip_quit_response"),
+                c.getBoolean(p + "quote_rfc821_envelope"),
+                c.getList(lmtp ? "lmtp_discard_lhlo_keywords" : "smtp_discard_ehlo_keywords"),
+                c.get(p + "bind_address"),
+                c.get(p + "bind_address6"),
+                !c.getBoolean("disable_mime_output_conversion"),
+                c.getBoolean(p + "send_xforward_command"));
+        List<String> protocols = c.getList("inet_protocols").stream().map(s -> s.toLowerCase(Locale.ROOT)).toList();
+        boolean all = protocols.contains("all");
+        SmtpClientSettings.Routing routing = new SmtpClientSettings.Routing(
+                c.getBoolean(p + "randomize_addresses"),
+                c.getInt(p + "mx_address_limit"),
+                c.getInt(p + "mx_session_limit"),
+                !lmtp && c.getBoolean("ignore_mx_lookup_error"),
+                !lmtp && c.getBoolean("smtp_defer_if_no_mx_address_found"),
+                c.getBoolean("disable_dns_lookups"),
+                c.getList(p + "host_lookup"),
+                all || protocols.contains("ipv4") || !protocols.contains("ipv6"),
+                all || protocols.contains("ipv6"),
+                lmtp ? List.of() : c.getList("smtp_fallback_relay"),
+                ownAddresses(c),
+                List.of(c.get("myhostname")),
+                c.get("best_mx_transport"));
+        SmtpClientSettings.Cache cache = lmtp
+                ? new SmtpClientSettings.Cache(c.getBoolean("lmtp_cache_connection"),
+                        c.getInt("lmtp_connection_reuse_count_limit"), c.getTime("lmtp_connection_cache_time_limit"))
+                : new SmtpClientSettings.Cache(c.getBoolean("smtp_connection_cache_on_demand")
+                        || cachedDestination(c.getList("smtp_connection_cache_destinations"), hop),
+                        c.getInt("smtp_connection_cache_reuse_limit"), c.getTime("smtp_connection_cache_time_limit"));
         return new SmtpClientSettings(
                 c.get(lmtp ? "lmtp_lhlo_name" : "smtp_helo_name"),
                 c.getTime(p + "connect_timeout"),
@@ -249,6 +430,143 @@ public class DeliveryAgent {
                 c.getTime(p + "data_done_timeout"),
                 c.getTime(p + "rset_timeout"),
                 c.getTime(p + "quit_timeout"),
-                c.getInt(p + "line_length_limit"));
+                c.getInt(p + "line_length_limit"),
+                session, routing, cache, tls(c, p, hop),
+                new SmtpClientSettings.Sasl(c.getBoolean(p + "sasl_auth_enable"), c.getList(p + "sasl_password_maps"),
+                        c.getList(p + "sasl_security_options"), c.getList(p + "sasl_tls_security_options"),
+                        c.getList(p + "sasl_mechanism_filter")));
+    }
+
+    /**
+     * tls - the TLS policy of a next hop: its smtp_tls_policy_maps entry ("level [match=a:b]"),
+     * else smtp_tls_security_level; the names to match from smtp_tls_verify_cert_match or
+     * smtp_tls_secure_cert_match unless the entry has match=.
+     */
+    static SmtpClientSettings.Tls tls(Config c, String p, NextHop hop) {
+        String level = c.get(p + "tls_security_level");
+        List<String> match = null;
+        String policy = hop == null ? null : tlsPolicy(c, p, hop);
+        if (policy != null) {
+            String[] words = policy.trim().split("\\s+");
+            level = words[0];
+            for (int i = 1; i < words.length; i++) {
+                if (words[i].toLowerCase(Locale.ROOT).startsWith("match=")) {
+                    match = List.of(words[i].substring(6).split(":"));
+                }
+            }
+        }
+        String l = level.trim().toLowerCase(Locale.ROOT);
+        if (match == null) {
+            match = c.getList(l.equals("secure") ? p + "tls_secure_cert_match" : p + "tls_verify_cert_match");
+        }
+        return new SmtpClientSettings.Tls(l, c.get(p + "tls_CAfile"), c.get(p + "tls_CApath"), match,
+                c.getTime(p + "starttls_timeout"));
+    }
+
+    private static volatile Map.Entry<List<String>, List<LookupTable>> policyTables;
+
+    /* tlsPolicy - the policy map entry for the next hop: domain[:port] then .parent domains, or [host][:port] */
+    private static String tlsPolicy(Config c, String p, NextHop hop) {
+        List<String> specs = c.getList(p + "tls_policy_maps");
+        if (specs.isEmpty() || hop.host() == null) {
+            return null;
+        }
+        Map.Entry<List<String>, List<LookupTable>> cached = policyTables;
+        List<LookupTable> tables;
+        if (cached != null && cached.getKey().equals(specs)) {
+            tables = cached.getValue();
+        } else {
+            tables = new ArrayList<>();
+            for (String spec : specs) {
+                tables.add(LookupTables.open(spec));
+            }
+            policyTables = Map.entry(List.copyOf(specs), tables);
+        }
+        String host = hop.host().toLowerCase(Locale.ROOT);
+        String port = hop.port() == 25 || hop.port() == 24 ? "" : ":" + hop.port();
+        List<String> keys = new ArrayList<>();
+        if (hop.mxLookup()) {
+            keys.add(host + port);
+            for (int dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
+                keys.add(host.substring(dot));
+            }
+        } else {
+            keys.add("[" + host + "]" + port);
+        }
+        for (String key : keys) {
+            for (LookupTable t : tables) {
+                Optional<String> v = t.lookup(key);
+                if (v.isPresent()) {
+                    return v.get();
+                }
+            }
+        }
+        return null;
+    }
+
+    /* cachedDestination - the next hop is listed in smtp_connection_cache_destinations (domain, [host], host:port) */
+    static boolean cachedDestination(List<String> destinations, NextHop hop) {
+        if (hop == null || hop.host() == null) {
+            return false;
+        }
+        String host = hop.host().toLowerCase(Locale.ROOT);
+        for (String d : destinations) {
+            String x = d.trim().toLowerCase(Locale.ROOT);
+            if (x.startsWith("smtp:")) {
+                x = x.substring(5);
+            }
+            String plain = hop.mxLookup() ? host : "[" + host + "]";
+            if (x.equals(plain) || x.equals(plain + ":" + hop.port()) || x.equals(hop.destination().toLowerCase(Locale.ROOT))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static volatile Map.Entry<List<String>, List<String>> ownCache;
+
+    /**
+     * ownAddresses - this system's addresses for mail loop detection: inet_interfaces
+     * ("all": every address of every interface, "loopback-only", or addresses and names)
+     * plus proxy_interfaces; computed once per distinct setting, not per message.
+     */
+    static List<String> ownAddresses(Config c) {
+        List<String> key = new ArrayList<>(c.getList("inet_interfaces"));
+        key.add("|");
+        key.addAll(c.getList("proxy_interfaces"));
+        Map.Entry<List<String>, List<String>> cached = ownCache;
+        if (cached != null && cached.getKey().equals(key)) {
+            return cached.getValue();
+        }
+        Set<String> out = new LinkedHashSet<>();
+        boolean proxy = false;
+        for (String item : key) {
+            if (item.equals("|")) {
+                proxy = true;
+                continue;
+            }
+            String v = item.toLowerCase(Locale.ROOT).replaceAll("^\\[|\\]$", "");
+            try {
+                if (!proxy && v.equals("all")) {
+                    for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                        for (InetAddress a : Collections.list(ni.getInetAddresses())) {
+                            out.add(a.getHostAddress().replaceAll("%.*$", ""));
+                        }
+                    }
+                } else if (!proxy && v.equals("loopback-only")) {
+                    out.add("127.0.0.1");
+                    out.add("0:0:0:0:0:0:0:1");
+                } else {
+                    for (InetAddress a : InetAddress.getAllByName(v)) {
+                        out.add(a.getHostAddress());
+                    }
+                }
+            } catch (IOException e) {
+                LOG.warning("PSTN4403: inet_interfaces/proxy_interfaces: cannot resolve " + item + ": " + e);
+            }
+        }
+        List<String> result = List.copyOf(out);
+        ownCache = Map.entry(List.copyOf(key), result);
+        return result;
     }
 }

@@ -19,7 +19,8 @@ import org.postern.smtp.NextHop;
  * domain as ".parent", then "*". A result is transport:nexthop; an empty transport keeps
  * the default one, an empty nexthop keeps the default next hop. Without a match the
  * transport is default_transport (relay_transport for relay_domains) and the next hop
- * is relayhost, or the recipient domain when relayhost is empty.
+ * is, in decreasing precedence, the next hop of default_transport (smtp:[host]:port),
+ * relayhost, or the recipient domain.
  *
  * <p>Next-hop forms: smtp (and relay) take {@code [host]:port}, {@code [host]},
  * {@code host:port} and {@code host} (MX lookup without brackets); lmtp takes
@@ -66,6 +67,15 @@ public final class TransportResolver {
         }
         String transport = relayDomains.contains(domain) ? relayTransport : defaultTransport;
         String nexthop = relayhost.isEmpty() ? domain : relayhost;
+        // default_transport = smtp:[host]:port: its next hop wins over relayhost (postconf(5))
+        int split = transport.indexOf(':');
+        if (split >= 0) {
+            String n = transport.substring(split + 1).trim();
+            transport = transport.substring(0, split).trim();
+            if (!n.isEmpty()) {
+                nexthop = n;
+            }
+        }
 
         Optional<String> entry = lookup(rcpt, domain);
         if (entry.isPresent()) {

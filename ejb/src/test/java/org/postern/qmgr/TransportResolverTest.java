@@ -57,4 +57,17 @@ class TransportResolverTest {
         assertEquals("mail transport unavailable", local.error());
         assertFalse(t.resolve("a@b.example").ok());
     }
+
+    @Test
+    void theNextHopOfDefaultTransportWinsOverRelayhost() {
+        assertEquals(NextHop.smtp("gw.example", 2525, false),
+                resolver("default_transport = smtp:[gw.example]:2525\nrelayhost = [other.example]")
+                        .resolve("a@b.example").hop());
+        // default_transport without next hop: relayhost, then the domain
+        assertEquals(NextHop.smtp("other.example", 25, false),
+                resolver("default_transport = smtp\nrelayhost = [other.example]").resolve("a@b.example").hop());
+        assertEquals(NextHop.lmtpInet("127.0.0.1", 24),
+                resolver("default_transport = lmtp:inet:127.0.0.1").resolve("a@b.example").hop());
+        assertEquals("mail transport unavailable", resolver("default_transport = error:nope").resolve("a@b.example").error());
+    }
 }

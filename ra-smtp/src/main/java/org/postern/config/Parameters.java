@@ -295,6 +295,250 @@ public final class Parameters {
     public static final Parameter DEFER_TRANSPORTS = register(Parameter.list("defer_transports", "",
             "The names of message delivery transports that should not deliver mail unless someone "
                     + "issues ETRN, sendmail -q or an equivalent flush."));
+    // ---- smtp(8)/lmtp(8) delivery agents (issue 4): next hop, session, cache, limits
+
+    /** fallback_relay - the Postfix 2.2 name of smtp_fallback_relay. */
+    public static final Parameter FALLBACK_RELAY = register(Parameter.list("fallback_relay", "",
+            "Optional list of relay hosts for SMTP destinations that can't be found or that are unreachable "
+                    + "(Postfix 2.2 name; smtp_fallback_relay defaults to it)."));
+    /** smtp_fallback_relay - relay hosts tried after the primary next hops of an SMTP delivery fail. */
+    public static final Parameter SMTP_FALLBACK_RELAY = register(Parameter.list("smtp_fallback_relay",
+            "$fallback_relay",
+            "Optional list of relay hosts ([host]:port, host:port, host) tried when the primary SMTP next hops "
+                    + "are not found or unreachable."));
+    /** ignore_mx_lookup_error - look up A/AAAA when an MX lookup gets no answer. */
+    public static final Parameter IGNORE_MX_LOOKUP_ERROR = register(Parameter.bool("ignore_mx_lookup_error", "no",
+            "Ignore DNS MX lookups that produce no response and look up the domain's addresses instead of deferring."));
+    /** disable_dns_lookups - no DNS in the SMTP and LMTP clients. */
+    public static final Parameter DISABLE_DNS_LOOKUPS = register(Parameter.bool("disable_dns_lookups", "no",
+            "Disable DNS lookups in the SMTP and LMTP clients: no MX lookups, host addresses from the system resolver."));
+    /** inet_interfaces - the addresses this mail system receives mail on (also: loop detection). */
+    public static final Parameter INET_INTERFACES = register(Parameter.list("inet_interfaces", "all",
+            "The network interface addresses that this mail system receives mail on; the SMTP client treats them "
+                    + "as its own when it detects mail loops."));
+    /** proxy_interfaces - addresses we receive mail on through a proxy or NAT. */
+    public static final Parameter PROXY_INTERFACES = register(Parameter.list("proxy_interfaces", "",
+            "The network interface addresses that this mail system receives mail on by way of a proxy or "
+                    + "network address translation unit."));
+    /** inet_protocols - the address families the clients connect with. */
+    public static final Parameter INET_PROTOCOLS = register(Parameter.list("inet_protocols", "all",
+            "The Internet protocols (ipv4, ipv6, all) the SMTP and LMTP clients use when making connections."));
+    /** best_mx_transport - where mail goes when we are the best MX host. */
+    public static final Parameter BEST_MX_TRANSPORT = register(Parameter.string("best_mx_transport", "",
+            "Where the SMTP client delivers mail when it detects a \"mail loops back to myself\" condition "
+                    + "(transport or transport:nexthop, e.g. lmtp:unix:/path); empty: bounce."));
+    /** disable_mime_output_conversion - never convert 8BITMIME to 7BIT. */
+    public static final Parameter DISABLE_MIME_OUTPUT_CONVERSION = register(Parameter.bool(
+            "disable_mime_output_conversion", "no",
+            "Disable the conversion of 8BITMIME format to 7BIT format for servers that do not announce 8BITMIME."));
+    /** smtp_randomize_addresses - shuffle equal-preference MX hosts and host addresses. */
+    public static final Parameter SMTP_RANDOMIZE_ADDRESSES = register(Parameter.bool("smtp_randomize_addresses",
+            "yes", "Randomize the order of equal-preference MX host addresses."));
+    /** smtp_mx_address_limit - the addresses an MX or host lookup may yield. */
+    public static final Parameter SMTP_MX_ADDRESS_LIMIT = register(Parameter.integer("smtp_mx_address_limit", "5",
+            "The maximal number of MX (mail exchanger) IP addresses that can result from MX lookups, or zero "
+                    + "(no limit)."));
+    /** smtp_mx_session_limit - the SMTP sessions per delivery before giving up or using a fallback relay. */
+    public static final Parameter SMTP_MX_SESSION_LIMIT = register(Parameter.integer("smtp_mx_session_limit", "2",
+            "The maximal number of SMTP sessions per delivery request before giving up or delivering to a "
+                    + "fallback relay host, or zero (no limit)."));
+    /** smtp_defer_if_no_mx_address_found - defer instead of bounce when no MX host has an address. */
+    public static final Parameter SMTP_DEFER_IF_NO_MX_ADDRESS_FOUND = register(Parameter.bool(
+            "smtp_defer_if_no_mx_address_found", "no",
+            "Defer mail delivery when no MX record resolves to an IP address."));
+    /** smtp_host_lookup - dns, native or both, for host address lookups. */
+    public static final Parameter SMTP_HOST_LOOKUP = register(Parameter.list("smtp_host_lookup", "dns",
+            "What mechanisms the SMTP client uses to look up a host's IP address: dns, native, or both in order."));
+    /** smtp_always_send_ehlo - always start with EHLO. */
+    public static final Parameter SMTP_ALWAYS_SEND_EHLO = register(Parameter.bool("smtp_always_send_ehlo", "yes",
+            "Always send EHLO at the start of an SMTP session (no: only when the greeting says ESMTP)."));
+    /** smtp_never_send_ehlo - always start with HELO. */
+    public static final Parameter SMTP_NEVER_SEND_EHLO = register(Parameter.bool("smtp_never_send_ehlo", "no",
+            "Never send EHLO at the start of an SMTP session."));
+    /** smtp_skip_5xx_greeting - skip servers that greet with 5xx instead of bouncing. */
+    public static final Parameter SMTP_SKIP_5XX_GREETING = register(Parameter.bool("smtp_skip_5xx_greeting", "yes",
+            "Skip SMTP servers that greet with a 5XX status code (no: such a greeting bounces the mail)."));
+    /** smtp_skip_quit_response - do not wait for the reply to QUIT. */
+    public static final Parameter SMTP_SKIP_QUIT_RESPONSE = register(Parameter.bool("smtp_skip_quit_response",
+            "yes", "Do not wait for the response to the SMTP QUIT command."));
+    /** smtp_quote_rfc821_envelope - quote local parts in MAIL FROM and RCPT TO. */
+    public static final Parameter SMTP_QUOTE_RFC821_ENVELOPE = register(Parameter.bool(
+            "smtp_quote_rfc821_envelope", "yes",
+            "Quote addresses in SMTP MAIL FROM and RCPT TO commands as required by RFC 821/5321."));
+    /** smtp_discard_ehlo_keywords - EHLO keywords the client ignores. */
+    public static final Parameter SMTP_DISCARD_EHLO_KEYWORDS = register(Parameter.list(
+            "smtp_discard_ehlo_keywords", "",
+            "A case insensitive list of EHLO keywords (pipelining, size, 8bitmime, dsn, smtputf8, ...) that the "
+                    + "SMTP client will ignore in the EHLO response."));
+    /** smtp_bind_address - the local IPv4 address of outgoing connections. */
+    public static final Parameter SMTP_BIND_ADDRESS = register(Parameter.string("smtp_bind_address", "",
+            "An optional numerical network address that the SMTP client binds to when making an IPv4 connection."));
+    /** smtp_bind_address6 - the local IPv6 address of outgoing connections. */
+    public static final Parameter SMTP_BIND_ADDRESS6 = register(Parameter.string("smtp_bind_address6", "",
+            "An optional numerical network address that the SMTP client binds to when making an IPv6 connection."));
+    /** smtp_connection_cache_on_demand - cache sessions while a destination has a backlog. */
+    public static final Parameter SMTP_CONNECTION_CACHE_ON_DEMAND = register(Parameter.bool(
+            "smtp_connection_cache_on_demand", "yes",
+            "Temporarily enable SMTP connection caching while a destination has a high volume of mail; Postern "
+                    + "keeps the session for smtp_connection_cache_time_limit after each delivery."));
+    /** smtp_connection_cache_destinations - destinations whose sessions are always cached. */
+    public static final Parameter SMTP_CONNECTION_CACHE_DESTINATIONS = register(Parameter.list(
+            "smtp_connection_cache_destinations", "",
+            "Permanently enable SMTP connection caching for these destinations (domain, [host], host:port)."));
+    /** smtp_connection_cache_reuse_limit - transactions per cached session. */
+    public static final Parameter SMTP_CONNECTION_CACHE_REUSE_LIMIT = register(Parameter.integer(
+            "smtp_connection_cache_reuse_limit", "10",
+            "When SMTP connection caching is enabled, the number of times that an SMTP session is used before "
+                    + "it is closed (Postfix 2.2 name)."));
+    /** smtp_connection_cache_time_limit - idle time of a cached session. */
+    public static final Parameter SMTP_CONNECTION_CACHE_TIME_LIMIT = register(Parameter.time(
+            "smtp_connection_cache_time_limit", "2s", ChronoUnit.SECONDS,
+            "When SMTP connection caching is enabled, how long an unused SMTP client session is kept for reuse."));
+    /** default_destination_concurrency_limit - parallel deliveries per destination. */
+    public static final Parameter DEFAULT_DESTINATION_CONCURRENCY_LIMIT = register(Parameter.integer(
+            "default_destination_concurrency_limit", "20",
+            "The default maximal number of parallel deliveries to the same destination."));
+    /** smtp_destination_concurrency_limit - parallel SMTP deliveries per destination. */
+    public static final Parameter SMTP_DESTINATION_CONCURRENCY_LIMIT = register(Parameter.integer(
+            "smtp_destination_concurrency_limit", "$default_destination_concurrency_limit",
+            "The maximal number of parallel deliveries to the same destination via the smtp transport; 0: none."));
+
+    /** lmtp_randomize_addresses - shuffle the addresses of an LMTP host. */
+    public static final Parameter LMTP_RANDOMIZE_ADDRESSES = register(Parameter.bool("lmtp_randomize_addresses",
+            "yes", "Randomize the order of equal-preference LMTP server host addresses."));
+    /** lmtp_mx_address_limit - the addresses an LMTP host lookup may yield. */
+    public static final Parameter LMTP_MX_ADDRESS_LIMIT = register(Parameter.integer("lmtp_mx_address_limit", "5",
+            "The maximal number of LMTP server IP addresses tried per delivery, or zero (no limit)."));
+    /** lmtp_mx_session_limit - LMTP sessions per delivery. */
+    public static final Parameter LMTP_MX_SESSION_LIMIT = register(Parameter.integer("lmtp_mx_session_limit", "2",
+            "The maximal number of LMTP sessions per delivery request before giving up, or zero (no limit)."));
+    /** lmtp_host_lookup - dns, native or both, for LMTP host lookups. */
+    public static final Parameter LMTP_HOST_LOOKUP = register(Parameter.list("lmtp_host_lookup", "dns",
+            "What mechanisms the LMTP client uses to look up a host's IP address: dns, native, or both in order."));
+    /** lmtp_skip_5xx_greeting - skip LMTP servers that greet with 5xx. */
+    public static final Parameter LMTP_SKIP_5XX_GREETING = register(Parameter.bool("lmtp_skip_5xx_greeting", "yes",
+            "Skip LMTP servers that greet with a 5XX status code."));
+    /** lmtp_skip_quit_response - do not wait for the reply to QUIT. */
+    public static final Parameter LMTP_SKIP_QUIT_RESPONSE = register(Parameter.bool("lmtp_skip_quit_response",
+            "no", "Do not wait for the server response after sending QUIT to an LMTP server."));
+    /** lmtp_quote_rfc821_envelope - quote local parts in MAIL FROM and RCPT TO. */
+    public static final Parameter LMTP_QUOTE_RFC821_ENVELOPE = register(Parameter.bool(
+            "lmtp_quote_rfc821_envelope", "yes",
+            "Quote addresses in LMTP MAIL FROM and RCPT TO commands as required by RFC 821/5321."));
+    /** lmtp_discard_lhlo_keywords - LHLO keywords the client ignores. */
+    public static final Parameter LMTP_DISCARD_LHLO_KEYWORDS = register(Parameter.list(
+            "lmtp_discard_lhlo_keywords", "",
+            "A case insensitive list of LHLO keywords that the LMTP client will ignore in the LHLO response."));
+    /** lmtp_bind_address - the local IPv4 address of outgoing LMTP connections. */
+    public static final Parameter LMTP_BIND_ADDRESS = register(Parameter.string("lmtp_bind_address", "",
+            "An optional numerical network address that the LMTP client binds to when making an IPv4 connection."));
+    /** lmtp_bind_address6 - the local IPv6 address of outgoing LMTP connections. */
+    public static final Parameter LMTP_BIND_ADDRESS6 = register(Parameter.string("lmtp_bind_address6", "",
+            "An optional numerical network address that the LMTP client binds to when making an IPv6 connection."));
+    /** lmtp_cache_connection - keep LMTP sessions open between deliveries. */
+    public static final Parameter LMTP_CACHE_CONNECTION = register(Parameter.bool("lmtp_cache_connection", "yes",
+            "Cache the connection to the LMTP server between deliveries (Postfix 2.2 lmtp(8))."));
+    /** lmtp_connection_cache_time_limit - idle time of a cached LMTP session. */
+    public static final Parameter LMTP_CONNECTION_CACHE_TIME_LIMIT = register(Parameter.time(
+            "lmtp_connection_cache_time_limit", "2s", ChronoUnit.SECONDS,
+            "How long an unused LMTP client session is kept for reuse."));
+    /** lmtp_connection_reuse_count_limit - transactions per cached LMTP session. */
+    public static final Parameter LMTP_CONNECTION_REUSE_COUNT_LIMIT = register(Parameter.integer(
+            "lmtp_connection_reuse_count_limit", "0",
+            "The number of times that an LMTP session is used before it is closed, or zero (no limit)."));
+    /** lmtp_destination_concurrency_limit - parallel LMTP deliveries per destination. */
+    public static final Parameter LMTP_DESTINATION_CONCURRENCY_LIMIT = register(Parameter.integer(
+            "lmtp_destination_concurrency_limit", "$default_destination_concurrency_limit",
+            "The maximal number of parallel deliveries to the same destination via the lmtp transport; 0: none."));
+
+    /** smtp_tls_security_level - the SMTP client's TLS policy. */
+    public static final Parameter SMTP_TLS_SECURITY_LEVEL = register(Parameter.choice("smtp_tls_security_level", "",
+            "The default SMTP client TLS security level: empty or none, may (opportunistic), encrypt, verify "
+                    + "(trusted certificate matching the MX host name) or secure (matching the next-hop domain).",
+            "", "none", "may", "encrypt", "verify", "secure"));
+    /** smtp_tls_CAfile - trusted CA certificates (PEM) for server certificate checks. */
+    public static final Parameter SMTP_TLS_CAFILE = register(Parameter.string("smtp_tls_CAfile", "",
+            "A file with PEM certificates of the CAs the SMTP client trusts; empty: the Java runtime's trust store."));
+    /** smtp_tls_CApath - a directory of trusted CA certificates (PEM). */
+    public static final Parameter SMTP_TLS_CAPATH = register(Parameter.string("smtp_tls_CApath", "",
+            "A directory of PEM CA certificates (every readable file) that the SMTP client trusts."));
+    /** smtp_tls_policy_maps - per-destination TLS policy. */
+    public static final Parameter SMTP_TLS_POLICY_MAPS = register(Parameter.list("smtp_tls_policy_maps", "",
+            "Lookup tables from next-hop destination (domain, .parent, [host]:port) to a TLS policy "
+                    + "(\"level [match=name:name]\")."));
+    /** smtp_tls_verify_cert_match - the names a verify-level certificate must match. */
+    public static final Parameter SMTP_TLS_VERIFY_CERT_MATCH = register(Parameter.list("smtp_tls_verify_cert_match",
+            "hostname", "How the server certificate is matched at the verify level: hostname (the MX host), "
+                    + "nexthop, dot-nexthop or literal names."));
+    /** smtp_tls_secure_cert_match - the names a secure-level certificate must match. */
+    public static final Parameter SMTP_TLS_SECURE_CERT_MATCH = register(Parameter.list("smtp_tls_secure_cert_match",
+            "nexthop, dot-nexthop", "How the server certificate is matched at the secure level."));
+    /** smtp_starttls_timeout - the time limit of the TLS handshake. */
+    public static final Parameter SMTP_STARTTLS_TIMEOUT = register(Parameter.time("smtp_starttls_timeout", "300s",
+            ChronoUnit.SECONDS, "The SMTP client time limit for the TLS handshake."));
+    /** lmtp_tls_security_level - the LMTP client's TLS policy. */
+    public static final Parameter LMTP_TLS_SECURITY_LEVEL = register(Parameter.choice("lmtp_tls_security_level", "",
+            "The default LMTP client TLS security level (TCP only): none, may, encrypt, verify or secure.",
+            "", "none", "may", "encrypt", "verify", "secure"));
+    /** lmtp_tls_CAfile - trusted CA certificates for the LMTP client. */
+    public static final Parameter LMTP_TLS_CAFILE = register(Parameter.string("lmtp_tls_CAfile", "",
+            "A file with PEM certificates of the CAs the LMTP client trusts."));
+    /** lmtp_tls_CApath - a directory of trusted CA certificates for the LMTP client. */
+    public static final Parameter LMTP_TLS_CAPATH = register(Parameter.string("lmtp_tls_CApath", "",
+            "A directory of PEM CA certificates that the LMTP client trusts."));
+    /** lmtp_tls_policy_maps - per-destination TLS policy of the LMTP client. */
+    public static final Parameter LMTP_TLS_POLICY_MAPS = register(Parameter.list("lmtp_tls_policy_maps", "",
+            "Lookup tables from LMTP next-hop destination to a TLS policy."));
+    /** lmtp_tls_verify_cert_match - names for the verify level (LMTP). */
+    public static final Parameter LMTP_TLS_VERIFY_CERT_MATCH = register(Parameter.list("lmtp_tls_verify_cert_match",
+            "hostname", "How the LMTP server certificate is matched at the verify level."));
+    /** lmtp_tls_secure_cert_match - names for the secure level (LMTP). */
+    public static final Parameter LMTP_TLS_SECURE_CERT_MATCH = register(Parameter.list("lmtp_tls_secure_cert_match",
+            "nexthop", "How the LMTP server certificate is matched at the secure level."));
+    /** lmtp_starttls_timeout - the time limit of the LMTP TLS handshake. */
+    public static final Parameter LMTP_STARTTLS_TIMEOUT = register(Parameter.time("lmtp_starttls_timeout", "300s",
+            ChronoUnit.SECONDS, "The LMTP client time limit for the TLS handshake."));
+
+    /** smtp_sasl_auth_enable - SASL authentication in the SMTP client. */
+    public static final Parameter SMTP_SASL_AUTH_ENABLE = register(Parameter.bool("smtp_sasl_auth_enable", "no",
+            "Enable SASL authentication (AUTH PLAIN, LOGIN, CRAM-MD5) in the SMTP client."));
+    /** smtp_sasl_password_maps - user:password per server or next hop. */
+    public static final Parameter SMTP_SASL_PASSWORD_MAPS = register(Parameter.list("smtp_sasl_password_maps", "",
+            "SMTP client lookup tables with one username:password entry per remote hostname or next-hop "
+                    + "destination; no entry: no authentication."));
+    /** smtp_sasl_security_options - which mechanisms may be used in the clear. */
+    public static final Parameter SMTP_SASL_SECURITY_OPTIONS = register(Parameter.list("smtp_sasl_security_options",
+            "noplaintext, noanonymous", "SMTP client SASL security options: noplaintext, noactive, nodictionary, "
+                    + "noanonymous."));
+    /** smtp_sasl_tls_security_options - which mechanisms may be used over TLS. */
+    public static final Parameter SMTP_SASL_TLS_SECURITY_OPTIONS = register(Parameter.list(
+            "smtp_sasl_tls_security_options", "$smtp_sasl_security_options",
+            "The SMTP client SASL security options that apply over TLS."));
+    /** smtp_sasl_mechanism_filter - the offered mechanisms the client considers. */
+    public static final Parameter SMTP_SASL_MECHANISM_FILTER = register(Parameter.list("smtp_sasl_mechanism_filter",
+            "", "If non-empty, the SASL mechanisms (of those the server offers) the SMTP client may use."));
+    /** lmtp_sasl_auth_enable - SASL authentication in the LMTP client. */
+    public static final Parameter LMTP_SASL_AUTH_ENABLE = register(Parameter.bool("lmtp_sasl_auth_enable", "no",
+            "Enable SASL authentication in the LMTP client."));
+    /** lmtp_sasl_password_maps - user:password per LMTP server. */
+    public static final Parameter LMTP_SASL_PASSWORD_MAPS = register(Parameter.list("lmtp_sasl_password_maps", "",
+            "LMTP client lookup tables with one username:password entry per host or destination."));
+    /** lmtp_sasl_security_options - LMTP SASL security options. */
+    public static final Parameter LMTP_SASL_SECURITY_OPTIONS = register(Parameter.list("lmtp_sasl_security_options",
+            "noplaintext, noanonymous", "LMTP client SASL security options."));
+    /** lmtp_sasl_tls_security_options - LMTP SASL security options over TLS. */
+    public static final Parameter LMTP_SASL_TLS_SECURITY_OPTIONS = register(Parameter.list(
+            "lmtp_sasl_tls_security_options", "$lmtp_sasl_security_options",
+            "The LMTP client SASL security options that apply over TLS."));
+    /** lmtp_sasl_mechanism_filter - the mechanisms the LMTP client considers. */
+    public static final Parameter LMTP_SASL_MECHANISM_FILTER = register(Parameter.list("lmtp_sasl_mechanism_filter",
+            "", "If non-empty, the SASL mechanisms the LMTP client may use."));
+    /** lmtp_send_xforward_command - XFORWARD to an LMTP server that offers it. */
+    public static final Parameter LMTP_SEND_XFORWARD_COMMAND = register(Parameter.bool("lmtp_send_xforward_command",
+            "no", "Send the XFORWARD command when the LMTP server's LHLO response announces XFORWARD support."));
+    /** smtp_send_xforward_command - XFORWARD to an SMTP server that offers it. */
+    public static final Parameter SMTP_SEND_XFORWARD_COMMAND = register(Parameter.bool("smtp_send_xforward_command",
+            "no", "Send the XFORWARD command when the SMTP server's EHLO response announces XFORWARD support."));
 
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();

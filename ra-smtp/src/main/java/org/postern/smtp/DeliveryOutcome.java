@@ -10,9 +10,18 @@ import java.util.List;
  *                   {@code none} when no connection was made
  * @param recipients one outcome per recipient, in the order given
  * @param delays     Postfix's delays= parts c (connection set-up) and d (transmission), seconds
+ * @param tls        when this delivery established a TLS session: Postfix's line, e.g.
+ *                   {@code Verified TLS connection established to mx[192.0.2.1]:25: TLSv1.3 with
+ *                   cipher TLS_AES_128_GCM_SHA256}; null otherwise (plaintext, or a cached session)
  */
 public record DeliveryOutcome(String relay, List<RecipientOutcome> recipients,
-                              double connectSeconds, double transmitSeconds) {
+                              double connectSeconds, double transmitSeconds, String tls) {
+
+    /** DeliveryOutcome - without a TLS session established for this delivery. */
+    public DeliveryOutcome(String relay, List<RecipientOutcome> recipients, double connectSeconds,
+                           double transmitSeconds) {
+        this(relay, recipients, connectSeconds, transmitSeconds, null);
+    }
 
     public enum Status {
         /** the peer accepted the recipient (2xx) */
@@ -33,7 +42,19 @@ public record DeliveryOutcome(String relay, List<RecipientOutcome> recipients,
      *                {@code 250 2.0.0 Ok: queued as ABC} or
      *                {@code connect to 127.0.0.1[127.0.0.1]:25: Connection refused} or
      *                {@code host x[1.2.3.4] said: 450 4.2.0 busy (in reply to RCPT TO command)}
+     * @param relay   the server that gave this outcome when it is not the delivery's relay
+     *                (a recipient deferred by one MX and taken by the next); null: the delivery's
      */
-    public record RecipientOutcome(String address, Status status, String dsn, String reply) {
+    public record RecipientOutcome(String address, Status status, String dsn, String reply, String relay) {
+
+        /** RecipientOutcome - with the relay of the whole delivery. */
+        public RecipientOutcome(String address, Status status, String dsn, String reply) {
+            this(address, status, dsn, reply, null);
+        }
+
+        /** withRelay - the same outcome, from this server. */
+        public RecipientOutcome withRelay(String server) {
+            return new RecipientOutcome(address, status, dsn, reply, server);
+        }
     }
 }

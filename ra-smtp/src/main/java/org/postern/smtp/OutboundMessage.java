@@ -15,9 +15,22 @@ import java.util.List;
  * @param envid      RFC 3461 ENVID or null
  * @param ret        RFC 3461 RET (FULL/HDRS) or null
  * @param body8bit   true when the client declared BODY=8BITMIME
+ * @param xforward   XFORWARD attributes of the original client (NAME, ADDR, PORT, PROTO, HELO,
+ *                   SOURCE, IDENT), as far as known; sent only with smtp_/lmtp_send_xforward_command
  */
 public record OutboundMessage(String queueId, String sender, List<OutboundRecipient> recipients, long size,
-                              ContentSource content, String envid, String ret, boolean body8bit) {
+                              ContentSource content, String envid, String ret, boolean body8bit,
+                              java.util.Map<String, String> xforward) {
+
+    public OutboundMessage {
+        xforward = xforward == null ? java.util.Map.of() : java.util.Map.copyOf(xforward);
+    }
+
+    /** OutboundMessage - without XFORWARD attributes. */
+    public OutboundMessage(String queueId, String sender, List<OutboundRecipient> recipients, long size,
+                           ContentSource content, String envid, String ret, boolean body8bit) {
+        this(queueId, sender, recipients, size, content, envid, ret, body8bit, null);
+    }
 
     /** ContentSource - opens the content stream; may be called again for another attempt. */
     @FunctionalInterface

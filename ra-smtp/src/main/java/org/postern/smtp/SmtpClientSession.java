@@ -56,17 +56,38 @@ import org.postern.smtp.dns.DnsResolver;
  * From {@link SmtpClientSettings}: smtp_helo_name/lmtp_lhlo_name, smtp_connect_timeout (30s),
  * smtp_helo_timeout (300s, also the greeting), smtp_mail_timeout (300s), smtp_rcpt_timeout
  * (300s), smtp_data_init_timeout (120s), smtp_data_xfer_timeout (180s, per write of content),
- * smtp_data_done_timeout (600s), smtp_rset_timeout (20s), smtp_quit_timeout (300s),
- * smtp_line_length_limit (998). Fixed for now: smtp_skip_5xx_greeting = yes,
- * smtp_randomize_addresses = yes.
+ * smtp_data_done_timeout (600s; its timeout is logged as a warning: the message may be
+ * delivered twice), smtp_rset_timeout (20s), smtp_quit_timeout (300s), smtp_line_length_limit
+ * (998). Session: smtp_skip_5xx_greeting (yes), smtp_always_send_ehlo (yes),
+ * smtp_never_send_ehlo (no), smtp_skip_quit_response (yes; lmtp_skip_quit_response no),
+ * smtp_quote_rfc821_envelope (yes), smtp_discard_ehlo_keywords, smtp_bind_address(6),
+ * disable_mime_output_conversion (no; see {@link SmtpMimeDowngrade} for what is converted).
+ * Routing: see {@link SmtpTargetResolver}; smtp_mx_session_limit (2) bounds the sessions of
+ * one delivery: recipients deferred by one server (4xx, or a connection lost before the
+ * final ".") are offered to the next MX host or fallback relay. Cache: a session idle for
+ * longer than smtp_connection_cache_time_limit (2s) is closed before reuse; after
+ * smtp_connection_cache_reuse_limit (10) transactions, or after every delivery when caching
+ * is off for the destination, it is closed with QUIT.
+ *
+ * TLS: smtp_tls_security_level (none, may, encrypt, verify, secure) or the next hop's
+ * smtp_tls_policy_maps entry, smtp_tls_CAfile, smtp_tls_CApath, smtp_tls_verify_cert_match,
+ * smtp_tls_secure_cert_match, smtp_starttls_timeout; see {@link SmtpTls}. At level may a
+ * failed handshake is retried once in the clear with the same server; a STARTTLS refusal
+ * continues in the clear; plaintext pipelined after the 220 is refused.
+ *
+ * XFORWARD: smtp_send_xforward_command / lmtp_send_xforward_command (no): the original
+ * client's attributes before MAIL FROM when the server offers XFORWARD.
+ * SASL: smtp_sasl_auth_enable, smtp_sasl_password_maps, smtp_sasl_security_options,
+ * smtp_sasl_tls_security_options, smtp_sasl_mechanism_filter; see {@link SmtpSasl}.
  *
  * <h2>BUGS</h2>
- * No STARTTLS, AUTH, BDAT, XFORWARD; no 8BITMIME to 7BIT conversion; addresses are sent as
- * given (no smtp_quote_rfc821_envelope quoting); ENVID and ORCPT are sent as stored (xtext);
- * no fallback to the next MX after a 4xx within a transaction; no reuse count limit
- * (smtp_connection_cache_reuse_limit), which is left to the pool.
+ * No BDAT, no DANE, no client certificate; XFORWARD carries only what the queue hands over
+ * (today IDENT, the queue id); no sender-dependent SASL credentials; the trust anchors of a CAfile/CApath are read
+ * once per path (a changed file needs a restart); ENVID and ORCPT are sent as stored (xtext); multipart
+ * 8-bit mail is sent unconverted to servers without 8BITMIME.
  * <p>
- * Not thread-safe: one session serves one delivery at a time.
+ * One delivery at a time (a lock serializes deliver and close); a cached session left idle
+ * for longer than smtp_connection_cache_time_limit is closed by the shared watchdog.
  */
 public final class SmtpClientSession implements AutoCloseable {
 
@@ -77,21 +98,41 @@ public final class SmtpClientSession implements AutoCloseable {
     private final SmtpTargetResolver targets;
     private final boolean lmtp;
 
+    /* one delivery at a time; the idle reaper only tries it */
+    private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
     private SmtpStream stream;
     private SmtpTarget target;
     private SmtpFeatures features = SmtpFeatures.NONE;
     private boolean needsRset;
     private int transactions;
+    private long lastUsed;
+    private int connectionsOpened;
+    private boolean closedOnPurpose;
+    /* the stream that handshake() leaves behind: the TLS one after STARTTLS */
+    private SmtpStream handshaken;
+    /* set by open() when this delivery established TLS; reported once, as Postfix logs it once */
+    private String tlsEstablished;
+    /* targets whose TLS handshake failed at level may: retried in the clear, as Postfix does */
+    private final java.util.Set<SmtpTarget> plainOnly = new java.util.HashSet<>();
 
     public SmtpClientSession(NextHop hop, SmtpClientSettings settings) {
         this(hop, settings, DnsJavaResolver.system());
     }
 
     public SmtpClientSession(NextHop hop, SmtpClientSettings settings, DnsResolver dns) {
+        this(hop, settings, new SmtpTargetResolver(dns, new SecureRandom()));
+    }
+
+    SmtpClientSession(NextHop hop, SmtpClientSettings settings, SmtpTargetResolver targets) {
         this.hop = hop;
         this.settings = settings;
-        this.targets = new SmtpTargetResolver(dns, new SecureRandom());
+        this.targets = targets;
         this.lmtp = hop.protocol() == NextHop.Protocol.LMTP;
+    }
+
+    /** connectionsOpened - how many connections this session has opened in its life (tests, statistics). */
+    public int connectionsOpened() {
+        return connectionsOpened;
     }
 
     public NextHop hop() {
@@ -104,7 +145,12 @@ public final class SmtpClientSession implements AutoCloseable {
 
     /** isConnected - true while a live session is open (it will be reused by the next delivery). */
     public boolean isConnected() {
-        return stream != null;
+        lock.lock();
+        try {
+            return stream != null;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** transactions - the number of mail transactions started on the current connection. */
@@ -117,27 +163,200 @@ public final class SmtpClientSession implements AutoCloseable {
         return stream != null ? target.relay() : "none";
     }
 
-    /** deliver - one mail transaction for {@code message}; never throws for a delivery problem. */
+    /**
+     * deliver - one mail transaction for {@code message}; never throws for a delivery problem.
+     * Recipients that a server defers (4xx, lost connection before the final ".") are tried
+     * again at the next MX host or fallback relay, within smtp_mx_session_limit sessions.
+     */
     public DeliveryOutcome deliver(OutboundMessage message) {
+        lock.lock();
+        try {
+            return deliverLocked(message);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private DeliveryOutcome deliverLocked(OutboundMessage message) {
         long start = System.nanoTime();
-        RecipientOutcome[] out = new RecipientOutcome[message.recipients().size()];
+        tlsEstablished = null;
+        int n = message.recipients().size();
+        RecipientOutcome[] out = new RecipientOutcome[n];
+        boolean[] retry = new boolean[n];
+        String[] relays = new String[n];
+        SmtpClientSettings.Cache cache = settings.cache();
+        if (stream != null && !cache.timeLimit().isZero()
+                && System.nanoTime() - lastUsed > cache.timeLimit().toNanos()) {
+            // smtp_connection_cache_time_limit: an idle session this old is not reused
+            quit("idle for longer than the connection cache time limit");
+        }
         if (stream != null && needsRset && !rset()) {
             retire("RSET probe failed");
         }
-        Failure failure = stream == null ? open() : null;
-        long connected = System.nanoTime();
-        if (failure != null) {
-            fillAll(message, out, failure.status, failure.dsn, failure.text);
-            return outcome(failure.relay, out, start, connected);
+        List<Integer> pending = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            pending.add(i);
         }
-        String relay = target.relay();
-        transact(message, out);
-        return outcome(relay, out, start, connected);
+        List<SmtpTarget> candidates = null;
+        int[] next = {0};
+        int sessions = 0;
+        String relay = "none";
+        long connected = -1;
+        while (true) {
+            if (stream == null) {
+                if (candidates == null) {
+                    SmtpTargetResolver.Result r = targets.resolve(hop, settings.heloName(), settings.routing());
+                    if (r.failure() != null) {
+                        fillAll(message, out, r.failure().status(), r.failure().dsn(), r.failure().text());
+                        break;
+                    }
+                    candidates = r.targets();
+                }
+                Failure failure = open(candidates, next);
+                if (failure != null) {
+                    if (relay.equals("none")) {
+                        relay = failure.relay;
+                    }
+                    fillAll(message, out, failure.status, failure.dsn, failure.text);
+                    break;
+                }
+            }
+            if (connected < 0) {
+                connected = System.nanoTime();
+            }
+            relay = target.relay();
+            for (int i : pending) {
+                out[i] = null;
+                retry[i] = false;
+            }
+            transact(message, out, retry, pending);
+            for (int i : pending) {
+                if (out[i] != null) {
+                    relays[i] = target.relay();
+                }
+            }
+            if (!target.fallback()) {
+                sessions++;   // smtp_mx_session_limit counts the primary next hop's sessions only
+            }
+            List<Integer> soft = new ArrayList<>();
+            for (int i : pending) {
+                if (retry[i] && out[i].status() == Status.DEFERRED) {
+                    soft.add(i);
+                }
+            }
+            int limit = settings.routing().mxSessionLimit();
+            if (soft.isEmpty()) {
+                break;
+            }
+            if (candidates == null) {
+                SmtpTargetResolver.Result r = targets.resolve(hop, settings.heloName(), settings.routing());
+                candidates = r.failure() != null ? List.of() : r.targets();
+            }
+            // the servers not tried yet in this delivery; a cached session's server may be anywhere in the list
+            SmtpTarget current = target;
+            List<SmtpTarget> rest = new ArrayList<>();
+            boolean limitReached = limit > 0 && sessions >= limit;
+            for (int k = next[0]; k < candidates.size(); k++) {
+                SmtpTarget c = candidates.get(k);
+                // past the session limit only the fallback relays are left ("gives up or delivers to a fallback relay")
+                if (!sameEndpoint(c, current) && (!limitReached || c.fallback())) {
+                    rest.add(c);
+                }
+            }
+            candidates = rest;
+            next[0] = 0;
+            if (candidates.isEmpty()) {
+                break;
+            }
+            LOG.log(Level.FINE, "PSTN3107: {0}: {1} recipient(s) deferred by {2}; trying the next server",
+                    new Object[] {message.queueId(), soft.size(), current.relay()});
+            if (stream != null) {
+                quit("trying the next server for deferred recipients");
+            }
+            // if no other server takes them, the recipients keep this server's answer (open fills only gaps)
+            pending = soft;
+        }
+        if (connected < 0) {
+            connected = System.nanoTime();
+        }
+        finishUse(cache);
+        for (int i = 0; i < n; i++) {
+            if (relays[i] != null && !relays[i].equals(relay) && out[i] != null) {
+                out[i] = out[i].withRelay(relays[i]);   // logged with the server that answered for it
+            }
+        }
+        return outcome(relay, out, start, connected, tlsEstablished);
     }
 
-    private static DeliveryOutcome outcome(String relay, RecipientOutcome[] out, long start, long connected) {
+    private static boolean sameEndpoint(SmtpTarget a, SmtpTarget b) {
+        return b != null && java.util.Objects.equals(a.address(), b.address()) && a.port() == b.port()
+                && java.util.Objects.equals(a.unixPath(), b.unixPath());
+    }
+
+    /* finishUse - after a delivery: close the session unless the connection cache keeps it */
+    private void finishUse(SmtpClientSettings.Cache cache) {
+        if (stream == null) {
+            return;
+        }
+        lastUsed = System.nanoTime();
+        if (!cache.enabled()) {
+            quit("connection caching is off for " + hop.destination());
+        } else if (cache.reuseLimit() > 0 && transactions >= cache.reuseLimit()) {
+            quit("reuse limit " + cache.reuseLimit() + " reached");
+        } else if (!cache.timeLimit().isZero()) {
+            // do not keep the peer's connection slot for longer than the cache time limit
+            long used = lastUsed;
+            SmtpWatchdog.arm(cache.timeLimit().plusMillis(50), () -> reap(used));
+        }
+    }
+
+    /*
+     * reap - on the watchdog thread: close a cached session that stayed idle since {@code used},
+     * as Postfix's scache closes an expired socket. Never blocks the shared watchdog: a session
+     * in use is not idle, and no QUIT is written (a write could wait for the peer).
+     */
+    private void reap(long used) {
+        if (!lock.tryLock()) {
+            return;
+        }
+        try {
+            if (stream == null || lastUsed != used) {
+                return;   // used again (or closed) since: not idle
+            }
+            LOG.log(Level.FINE, "PSTN3110: closing idle cached session with {0}", target.relay());
+            stream.close();
+            stream = null;
+            closedOnPurpose = true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /* quit - end a healthy session politely (QUIT) */
+    private void quit(String why) {
+        LOG.log(Level.FINE, "PSTN3108: closing session with {0}: {1}", new Object[] {target.relay(), why});
+        close();
+        closedOnPurpose = true;
+    }
+
+    /**
+     * closedOnPurpose - the session is not connected because the cache closed it (caching
+     * off, reuse limit, idle time limit), not because it failed: it may be used again and
+     * will reconnect.
+     */
+    public boolean closedOnPurpose() {
+        lock.lock();
+        try {
+            return stream == null && closedOnPurpose;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static DeliveryOutcome outcome(String relay, RecipientOutcome[] out, long start, long connected,
+                                           String tls) {
         long end = System.nanoTime();
-        return new DeliveryOutcome(relay, List.of(out), (connected - start) / 1e9, (end - connected) / 1e9);
+        return new DeliveryOutcome(relay, List.of(out), (connected - start) / 1e9, (end - connected) / 1e9, tls);
     }
 
     // ---------------------------------------------------------------- connection set-up
@@ -145,71 +364,256 @@ public final class SmtpClientSession implements AutoCloseable {
     private record Failure(Status status, String dsn, String text, String relay) {
     }
 
-    /* open - connect to the first target that greets and accepts EHLO/HELO/LHLO; else the last failure */
-    private Failure open() {
-        SmtpTargetResolver.Result r = targets.resolve(hop, settings.heloName());
-        if (r.failure() != null) {
-            return new Failure(r.failure().status(), r.failure().dsn(), r.failure().text(), "none");
-        }
+    /* a TLS handshake failure at level may: connect again in the clear */
+    private static final Failure TLS_RETRY_PLAIN = new Failure(Status.DEFERRED, "4.7.5", "TLS handshake failed", "none");
+
+    /* open - connect to the next candidate that greets and accepts EHLO/HELO/LHLO; else the last failure */
+    private Failure open(List<SmtpTarget> candidates, int[] next) {
         Failure last = null;
-        for (SmtpTarget t : r.targets()) {
+        while (next[0] < candidates.size()) {
+            SmtpTarget t = candidates.get(next[0]++);
             SmtpStream s;
             try {
                 s = t.unixPath() != null
                         ? SmtpStream.connectUnix(Path.of(t.unixPath()), settings.connectTimeout())
-                        : SmtpStream.connectTcp(new InetSocketAddress(t.address(), t.port()), settings.connectTimeout());
+                        : SmtpStream.connectTcp(new InetSocketAddress(t.address(), t.port()), bindAddress(t),
+                        settings.connectTimeout());
             } catch (IOException e) {
                 String where = t.unixPath() != null ? t.namaddr() : t.namaddr() + ":" + t.port();
                 last = new Failure(Status.DEFERRED, "4.4.1", "connect to " + where + ": " + reason(e), "none");
                 LOG.log(Level.FINE, "PSTN3101: {0}", last.text);
                 continue;
             }
+            connectionsOpened++;
+            handshaken = s;
             last = handshake(s, t);
+            if (last == TLS_RETRY_PLAIN) {
+                handshaken.close();
+                plainOnly.add(t);
+                next[0]--;   // the same server again, without STARTTLS
+                continue;
+            }
             if (last == null) {
-                stream = s;
+                stream = handshaken;
+                closedOnPurpose = false;
                 target = t;
                 needsRset = false;
                 transactions = 0;
                 LOG.log(Level.FINE, "PSTN3100: connected to {0} for {1}", new Object[] {t.relay(), hop.destination()});
                 return null;
             }
-            s.close();
+            handshaken.close();
             LOG.log(Level.FINE, "PSTN3102: {0}", last.text);
+            if (last.status == Status.BOUNCED) {
+                return last;   // a 5xx greeting with smtp_skip_5xx_greeting = no is final
+            }
         }
-        return last;
+        return last != null ? last
+                : new Failure(Status.DEFERRED, "4.4.1", "no server for " + hop.destination() + " left to try", "none");
+    }
+
+    /* bindAddress - smtp_bind_address / smtp_bind_address6 for this target's family, or null */
+    private InetSocketAddress bindAddress(SmtpTarget t) {
+        String b = t.address() instanceof java.net.Inet6Address ? settings.session().bindAddress6()
+                : settings.session().bindAddress();
+        return b.isEmpty() ? null : new InetSocketAddress(b.replaceAll("^\\[|\\]$", ""), 0);
     }
 
     /* handshake - greeting and EHLO/HELO/LHLO; null on success */
     private Failure handshake(SmtpStream s, SmtpTarget t) {
         SmtpStage stage = SmtpStage.GREETING;
+        SmtpClientSettings.Session opt = settings.session();
         try {
             s.limit(stage.timeout(settings));
             SmtpReply greeting = s.readReply();
             if (!greeting.positive()) {
+                String text = "host " + t.namaddr() + " refused to talk to me: " + greeting.text();
+                if (greeting.replyClass() == 5 && !opt.skip5xxGreeting()) {
+                    return new Failure(Status.BOUNCED, greeting.dsn(), text, t.relay());
+                }
                 // smtp_skip_5xx_greeting = yes: a 5xx greeting means "skip this server", not "bounce"
-                String dsn = "4" + greeting.dsn().substring(1);
-                return new Failure(Status.DEFERRED, dsn,
-                        "host " + t.namaddr() + " refused to talk to me: " + greeting.text(), t.relay());
+                return new Failure(Status.DEFERRED, "4" + greeting.dsn().substring(1), text, t.relay());
             }
-            stage = lmtp ? SmtpStage.LHLO : SmtpStage.EHLO;
-            SmtpReply ehlo = exchange(s, stage, (lmtp ? "LHLO " : "EHLO ") + settings.heloName());
-            if (ehlo.positive()) {
-                features = SmtpFeatures.parse(ehlo);
-                return null;
-            }
-            if (lmtp || ehlo.replyClass() != 5) {
-                return replyFailure(t, ehlo, stage);
+            boolean esmtp = lmtp || (opt.alwaysSendEhlo() || greetingSaysEsmtp(greeting)) && !opt.neverSendEhlo();
+            if (esmtp) {
+                stage = lmtp ? SmtpStage.LHLO : SmtpStage.EHLO;
+                SmtpReply ehlo = exchange(s, stage, (lmtp ? "LHLO " : "EHLO ") + settings.heloName());
+                if (ehlo.positive()) {
+                    features = SmtpFeatures.parse(ehlo, opt.discardEhloKeywords());
+                    return secure(s, t, stage);
+                }
+                if (lmtp || ehlo.replyClass() != 5) {
+                    return replyFailure(t, ehlo, stage);
+                }
             }
             stage = SmtpStage.HELO;
             SmtpReply helo = exchange(s, stage, "HELO " + settings.heloName());
             if (helo.positive()) {
                 features = SmtpFeatures.NONE;
-                return null;
+                return secure(s, t, stage);
             }
             return replyFailure(t, helo, stage);
         } catch (IOException e) {
             return new Failure(Status.DEFERRED, "4.4.2", ioText(e, t, stage), t.relay());
         }
+    }
+
+    /* secure - STARTTLS, then AUTH: what may precede the mail transactions of a session */
+    private Failure secure(SmtpStream s, SmtpTarget t, SmtpStage helloStage) throws IOException {
+        Failure f = startTls(s, t, helloStage);
+        return f != null ? f : authenticate(handshaken, t);
+    }
+
+    /*
+     * authenticate - AUTH (RFC 4954) when smtp_sasl_auth_enable, the server offers AUTH and
+     * smtp_sasl_password_maps has credentials for it; a failure defers (soft bounce, as Postfix).
+     */
+    private Failure authenticate(SmtpStream s, SmtpTarget t) throws IOException {
+        SmtpClientSettings.Sasl sasl = settings.sasl();
+        if (!sasl.enabled() || features.auth().isEmpty()) {
+            return null;
+        }
+        List<String> keys = new ArrayList<>();
+        keys.add(t.hostName());
+        if (hop.host() != null) {
+            String h = hop.host().replaceAll("^\\[|\\]$", "");
+            if (hop.mxLookup()) {
+                keys.add(h + ":" + hop.port());
+                keys.add(h);
+            } else {
+                keys.add("[" + h + "]:" + hop.port());
+                keys.add("[" + h + "]");
+            }
+        }
+        SmtpSasl.Credentials c = SmtpSasl.credentials(sasl.passwordMaps(), keys);
+        if (c == null) {
+            return null;   // no entry for this server: no attempt to authenticate
+        }
+        boolean overTls = tlsEstablished != null;
+        List<String> mechanisms = SmtpSasl.usable(features.auth(), sasl.mechanismFilter(),
+                overTls ? sasl.tlsSecurityOptions() : sasl.securityOptions());
+        if (mechanisms.isEmpty()) {
+            return new Failure(Status.DEFERRED, "4.7.0", "SASL authentication failed; cannot authenticate to server "
+                    + t.namaddr() + ": no mechanism available", t.relay());
+        }
+        String mechanism = mechanisms.get(0);
+        SmtpReply r;
+        switch (mechanism) {
+            case "PLAIN" -> r = exchange(s, SmtpStage.AUTH, "AUTH PLAIN " + SmtpSasl.plain(c));
+            case "LOGIN" -> {
+                r = exchange(s, SmtpStage.AUTH, "AUTH LOGIN");
+                if (r.code() == 334) {
+                    r = exchange(s, SmtpStage.AUTH, SmtpSasl.b64(c.user()));
+                }
+                if (r.code() == 334) {
+                    r = exchange(s, SmtpStage.AUTH, SmtpSasl.b64(c.password()));
+                }
+            }
+            default -> {
+                r = exchange(s, SmtpStage.AUTH, "AUTH CRAM-MD5");
+                if (r.code() == 334) {
+                    r = exchange(s, SmtpStage.AUTH, SmtpSasl.cramMd5(c, r.lines().isEmpty() ? "" : r.lines().get(0)));
+                }
+            }
+        }
+        if (r.code() == 235) {
+            LOG.log(Level.FINE, "PSTN3113: authenticated to {0} with {1} as {2}",
+                    new Object[] {t.namaddr(), mechanism, c.user()});
+            return null;
+        }
+        String dsn = r.replyClass() == 4 || r.replyClass() == 5 ? "4" + r.dsn().substring(1) : "4.7.0";
+        return new Failure(Status.DEFERRED, dsn, "SASL authentication failed; server " + t.namaddr() + " said: "
+                + r.text(), t.relay());
+    }
+
+    /*
+     * startTls - STARTTLS (RFC 3207) by smtp_tls_security_level; then EHLO again. Null when the
+     * session may go on (in TLS, or in the clear where the level allows it); {@link #handshaken}
+     * is the stream to go on with.
+     */
+    private Failure startTls(SmtpStream s, SmtpTarget t, SmtpStage helloStage) throws IOException {
+        SmtpClientSettings.Tls tls = settings.tls();
+        tlsEstablished = null;
+        if (!tls.enabled() || !s.isTcp() || plainOnly.contains(t)) {
+            if (tls.required() && !s.isTcp()) {
+                return new Failure(Status.DEFERRED, "4.7.4", "TLS is required, but not available over "
+                        + t.namaddr(), t.relay());
+            }
+            return null;
+        }
+        if (!features.starttls()) {
+            return tls.required() ? new Failure(Status.DEFERRED, "4.7.4",
+                    "TLS is required, but was not offered by host " + t.namaddr(), t.relay()) : null;
+        }
+        SmtpReply r = exchange(s, SmtpStage.STARTTLS, "STARTTLS");
+        if (r.code() != 220) {
+            if (tls.required()) {
+                return new Failure(Status.DEFERRED, "4.7.5", "TLS is required, but host " + t.namaddr()
+                        + " refused to start TLS: " + r.text(), t.relay());
+            }
+            LOG.log(Level.FINE, "PSTN3111: host {0} refused to start TLS: {1}", new Object[] {t.namaddr(), r.text()});
+            return null;   // level may: go on in the clear on this connection
+        }
+        if (s.pendingInput() > 0) {
+            // plaintext after the 220 would be read as if it came through TLS: command injection
+            return new Failure(Status.DEFERRED, "4.7.0", "host " + t.namaddr()
+                    + " sent data after its STARTTLS response (possible STARTTLS injection)", t.relay());
+        }
+        List<String> names = certNames(t, tls);
+        SmtpTls.Established est;
+        try {
+            est = s.startTls(t.hostName(), t.port(), tls, names, tls.starttlsTimeout());
+        } catch (IOException e) {
+            LOG.log(Level.FINE, "PSTN3112: TLS handshake with {0} failed: {1}", new Object[] {t.namaddr(), e.toString()});
+            if (!tls.required()) {
+                return TLS_RETRY_PLAIN;
+            }
+            return new Failure(Status.DEFERRED, "4.7.5", "Cannot start TLS: handshake failure with host "
+                    + t.namaddr(), t.relay());
+        }
+        SmtpStream secure = SmtpStream.overTls(est);
+        handshaken = secure;
+        if (tls.verified() && !est.verified()) {
+            return new Failure(Status.DEFERRED, "4.7.5", est.trust().equals("Untrusted")
+                    ? "Server certificate not trusted" : "Server certificate not verified", t.relay());
+        }
+        tlsEstablished = est.trust() + " TLS connection established to " + t.relay() + ": " + est.protocol()
+                + " with cipher " + est.cipher();
+        // RFC 3207 section 4.2: forget what was learned before TLS, ask again
+        SmtpStage stage = lmtp ? SmtpStage.LHLO : SmtpStage.EHLO;
+        SmtpReply ehlo = exchange(secure, stage, (lmtp ? "LHLO " : "EHLO ") + settings.heloName());
+        if (!ehlo.positive()) {
+            return replyFailure(t, ehlo, stage);
+        }
+        features = SmtpFeatures.parse(ehlo, settings.session().discardEhloKeywords());
+        return null;
+    }
+
+    /* certNames - the names a certificate must match: smtp_tls_verify_cert_match / _secure_cert_match */
+    private List<String> certNames(SmtpTarget t, SmtpClientSettings.Tls tls) {
+        List<String> names = new ArrayList<>();
+        String nexthop = hop.host() == null ? t.hostName() : hop.host().replaceAll("^\\[|\\]$", "");
+        for (String m : tls.match()) {
+            switch (m) {
+                case "hostname" -> names.add(t.hostName());
+                case "nexthop" -> names.add(nexthop);
+                case "dot-nexthop" -> names.add("." + nexthop);
+                default -> names.add(m);
+            }
+        }
+        return names;
+    }
+
+    /* greetingSaysEsmtp - the word ESMTP after the host name of the greeting (smtp_always_send_ehlo = no) */
+    private static boolean greetingSaysEsmtp(SmtpReply greeting) {
+        for (String line : greeting.lines()) {
+            for (String word : line.split("[ \\t]+")) {
+                if (word.equalsIgnoreCase("ESMTP")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private Failure replyFailure(SmtpTarget t, SmtpReply reply, SmtpStage stage) {
@@ -236,6 +640,7 @@ public final class SmtpClientSession implements AutoCloseable {
 
     /* retire - close the connection without QUIT: it is broken or the server asked us to go */
     private void retire(String why) {
+        closedOnPurpose = false;
         if (stream != null) {
             LOG.log(Level.FINE, "PSTN3103: retiring session with {0}: {1}", new Object[] {target.relay(), why});
             stream.close();
@@ -254,7 +659,8 @@ public final class SmtpClientSession implements AutoCloseable {
         }
     }
 
-    private void transact(OutboundMessage m, RecipientOutcome[] out) {
+    /* transact - one mail transaction for the recipients at {@code pending}; retry marks what another server may take */
+    private void transact(OutboundMessage m, RecipientOutcome[] out, boolean[] retry, List<Integer> pending) {
         List<OutboundRecipient> rcpts = m.recipients();
         if (features.sizeLimit() > 0 && m.size() > features.sizeLimit()) {
             fillAll(m, out, Status.BOUNCED, "5.3.4", "message size " + m.size() + " exceeds size limit "
@@ -265,14 +671,14 @@ public final class SmtpClientSession implements AutoCloseable {
             fillAll(m, out, Status.BOUNCED, "5.1.7", "invalid sender address or parameter syntax");
             return;
         }
-        boolean utf8 = !ascii(m.sender()) || rcpts.stream().anyMatch(r -> !ascii(r.address()));
+        boolean utf8 = !ascii(m.sender()) || pending.stream().anyMatch(i -> !ascii(rcpts.get(i).address()));
         if (utf8 && !features.smtpUtf8()) {
             fillAll(m, out, Status.BOUNCED, "5.6.7",
                     "SMTPUTF8 is required, but was not offered by host " + target.namaddr());
             return;
         }
         List<Integer> sendable = new ArrayList<>();
-        for (int i = 0; i < rcpts.size(); i++) {
+        for (int i : pending) {
             OutboundRecipient r = rcpts.get(i);
             if (unsafe(r.address()) || unsafe(r.orcpt()) || unsafe(r.notifyParam())) {
                 out[i] = new RecipientOutcome(r.address(), Status.BOUNCED, "5.1.3", "invalid recipient address syntax");
@@ -294,15 +700,26 @@ public final class SmtpClientSession implements AutoCloseable {
         transactions++;
         SmtpStage stage = SmtpStage.MAIL;
         try (InputStream in = content) {
-            stage = run(m, out, sendable, in);
+            stage = run(m, out, retry, sendable, in);
         } catch (ContentReadException e) {
             // the peer has part of the message: only closing the connection aborts it safely
             fillAll(m, out, Status.DEFERRED, "4.3.0", "error reading message content: " + e.getMessage());
             retire("content read error");
         } catch (StageException e) {
             String text = ioText(e.cause, target, e.stage);
-            LOG.log(Level.FINE, "PSTN3104: {0}", text);
-            fillAll(m, out, Status.DEFERRED, "4.4.2", text);
+            if (e.stage == SmtpStage.DOT) {
+                // the server may have the whole message: a retry may deliver it twice (smtp_data_done_timeout)
+                LOG.log(Level.WARNING, "PSTN3106: {0}: {1}", new Object[] {m.queueId(), text});
+            } else {
+                LOG.log(Level.FINE, "PSTN3104: {0}", text);
+            }
+            for (int i : sendable) {
+                if (out[i] == null) {
+                    out[i] = new RecipientOutcome(rcpts.get(i).address(), Status.DEFERRED, "4.4.2", text);
+                    // not after the final ".": another server now would make a duplicate more likely
+                    retry[i] = e.stage != SmtpStage.DOT;
+                }
+            }
             retire(text);
         } catch (IOException e) {
             // closing the content stream failed: the transaction itself is complete
@@ -324,8 +741,8 @@ public final class SmtpClientSession implements AutoCloseable {
     }
 
     /* run - MAIL, RCPT..., DATA, content, "."; records each outcome as soon as it is known */
-    private SmtpStage run(OutboundMessage m, RecipientOutcome[] out, List<Integer> sendable, InputStream content)
-            throws IOException {
+    private SmtpStage run(OutboundMessage m, RecipientOutcome[] out, boolean[] retry, List<Integer> sendable,
+                          InputStream content) throws IOException {
         List<OutboundRecipient> rcpts = m.recipients();
         String mail = mailCommand(m);
         List<String> rcptCommands = new ArrayList<>();
@@ -335,6 +752,19 @@ public final class SmtpClientSession implements AutoCloseable {
         boolean pipelining = features.pipelining();
         SmtpStage stage = SmtpStage.MAIL;
         try {
+            if (settings.session().sendXforward() && features.xforward() && !m.xforward().isEmpty()) {
+                stage = SmtpStage.XFORWARD;
+                SmtpReply x = exchange(stream, stage, xforwardCommand(m));
+                if (!x.positive()) {
+                    for (int i : sendable) {
+                        out[i] = failed(rcpts.get(i), x, stage);
+                        retry[i] = out[i].status() == Status.DEFERRED;
+                    }
+                    closeIf421(x);
+                    return stage;
+                }
+                stage = SmtpStage.MAIL;
+            }
             if (pipelining) {
                 // RFC 2920: MAIL, RCPT and DATA may be sent as one group; the replies come in order
                 stream.limit(stage.timeout(settings));
@@ -350,6 +780,7 @@ public final class SmtpClientSession implements AutoCloseable {
             if (!mailOk) {
                 for (int i : sendable) {
                     out[i] = failed(rcpts.get(i), mailReply, stage);
+                    retry[i] = out[i].status() == Status.DEFERRED;
                 }
                 if (!pipelining) {
                     closeIf421(mailReply);
@@ -366,10 +797,25 @@ public final class SmtpClientSession implements AutoCloseable {
                 if (!mailOk) {
                     continue;
                 }
+                if (r.code() == 421) {
+                    // RFC 5321 section 3.8: the server is going away; no further reply will come
+                    for (int j : accepted) {
+                        out[j] = failed(rcpts.get(j), r, stage);
+                        retry[j] = true;
+                    }
+                    for (int k2 = k; k2 < sendable.size(); k2++) {
+                        int j = sendable.get(k2);
+                        out[j] = failed(rcpts.get(j), r, stage);
+                        retry[j] = true;
+                    }
+                    retire("server said " + r.text());
+                    return stage;
+                }
                 if (r.positive()) {
                     accepted.add(i);
                 } else {
                     out[i] = failed(rcpts.get(i), r, stage);
+                    retry[i] = out[i].status() == Status.DEFERRED;
                 }
             }
             stage = SmtpStage.DATA;
@@ -385,6 +831,7 @@ public final class SmtpClientSession implements AutoCloseable {
             if (dataReply.replyClass() != 3) {
                 for (int i : accepted) {
                     out[i] = failed(rcpts.get(i), dataReply, stage);
+                    retry[i] = out[i].status() == Status.DEFERRED;
                 }
                 closeIf421(dataReply.code() == 421 ? dataReply : last421);
                 return stage;
@@ -400,7 +847,18 @@ public final class SmtpClientSession implements AutoCloseable {
             }
             stage = SmtpStage.BODY;
             stream.limit(stage.timeout(settings));
-            new SmtpContentWriter(new StreamOutput(stream), settings.lineLengthLimit()).copy(new GuardedInput(content));
+            SmtpContentWriter writer = new SmtpContentWriter(new StreamOutput(stream), settings.lineLengthLimit());
+            if (m.body8bit() && !features.eightBitMime() && settings.session().mimeOutputConversion()) {
+                // RFC 6152 section 3: a server without 8BITMIME gets 7-bit content
+                boolean converted = SmtpMimeDowngrade.copy(new GuardedInput(content), new WriterOutput(writer));
+                writer.finish();
+                if (!converted) {
+                    LOG.log(Level.FINE, "PSTN3109: {0}: 8-bit content sent unconverted to {1} (not a single text part)",
+                            new Object[] {m.queueId(), target.relay()});
+                }
+            } else {
+                writer.copy(new GuardedInput(content));
+            }
             stream.flush();
             stage = SmtpStage.DOT;
             stream.limit(stage.timeout(settings));
@@ -412,10 +870,12 @@ public final class SmtpClientSession implements AutoCloseable {
                     SmtpReply r = stream.readReply();
                     out[i] = r.positive() ? sent(rcpts.get(i), r) : failed(rcpts.get(i), r, stage);
                 }
+                // LMTP end-of-data replies are final for the server that delivers: no other server is tried
             } else {
                 SmtpReply r = stream.readReply();
                 for (int i : accepted) {
                     out[i] = r.positive() ? sent(rcpts.get(i), r) : failed(rcpts.get(i), r, stage);
+                    retry[i] = out[i].status() == Status.DEFERRED;
                 }
                 closeIf421(r);
             }
@@ -439,8 +899,34 @@ public final class SmtpClientSession implements AutoCloseable {
         }
     }
 
+    /* xforwardCommand - XFORWARD with the known attributes, values xtext-encoded (Postfix XFORWARD_README) */
+    private static String xforwardCommand(OutboundMessage m) {
+        StringBuilder b = new StringBuilder("XFORWARD");
+        for (String name : List.of("NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE")) {
+            String v = m.xforward().get(name);
+            if (v != null && !unsafe(v)) {
+                b.append(' ').append(name).append('=').append(xtext(v));
+            }
+        }
+        return b.toString();
+    }
+
+    /* xtext - RFC 3461 section 4: "+" and characters outside "!".."~", and "=", as +XX */
+    private static String xtext(String v) {
+        StringBuilder b = new StringBuilder();
+        for (byte c : v.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            int u = c & 0xff;
+            if (u < 33 || u > 126 || u == '+' || u == '=') {
+                b.append('+').append(String.format("%02X", u));
+            } else {
+                b.append((char) u);
+            }
+        }
+        return b.toString();
+    }
+
     private String mailCommand(OutboundMessage m) {
-        StringBuilder b = new StringBuilder("MAIL FROM:<").append(m.sender()).append('>');
+        StringBuilder b = new StringBuilder("MAIL FROM:<").append(envelope(m.sender())).append('>');
         if (features.sizeLimit() >= 0) {
             b.append(" SIZE=").append(m.size());
         }
@@ -463,7 +949,7 @@ public final class SmtpClientSession implements AutoCloseable {
     }
 
     private String rcptCommand(OutboundRecipient r) {
-        StringBuilder b = new StringBuilder("RCPT TO:<").append(r.address()).append('>');
+        StringBuilder b = new StringBuilder("RCPT TO:<").append(envelope(r.address())).append('>');
         if (features.dsn()) {
             if (r.notifyParam() != null) {
                 b.append(" NOTIFY=").append(r.notifyParam());
@@ -473,6 +959,52 @@ public final class SmtpClientSession implements AutoCloseable {
             }
         }
         return b.toString();
+    }
+
+    /* envelope - an address as sent: local part quoted when RFC 5321 requires it (smtp_quote_rfc821_envelope) */
+    private String envelope(String address) {
+        return settings.session().quoteRfc821Envelope() ? quote(address) : address;
+    }
+
+    /**
+     * quote - RFC 5321 section 4.1.2: a local part that is not a Dot-string becomes a
+     * Quoted-string, with backslash before '"' and '\'. An already quoted local part, the null
+     * address and the domain are left alone.
+     */
+    static String quote(String address) {
+        if (address.isEmpty()) {
+            return address;
+        }
+        int at = address.lastIndexOf('@');
+        String local = at < 0 ? address : address.substring(0, at);
+        String domain = at < 0 ? "" : address.substring(at);
+        if (local.length() >= 2 && local.startsWith("\"") && local.endsWith("\"") || isDotString(local)) {
+            return address;
+        }
+        StringBuilder b = new StringBuilder("\"");
+        for (int i = 0; i < local.length(); i++) {
+            char c = local.charAt(i);
+            if (c == '"' || c == '\\') {
+                b.append('\\');
+            }
+            b.append(c);
+        }
+        return b.append('"').append(domain).toString();
+    }
+
+    /* isDotString - Atom *("." Atom), atext of RFC 5322 plus UTF-8 (RFC 6531) */
+    private static boolean isDotString(String s) {
+        if (s.isEmpty() || s.startsWith(".") || s.endsWith(".") || s.contains("..")) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean atext = c >= 0x80 || Character.isLetterOrDigit(c) && c < 0x80 || "!#$%&'*+-/=?^_`{|}~.".indexOf(c) >= 0;
+            if (!atext) {
+                return false;
+            }
+        }
+        return true;
     }
 
     // ---------------------------------------------------------------- outcomes and texts
@@ -543,14 +1075,32 @@ public final class SmtpClientSession implements AutoCloseable {
 
     // ---------------------------------------------------------------- end of session
 
-    /** close - send QUIT (smtp_quit_timeout; the reply is read but not required) and close. */
+    /**
+     * close - send QUIT (smtp_quit_timeout) and close; the reply is awaited only with
+     * smtp_skip_quit_response = no (lmtp_skip_quit_response = no, the LMTP default).
+     */
     @Override
     public void close() {
+        lock.lock();
+        try {
+            closeLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void closeLocked() {
         if (stream == null) {
             return;
         }
         try {
-            exchange(stream, SmtpStage.QUIT, "QUIT");
+            if (settings.session().skipQuitResponse()) {
+                stream.limit(SmtpStage.QUIT.timeout(settings));
+                stream.command("QUIT");
+                stream.flush();
+            } else {
+                exchange(stream, SmtpStage.QUIT, "QUIT");
+            }
         } catch (IOException e) {
             // the session ends either way; a missing QUIT reply is no error (smtp_skip_quit_response)
         } finally {
@@ -580,6 +1130,25 @@ public final class SmtpClientSession implements AutoCloseable {
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             s.write(b, off, len);
+        }
+    }
+
+    /* WriterOutput - bytes pushed into a content writer (dot-stuffing, folding) */
+    private static final class WriterOutput extends OutputStream {
+        private final SmtpContentWriter w;
+
+        WriterOutput(SmtpContentWriter w) {
+            this.w = w;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            w.write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            w.write(b, off, len);
         }
     }
 

@@ -2,10 +2,13 @@ package org.postern.smtp;
 
 import java.io.Serializable;
 import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
 
 /**
  * SmtpClientSettings - the client parameters of one delivery, taken from main.cf with the
  * smtp_* names or, for LMTP, the lmtp_* names (as Postfix's smtp(8) does in LMTP mode).
+ * Equal settings (with an equal next hop) may share a cached session.
  *
  * @param heloName           smtp_helo_name / lmtp_lhlo_name (default $myhostname)
  * @param connectTimeout     smtp_connect_timeout (30s) / lmtp_connect_timeout (0s = OS default)
@@ -18,11 +21,53 @@ import java.time.Duration;
  * @param rsetTimeout        smtp_rset_timeout (20s)
  * @param quitTimeout        smtp_quit_timeout (300s)
  * @param lineLengthLimit    smtp_line_length_limit (998)
+ * @param session            protocol options of the session (EHLO, quoting, MIME conversion...)
+ * @param routing            how next hops are turned into addresses (MX, fallback relays, loops)
+ * @param cache              connection cache: whether, how often and how long a session is reused
+ * @param tls                TLS policy (STARTTLS)
+ * @param sasl               SASL client (AUTH)
  */
 public record SmtpClientSettings(String heloName, Duration connectTimeout, Duration heloTimeout,
                                  Duration mailTimeout, Duration rcptTimeout, Duration dataInitTimeout,
                                  Duration dataXferTimeout, Duration dataDoneTimeout, Duration rsetTimeout,
-                                 Duration quitTimeout, int lineLengthLimit) implements Serializable {
+                                 Duration quitTimeout, int lineLengthLimit, Session session, Routing routing,
+                                 Cache cache, Tls tls, Sasl sasl) implements Serializable {
+
+    public SmtpClientSettings {
+        session = session != null ? session : Session.defaults(false);
+        routing = routing != null ? routing : Routing.defaults();
+        cache = cache != null ? cache : Cache.defaults();
+        tls = tls != null ? tls : Tls.NONE;
+        sasl = sasl != null ? sasl : Sasl.NONE;
+    }
+
+    /** SmtpClientSettings - without SASL. */
+    public SmtpClientSettings(String heloName, Duration connectTimeout, Duration heloTimeout,
+                              Duration mailTimeout, Duration rcptTimeout, Duration dataInitTimeout,
+                              Duration dataXferTimeout, Duration dataDoneTimeout, Duration rsetTimeout,
+                              Duration quitTimeout, int lineLengthLimit, Session session, Routing routing, Cache cache,
+                              Tls tls) {
+        this(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout, dataInitTimeout, dataXferTimeout,
+                dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit, session, routing, cache, tls, null);
+    }
+
+    /** SmtpClientSettings - without TLS. */
+    public SmtpClientSettings(String heloName, Duration connectTimeout, Duration heloTimeout,
+                              Duration mailTimeout, Duration rcptTimeout, Duration dataInitTimeout,
+                              Duration dataXferTimeout, Duration dataDoneTimeout, Duration rsetTimeout,
+                              Duration quitTimeout, int lineLengthLimit, Session session, Routing routing, Cache cache) {
+        this(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout, dataInitTimeout, dataXferTimeout,
+                dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit, session, routing, cache, null, null);
+    }
+
+    /** SmtpClientSettings - the timeouts and limits only; Postfix's defaults for the rest (SMTP mode). */
+    public SmtpClientSettings(String heloName, Duration connectTimeout, Duration heloTimeout,
+                              Duration mailTimeout, Duration rcptTimeout, Duration dataInitTimeout,
+                              Duration dataXferTimeout, Duration dataDoneTimeout, Duration rsetTimeout,
+                              Duration quitTimeout, int lineLengthLimit) {
+        this(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout, dataInitTimeout, dataXferTimeout,
+                dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit, null, null, null, null, null);
+    }
 
     /** defaults - Postfix's defaults, with the given helo name. */
     public static SmtpClientSettings defaults(String heloName) {
@@ -30,5 +75,205 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
                 Duration.ofSeconds(300), Duration.ofSeconds(300), Duration.ofSeconds(120),
                 Duration.ofSeconds(180), Duration.ofSeconds(600), Duration.ofSeconds(20),
                 Duration.ofSeconds(300), 998);
+    }
+
+    public SmtpClientSettings withSession(Session s) {
+        return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
+                dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
+                s, routing, cache, tls, sasl);
+    }
+
+    public SmtpClientSettings withRouting(Routing r) {
+        return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
+                dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
+                session, r, cache, tls, sasl);
+    }
+
+    public SmtpClientSettings withCache(Cache c) {
+        return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
+                dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
+                session, routing, c, tls, sasl);
+    }
+
+    /**
+     * Session - protocol options.
+     *
+     * @param skip5xxGreeting      smtp_skip_5xx_greeting (yes): a 5xx greeting skips the server; no: it bounces
+     * @param alwaysSendEhlo       smtp_always_send_ehlo (yes); no: EHLO only when the greeting says ESMTP
+     * @param neverSendEhlo        smtp_never_send_ehlo (no): HELO only
+     * @param skipQuitResponse     smtp_skip_quit_response (yes) / lmtp_skip_quit_response (no)
+     * @param quoteRfc821Envelope  smtp_quote_rfc821_envelope (yes): quote local parts that need it
+     * @param discardEhloKeywords  smtp_discard_ehlo_keywords / lmtp_discard_lhlo_keywords, lower case
+     * @param bindAddress          smtp_bind_address (empty: any)
+     * @param bindAddress6         smtp_bind_address6 (empty: any)
+     * @param mimeOutputConversion not disable_mime_output_conversion: 8-bit text to quoted-printable
+     *                             for servers without 8BITMIME
+     * @param sendXforward         smtp_send_xforward_command / lmtp_send_xforward_command (no)
+     */
+    public record Session(boolean skip5xxGreeting, boolean alwaysSendEhlo, boolean neverSendEhlo,
+                          boolean skipQuitResponse, boolean quoteRfc821Envelope, List<String> discardEhloKeywords,
+                          String bindAddress, String bindAddress6, boolean mimeOutputConversion,
+                          boolean sendXforward)
+            implements Serializable {
+
+        /** Session - without XFORWARD. */
+        public Session(boolean skip5xxGreeting, boolean alwaysSendEhlo, boolean neverSendEhlo,
+                       boolean skipQuitResponse, boolean quoteRfc821Envelope, List<String> discardEhloKeywords,
+                       String bindAddress, String bindAddress6, boolean mimeOutputConversion) {
+            this(skip5xxGreeting, alwaysSendEhlo, neverSendEhlo, skipQuitResponse, quoteRfc821Envelope,
+                    discardEhloKeywords, bindAddress, bindAddress6, mimeOutputConversion, false);
+        }
+
+        public Session {
+            discardEhloKeywords = discardEhloKeywords.stream().map(k -> k.toLowerCase(Locale.ROOT)).toList();
+            bindAddress = bindAddress == null ? "" : bindAddress.trim();
+            bindAddress6 = bindAddress6 == null ? "" : bindAddress6.trim();
+        }
+
+        /** defaults - Postfix's defaults; LMTP waits for the QUIT reply (lmtp_skip_quit_response = no). */
+        public static Session defaults(boolean lmtp) {
+            return new Session(true, true, false, !lmtp, true, List.of(), "", "", true);
+        }
+    }
+
+    /**
+     * Routing - from next hop to addresses.
+     *
+     * @param randomizeAddresses      smtp_randomize_addresses (yes)
+     * @param mxAddressLimit          smtp_mx_address_limit (5; 0 = no limit)
+     * @param mxSessionLimit          smtp_mx_session_limit (2; 0 = no limit)
+     * @param ignoreMxLookupError     ignore_mx_lookup_error (no)
+     * @param deferIfNoMxAddressFound smtp_defer_if_no_mx_address_found (no)
+     * @param disableDnsLookups       disable_dns_lookups (no)
+     * @param hostLookup              smtp_host_lookup: "dns", "native", in order (dns)
+     * @param ipv4                    inet_protocols includes ipv4 (or all)
+     * @param ipv6                    inet_protocols includes ipv6 (or all)
+     * @param fallbackRelays          smtp_fallback_relay ($fallback_relay); SMTP only
+     * @param ownAddresses            our own addresses (inet_interfaces, proxy_interfaces), textual
+     * @param ownNames                our own host names ($myhostname), lower case
+     * @param bestMxTransport         best_mx_transport (empty: a loop bounces)
+     */
+    public record Routing(boolean randomizeAddresses, int mxAddressLimit, int mxSessionLimit,
+                          boolean ignoreMxLookupError, boolean deferIfNoMxAddressFound, boolean disableDnsLookups,
+                          List<String> hostLookup, boolean ipv4, boolean ipv6, List<String> fallbackRelays,
+                          List<String> ownAddresses, List<String> ownNames, String bestMxTransport)
+            implements Serializable {
+
+        public Routing {
+            hostLookup = hostLookup.stream().map(k -> k.toLowerCase(Locale.ROOT)).toList();
+            fallbackRelays = List.copyOf(fallbackRelays);
+            ownAddresses = List.copyOf(ownAddresses);
+            ownNames = ownNames.stream().map(k -> k.toLowerCase(Locale.ROOT)).toList();
+            bestMxTransport = bestMxTransport == null ? "" : bestMxTransport.trim();
+        }
+
+        public static Routing defaults() {
+            return new Routing(true, 5, 2, false, false, false, List.of("dns"), true, true, List.of(),
+                    List.of(), List.of(), "");
+        }
+
+        public Routing withFallbackRelays(List<String> relays) {
+            return new Routing(randomizeAddresses, mxAddressLimit, mxSessionLimit, ignoreMxLookupError,
+                    deferIfNoMxAddressFound, disableDnsLookups, hostLookup, ipv4, ipv6, relays, ownAddresses,
+                    ownNames, bestMxTransport);
+        }
+
+        public Routing withOwn(List<String> addresses, List<String> names) {
+            return new Routing(randomizeAddresses, mxAddressLimit, mxSessionLimit, ignoreMxLookupError,
+                    deferIfNoMxAddressFound, disableDnsLookups, hostLookup, ipv4, ipv6, fallbackRelays, addresses,
+                    names, bestMxTransport);
+        }
+    }
+
+    public SmtpClientSettings withTls(Tls t) {
+        return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
+                dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
+                session, routing, cache, t, sasl);
+    }
+
+    public SmtpClientSettings withSasl(Sasl a) {
+        return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
+                dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
+                session, routing, cache, tls, a);
+    }
+
+    /**
+     * Sasl - the SASL client (RFC 4954 AUTH). The credentials are not here: the session looks
+     * them up in the password maps when it knows the server's name, so that no password is
+     * part of a pool key or a log line.
+     *
+     * @param enabled            smtp_sasl_auth_enable (no)
+     * @param passwordMaps       smtp_sasl_password_maps: tables of "user:password" by server host
+     *                           name, then by next-hop destination ([host]:port, [host], domain)
+     * @param securityOptions    smtp_sasl_security_options (noplaintext, noanonymous)
+     * @param tlsSecurityOptions smtp_sasl_tls_security_options ($smtp_sasl_security_options), over TLS
+     * @param mechanismFilter    smtp_sasl_mechanism_filter: only these of the offered mechanisms; empty: all
+     */
+    public record Sasl(boolean enabled, List<String> passwordMaps, List<String> securityOptions,
+                       List<String> tlsSecurityOptions, List<String> mechanismFilter) implements Serializable {
+
+        public static final Sasl NONE = new Sasl(false, List.of(), List.of("noplaintext", "noanonymous"),
+                List.of("noplaintext", "noanonymous"), List.of());
+
+        public Sasl {
+            passwordMaps = List.copyOf(passwordMaps);
+            securityOptions = securityOptions.stream().map(k -> k.toLowerCase(Locale.ROOT)).toList();
+            tlsSecurityOptions = tlsSecurityOptions.stream().map(k -> k.toLowerCase(Locale.ROOT)).toList();
+            mechanismFilter = mechanismFilter.stream().map(k -> k.toUpperCase(Locale.ROOT)).toList();
+        }
+    }
+
+    /**
+     * Tls - the TLS policy of this destination (smtp_tls_security_level, or the
+     * smtp_tls_policy_maps entry of the next hop).
+     *
+     * @param level           none, may, encrypt, verify or secure
+     * @param caFile          smtp_tls_CAfile (PEM); empty with caPath empty: the Java runtime's trust store
+     * @param caPath          smtp_tls_CApath (directory of PEM files)
+     * @param match           the names a verify/secure certificate must match: "hostname" (the MX
+     *                        host), "nexthop", "dot-nexthop" (subdomains of the next hop), or a literal name
+     * @param starttlsTimeout smtp_starttls_timeout (300s): the handshake's time limit
+     */
+    public record Tls(String level, String caFile, String caPath, List<String> match, Duration starttlsTimeout)
+            implements Serializable {
+
+        public static final Tls NONE = new Tls("none", "", "", List.of(), Duration.ofSeconds(300));
+
+        public Tls {
+            level = level == null || level.isBlank() ? "none" : level.trim().toLowerCase(Locale.ROOT);
+            caFile = caFile == null ? "" : caFile.trim();
+            caPath = caPath == null ? "" : caPath.trim();
+            match = match.stream().map(m -> m.toLowerCase(Locale.ROOT)).toList();
+        }
+
+        /** enabled - STARTTLS is attempted (may and above). */
+        public boolean enabled() {
+            return !level.equals("none");
+        }
+
+        /** required - no delivery in the clear (encrypt and above). */
+        public boolean required() {
+            return level.equals("encrypt") || verified();
+        }
+
+        /** verified - the certificate must be trusted and match (verify, secure). */
+        public boolean verified() {
+            return level.equals("verify") || level.equals("secure");
+        }
+    }
+
+    /**
+     * Cache - the connection cache of this destination.
+     *
+     * @param enabled    smtp_connection_cache_on_demand or the destination in
+     *                   smtp_connection_cache_destinations / lmtp_cache_connection: keep the session open
+     * @param reuseLimit smtp_connection_cache_reuse_limit (10): transactions per session; 0 = no limit
+     * @param timeLimit  smtp_connection_cache_time_limit (2s): an idle session older than this is not reused
+     */
+    public record Cache(boolean enabled, int reuseLimit, Duration timeLimit) implements Serializable {
+
+        public static Cache defaults() {
+            return new Cache(true, 10, Duration.ofSeconds(2));
+        }
     }
 }

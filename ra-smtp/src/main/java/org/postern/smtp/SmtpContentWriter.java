@@ -34,10 +34,20 @@ final class SmtpContentWriter {
         byte[] in = new byte[8192];
         int n;
         while ((n = content.read(in)) > 0) {
-            for (int i = 0; i < n; i++) {
-                accept(in[i]);
-            }
+            write(in, 0, n);
         }
+        finish();
+    }
+
+    /** write - more content (for a producer that pushes, e.g. {@link SmtpMimeDowngrade}). */
+    void write(byte[] in, int off, int len) throws IOException {
+        for (int i = off; i < off + len; i++) {
+            accept(in[i]);
+        }
+    }
+
+    /** finish - end the content with a complete line and send what is buffered. */
+    void finish() throws IOException {
         if (pendingCr || !lineStart) {
             // the content ended without a line terminator: the final "." must start a line
             pendingCr = false;

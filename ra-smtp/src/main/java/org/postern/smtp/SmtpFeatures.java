@@ -1,5 +1,6 @@
 package org.postern.smtp;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -9,16 +10,27 @@ import java.util.Locale;
  * @param sizeLimit the SIZE parameter (RFC 1870); 0 when SIZE without a limit, -1 when not offered
  */
 record SmtpFeatures(boolean pipelining, long sizeLimit, boolean eightBitMime, boolean smtpUtf8,
-                    boolean dsn, boolean enhancedStatusCodes) {
+                    boolean dsn, boolean enhancedStatusCodes, boolean starttls, List<String> auth,
+                    boolean xforward) {
 
-    static final SmtpFeatures NONE = new SmtpFeatures(false, -1, false, false, false, false);
+    static final SmtpFeatures NONE = new SmtpFeatures(false, -1, false, false, false, false, false, List.of(), false);
 
     /** parse - the features announced in an EHLO/LHLO reply. */
     static SmtpFeatures parse(SmtpReply ehlo) {
-        boolean pipelining = false, eight = false, utf8 = false, dsn = false, enhanced = false;
+        return parse(ehlo, List.of());
+    }
+
+    /** parse - the features announced, minus those in {@code discard} (smtp_discard_ehlo_keywords, lower case). */
+    static SmtpFeatures parse(SmtpReply ehlo, List<String> discard) {
+        boolean pipelining = false, eight = false, utf8 = false, dsn = false, enhanced = false, tls = false;
+        boolean xforward = false;
+        List<String> auth = new java.util.ArrayList<>();
         long size = -1;
         for (int i = 1; i < ehlo.lines().size(); i++) {
             String[] words = ehlo.lines().get(i).trim().split("[ =]+");
+            if (discard.contains(words[0].toLowerCase(Locale.ROOT))) {
+                continue;
+            }
             switch (words[0].toUpperCase(Locale.ROOT)) {
                 case "PIPELINING" -> pipelining = true;
                 case "8BITMIME" -> eight = true;
@@ -26,10 +38,19 @@ record SmtpFeatures(boolean pipelining, long sizeLimit, boolean eightBitMime, bo
                 case "DSN" -> dsn = true;
                 case "ENHANCEDSTATUSCODES" -> enhanced = true;
                 case "SIZE" -> size = words.length > 1 ? parseSize(words[1]) : 0;
+                case "STARTTLS" -> tls = true;
+                case "XFORWARD" -> xforward = true;
+                case "AUTH" -> {
+                    for (int w = 1; w < words.length; w++) {
+                        if (!auth.contains(words[w].toUpperCase(Locale.ROOT))) {
+                            auth.add(words[w].toUpperCase(Locale.ROOT));
+                        }
+                    }
+                }
                 default -> { }
             }
         }
-        return new SmtpFeatures(pipelining, size, eight, utf8, dsn, enhanced);
+        return new SmtpFeatures(pipelining, size, eight, utf8, dsn, enhanced, tls, List.copyOf(auth), xforward);
     }
 
     private static long parseSize(String s) {

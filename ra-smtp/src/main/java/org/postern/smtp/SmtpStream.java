@@ -55,9 +55,18 @@ final class SmtpStream implements Closeable {
 
     /** connectTcp - open a TCP connection within {@code connectTimeout} (zero: the OS limit). */
     static SmtpStream connectTcp(InetSocketAddress address, Duration connectTimeout) throws IOException {
+        return connectTcp(address, null, connectTimeout);
+    }
+
+    /** connectTcp - the same, from local address {@code bind} (smtp_bind_address) unless null. */
+    static SmtpStream connectTcp(InetSocketAddress address, InetSocketAddress bind, Duration connectTimeout)
+            throws IOException {
         Socket s = new Socket();
         try {
             s.setTcpNoDelay(true);
+            if (bind != null) {
+                s.bind(bind);
+            }
             s.connect(address, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
             return new SmtpStream(s, s, s.getInputStream(), s.getOutputStream());
         } catch (IOException e) {
@@ -79,6 +88,39 @@ final class SmtpStream implements Closeable {
             SmtpWatchdog.disarm(deadline);
         }
         return new SmtpStream(ch, null, Channels.newInputStream(ch), Channels.newOutputStream(ch));
+    }
+
+    /** pendingInput - bytes the server sent that were not read yet (a check before STARTTLS). */
+    int pendingInput() throws IOException {
+        return in.available();
+    }
+
+    /** isTcp - a TCP connection (STARTTLS is possible); false for a unix-domain socket. */
+    boolean isTcp() {
+        return socket != null;
+    }
+
+    /**
+     * startTls - the TLS handshake over this connection within {@code timeout}; this stream
+     * must not be used afterwards, the returned one carries the session.
+     */
+    SmtpTls.Established startTls(String serverName, int port, SmtpClientSettings.Tls tls, java.util.List<String> names,
+                                 Duration timeout) throws IOException {
+        out.flush();
+        socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+        ScheduledFuture<?> d = SmtpWatchdog.arm(timeout, this::expire);
+        try {
+            return SmtpTls.start(socket, serverName, port, tls, names);
+        } catch (IOException e) {
+            throw expired ? new SocketTimeoutException("TLS handshake timed out") : e;
+        } finally {
+            SmtpWatchdog.disarm(d);
+        }
+    }
+
+    /** overTls - the stream of an established TLS session. */
+    static SmtpStream overTls(SmtpTls.Established tls) throws IOException {
+        return new SmtpStream(tls.socket(), tls.socket(), tls.socket().getInputStream(), tls.socket().getOutputStream());
     }
 
     /** limit - the time limit of each following read and write; zero for none. */

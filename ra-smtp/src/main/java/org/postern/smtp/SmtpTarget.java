@@ -11,8 +11,13 @@ import java.net.InetAddress;
  * @param address  the address to connect to; null for a unix socket
  * @param port     TCP port; 0 for a unix socket
  * @param unixPath unix-domain socket path, else null
+ * @param fallback true for an address of an smtp_fallback_relay (not counted by smtp_mx_session_limit)
  */
-record SmtpTarget(String hostName, InetAddress address, int port, String unixPath) {
+record SmtpTarget(String hostName, InetAddress address, int port, String unixPath, boolean fallback) {
+
+    SmtpTarget(String hostName, InetAddress address, int port, String unixPath) {
+        this(hostName, address, port, unixPath, false);
+    }
 
     /** namaddr - {@code name[addr]}, as in Postfix's "host name[addr] said: ...". */
     String namaddr() {

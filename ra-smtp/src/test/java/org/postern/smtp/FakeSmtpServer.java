@@ -43,10 +43,18 @@ final class FakeSmtpServer implements AutoCloseable {
     /** the content of each message, as received between 354 and the final dot */
     final List<byte[]> messages = new CopyOnWriteArrayList<>();
     final AtomicInteger connections = new AtomicInteger();
+    /** the remote address of each connection, e.g. "/127.0.0.2:41234" */
+    final List<String> peers = new CopyOnWriteArrayList<>();
     volatile String greeting = "220 fake.test ESMTP";
     volatile List<String> ehloKeywords = List.of("PIPELINING", "SIZE 10240000", "8BITMIME", "ENHANCEDSTATUSCODES", "DSN");
     /** after 354, read nothing more: the client's writes block (data transfer timeout) */
     volatile boolean stallAfterData;
+    /** when set, STARTTLS is answered with 220 and the session continues over TLS with this context */
+    volatile javax.net.ssl.SSLContext tls;
+    /** bytes sent in the clear right after "220" to STARTTLS (an injection attempt) */
+    volatile String afterStarttls;
+    /** set once a session completed a TLS handshake */
+    volatile boolean tlsUsed;
 
     FakeSmtpServer(boolean lmtp) throws IOException {
         this(lmtp, new InetSocketAddress("127.0.0.1", 0));
@@ -81,6 +89,7 @@ final class FakeSmtpServer implements AutoCloseable {
             try {
                 SocketChannel ch = server.accept();
                 open.add(ch);
+                peers.add(String.valueOf(ch.getRemoteAddress()));
                 connections.incrementAndGet();
                 Thread t = new Thread(() -> serve(ch), "fake-smtp-session");
                 t.setDaemon(true);
@@ -93,8 +102,10 @@ final class FakeSmtpServer implements AutoCloseable {
 
     private void serve(SocketChannel ch) {
         try (ch) {
-            BufferedInputStream in = new BufferedInputStream(Channels.newInputStream(ch));
-            OutputStream out = Channels.newOutputStream(ch);
+            boolean unix = ch.getLocalAddress() instanceof UnixDomainSocketAddress;
+            java.net.Socket plain = unix ? null : ch.socket();
+            BufferedInputStream in = new BufferedInputStream(unix ? Channels.newInputStream(ch) : plain.getInputStream());
+            OutputStream out = unix ? Channels.newOutputStream(ch) : plain.getOutputStream();
             transcript.add("CONNECT");
             if (!reply(out, greeting)) {
                 return;
@@ -107,6 +118,21 @@ final class FakeSmtpServer implements AutoCloseable {
                     pipelined.add(line);
                 }
                 String verb = line.toUpperCase(Locale.ROOT);
+                if (verb.equals("STARTTLS") && tls != null && plain != null && rule(verb) == null) {
+                    String extra = afterStarttls;
+                    out.write(("220 2.0.0 Ready to start TLS\r\n" + (extra == null ? "" : extra))
+                            .getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    javax.net.ssl.SSLSocket ssl = (javax.net.ssl.SSLSocket) tls.getSocketFactory()
+                            .createSocket(plain, null, plain.getPort(), true);
+                    ssl.setUseClientMode(false);
+                    ssl.startHandshake();
+                    tlsUsed = true;
+                    in = new BufferedInputStream(ssl.getInputStream());
+                    out = ssl.getOutputStream();
+                    accepted.clear();
+                    continue;
+                }
                 String r = rule(verb);
                 if (r == null) {
                     r = standard(verb, line, accepted);

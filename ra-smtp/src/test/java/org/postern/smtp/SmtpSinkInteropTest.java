@@ -107,4 +107,47 @@ class SmtpSinkInteropTest {
             assertTrue(r.reply().endsWith("(in reply to DATA command)"), r.reply());
         }
     }
+
+    @Test
+    void nMessagesTravelOverFewerConnectionsCountedBySmtpSink() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            port = s.getLocalPort();
+        }
+        java.nio.file.Path counters = java.nio.file.Files.createTempFile("smtp-sink", ".out");
+        Process p = new ProcessBuilder(SINK, "-c", "-u", "nobody", "127.0.0.1:" + port, "10")
+                .redirectErrorStream(true).redirectOutput(counters.toFile()).start();
+        sinks.add(p);
+        for (int i = 0; i < 50; i++) {
+            try (Socket probe = new Socket("127.0.0.1", port)) {
+                break;
+            } catch (IOException e) {
+                Thread.sleep(100);
+            }
+        }
+        int n = 12;
+        try (SmtpClientSession s = new SmtpClientSession(NextHop.smtp("127.0.0.1", port, false), fast())) {
+            for (int i = 0; i < n; i++) {
+                assertEquals(Status.SENT, s.deliver(message("Subject: " + i + "\r\n\r\nx\r\n", "a@x.test"))
+                        .recipients().get(0).status());
+            }
+        }
+        // "sess=S quit=Q mesg=M", updated when a session ends; the probe counts as a session too
+        java.util.regex.Pattern counter = java.util.regex.Pattern.compile("sess=(\\d+) quit=(\\d+) mesg=(\\d+)");
+        int sessions = -1;
+        int messages = -1;
+        for (int i = 0; i < 50 && messages < n; i++) {
+            Thread.sleep(100);
+            java.util.regex.Matcher m = counter.matcher(java.nio.file.Files.readString(counters));
+            while (m.find()) {
+                sessions = Integer.parseInt(m.group(1));
+                messages = Integer.parseInt(m.group(3));
+            }
+        }
+        java.nio.file.Files.deleteIfExists(counters);
+        assertEquals(n, messages);
+        // the probe, then 10 messages (smtp_connection_cache_reuse_limit) and 2: three sessions
+        assertTrue(sessions < n, "sessions " + sessions);
+        assertEquals(3, sessions);
+    }
 }

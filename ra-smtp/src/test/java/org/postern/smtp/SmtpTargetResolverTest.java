@@ -25,7 +25,7 @@ import org.postern.smtp.dns.MxRecord;
 class SmtpTargetResolverTest {
 
     /** FakeDns - MX and address answers from maps; names listed in servfail fail temporarily. */
-    static final class FakeDns implements DnsResolver {
+    static class FakeDns implements DnsResolver {
         final Map<String, List<MxRecord>> mx = new HashMap<>();
         final Map<String, List<InetAddress>> addresses = new HashMap<>();
         final Set<String> servfail = new HashSet<>();
@@ -69,7 +69,9 @@ class SmtpTargetResolverTest {
     void sortsMxByPreferenceAndTriesEachHostsAddressesInOrder() throws Exception {
         FakeDns dns = new FakeDns().host("mx1.test", "127.0.0.3", "::1").host("mx2.test", "127.0.0.4");
         dns.mx.put("dom.test", List.of(new MxRecord(20, "mx2.test"), new MxRecord(10, "mx1.test")));
-        SmtpTargetResolver.Result r = new SmtpTargetResolver(dns, new Random(1)).resolve(NextHop.smtp("dom.test", 25, true), "me");
+        SmtpClientSettings.Routing fixed = new SmtpClientSettings.Routing(false, 0, 2, false, false, false,
+                List.of("dns"), true, true, List.of(), List.of(), List.of(), "");
+        SmtpTargetResolver.Result r = new SmtpTargetResolver(dns, new Random(1)).resolve(NextHop.smtp("dom.test", 25, true), "me", fixed);
         assertNull(r.failure());
         assertEquals(List.of("mx1.test[127.0.0.3]:25", "mx1.test[0:0:0:0:0:0:0:1]:25", "mx2.test[127.0.0.4]:25"), relays(r));
     }

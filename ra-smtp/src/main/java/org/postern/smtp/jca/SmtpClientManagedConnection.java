@@ -29,9 +29,14 @@ import org.postern.smtp.SmtpClientSession;
  * connection cache. The session connects on the first delivery and stays open between
  * deliveries; it sends RSET before reuse and QUIT on {@link #destroy}.
  *
- * <p>After a delivery that left no live session (connection refused, timeout, lost
- * connection, 421, failed handshake) the managed connection fires CONNECTION_ERROR_OCCURRED
- * so that the pool destroys it instead of caching it. No transactions (NoTransaction).
+ * <p>After a delivery that left no live session because it failed (connection refused,
+ * timeout, lost connection, 421, failed handshake) the managed connection fires
+ * CONNECTION_ERROR_OCCURRED so that the pool destroys it instead of caching it. A session
+ * the connection cache closed on purpose (caching off for the destination,
+ * smtp_connection_cache_reuse_limit reached, idle past smtp_connection_cache_time_limit)
+ * is no error: the managed connection goes back to the pool and reconnects on its next
+ * delivery, so the server log gets no destroy warning per retired session. No transactions
+ * (NoTransaction).
  */
 public final class SmtpClientManagedConnection implements ManagedConnection {
 
@@ -80,7 +85,7 @@ public final class SmtpClientManagedConnection implements ManagedConnection {
         synchronized (session) {
             outcome = session.deliver(message);
         }
-        if (!session.isConnected()) {
+        if (!session.isConnected() && !session.closedOnPurpose()) {
             failed = true;
             ConnectionEvent e = new ConnectionEvent(this, ConnectionEvent.CONNECTION_ERROR_OCCURRED,
                     new ResourceException("PSTN3303: session with " + requestInfo.hop().destination()
