@@ -67,8 +67,13 @@ class DeliveryAgentRoundTest {
 
         @Override
         public Instant finish(String queueId, long lease, Map<Long, Outcome> outcomes, Instant now) {
+            return finishRound(queueId, lease, outcomes, now).next();
+        }
+
+        @Override
+        public Finished finishRound(String queueId, long lease, Map<Long, Outcome> outcomes, Instant now) {
             finished.add(Map.copyOf(outcomes));
-            return db.inTransaction(new QueueStore(), q -> q.finish(queueId, lease, outcomes, now));
+            return db.inTransaction(new QueueStore(), q -> q.finishRound(queueId, lease, outcomes, now));
         }
 
         @Override
