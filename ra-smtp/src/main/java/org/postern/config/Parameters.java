@@ -266,6 +266,108 @@ public final class Parameters {
             "lmtp_destination_recipient_limit", "$default_destination_recipient_limit",
             "The maximal number of recipients per message delivery by the lmtp transport."));
 
+    // ---- smtpd access policy (issue 3: smtpd_check)
+
+    /** smtpd_client_restrictions - restrictions on the client's address and name. */
+    public static final Parameter SMTPD_CLIENT_RESTRICTIONS = register(Parameter.list("smtpd_client_restrictions",
+            "", "Optional restrictions that the SMTP server applies in the context of a client connection request."));
+    /** smtpd_helo_restrictions - restrictions on the HELO/EHLO hostname. */
+    public static final Parameter SMTPD_HELO_RESTRICTIONS = register(Parameter.list("smtpd_helo_restrictions", "",
+            "Optional restrictions that the SMTP server applies in the context of a client HELO command."));
+    /** smtpd_sender_restrictions - restrictions on the MAIL FROM address. */
+    public static final Parameter SMTPD_SENDER_RESTRICTIONS = register(Parameter.list("smtpd_sender_restrictions",
+            "", "Optional restrictions that the SMTP server applies in the context of a client MAIL FROM command."));
+    /** smtpd_relay_restrictions - mail relay control, before smtpd_recipient_restrictions. */
+    public static final Parameter SMTPD_RELAY_RESTRICTIONS = register(Parameter.list("smtpd_relay_restrictions",
+            "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination",
+            "Access restrictions for mail relay control that the SMTP server applies in the context of the "
+                    + "RCPT TO command, before smtpd_recipient_restrictions."));
+    /** smtpd_recipient_restrictions - restrictions on the RCPT TO address. */
+    public static final Parameter SMTPD_RECIPIENT_RESTRICTIONS = register(Parameter.list(
+            "smtpd_recipient_restrictions", "",
+            "Optional restrictions that the SMTP server applies in the context of a client RCPT TO command, "
+                    + "after smtpd_relay_restrictions."));
+    /** smtpd_data_restrictions - restrictions on the DATA command. */
+    public static final Parameter SMTPD_DATA_RESTRICTIONS = register(Parameter.list("smtpd_data_restrictions", "",
+            "Optional access restrictions that the SMTP server applies in the context of the SMTP DATA command."));
+    /** smtpd_end_of_data_restrictions - restrictions after the final dot. */
+    public static final Parameter SMTPD_END_OF_DATA_RESTRICTIONS = register(Parameter.list(
+            "smtpd_end_of_data_restrictions", "",
+            "Optional access restrictions that the SMTP server applies in the context of the SMTP END-OF-DATA "
+                    + "command."));
+    /** smtpd_etrn_restrictions - restrictions on ETRN. */
+    public static final Parameter SMTPD_ETRN_RESTRICTIONS = register(Parameter.list("smtpd_etrn_restrictions", "",
+            "Optional restrictions that the SMTP server applies in the context of a client ETRN command."));
+    /** smtpd_delay_reject - evaluate client, HELO and sender restrictions at RCPT TO. */
+    public static final Parameter SMTPD_DELAY_REJECT = register(Parameter.bool("smtpd_delay_reject", "yes",
+            "Wait until the RCPT TO command before evaluating smtpd_client_restrictions, "
+                    + "smtpd_helo_restrictions and smtpd_sender_restrictions."));
+    /** smtpd_reject_unlisted_recipient - reject unknown recipients without an explicit restriction. */
+    public static final Parameter SMTPD_REJECT_UNLISTED_RECIPIENT = register(Parameter.bool(
+            "smtpd_reject_unlisted_recipient", "yes",
+            "Reject mail for unknown recipient addresses (relay_recipient_maps) even without an explicit "
+                    + "reject_unlisted_recipient restriction."));
+    /** relay_recipient_maps - the valid recipients of relay_domains. */
+    public static final Parameter RELAY_RECIPIENT_MAPS = register(Parameter.list("relay_recipient_maps", "",
+            "Optional lookup tables with all valid addresses in the domains that match $relay_domains; "
+                    + "empty means every address is valid."));
+    /** allow_untrusted_routing - relay addresses with routing operators for untrusted clients. */
+    public static final Parameter ALLOW_UNTRUSTED_ROUTING = register(Parameter.bool("allow_untrusted_routing", "no",
+            "Forward mail with sender-specified routing (user[@%!]remote@relay_domain) from untrusted clients "
+                    + "to destinations matching $relay_domains."));
+    /** swap_bangpath - rewrite site!user into user@site for local domains. */
+    public static final Parameter SWAP_BANGPATH = register(Parameter.bool("swap_bangpath", "yes",
+            "Rewrite \"site!user\" into \"user@site\" when resolving addresses of local domains."));
+    /** allow_percent_hack - rewrite user%domain into user@domain for local domains. */
+    public static final Parameter ALLOW_PERCENT_HACK = register(Parameter.bool("allow_percent_hack", "yes",
+            "Rewrite \"user%domain\" into \"user@domain\" when resolving addresses of local domains."));
+    /** smtpd_null_access_lookup_key - the access map key of the null sender. */
+    public static final Parameter SMTPD_NULL_ACCESS_LOOKUP_KEY = register(Parameter.string(
+            "smtpd_null_access_lookup_key", "<>",
+            "The lookup key used by check_sender_access for the null sender address."));
+    /** access_map_reject_code - the reply code of an access map REJECT. */
+    public static final Parameter ACCESS_MAP_REJECT_CODE = register(Parameter.integer("access_map_reject_code",
+            "554", "The SMTP server response code when a client violates an access database restriction."));
+    /** access_map_defer_code - the reply code of an access map DEFER. */
+    public static final Parameter ACCESS_MAP_DEFER_CODE = register(Parameter.integer("access_map_defer_code",
+            "450", "The SMTP server response code when an access map result is DEFER."));
+    /** invalid_hostname_reject_code - the reply code of reject_invalid_helo_hostname. */
+    public static final Parameter INVALID_HOSTNAME_REJECT_CODE = register(Parameter.integer(
+            "invalid_hostname_reject_code", "501",
+            "The SMTP server response code when the client HELO or EHLO parameter has invalid syntax "
+                    + "(reject_invalid_helo_hostname)."));
+    /** non_fqdn_reject_code - the reply code of the reject_non_fqdn_* restrictions. */
+    public static final Parameter NON_FQDN_REJECT_CODE = register(Parameter.integer("non_fqdn_reject_code", "504",
+            "The SMTP server reply code when a client request is rejected by a reject_non_fqdn_* restriction."));
+    /** reject_code - the reply code of the reject restriction. */
+    public static final Parameter REJECT_CODE = register(Parameter.integer("reject_code", "554",
+            "The SMTP server response code when a remote SMTP client request is rejected by the reject restriction."));
+    /** defer_code - the reply code of defer and defer_unauth_destination. */
+    public static final Parameter DEFER_CODE = register(Parameter.integer("defer_code", "450",
+            "The SMTP server response code when a remote SMTP client request is rejected by the defer restriction "
+                    + "(and defer_unauth_destination)."));
+    /** relay_domains_reject_code - the reply code of reject_unauth_destination. */
+    public static final Parameter RELAY_DOMAINS_REJECT_CODE = register(Parameter.integer("relay_domains_reject_code",
+            "554", "The SMTP server response code when a client request is rejected by reject_unauth_destination."));
+    /** unknown_relay_recipient_reject_code - the reply code for an address not in relay_recipient_maps. */
+    public static final Parameter UNKNOWN_RELAY_RECIPIENT_REJECT_CODE = register(Parameter.integer(
+            "unknown_relay_recipient_reject_code", "550",
+            "The SMTP server reply code when a recipient address matches $relay_domains and relay_recipient_maps "
+                    + "does not list it."));
+    // ---- smtpd limits (issue 3)
+
+    /** smtpd_junk_command_limit - NOOP, VRFY, ETRN and RSET commands before they count as errors. */
+    public static final Parameter SMTPD_JUNK_COMMAND_LIMIT = register(Parameter.integer("smtpd_junk_command_limit",
+            "100", "The number of junk commands (NOOP, VRFY, ETRN or RSET) that a remote SMTP client can send "
+                    + "before the server starts to increment the error counter with each junk command."));
+    /** hopcount_limit - the maximal number of Received: headers. */
+    public static final Parameter HOPCOUNT_LIMIT = register(Parameter.integer("hopcount_limit", "50",
+            "The maximal number of Received: message headers that is allowed in the primary message headers."));
+    /** queue_minfree - the free space the queue file system must keep. */
+    public static final Parameter QUEUE_MINFREE = register(Parameter.size("queue_minfree", "0",
+            "The minimal amount of free space in bytes in the queue file system that is needed to receive mail; "
+                    + "the SMTP server also wants 1.5 times message_size_limit free."));
+
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();
 

@@ -13,7 +13,9 @@ import org.postern.smtpd.SmtpdSettings;
  * myhostname, smtpd_banner, mail_name, message_size_limit, line_length_limit,
  * smtpd_timeout, smtpd_recipient_limit, smtpd_hard_error_limit, smtpd_helo_required,
  * disable_vrfy_command, smtpd_forbid_bare_newline, smtpd_forbid_bare_newline_exclusions
- * ($mynetworks), smtpd_forbid_bare_newline_reject_code.
+ * ($mynetworks), smtpd_forbid_bare_newline_reject_code, smtpd_soft_error_limit,
+ * smtpd_error_sleep_time, smtpd_junk_command_limit, hopcount_limit, queue_minfree, and
+ * the access policy parameters (see org.postern.smtpd.policy.PolicySettings).
  */
 final class SmtpdSettingsFactory {
     private SmtpdSettingsFactory() {
@@ -36,7 +38,13 @@ final class SmtpdSettingsFactory {
                 NetworkList.parse(c.getList("smtpd_forbid_bare_newline_exclusions"),
                         "smtpd_forbid_bare_newline_exclusions"),
                 c.getInt("smtpd_forbid_bare_newline_reject_code"),
-                spoolDirectory());
+                spoolDirectory(),
+                SmtpdSettings.policy(c),
+                c.getInt("smtpd_soft_error_limit"),
+                c.getTime("smtpd_error_sleep_time"),
+                c.getInt("smtpd_junk_command_limit"),
+                c.getInt("hopcount_limit"),
+                c.getSize("queue_minfree"));
     }
 
     /**

@@ -28,6 +28,7 @@ import org.postern.mail.AddressSyntaxException;
 import org.postern.mail.MailPath;
 import org.postern.mail.Xtext;
 import org.postern.smtpd.SmtpdSettings.BareNewline;
+import org.postern.smtpd.policy.CheckContext;
 
 /**
  * SmtpdSession - the SMTP server protocol engine for one client connection.
@@ -60,11 +61,15 @@ import org.postern.smtpd.SmtpdSettings.BareNewline;
  * See {@link SmtpdSettings}: myhostname, smtpd_banner, mail_name, message_size_limit,
  * line_length_limit, smtpd_timeout, smtpd_recipient_limit, smtpd_hard_error_limit,
  * smtpd_helo_required, disable_vrfy_command, smtpd_forbid_bare_newline,
- * smtpd_forbid_bare_newline_exclusions, smtpd_forbid_bare_newline_reject_code.
+ * smtpd_forbid_bare_newline_exclusions, smtpd_forbid_bare_newline_reject_code, and
+ * the smtpd_*_restrictions of {@link org.postern.smtpd.policy.SmtpdCheck}: with
+ * smtpd_delay_reject = yes (default) the client, HELO and sender restrictions are
+ * evaluated at RCPT TO; with "no" at connect (a reject replaces the greeting and every
+ * later command but QUIT gets 503), HELO and MAIL FROM.
  *
  * <h2>BUGS</h2>
- * No smtpd_*_restrictions yet (every sender and recipient is accepted), no reverse
- * DNS (the client name is "unknown"), no ETRN, STARTTLS, AUTH, BDAT, DSN
+ * No DNS-based restrictions and no reverse DNS (the client name is "unknown"), no
+ * ETRN, STARTTLS, AUTH, BDAT, DSN
  * announcement, smtpd_junk_command_limit or smtpd_forbid_unauth_pipelining. The spool
  * file is written on the calling thread (buffered, not synced).
  *
@@ -152,6 +157,11 @@ public final class SmtpdSession {
     private String protocol = "SMTP";
     private int errorCount;
     private final Map<String, int[]> stats = new LinkedHashMap<>();
+    /** Connect-time client reject (smtpd_delay_reject = no): every command but QUIT gets 503. */
+    private String accessDenied;
+    private final Checks checks = new Checks();
+    private String checkingSender;
+    private String checkingRecipient;
 
     // Transaction state (MAIL .. end of DATA).
     private String queueId;
@@ -159,6 +169,8 @@ public final class SmtpdSession {
     private Map<String, String> mailParams;
     private Instant arrival;
     private final List<Envelope.Recipient> recipients = new ArrayList<>();
+    private String holdReason;
+    private String discardReason;
 
     // DATA state.
     private boolean inData;
@@ -196,7 +208,16 @@ public final class SmtpdSession {
     /** start - log the connection and send the greeting. */
     public void start() {
         MAILLOG.info("connect from " + namaddr);
-        transport.reply("220 " + settings.banner());
+        if (!settings.check().delayReject()) {
+            // RFC 5321 3.1: a 554 instead of the greeting, then 503 to everything but QUIT.
+            accessDenied = settings.check().checkClient(checks);
+        }
+        if (accessDenied != null) {
+            transport.reply(accessDenied);
+            errorCount++;
+        } else {
+            transport.reply("220 " + settings.banner());
+        }
         transport.flush();
     }
 
@@ -333,6 +354,12 @@ public final class SmtpdSession {
         String verb = command.verb();
         String arg = command.argument();
         boolean ok;
+        if (accessDenied != null && !verb.equals("QUIT")) {
+            where = verb;
+            count(isNonSmtp(verb) ? "unknown" : verb.toLowerCase(Locale.ROOT), false);
+            error("503 5.7.0 Error: access denied for " + namaddr);
+            return;
+        }
         switch (verb) {
             case "HELO": where = verb; ok = helo(arg); break;
             case "EHLO": where = verb; ok = ehlo(arg); break;
@@ -372,6 +399,10 @@ public final class SmtpdSession {
         if (arg.isEmpty()) {
             return error(HELO_SYNTAX);
         }
+        String reject = checkHeloNow(arg);
+        if (reject != null) {
+            return error(reject);
+        }
         resetTransaction();
         helo = arg;
         protocol = "SMTP";
@@ -379,10 +410,28 @@ public final class SmtpdSession {
         return true;
     }
 
+    /** checkHeloNow - smtpd_helo_restrictions at HELO time (smtpd_delay_reject = no); the reject or null. */
+    private String checkHeloNow(String name) {
+        if (settings.check().delayReject()) {
+            return null;
+        }
+        String previous = helo;
+        helo = name;
+        try {
+            return settings.check().checkHelo(checks);
+        } finally {
+            helo = previous;
+        }
+    }
+
     /** ehlo - EHLO hostname: the extensions in Postfix's order. */
     private boolean ehlo(String arg) {
         if (arg.isEmpty()) {
             return error(EHLO_SYNTAX);
+        }
+        String reject = checkHeloNow(arg);
+        if (reject != null) {
+            return error(reject);
         }
         resetTransaction();
         helo = arg;
@@ -403,7 +452,7 @@ public final class SmtpdSession {
         return true;
     }
 
-    /** mail - MAIL FROM:&lt;sender&gt; [parameters]: starts a transaction, assigns the queue id. */
+    /** mail - MAIL FROM:&lt;sender&gt; [parameters]: starts a transaction. */
     private boolean mail(String arg) {
         if (settings.heloRequired() && helo == null) {
             return error(NEED_HELO);
@@ -472,16 +521,25 @@ public final class SmtpdSession {
         if (settings.messageSizeLimit() > 0 && declaredSize > settings.messageSizeLimit()) {
             return error(SIZE_EXCEEDS);
         }
+        if (!settings.check().delayReject()) {
+            checkingSender = path.isNull() ? "" : path.address().toString();
+            try {
+                String reject = settings.check().checkSender(checks);
+                if (reject != null) {
+                    return error(reject);
+                }
+            } finally {
+                checkingSender = null;
+            }
+        }
         sender = path;
         mailParams = params;
-        queueId = QueueIds.next();
         arrival = clock.instant();
-        MAILLOG.info(queueId + ": client=" + namaddr);
         transport.reply(MAIL_OK);
         return true;
     }
 
-    /** rcpt - RCPT TO:&lt;recipient&gt; [NOTIFY= ORCPT=]. */
+    /** rcpt - RCPT TO:&lt;recipient&gt; [NOTIFY= ORCPT=]; the first accepted one assigns the queue id. */
     private boolean rcpt(String arg) {
         if (sender == null) {
             return error(NEED_MAIL);
@@ -525,6 +583,24 @@ public final class SmtpdSession {
         }
         if (!path.address().isAscii() && !mailParams.containsKey("SMTPUTF8")) {
             return error(NEED_SMTPUTF8);
+        }
+        if (discardReason == null) {
+            // After DISCARD every recipient is accepted unchecked: the message goes nowhere.
+            checkingRecipient = path.address().toString();
+            try {
+                String reject = settings.check().checkRecipient(checks, path.address());
+                if (reject != null) {
+                    return error(reject);
+                }
+            } finally {
+                checkingRecipient = null;
+            }
+        }
+        if (queueId == null) {
+            // As Postfix: the queue id exists from the first accepted recipient on, so
+            // that rejects before it are logged as NOQUEUE.
+            queueId = QueueIds.next();
+            MAILLOG.info(queueId + ": client=" + namaddr);
         }
         recipients.add(new Envelope.Recipient(path.address().toString(), orcpt, notify));
         transport.reply(RCPT_OK);
@@ -572,6 +648,10 @@ public final class SmtpdSession {
         }
         if (!arg.isEmpty()) {
             return error(DATA_SYNTAX);
+        }
+        String reject = settings.check().checkData(checks);
+        if (reject != null) {
+            return error(reject);
         }
         try {
             Files.createDirectories(settings.spoolDirectory());
@@ -775,8 +855,20 @@ public final class SmtpdSession {
             finishMessage(WRITE_ERROR, false);
             return;
         }
+        String reject = settings.check().checkEndOfData(checks);
+        if (reject != null) {
+            finishMessage(reject, false);
+            return;
+        }
+        Map<String, String> params = new LinkedHashMap<>(mailParams);
+        if (holdReason != null) {
+            params.put(Envelope.HOLD, holdReason);
+        }
+        if (discardReason != null) {
+            params.put(Envelope.DISCARD, discardReason);
+        }
         Envelope envelope = new Envelope(queueId, sender.isNull() ? "" : sender.address().toString(),
-                Map.copyOf(mailParams), List.copyOf(recipients), clientName, clientAddress, clientPort, helo,
+                Map.copyOf(params), List.copyOf(recipients), clientName, clientAddress, clientPort, helo,
                 protocol, settings.serviceName(), arrival, storedBytes);
         Path content = spoolPath;
         String[] result = new String[1];
@@ -908,6 +1000,8 @@ public final class SmtpdSession {
         queueId = null;
         arrival = null;
         recipients.clear();
+        holdReason = null;
+        discardReason = null;
     }
 
     private boolean closeSpool() {
@@ -945,10 +1039,13 @@ public final class SmtpdSession {
         StringBuilder b = new StringBuilder();
         b.append(queueId != null ? queueId : "NOQUEUE").append(": ").append(whatsup).append(": ")
                 .append(where).append(" from ").append(namaddr).append(": ").append(text).append(';');
-        if (sender != null) {
-            b.append(" from=<").append(sender.isNull() ? "" : sender.address()).append('>');
+        String from = checks.sender();
+        if (from != null) {
+            b.append(" from=<").append(from).append('>');
         }
-        if (!recipients.isEmpty()) {
+        if (checkingRecipient != null) {
+            b.append(" to=<").append(checkingRecipient).append('>');
+        } else if (!recipients.isEmpty()) {
             b.append(" to=<").append(recipients.get(recipients.size() - 1).address()).append('>');
         }
         b.append(" proto=").append(protocol);
@@ -1007,5 +1104,51 @@ public final class SmtpdSession {
             b.append(c < 32 || c == 127 ? '?' : c);
         }
         return b.toString();
+    }
+
+    /** Checks - the session as the policy engine sees it. */
+    private final class Checks implements CheckContext {
+        @Override
+        public String clientName() {
+            return clientName;
+        }
+
+        @Override
+        public String clientAddress() {
+            return clientAddress;
+        }
+
+        @Override
+        public String namaddr() {
+            return namaddr;
+        }
+
+        @Override
+        public String helo() {
+            return helo;
+        }
+
+        @Override
+        public String sender() {
+            if (checkingSender != null) {
+                return checkingSender;
+            }
+            return sender == null ? null : sender.isNull() ? "" : sender.address().toString();
+        }
+
+        @Override
+        public void log(String whatsup, String text) {
+            logWhatsup(whatsup, text);
+        }
+
+        @Override
+        public void hold(String reason) {
+            holdReason = reason;
+        }
+
+        @Override
+        public void discard(String reason) {
+            discardReason = reason;
+        }
     }
 }

@@ -6,6 +6,10 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Predicate;
 
+import org.postern.config.Config;
+import org.postern.smtpd.policy.PolicySettings;
+import org.postern.smtpd.policy.SmtpdCheck;
+
 /**
  * SmtpdSettings - everything the smtpd engine reads from main.cf and master.cf, resolved.
  *
@@ -30,13 +34,22 @@ import java.util.function.Predicate;
  * @param bareNewlineRejectCode     smtpd_forbid_bare_newline_reject_code (550)
  * @param spoolDirectory            where message content is spooled until the endpoint
  *                                  has stored it
+ * @param check                     the access policy (smtpd_*_restrictions), see
+ *                                  {@link org.postern.smtpd.policy.PolicySettings}
+ * @param softErrorLimit            smtpd_soft_error_limit (10)
+ * @param errorSleepTime            smtpd_error_sleep_time (1s)
+ * @param junkCommandLimit          smtpd_junk_command_limit (100)
+ * @param hopcountLimit             hopcount_limit (50), Received: headers per message
+ * @param queueMinfree              queue_minfree in bytes (0: only the message size check)
  */
 public record SmtpdSettings(String serviceName, String myhostname, String banner, String mailName,
                             long messageSizeLimit, int lineLengthLimit, Duration timeout,
                             int recipientLimit, int hardErrorLimit, boolean heloRequired,
                             boolean disableVrfy, BareNewline bareNewline,
                             Predicate<String> bareNewlineExclusions, int bareNewlineRejectCode,
-                            Path spoolDirectory) {
+                            Path spoolDirectory, SmtpdCheck check, int softErrorLimit,
+                            Duration errorSleepTime, int junkCommandLimit, int hopcountLimit,
+                            long queueMinfree) {
 
     /**
      * BareNewline - values of smtpd_forbid_bare_newline (Postfix 3.9, postconf(5)).
@@ -80,6 +93,13 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         Objects.requireNonNull(bareNewline, "bareNewline");
         Objects.requireNonNull(bareNewlineExclusions, "bareNewlineExclusions");
         Objects.requireNonNull(spoolDirectory, "spoolDirectory");
+        Objects.requireNonNull(check, "check");
+        Objects.requireNonNull(errorSleepTime, "errorSleepTime");
+        if (softErrorLimit < 0 || junkCommandLimit < 1 || hopcountLimit < 1 || queueMinfree < 0
+                || errorSleepTime.isNegative()) {
+            throw new IllegalArgumentException("smtpd_soft_error_limit >= 0, smtpd_junk_command_limit >= 1, "
+                    + "hopcount_limit >= 1, queue_minfree >= 0 and smtpd_error_sleep_time >= 0 required");
+        }
         if (messageSizeLimit < 0) {
             throw new IllegalArgumentException("message_size_limit must be >= 0: " + messageSizeLimit);
         }
@@ -101,46 +121,128 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
 
     /**
      * defaults - Postfix 3.9 defaults for everything but the names and the spool; mail_name
-     * "Postern", banner "$myhostname ESMTP $mail_name", no bare-newline exclusions.
+     * "Postern", banner "$myhostname ESMTP $mail_name", no bare-newline exclusions, the
+     * default policy of main.cf (mynetworks 127.0.0.0/8 and [::1]/128, mydestination of
+     * myhostname, no relay_domains).
      */
     public static SmtpdSettings defaults(String serviceName, String myhostname, Path spoolDirectory) {
         return new SmtpdSettings(serviceName, myhostname, myhostname + " ESMTP Postern", "Postern",
                 10_240_000L, 2048, Duration.ofSeconds(300), 1000, 20, false, false,
-                BareNewline.NORMALIZE, address -> false, 550, spoolDirectory);
+                BareNewline.NORMALIZE, address -> false, 550, spoolDirectory,
+                policy(Config.parse("myhostname = " + myhostname, "defaults")), 10, Duration.ofSeconds(1), 100,
+                50, 0);
+    }
+
+    /** policy - the access policy of a configuration (restriction lists parsed, tables opened). */
+    public static SmtpdCheck policy(Config config) {
+        return new SmtpdCheck(PolicySettings.from(config));
+    }
+
+    /** toBuilder - a mutable copy, for the with... variants. */
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
     /** withMessageSizeLimit - a copy with another message_size_limit. */
     public SmtpdSettings withMessageSizeLimit(long limit) {
-        return new SmtpdSettings(serviceName, myhostname, banner, mailName, limit, lineLengthLimit, timeout,
-                recipientLimit, hardErrorLimit, heloRequired, disableVrfy, bareNewline, bareNewlineExclusions,
-                bareNewlineRejectCode, spoolDirectory);
+        Builder b = toBuilder();
+        b.messageSizeLimit = limit;
+        return b.build();
     }
 
     /** withLimits - a copy with other recipient, error and line limits. */
     public SmtpdSettings withLimits(int recipients, int hardErrors, int lineLength) {
-        return new SmtpdSettings(serviceName, myhostname, banner, mailName, messageSizeLimit, lineLength, timeout,
-                recipients, hardErrors, heloRequired, disableVrfy, bareNewline, bareNewlineExclusions,
-                bareNewlineRejectCode, spoolDirectory);
+        Builder b = toBuilder();
+        b.recipientLimit = recipients;
+        b.hardErrorLimit = hardErrors;
+        b.lineLengthLimit = lineLength;
+        return b.build();
     }
 
     /** withBareNewline - a copy with another smtpd_forbid_bare_newline and reject code. */
     public SmtpdSettings withBareNewline(BareNewline mode, Predicate<String> exclusions, int rejectCode) {
-        return new SmtpdSettings(serviceName, myhostname, banner, mailName, messageSizeLimit, lineLengthLimit,
-                timeout, recipientLimit, hardErrorLimit, heloRequired, disableVrfy, mode, exclusions, rejectCode,
-                spoolDirectory);
+        Builder b = toBuilder();
+        b.bareNewline = mode;
+        b.bareNewlineExclusions = exclusions;
+        b.bareNewlineRejectCode = rejectCode;
+        return b.build();
     }
 
     /** withTimeout - a copy with another smtpd_timeout. */
     public SmtpdSettings withTimeout(Duration smtpdTimeout) {
-        return new SmtpdSettings(serviceName, myhostname, banner, mailName, messageSizeLimit, lineLengthLimit,
-                smtpdTimeout, recipientLimit, hardErrorLimit, heloRequired, disableVrfy, bareNewline,
-                bareNewlineExclusions, bareNewlineRejectCode, spoolDirectory);
+        Builder b = toBuilder();
+        b.timeout = smtpdTimeout;
+        return b.build();
     }
 
     /** withHeloRequired - a copy with another smtpd_helo_required. */
     public SmtpdSettings withHeloRequired(boolean required) {
-        return new SmtpdSettings(serviceName, myhostname, banner, mailName, messageSizeLimit, lineLengthLimit,
-                timeout, recipientLimit, hardErrorLimit, required, disableVrfy, bareNewline,
-                bareNewlineExclusions, bareNewlineRejectCode, spoolDirectory);
+        Builder b = toBuilder();
+        b.heloRequired = required;
+        return b.build();
+    }
+
+    /** withPolicy - a copy with the access policy of a main.cf text (tests, postconf-like tools). */
+    public SmtpdSettings withPolicy(String mainCf) {
+        Builder b = toBuilder();
+        b.check = policy(Config.parse("myhostname = " + myhostname + "\n" + mainCf, "main.cf"));
+        return b.build();
+    }
+
+    /** Builder - every component, mutable; {@link #build} validates. */
+    public static final class Builder {
+        public String serviceName;
+        public String myhostname;
+        public String banner;
+        public String mailName;
+        public long messageSizeLimit;
+        public int lineLengthLimit;
+        public Duration timeout;
+        public int recipientLimit;
+        public int hardErrorLimit;
+        public boolean heloRequired;
+        public boolean disableVrfy;
+        public BareNewline bareNewline;
+        public Predicate<String> bareNewlineExclusions;
+        public int bareNewlineRejectCode;
+        public Path spoolDirectory;
+        public SmtpdCheck check;
+        public int softErrorLimit;
+        public Duration errorSleepTime;
+        public int junkCommandLimit;
+        public int hopcountLimit;
+        public long queueMinfree;
+
+        Builder(SmtpdSettings s) {
+            serviceName = s.serviceName;
+            myhostname = s.myhostname;
+            banner = s.banner;
+            mailName = s.mailName;
+            messageSizeLimit = s.messageSizeLimit;
+            lineLengthLimit = s.lineLengthLimit;
+            timeout = s.timeout;
+            recipientLimit = s.recipientLimit;
+            hardErrorLimit = s.hardErrorLimit;
+            heloRequired = s.heloRequired;
+            disableVrfy = s.disableVrfy;
+            bareNewline = s.bareNewline;
+            bareNewlineExclusions = s.bareNewlineExclusions;
+            bareNewlineRejectCode = s.bareNewlineRejectCode;
+            spoolDirectory = s.spoolDirectory;
+            check = s.check;
+            softErrorLimit = s.softErrorLimit;
+            errorSleepTime = s.errorSleepTime;
+            junkCommandLimit = s.junkCommandLimit;
+            hopcountLimit = s.hopcountLimit;
+            queueMinfree = s.queueMinfree;
+        }
+
+        /** build - the settings; IllegalArgumentException on a bad value. */
+        public SmtpdSettings build() {
+            return new SmtpdSettings(serviceName, myhostname, banner, mailName, messageSizeLimit, lineLengthLimit,
+                    timeout, recipientLimit, hardErrorLimit, heloRequired, disableVrfy, bareNewline,
+                    bareNewlineExclusions, bareNewlineRejectCode, spoolDirectory, check, softErrorLimit,
+                    errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree);
+        }
     }
 }
