@@ -252,9 +252,10 @@ public final class SmtpdCheck {
                 return ctx.sender() == null ? Verdict.DUNNO
                         : mailAccess(req.as(ctx.sender(), SENDER), r.table(), ctx.sender());
             case "check_recipient_access":
-                return req.recipient == null ? Verdict.DUNNO
-                        : mailAccess(req.as(req.recipient.toString(), RECIPIENT), r.table(),
-                        req.recipient.toString());
+                if (req.recipient == null || suspicious(req.recipient)) {
+                    return Verdict.DUNNO;
+                }
+                return mailAccess(req.as(req.recipient.toString(), RECIPIENT), r.table(), req.recipient.toString());
             case "reject_invalid_helo_hostname":
                 return invalidHelo(ctx.helo());
             case "reject_non_fqdn_helo_hostname":
@@ -288,6 +289,19 @@ public final class SmtpdCheck {
             return Verdict.DUNNO;
         }
         return r.addressClass() == AddressResolver.AddressClass.REMOTE ? Verdict.DUNNO : Verdict.OK;
+    }
+
+    /**
+     * suspicious - a non-local recipient with sender-specified routing cannot match an access
+     * table unless allow_untrusted_routing = yes (postconf(5)): "relay.example OK" must not
+     * let user%other@relay.example through.
+     */
+    private boolean suspicious(MailAddress recipient) {
+        if (s.allowUntrustedRouting()) {
+            return false;
+        }
+        AddressResolver.Resolved r = s.resolver().resolve(recipient.localPart(), recipient.domain());
+        return r.routed() && r.addressClass() != AddressResolver.AddressClass.LOCAL;
     }
 
     /** unlistedRecipient - reject_unlisted_recipient: relay_recipient_maps for relay_domains. */
