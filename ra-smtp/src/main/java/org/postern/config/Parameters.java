@@ -367,6 +367,23 @@ public final class Parameters {
     public static final Parameter QUEUE_MINFREE = register(Parameter.size("queue_minfree", "0",
             "The minimal amount of free space in bytes in the queue file system that is needed to receive mail; "
                     + "the SMTP server also wants 1.5 times message_size_limit free."));
+    /** smtpd_client_connection_count_limit - simultaneous connections per client. */
+    public static final Parameter SMTPD_CLIENT_CONNECTION_COUNT_LIMIT = register(Parameter.integer(
+            "smtpd_client_connection_count_limit", "50",
+            "How many simultaneous connections any client is allowed to make to this service; 0 disables."));
+    /** smtpd_client_connection_rate_limit - connection attempts per client per time unit. */
+    public static final Parameter SMTPD_CLIENT_CONNECTION_RATE_LIMIT = register(Parameter.integer(
+            "smtpd_client_connection_rate_limit", "0",
+            "The maximal number of connection attempts any client is allowed to make to this service per "
+                    + "anvil_rate_time_unit; 0 disables."));
+    /** anvil_rate_time_unit - the time unit of the rate limits. */
+    public static final Parameter ANVIL_RATE_TIME_UNIT = register(Parameter.time("anvil_rate_time_unit", "60s",
+            ChronoUnit.SECONDS, "The time unit over which client connection rates are calculated."));
+    /** smtpd_client_event_limit_exceptions - clients exempt from the connection limits. */
+    public static final Parameter SMTPD_CLIENT_EVENT_LIMIT_EXCEPTIONS = register(Parameter.list(
+            "smtpd_client_event_limit_exceptions", "$mynetworks",
+            "Clients (network/mask or address) that are excluded from the smtpd_client_connection_count/rate_limit "
+                    + "restrictions; Postfix's default is ${smtpd_client_connection_limit_exceptions:$mynetworks}."));
 
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();

@@ -14,7 +14,9 @@ import org.postern.smtpd.SmtpdSettings;
  * smtpd_timeout, smtpd_recipient_limit, smtpd_hard_error_limit, smtpd_helo_required,
  * disable_vrfy_command, smtpd_forbid_bare_newline, smtpd_forbid_bare_newline_exclusions
  * ($mynetworks), smtpd_forbid_bare_newline_reject_code, smtpd_soft_error_limit,
- * smtpd_error_sleep_time, smtpd_junk_command_limit, hopcount_limit, queue_minfree, and
+ * smtpd_error_sleep_time, smtpd_junk_command_limit, hopcount_limit, queue_minfree,
+ * smtpd_client_connection_count_limit, smtpd_client_connection_rate_limit,
+ * anvil_rate_time_unit, smtpd_client_event_limit_exceptions ($mynetworks), and
  * the access policy parameters (see org.postern.smtpd.policy.PolicySettings).
  */
 final class SmtpdSettingsFactory {
@@ -44,7 +46,12 @@ final class SmtpdSettingsFactory {
                 c.getTime("smtpd_error_sleep_time"),
                 c.getInt("smtpd_junk_command_limit"),
                 c.getInt("hopcount_limit"),
-                c.getSize("queue_minfree"));
+                c.getSize("queue_minfree"),
+                c.getInt("smtpd_client_connection_count_limit"),
+                c.getInt("smtpd_client_connection_rate_limit"),
+                c.getTime("anvil_rate_time_unit"),
+                NetworkList.parse(c.getList("smtpd_client_event_limit_exceptions"),
+                        "smtpd_client_event_limit_exceptions"));
     }
 
     /**

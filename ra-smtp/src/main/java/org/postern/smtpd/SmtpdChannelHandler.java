@@ -36,11 +36,16 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
     private ChannelHandlerContext ctx;
     private SmtpdSession session;
 
-    SmtpdChannelHandler(SmtpdSettings settings, SmtpdListener listener, Executor blocking, Clock clock) {
+    private final ClientConnectionLimiter limiter;
+    private String admittedAddress;
+
+    SmtpdChannelHandler(SmtpdSettings settings, SmtpdListener listener, Executor blocking, Clock clock,
+                        ClientConnectionLimiter limiter) {
         this.settings = settings;
         this.listener = listener;
         this.blocking = blocking;
         this.clock = clock;
+        this.limiter = limiter;
     }
 
     @Override
@@ -58,7 +63,19 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
             port = inet.getPort();
         }
         session = new SmtpdSession(settings, listener, this, "unknown", address, port, clock);
-        guarded(session::start);
+        ClientConnectionLimiter.Outcome outcome = limiter.connect(address);
+        if (outcome.admitted()) {
+            admittedAddress = address;
+            guarded(session::start);
+            return;
+        }
+        // Postfix anvil(8) limits: 421 and hang up before the greeting.
+        String client = "unknown[" + address + "]";
+        String warning = (outcome.limit().equals("rate") ? "Connection rate limit exceeded: "
+                : "Connection concurrency limit exceeded: ") + outcome.value() + " from " + client
+                + " for service " + settings.serviceName();
+        String reply = "421 4.7.0 " + settings.myhostname() + " Error: too many connections from " + address;
+        guarded(() -> session.refuse(warning, reply));
     }
 
     @Override
@@ -80,6 +97,10 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
 
     @Override
     public void channelInactive(ChannelHandlerContext context) {
+        if (admittedAddress != null) {
+            limiter.disconnect(admittedAddress);
+            admittedAddress = null;
+        }
         if (session != null) {
             guarded(session::ended);
         }
@@ -156,6 +177,21 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
             LOG.log(Level.WARNING, "PSTN1033: blocking executor refused the enqueue task", e);
             ctx.executor().execute(back);
         }
+    }
+
+    @Override
+    public void delay(java.time.Duration delay, Runnable then) {
+        ctx.channel().config().setAutoRead(false);
+        ctx.flush();
+        ctx.executor().schedule(() -> {
+            if (!ctx.channel().isActive()) {
+                return;
+            }
+            guarded(then);
+            if (!session.isSuspended() && !session.isClosed() && ctx.channel().isWritable()) {
+                ctx.channel().config().setAutoRead(true);
+            }
+        }, delay.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     /** guarded - no session error may escape into the event loop; it ends this session only. */

@@ -34,8 +34,12 @@ import io.netty.util.concurrent.GlobalEventExecutor;
  * Accepts connections from anyone who can reach the port. Per connection: bounded
  * line buffer (line_length_limit), idle timeout (smtpd_timeout), reads paused while
  * the listener stores a message or while the client does not read its replies
- * (back-pressure on channel writability). A failure in one session closes that
- * session only.
+ * (back-pressure on channel writability). Per client address, like Postfix anvil(8):
+ * simultaneous connections (smtpd_client_connection_count_limit) and connection
+ * attempts per anvil_rate_time_unit (smtpd_client_connection_rate_limit), except for
+ * smtpd_client_event_limit_exceptions; over a limit the client gets
+ * "421 4.7.0 myhostname Error: too many connections from addr" before the greeting.
+ * A failure in one session closes that session only.
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
  * {@link SmtpdSettings}; the bind address and port come from master.cf.
@@ -52,6 +56,7 @@ public final class SmtpdServer {
     private final EventLoopGroup group;
     private final Executor blocking;
     private final ChannelGroup sessions = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final ClientConnectionLimiter limiter;
     private Channel serverChannel;
     private Clock clock = Clock.systemDefaultZone();
 
@@ -62,6 +67,8 @@ public final class SmtpdServer {
         this.listener = Objects.requireNonNull(listener, "listener");
         this.group = Objects.requireNonNull(group, "group");
         this.blocking = Objects.requireNonNull(blocking, "blocking");
+        this.limiter = new ClientConnectionLimiter(settings.connectionCountLimit(), settings.connectionRateLimit(),
+                settings.rateTimeUnit(), settings.eventLimitExceptions(), System::nanoTime);
     }
 
     /** withClock - use another clock for Received: dates and arrival times (tests). */
@@ -96,7 +103,8 @@ public final class SmtpdServer {
                         long timeout = settings.timeout().toMillis();
                         ch.pipeline().addLast("idle", new IdleStateHandler(timeout, 0, 0,
                                 java.util.concurrent.TimeUnit.MILLISECONDS));
-                        ch.pipeline().addLast("smtpd", new SmtpdChannelHandler(settings, listener, blocking, clock));
+                        ch.pipeline().addLast("smtpd", new SmtpdChannelHandler(settings, listener, blocking, clock,
+                                limiter));
                     }
                 });
         ChannelFuture bound = bootstrap.bind(address).awaitUninterruptibly();

@@ -60,6 +60,9 @@ import org.postern.smtpd.policy.CheckContext;
  * <h2>CONFIGURATION PARAMETERS</h2>
  * See {@link SmtpdSettings}: myhostname, smtpd_banner, mail_name, message_size_limit,
  * line_length_limit, smtpd_timeout, smtpd_recipient_limit, smtpd_hard_error_limit,
+ * smtpd_soft_error_limit and smtpd_error_sleep_time (the tarpit: replies wait without
+ * blocking the event loop, see {@link SmtpdTransport#delay}), smtpd_junk_command_limit,
+ * hopcount_limit, queue_minfree (452 4.3.1 at MAIL FROM),
  * smtpd_helo_required, disable_vrfy_command, smtpd_forbid_bare_newline,
  * smtpd_forbid_bare_newline_exclusions, smtpd_forbid_bare_newline_reject_code, and
  * the smtpd_*_restrictions of {@link org.postern.smtpd.policy.SmtpdCheck}: with
@@ -70,7 +73,8 @@ import org.postern.smtpd.policy.CheckContext;
  * <h2>BUGS</h2>
  * No DNS-based restrictions and no reverse DNS (the client name is "unknown"), no
  * ETRN, STARTTLS, AUTH, BDAT, DSN
- * announcement, smtpd_junk_command_limit or smtpd_forbid_unauth_pipelining. The spool
+ * announcement or smtpd_forbid_unauth_pipelining. A message over hopcount_limit is
+ * rejected after the final dot (554 5.4.0); Postfix's cleanup would bounce it instead. The spool
  * file is written on the calling thread (buffered, not synced).
  *
  * <h2>SEE ALSO</h2>
@@ -116,6 +120,8 @@ public final class SmtpdSession {
     static final String NEED_SMTPUTF8 = "553 5.6.7 Must declare SMTPUTF8 to send unicode address";
     static final String TOO_MANY_RCPT = "452 4.5.3 Error: too many recipients";
     static final String TOO_BIG = "552 5.3.4 Error: message file too big";
+    static final String TOO_MANY_HOPS = "554 5.4.0 Error: too many hops";
+    static final String NO_STORAGE = "452 4.3.1 Insufficient system storage";
     static final String WRITE_ERROR = "451 4.3.0 Error: queue file write error";
     static final String BREAK_RULES = "221 2.7.0 Error: I can break rules, too. Goodbye.";
     /** HELP: Postfix 3.10+ lists the implemented commands, sorted. */
@@ -162,6 +168,11 @@ public final class SmtpdSession {
     private final Checks checks = new Checks();
     private String checkingSender;
     private String checkingRecipient;
+    /** Junk commands (NOOP, VRFY, ETRN, RSET) since the last message (smtpd_junk_command_limit). */
+    private int junkCommands;
+    /** A command line held back by the tarpit, processed first when the delay is over. */
+    private byte[] tarpitLine;
+    private boolean tarpitDone;
 
     // Transaction state (MAIL .. end of DATA).
     private String queueId;
@@ -185,6 +196,8 @@ public final class SmtpdSession {
     private boolean previousPartial;
     private boolean previousBareLf;
     private boolean firstLine;
+    private boolean inHeaders;
+    private int hopCount;
 
     /**
      * @param clientName    client host name as logged, "unknown" when not resolved
@@ -219,6 +232,17 @@ public final class SmtpdSession {
             transport.reply("220 " + settings.banner());
         }
         transport.flush();
+    }
+
+    /**
+     * refuse - instead of {@link #start}: the connection is over a per-client limit; log
+     * the warning, send the 421 reply and hang up.
+     */
+    public void refuse(String warning, String reply) {
+        MAILLOG.info("connect from " + namaddr);
+        MAILLOG.warning("warning: " + warning);
+        transport.reply(reply);
+        hangup();
     }
 
     /** isSuspended - true while the listener is storing a message (reading is paused). */
@@ -314,6 +338,9 @@ public final class SmtpdSession {
     // ---------------------------------------------------------------- commands
 
     private void commandLine(int len, boolean bareLf) {
+        if (tarpit(len, bareLf)) {
+            return;
+        }
         if (bareLf && bareNewline == BareNewline.REJECT) {
             logWhatsup("reject", "bare <LF> received");
             transport.reply(bareLfReply());
@@ -347,6 +374,43 @@ public final class SmtpdSession {
             transport.reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
             hangup();
         }
+    }
+
+    /**
+     * tarpit - smtpd_error_sleep_time: once the client has made smtpd_soft_error_limit
+     * errors, every reply waits (Postfix sleeps before each reply). The command line is
+     * held and processed when the delay is over; reading stops meanwhile, so pipelined
+     * commands wait their turn. True when the line was held.
+     */
+    private boolean tarpit(int len, boolean bareLf) {
+        if (tarpitDone) {
+            tarpitDone = false;
+            return false;
+        }
+        if (errorCount < settings.softErrorLimit() || settings.errorSleepTime().isZero()) {
+            return false;
+        }
+        byte[] saved = Arrays.copyOf(line, len + (bareLf ? 1 : 2));
+        if (bareLf) {
+            saved[len] = '\n';
+        } else {
+            saved[len] = '\r';
+            saved[len + 1] = '\n';
+        }
+        tarpitLine = saved;
+        suspended = true;
+        transport.delay(settings.errorSleepTime(), () -> {
+            suspended = false;
+            if (closed) {
+                return;
+            }
+            byte[] l = tarpitLine;
+            tarpitLine = null;
+            tarpitDone = true;
+            input(l, 0, l.length);
+            replayHeld();
+        });
+        return true;
     }
 
     /** dispatch - one place per verb. */
@@ -392,6 +456,13 @@ public final class SmtpdSession {
                 ok = error(NOT_RECOGNIZED);
         }
         count(verb.toLowerCase(Locale.ROOT), ok);
+        // smtpd_junk_command_limit: a client that keeps the session busy without mail
+        // (NOOP/RSET/VRFY floods) starts to collect errors, and so the tarpit and the
+        // hard error limit.
+        if ((verb.equals("NOOP") || verb.equals("RSET") || verb.equals("VRFY") || verb.equals("ETRN"))
+                && junkCommands++ >= settings.junkCommandLimit()) {
+            errorCount++;
+        }
     }
 
     /** helo - HELO hostname: plain SMTP; resets any transaction (RFC 5321 4.1.4). */
@@ -521,6 +592,9 @@ public final class SmtpdSession {
         if (settings.messageSizeLimit() > 0 && declaredSize > settings.messageSizeLimit()) {
             return error(SIZE_EXCEEDS);
         }
+        if (!enoughSpace(declaredSize)) {
+            return error(NO_STORAGE);
+        }
         if (!settings.check().delayReject()) {
             checkingSender = path.isNull() ? "" : path.address().toString();
             try {
@@ -536,6 +610,40 @@ public final class SmtpdSession {
         mailParams = params;
         arrival = clock.instant();
         transport.reply(MAIL_OK);
+        return true;
+    }
+
+    /**
+     * enoughSpace - queue_minfree (Postfix smtpd_check_queue and smtpd_check_size): the
+     * spool file system must keep queue_minfree bytes and 1.5 times message_size_limit
+     * free, and room for a declared SIZE on top of queue_minfree. The content stays in the
+     * spool until the endpoint has stored it, so that is the file system that fills up.
+     */
+    private boolean enoughSpace(long declaredSize) {
+        long free;
+        try {
+            Path dir = settings.spoolDirectory();
+            while (dir != null && !Files.exists(dir)) {
+                dir = dir.getParent();
+            }
+            if (dir == null) {
+                return true;
+            }
+            free = Files.getFileStore(dir).getUsableSpace();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "PSTN1008: cannot determine the free space of " + settings.spoolDirectory(), e);
+            return true;
+        }
+        if (free <= settings.queueMinfree() || free / 1.5 <= settings.messageSizeLimit()) {
+            MAILLOG.warning("warning: not enough free space in mail queue: " + free
+                    + " bytes < 1.5*message size limit");
+            return false;
+        }
+        if (declaredSize > 0 && declaredSize > free - settings.queueMinfree()) {
+            MAILLOG.warning("warning: not enough free space in mail queue: " + free + " bytes; " + namaddr
+                    + " declared SIZE=" + declaredSize);
+            return false;
+        }
         return true;
     }
 
@@ -680,6 +788,8 @@ public final class SmtpdSession {
         previousPartial = false;
         previousBareLf = false;
         firstLine = true;
+        inHeaders = true;
+        hopCount = 0;
         transport.reply(DATA_GO);
         return true;
     }
@@ -785,6 +895,9 @@ public final class SmtpdSession {
             }
             off = 1; // dot-unstuffing, RFC 5321 4.5.2
         }
+        if (inHeaders && !previousPartial) {
+            countHops(off, len);
+        }
         previousPartial = !complete;
         previousBareLf = bareLf;
         int n = len - off;
@@ -808,6 +921,35 @@ public final class SmtpdSession {
         write(line, off, n);
         if (complete) {
             write(new byte[] {'\r', '\n'}, 0, 2);
+        }
+    }
+
+    /**
+     * countHops - hopcount_limit: count the client's Received: headers in the primary
+     * header section (a mail loop adds one per pass); the section ends at the first empty
+     * line or the first line that is neither a header nor a continuation.
+     */
+    private void countHops(int off, int len) {
+        if (len == off) {
+            inHeaders = false;
+            return;
+        }
+        byte c = line[off];
+        if (c == ' ' || c == '\t') {
+            return; // continuation of the previous header
+        }
+        int i = off;
+        while (i < len && line[i] > 32 && line[i] < 127 && line[i] != ':') {
+            i++;
+        }
+        if (i == off || i == len || line[i] != ':') {
+            if (!(firstLine && startsWithFrom(off, len))) {
+                inHeaders = false;
+            }
+            return;
+        }
+        if (i - off == 8 && new String(line, off, 8, StandardCharsets.US_ASCII).equalsIgnoreCase("Received")) {
+            hopCount++;
         }
     }
 
@@ -849,6 +991,12 @@ public final class SmtpdSession {
         }
         if (tooBig) {
             finishMessage(TOO_BIG, false);
+            return;
+        }
+        if (hopCount > settings.hopcountLimit()) {
+            // a mail loop: Postfix bounces it; here the client gets the bounce as a reply
+            logWhatsup("reject", TOO_MANY_HOPS);
+            finishMessage(TOO_MANY_HOPS, false);
             return;
         }
         if (writeFailed || !closedOk) {
@@ -925,6 +1073,7 @@ public final class SmtpdSession {
         if (success) {
             // Postfix forgives earlier client errors once a message was received.
             errorCount = 0;
+            junkCommands = 0;
         } else {
             errorCount++;
         }

@@ -41,6 +41,11 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * @param junkCommandLimit          smtpd_junk_command_limit (100)
  * @param hopcountLimit             hopcount_limit (50), Received: headers per message
  * @param queueMinfree              queue_minfree in bytes (0: only the message size check)
+ * @param connectionCountLimit      smtpd_client_connection_count_limit (50), 0 = none
+ * @param connectionRateLimit       smtpd_client_connection_rate_limit (0 = none)
+ * @param rateTimeUnit              anvil_rate_time_unit (60s)
+ * @param eventLimitExceptions      smtpd_client_event_limit_exceptions ($mynetworks), as a
+ *                                  predicate on the client IP address text
  */
 public record SmtpdSettings(String serviceName, String myhostname, String banner, String mailName,
                             long messageSizeLimit, int lineLengthLimit, Duration timeout,
@@ -49,7 +54,8 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                             Predicate<String> bareNewlineExclusions, int bareNewlineRejectCode,
                             Path spoolDirectory, SmtpdCheck check, int softErrorLimit,
                             Duration errorSleepTime, int junkCommandLimit, int hopcountLimit,
-                            long queueMinfree) {
+                            long queueMinfree, int connectionCountLimit, int connectionRateLimit,
+                            Duration rateTimeUnit, Predicate<String> eventLimitExceptions) {
 
     /**
      * BareNewline - values of smtpd_forbid_bare_newline (Postfix 3.9, postconf(5)).
@@ -95,6 +101,13 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         Objects.requireNonNull(spoolDirectory, "spoolDirectory");
         Objects.requireNonNull(check, "check");
         Objects.requireNonNull(errorSleepTime, "errorSleepTime");
+        Objects.requireNonNull(rateTimeUnit, "rateTimeUnit");
+        Objects.requireNonNull(eventLimitExceptions, "eventLimitExceptions");
+        if (connectionCountLimit < 0 || connectionRateLimit < 0 || rateTimeUnit.isNegative()
+                || rateTimeUnit.isZero()) {
+            throw new IllegalArgumentException("smtpd_client_connection_count_limit >= 0, "
+                    + "smtpd_client_connection_rate_limit >= 0 and anvil_rate_time_unit > 0 required");
+        }
         if (softErrorLimit < 0 || junkCommandLimit < 1 || hopcountLimit < 1 || queueMinfree < 0
                 || errorSleepTime.isNegative()) {
             throw new IllegalArgumentException("smtpd_soft_error_limit >= 0, smtpd_junk_command_limit >= 1, "
@@ -130,7 +143,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                 10_240_000L, 2048, Duration.ofSeconds(300), 1000, 20, false, false,
                 BareNewline.NORMALIZE, address -> false, 550, spoolDirectory,
                 policy(Config.parse("myhostname = " + myhostname, "defaults")), 10, Duration.ofSeconds(1), 100,
-                50, 0);
+                50, 0, 50, 0, Duration.ofSeconds(60), address -> false);
     }
 
     /** policy - the access policy of a configuration (restriction lists parsed, tables opened). */
@@ -212,6 +225,10 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         public int junkCommandLimit;
         public int hopcountLimit;
         public long queueMinfree;
+        public int connectionCountLimit;
+        public int connectionRateLimit;
+        public Duration rateTimeUnit;
+        public Predicate<String> eventLimitExceptions;
 
         Builder(SmtpdSettings s) {
             serviceName = s.serviceName;
@@ -235,6 +252,10 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
             junkCommandLimit = s.junkCommandLimit;
             hopcountLimit = s.hopcountLimit;
             queueMinfree = s.queueMinfree;
+            connectionCountLimit = s.connectionCountLimit;
+            connectionRateLimit = s.connectionRateLimit;
+            rateTimeUnit = s.rateTimeUnit;
+            eventLimitExceptions = s.eventLimitExceptions;
         }
 
         /** build - the settings; IllegalArgumentException on a bad value. */
@@ -242,7 +263,8 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
             return new SmtpdSettings(serviceName, myhostname, banner, mailName, messageSizeLimit, lineLengthLimit,
                     timeout, recipientLimit, hardErrorLimit, heloRequired, disableVrfy, bareNewline,
                     bareNewlineExclusions, bareNewlineRejectCode, spoolDirectory, check, softErrorLimit,
-                    errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree);
+                    errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree, connectionCountLimit,
+                    connectionRateLimit, rateTimeUnit, eventLimitExceptions);
         }
     }
 }

@@ -23,4 +23,12 @@ public interface SmtpdTransport {
      * session is still suspended or closed).
      */
     void runBlocking(Runnable work, Runnable then);
+
+    /**
+     * delay - stop reading from the client, send the queued replies, and run {@code then}
+     * on the session thread after {@code delay}; then read again (unless the session is
+     * suspended or closed). The tarpit (smtpd_error_sleep_time): never a sleep on the
+     * event loop.
+     */
+    void delay(java.time.Duration delay, Runnable then);
 }

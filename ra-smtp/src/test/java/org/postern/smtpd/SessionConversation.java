@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -33,6 +34,7 @@ abstract class SessionConversation {
     final List<String> replies = new ArrayList<>();
     final List<String> maillog = new CopyOnWriteArrayList<>();
     final List<Envelope> envelopes = new ArrayList<>();
+    final List<Duration> delays = new ArrayList<>();
     boolean closed;
     SmtpdSession session;
 
@@ -79,6 +81,14 @@ abstract class SessionConversation {
         @Override
         public void runBlocking(Runnable work, Runnable then) {
             work.run();
+            then.run();
+        }
+
+        @Override
+        public void delay(Duration delay, Runnable then) {
+            // the tarpit: note the delay and the replies sent before it, then go on at once
+            delays.add(delay);
+            replies.add("(delay " + delay.toMillis() + " ms)");
             then.run();
         }
     };

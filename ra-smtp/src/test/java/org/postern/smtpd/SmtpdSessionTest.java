@@ -90,6 +90,11 @@ class SmtpdSessionTest {
         }
 
         @Override
+        public void delay(java.time.Duration delay, Runnable then) {
+            then.run();
+        }
+
+        @Override
         public void runBlocking(Runnable work, Runnable then) {
             if (deferBlocking) {
                 pendingWork = work;
