@@ -384,6 +384,24 @@ public final class Parameters {
             "smtpd_client_event_limit_exceptions", "$mynetworks",
             "Clients (network/mask or address) that are excluded from the smtpd_client_connection_count/rate_limit "
                     + "restrictions; Postfix's default is ${smtpd_client_connection_limit_exceptions:$mynetworks}."));
+    // ---- smtpd TLS (issue 3)
+
+    /** smtpd_tls_security_level - none, may (offer STARTTLS) or encrypt (require it). */
+    public static final Parameter SMTPD_TLS_SECURITY_LEVEL = register(Parameter.choice("smtpd_tls_security_level", "",
+            "The SMTP TLS security level for the SMTP server: none (or empty), may (announce STARTTLS) or "
+                    + "encrypt (announce STARTTLS and require it before MAIL FROM).", "", "none", "may", "encrypt"));
+    /** smtpd_tls_cert_file - the server certificate (PEM), optionally with its key. */
+    public static final Parameter SMTPD_TLS_CERT_FILE = register(Parameter.string("smtpd_tls_cert_file", "",
+            "File with the Postfix SMTP server RSA or ECDSA certificate chain in PEM format (the private key may "
+                    + "be in the same file)."));
+    /** smtpd_tls_key_file - the server private key (PEM, PKCS#8). */
+    public static final Parameter SMTPD_TLS_KEY_FILE = register(Parameter.string("smtpd_tls_key_file",
+            "$smtpd_tls_cert_file",
+            "File with the SMTP server private key in PEM format (PKCS#8, unencrypted); may be the certificate file."));
+    /** smtpd_tls_wrappermode - implicit TLS from the first byte (submissions, port 465). */
+    public static final Parameter SMTPD_TLS_WRAPPERMODE = register(Parameter.bool("smtpd_tls_wrappermode", "no",
+            "Run the SMTP server in TLS \"wrapper\" mode (implicit TLS), as usually set with master.cf -o for "
+                    + "the submissions service on port 465."));
 
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();

@@ -1,6 +1,11 @@
 package org.postern.ra;
 
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.io.File;
 import java.nio.file.Path;
+import javax.net.ssl.SSLException;
+import org.postern.config.ConfigException;
 import org.postern.config.Config;
 import org.postern.config.NetworkList;
 import org.postern.smtpd.SmtpdSettings;
@@ -16,7 +21,9 @@ import org.postern.smtpd.SmtpdSettings;
  * ($mynetworks), smtpd_forbid_bare_newline_reject_code, smtpd_soft_error_limit,
  * smtpd_error_sleep_time, smtpd_junk_command_limit, hopcount_limit, queue_minfree,
  * smtpd_client_connection_count_limit, smtpd_client_connection_rate_limit,
- * anvil_rate_time_unit, smtpd_client_event_limit_exceptions ($mynetworks), and
+ * anvil_rate_time_unit, smtpd_client_event_limit_exceptions ($mynetworks),
+ * smtpd_tls_security_level, smtpd_tls_cert_file, smtpd_tls_key_file,
+ * smtpd_tls_wrappermode, and
  * the access policy parameters (see org.postern.smtpd.policy.PolicySettings).
  */
 final class SmtpdSettingsFactory {
@@ -51,7 +58,38 @@ final class SmtpdSettingsFactory {
                 c.getInt("smtpd_client_connection_rate_limit"),
                 c.getTime("anvil_rate_time_unit"),
                 NetworkList.parse(c.getList("smtpd_client_event_limit_exceptions"),
-                        "smtpd_client_event_limit_exceptions"));
+                        "smtpd_client_event_limit_exceptions"),
+                SmtpdSettings.TlsLevel.parse(c.get("smtpd_tls_security_level")),
+                sslContext(c),
+                c.getBoolean("smtpd_tls_wrappermode"));
+    }
+
+    /**
+     * sslContext - the server TLS context when TLS is wanted (a security level other than
+     * none, or wrapper mode): smtpd_tls_cert_file (PEM chain) and smtpd_tls_key_file (PEM
+     * PKCS#8 key; the default is the certificate file, which may hold both). A missing or
+     * unreadable file fails the start rather than silently disabling TLS.
+     */
+    static SslContext sslContext(Config c) {
+        boolean wanted = SmtpdSettings.TlsLevel.parse(c.get("smtpd_tls_security_level")) != SmtpdSettings.TlsLevel.NONE
+                || c.getBoolean("smtpd_tls_wrappermode");
+        if (!wanted) {
+            return null;
+        }
+        String cert = c.get("smtpd_tls_cert_file");
+        String key = c.get("smtpd_tls_key_file");
+        if (cert.isEmpty() || key.isEmpty()) {
+            throw new ConfigException("smtpd_tls_cert_file", 0, "TLS is enabled (smtpd_tls_security_level = "
+                    + c.get("smtpd_tls_security_level") + ", smtpd_tls_wrappermode = "
+                    + (c.getBoolean("smtpd_tls_wrappermode") ? "yes" : "no")
+                    + ") but smtpd_tls_cert_file or smtpd_tls_key_file is empty");
+        }
+        try {
+            return SslContextBuilder.forServer(new File(cert), new File(key)).build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new ConfigException("smtpd_tls_cert_file", 0, "cannot load certificate " + cert + " and key "
+                    + key + ": " + e.getMessage(), e);
+        }
     }
 
     /**

@@ -15,7 +15,10 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
+import javax.net.ssl.SSLSession;
 
 /**
  * SmtpdChannelHandler - binds one Netty channel to one {@link SmtpdSession}.
@@ -28,6 +31,7 @@ import io.netty.handler.timeout.IdleStateEvent;
  */
 final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements SmtpdTransport {
     private static final Logger LOG = Logger.getLogger("org.postern.smtpd");
+    static final String TLS_HANDLER = "tls";
 
     private final SmtpdSettings settings;
     private final SmtpdListener listener;
@@ -110,6 +114,15 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
     public void userEventTriggered(ChannelHandlerContext context, Object evt) {
         if (evt instanceof IdleStateEvent && session != null) {
             guarded(session::timeout);
+        } else if (evt instanceof SslHandshakeCompletionEvent done && session != null) {
+            if (done.isSuccess()) {
+                SSLSession ssl = context.pipeline().get(SslHandler.class).engine().getSession();
+                guarded(() -> session.tlsStarted(ssl.getProtocol(), ssl.getCipherSuite()));
+            } else {
+                SmtpdSession.MAILLOG.info("SSL_accept error from " + session.namaddr() + ": "
+                        + done.cause().getMessage());
+                context.close();
+            }
         }
     }
 
@@ -127,7 +140,9 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
 
     @Override
     public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
-        if (cause instanceof IOException) {
+        if (cause instanceof IOException || cause.getCause() instanceof javax.net.ssl.SSLException) {
+            // a client that breaks the connection or TLS is not a server problem (the
+            // handshake failure itself is logged as "SSL_accept error")
             LOG.log(Level.FINE, "PSTN1030: I/O error on " + context.channel(), cause);
         } else {
             LOG.log(Level.WARNING, "PSTN1031: unexpected error on " + context.channel(), cause);
@@ -192,6 +207,15 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
                 ctx.channel().config().setAutoRead(true);
             }
         }, delay.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void startTls() {
+        // The 220 leaves in plaintext now; everything read from here on goes through TLS,
+        // including bytes of this read batch that the session has not consumed.
+        ctx.flush();
+        SslHandler tls = new SslHandler(settings.sslContext().newEngine(ctx.alloc()));
+        ctx.pipeline().addFirst(TLS_HANDLER, tls);
     }
 
     /** guarded - no session error may escape into the event loop; it ends this session only. */

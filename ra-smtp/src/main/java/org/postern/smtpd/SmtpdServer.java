@@ -18,6 +18,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 
@@ -100,6 +101,11 @@ public final class SmtpdServer {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         sessions.add(ch);
+                        if (settings.tlsWrapperMode()) {
+                            // implicit TLS (smtpd_tls_wrappermode): the greeting waits for the handshake
+                            ch.pipeline().addLast(SmtpdChannelHandler.TLS_HANDLER,
+                                    new SslHandler(settings.sslContext().newEngine(ch.alloc())));
+                        }
                         long timeout = settings.timeout().toMillis();
                         ch.pipeline().addLast("idle", new IdleStateHandler(timeout, 0, 0,
                                 java.util.concurrent.TimeUnit.MILLISECONDS));

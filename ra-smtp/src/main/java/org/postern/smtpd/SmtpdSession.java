@@ -72,7 +72,7 @@ import org.postern.smtpd.policy.CheckContext;
  *
  * <h2>BUGS</h2>
  * No DNS-based restrictions and no reverse DNS (the client name is "unknown"), no
- * ETRN, STARTTLS, AUTH, BDAT, DSN
+ * ETRN, AUTH, BDAT, DSN
  * announcement or smtpd_forbid_unauth_pipelining. A message over hopcount_limit is
  * rejected after the final dot (554 5.4.0); Postfix's cleanup would bounce it instead. The spool
  * file is written on the calling thread (buffered, not synced).
@@ -122,6 +122,10 @@ public final class SmtpdSession {
     static final String TOO_BIG = "552 5.3.4 Error: message file too big";
     static final String TOO_MANY_HOPS = "554 5.4.0 Error: too many hops";
     static final String NO_STORAGE = "452 4.3.1 Insufficient system storage";
+    static final String STARTTLS_GO = "220 2.0.0 Ready to start TLS";
+    static final String STARTTLS_SYNTAX = "501 5.5.4 Syntax: STARTTLS";
+    static final String TLS_ACTIVE = "554 5.5.1 Error: TLS already active";
+    static final String NEED_STARTTLS = "530 5.7.0 Must issue a STARTTLS command first";
     static final String WRITE_ERROR = "451 4.3.0 Error: queue file write error";
     static final String BREAK_RULES = "221 2.7.0 Error: I can break rules, too. Goodbye.";
     /** HELP: Postfix 3.10+ lists the implemented commands, sorted. */
@@ -173,6 +177,10 @@ public final class SmtpdSession {
     /** A command line held back by the tarpit, processed first when the delay is over. */
     private byte[] tarpitLine;
     private boolean tarpitDone;
+    /** TLS is active (STARTTLS completed, or wrapper mode). */
+    private boolean tls;
+    /** STARTTLS answered, handshake not yet done: all input is discarded (CVE-2011-0411). */
+    private boolean tlsPending;
 
     // Transaction state (MAIL .. end of DATA).
     private String queueId;
@@ -259,7 +267,8 @@ public final class SmtpdSession {
 
     /** input - process bytes received from the client (any chunking). */
     public void input(byte[] data, int offset, int length) {
-        if (closed) {
+        if (closed || tlsPending) {
+            // After STARTTLS nothing that came in plaintext may be acted on (CVE-2011-0411).
             return;
         }
         if (suspended) {
@@ -268,8 +277,8 @@ public final class SmtpdSession {
         }
         int end = offset + length;
         for (int i = offset; i < end; i++) {
-            if (closed) {
-                return;
+            if (closed || tlsPending) {
+                return; // the rest of the plaintext after STARTTLS is dropped unread
             }
             if (suspended) {
                 // End of DATA started an enqueue: keep the rest, ahead of later input.
@@ -441,7 +450,8 @@ public final class SmtpdSession {
             case "VRFY": where = verb; ok = vrfy(arg); break;
             case "QUIT": where = verb; ok = quit(); break;
             case "HELP": where = verb; ok = help(); break;
-            case "ETRN": case "STARTTLS": case "AUTH": case "BDAT":
+            case "STARTTLS": where = verb; ok = starttls(arg); break;
+            case "ETRN": case "AUTH": case "BDAT":
                 where = verb; ok = error(NOT_IMPLEMENTED); break;
             default:
                 where = UNKNOWN;
@@ -514,6 +524,9 @@ public final class SmtpdSession {
         if (!settings.disableVrfy()) {
             lines.add("VRFY");
         }
+        if (settings.offersStartTls() && !tls) {
+            lines.add("STARTTLS");
+        }
         lines.add("ENHANCEDSTATUSCODES");
         lines.add("8BITMIME");
         lines.add("SMTPUTF8");
@@ -527,6 +540,9 @@ public final class SmtpdSession {
     private boolean mail(String arg) {
         if (settings.heloRequired() && helo == null) {
             return error(NEED_HELO);
+        }
+        if (settings.tlsLevel() == SmtpdSettings.TlsLevel.ENCRYPT && !tls) {
+            return error(NEED_STARTTLS);
         }
         if (sender != null) {
             return error(NESTED_MAIL);
@@ -767,7 +783,7 @@ public final class SmtpdSession {
             spool = new BufferedOutputStream(Files.newOutputStream(spoolPath, StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE), 65536);
             byte[] received = ReceivedHeader.format(helo, clientName, clientAddress, settings.myhostname(),
-                    settings.mailName(), protocol, queueId,
+                    settings.mailName(), tls ? protocol + "S" : protocol, queueId,
                     recipients.size() == 1 ? recipients.get(0).address() : null,
                     arrival, clock.getZone()).getBytes(StandardCharsets.UTF_8);
             spool.write(received);
@@ -792,6 +808,59 @@ public final class SmtpdSession {
         hopCount = 0;
         transport.reply(DATA_GO);
         return true;
+    }
+
+    /**
+     * starttls - STARTTLS (RFC 3207): answer 220, then the transport switches to TLS. Any
+     * plaintext the client pipelined after the command is discarded, and when the
+     * handshake is done ({@link #tlsStarted}) the session starts over: no HELO, no
+     * transaction (RFC 3207 4.2; the CVE-2011-0411 command injection).
+     */
+    private boolean starttls(String arg) {
+        if (!arg.isEmpty()) {
+            return error(STARTTLS_SYNTAX);
+        }
+        if (tls) {
+            return error(TLS_ACTIVE);
+        }
+        if (!settings.offersStartTls()) {
+            return error(NOT_IMPLEMENTED);
+        }
+        transport.reply(STARTTLS_GO);
+        tlsPending = true;
+        held.clear();
+        lineLength = 0;
+        transport.startTls();
+        return true;
+    }
+
+    /**
+     * tlsStarted - the TLS handshake is done (after STARTTLS, or at once in wrapper mode):
+     * forget everything learned in plaintext and log it as Postfix does.
+     */
+    public void tlsStarted(String tlsProtocol, String cipher) {
+        tls = true;
+        if (tlsPending) {
+            tlsPending = false;
+            held.clear();
+            lineLength = 0;
+            skippingLongCommand = false;
+            resetTransaction();
+            helo = null;
+            protocol = "SMTP";
+        }
+        MAILLOG.info("Anonymous TLS connection established from " + namaddr + ": " + tlsProtocol + " with cipher "
+                + cipher);
+    }
+
+    /** namaddr - "name[address]" of the client, as logged. */
+    public String namaddr() {
+        return namaddr;
+    }
+
+    /** isTls - true once TLS is active. */
+    public boolean isTls() {
+        return tls;
     }
 
     /** rset - RSET: abort the transaction. */

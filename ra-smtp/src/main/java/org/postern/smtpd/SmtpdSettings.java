@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Predicate;
 
+import io.netty.handler.ssl.SslContext;
 import org.postern.config.Config;
 import org.postern.smtpd.policy.PolicySettings;
 import org.postern.smtpd.policy.SmtpdCheck;
@@ -46,6 +47,10 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * @param rateTimeUnit              anvil_rate_time_unit (60s)
  * @param eventLimitExceptions      smtpd_client_event_limit_exceptions ($mynetworks), as a
  *                                  predicate on the client IP address text
+ * @param tlsLevel                  smtpd_tls_security_level (empty: none)
+ * @param sslContext                the server TLS context from smtpd_tls_cert_file and
+ *                                  smtpd_tls_key_file, or null without TLS
+ * @param tlsWrapperMode            smtpd_tls_wrappermode (no): TLS from the first byte
  */
 public record SmtpdSettings(String serviceName, String myhostname, String banner, String mailName,
                             long messageSizeLimit, int lineLengthLimit, Duration timeout,
@@ -55,7 +60,8 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                             Path spoolDirectory, SmtpdCheck check, int softErrorLimit,
                             Duration errorSleepTime, int junkCommandLimit, int hopcountLimit,
                             long queueMinfree, int connectionCountLimit, int connectionRateLimit,
-                            Duration rateTimeUnit, Predicate<String> eventLimitExceptions) {
+                            Duration rateTimeUnit, Predicate<String> eventLimitExceptions,
+                            TlsLevel tlsLevel, SslContext sslContext, boolean tlsWrapperMode) {
 
     /**
      * BareNewline - values of smtpd_forbid_bare_newline (Postfix 3.9, postconf(5)).
@@ -90,6 +96,29 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         }
     }
 
+    /** TlsLevel - values of smtpd_tls_security_level for the server. */
+    public enum TlsLevel {
+        /** No STARTTLS. */
+        NONE,
+        /** STARTTLS announced, not required. */
+        MAY,
+        /** STARTTLS announced and required before MAIL FROM (and VRFY). */
+        ENCRYPT;
+
+        /** parse - main.cf value; empty means none. */
+        public static TlsLevel parse(String value) {
+            String v = value.trim().toLowerCase(Locale.ROOT);
+            switch (v) {
+                case "":
+                case "none": return NONE;
+                case "may": return MAY;
+                case "encrypt": return ENCRYPT;
+                default: throw new IllegalArgumentException("smtpd_tls_security_level: bad value \"" + value
+                        + "\"; specify one of none, may, encrypt");
+            }
+        }
+    }
+
     public SmtpdSettings {
         Objects.requireNonNull(serviceName, "serviceName");
         Objects.requireNonNull(myhostname, "myhostname");
@@ -102,6 +131,12 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         Objects.requireNonNull(check, "check");
         Objects.requireNonNull(errorSleepTime, "errorSleepTime");
         Objects.requireNonNull(rateTimeUnit, "rateTimeUnit");
+        Objects.requireNonNull(tlsLevel, "tlsLevel");
+        if ((tlsLevel != TlsLevel.NONE || tlsWrapperMode) && sslContext == null) {
+            throw new IllegalArgumentException("smtpd_tls_security_level = " + tlsLevel.name().toLowerCase(Locale.ROOT)
+                    + (tlsWrapperMode ? " with smtpd_tls_wrappermode = yes" : "")
+                    + " needs a certificate and key: set smtpd_tls_cert_file and smtpd_tls_key_file");
+        }
         Objects.requireNonNull(eventLimitExceptions, "eventLimitExceptions");
         if (connectionCountLimit < 0 || connectionRateLimit < 0 || rateTimeUnit.isNegative()
                 || rateTimeUnit.isZero()) {
@@ -143,12 +178,17 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                 10_240_000L, 2048, Duration.ofSeconds(300), 1000, 20, false, false,
                 BareNewline.NORMALIZE, address -> false, 550, spoolDirectory,
                 policy(Config.parse("myhostname = " + myhostname, "defaults")), 10, Duration.ofSeconds(1), 100,
-                50, 0, 50, 0, Duration.ofSeconds(60), address -> false);
+                50, 0, 50, 0, Duration.ofSeconds(60), address -> false, TlsLevel.NONE, null, false);
     }
 
     /** policy - the access policy of a configuration (restriction lists parsed, tables opened). */
     public static SmtpdCheck policy(Config config) {
         return new SmtpdCheck(PolicySettings.from(config));
+    }
+
+    /** offersStartTls - STARTTLS is announced and accepted (not in wrapper mode: TLS is on already). */
+    public boolean offersStartTls() {
+        return tlsLevel != TlsLevel.NONE && !tlsWrapperMode;
     }
 
     /** toBuilder - a mutable copy, for the with... variants. */
@@ -229,6 +269,9 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         public int connectionRateLimit;
         public Duration rateTimeUnit;
         public Predicate<String> eventLimitExceptions;
+        public TlsLevel tlsLevel;
+        public SslContext sslContext;
+        public boolean tlsWrapperMode;
 
         Builder(SmtpdSettings s) {
             serviceName = s.serviceName;
@@ -256,6 +299,9 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
             connectionRateLimit = s.connectionRateLimit;
             rateTimeUnit = s.rateTimeUnit;
             eventLimitExceptions = s.eventLimitExceptions;
+            tlsLevel = s.tlsLevel;
+            sslContext = s.sslContext;
+            tlsWrapperMode = s.tlsWrapperMode;
         }
 
         /** build - the settings; IllegalArgumentException on a bad value. */
@@ -264,7 +310,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                     timeout, recipientLimit, hardErrorLimit, heloRequired, disableVrfy, bareNewline,
                     bareNewlineExclusions, bareNewlineRejectCode, spoolDirectory, check, softErrorLimit,
                     errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree, connectionCountLimit,
-                    connectionRateLimit, rateTimeUnit, eventLimitExceptions);
+                    connectionRateLimit, rateTimeUnit, eventLimitExceptions, tlsLevel, sslContext, tlsWrapperMode);
         }
     }
 }

@@ -31,4 +31,11 @@ public interface SmtpdTransport {
      * event loop.
      */
     void delay(java.time.Duration delay, Runnable then);
+
+    /**
+     * startTls - send the queued replies (the "220 Ready to start TLS") in plaintext, then
+     * put TLS under the session: every byte read afterwards must come through TLS. The
+     * outcome comes back as {@link SmtpdSession#tlsStarted} or the connection is closed.
+     */
+    void startTls();
 }

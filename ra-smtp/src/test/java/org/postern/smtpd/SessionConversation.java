@@ -34,8 +34,10 @@ abstract class SessionConversation {
     final List<String> replies = new ArrayList<>();
     final List<String> maillog = new CopyOnWriteArrayList<>();
     final List<Envelope> envelopes = new ArrayList<>();
+    final List<String> contents = new ArrayList<>();
     final List<Duration> delays = new ArrayList<>();
     boolean closed;
+    int tlsStarts;
     SmtpdSession session;
 
     private final Handler logCapture = new Handler() {
@@ -55,7 +57,7 @@ abstract class SessionConversation {
 
     final SmtpdListener listener = (envelope, content) -> {
         try {
-            content.readAllBytes();
+            contents.add(new String(content.readAllBytes(), StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new EnqueueException("read", e);
         }
@@ -76,6 +78,11 @@ abstract class SessionConversation {
         @Override
         public void close() {
             closed = true;
+        }
+
+        @Override
+        public void startTls() {
+            tlsStarts++;
         }
 
         @Override

@@ -35,6 +35,7 @@ class SmtpdSessionTest {
     private final List<Envelope> envelopes = new ArrayList<>();
     private final List<byte[]> contents = new ArrayList<>();
     private boolean closed;
+    private int tlsStarts;
     private int flushes;
     private RuntimeException listenerFailure;
     private EnqueueException listenerRefusal;
@@ -92,6 +93,11 @@ class SmtpdSessionTest {
         @Override
         public void delay(java.time.Duration delay, Runnable then) {
             then.run();
+        }
+
+        @Override
+        public void startTls() {
+            tlsStarts++;
         }
 
         @Override
