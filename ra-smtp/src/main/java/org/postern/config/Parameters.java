@@ -354,6 +354,23 @@ public final class Parameters {
             "unknown_relay_recipient_reject_code", "550",
             "The SMTP server reply code when a recipient address matches $relay_domains and relay_recipient_maps "
                     + "does not list it."));
+    /** unknown_address_reject_code - the reply code of reject_unknown_sender/recipient_domain. */
+    public static final Parameter UNKNOWN_ADDRESS_REJECT_CODE = register(Parameter.integer(
+            "unknown_address_reject_code", "450",
+            "The SMTP server reply code when a sender or recipient address is rejected by "
+                    + "reject_unknown_sender_domain or reject_unknown_recipient_domain."));
+    /** unknown_client_reject_code - the reply code of reject_unknown_(reverse_)client_hostname. */
+    public static final Parameter UNKNOWN_CLIENT_REJECT_CODE = register(Parameter.integer(
+            "unknown_client_reject_code", "450",
+            "The SMTP server reply code when a client without valid address <=> name mapping is rejected by "
+                    + "reject_unknown_client_hostname or reject_unknown_reverse_client_hostname."));
+    /** maps_rbl_reject_code - the reply code of reject_rbl_client and reject_maps_rbl. */
+    public static final Parameter MAPS_RBL_REJECT_CODE = register(Parameter.integer("maps_rbl_reject_code", "554",
+            "The SMTP server reply code when a client is listed by reject_rbl_client or reject_maps_rbl."));
+    /** maps_rbl_domains - the DNS blocklists of reject_maps_rbl. */
+    public static final Parameter MAPS_RBL_DOMAINS = register(Parameter.list("maps_rbl_domains", "",
+            "The DNS blocklist domains that the obsolete reject_maps_rbl restriction queries."));
+
     // ---- smtpd limits (issue 3)
 
     /** smtpd_junk_command_limit - NOOP, VRFY, ETRN and RSET commands before they count as errors. */

@@ -210,6 +210,21 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
     }
 
     @Override
+    public void await(java.util.concurrent.CompletionStage<?> pending, Runnable then) {
+        ctx.channel().config().setAutoRead(false);
+        ctx.flush();
+        pending.whenComplete((result, error) -> ctx.executor().execute(() -> {
+            if (!ctx.channel().isActive()) {
+                return;
+            }
+            guarded(then);
+            if (!session.isSuspended() && !session.isClosed() && ctx.channel().isWritable()) {
+                ctx.channel().config().setAutoRead(true);
+            }
+        }));
+    }
+
+    @Override
     public void startTls() {
         // The 220 leaves in plaintext now; everything read from here on goes through TLS,
         // including bytes of this read batch that the session has not consumed.

@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -28,7 +29,10 @@ import org.postern.mail.AddressSyntaxException;
 import org.postern.mail.MailPath;
 import org.postern.mail.Xtext;
 import org.postern.smtpd.SmtpdSettings.BareNewline;
+import org.postern.mail.MailAddress;
 import org.postern.smtpd.policy.CheckContext;
+import org.postern.smtpd.policy.DnsAnswers;
+import org.postern.smtpd.policy.SmtpdCheck;
 
 /**
  * SmtpdSession - the SMTP server protocol engine for one client connection.
@@ -170,6 +174,7 @@ public final class SmtpdSession {
     /** Connect-time client reject (smtpd_delay_reject = no): every command but QUIT gets 503. */
     private String accessDenied;
     private final Checks checks = new Checks();
+    private final DnsAnswers dnsAnswers = new DnsAnswers();
     private String checkingSender;
     private String checkingRecipient;
     /** Junk commands (NOOP, VRFY, ETRN, RSET) since the last message (smtpd_junk_command_limit). */
@@ -229,6 +234,25 @@ public final class SmtpdSession {
     /** start - log the connection and send the greeting. */
     public void start() {
         MAILLOG.info("connect from " + namaddr);
+        if (!settings.check().delayReject()) {
+            CompletableFuture<Void> f = settings.check().prefetch(checks, SmtpdCheck.Stage.CONNECT, null);
+            if (f != null && !f.isDone()) {
+                suspended = true;
+                transport.await(f, () -> {
+                    suspended = false;
+                    if (!closed) {
+                        greet();
+                        replayHeld();
+                    }
+                });
+                return;
+            }
+        }
+        greet();
+    }
+
+    /** greet - the client restrictions when not delayed, then the greeting (or the reject). */
+    private void greet() {
         if (!settings.check().delayReject()) {
             // RFC 5321 3.1: a 554 instead of the greeting, then 503 to everything but QUIT.
             accessDenied = settings.check().checkClient(checks);
@@ -327,10 +351,57 @@ public final class SmtpdSession {
         } else {
             bareLf = true;
         }
-        if (inData) {
-            dataLine(len, true, bareLf);
+        try {
+            if (inData) {
+                dataLine(len, true, bareLf);
+            } else {
+                commandLine(len, bareLf);
+            }
+        } catch (DnsPending pending) {
+            // The restrictions need DNS answers: hold this line, wait without blocking,
+            // then process it again (the answers are in the session's cache by then).
+            byte[] saved = lineBytes(len, bareLf);
+            suspended = true;
+            transport.await(pending.future, () -> {
+                suspended = false;
+                if (closed) {
+                    return;
+                }
+                tarpitDone = true; // the tarpit, if any, was served before the first attempt
+                input(saved, 0, saved.length);
+                replayHeld();
+            });
+        }
+    }
+
+    /** lineBytes - the current line again, with its line end, to be processed later. */
+    private byte[] lineBytes(int len, boolean bareLf) {
+        byte[] saved = Arrays.copyOf(line, len + (bareLf ? 1 : 2));
+        if (bareLf) {
+            saved[len] = '\n';
         } else {
-            commandLine(len, bareLf);
+            saved[len] = '\r';
+            saved[len + 1] = '\n';
+        }
+        return saved;
+    }
+
+    /** DnsPending - thrown by a command before any change of state when DNS answers are missing. */
+    private static final class DnsPending extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final transient CompletableFuture<Void> future;
+
+        DnsPending(CompletableFuture<Void> future) {
+            super(null, null, false, false);
+            this.future = future;
+        }
+    }
+
+    /** prefetch - start the DNS lookups of a stage; throws DnsPending when they are not all done. */
+    private void prefetch(SmtpdCheck.Stage stage, MailAddress recipient) {
+        CompletableFuture<Void> f = settings.check().prefetch(checks, stage, recipient);
+        if (f != null && !f.isDone()) {
+            throw new DnsPending(f);
         }
     }
 
@@ -399,14 +470,7 @@ public final class SmtpdSession {
         if (errorCount < settings.softErrorLimit() || settings.errorSleepTime().isZero()) {
             return false;
         }
-        byte[] saved = Arrays.copyOf(line, len + (bareLf ? 1 : 2));
-        if (bareLf) {
-            saved[len] = '\n';
-        } else {
-            saved[len] = '\r';
-            saved[len + 1] = '\n';
-        }
-        tarpitLine = saved;
+        tarpitLine = lineBytes(len, bareLf);
         suspended = true;
         transport.delay(settings.errorSleepTime(), () -> {
             suspended = false;
@@ -499,6 +563,7 @@ public final class SmtpdSession {
         String previous = helo;
         helo = name;
         try {
+            prefetch(SmtpdCheck.Stage.HELO, null);
             return settings.check().checkHelo(checks);
         } finally {
             helo = previous;
@@ -614,6 +679,7 @@ public final class SmtpdSession {
         if (!settings.check().delayReject()) {
             checkingSender = path.isNull() ? "" : path.address().toString();
             try {
+                prefetch(SmtpdCheck.Stage.MAIL, null);
                 String reject = settings.check().checkSender(checks);
                 if (reject != null) {
                     return error(reject);
@@ -712,6 +778,7 @@ public final class SmtpdSession {
             // After DISCARD every recipient is accepted unchecked: the message goes nowhere.
             checkingRecipient = path.address().toString();
             try {
+                prefetch(SmtpdCheck.Stage.RCPT, path.address());
                 String reject = settings.check().checkRecipient(checks, path.address());
                 if (reject != null) {
                     return error(reject);
@@ -773,6 +840,7 @@ public final class SmtpdSession {
         if (!arg.isEmpty()) {
             return error(DATA_SYNTAX);
         }
+        prefetch(SmtpdCheck.Stage.DATA, null);
         String reject = settings.check().checkData(checks);
         if (reject != null) {
             return error(reject);
@@ -1047,6 +1115,7 @@ public final class SmtpdSession {
 
     /** endOfData - the final dot: reject, or hand the message to the listener. */
     private void endOfData() {
+        prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
         inData = false;
         where = AFTER_EOM;
         boolean closedOk = closeSpool();
@@ -1357,6 +1426,11 @@ public final class SmtpdSession {
         @Override
         public void log(String whatsup, String text) {
             logWhatsup(whatsup, text);
+        }
+
+        @Override
+        public DnsAnswers dnsAnswers() {
+            return dnsAnswers;
         }
 
         @Override

@@ -8,6 +8,8 @@ import java.util.function.Predicate;
 
 import io.netty.handler.ssl.SslContext;
 import org.postern.config.Config;
+import org.postern.smtpd.policy.DnsJavaLookup;
+import org.postern.smtpd.policy.DnsLookup;
 import org.postern.smtpd.policy.PolicySettings;
 import org.postern.smtpd.policy.SmtpdCheck;
 
@@ -183,7 +185,9 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
 
     /** policy - the access policy of a configuration (restriction lists parsed, tables opened). */
     public static SmtpdCheck policy(Config config) {
-        return new SmtpdCheck(PolicySettings.from(config));
+        PolicySettings p = PolicySettings.from(config);
+        // DNS is only set up when a restriction needs it
+        return new SmtpdCheck(p, p.needsDns() ? DnsJavaLookup.fromSystem() : DnsLookup.NONE);
     }
 
     /** offersStartTls - STARTTLS is announced and accepted (not in wrapper mode: TLS is on already). */
@@ -239,6 +243,14 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
     public SmtpdSettings withPolicy(String mainCf) {
         Builder b = toBuilder();
         b.check = policy(Config.parse("myhostname = " + myhostname + "\n" + mainCf, "main.cf"));
+        return b.build();
+    }
+
+    /** withPolicy - the same, with the DNS lookups of this resolver. */
+    public SmtpdSettings withPolicy(String mainCf, DnsLookup dns) {
+        Builder b = toBuilder();
+        b.check = new SmtpdCheck(PolicySettings.from(Config.parse("myhostname = " + myhostname + "\n" + mainCf,
+                "main.cf")), dns);
         return b.build();
     }
 

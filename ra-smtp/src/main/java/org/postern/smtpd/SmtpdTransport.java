@@ -38,4 +38,11 @@ public interface SmtpdTransport {
      * outcome comes back as {@link SmtpdSession#tlsStarted} or the connection is closed.
      */
     void startTls();
+
+    /**
+     * await - stop reading from the client until {@code pending} completes (DNS answers of
+     * the policy engine), then run {@code then} on the session thread and read again
+     * (unless the session is suspended or closed). Nothing blocks meanwhile.
+     */
+    void await(java.util.concurrent.CompletionStage<?> pending, Runnable then);
 }

@@ -81,6 +81,11 @@ abstract class SessionConversation {
         }
 
         @Override
+        public void await(java.util.concurrent.CompletionStage<?> pending, Runnable then) {
+            pending.whenComplete((r, e) -> then.run());
+        }
+
+        @Override
         public void startTls() {
             tlsStarts++;
         }

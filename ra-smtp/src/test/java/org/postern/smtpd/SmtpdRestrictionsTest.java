@@ -362,7 +362,7 @@ class SmtpdRestrictionsTest extends SessionConversation {
                 () -> settings("smtpd_client_restrictions = permit_everyone"));
         assertTrue(unknown.getMessage().contains("unknown smtpd restriction: \"permit_everyone\""), unknown::getMessage);
         ConfigException notYet = assertThrows(ConfigException.class,
-                () -> settings("smtpd_client_restrictions = reject_rbl_client zen.example"));
+                () -> settings("smtpd_sender_restrictions = reject_rhsbl_sender dbl.example"));
         assertTrue(notYet.getMessage().contains("not supported by Postern yet"), notYet::getMessage);
         ConfigException noTable = assertThrows(ConfigException.class,
                 () -> settings("smtpd_client_restrictions = check_client_access"));

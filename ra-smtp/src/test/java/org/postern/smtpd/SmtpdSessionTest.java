@@ -96,6 +96,11 @@ class SmtpdSessionTest {
         }
 
         @Override
+        public void await(java.util.concurrent.CompletionStage<?> pending, Runnable then) {
+            pending.whenComplete((r, e) -> then.run());
+        }
+
+        @Override
         public void startTls() {
             tlsStarts++;
         }

@@ -39,6 +39,9 @@ public interface CheckContext {
      */
     void log(String whatsup, String text);
 
+    /** dnsAnswers - the DNS answers of this session, filled by {@link SmtpdCheck#prefetch}. */
+    DnsAnswers dnsAnswers();
+
     /** hold - the message is to be put on hold (access map HOLD). */
     void hold(String reason);
 

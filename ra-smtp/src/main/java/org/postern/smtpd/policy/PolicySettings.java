@@ -25,7 +25,9 @@ import org.postern.config.maps.LookupTables;
  * (yes), allow_percent_hack (yes), smtpd_null_access_lookup_key (&lt;&gt;),
  * access_map_reject_code (554), access_map_defer_code (450),
  * invalid_hostname_reject_code (501), non_fqdn_reject_code (504), reject_code (554),
- * defer_code (450), relay_domains_reject_code (554), unknown_relay_recipient_reject_code (550).
+ * defer_code (450), relay_domains_reject_code (554), unknown_relay_recipient_reject_code (550),
+ * unknown_address_reject_code (450), unknown_client_reject_code (450),
+ * maps_rbl_reject_code (554), maps_rbl_domains (for reject_maps_rbl).
  */
 public record PolicySettings(List<Restriction> clientRestrictions, List<Restriction> heloRestrictions,
                              List<Restriction> senderRestrictions, List<Restriction> relayRestrictions,
@@ -33,13 +35,15 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
                              List<Restriction> endOfDataRestrictions, List<Restriction> etrnRestrictions,
                              boolean delayReject, NetworkList mynetworks, AddressResolver resolver,
                              List<LookupTable> relayRecipientMaps, boolean rejectUnlistedRecipient,
-                             boolean allowUntrustedRouting, String nullAccessKey, Codes codes) {
+                             boolean allowUntrustedRouting, String nullAccessKey, Codes codes,
+                             List<String> mapsRblDomains) {
 
     /**
      * Codes - the reply codes of the restrictions.
      */
     record Codes(int accessMapReject, int accessMapDefer, int invalidHostname, int nonFqdn, int reject, int defer,
-                 int relayDomainsReject, int unknownRelayRecipient) {
+                 int relayDomainsReject, int unknownRelayRecipient, int unknownAddress, int unknownClient,
+                 int mapsRbl) {
     }
 
     /** Restrictions that make a relay or recipient list safe against open relaying (Postfix's check). */
@@ -64,14 +68,27 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
         Codes codes = new Codes(code(c, "access_map_reject_code"), code(c, "access_map_defer_code"),
                 code(c, "invalid_hostname_reject_code"), code(c, "non_fqdn_reject_code"), code(c, "reject_code"),
                 code(c, "defer_code"), code(c, "relay_domains_reject_code"),
-                code(c, "unknown_relay_recipient_reject_code"));
+                code(c, "unknown_relay_recipient_reject_code"), code(c, "unknown_address_reject_code"),
+                code(c, "unknown_client_reject_code"), code(c, "maps_rbl_reject_code"));
+        for (String d : c.getList("maps_rbl_domains")) {
+            if (!Hostnames.validHostname(d)) {
+                throw new ConfigException("maps_rbl_domains", 0, "bad DNS domain: \"" + d + "\"");
+            }
+        }
         return new PolicySettings(list(c, "smtpd_client_restrictions"), list(c, "smtpd_helo_restrictions"),
                 list(c, "smtpd_sender_restrictions"), relay, recipient, list(c, "smtpd_data_restrictions"),
                 list(c, "smtpd_end_of_data_restrictions"), list(c, "smtpd_etrn_restrictions"),
                 c.getBoolean("smtpd_delay_reject"), NetworkList.parse(c.getList("mynetworks"), "mynetworks"),
                 resolver, LookupTables.openAll(c.getList("relay_recipient_maps")),
                 c.getBoolean("smtpd_reject_unlisted_recipient"), c.getBoolean("allow_untrusted_routing"),
-                c.get("smtpd_null_access_lookup_key"), codes);
+                c.get("smtpd_null_access_lookup_key"), codes, c.getList("maps_rbl_domains"));
+    }
+
+    /** needsDns - true when some restriction list needs DNS answers. */
+    public boolean needsDns() {
+        return java.util.stream.Stream.of(clientRestrictions, heloRestrictions, senderRestrictions, relayRestrictions,
+                recipientRestrictions, dataRestrictions, endOfDataRestrictions, etrnRestrictions)
+                .flatMap(List::stream).anyMatch(r -> Restriction.DNS.contains(r.name()));
     }
 
     private static List<Restriction> list(Config c, String name) {

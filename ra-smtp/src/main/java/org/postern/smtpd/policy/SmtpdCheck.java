@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,8 +42,13 @@ import org.postern.mail.MailAddress;
  * (allow_untrusted_routing = no). The configuration check in {@link PolicySettings#from}
  * refuses to run without a relay guard.
  *
+ * <p>The DNS restrictions (reject_unknown_sender_domain, reject_unknown_recipient_domain,
+ * reject_unknown_client_hostname, reject_unknown_reverse_client_hostname,
+ * reject_rbl_client, reject_maps_rbl) read answers that {@link #prefetch} obtained
+ * asynchronously before the stage is evaluated; the evaluation itself never waits.
+ *
  * <h2>BUGS</h2>
- * No DNS-based restrictions, no local_recipient_maps (Postern has no local delivery:
+ * No local_recipient_maps (Postern has no local delivery:
  * every local-part of a mydestination domain passes reject_unlisted_recipient), no
  * smtpd_restriction_classes. An access map's right-hand side may name restrictions
  * without arguments only.
@@ -93,10 +99,167 @@ public final class SmtpdCheck {
         }
     }
 
+    /** Stage - the SMTP stage whose restriction lists are to be evaluated. */
+    public enum Stage { CONNECT, HELO, MAIL, RCPT, DATA, END_OF_DATA, ETRN }
+
+    /** At most this many PTR names are verified by forward lookups (a PTR RRset can be huge). */
+    private static final int MAX_PTR_NAMES = 5;
+
     private final PolicySettings s;
+    private final DnsLookup dns;
 
     public SmtpdCheck(PolicySettings settings) {
+        this(settings, DnsLookup.NONE);
+    }
+
+    public SmtpdCheck(PolicySettings settings, DnsLookup dns) {
         this.s = settings;
+        this.dns = dns;
+    }
+
+    /** needsDns - true when a restriction needs DNS answers (the caller then supplies a resolver). */
+    public boolean needsDns() {
+        return s.needsDns();
+    }
+
+    // ------------------------------------------------------------ DNS prefetch
+
+    /**
+     * prefetch - start the DNS queries that the restrictions of a stage will need and that
+     * the session has not got yet. Null when nothing is missing; otherwise a future that
+     * completes (never exceptionally) when every answer is in ctx.dnsAnswers(). The caller
+     * waits for it without blocking (the session suspends), then evaluates the stage.
+     */
+    public CompletableFuture<Void> prefetch(CheckContext ctx, Stage stage, MailAddress recipient) {
+        if (!s.needsDns()) {
+            return null;
+        }
+        DnsAnswers answers = ctx.dnsAnswers();
+        List<CompletableFuture<?>> pending = new ArrayList<>();
+        for (List<Restriction> list : lists(stage)) {
+            for (Restriction r : list) {
+                switch (r.name()) {
+                    case "reject_unknown_reverse_client_hostname":
+                        query(answers, DnsLookup.Type.PTR, ctx.clientAddress(), pending);
+                        break;
+                    case "reject_unknown_client_hostname":
+                        pending.add(clientHostname(answers, ctx.clientAddress()));
+                        break;
+                    case "reject_unknown_sender_domain":
+                        queryDomain(answers, ctx.sender() == null || ctx.sender().isEmpty() ? null
+                                : split(ctx.sender()), pending);
+                        break;
+                    case "reject_unknown_recipient_domain":
+                        queryDomain(answers, recipient, pending);
+                        break;
+                    case "reject_rbl_client":
+                        queryRbl(answers, ctx.clientAddress(), Restriction.rblDomain(r.arg()), pending);
+                        break;
+                    case "reject_maps_rbl":
+                        for (String d : s.mapsRblDomains()) {
+                            queryRbl(answers, ctx.clientAddress(), d, pending);
+                        }
+                        break;
+                    default:
+                        break;
+                }
+            }
+        }
+        pending.removeIf(CompletableFuture::isDone);
+        return pending.isEmpty() ? null : CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0]));
+    }
+
+    private List<List<Restriction>> lists(Stage stage) {
+        boolean delay = s.delayReject();
+        switch (stage) {
+            case CONNECT: return List.of(s.clientRestrictions());
+            case HELO: return List.of(s.heloRestrictions());
+            case MAIL: return List.of(s.senderRestrictions());
+            case RCPT: return delay ? List.of(s.clientRestrictions(), s.heloRestrictions(), s.senderRestrictions(),
+                    s.relayRestrictions(), s.recipientRestrictions())
+                    : List.of(s.relayRestrictions(), s.recipientRestrictions());
+            case DATA: return List.of(s.dataRestrictions());
+            case END_OF_DATA: return List.of(s.endOfDataRestrictions());
+            default: return delay ? List.of(s.clientRestrictions(), s.heloRestrictions(), s.etrnRestrictions())
+                    : List.of(s.etrnRestrictions());
+        }
+    }
+
+    private CompletableFuture<?> query(DnsAnswers answers, DnsLookup.Type type, String name,
+                                       List<CompletableFuture<?>> pending) {
+        if (answers.has(type, name)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<?> f = dns.lookup(name, type).thenAccept(a -> answers.put(type, name, a));
+        pending.add(f);
+        return f;
+    }
+
+    /** clientHostname - PTR, then A and AAAA of the first names (Postfix's name verification). */
+    private CompletableFuture<?> clientHostname(DnsAnswers answers, String address) {
+        List<CompletableFuture<?>> first = new ArrayList<>();
+        CompletableFuture<?> ptr = query(answers, DnsLookup.Type.PTR, address, first);
+        return ptr.thenCompose(x -> {
+            DnsLookup.Answer a = answers.get(DnsLookup.Type.PTR, address);
+            List<CompletableFuture<?>> forward = new ArrayList<>();
+            if (a != null && a.status() == DnsLookup.Status.FOUND) {
+                for (String name : a.values().subList(0, Math.min(MAX_PTR_NAMES, a.values().size()))) {
+                    query(answers, DnsLookup.Type.A, name, forward);
+                    query(answers, DnsLookup.Type.AAAA, name, forward);
+                }
+            }
+            return CompletableFuture.allOf(forward.toArray(new CompletableFuture<?>[0]));
+        });
+    }
+
+    private void queryDomain(DnsAnswers answers, MailAddress address, List<CompletableFuture<?>> pending) {
+        String domain = dnsDomain(address);
+        if (domain != null) {
+            query(answers, DnsLookup.Type.MX, domain, pending);
+            query(answers, DnsLookup.Type.A, domain, pending);
+            query(answers, DnsLookup.Type.AAAA, domain, pending);
+        }
+    }
+
+    private void queryRbl(DnsAnswers answers, String address, String domain, List<CompletableFuture<?>> pending) {
+        String q = rblQuery(address, domain);
+        if (q != null) {
+            query(answers, DnsLookup.Type.A, q, pending);
+            query(answers, DnsLookup.Type.TXT, q, pending);
+        }
+    }
+
+    /** dnsDomain - the domain of an address when DNS decides about it: not local, not a literal. */
+    private String dnsDomain(MailAddress address) {
+        if (address == null || address.domain() == null || address.domain().startsWith("[")) {
+            return null;
+        }
+        AddressResolver.Resolved r = s.resolver().resolve(address.localPart(), address.domain());
+        return r.addressClass() == AddressResolver.AddressClass.LOCAL ? null : stripDot(address.domain())
+                .toLowerCase(Locale.ROOT);
+    }
+
+    /** rblQuery - 4.3.2.1.domain, or the reversed nibbles of an IPv6 address; null for a non-address. */
+    static String rblQuery(String address, String domain) {
+        if (Hostnames.validIpv4(address)) {
+            String[] o = address.split("\\.");
+            return o[3] + "." + o[2] + "." + o[1] + "." + o[0] + "." + domain;
+        }
+        if (!Hostnames.validIpv6(address)) {
+            return null;
+        }
+        byte[] bytes;
+        try {
+            bytes = java.net.InetAddress.getByName(address).getAddress();
+        } catch (java.net.UnknownHostException e) {
+            return null;
+        }
+        StringBuilder b = new StringBuilder();
+        for (int i = bytes.length - 1; i >= 0; i--) {
+            b.append(Character.forDigit(bytes[i] & 0xF, 16)).append('.')
+                    .append(Character.forDigit((bytes[i] >> 4) & 0xF, 16)).append('.');
+        }
+        return b.append(domain).toString();
     }
 
     /** delayReject - smtpd_delay_reject: client, HELO and sender checks wait for RCPT TO. */
@@ -265,6 +428,26 @@ public final class SmtpdCheck {
                         : nonFqdnAddress(ctx.sender(), SENDER);
             case "reject_non_fqdn_recipient":
                 return req.recipient == null ? Verdict.DUNNO : nonFqdnAddress(req.recipient.toString(), RECIPIENT);
+            case "reject_unknown_reverse_client_hostname":
+                return unknownReverseClient(ctx);
+            case "reject_unknown_client_hostname":
+                return unknownClient(ctx);
+            case "reject_unknown_sender_domain":
+                return ctx.sender() == null || ctx.sender().isEmpty() ? Verdict.DUNNO
+                        : unknownDomain(ctx, split(ctx.sender()), ctx.sender(), SENDER, "4.1.8", "5.7.27");
+            case "reject_unknown_recipient_domain":
+                return req.recipient == null ? Verdict.DUNNO
+                        : unknownDomain(ctx, req.recipient, req.recipient.toString(), RECIPIENT, "4.1.2", "5.1.10");
+            case "reject_rbl_client":
+                return rbl(ctx, r.arg());
+            case "reject_maps_rbl":
+                for (String d : s.mapsRblDomains()) {
+                    Verdict v = rbl(ctx, d);
+                    if (v.kind() == Verdict.Kind.REJECT) {
+                        return v;
+                    }
+                }
+                return Verdict.DUNNO;
             case "reject_unlisted_recipient":
                 if (req.recipient == null) {
                     return Verdict.DUNNO;
@@ -318,6 +501,114 @@ public final class SmtpdCheck {
         }
         return reject(s.codes().unknownRelayRecipient(), "5.1.1", "<" + req.recipient
                 + ">: Recipient address rejected: User unknown in relay recipient table");
+    }
+
+    // ------------------------------------------------------------ DNS restrictions
+
+    private static DnsLookup.Answer answer(CheckContext ctx, DnsLookup.Type type, String name) {
+        DnsLookup.Answer a = ctx.dnsAnswers().get(type, name);
+        return a == null ? DnsLookup.Answer.TEMP_FAIL : a;
+    }
+
+    /** unknownReverseClient - reject_unknown_reverse_client_hostname: no PTR record. */
+    private Verdict unknownReverseClient(CheckContext ctx) {
+        DnsLookup.Answer ptr = answer(ctx, DnsLookup.Type.PTR, ctx.clientAddress());
+        if (ptr.status() == DnsLookup.Status.FOUND) {
+            return Verdict.DUNNO;
+        }
+        return reject(ptr.status() == DnsLookup.Status.TEMP_FAIL ? s.codes().defer() : s.codes().unknownClient(), "4.7.1",
+                CLIENT + " rejected: cannot find your reverse hostname, [" + ctx.clientAddress() + "]");
+    }
+
+    /**
+     * unknownClient - reject_unknown_client_hostname: no PTR record, or no PTR name whose
+     * A/AAAA records contain the client address.
+     */
+    private Verdict unknownClient(CheckContext ctx) {
+        String address = ctx.clientAddress();
+        DnsLookup.Answer ptr = answer(ctx, DnsLookup.Type.PTR, address);
+        boolean temp = ptr.status() == DnsLookup.Status.TEMP_FAIL;
+        if (ptr.status() == DnsLookup.Status.FOUND) {
+            String canonical = canonical(address);
+            for (String name : ptr.values().subList(0, Math.min(MAX_PTR_NAMES, ptr.values().size()))) {
+                for (DnsLookup.Type t : List.of(DnsLookup.Type.A, DnsLookup.Type.AAAA)) {
+                    DnsLookup.Answer a = answer(ctx, t, name);
+                    temp |= a.status() == DnsLookup.Status.TEMP_FAIL;
+                    if (a.values().stream().map(SmtpdCheck::canonical).anyMatch(canonical::equals)) {
+                        return Verdict.DUNNO;
+                    }
+                }
+            }
+        }
+        return reject(temp ? s.codes().defer() : s.codes().unknownClient(), "4.7.1",
+                CLIENT + " rejected: cannot find your hostname, [" + address + "]");
+    }
+
+    /**
+     * unknownDomain - reject_unknown_sender/recipient_domain: a non-local domain without MX
+     * and without A/AAAA, or with a null MX (RFC 7505).
+     */
+    private Verdict unknownDomain(CheckContext ctx, MailAddress address, String replyName, String replyClass,
+                                  String dsn, String nullMxDsn) {
+        String domain = dnsDomain(address);
+        if (domain == null) {
+            return Verdict.DUNNO;
+        }
+        DnsLookup.Answer mx = answer(ctx, DnsLookup.Type.MX, domain);
+        if (mx.status() == DnsLookup.Status.FOUND) {
+            if (mx.values().size() == 1 && mx.values().get(0).isEmpty()) {
+                return reject(replyClass.equals(SENDER) ? 550 : 556, nullMxDsn, "<" + replyName + ">: " + replyClass
+                        + " rejected: Domain " + domain + " does not accept mail (nullMX)");
+            }
+            return Verdict.DUNNO;
+        }
+        DnsLookup.Answer a = answer(ctx, DnsLookup.Type.A, domain);
+        DnsLookup.Answer aaaa = answer(ctx, DnsLookup.Type.AAAA, domain);
+        if (a.status() == DnsLookup.Status.FOUND || aaaa.status() == DnsLookup.Status.FOUND) {
+            return Verdict.DUNNO;
+        }
+        boolean temp = mx.status() == DnsLookup.Status.TEMP_FAIL || a.status() == DnsLookup.Status.TEMP_FAIL
+                || aaaa.status() == DnsLookup.Status.TEMP_FAIL;
+        return reject(temp ? s.codes().defer() : s.codes().unknownAddress(), dsn, "<" + replyName + ">: " + replyClass
+                + " rejected: Domain not found");
+    }
+
+    /** rbl - reject_rbl_client domain[=d.d.d.d]: listed when an A record (matching the filter) exists. */
+    private Verdict rbl(CheckContext ctx, String arg) {
+        String domain = Restriction.rblDomain(arg);
+        String filter = arg.length() > domain.length() ? arg.substring(domain.length() + 1) : null;
+        String q = rblQuery(ctx.clientAddress(), domain);
+        if (q == null) {
+            return Verdict.DUNNO;
+        }
+        DnsLookup.Answer a = answer(ctx, DnsLookup.Type.A, q);
+        // a blocklist that does not answer is not a reason to refuse mail (Postfix: DUNNO)
+        if (a.status() != DnsLookup.Status.FOUND
+                || (filter != null && a.values().stream().noneMatch(filter::equals))) {
+            return Verdict.DUNNO;
+        }
+        DnsLookup.Answer txt = answer(ctx, DnsLookup.Type.TXT, q);
+        String reason = txt.status() == DnsLookup.Status.FOUND ? "; " + printable(txt.values().get(0)) : "";
+        return reject(s.codes().mapsRbl(), "5.7.1", "Service unavailable; " + CLIENT + " [" + ctx.clientAddress()
+                + "] blocked using " + domain + reason);
+    }
+
+    private static String canonical(String address) {
+        try {
+            return java.net.InetAddress.getByName(address).getHostAddress();
+        } catch (java.net.UnknownHostException | RuntimeException e) {
+            return address;
+        }
+    }
+
+    /** printable - DNS text in a reply: no control characters, bounded. */
+    private static String printable(String text) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < text.length() && i < 200; i++) {
+            char c = text.charAt(i);
+            b.append(c < 32 || c == 127 ? ' ' : c);
+        }
+        return b.toString();
     }
 
     // ------------------------------------------------------------ syntax checks

@@ -22,6 +22,7 @@ class SmtpdCheckTest {
     /** A session view with a fixed client, HELO and sender; the log is kept. */
     private static final class View implements CheckContext {
         final List<String> log = new ArrayList<>();
+        final DnsAnswers answers = new DnsAnswers();
         final String address;
 
         View(String address) {
@@ -51,6 +52,11 @@ class SmtpdCheckTest {
         @Override
         public void log(String whatsup, String text) {
             log.add(whatsup + ": " + text);
+        }
+
+        @Override
+        public DnsAnswers dnsAnswers() {
+            return answers;
         }
 
         @Override
@@ -156,5 +162,13 @@ class SmtpdCheckTest {
         assertEquals("554 5.7.1 <unknown[192.0.2.1]>: Client host rejected: Access denied",
                 check.checkRecipient(v, new MailAddress("x", "other.example")));
         assertEquals(1, v.log.size(), "one reject, one log line");
+    }
+
+    @Test
+    void rblQueryNames() {
+        assertEquals("1.2.0.192.zen.example", SmtpdCheck.rblQuery("192.0.2.1", "zen.example"));
+        assertEquals("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.zen.example",
+                SmtpdCheck.rblQuery("2001:db8::1", "zen.example"));
+        assertNull(SmtpdCheck.rblQuery("unknown", "zen.example"));
     }
 }
