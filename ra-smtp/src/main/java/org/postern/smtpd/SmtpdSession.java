@@ -44,7 +44,7 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * The transport feeds raw bytes with {@link #input}; the session frames lines within
  * line_length_limit, answers commands through {@link SmtpdTransport#reply}, streams
  * DATA content into a spool file (a Received: header first, then the dot-unstuffed
- * lines with CRLF endings) and, after the final dot, hands envelope and content to the
+ * lines with CRLF endings; BDAT chunks, RFC 3030, the same way without dot handling) and, after the final dot, hands envelope and content to the
  * {@link SmtpdListener} on the blocking executor via
  * {@link SmtpdTransport#runBlocking}. Input that arrives meanwhile (pipelined commands)
  * is held and processed afterwards, in order. Replies and their texts are Postfix's.
@@ -76,8 +76,8 @@ import org.postern.smtpd.policy.SmtpdCheck;
  *
  * <h2>BUGS</h2>
  * No DNS-based restrictions and no reverse DNS (the client name is "unknown"), no
- * ETRN, AUTH, BDAT, DSN
- * announcement or smtpd_forbid_unauth_pipelining. A message over hopcount_limit is
+ * ETRN, AUTH or smtpd_forbid_unauth_pipelining. BDAT chunks (RFC 3030) are stored as
+ * lines like DATA content; a bare &lt;LF&gt; inside a chunk is taken as a line end. A message over hopcount_limit is
  * rejected after the final dot (554 5.4.0); Postfix's cleanup would bounce it instead. The spool
  * file is written on the calling thread (buffered, not synced).
  *
@@ -130,6 +130,8 @@ public final class SmtpdSession {
     static final String STARTTLS_SYNTAX = "501 5.5.4 Syntax: STARTTLS";
     static final String TLS_ACTIVE = "554 5.5.1 Error: TLS already active";
     static final String NEED_STARTTLS = "530 5.7.0 Must issue a STARTTLS command first";
+    static final String BDAT_SYNTAX = "501 5.5.4 Syntax: BDAT count [LAST]";
+    static final String DATA_AFTER_BDAT = "503 5.5.1 Error: DATA after BDAT";
     static final String WRITE_ERROR = "451 4.3.0 Error: queue file write error";
     static final String BREAK_RULES = "221 2.7.0 Error: I can break rules, too. Goodbye.";
     /** HELP: Postfix 3.10+ lists the implemented commands, sorted. */
@@ -211,6 +213,15 @@ public final class SmtpdSession {
     private boolean firstLine;
     private boolean inHeaders;
     private int hopCount;
+
+    // BDAT state (RFC 3030): the spool is open between chunks while commands are read.
+    private boolean bdatOpen;
+    private long bdatRemaining;
+    private boolean bdatLast;
+    private boolean bdatDiscard;
+    private long bdatChunkSize;
+    /** "data" or "bdat": the command whose statistics the message counts under. */
+    private String messageVerb = "data";
 
     /**
      * @param clientName    client host name as logged, "unknown" when not resolved
@@ -310,6 +321,10 @@ public final class SmtpdSession {
                 return;
             }
             byte c = data[i];
+            if (bdatRemaining > 0) {
+                chunkByte(c);
+                continue;
+            }
             if (inData) {
                 receivedBytes++;
             }
@@ -515,7 +530,14 @@ public final class SmtpdSession {
             case "QUIT": where = verb; ok = quit(); break;
             case "HELP": where = verb; ok = help(); break;
             case "STARTTLS": where = verb; ok = starttls(arg); break;
-            case "ETRN": case "AUTH": case "BDAT":
+            case "BDAT":
+                where = verb;
+                ok = bdat(arg);
+                if (ok) {
+                    return; // counted with the last chunk
+                }
+                break;
+            case "ETRN": case "AUTH":
                 where = verb; ok = error(NOT_IMPLEMENTED); break;
             default:
                 where = UNKNOWN;
@@ -594,7 +616,9 @@ public final class SmtpdSession {
         }
         lines.add("ENHANCEDSTATUSCODES");
         lines.add("8BITMIME");
+        lines.add("DSN");
         lines.add("SMTPUTF8");
+        lines.add("CHUNKING");
         for (int i = 0; i < lines.size(); i++) {
             transport.reply("250" + (i == lines.size() - 1 ? " " : "-") + lines.get(i));
         }
@@ -834,6 +858,9 @@ public final class SmtpdSession {
 
     /** data - DATA: open the spool file, write the Received: header, switch to content. */
     private boolean data(String arg) {
+        if (bdatOpen) {
+            return error(DATA_AFTER_BDAT);
+        }
         if (recipients.isEmpty()) {
             return error(sender == null ? NEED_RCPT : NO_VALID_RCPT);
         }
@@ -845,6 +872,127 @@ public final class SmtpdSession {
         if (reject != null) {
             return error(reject);
         }
+        if (!openSpool()) {
+            return error(WRITE_ERROR);
+        }
+        messageVerb = "data";
+        inData = true;
+        where = AFTER_DATA;
+        transport.reply(DATA_GO);
+        return true;
+    }
+
+    /**
+     * bdat - BDAT count [LAST] (RFC 3030): the next count octets are message content, as
+     * they are (no dot-stuffing, no end marker). A chunk that cannot be accepted is still
+     * read and thrown away, so that the session stays in step with the client.
+     */
+    private boolean bdat(String arg) {
+        String[] words = arg.trim().split("[ \t]+");
+        if (arg.isBlank() || words.length > 2 || !words[0].matches("[0-9]{1,18}")
+                || (words.length == 2 && !words[1].equalsIgnoreCase("LAST"))) {
+            return error(BDAT_SYNTAX);
+        }
+        long size = Long.parseLong(words[0]);
+        boolean last = words.length == 2;
+        String refusal = null;
+        if (recipients.isEmpty()) {
+            refusal = sender == null ? NEED_RCPT : NO_VALID_RCPT;
+        } else if (!bdatOpen) {
+            prefetch(SmtpdCheck.Stage.DATA, null);
+            if (last) {
+                prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
+            }
+            refusal = settings.check().checkData(checks);
+            if (refusal == null && !openSpool()) {
+                refusal = WRITE_ERROR;
+            }
+        } else if (last) {
+            prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
+        }
+        bdatChunkSize = size;
+        bdatRemaining = size;
+        bdatLast = last;
+        if (refusal != null) {
+            // read and discard the chunk; a failed BDAT ends the transaction (RFC 3030 2)
+            bdatDiscard = true;
+            abortBdat();
+            error(refusal);
+            if (size == 0) {
+                bdatDiscard = false;
+            }
+            count("bdat", false);
+            return true;
+        }
+        bdatOpen = true;
+        bdatDiscard = false;
+        messageVerb = "bdat";
+        if (size == 0) {
+            chunkDone();
+        }
+        return true;
+    }
+
+    /** chunkByte - one octet of a BDAT chunk, framed into content lines. */
+    private void chunkByte(byte c) {
+        bdatRemaining--;
+        if (!bdatDiscard) {
+            receivedBytes++;
+            if (c == '\n') {
+                int len = lineLength;
+                lineLength = 0;
+                if (len > 0 && line[len - 1] == '\r') {
+                    len--;
+                }
+                contentLine(len, true);
+            } else {
+                if (lineLength == line.length) {
+                    int len = lineLength;
+                    lineLength = 0;
+                    contentLine(len, false);
+                }
+                line[lineLength++] = c;
+            }
+        }
+        if (bdatRemaining == 0) {
+            if (bdatDiscard) {
+                bdatDiscard = false;
+                lineLength = 0;
+            } else {
+                chunkDone();
+            }
+        }
+    }
+
+    /** chunkDone - the end of a chunk: "250 2.0.0 Ok: N bytes", or the message after LAST. */
+    private void chunkDone() {
+        if (!bdatLast) {
+            transport.reply("250 2.0.0 Ok: " + bdatChunkSize + " bytes");
+            count("bdat", true);
+            return;
+        }
+        if (lineLength > 0) {
+            // the last line of the message without its CRLF
+            int len = lineLength;
+            lineLength = 0;
+            contentLine(len, true);
+        }
+        bdatOpen = false;
+        endOfData();
+    }
+
+    /** abortBdat - drop a BDAT transaction's spool (RSET, errors, end of session). */
+    private void abortBdat() {
+        if (bdatOpen) {
+            closeSpool();
+            deleteSpool();
+            bdatOpen = false;
+            lineLength = 0;
+        }
+    }
+
+    /** openSpool - create the spool file with the Received: header; reset the content state. */
+    private boolean openSpool() {
         try {
             Files.createDirectories(settings.spoolDirectory());
             spoolPath = settings.spoolDirectory().resolve(queueId + ".spool");
@@ -860,10 +1008,8 @@ public final class SmtpdSession {
             LOG.log(Level.WARNING, "PSTN1001: cannot create spool file " + spoolPath + " for " + queueId, e);
             closeSpool();
             deleteSpool();
-            return error(WRITE_ERROR);
+            return false;
         }
-        inData = true;
-        where = AFTER_DATA;
         contentBytes = 0;
         receivedBytes = 0;
         tooBig = false;
@@ -874,7 +1020,6 @@ public final class SmtpdSession {
         firstLine = true;
         inHeaders = true;
         hopCount = 0;
-        transport.reply(DATA_GO);
         return true;
     }
 
@@ -1032,11 +1177,21 @@ public final class SmtpdSession {
             }
             off = 1; // dot-unstuffing, RFC 5321 4.5.2
         }
+        previousBareLf = bareLf;
+        storeLine(off, len, complete);
+    }
+
+    /** contentLine - one BDAT content line (or piece): stored as it is. */
+    private void contentLine(int len, boolean complete) {
+        storeLine(0, len, complete);
+    }
+
+    /** storeLine - count hops, then write line[off..len) and CRLF when complete, within the size limit. */
+    private void storeLine(int off, int len, boolean complete) {
         if (inHeaders && !previousPartial) {
             countHops(off, len);
         }
         previousPartial = !complete;
-        previousBareLf = bareLf;
         int n = len - off;
         if (firstLine) {
             firstLine = false;
@@ -1207,7 +1362,7 @@ public final class SmtpdSession {
     private void finishMessage(String reply, boolean success) {
         deleteSpool();
         transport.reply(reply);
-        count("data", success);
+        count(messageVerb, success);
         if (success) {
             // Postfix forgives earlier client errors once a message was received.
             errorCount = 0;
@@ -1264,6 +1419,7 @@ public final class SmtpdSession {
             deleteSpool();
             inData = false;
         }
+        abortBdat();
         held.clear();
         MAILLOG.info("disconnect from " + namaddr + formatStats());
     }
@@ -1276,12 +1432,14 @@ public final class SmtpdSession {
             deleteSpool();
             inData = false;
         }
+        abortBdat();
         transport.close();
     }
 
     // ---------------------------------------------------------------- helpers
 
     private void resetTransaction() {
+        abortBdat();
         sender = null;
         mailParams = null;
         queueId = null;

@@ -177,7 +177,7 @@ class SmtpdSessionTest {
         open();
         send("EHLO client.example");
         expect("250-mx.example.org", "250-PIPELINING", "250-SIZE 10240000", "250-VRFY", "250-ENHANCEDSTATUSCODES",
-                "250-8BITMIME", "250 SMTPUTF8");
+                "250-8BITMIME", "250-DSN", "250-SMTPUTF8", "250 CHUNKING");
         send("MAIL FROM:<a@example.com> SIZE=100 BODY=8BITMIME");
         expect("250 2.1.0 Ok");
         send("RCPT TO:<b@example.org>");

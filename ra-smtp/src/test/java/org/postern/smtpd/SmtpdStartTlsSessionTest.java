@@ -37,7 +37,7 @@ class SmtpdStartTlsSessionTest extends SessionConversation {
         open(tls(SmtpdSettings.TlsLevel.MAY), OUTSIDE);
         send("EHLO client.example");
         expect("250-mx.example.org", "250-PIPELINING", "250-SIZE 10240000", "250-VRFY", "250-STARTTLS",
-                "250-ENHANCEDSTATUSCODES", "250-8BITMIME", "250 SMTPUTF8");
+                "250-ENHANCEDSTATUSCODES", "250-8BITMIME", "250-DSN", "250-SMTPUTF8", "250 CHUNKING");
         send("STARTTLS now");
         expect("501 5.5.4 Syntax: STARTTLS");
         send("STARTTLS");
@@ -48,7 +48,7 @@ class SmtpdStartTlsSessionTest extends SessionConversation {
                 + "TLS_AES_256_GCM_SHA384");
         send("EHLO client.example");
         expect("250-mx.example.org", "250-PIPELINING", "250-SIZE 10240000", "250-VRFY", "250-ENHANCEDSTATUSCODES",
-                "250-8BITMIME", "250 SMTPUTF8");
+                "250-8BITMIME", "250-DSN", "250-SMTPUTF8", "250 CHUNKING");
         send("STARTTLS");
         expect("554 5.5.1 Error: TLS already active");
     }
