@@ -419,6 +419,15 @@ public final class Parameters {
     public static final Parameter SMTPD_TLS_WRAPPERMODE = register(Parameter.bool("smtpd_tls_wrappermode", "no",
             "Run the SMTP server in TLS \"wrapper\" mode (implicit TLS), as usually set with master.cf -o for "
                     + "the submissions service on port 465."));
+    // ---- smtpd SASL (issue 3)
+
+    /** smtpd_sasl_auth_enable - offer and accept AUTH. */
+    public static final Parameter SMTPD_SASL_AUTH_ENABLE = register(Parameter.bool("smtpd_sasl_auth_enable", "no",
+            "Enable SASL authentication (AUTH PLAIN and LOGIN) in the SMTP server; needs an authenticator."));
+    /** smtpd_tls_auth_only - offer AUTH only under TLS. */
+    public static final Parameter SMTPD_TLS_AUTH_ONLY = register(Parameter.bool("smtpd_tls_auth_only", "no",
+            "When TLS encryption is optional in the SMTP server, do not announce or accept SASL authentication "
+                    + "over unencrypted connections."));
 
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();

@@ -23,7 +23,8 @@ import org.postern.smtpd.SmtpdSettings;
  * smtpd_client_connection_count_limit, smtpd_client_connection_rate_limit,
  * anvil_rate_time_unit, smtpd_client_event_limit_exceptions ($mynetworks),
  * smtpd_tls_security_level, smtpd_tls_cert_file, smtpd_tls_key_file,
- * smtpd_tls_wrappermode, and
+ * smtpd_tls_wrappermode, smtpd_sasl_auth_enable, smtpd_tls_auth_only (the adapter does
+ * not provide an authenticator yet, so AUTH stays unannounced in a deployment), and
  * the access policy parameters (see org.postern.smtpd.policy.PolicySettings).
  */
 final class SmtpdSettingsFactory {
@@ -61,7 +62,10 @@ final class SmtpdSettingsFactory {
                         "smtpd_client_event_limit_exceptions"),
                 SmtpdSettings.TlsLevel.parse(c.get("smtpd_tls_security_level")),
                 sslContext(c),
-                c.getBoolean("smtpd_tls_wrappermode"));
+                c.getBoolean("smtpd_tls_wrappermode"),
+                c.getBoolean("smtpd_sasl_auth_enable"),
+                c.getBoolean("smtpd_tls_auth_only"),
+                null);
     }
 
     /**

@@ -76,7 +76,8 @@ import org.postern.smtpd.policy.SmtpdCheck;
  *
  * <h2>BUGS</h2>
  * No DNS-based restrictions and no reverse DNS (the client name is "unknown"), no
- * ETRN, AUTH or smtpd_forbid_unauth_pipelining. BDAT chunks (RFC 3030) are stored as
+ * ETRN or smtpd_forbid_unauth_pipelining; AUTH needs an {@link SmtpdAuthenticator},
+ * which the resource adapter does not provide yet. BDAT chunks (RFC 3030) are stored as
  * lines like DATA content; a bare &lt;LF&gt; inside a chunk is taken as a line end. A message over hopcount_limit is
  * rejected after the final dot (554 5.4.0); Postfix's cleanup would bounce it instead. The spool
  * file is written on the calling thread (buffered, not synced).
@@ -131,6 +132,10 @@ public final class SmtpdSession {
     static final String TLS_ACTIVE = "554 5.5.1 Error: TLS already active";
     static final String NEED_STARTTLS = "530 5.7.0 Must issue a STARTTLS command first";
     static final String BDAT_SYNTAX = "501 5.5.4 Syntax: BDAT count [LAST]";
+    static final String AUTH_OK = "235 2.7.0 Authentication successful";
+    static final String AUTH_FAILED = "535 5.7.8 Error: authentication failed: authentication failure";
+    static final String AUTH_NOT_ENABLED = "503 5.5.1 Error: authentication not enabled";
+    static final String AUTH_SYNTAX = "501 5.5.4 Syntax: AUTH mechanism";
     static final String DATA_AFTER_BDAT = "503 5.5.1 Error: DATA after BDAT";
     static final String WRITE_ERROR = "451 4.3.0 Error: queue file write error";
     static final String BREAK_RULES = "221 2.7.0 Error: I can break rules, too. Goodbye.";
@@ -188,6 +193,13 @@ public final class SmtpdSession {
     private boolean tls;
     /** STARTTLS answered, handshake not yet done: all input is discarded (CVE-2011-0411). */
     private boolean tlsPending;
+
+    // SASL (RFC 4954).
+    private enum AuthStage { NONE, PLAIN, LOGIN_USER, LOGIN_PASS }
+    private AuthStage authStage = AuthStage.NONE;
+    private String loginUser;
+    private String saslUsername;
+    private String saslMethod;
 
     // Transaction state (MAIL .. end of DATA).
     private String queueId;
@@ -456,6 +468,11 @@ public final class SmtpdSession {
             error(BAD_UTF8);
             return;
         }
+        if (authStage != AuthStage.NONE) {
+            authResponse(text);
+            hardErrorLimit();
+            return;
+        }
         SmtpCommand command = SmtpCommand.parse(text);
         if (command.verb().isEmpty()) {
             count("unknown", false);
@@ -501,6 +518,15 @@ public final class SmtpdSession {
         return true;
     }
 
+    /** hardErrorLimit - smtpd_hard_error_limit reached: 421 and hang up. */
+    private void hardErrorLimit() {
+        if (!closed && errorCount >= settings.hardErrorLimit()) {
+            reason = "too many errors";
+            transport.reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
+            hangup();
+        }
+    }
+
     /** dispatch - one place per verb. */
     private void dispatch(SmtpCommand command, String text) {
         String verb = command.verb();
@@ -537,7 +563,14 @@ public final class SmtpdSession {
                     return; // counted with the last chunk
                 }
                 break;
-            case "ETRN": case "AUTH":
+            case "AUTH":
+                where = verb;
+                ok = auth(arg);
+                if (ok) {
+                    return; // counted when the exchange ends
+                }
+                break;
+            case "ETRN":
                 where = verb; ok = error(NOT_IMPLEMENTED); break;
             default:
                 where = UNKNOWN;
@@ -614,6 +647,9 @@ public final class SmtpdSession {
         if (settings.offersStartTls() && !tls) {
             lines.add("STARTTLS");
         }
+        if (settings.offersAuth(tls)) {
+            lines.add("AUTH PLAIN LOGIN");
+        }
         lines.add("ENHANCEDSTATUSCODES");
         lines.add("8BITMIME");
         lines.add("DSN");
@@ -672,6 +708,13 @@ public final class SmtpdSession {
                         return unsupported(key, value);
                     }
                     params.put(key, "");
+                    break;
+                case "AUTH":
+                    // RFC 4954 5: the original submitter, xtext or <>; kept, never trusted
+                    if (!settings.offersAuth(tls) || value == null || !(value.equals("<>") || Xtext.isValid(value))) {
+                        return unsupported(key, value);
+                    }
+                    params.put(key, value);
                     break;
                 case "RET":
                     if (value == null || !(value.equalsIgnoreCase("FULL") || value.equalsIgnoreCase("HDRS"))) {
@@ -815,7 +858,8 @@ public final class SmtpdSession {
             // As Postfix: the queue id exists from the first accepted recipient on, so
             // that rejects before it are logged as NOQUEUE.
             queueId = QueueIds.next();
-            MAILLOG.info(queueId + ": client=" + namaddr);
+            MAILLOG.info(queueId + ": client=" + namaddr + (saslUsername == null ? ""
+                    : ", sasl_method=" + saslMethod + ", sasl_username=" + printable(saslUsername, 100)));
         }
         recipients.add(new Envelope.Recipient(path.address().toString(), orcpt, notify));
         transport.reply(RCPT_OK);
@@ -999,7 +1043,7 @@ public final class SmtpdSession {
             spool = new BufferedOutputStream(Files.newOutputStream(spoolPath, StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE), 65536);
             byte[] received = ReceivedHeader.format(helo, clientName, clientAddress, settings.myhostname(),
-                    settings.mailName(), tls ? protocol + "S" : protocol, queueId,
+                    settings.mailName(), protocol + (tls ? "S" : "") + (saslUsername != null ? "A" : ""), queueId,
                     recipients.size() == 1 ? recipients.get(0).address() : null,
                     arrival, clock.getZone()).getBytes(StandardCharsets.UTF_8);
             spool.write(received);
@@ -1061,6 +1105,9 @@ public final class SmtpdSession {
             resetTransaction();
             helo = null;
             protocol = "SMTP";
+            saslUsername = null;
+            saslMethod = null;
+            authStage = AuthStage.NONE;
         }
         MAILLOG.info("Anonymous TLS connection established from " + namaddr + ": " + tlsProtocol + " with cipher "
                 + cipher);
@@ -1074,6 +1121,146 @@ public final class SmtpdSession {
     /** isTls - true once TLS is active. */
     public boolean isTls() {
         return tls;
+    }
+
+    /**
+     * auth - AUTH PLAIN [initial-response] or AUTH LOGIN [initial-response] (RFC 4954,
+     * RFC 4616). Credentials are checked by the {@link SmtpdAuthenticator} on the blocking
+     * executor; a failure counts as an error (tarpit, hard limit). True while the
+     * exchange goes on or is being checked.
+     */
+    private boolean auth(String arg) {
+        if (!settings.offersAuth(tls)) {
+            return error(AUTH_NOT_ENABLED);
+        }
+        if (settings.heloRequired() && helo == null) {
+            return error(NEED_HELO);
+        }
+        if (sender != null) {
+            return error("503 5.5.1 Error: MAIL transaction in progress");
+        }
+        if (saslUsername != null) {
+            return error("503 5.5.1 Error: already authenticated");
+        }
+        String[] words = arg.trim().split("[ \t]+");
+        if (arg.isBlank() || words.length > 2) {
+            return error(AUTH_SYNTAX);
+        }
+        String mechanism = words[0].toUpperCase(Locale.ROOT);
+        String initial = words.length == 2 ? words[1] : null;
+        if (mechanism.equals("PLAIN")) {
+            if (initial == null) {
+                authStage = AuthStage.PLAIN;
+                transport.reply("334 ");
+                return true;
+            }
+            authStage = AuthStage.PLAIN;
+            authResponse(initial.equals("=") ? "" : initial);
+            return true;
+        }
+        if (mechanism.equals("LOGIN")) {
+            authStage = AuthStage.LOGIN_USER;
+            if (initial == null) {
+                transport.reply("334 VXNlcm5hbWU6"); // "Username:"
+                return true;
+            }
+            authResponse(initial.equals("=") ? "" : initial);
+            return true;
+        }
+        return error("535 5.7.8 Error: authentication failed: Invalid authentication mechanism");
+    }
+
+    /** authResponse - one client line of the SASL exchange: base64, or "*" to cancel. */
+    private void authResponse(String text) {
+        AuthStage stage = authStage;
+        authStage = AuthStage.NONE;
+        if (text.equals("*")) {
+            count("auth", false);
+            error("501 5.7.0 Authentication aborted");
+            return;
+        }
+        byte[] decoded;
+        try {
+            decoded = java.util.Base64.getDecoder().decode(text);
+        } catch (IllegalArgumentException e) {
+            count("auth", false);
+            error("501 5.5.2 Cannot decode response");
+            return;
+        }
+        switch (stage) {
+            case LOGIN_USER:
+                loginUser = new String(decoded, StandardCharsets.UTF_8);
+                authStage = AuthStage.LOGIN_PASS;
+                transport.reply("334 UGFzc3dvcmQ6"); // "Password:"
+                return;
+            case LOGIN_PASS:
+                verify("LOGIN", "", loginUser, decoded);
+                loginUser = null;
+                return;
+            default:
+                // RFC 4616: [authzid] NUL authcid NUL passwd
+                int first = indexOf(decoded, 0);
+                int second = first < 0 ? -1 : indexOf(decoded, first + 1);
+                if (second < 0 || indexOf(decoded, second + 1) >= 0) {
+                    authFailed("PLAIN", AUTH_FAILED);
+                    return;
+                }
+                String authzid = new String(decoded, 0, first, StandardCharsets.UTF_8);
+                String authcid = new String(decoded, first + 1, second - first - 1, StandardCharsets.UTF_8);
+                verify("PLAIN", authzid, authcid, Arrays.copyOfRange(decoded, second + 1, decoded.length));
+                Arrays.fill(decoded, (byte) 0);
+        }
+    }
+
+    private static int indexOf(byte[] bytes, int from) {
+        for (int i = from; i < bytes.length; i++) {
+            if (bytes[i] == 0) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** verify - ask the authenticator on the blocking executor; reads wait meanwhile. */
+    private void verify(String method, String authzid, String username, byte[] password) {
+        java.nio.CharBuffer chars = StandardCharsets.UTF_8.decode(ByteBuffer.wrap(password));
+        char[] secret = Arrays.copyOfRange(chars.array(), chars.arrayOffset(), chars.arrayOffset() + chars.limit());
+        Arrays.fill(chars.array(), '\0');
+        Arrays.fill(password, (byte) 0);
+        int[] outcome = new int[1]; // 0 failed, 1 ok, 2 temporary failure
+        suspended = true;
+        transport.runBlocking(() -> {
+            try {
+                outcome[0] = settings.authenticator().authenticate(authzid, username, secret) ? 1 : 0;
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "PSTN1009: " + namaddr + ": authenticator failed", e);
+                outcome[0] = 2;
+            } finally {
+                Arrays.fill(secret, '\0');
+            }
+        }, () -> {
+            suspended = false;
+            if (closed) {
+                return;
+            }
+            if (outcome[0] == 1) {
+                saslUsername = username;
+                saslMethod = method;
+                count("auth", true);
+                transport.reply(AUTH_OK);
+            } else {
+                authFailed(method, outcome[0] == 2 ? "454 4.7.0 Temporary authentication failure" : AUTH_FAILED);
+                hardErrorLimit();
+            }
+            replayHeld();
+        });
+    }
+
+    /** authFailed - log as Postfix does, count the error, reply. */
+    private void authFailed(String method, String reply) {
+        MAILLOG.warning("warning: " + namaddr + ": SASL " + method + " authentication failed: authentication failure");
+        count("auth", false);
+        error(reply);
     }
 
     /** rset - RSET: abort the transaction. */
@@ -1584,6 +1771,11 @@ public final class SmtpdSession {
         @Override
         public void log(String whatsup, String text) {
             logWhatsup(whatsup, text);
+        }
+
+        @Override
+        public boolean saslAuthenticated() {
+            return saslUsername != null;
         }
 
         @Override

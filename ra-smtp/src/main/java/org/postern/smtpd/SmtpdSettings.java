@@ -53,6 +53,10 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * @param sslContext                the server TLS context from smtpd_tls_cert_file and
  *                                  smtpd_tls_key_file, or null without TLS
  * @param tlsWrapperMode            smtpd_tls_wrappermode (no): TLS from the first byte
+ * @param saslAuthEnable            smtpd_sasl_auth_enable (no)
+ * @param tlsAuthOnly               smtpd_tls_auth_only (no): AUTH only under TLS
+ * @param authenticator             checks AUTH credentials; null: AUTH is not offered even
+ *                                  with smtpd_sasl_auth_enable = yes
  */
 public record SmtpdSettings(String serviceName, String myhostname, String banner, String mailName,
                             long messageSizeLimit, int lineLengthLimit, Duration timeout,
@@ -63,7 +67,8 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                             Duration errorSleepTime, int junkCommandLimit, int hopcountLimit,
                             long queueMinfree, int connectionCountLimit, int connectionRateLimit,
                             Duration rateTimeUnit, Predicate<String> eventLimitExceptions,
-                            TlsLevel tlsLevel, SslContext sslContext, boolean tlsWrapperMode) {
+                            TlsLevel tlsLevel, SslContext sslContext, boolean tlsWrapperMode,
+                            boolean saslAuthEnable, boolean tlsAuthOnly, SmtpdAuthenticator authenticator) {
 
     /**
      * BareNewline - values of smtpd_forbid_bare_newline (Postfix 3.9, postconf(5)).
@@ -180,7 +185,8 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                 10_240_000L, 2048, Duration.ofSeconds(300), 1000, 20, false, false,
                 BareNewline.NORMALIZE, address -> false, 550, spoolDirectory,
                 policy(Config.parse("myhostname = " + myhostname, "defaults")), 10, Duration.ofSeconds(1), 100,
-                50, 0, 50, 0, Duration.ofSeconds(60), address -> false, TlsLevel.NONE, null, false);
+                50, 0, 50, 0, Duration.ofSeconds(60), address -> false, TlsLevel.NONE, null, false, false, false,
+                null);
     }
 
     /** policy - the access policy of a configuration (restriction lists parsed, tables opened). */
@@ -193,6 +199,11 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
     /** offersStartTls - STARTTLS is announced and accepted (not in wrapper mode: TLS is on already). */
     public boolean offersStartTls() {
         return tlsLevel != TlsLevel.NONE && !tlsWrapperMode;
+    }
+
+    /** offersAuth - AUTH is announced and accepted, given whether TLS is active. */
+    public boolean offersAuth(boolean tlsActive) {
+        return saslAuthEnable && authenticator != null && (tlsActive || !tlsAuthOnly);
     }
 
     /** toBuilder - a mutable copy, for the with... variants. */
@@ -284,6 +295,9 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         public TlsLevel tlsLevel;
         public SslContext sslContext;
         public boolean tlsWrapperMode;
+        public boolean saslAuthEnable;
+        public boolean tlsAuthOnly;
+        public SmtpdAuthenticator authenticator;
 
         Builder(SmtpdSettings s) {
             serviceName = s.serviceName;
@@ -314,6 +328,9 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
             tlsLevel = s.tlsLevel;
             sslContext = s.sslContext;
             tlsWrapperMode = s.tlsWrapperMode;
+            saslAuthEnable = s.saslAuthEnable;
+            tlsAuthOnly = s.tlsAuthOnly;
+            authenticator = s.authenticator;
         }
 
         /** build - the settings; IllegalArgumentException on a bad value. */
@@ -322,7 +339,8 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                     timeout, recipientLimit, hardErrorLimit, heloRequired, disableVrfy, bareNewline,
                     bareNewlineExclusions, bareNewlineRejectCode, spoolDirectory, check, softErrorLimit,
                     errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree, connectionCountLimit,
-                    connectionRateLimit, rateTimeUnit, eventLimitExceptions, tlsLevel, sslContext, tlsWrapperMode);
+                    connectionRateLimit, rateTimeUnit, eventLimitExceptions, tlsLevel, sslContext, tlsWrapperMode,
+                    saslAuthEnable, tlsAuthOnly, authenticator);
         }
     }
 }

@@ -72,12 +72,15 @@ class SmtpdTlsTest {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
     }
 
+    private SmtpdAuthenticator authenticator;
+
     /** start - a server from main.cf lines, built as the adapter builds it. */
     private void start(String... mainCf) throws IOException {
         Config c = Config.parse("myhostname = mx.example.org\nsmtpd_tls_cert_file = " + pem.cert()
                 + "\nsmtpd_tls_key_file = " + pem.key() + "\n" + String.join("\n", mainCf), "main.cf");
         SmtpdSettings.Builder b = org.postern.ra.SmtpdSettingsFactoryAccess.from(c, "smtpd").toBuilder();
         b.spoolDirectory = spool;
+        b.authenticator = authenticator;
         server = new SmtpdServer("smtpd", b.build(), listener, group, blocking);
         server.start("127.0.0.1", 0);
     }
@@ -225,6 +228,34 @@ class SmtpdTlsTest {
         assertTrue(out.contains("=== TLS started with cipher"), out);
         assertTrue(out.contains("<~  250 2.0.0 Ok: queued as "), out);
         assertTrue(contents.get(0).contains("hello over TLS"));
+    }
+
+    @Test
+    void swaksAuthPlainAndLoginOverStarttls() throws Exception {
+        authenticator = (authzid, user, password) -> user.equals("alice") && new String(password).equals("s3cret");
+        start("smtpd_tls_security_level = may", "smtpd_sasl_auth_enable = yes", "smtpd_tls_auth_only = yes",
+                "smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination",
+                "mynetworks = 192.0.2.0/24");
+        for (String mechanism : List.of("PLAIN", "LOGIN")) {
+            Process p;
+            try {
+                p = new ProcessBuilder("swaks", "--server", "127.0.0.1:" + server.port(), "--tls", "--auth",
+                        mechanism, "--auth-user", "alice", "--auth-password", "s3cret", "--from", "alice@example.com",
+                        "--to", "someone@other.example", "--helo", "client.example", "--body", "relayed")
+                        .redirectErrorStream(true).start();
+            } catch (IOException e) {
+                Assumptions.abort("swaks is not installed: " + e.getMessage());
+                return;
+            }
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), out);
+            assertTrue(out.contains("~> AUTH " + mechanism), out);
+            assertTrue(out.contains("<~  235 2.7.0 Authentication successful"), out);
+            assertTrue(out.contains("<~  250 2.1.5 Ok"), out);
+        }
+        assertEquals(2, contents.size());
+        assertTrue(contents.get(0).contains(" with ESMTPSA id "), contents.get(0));
     }
 
     @Test
