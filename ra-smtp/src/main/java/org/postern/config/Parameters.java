@@ -428,6 +428,15 @@ public final class Parameters {
     public static final Parameter SMTPD_TLS_AUTH_ONLY = register(Parameter.bool("smtpd_tls_auth_only", "no",
             "When TLS encryption is optional in the SMTP server, do not announce or accept SASL authentication "
                     + "over unencrypted connections."));
+    /** smtpd_upstream_proxy_protocol - the proxy protocol in front of the server. */
+    public static final Parameter SMTPD_UPSTREAM_PROXY_PROTOCOL = register(Parameter.choice(
+            "smtpd_upstream_proxy_protocol", "",
+            "The name of the proxy protocol used by an optional before-smtpd proxy agent: empty (none) or haproxy "
+                    + "(PROXY protocol version 1 or 2).", "", "haproxy"));
+    /** smtpd_upstream_proxy_timeout - the time limit for the proxy header. */
+    public static final Parameter SMTPD_UPSTREAM_PROXY_TIMEOUT = register(Parameter.time(
+            "smtpd_upstream_proxy_timeout", "5s", ChronoUnit.SECONDS,
+            "The time limit for the proxy protocol specified with smtpd_upstream_proxy_protocol."));
 
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();

@@ -24,7 +24,8 @@ import org.postern.smtpd.SmtpdSettings;
  * anvil_rate_time_unit, smtpd_client_event_limit_exceptions ($mynetworks),
  * smtpd_tls_security_level, smtpd_tls_cert_file, smtpd_tls_key_file,
  * smtpd_tls_wrappermode, smtpd_sasl_auth_enable, smtpd_tls_auth_only (the adapter does
- * not provide an authenticator yet, so AUTH stays unannounced in a deployment), and
+ * not provide an authenticator yet, so AUTH stays unannounced in a deployment),
+ * smtpd_upstream_proxy_protocol, smtpd_upstream_proxy_timeout, and
  * the access policy parameters (see org.postern.smtpd.policy.PolicySettings).
  */
 final class SmtpdSettingsFactory {
@@ -65,7 +66,9 @@ final class SmtpdSettingsFactory {
                 c.getBoolean("smtpd_tls_wrappermode"),
                 c.getBoolean("smtpd_sasl_auth_enable"),
                 c.getBoolean("smtpd_tls_auth_only"),
-                null);
+                null,
+                c.get("smtpd_upstream_proxy_protocol").equals("haproxy"),
+                c.getTime("smtpd_upstream_proxy_timeout"));
     }
 
     /**

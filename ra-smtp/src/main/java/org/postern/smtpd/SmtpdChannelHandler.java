@@ -55,7 +55,8 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
     @Override
     public void channelActive(ChannelHandlerContext context) {
         this.ctx = context;
-        SocketAddress remote = context.channel().remoteAddress();
+        InetSocketAddress proxied = context.channel().attr(ProxyProtocolHandler.CLIENT).get();
+        SocketAddress remote = proxied != null ? proxied : context.channel().remoteAddress();
         String address = "unknown";
         int port = 0;
         if (remote instanceof InetSocketAddress inet) {

@@ -40,7 +40,9 @@ import io.netty.util.concurrent.GlobalEventExecutor;
  * attempts per anvil_rate_time_unit (smtpd_client_connection_rate_limit), except for
  * smtpd_client_event_limit_exceptions; over a limit the client gets
  * "421 4.7.0 myhostname Error: too many connections from addr" before the greeting.
- * A failure in one session closes that session only.
+ * With smtpd_upstream_proxy_protocol = haproxy the client is the one a PROXY v1/v2
+ * header names (see {@link ProxyProtocolHandler}). A failure in one session closes that
+ * session only.
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
  * {@link SmtpdSettings}; the bind address and port come from master.cf.
@@ -101,6 +103,10 @@ public final class SmtpdServer {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         sessions.add(ch);
+                        if (settings.upstreamProxy()) {
+                            // the PROXY header comes first, before TLS and SMTP
+                            ch.pipeline().addLast("proxy", new ProxyProtocolHandler(settings.upstreamProxyTimeout()));
+                        }
                         if (settings.tlsWrapperMode()) {
                             // implicit TLS (smtpd_tls_wrappermode): the greeting waits for the handshake
                             ch.pipeline().addLast(SmtpdChannelHandler.TLS_HANDLER,

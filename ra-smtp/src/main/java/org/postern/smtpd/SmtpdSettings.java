@@ -57,6 +57,9 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * @param tlsAuthOnly               smtpd_tls_auth_only (no): AUTH only under TLS
  * @param authenticator             checks AUTH credentials; null: AUTH is not offered even
  *                                  with smtpd_sasl_auth_enable = yes
+ * @param upstreamProxy             smtpd_upstream_proxy_protocol = haproxy: a PROXY v1/v2
+ *                                  header precedes the conversation (and TLS)
+ * @param upstreamProxyTimeout      smtpd_upstream_proxy_timeout (5s)
  */
 public record SmtpdSettings(String serviceName, String myhostname, String banner, String mailName,
                             long messageSizeLimit, int lineLengthLimit, Duration timeout,
@@ -68,7 +71,8 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                             long queueMinfree, int connectionCountLimit, int connectionRateLimit,
                             Duration rateTimeUnit, Predicate<String> eventLimitExceptions,
                             TlsLevel tlsLevel, SslContext sslContext, boolean tlsWrapperMode,
-                            boolean saslAuthEnable, boolean tlsAuthOnly, SmtpdAuthenticator authenticator) {
+                            boolean saslAuthEnable, boolean tlsAuthOnly, SmtpdAuthenticator authenticator,
+                            boolean upstreamProxy, Duration upstreamProxyTimeout) {
 
     /**
      * BareNewline - values of smtpd_forbid_bare_newline (Postfix 3.9, postconf(5)).
@@ -139,6 +143,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         Objects.requireNonNull(errorSleepTime, "errorSleepTime");
         Objects.requireNonNull(rateTimeUnit, "rateTimeUnit");
         Objects.requireNonNull(tlsLevel, "tlsLevel");
+        Objects.requireNonNull(upstreamProxyTimeout, "upstreamProxyTimeout");
         if ((tlsLevel != TlsLevel.NONE || tlsWrapperMode) && sslContext == null) {
             throw new IllegalArgumentException("smtpd_tls_security_level = " + tlsLevel.name().toLowerCase(Locale.ROOT)
                     + (tlsWrapperMode ? " with smtpd_tls_wrappermode = yes" : "")
@@ -186,7 +191,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                 BareNewline.NORMALIZE, address -> false, 550, spoolDirectory,
                 policy(Config.parse("myhostname = " + myhostname, "defaults")), 10, Duration.ofSeconds(1), 100,
                 50, 0, 50, 0, Duration.ofSeconds(60), address -> false, TlsLevel.NONE, null, false, false, false,
-                null);
+                null, false, Duration.ofSeconds(5));
     }
 
     /** policy - the access policy of a configuration (restriction lists parsed, tables opened). */
@@ -298,6 +303,8 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         public boolean saslAuthEnable;
         public boolean tlsAuthOnly;
         public SmtpdAuthenticator authenticator;
+        public boolean upstreamProxy;
+        public Duration upstreamProxyTimeout;
 
         Builder(SmtpdSettings s) {
             serviceName = s.serviceName;
@@ -331,6 +338,8 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
             saslAuthEnable = s.saslAuthEnable;
             tlsAuthOnly = s.tlsAuthOnly;
             authenticator = s.authenticator;
+            upstreamProxy = s.upstreamProxy;
+            upstreamProxyTimeout = s.upstreamProxyTimeout;
         }
 
         /** build - the settings; IllegalArgumentException on a bad value. */
@@ -340,7 +349,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                     bareNewlineExclusions, bareNewlineRejectCode, spoolDirectory, check, softErrorLimit,
                     errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree, connectionCountLimit,
                     connectionRateLimit, rateTimeUnit, eventLimitExceptions, tlsLevel, sslContext, tlsWrapperMode,
-                    saslAuthEnable, tlsAuthOnly, authenticator);
+                    saslAuthEnable, tlsAuthOnly, authenticator, upstreamProxy, upstreamProxyTimeout);
         }
     }
 }

@@ -3,7 +3,7 @@ package org.postern.smtpd.policy;
 /**
  * Hostnames - Postfix's valid_hostname() and valid_hostaddr() as the HELO checks use them.
  */
-final class Hostnames {
+public final class Hostnames {
     private Hostnames() {
     }
 
@@ -49,7 +49,7 @@ final class Hostnames {
         return validIpv4(addr);
     }
 
-    static boolean validIpv4(String addr) {
+    public static boolean validIpv4(String addr) {
         String[] parts = addr.split("\\.", -1);
         if (parts.length != 4) {
             return false;
@@ -62,7 +62,7 @@ final class Hostnames {
         return true;
     }
 
-    static boolean validIpv6(String addr) {
+    public static boolean validIpv6(String addr) {
         if (!addr.matches("[0-9A-Fa-f:.]+") || addr.length() > 45) {
             return false;
         }
