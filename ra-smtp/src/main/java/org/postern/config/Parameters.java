@@ -364,6 +364,11 @@ public final class Parameters {
             "unknown_client_reject_code", "450",
             "The SMTP server reply code when a client without valid address <=> name mapping is rejected by "
                     + "reject_unknown_client_hostname or reject_unknown_reverse_client_hostname."));
+    /** unknown_hostname_reject_code - the reply code of reject_unknown_helo_hostname. */
+    public static final Parameter UNKNOWN_HOSTNAME_REJECT_CODE = register(Parameter.integer(
+            "unknown_hostname_reject_code", "450",
+            "The SMTP server reply code when the HELO or EHLO hostname is rejected by "
+                    + "reject_unknown_helo_hostname."));
     /** maps_rbl_reject_code - the reply code of reject_rbl_client and reject_maps_rbl. */
     public static final Parameter MAPS_RBL_REJECT_CODE = register(Parameter.integer("maps_rbl_reject_code", "554",
             "The SMTP server reply code when a client is listed by reject_rbl_client or reject_maps_rbl."));

@@ -189,4 +189,23 @@ class SmtpdDnsRestrictionsTest extends SessionConversation {
         expect("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.example",
                 "503 5.7.0 Error: access denied for unknown[192.0.2.1]");
     }
+
+    @Test
+    void unknownHeloHostname() {
+        record(Type.A, "client.example", "192.0.2.1");
+        lastConfig = "smtpd_helo_restrictions = reject_unknown_helo_hostname";
+        rcptFrom(OUTSIDE, "a@example.com", "x@mx.example.org", "250 2.1.5 Ok");
+        open(dnsSettings(lastConfig), OUTSIDE);
+        send("HELO ghost.example");
+        send("MAIL FROM:<a@example.com>");
+        send("RCPT TO:<x@mx.example.org>");
+        expect("250 mx.example.org", "250 2.1.0 Ok",
+                "450 4.7.1 <ghost.example>: Helo command rejected: Host not found");
+        queries.clear();
+        send("HELO [192.0.2.1]");
+        send("MAIL FROM:<a@example.com>");
+        send("RCPT TO:<x@mx.example.org>");
+        expect("250 mx.example.org", "250 2.1.0 Ok", "250 2.1.5 Ok");
+        assertEquals(List.of(), queries, "address literals are not looked up");
+    }
 }

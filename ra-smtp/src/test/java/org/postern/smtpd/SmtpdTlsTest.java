@@ -259,6 +259,36 @@ class SmtpdTlsTest {
     }
 
     @Test
+    void pythonSmtplibWithStarttlsAndSmtputf8() throws Exception {
+        start("smtpd_tls_security_level = encrypt");
+        String script = String.join("\n",
+                "import smtplib, ssl, sys",
+                "s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), local_hostname='client.example', timeout=20)",
+                "s.starttls(context=ssl._create_unverified_context())",
+                "s.ehlo('client.example')",
+                "assert s.has_extn('smtputf8') and s.has_extn('pipelining') and not s.has_extn('starttls')",
+                "msg = 'Subject: gr\u00fc\u00dfe\\r\\n\\r\\nk\u00f6rper\\r\\n'.encode('utf-8')",
+                "s.sendmail('j\u00f6rg@example.com', ['m\u00fcller@mx.example.org'], msg, mail_options=['SMTPUTF8'])",
+                "s.quit()",
+                "print('sent')");
+        Process p;
+        try {
+            p = new ProcessBuilder("python3", "-c", script, String.valueOf(server.port())).redirectErrorStream(true)
+                    .start();
+        } catch (IOException e) {
+            Assumptions.abort("python3 is not installed: " + e.getMessage());
+            return;
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("sent"), out);
+        assertTrue(contents.get(0).contains("with ESMTPS id "), contents.get(0));
+        assertTrue(contents.get(0).contains("k\u00f6rper"), contents.get(0));
+        assertTrue(contents.get(0).contains("for <m\u00fcller@mx.example.org>"), contents.get(0));
+    }
+
+    @Test
     void missingCertificateFailsTheStart() {
         Config c = Config.parse("myhostname = mx.example.org\nsmtpd_tls_security_level = may", "main.cf");
         org.postern.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(

@@ -27,7 +27,8 @@ import org.postern.config.maps.LookupTables;
  * invalid_hostname_reject_code (501), non_fqdn_reject_code (504), reject_code (554),
  * defer_code (450), relay_domains_reject_code (554), unknown_relay_recipient_reject_code (550),
  * unknown_address_reject_code (450), unknown_client_reject_code (450),
- * maps_rbl_reject_code (554), maps_rbl_domains (for reject_maps_rbl).
+ * maps_rbl_reject_code (554), maps_rbl_domains (for reject_maps_rbl),
+ * unknown_hostname_reject_code (450).
  */
 public record PolicySettings(List<Restriction> clientRestrictions, List<Restriction> heloRestrictions,
                              List<Restriction> senderRestrictions, List<Restriction> relayRestrictions,
@@ -43,7 +44,7 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
      */
     record Codes(int accessMapReject, int accessMapDefer, int invalidHostname, int nonFqdn, int reject, int defer,
                  int relayDomainsReject, int unknownRelayRecipient, int unknownAddress, int unknownClient,
-                 int mapsRbl) {
+                 int mapsRbl, int unknownHostname) {
     }
 
     /** Restrictions that make a relay or recipient list safe against open relaying (Postfix's check). */
@@ -69,7 +70,8 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
                 code(c, "invalid_hostname_reject_code"), code(c, "non_fqdn_reject_code"), code(c, "reject_code"),
                 code(c, "defer_code"), code(c, "relay_domains_reject_code"),
                 code(c, "unknown_relay_recipient_reject_code"), code(c, "unknown_address_reject_code"),
-                code(c, "unknown_client_reject_code"), code(c, "maps_rbl_reject_code"));
+                code(c, "unknown_client_reject_code"), code(c, "maps_rbl_reject_code"),
+                code(c, "unknown_hostname_reject_code"));
         for (String d : c.getList("maps_rbl_domains")) {
             if (!Hostnames.validHostname(d)) {
                 throw new ConfigException("maps_rbl_domains", 0, "bad DNS domain: \"" + d + "\"");

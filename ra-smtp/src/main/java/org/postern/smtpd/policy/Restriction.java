@@ -27,12 +27,12 @@ record Restriction(String name, LookupTable table, String arg) {
             "permit_auth_destination", "reject_invalid_helo_hostname", "reject_non_fqdn_helo_hostname",
             "reject_non_fqdn_sender", "reject_non_fqdn_recipient", "reject_unlisted_recipient",
             "reject_unknown_sender_domain", "reject_unknown_recipient_domain", "reject_unknown_client_hostname",
-            "reject_unknown_reverse_client_hostname", "reject_maps_rbl");
+            "reject_unknown_reverse_client_hostname", "reject_maps_rbl", "reject_unknown_helo_hostname");
 
     /** Restrictions that need DNS answers (prefetched before a stage is evaluated). */
     static final Set<String> DNS = Set.of("reject_unknown_sender_domain", "reject_unknown_recipient_domain",
             "reject_unknown_client_hostname", "reject_unknown_reverse_client_hostname", "reject_maps_rbl",
-            "reject_rbl_client");
+            "reject_rbl_client", "reject_unknown_helo_hostname");
 
     /** Restrictions followed by a type:name lookup table. */
     static final Set<String> WITH_TABLE = Set.of("check_client_access", "check_helo_access", "check_sender_access",
@@ -42,11 +42,12 @@ record Restriction(String name, LookupTable table, String arg) {
     static final Map<String, String> ALIASES = Map.of("reject_invalid_hostname", "reject_invalid_helo_hostname",
             "reject_non_fqdn_hostname", "reject_non_fqdn_helo_hostname",
             "check_recipient_maps", "reject_unlisted_recipient",
-            "reject_unknown_client", "reject_unknown_client_hostname");
+            "reject_unknown_client", "reject_unknown_client_hostname",
+            "reject_unknown_hostname", "reject_unknown_helo_hostname");
 
     /** Postfix restrictions that Postern does not implement yet (DNS, SASL, policy service...). */
     static final Set<String> NOT_YET = Set.of(
-            "reject_unknown_helo_hostname", "reject_unknown_hostname", "reject_rhsbl_client",
+            "reject_rhsbl_client",
             "reject_rhsbl_sender", "reject_rhsbl_recipient", "reject_rhsbl_helo",
             "check_policy_service", "reject_unverified_sender", "reject_unverified_recipient",
             "reject_unauth_pipelining", "reject_unlisted_sender", "permit_mx_backup", "check_ccert_access",

@@ -155,6 +155,14 @@ public final class SmtpdCheck {
                     case "reject_rbl_client":
                         queryRbl(answers, ctx.clientAddress(), Restriction.rblDomain(r.arg()), pending);
                         break;
+                    case "reject_unknown_helo_hostname":
+                        String name = heloDnsName(ctx.helo());
+                        if (name != null) {
+                            query(answers, DnsLookup.Type.MX, name, pending);
+                            query(answers, DnsLookup.Type.A, name, pending);
+                            query(answers, DnsLookup.Type.AAAA, name, pending);
+                        }
+                        break;
                     case "reject_maps_rbl":
                         for (String d : s.mapsRblDomains()) {
                             queryRbl(answers, ctx.clientAddress(), d, pending);
@@ -440,6 +448,8 @@ public final class SmtpdCheck {
                         : unknownDomain(ctx, req.recipient, req.recipient.toString(), RECIPIENT, "4.1.2", "5.1.10");
             case "reject_rbl_client":
                 return rbl(ctx, r.arg());
+            case "reject_unknown_helo_hostname":
+                return unknownHelo(ctx);
             case "reject_maps_rbl":
                 for (String d : s.mapsRblDomains()) {
                     Verdict v = rbl(ctx, d);
@@ -571,6 +581,33 @@ public final class SmtpdCheck {
                 || aaaa.status() == DnsLookup.Status.TEMP_FAIL;
         return reject(temp ? s.codes().defer() : s.codes().unknownAddress(), dsn, "<" + replyName + ">: " + replyClass
                 + " rejected: Domain not found");
+    }
+
+    /** heloDnsName - the HELO name when DNS decides about it: a host name, not an address or literal. */
+    private static String heloDnsName(String helo) {
+        if (helo == null || helo.startsWith("[")) {
+            return null;
+        }
+        String name = stripDot(helo);
+        return Hostnames.validHostname(name) ? name.toLowerCase(Locale.ROOT) : null;
+    }
+
+    /** unknownHelo - reject_unknown_helo_hostname: the HELO host name has no MX, A or AAAA record. */
+    private Verdict unknownHelo(CheckContext ctx) {
+        String name = heloDnsName(ctx.helo());
+        if (name == null) {
+            return Verdict.DUNNO;
+        }
+        boolean temp = false;
+        for (DnsLookup.Type t : List.of(DnsLookup.Type.MX, DnsLookup.Type.A, DnsLookup.Type.AAAA)) {
+            DnsLookup.Answer a = answer(ctx, t, name);
+            if (a.status() == DnsLookup.Status.FOUND) {
+                return Verdict.DUNNO;
+            }
+            temp |= a.status() == DnsLookup.Status.TEMP_FAIL;
+        }
+        return reject(temp ? s.codes().defer() : s.codes().unknownHostname(), "4.7.1", "<" + ctx.helo() + ">: "
+                + HELO + " rejected: Host not found");
     }
 
     /** rbl - reject_rbl_client domain[=d.d.d.d]: listed when an A record (matching the filter) exists. */
