@@ -442,6 +442,14 @@ public final class Parameters {
     public static final Parameter SMTPD_UPSTREAM_PROXY_TIMEOUT = register(Parameter.time(
             "smtpd_upstream_proxy_timeout", "5s", ChronoUnit.SECONDS,
             "The time limit for the proxy protocol specified with smtpd_upstream_proxy_protocol."));
+    /** debug_peer_list - clients whose SMTP conversation is logged. */
+    public static final Parameter DEBUG_PEER_LIST = register(Parameter.list("debug_peer_list", "",
+            "Clients (network/mask or address) whose SMTP conversation the server logs in full (AUTH "
+                    + "credentials excepted)."));
+    /** debug_peer_level - the verbosity for debug_peer_list clients. */
+    public static final Parameter DEBUG_PEER_LEVEL = register(Parameter.integer("debug_peer_level", "2",
+            "The increment in verbose logging level when a remote client matches debug_peer_list; 0 turns the "
+                    + "conversation log off."));
 
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();

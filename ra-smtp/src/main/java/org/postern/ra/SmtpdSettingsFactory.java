@@ -25,7 +25,8 @@ import org.postern.smtpd.SmtpdSettings;
  * smtpd_tls_security_level, smtpd_tls_cert_file, smtpd_tls_key_file,
  * smtpd_tls_wrappermode, smtpd_sasl_auth_enable, smtpd_tls_auth_only (the adapter does
  * not provide an authenticator yet, so AUTH stays unannounced in a deployment),
- * smtpd_upstream_proxy_protocol, smtpd_upstream_proxy_timeout, and
+ * smtpd_upstream_proxy_protocol, smtpd_upstream_proxy_timeout, debug_peer_list (addresses
+ * and networks only), debug_peer_level, and
  * the access policy parameters (see org.postern.smtpd.policy.PolicySettings).
  */
 final class SmtpdSettingsFactory {
@@ -68,7 +69,9 @@ final class SmtpdSettingsFactory {
                 c.getBoolean("smtpd_tls_auth_only"),
                 null,
                 c.get("smtpd_upstream_proxy_protocol").equals("haproxy"),
-                c.getTime("smtpd_upstream_proxy_timeout"));
+                c.getTime("smtpd_upstream_proxy_timeout"),
+                NetworkList.parse(c.getList("debug_peer_list"), "debug_peer_list"),
+                c.getInt("debug_peer_level"));
     }
 
     /**

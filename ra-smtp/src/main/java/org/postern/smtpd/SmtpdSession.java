@@ -161,6 +161,8 @@ public final class SmtpdSession {
     private final int clientPort;
     private final String namaddr;
     private final BareNewline bareNewline;
+    /** The client matches debug_peer_list: log the conversation (Postfix's verbose chat log). */
+    private final boolean debugPeer;
 
     // Line framing.
     private final byte[] line;
@@ -252,6 +254,15 @@ public final class SmtpdSession {
         this.bareNewline = settings.bareNewlineExclusions().test(clientAddress) ? BareNewline.NO
                 : settings.bareNewline();
         this.line = new byte[settings.lineLengthLimit()];
+        this.debugPeer = settings.debugPeerLevel() > 0 && settings.debugPeers().test(clientAddress);
+    }
+
+    /** reply - send one reply line; logged for clients in debug_peer_list. */
+    private void reply(String text) {
+        if (debugPeer) {
+            MAILLOG.info("> " + namaddr + ": " + text);
+        }
+        transport.reply(text);
     }
 
     /** start - log the connection and send the greeting. */
@@ -281,10 +292,10 @@ public final class SmtpdSession {
             accessDenied = settings.check().checkClient(checks);
         }
         if (accessDenied != null) {
-            transport.reply(accessDenied);
+            reply(accessDenied);
             errorCount++;
         } else {
-            transport.reply("220 " + settings.banner());
+            reply("220 " + settings.banner());
         }
         transport.flush();
     }
@@ -296,7 +307,7 @@ public final class SmtpdSession {
     public void refuse(String warning, String reply) {
         MAILLOG.info("connect from " + namaddr);
         MAILLOG.warning("warning: " + warning);
-        transport.reply(reply);
+        reply(reply);
         hangup();
     }
 
@@ -450,7 +461,7 @@ public final class SmtpdSession {
         }
         if (bareLf && bareNewline == BareNewline.REJECT) {
             logWhatsup("reject", "bare <LF> received");
-            transport.reply(bareLfReply());
+            reply(bareLfReply());
             hangup();
             return;
         }
@@ -468,6 +479,11 @@ public final class SmtpdSession {
             error(BAD_UTF8);
             return;
         }
+        if (debugPeer) {
+            // never the credentials of an AUTH exchange
+            MAILLOG.info("< " + namaddr + ": " + (authStage != AuthStage.NONE || text.regionMatches(true, 0, "AUTH ", 0, 5)
+                    && text.trim().indexOf(' ', 5) > 0 ? "AUTH ********" : printable(text, 1000)));
+        }
         if (authStage != AuthStage.NONE) {
             authResponse(text);
             hardErrorLimit();
@@ -483,7 +499,7 @@ public final class SmtpdSession {
         dispatch(command, text);
         if (!closed && errorCount >= settings.hardErrorLimit()) {
             reason = "too many errors";
-            transport.reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
+            reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
             hangup();
         }
     }
@@ -522,7 +538,7 @@ public final class SmtpdSession {
     private void hardErrorLimit() {
         if (!closed && errorCount >= settings.hardErrorLimit()) {
             reason = "too many errors";
-            transport.reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
+            reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
             hangup();
         }
     }
@@ -577,7 +593,7 @@ public final class SmtpdSession {
                 if (isNonSmtp(verb)) {
                     count("unknown", false);
                     MAILLOG.warning("warning: non-SMTP command from " + namaddr + ": " + printable(text, 100));
-                    transport.reply(BREAK_RULES);
+                    reply(BREAK_RULES);
                     hangup();
                     return;
                 }
@@ -606,7 +622,7 @@ public final class SmtpdSession {
         resetTransaction();
         helo = arg;
         protocol = "SMTP";
-        transport.reply("250 " + settings.myhostname());
+        reply("250 " + settings.myhostname());
         return true;
     }
 
@@ -656,7 +672,7 @@ public final class SmtpdSession {
         lines.add("SMTPUTF8");
         lines.add("CHUNKING");
         for (int i = 0; i < lines.size(); i++) {
-            transport.reply("250" + (i == lines.size() - 1 ? " " : "-") + lines.get(i));
+            reply("250" + (i == lines.size() - 1 ? " " : "-") + lines.get(i));
         }
         return true;
     }
@@ -758,7 +774,7 @@ public final class SmtpdSession {
         sender = path;
         mailParams = params;
         arrival = clock.instant();
-        transport.reply(MAIL_OK);
+        reply(MAIL_OK);
         return true;
     }
 
@@ -862,7 +878,7 @@ public final class SmtpdSession {
                     : ", sasl_method=" + saslMethod + ", sasl_username=" + printable(saslUsername, 100)));
         }
         recipients.add(new Envelope.Recipient(path.address().toString(), orcpt, notify));
-        transport.reply(RCPT_OK);
+        reply(RCPT_OK);
         return true;
     }
 
@@ -922,7 +938,7 @@ public final class SmtpdSession {
         messageVerb = "data";
         inData = true;
         where = AFTER_DATA;
-        transport.reply(DATA_GO);
+        reply(DATA_GO);
         return true;
     }
 
@@ -1011,7 +1027,7 @@ public final class SmtpdSession {
     /** chunkDone - the end of a chunk: "250 2.0.0 Ok: N bytes", or the message after LAST. */
     private void chunkDone() {
         if (!bdatLast) {
-            transport.reply("250 2.0.0 Ok: " + bdatChunkSize + " bytes");
+            reply("250 2.0.0 Ok: " + bdatChunkSize + " bytes");
             count("bdat", true);
             return;
         }
@@ -1083,7 +1099,7 @@ public final class SmtpdSession {
         if (!settings.offersStartTls()) {
             return error(NOT_IMPLEMENTED);
         }
-        transport.reply(STARTTLS_GO);
+        reply(STARTTLS_GO);
         tlsPending = true;
         held.clear();
         lineLength = 0;
@@ -1151,7 +1167,7 @@ public final class SmtpdSession {
         if (mechanism.equals("PLAIN")) {
             if (initial == null) {
                 authStage = AuthStage.PLAIN;
-                transport.reply("334 ");
+                reply("334 ");
                 return true;
             }
             authStage = AuthStage.PLAIN;
@@ -1161,7 +1177,7 @@ public final class SmtpdSession {
         if (mechanism.equals("LOGIN")) {
             authStage = AuthStage.LOGIN_USER;
             if (initial == null) {
-                transport.reply("334 VXNlcm5hbWU6"); // "Username:"
+                reply("334 VXNlcm5hbWU6"); // "Username:"
                 return true;
             }
             authResponse(initial.equals("=") ? "" : initial);
@@ -1191,7 +1207,7 @@ public final class SmtpdSession {
             case LOGIN_USER:
                 loginUser = new String(decoded, StandardCharsets.UTF_8);
                 authStage = AuthStage.LOGIN_PASS;
-                transport.reply("334 UGFzc3dvcmQ6"); // "Password:"
+                reply("334 UGFzc3dvcmQ6"); // "Password:"
                 return;
             case LOGIN_PASS:
                 verify("LOGIN", "", loginUser, decoded);
@@ -1247,7 +1263,7 @@ public final class SmtpdSession {
                 saslUsername = username;
                 saslMethod = method;
                 count("auth", true);
-                transport.reply(AUTH_OK);
+                reply(AUTH_OK);
             } else {
                 authFailed(method, outcome[0] == 2 ? "454 4.7.0 Temporary authentication failure" : AUTH_FAILED);
                 hardErrorLimit();
@@ -1269,13 +1285,13 @@ public final class SmtpdSession {
             return error(RSET_SYNTAX);
         }
         resetTransaction();
-        transport.reply(OK);
+        reply(OK);
         return true;
     }
 
     /** noop - NOOP [string] (RFC 5321 4.1.1.9 allows an argument). */
     private boolean noop() {
-        transport.reply(OK);
+        reply(OK);
         return true;
     }
 
@@ -1295,13 +1311,13 @@ public final class SmtpdSession {
         } catch (AddressSyntaxException e) {
             return error(BAD_RECIPIENT);
         }
-        transport.reply("252 2.0.0 " + arg);
+        reply("252 2.0.0 " + arg);
         return true;
     }
 
     /** quit - QUIT: say goodbye and close. */
     private boolean quit() {
-        transport.reply(BYE);
+        reply(BYE);
         hangup();
         return true;
     }
@@ -1311,7 +1327,7 @@ public final class SmtpdSession {
      * later versions list the implemented commands, which we do.
      */
     private boolean help() {
-        transport.reply(HELP);
+        reply(HELP);
         return true;
     }
 
@@ -1326,14 +1342,14 @@ public final class SmtpdSession {
         error("500 5.5.2 " + settings.myhostname() + " Error: command too long");
         if (!closed && errorCount >= settings.hardErrorLimit()) {
             reason = "too many errors";
-            transport.reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
+            reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
             hangup();
         }
     }
 
     /** error - reply with an error and count it towards smtpd_hard_error_limit. */
     private boolean error(String reply) {
-        transport.reply(reply);
+        reply(reply);
         errorCount++;
         return false;
     }
@@ -1548,7 +1564,7 @@ public final class SmtpdSession {
     /** finishMessage - reply after the final dot and end the transaction. */
     private void finishMessage(String reply, boolean success) {
         deleteSpool();
-        transport.reply(reply);
+        reply(reply);
         count(messageVerb, success);
         if (success) {
             // Postfix forgives earlier client errors once a message was received.
@@ -1560,7 +1576,7 @@ public final class SmtpdSession {
         resetTransaction();
         if (!closed && errorCount >= settings.hardErrorLimit()) {
             reason = "too many errors";
-            transport.reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
+            reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
             hangup();
         }
     }
@@ -1584,7 +1600,7 @@ public final class SmtpdSession {
             return;
         }
         reason = "timeout";
-        transport.reply("421 4.4.2 " + settings.myhostname() + " Error: timeout exceeded");
+        reply("421 4.4.2 " + settings.myhostname() + " Error: timeout exceeded");
         hangup();
     }
 

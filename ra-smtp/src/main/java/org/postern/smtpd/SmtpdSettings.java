@@ -60,6 +60,10 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * @param upstreamProxy             smtpd_upstream_proxy_protocol = haproxy: a PROXY v1/v2
  *                                  header precedes the conversation (and TLS)
  * @param upstreamProxyTimeout      smtpd_upstream_proxy_timeout (5s)
+ * @param debugPeers                debug_peer_list (empty), as a predicate on the client
+ *                                  IP address text
+ * @param debugPeerLevel            debug_peer_level (2): above 0, the conversation with a
+ *                                  matching client is logged
  */
 public record SmtpdSettings(String serviceName, String myhostname, String banner, String mailName,
                             long messageSizeLimit, int lineLengthLimit, Duration timeout,
@@ -72,7 +76,8 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                             Duration rateTimeUnit, Predicate<String> eventLimitExceptions,
                             TlsLevel tlsLevel, SslContext sslContext, boolean tlsWrapperMode,
                             boolean saslAuthEnable, boolean tlsAuthOnly, SmtpdAuthenticator authenticator,
-                            boolean upstreamProxy, Duration upstreamProxyTimeout) {
+                            boolean upstreamProxy, Duration upstreamProxyTimeout,
+                            Predicate<String> debugPeers, int debugPeerLevel) {
 
     /**
      * BareNewline - values of smtpd_forbid_bare_newline (Postfix 3.9, postconf(5)).
@@ -144,6 +149,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         Objects.requireNonNull(rateTimeUnit, "rateTimeUnit");
         Objects.requireNonNull(tlsLevel, "tlsLevel");
         Objects.requireNonNull(upstreamProxyTimeout, "upstreamProxyTimeout");
+        Objects.requireNonNull(debugPeers, "debugPeers");
         if ((tlsLevel != TlsLevel.NONE || tlsWrapperMode) && sslContext == null) {
             throw new IllegalArgumentException("smtpd_tls_security_level = " + tlsLevel.name().toLowerCase(Locale.ROOT)
                     + (tlsWrapperMode ? " with smtpd_tls_wrappermode = yes" : "")
@@ -191,7 +197,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                 BareNewline.NORMALIZE, address -> false, 550, spoolDirectory,
                 policy(Config.parse("myhostname = " + myhostname, "defaults")), 10, Duration.ofSeconds(1), 100,
                 50, 0, 50, 0, Duration.ofSeconds(60), address -> false, TlsLevel.NONE, null, false, false, false,
-                null, false, Duration.ofSeconds(5));
+                null, false, Duration.ofSeconds(5), address -> false, 2);
     }
 
     /** policy - the access policy of a configuration (restriction lists parsed, tables opened). */
@@ -305,6 +311,8 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         public SmtpdAuthenticator authenticator;
         public boolean upstreamProxy;
         public Duration upstreamProxyTimeout;
+        public Predicate<String> debugPeers;
+        public int debugPeerLevel;
 
         Builder(SmtpdSettings s) {
             serviceName = s.serviceName;
@@ -340,6 +348,8 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
             authenticator = s.authenticator;
             upstreamProxy = s.upstreamProxy;
             upstreamProxyTimeout = s.upstreamProxyTimeout;
+            debugPeers = s.debugPeers;
+            debugPeerLevel = s.debugPeerLevel;
         }
 
         /** build - the settings; IllegalArgumentException on a bad value. */
@@ -349,7 +359,8 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                     bareNewlineExclusions, bareNewlineRejectCode, spoolDirectory, check, softErrorLimit,
                     errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree, connectionCountLimit,
                     connectionRateLimit, rateTimeUnit, eventLimitExceptions, tlsLevel, sslContext, tlsWrapperMode,
-                    saslAuthEnable, tlsAuthOnly, authenticator, upstreamProxy, upstreamProxyTimeout);
+                    saslAuthEnable, tlsAuthOnly, authenticator, upstreamProxy, upstreamProxyTimeout, debugPeers,
+                    debugPeerLevel);
         }
     }
 }

@@ -196,4 +196,31 @@ class SmtpdAuthTest extends SessionConversation {
         raw("Subject: x\r\n\r\nbody\r\n.\r\n");
         assertTrue(contents.get(0).contains(" with ESMTPSA id "), contents.get(0));
     }
+
+    @Test
+    void debugPeerListLogsTheConversationButNotCredentials() {
+        SmtpdSettings.Builder b = auth();
+        b.debugPeers = "192.0.2.1"::equals;
+        open(b.build(), OUTSIDE);
+        send("EHLO client.example");
+        send("AUTH LOGIN");
+        send(b64("alice"));
+        send(b64("s3cret"));
+        replies.clear();
+        open(b.build(), OUTSIDE);
+        send("AUTH PLAIN " + b64("\0alice\0s3cret"));
+        expectLog("< unknown[192.0.2.1]: EHLO client.example");
+        expectLog("< unknown[192.0.2.1]: AUTH LOGIN");
+        expectLog("> unknown[192.0.2.1]: 250-mx.example.org");
+        expectLog("< unknown[192.0.2.1]: AUTH ********");
+        expectLog("> unknown[192.0.2.1]: 235 2.7.0 Authentication successful");
+        assertTrue(maillog.stream().noneMatch(l -> l.contains(b64("\0alice\0s3cret")) || l.contains(b64("alice"))
+                || l.contains(b64("s3cret"))), maillog::toString);
+        // other clients are not logged
+        maillog.clear();
+        replies.clear();
+        open(b.build(), "192.0.2.2");
+        send("NOOP");
+        assertTrue(maillog.stream().noneMatch(l -> l.startsWith("<") || l.startsWith(">")), maillog::toString);
+    }
 }
