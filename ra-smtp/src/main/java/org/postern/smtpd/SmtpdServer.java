@@ -45,7 +45,9 @@ import io.netty.util.concurrent.GlobalEventExecutor;
  * session only.
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
- * {@link SmtpdSettings}; the bind address and port come from master.cf.
+ * {@link SmtpdSettings}; the bind address and port come from master.cf. With
+ * smtpd_tls_wrappermode = yes every connection starts with TLS (implicit TLS, e.g. a
+ * master.cf "465 inet ... smtpd -o smtpd_tls_wrappermode=yes" line).
  *
  * <h2>BUGS</h2>
  * NIO transport only (the group must be a NioEventLoopGroup or compatible).

@@ -26,10 +26,10 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import org.postern.mail.AddressSyntaxException;
+import org.postern.mail.MailAddress;
 import org.postern.mail.MailPath;
 import org.postern.mail.Xtext;
 import org.postern.smtpd.SmtpdSettings.BareNewline;
-import org.postern.mail.MailAddress;
 import org.postern.smtpd.policy.CheckContext;
 import org.postern.smtpd.policy.DnsAnswers;
 import org.postern.smtpd.policy.SmtpdCheck;
@@ -44,47 +44,60 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * The transport feeds raw bytes with {@link #input}; the session frames lines within
  * line_length_limit, answers commands through {@link SmtpdTransport#reply}, streams
  * DATA content into a spool file (a Received: header first, then the dot-unstuffed
- * lines with CRLF endings; BDAT chunks, RFC 3030, the same way without dot handling) and, after the final dot, hands envelope and content to the
- * {@link SmtpdListener} on the blocking executor via
- * {@link SmtpdTransport#runBlocking}. Input that arrives meanwhile (pipelined commands)
- * is held and processed afterwards, in order. Replies and their texts are Postfix's.
- * The transport calls {@link #start} once connected, {@link #timeout} when the client
- * was idle for smtpd_timeout, and {@link #ended} once the connection is gone.
+ * lines with CRLF endings; BDAT chunks, RFC 3030, the same way without dot handling)
+ * and, after the final dot, hands envelope and content to the {@link SmtpdListener} on
+ * the blocking executor via {@link SmtpdTransport#runBlocking}. Input that arrives
+ * meanwhile (pipelined commands) is held and processed afterwards, in order. Replies
+ * and their texts are Postfix's. The transport calls {@link #start} once connected
+ * (or {@link #refuse} over a connection limit), {@link #tlsStarted} when a TLS
+ * handshake is done, {@link #timeout} when the client was idle for smtpd_timeout, and
+ * {@link #ended} once the connection is gone.
+ *
+ * <p>Access policy: the smtpd_*_restrictions of
+ * {@link org.postern.smtpd.policy.SmtpdCheck}. With smtpd_delay_reject = yes (default)
+ * the client, HELO and sender restrictions are evaluated at RCPT TO; with "no" at
+ * connect (a reject replaces the greeting and every later command but QUIT gets 503),
+ * HELO and MAIL FROM. When a restriction needs DNS the command waits, without
+ * blocking, for the answers ({@link SmtpdTransport#await}) and is then processed.
+ * HOLD and DISCARD actions go into the envelope's mail parameters.
  *
  * <h2>SECURITY</h2>
  * Talks to untrusted SMTP clients. Every input is bounded: line length
  * (line_length_limit; longer commands are skipped and answered, longer content lines
  * are kept as continuation pieces, never buffered whole), message size
  * (message_size_limit; excess content is read and discarded), recipients
- * (smtpd_recipient_limit: qmail-dos-2), errors (smtpd_hard_error_limit). Bare
- * &lt;LF&gt; handling follows smtpd_forbid_bare_newline against SMTP smuggling
- * (CVE-2023-51764). Non-SMTP commands that look like HTTP or header lines end the
- * session as in Postfix.
+ * (smtpd_recipient_limit: qmail-dos-2), errors (smtpd_soft_error_limit with
+ * smtpd_error_sleep_time, the tarpit, scheduled and never slept on the event loop;
+ * smtpd_hard_error_limit), junk commands (smtpd_junk_command_limit), hops
+ * (hopcount_limit: mail loops), spool space (queue_minfree). Bare &lt;LF&gt; handling
+ * follows smtpd_forbid_bare_newline against SMTP smuggling (CVE-2023-51764). After
+ * STARTTLS every plaintext octet the client sent after the command is discarded and
+ * the session starts over (CVE-2011-0411). AUTH credentials are never logged. Non-SMTP
+ * commands that look like HTTP or header lines end the session as in Postfix.
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
  * See {@link SmtpdSettings}: myhostname, smtpd_banner, mail_name, message_size_limit,
  * line_length_limit, smtpd_timeout, smtpd_recipient_limit, smtpd_hard_error_limit,
- * smtpd_soft_error_limit and smtpd_error_sleep_time (the tarpit: replies wait without
- * blocking the event loop, see {@link SmtpdTransport#delay}), smtpd_junk_command_limit,
- * hopcount_limit, queue_minfree (452 4.3.1 at MAIL FROM),
- * smtpd_helo_required, disable_vrfy_command, smtpd_forbid_bare_newline,
- * smtpd_forbid_bare_newline_exclusions, smtpd_forbid_bare_newline_reject_code, and
- * the smtpd_*_restrictions of {@link org.postern.smtpd.policy.SmtpdCheck}: with
- * smtpd_delay_reject = yes (default) the client, HELO and sender restrictions are
- * evaluated at RCPT TO; with "no" at connect (a reject replaces the greeting and every
- * later command but QUIT gets 503), HELO and MAIL FROM.
+ * smtpd_soft_error_limit, smtpd_error_sleep_time, smtpd_junk_command_limit,
+ * hopcount_limit, queue_minfree, smtpd_helo_required, disable_vrfy_command,
+ * smtpd_forbid_bare_newline, smtpd_forbid_bare_newline_exclusions,
+ * smtpd_forbid_bare_newline_reject_code, smtpd_tls_security_level,
+ * smtpd_sasl_auth_enable, smtpd_tls_auth_only, debug_peer_list, debug_peer_level, and
+ * the policy parameters of {@link org.postern.smtpd.policy.PolicySettings}.
  *
  * <h2>BUGS</h2>
- * No DNS-based restrictions and no reverse DNS (the client name is "unknown"), no
- * ETRN or smtpd_forbid_unauth_pipelining; AUTH needs an {@link SmtpdAuthenticator},
- * which the resource adapter does not provide yet. BDAT chunks (RFC 3030) are stored as
- * lines like DATA content; a bare &lt;LF&gt; inside a chunk is taken as a line end. A message over hopcount_limit is
- * rejected after the final dot (554 5.4.0); Postfix's cleanup would bounce it instead. The spool
- * file is written on the calling thread (buffered, not synced).
+ * No reverse DNS for the log (the client name is "unknown"; the DNS restrictions do
+ * their own lookups), no ETRN (the flush service is not reachable from here yet), no
+ * smtpd_forbid_unauth_pipelining. AUTH needs an {@link SmtpdAuthenticator}, which the
+ * resource adapter does not provide yet. A bare &lt;LF&gt; inside a BDAT chunk is taken
+ * as a line end. A message over hopcount_limit is rejected after the final dot
+ * (554 5.4.0); Postfix's cleanup would bounce it instead. The spool file is written on
+ * the calling thread (buffered, not synced).
  *
  * <h2>SEE ALSO</h2>
- * RFC 5321, RFC 1870 (SIZE), RFC 2920 (PIPELINING), RFC 3461 (DSN parameters),
- * RFC 6531 (SMTPUTF8), Postfix smtpd(8) and postconf(5).
+ * RFC 5321, RFC 1870 (SIZE), RFC 2920 (PIPELINING), RFC 3030 (CHUNKING), RFC 3207
+ * (STARTTLS), RFC 3461 (DSN parameters), RFC 4954 (AUTH), RFC 6531 (SMTPUTF8), Postfix
+ * smtpd(8) and postconf(5).
  */
 public final class SmtpdSession {
     static final Logger LOG = Logger.getLogger("org.postern.smtpd");
@@ -481,8 +494,9 @@ public final class SmtpdSession {
         }
         if (debugPeer) {
             // never the credentials of an AUTH exchange
-            MAILLOG.info("< " + namaddr + ": " + (authStage != AuthStage.NONE || text.regionMatches(true, 0, "AUTH ", 0, 5)
-                    && text.trim().indexOf(' ', 5) > 0 ? "AUTH ********" : printable(text, 1000)));
+            boolean secret = authStage != AuthStage.NONE
+                    || text.regionMatches(true, 0, "AUTH ", 0, 5) && text.trim().indexOf(' ', 5) > 0;
+            MAILLOG.info("< " + namaddr + ": " + (secret ? "AUTH ********" : printable(text, 1000)));
         }
         if (authStage != AuthStage.NONE) {
             authResponse(text);

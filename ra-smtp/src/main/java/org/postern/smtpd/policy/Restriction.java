@@ -72,7 +72,8 @@ record Restriction(String name, LookupTable table, String arg) {
                 out.add(new Restriction(name, LookupTables.open(elements.get(++i)), null));
             } else if (name.equals("reject_rbl_client")) {
                 if (i + 1 >= elements.size() || !Hostnames.validHostname(rblDomain(elements.get(i + 1)))) {
-                    throw new ConfigException(parameter, 0, "restriction reject_rbl_client needs a DNS domain argument");
+                    throw new ConfigException(parameter, 0,
+                            "restriction reject_rbl_client needs a DNS domain argument");
                 }
                 out.add(new Restriction(name, null, elements.get(++i).toLowerCase(Locale.ROOT)));
             } else if (SIMPLE.contains(name)) {

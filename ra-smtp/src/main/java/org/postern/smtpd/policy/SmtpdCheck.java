@@ -48,10 +48,12 @@ import org.postern.mail.MailAddress;
  * asynchronously before the stage is evaluated; the evaluation itself never waits.
  *
  * <h2>BUGS</h2>
- * No local_recipient_maps (Postern has no local delivery:
- * every local-part of a mydestination domain passes reject_unlisted_recipient), no
- * smtpd_restriction_classes. An access map's right-hand side may name restrictions
- * without arguments only.
+ * No local_recipient_maps (Postern has no local delivery: every local-part of a
+ * mydestination domain passes reject_unlisted_recipient), no smtpd_restriction_classes,
+ * no check_policy_service, no reject_rhsbl_*. An access map's right-hand side may name
+ * restrictions without arguments and without DNS only. reject_rbl_client filters match
+ * one exact address (zen.example=127.0.0.2), not ranges. Address literals are never
+ * local destinations (Postern does not know its interface addresses).
  */
 public final class SmtpdCheck {
     private static final Logger LOG = Logger.getLogger("org.postern.smtpd");
@@ -526,7 +528,8 @@ public final class SmtpdCheck {
         if (ptr.status() == DnsLookup.Status.FOUND) {
             return Verdict.DUNNO;
         }
-        return reject(ptr.status() == DnsLookup.Status.TEMP_FAIL ? s.codes().defer() : s.codes().unknownClient(), "4.7.1",
+        int code = ptr.status() == DnsLookup.Status.TEMP_FAIL ? s.codes().defer() : s.codes().unknownClient();
+        return reject(code, "4.7.1",
                 CLIENT + " rejected: cannot find your reverse hostname, [" + ctx.clientAddress() + "]");
     }
 
@@ -655,7 +658,8 @@ public final class SmtpdCheck {
             return Verdict.DUNNO;
         }
         String name = stripDot(helo);
-        boolean valid = name.startsWith("[") ? name.endsWith("]") && Hostnames.validHostaddr(Hostnames.stripLiteral(name))
+        boolean valid = name.startsWith("[")
+                ? name.endsWith("]") && Hostnames.validHostaddr(Hostnames.stripLiteral(name))
                 : Hostnames.validHostname(name) || Hostnames.validHostaddr(name);
         return valid ? Verdict.DUNNO : reject(s.codes().invalidHostname(), "5.5.2",
                 "<" + helo + ">: " + HELO + " rejected: Invalid name");
