@@ -144,7 +144,7 @@ public final class SmtpdSession {
     static final String STARTTLS_SYNTAX = "501 5.5.4 Syntax: STARTTLS";
     static final String TLS_ACTIVE = "554 5.5.1 Error: TLS already active";
     static final String NEED_STARTTLS = "530 5.7.0 Must issue a STARTTLS command first";
-    static final String BDAT_SYNTAX = "501 5.5.4 Syntax: BDAT count [LAST]";
+    static final String BDAT_SYNTAX = "521 5.5.4 Syntax: BDAT count [LAST]";
     static final String AUTH_OK = "235 2.7.0 Authentication successful";
     static final String AUTH_FAILED = "535 5.7.8 Error: authentication failed: authentication failure";
     static final String AUTH_NOT_ENABLED = "503 5.5.1 Error: authentication not enabled";
@@ -246,6 +246,8 @@ public final class SmtpdSession {
     private long bdatRemaining;
     private boolean bdatLast;
     private boolean bdatDiscard;
+    /** A chunk of the current message failed: later chunks are discarded (551 5.0.0). */
+    private boolean bdatFailed;
     private long bdatChunkSize;
     /** "data" or "bdat": the command whose statistics the message counts under. */
     private String messageVerb = "data";
@@ -693,6 +695,9 @@ public final class SmtpdSession {
 
     /** mail - MAIL FROM:&lt;sender&gt; [parameters]: starts a transaction. */
     private boolean mail(String arg) {
+        if (bdatOpen) {
+            return error("503 5.5.1 Error: MAIL after BDAT");
+        }
         if (settings.heloRequired() && helo == null) {
             return error(NEED_HELO);
         }
@@ -828,6 +833,9 @@ public final class SmtpdSession {
 
     /** rcpt - RCPT TO:&lt;recipient&gt; [NOTIFY= ORCPT=]; the first accepted one assigns the queue id. */
     private boolean rcpt(String arg) {
+        if (bdatOpen) {
+            return error("503 5.5.1 Error: RCPT after BDAT");
+        }
         if (sender == null) {
             return error(NEED_MAIL);
         }
@@ -965,12 +973,26 @@ public final class SmtpdSession {
         String[] words = arg.trim().split("[ \t]+");
         if (arg.isBlank() || words.length > 2 || !words[0].matches("[0-9]{1,18}")
                 || (words.length == 2 && !words[1].equalsIgnoreCase("LAST"))) {
-            return error(BDAT_SYNTAX);
+            // the octets that follow cannot be found: Postfix gives up on the session
+            MAILLOG.info((queueId != null ? queueId : "NOQUEUE") + ": malformed BDAT command syntax from " + namaddr
+                    + ": " + printable("BDAT " + arg, 100));
+            error(BDAT_SYNTAX);
+            hangup();
+            return false;
         }
         long size = Long.parseLong(words[0]);
         boolean last = words.length == 2;
+        bdatChunkSize = size;
+        bdatRemaining = size;
+        bdatLast = last;
         String refusal = null;
-        if (recipients.isEmpty()) {
+        if (bdatFailed) {
+            // an earlier chunk of this message failed: the rest is read and dropped
+            refusal = "551 5.0.0 Discarded " + size + " bytes after earlier error";
+        } else if (size == 0 && !last) {
+            MAILLOG.info((queueId != null ? queueId : "NOQUEUE") + ": null BDAT request from " + namaddr);
+            refusal = "551 5.7.1 Null BDAT request";
+        } else if (recipients.isEmpty()) {
             refusal = sender == null ? NEED_RCPT : NO_VALID_RCPT;
         } else if (!bdatOpen) {
             prefetch(SmtpdCheck.Stage.DATA, null);
@@ -984,17 +1006,12 @@ public final class SmtpdSession {
         } else if (last) {
             prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
         }
-        bdatChunkSize = size;
-        bdatRemaining = size;
-        bdatLast = last;
         if (refusal != null) {
-            // read and discard the chunk; a failed BDAT ends the transaction (RFC 3030 2)
-            bdatDiscard = true;
+            // read and discard the chunk; the message has failed (RFC 3030 2)
             abortBdat();
+            bdatFailed = !last && !recipients.isEmpty();
+            bdatDiscard = size > 0;
             error(refusal);
-            if (size == 0) {
-                bdatDiscard = false;
-            }
             count("bdat", false);
             return true;
         }
@@ -1054,6 +1071,7 @@ public final class SmtpdSession {
         bdatOpen = false;
         endOfData();
     }
+
 
     /** abortBdat - drop a BDAT transaction's spool (RSET, errors, end of session). */
     private void abortBdat() {
@@ -1232,7 +1250,7 @@ public final class SmtpdSession {
                 int first = indexOf(decoded, 0);
                 int second = first < 0 ? -1 : indexOf(decoded, first + 1);
                 if (second < 0 || indexOf(decoded, second + 1) >= 0) {
-                    authFailed("PLAIN", AUTH_FAILED);
+                    authFailed("PLAIN", null, AUTH_FAILED);
                     return;
                 }
                 String authzid = new String(decoded, 0, first, StandardCharsets.UTF_8);
@@ -1279,7 +1297,8 @@ public final class SmtpdSession {
                 count("auth", true);
                 reply(AUTH_OK);
             } else {
-                authFailed(method, outcome[0] == 2 ? "454 4.7.0 Temporary authentication failure" : AUTH_FAILED);
+                authFailed(method, username, outcome[0] == 2 ? "454 4.7.0 Temporary authentication failure"
+                        : AUTH_FAILED);
                 hardErrorLimit();
             }
             replayHeld();
@@ -1287,8 +1306,9 @@ public final class SmtpdSession {
     }
 
     /** authFailed - log as Postfix does, count the error, reply. */
-    private void authFailed(String method, String reply) {
-        MAILLOG.warning("warning: " + namaddr + ": SASL " + method + " authentication failed: authentication failure");
+    private void authFailed(String method, String username, String reply) {
+        MAILLOG.warning("warning: " + namaddr + ": SASL " + method + " authentication failed: authentication failure"
+                + (username == null ? "" : ", sasl_username=" + printable(username, 100)));
         count("auth", false);
         error(reply);
     }
@@ -1531,7 +1551,9 @@ public final class SmtpdSession {
         Path content = spoolPath;
         String[] result = new String[1];
         suspended = true;
-        transport.runBlocking(() -> result[0] = enqueue(envelope, content), () -> {
+        boolean chunked = messageVerb.equals("bdat");
+        long received = receivedBytes;
+        transport.runBlocking(() -> result[0] = enqueue(envelope, content, chunked, received), () -> {
             suspended = false;
             if (closed) {
                 return; // the client went away meanwhile; the spool is already gone
@@ -1546,7 +1568,7 @@ public final class SmtpdSession {
      * enqueue - call the listener (on the blocking executor): the reply to send.
      * The spool file is deleted in every case.
      */
-    private String enqueue(Envelope envelope, Path content) {
+    private String enqueue(Envelope envelope, Path content, boolean chunked, long received) {
         try (InputStream in = Files.newInputStream(content)) {
             String id = listener.enqueue(envelope, new java.io.BufferedInputStream(in, 65536));
             if (!QueueIds.isValid(id)) {
@@ -1554,7 +1576,7 @@ public final class SmtpdSession {
                         + "\" for " + envelope.queueId() + "; replying with the session's id");
                 id = envelope.queueId();
             }
-            return "250 2.0.0 Ok: queued as " + id;
+            return chunked ? "250 2.0.0 Ok: " + received + " bytes queued as " + id : "250 2.0.0 Ok: queued as " + id;
         } catch (EnqueueException e) {
             LOG.log(Level.WARNING, "PSTN1005: " + envelope.queueId() + ": enqueue refused: " + e.getMessage(), e);
             return validReply(e.reply()) ? e.reply() : WRITE_ERROR;
@@ -1657,6 +1679,7 @@ public final class SmtpdSession {
 
     private void resetTransaction() {
         abortBdat();
+        bdatFailed = false;
         sender = null;
         mailParams = null;
         queueId = null;

@@ -128,7 +128,8 @@ class SmtpdAuthTest extends SessionConversation {
         ehlo();
         send("AUTH PLAIN " + b64("\0alice\0wrong"));
         expect("535 5.7.8 Error: authentication failed: authentication failure");
-        expectLog("warning: unknown[192.0.2.1]: SASL PLAIN authentication failed: authentication failure");
+        expectLog("warning: unknown[192.0.2.1]: SASL PLAIN authentication failed: authentication failure, "
+                + "sasl_username=alice");
         send("NOOP");
         expect("(delay 1000 ms)", "250 2.0.0 Ok");
         // and the unauthenticated client still cannot relay

@@ -35,7 +35,8 @@ class SmtpdChunkingTest extends SessionConversation {
         expect("250 2.0.0 Ok: " + first.length() + " bytes");
         raw("BDAT " + second.length() + " LAST\r\n" + second);
         assertEquals(1, replies.size());
-        assertTrue(replies.get(0).startsWith("250 2.0.0 Ok: queued as "), replies::toString);
+        assertTrue(replies.get(0).startsWith("250 2.0.0 Ok: " + (first.length() + second.length())
+                + " bytes queued as "), replies::toString);
         replies.clear();
         assertEquals("Subject: chunks\r\n\r\n.a line with a dot\r\n.\r\nlast line without CRLF\r\n", body(0));
         assertTrue(contents.get(0).contains(" with ESMTP id "));
@@ -51,7 +52,7 @@ class SmtpdChunkingTest extends SessionConversation {
         raw(all.substring(0, 20));
         raw(all.substring(20));
         assertEquals(3, replies.size(), replies::toString);
-        assertTrue(replies.get(0).startsWith("250 2.0.0 Ok: queued as "));
+        assertTrue(replies.get(0).startsWith("250 2.0.0 Ok: " + msg.length() + " bytes queued as "));
         assertEquals("250 2.0.0 Ok", replies.get(1));
         assertEquals("221 2.0.0 Bye", replies.get(2));
         assertEquals("Subject: x\r\n\r\nbody\r\n", body(0));
@@ -63,7 +64,7 @@ class SmtpdChunkingTest extends SessionConversation {
         raw("BDAT 6\r\nhello\n");
         raw("BDAT 0 LAST\r\n");
         assertEquals("250 2.0.0 Ok: 6 bytes", replies.get(0));
-        assertTrue(replies.get(1).startsWith("250 2.0.0 Ok: queued as "));
+        assertTrue(replies.get(1).startsWith("250 2.0.0 Ok: 6 bytes queued as "), replies::toString);
         assertEquals("hello\r\n", body(0));
     }
 
@@ -75,9 +76,47 @@ class SmtpdChunkingTest extends SessionConversation {
         // no transaction: the 12 octets must not be taken for commands
         raw("BDAT 12 LAST\r\nQUIT\r\nRSET\r\nNOOP\r\n");
         expect("503 5.5.1 Error: need RCPT command", "250 2.0.0 Ok");
-        send("BDAT x");
+        assertTrue(!closed);
+    }
+
+    @Test
+    void laterChunksOfAFailedMessageAreDiscarded() {
+        open(settings("smtpd_data_restrictions = reject"), OUTSIDE);
+        send("EHLO client.example");
+        send("MAIL FROM:<a@example.com>");
+        send("RCPT TO:<x@mx.example.org>");
+        replies.clear();
+        raw("BDAT 5\r\nQUIT\n");
+        raw("BDAT 5\r\nQUIT\n");
+        raw("BDAT 5 LAST\r\nQUIT\n");
+        expect("554 5.7.1 <DATA>: Data command rejected: Access denied",
+                "551 5.0.0 Discarded 5 bytes after earlier error", "551 5.0.0 Discarded 5 bytes after earlier error");
+        assertTrue(envelopes.isEmpty());
+        send("RSET");
+        expect("250 2.0.0 Ok");
+    }
+
+    @Test
+    void nullChunkAndCommandsInsideABdatTransaction() {
+        transaction();
+        send("BDAT 0");
+        expect("551 5.7.1 Null BDAT request");
+        send("RSET");
+        send("MAIL FROM:<a@example.com>");
+        send("RCPT TO:<x@mx.example.org>");
+        raw("BDAT 3\r\nab\n");
+        send("MAIL FROM:<b@example.com>");
+        send("RCPT TO:<y@mx.example.org>");
+        expect("250 2.0.0 Ok", "250 2.1.0 Ok", "250 2.1.5 Ok", "250 2.0.0 Ok: 3 bytes",
+                "503 5.5.1 Error: MAIL after BDAT", "503 5.5.1 Error: RCPT after BDAT");
+    }
+
+    @Test
+    void badSyntaxEndsTheSession() {
+        transaction();
         send("BDAT 1 FIRST");
-        expect("501 5.5.4 Syntax: BDAT count [LAST]", "501 5.5.4 Syntax: BDAT count [LAST]");
+        expect("521 5.5.4 Syntax: BDAT count [LAST]");
+        assertTrue(closed);
     }
 
     @Test
