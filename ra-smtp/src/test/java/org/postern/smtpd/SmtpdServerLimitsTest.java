@@ -173,4 +173,33 @@ class SmtpdServerLimitsTest {
             }
         }
     }
+
+    @Test
+    void thousandsOfIdleSessionsTakeNoThreadEach() throws Exception {
+        SmtpdSettings.Builder b = settings();
+        b.connectionCountLimit = 0; // all from 127.0.0.1 here
+        start(b);
+        int before = java.lang.management.ManagementFactory.getThreadMXBean().getThreadCount();
+        java.util.List<Client> idle = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 2000; i++) {
+                Client c = new Client();
+                idle.add(c);
+                assertEquals("220 mx.example.org ESMTP Postern", c.reply());
+            }
+            int during = java.lang.management.ManagementFactory.getThreadMXBean().getThreadCount();
+            assertTrue(during - before < 20, "threads grew from " + before + " to " + during);
+            long start = System.nanoTime();
+            try (Client fresh = new Client()) {
+                assertEquals("220 mx.example.org ESMTP Postern", fresh.reply());
+                fresh.send("NOOP");
+                assertEquals("250 2.0.0 Ok", fresh.reply());
+            }
+            assertTrue((System.nanoTime() - start) / 1_000_000 < 2000, "a new session waited");
+        } finally {
+            for (Client c : idle) {
+                c.close();
+            }
+        }
+    }
 }
