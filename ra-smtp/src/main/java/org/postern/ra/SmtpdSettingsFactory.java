@@ -4,10 +4,13 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.File;
 import java.nio.file.Path;
+import java.util.logging.Logger;
 import javax.net.ssl.SSLException;
-import org.postern.config.ConfigException;
 import org.postern.config.Config;
+import org.postern.config.ConfigException;
 import org.postern.config.NetworkList;
+import org.postern.smtpd.DovecotAuthenticator;
+import org.postern.smtpd.SmtpdAuthenticator;
 import org.postern.smtpd.SmtpdSettings;
 
 /**
@@ -23,13 +26,14 @@ import org.postern.smtpd.SmtpdSettings;
  * smtpd_client_connection_count_limit, smtpd_client_connection_rate_limit,
  * anvil_rate_time_unit, smtpd_client_event_limit_exceptions ($mynetworks),
  * smtpd_tls_security_level, smtpd_tls_cert_file, smtpd_tls_key_file,
- * smtpd_tls_wrappermode, smtpd_sasl_auth_enable, smtpd_tls_auth_only (the adapter does
- * not provide an authenticator yet, so AUTH stays unannounced in a deployment),
+ * smtpd_tls_wrappermode, smtpd_sasl_auth_enable, smtpd_tls_auth_only, smtpd_sasl_type
+ * (dovecot only), smtpd_sasl_path,
  * smtpd_upstream_proxy_protocol, smtpd_upstream_proxy_timeout, debug_peer_list (addresses
  * and networks only), debug_peer_level, and
  * the access policy parameters (see org.postern.smtpd.policy.PolicySettings).
  */
 final class SmtpdSettingsFactory {
+    private static final Logger LOG = Logger.getLogger("org.postern.ra");
     private SmtpdSettingsFactory() {
     }
 
@@ -67,7 +71,7 @@ final class SmtpdSettingsFactory {
                 c.getBoolean("smtpd_tls_wrappermode"),
                 c.getBoolean("smtpd_sasl_auth_enable"),
                 c.getBoolean("smtpd_tls_auth_only"),
-                null,
+                authenticator(c, serviceName),
                 c.get("smtpd_upstream_proxy_protocol").equals("haproxy"),
                 c.getTime("smtpd_upstream_proxy_timeout"),
                 NetworkList.parse(c.getList("debug_peer_list"), "debug_peer_list"),
@@ -99,6 +103,27 @@ final class SmtpdSettingsFactory {
         } catch (SSLException | IllegalArgumentException e) {
             throw new ConfigException("smtpd_tls_cert_file", 0, "cannot load certificate " + cert + " and key "
                     + key + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * authenticator - the SASL back end of smtpd_sasl_type when smtpd_sasl_auth_enable =
+     * yes: dovecot (smtpd_sasl_path). Postfix's default type cyrus is not available; AUTH is
+     * then not offered, with a warning.
+     */
+    static SmtpdAuthenticator authenticator(Config c, String serviceName) {
+        if (!c.getBoolean("smtpd_sasl_auth_enable")) {
+            return null;
+        }
+        if (!c.get("smtpd_sasl_type").equals("dovecot")) {
+            LOG.warning("PSTN2110: service " + serviceName + ": smtpd_sasl_type = " + c.get("smtpd_sasl_type")
+                    + " is not supported by Postern (use dovecot); AUTH is not offered");
+            return null;
+        }
+        try {
+            return new DovecotAuthenticator(c.get("smtpd_sasl_path"), c.getTime("smtpd_timeout"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("smtpd_sasl_path", 0, e.getMessage(), e);
         }
     }
 
