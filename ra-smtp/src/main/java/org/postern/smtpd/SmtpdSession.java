@@ -88,8 +88,8 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * <h2>BUGS</h2>
  * No reverse DNS for the log (the client name is "unknown"; the DNS restrictions do
  * their own lookups), no ETRN (the flush service is not reachable from here yet), no
- * smtpd_forbid_unauth_pipelining. AUTH needs an {@link SmtpdAuthenticator}, which the
- * resource adapter does not provide yet. A bare &lt;LF&gt; inside a BDAT chunk is taken
+ * smtpd_forbid_unauth_pipelining. AUTH needs an {@link SmtpdAuthenticator}: the adapter
+ * provides one for smtpd_sasl_type = dovecot only (no WildFly Elytron binding yet). A bare &lt;LF&gt; inside a BDAT chunk is taken
  * as a line end. A message over hopcount_limit is rejected after the final dot
  * (554 5.4.0); Postfix's cleanup would bounce it instead. The spool file is written on
  * the calling thread (buffered, not synced).
@@ -1157,13 +1157,25 @@ public final class SmtpdSession {
             saslMethod = null;
             authStage = AuthStage.NONE;
         }
+        int bits = cipherBits(cipher);
         MAILLOG.info("Anonymous TLS connection established from " + namaddr + ": " + tlsProtocol + " with cipher "
-                + cipher);
+                + cipher + (bits > 0 ? " (" + bits + "/" + bits + " bits)" : ""));
     }
 
     /** namaddr - "name[address]" of the client, as logged. */
     public String namaddr() {
         return namaddr;
+    }
+
+    /** cipherBits - the symmetric key size of a JSSE cipher suite name, 0 when unknown. */
+    static int cipherBits(String cipher) {
+        if (cipher.contains("AES_256") || cipher.contains("CHACHA20")) {
+            return 256;
+        }
+        if (cipher.contains("AES_128")) {
+            return 128;
+        }
+        return 0;
     }
 
     /** isTls - true once TLS is active. */

@@ -45,7 +45,7 @@ class SmtpdStartTlsSessionTest extends SessionConversation {
         assertEquals(1, tlsStarts);
         handshake();
         expectLog("Anonymous TLS connection established from unknown[192.0.2.1]: TLSv1.3 with cipher "
-                + "TLS_AES_256_GCM_SHA384");
+                + "TLS_AES_256_GCM_SHA384 (256/256 bits)");
         send("EHLO client.example");
         expect("250-mx.example.org", "250-PIPELINING", "250-SIZE 10240000", "250-VRFY", "250-ENHANCEDSTATUSCODES",
                 "250-8BITMIME", "250-DSN", "250-SMTPUTF8", "250 CHUNKING");
