@@ -420,7 +420,7 @@ public final class SmtpdSession {
                 if (closed) {
                     return;
                 }
-                tarpitDone = true; // the tarpit, if any, was served before the first attempt
+                tarpitDone = !inData; // a command's tarpit, if any, was served before the first attempt
                 input(saved, 0, saved.length);
                 replayHeld();
             });
@@ -982,9 +982,6 @@ public final class SmtpdSession {
         }
         long size = Long.parseLong(words[0]);
         boolean last = words.length == 2;
-        bdatChunkSize = size;
-        bdatRemaining = size;
-        bdatLast = last;
         String refusal = null;
         if (bdatFailed) {
             // an earlier chunk of this message failed: the rest is read and dropped
@@ -1006,6 +1003,10 @@ public final class SmtpdSession {
         } else if (last) {
             prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
         }
+        // Only now, after any DnsPending: the chunk's octets follow this line.
+        bdatChunkSize = size;
+        bdatRemaining = size;
+        bdatLast = last;
         if (refusal != null) {
             // read and discard the chunk; the message has failed (RFC 3030 2)
             abortBdat();
@@ -1069,7 +1070,7 @@ public final class SmtpdSession {
             contentLine(len, true);
         }
         bdatOpen = false;
-        endOfData();
+        endOfData(false); // the BDAT LAST command has fetched the DNS answers already
     }
 
 
@@ -1519,7 +1520,14 @@ public final class SmtpdSession {
 
     /** endOfData - the final dot: reject, or hand the message to the listener. */
     private void endOfData() {
-        prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
+        endOfData(true);
+    }
+
+    /** endOfData - with prefetch false the DNS answers are known to be there (BDAT LAST). */
+    private void endOfData(boolean prefetch) {
+        if (prefetch) {
+            prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
+        }
         inData = false;
         where = AFTER_EOM;
         boolean closedOk = closeSpool();

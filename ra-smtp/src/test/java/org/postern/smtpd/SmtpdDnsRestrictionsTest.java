@@ -208,4 +208,31 @@ class SmtpdDnsRestrictionsTest extends SessionConversation {
         expect("250 mx.example.org", "250 2.1.0 Ok", "250 2.1.5 Ok");
         assertEquals(List.of(), queries, "address literals are not looked up");
     }
+
+    @Test
+    void bdatWaitsForDnsWithoutMisreadingTheChunk() {
+        record(Type.A, "1.2.0.192.zen.example", "127.0.0.2");
+        holdAnswers = true;
+        for (String client : List.of(OUTSIDE, "192.0.2.7")) {
+            release.clear();
+            open(dnsSettings("smtpd_data_restrictions = reject_rbl_client zen.example",
+                    "smtpd_end_of_data_restrictions = reject_unknown_reverse_client_hostname"), client);
+            ehloMail("a@example.com");
+            send("RCPT TO:<x@mx.example.org>");
+            expect("250 2.1.5 Ok");
+            raw("BDAT 6 LAST\r\nhello\nNOOP\r\n");
+            expect();
+            // the data and end-of-data lookups, in as many rounds as the session asks for
+            for (int done = 0; done < release.size(); done++) {
+                release.get(done).run();
+            }
+            if (client.equals(OUTSIDE)) {
+                expect("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.example",
+                        "250 2.0.0 Ok");
+            } else {
+                expect("450 4.7.1 Client host rejected: cannot find your reverse hostname, [192.0.2.7]",
+                        "250 2.0.0 Ok");
+            }
+        }
+    }
 }
