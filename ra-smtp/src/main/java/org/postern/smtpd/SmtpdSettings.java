@@ -212,9 +212,13 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         return tlsLevel != TlsLevel.NONE && !tlsWrapperMode;
     }
 
-    /** offersAuth - AUTH is announced and accepted, given whether TLS is active. */
+    /**
+     * offersAuth - AUTH is announced and accepted, given whether TLS is active. With
+     * smtpd_tls_security_level = encrypt no password is taken before STARTTLS either.
+     */
     public boolean offersAuth(boolean tlsActive) {
-        return saslAuthEnable && authenticator != null && (tlsActive || !tlsAuthOnly);
+        return saslAuthEnable && authenticator != null
+                && (tlsActive || !tlsAuthOnly && tlsLevel != TlsLevel.ENCRYPT);
     }
 
     /** toBuilder - a mutable copy, for the with... variants. */

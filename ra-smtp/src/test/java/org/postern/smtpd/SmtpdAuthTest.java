@@ -224,4 +224,16 @@ class SmtpdAuthTest extends SessionConversation {
         send("NOOP");
         assertTrue(maillog.stream().noneMatch(l -> l.startsWith("<") || l.startsWith(">")), maillog::toString);
     }
+
+    @Test
+    void encryptLevelTakesNoPasswordBeforeTls() {
+        SmtpdSettings.Builder b = auth();
+        b.tlsLevel = SmtpdSettings.TlsLevel.ENCRYPT;
+        b.sslContext = context;
+        open(b.build(), OUTSIDE);
+        ehlo();
+        send("AUTH PLAIN " + b64("\0alice\0s3cret"));
+        expect("503 5.5.1 Error: authentication not enabled");
+        assertEquals(List.of(), checked);
+    }
 }
