@@ -458,6 +458,10 @@ public final class Parameters {
     public static final Parameter DEBUG_PEER_LEVEL = register(Parameter.integer("debug_peer_level", "2",
             "The increment in verbose logging level when a remote client matches debug_peer_list; 0 turns the "
                     + "conversation log off."));
+    /** smtpd_peername_lookup - look up the client's name (Postern's default: no). */
+    public static final Parameter SMTPD_PEERNAME_LOOKUP = register(Parameter.bool("smtpd_peername_lookup", "no",
+            "Look up the remote SMTP client name and verify that it maps back to the address; unlike Postfix "
+                    + "(yes) Postern's default is no, so that no connection waits for a name server unless asked."));
 
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();

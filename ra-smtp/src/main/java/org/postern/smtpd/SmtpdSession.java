@@ -169,10 +169,11 @@ public final class SmtpdSession {
     private final SmtpdListener listener;
     private final SmtpdTransport transport;
     private final Clock clock;
-    private final String clientName;
+    /** The client's verified name (smtpd_peername_lookup), or "unknown". */
+    private String clientName;
     private final String clientAddress;
     private final int clientPort;
-    private final String namaddr;
+    private String namaddr;
     private final BareNewline bareNewline;
     /** The client matches debug_peer_list: log the conversation (Postfix's verbose chat log). */
     private final boolean debugPeer;
@@ -282,6 +283,35 @@ public final class SmtpdSession {
 
     /** start - log the connection and send the greeting. */
     public void start() {
+        if (settings.peernameLookup()) {
+            // Postfix's peer name lookup, without blocking: the greeting waits for DNS.
+            CompletableFuture<String> name = settings.check().clientName(checks);
+            if (!name.isDone()) {
+                suspended = true;
+                transport.await(name, () -> {
+                    suspended = false;
+                    if (!closed) {
+                        named(name.join());
+                        replayHeld();
+                    }
+                });
+                return;
+            }
+            named(name.join());
+            return;
+        }
+        connected();
+    }
+
+    /** named - the peer name is known: use it from now on. */
+    private void named(String name) {
+        clientName = name;
+        namaddr = name + "[" + clientAddress + "]";
+        connected();
+    }
+
+    /** connected - log the connection; the client restrictions when not delayed; greet. */
+    private void connected() {
         MAILLOG.info("connect from " + namaddr);
         if (!settings.check().delayReject()) {
             CompletableFuture<Void> f = settings.check().prefetch(checks, SmtpdCheck.Stage.CONNECT, null);

@@ -64,6 +64,8 @@ import org.postern.smtpd.policy.SmtpdCheck;
  *                                  IP address text
  * @param debugPeerLevel            debug_peer_level (2): above 0, the conversation with a
  *                                  matching client is logged
+ * @param peernameLookup            smtpd_peername_lookup (Postern: no): look up and verify
+ *                                  the client's name before the greeting
  */
 public record SmtpdSettings(String serviceName, String myhostname, String banner, String mailName,
                             long messageSizeLimit, int lineLengthLimit, Duration timeout,
@@ -77,7 +79,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                             TlsLevel tlsLevel, SslContext sslContext, boolean tlsWrapperMode,
                             boolean saslAuthEnable, boolean tlsAuthOnly, SmtpdAuthenticator authenticator,
                             boolean upstreamProxy, Duration upstreamProxyTimeout,
-                            Predicate<String> debugPeers, int debugPeerLevel) {
+                            Predicate<String> debugPeers, int debugPeerLevel, boolean peernameLookup) {
 
     /**
      * BareNewline - values of smtpd_forbid_bare_newline (Postfix 3.9, postconf(5)).
@@ -197,14 +199,15 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                 BareNewline.NORMALIZE, address -> false, 550, spoolDirectory,
                 policy(Config.parse("myhostname = " + myhostname, "defaults")), 10, Duration.ofSeconds(1), 100,
                 50, 0, 50, 0, Duration.ofSeconds(60), address -> false, TlsLevel.NONE, null, false, false, false,
-                null, false, Duration.ofSeconds(5), address -> false, 2);
+                null, false, Duration.ofSeconds(5), address -> false, 2, false);
     }
 
     /** policy - the access policy of a configuration (restriction lists parsed, tables opened). */
     public static SmtpdCheck policy(Config config) {
         PolicySettings p = PolicySettings.from(config);
-        // DNS is only set up when a restriction needs it
-        return new SmtpdCheck(p, p.needsDns() ? DnsJavaLookup.fromSystem() : DnsLookup.NONE);
+        // DNS is only set up when a restriction or the peer name lookup needs it
+        boolean dns = p.needsDns() || config.getBoolean("smtpd_peername_lookup");
+        return new SmtpdCheck(p, dns ? DnsJavaLookup.fromSystem() : DnsLookup.NONE);
     }
 
     /** offersStartTls - STARTTLS is announced and accepted (not in wrapper mode: TLS is on already). */
@@ -317,6 +320,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         public Duration upstreamProxyTimeout;
         public Predicate<String> debugPeers;
         public int debugPeerLevel;
+        public boolean peernameLookup;
 
         Builder(SmtpdSettings s) {
             serviceName = s.serviceName;
@@ -354,6 +358,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
             upstreamProxyTimeout = s.upstreamProxyTimeout;
             debugPeers = s.debugPeers;
             debugPeerLevel = s.debugPeerLevel;
+            peernameLookup = s.peernameLookup;
         }
 
         /** build - the settings; IllegalArgumentException on a bad value. */
@@ -364,7 +369,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                     errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree, connectionCountLimit,
                     connectionRateLimit, rateTimeUnit, eventLimitExceptions, tlsLevel, sslContext, tlsWrapperMode,
                     saslAuthEnable, tlsAuthOnly, authenticator, upstreamProxy, upstreamProxyTimeout, debugPeers,
-                    debugPeerLevel);
+                    debugPeerLevel, peernameLookup);
         }
     }
 }

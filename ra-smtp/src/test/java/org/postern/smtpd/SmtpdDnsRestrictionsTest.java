@@ -235,4 +235,39 @@ class SmtpdDnsRestrictionsTest extends SessionConversation {
             }
         }
     }
+
+    @Test
+    void peernameLookupNamesVerifiedClients() {
+        record(Type.PTR, "192.0.2.7", "Mail.Example.COM");
+        record(Type.A, "Mail.Example.COM", "192.0.2.7");
+        record(Type.PTR, "192.0.2.8", "liar.example.com");
+        record(Type.A, "liar.example.com", "198.51.100.1");
+        holdAnswers = true;
+        SmtpdSettings.Builder b = dnsSettings("smtpd_client_restrictions = check_client_access "
+                + "inline:{example.com=REJECT}").toBuilder();
+        b.peernameLookup = true;
+        SmtpdSettings s = b.build();
+        connect(s, "192.0.2.7");
+        expect(); // the greeting waits for the name
+        for (int done = 0; done < release.size(); done++) {
+            release.get(done).run();
+        }
+        expect("220 mx.example.org ESMTP Postern");
+        expectLog("connect from mail.example.com[192.0.2.7]");
+        ehloMail("a@example.com");
+        send("RCPT TO:<x@mx.example.org>");
+        expect("554 5.7.1 <mail.example.com[192.0.2.7]>: Client host rejected: Access denied");
+        expectLog("NOQUEUE: reject: RCPT from mail.example.com[192.0.2.7]: 554 5.7.1 <mail.example.com[192.0.2.7]>: "
+                + "Client host rejected: Access denied; from=<a@example.com> to=<x@mx.example.org> proto=ESMTP "
+                + "helo=<client.example>");
+        // a name that does not map back is not used
+        holdAnswers = false;
+        open(b.build(), "192.0.2.8");
+        expectLog("connect from unknown[192.0.2.8]");
+        ehloMail("a@example.com");
+        send("RCPT TO:<x@mx.example.org>");
+        send("DATA");
+        raw("Subject: x\r\n\r\nbody\r\n.\r\n");
+        assertTrue(contents.get(0).startsWith("Received: from client.example (unknown [192.0.2.8])"), contents.get(0));
+    }
 }

@@ -124,6 +124,33 @@ public final class SmtpdCheck {
         return s.needsDns();
     }
 
+    /**
+     * clientName - Postfix's peer name lookup: the first PTR name whose A/AAAA records
+     * contain the address, else "unknown" (also on any DNS failure). Never completes
+     * exceptionally; the answers stay in the session's cache for the restrictions.
+     */
+    public CompletableFuture<String> clientName(CheckContext ctx) {
+        String address = ctx.clientAddress();
+        DnsAnswers answers = ctx.dnsAnswers();
+        return clientHostname(answers, address).handle((x, e) -> {
+            DnsLookup.Answer ptr = answers.get(DnsLookup.Type.PTR, address);
+            if (ptr == null || ptr.status() != DnsLookup.Status.FOUND) {
+                return "unknown";
+            }
+            String canonical = canonical(address);
+            for (String name : ptr.values().subList(0, Math.min(MAX_PTR_NAMES, ptr.values().size()))) {
+                for (DnsLookup.Type t : List.of(DnsLookup.Type.A, DnsLookup.Type.AAAA)) {
+                    DnsLookup.Answer a = answers.get(t, name);
+                    if (a != null && Hostnames.validHostname(name)
+                            && a.values().stream().map(SmtpdCheck::canonical).anyMatch(canonical::equals)) {
+                        return name.toLowerCase(Locale.ROOT);
+                    }
+                }
+            }
+            return "unknown";
+        });
+    }
+
     // ------------------------------------------------------------ DNS prefetch
 
     /**
