@@ -82,12 +82,13 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * hopcount_limit, queue_minfree, smtpd_helo_required, disable_vrfy_command,
  * smtpd_forbid_bare_newline, smtpd_forbid_bare_newline_exclusions,
  * smtpd_forbid_bare_newline_reject_code, smtpd_tls_security_level,
- * smtpd_sasl_auth_enable, smtpd_tls_auth_only, debug_peer_list, debug_peer_level, and
+ * smtpd_sasl_auth_enable, smtpd_tls_auth_only, debug_peer_list, debug_peer_level,
+ * smtpd_peername_lookup, and
  * the policy parameters of {@link org.postern.smtpd.policy.PolicySettings}.
  *
  * <h2>BUGS</h2>
- * No reverse DNS for the log (the client name is "unknown"; the DNS restrictions do
- * their own lookups), no ETRN (the flush service is not reachable from here yet), no
+ * The client name is "unknown" unless smtpd_peername_lookup = yes (Postern's default
+ * is no). No ETRN (the flush service is not reachable from here yet), no
  * smtpd_forbid_unauth_pipelining. AUTH needs an {@link SmtpdAuthenticator}: the adapter
  * provides one for smtpd_sasl_type = dovecot only (no WildFly Elytron binding yet). A bare &lt;LF&gt; inside a BDAT chunk is taken
  * as a line end. A message over hopcount_limit is rejected after the final dot
