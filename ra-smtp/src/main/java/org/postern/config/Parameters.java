@@ -462,6 +462,11 @@ public final class Parameters {
     public static final Parameter SMTPD_PEERNAME_LOOKUP = register(Parameter.bool("smtpd_peername_lookup", "no",
             "Look up the remote SMTP client name and verify that it maps back to the address; unlike Postfix "
                     + "(yes) Postern's default is no, so that no connection waits for a name server unless asked."));
+    /** smtpd_forbid_unauth_pipelining - disconnect clients that pipeline where RFC 2920 forbids it. */
+    public static final Parameter SMTPD_FORBID_UNAUTH_PIPELINING = register(Parameter.bool(
+            "smtpd_forbid_unauth_pipelining", "no",
+            "Disconnect remote SMTP clients that violate RFC 2920 (or 5321) command pipelining constraints, with "
+                    + "\"554 5.5.0 Error: SMTP protocol synchronization\" (Postfix 3.7.6 default: no; 3.9: yes)."));
 
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();

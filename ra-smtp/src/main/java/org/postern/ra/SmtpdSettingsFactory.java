@@ -29,7 +29,8 @@ import org.postern.smtpd.SmtpdSettings;
  * smtpd_tls_wrappermode, smtpd_sasl_auth_enable, smtpd_tls_auth_only, smtpd_sasl_type
  * (dovecot only), smtpd_sasl_path,
  * smtpd_upstream_proxy_protocol, smtpd_upstream_proxy_timeout, debug_peer_list (addresses
- * and networks only), debug_peer_level, smtpd_peername_lookup, and
+ * and networks only), debug_peer_level, smtpd_peername_lookup,
+ * smtpd_forbid_unauth_pipelining, and
  * the access policy parameters (see org.postern.smtpd.policy.PolicySettings).
  */
 final class SmtpdSettingsFactory {
@@ -76,7 +77,8 @@ final class SmtpdSettingsFactory {
                 c.getTime("smtpd_upstream_proxy_timeout"),
                 NetworkList.parse(c.getList("debug_peer_list"), "debug_peer_list"),
                 c.getInt("debug_peer_level"),
-                c.getBoolean("smtpd_peername_lookup"));
+                c.getBoolean("smtpd_peername_lookup"),
+                c.getBoolean("smtpd_forbid_unauth_pipelining"));
     }
 
     /**

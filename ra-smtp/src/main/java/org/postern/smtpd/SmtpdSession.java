@@ -162,6 +162,10 @@ public final class SmtpdSession {
     private static final String AFTER_EOM = "END-OF-MESSAGE";
     private static final String UNKNOWN = "UNKNOWN";
 
+    /** Commands that must end a pipelined group (RFC 2920 3.1, RFC 3207, RFC 4954). */
+    private static final java.util.Set<String> MUST_BE_LAST = java.util.Set.of("HELO", "EHLO", "STARTTLS", "AUTH",
+            "DATA", "NOOP", "VRFY", "ETRN", "QUIT");
+
     /** Command statistics names, in Postfix's table order; "unknown" last. */
     private static final List<String> STAT_ORDER = List.of("helo", "ehlo", "starttls", "auth", "mail", "rcpt",
             "data", "bdat", "rset", "noop", "vrfy", "etrn", "quit", "help", "unknown");
@@ -201,6 +205,8 @@ public final class SmtpdSession {
     private final DnsAnswers dnsAnswers = new DnsAnswers();
     private String checkingSender;
     private String checkingRecipient;
+    /** Input that followed the current command line in the same read, or null. */
+    private byte[] pipelined;
     /** Junk commands (NOOP, VRFY, ETRN, RSET) since the last message (smtpd_junk_command_limit). */
     private int junkCommands;
     /** A command line held back by the tarpit, processed first when the delay is over. */
@@ -407,7 +413,11 @@ public final class SmtpdSession {
             if (c == '\n') {
                 int len = lineLength;
                 lineLength = 0;
+                // what the client sent after this line without waiting for the reply
+                pipelined = i + 1 < end ? Arrays.copyOfRange(data, i + 1, Math.min(end, i + 101))
+                        : held.isEmpty() ? null : held.peekFirst();
                 completeLine(len);
+                pipelined = null;
             } else {
                 if (lineLength == line.length) {
                     // line_length_limit reached without LF: a partial line (Postfix smtp_get bound).
@@ -595,6 +605,18 @@ public final class SmtpdSession {
         String verb = command.verb();
         String arg = command.argument();
         boolean ok;
+        if (settings.forbidUnauthPipelining() && pipelined != null && pipelined.length > 0
+                && (!protocol.equals("ESMTP") || MUST_BE_LAST.contains(verb))) {
+            // RFC 2920 3.1: this command must end a group, or the client was never told
+            // that pipelining is allowed (no EHLO): smtpd_forbid_unauth_pipelining.
+            MAILLOG.info("improper command pipelining after " + verb + " from " + namaddr + ": "
+                    + printable(new String(pipelined, StandardCharsets.UTF_8), 100));
+            where = verb;
+            count(verb.toLowerCase(Locale.ROOT), false);
+            reply("554 5.5.0 Error: SMTP protocol synchronization");
+            hangup();
+            return;
+        }
         if (accessDenied != null && !verb.equals("QUIT")) {
             where = verb;
             count(isNonSmtp(verb) ? "unknown" : verb.toLowerCase(Locale.ROOT), false);

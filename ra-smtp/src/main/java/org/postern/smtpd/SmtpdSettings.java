@@ -66,6 +66,8 @@ import org.postern.smtpd.policy.SmtpdCheck;
  *                                  matching client is logged
  * @param peernameLookup            smtpd_peername_lookup (Postern: no): look up and verify
  *                                  the client's name before the greeting
+ * @param forbidUnauthPipelining    smtpd_forbid_unauth_pipelining (no, as Postfix 3.7):
+ *                                  554 and disconnect on RFC 2920 violations
  */
 public record SmtpdSettings(String serviceName, String myhostname, String banner, String mailName,
                             long messageSizeLimit, int lineLengthLimit, Duration timeout,
@@ -79,7 +81,8 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                             TlsLevel tlsLevel, SslContext sslContext, boolean tlsWrapperMode,
                             boolean saslAuthEnable, boolean tlsAuthOnly, SmtpdAuthenticator authenticator,
                             boolean upstreamProxy, Duration upstreamProxyTimeout,
-                            Predicate<String> debugPeers, int debugPeerLevel, boolean peernameLookup) {
+                            Predicate<String> debugPeers, int debugPeerLevel, boolean peernameLookup,
+                            boolean forbidUnauthPipelining) {
 
     /**
      * BareNewline - values of smtpd_forbid_bare_newline (Postfix 3.9, postconf(5)).
@@ -199,7 +202,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                 BareNewline.NORMALIZE, address -> false, 550, spoolDirectory,
                 policy(Config.parse("myhostname = " + myhostname, "defaults")), 10, Duration.ofSeconds(1), 100,
                 50, 0, 50, 0, Duration.ofSeconds(60), address -> false, TlsLevel.NONE, null, false, false, false,
-                null, false, Duration.ofSeconds(5), address -> false, 2, false);
+                null, false, Duration.ofSeconds(5), address -> false, 2, false, false);
     }
 
     /** policy - the access policy of a configuration (restriction lists parsed, tables opened). */
@@ -321,6 +324,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         public Predicate<String> debugPeers;
         public int debugPeerLevel;
         public boolean peernameLookup;
+        public boolean forbidUnauthPipelining;
 
         Builder(SmtpdSettings s) {
             serviceName = s.serviceName;
@@ -359,6 +363,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
             debugPeers = s.debugPeers;
             debugPeerLevel = s.debugPeerLevel;
             peernameLookup = s.peernameLookup;
+            forbidUnauthPipelining = s.forbidUnauthPipelining;
         }
 
         /** build - the settings; IllegalArgumentException on a bad value. */
@@ -369,7 +374,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                     errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree, connectionCountLimit,
                     connectionRateLimit, rateTimeUnit, eventLimitExceptions, tlsLevel, sslContext, tlsWrapperMode,
                     saslAuthEnable, tlsAuthOnly, authenticator, upstreamProxy, upstreamProxyTimeout, debugPeers,
-                    debugPeerLevel, peernameLookup);
+                    debugPeerLevel, peernameLookup, forbidUnauthPipelining);
         }
     }
 }

@@ -172,4 +172,44 @@ class SmtpdLimitsTest extends SessionConversation {
         send("MAIL FROM:<a@example.com> SIZE=1000");
         expect("452 4.3.1 Insufficient system storage", "250 2.1.0 Ok");
     }
+
+    private SmtpdSettings forbidPipelining() {
+        SmtpdSettings.Builder b = settings().toBuilder();
+        b.forbidUnauthPipelining = true;
+        return b.build();
+    }
+
+    @Test
+    void forbidUnauthPipelining() {
+        open(forbidPipelining(), OUTSIDE);
+        raw("EHLO client.example\r\nMAIL FROM:<a@example.com>\r\n");
+        expect("554 5.5.0 Error: SMTP protocol synchronization");
+        assertTrue(closed);
+        expectLog("improper command pipelining after EHLO from unknown[192.0.2.1]: MAIL FROM:<a@example.com>??");
+
+        // no EHLO, no PIPELINING: a HELO client may not pipeline at all
+        closed = false;
+        open(forbidPipelining(), OUTSIDE);
+        send("HELO client.example");
+        raw("MAIL FROM:<a@example.com>\r\nRCPT TO:<x@mx.example.org>\r\n");
+        expect("250 mx.example.org", "554 5.5.0 Error: SMTP protocol synchronization");
+        assertTrue(closed);
+
+        // after EHLO, MAIL RCPT DATA in one group is what RFC 2920 allows; content after DATA is not
+        closed = false;
+        open(forbidPipelining(), OUTSIDE);
+        send("EHLO client.example");
+        replies.clear();
+        raw("MAIL FROM:<a@example.com>\r\nRCPT TO:<x@mx.example.org>\r\nDATA\r\nSubject: early\r\n");
+        expect("250 2.1.0 Ok", "250 2.1.5 Ok", "554 5.5.0 Error: SMTP protocol synchronization");
+        assertTrue(closed);
+    }
+
+    @Test
+    void pipeliningIsToleratedByDefault() {
+        open(settings(), OUTSIDE);
+        raw("EHLO client.example\r\nMAIL FROM:<a@example.com>\r\n");
+        assertEquals("250 2.1.0 Ok", replies.get(replies.size() - 1));
+        assertTrue(!closed);
+    }
 }

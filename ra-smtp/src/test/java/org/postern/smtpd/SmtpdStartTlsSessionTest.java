@@ -114,4 +114,17 @@ class SmtpdStartTlsSessionTest extends SessionConversation {
         send("MAIL FROM:<a@example.com>");
         expect("250 2.1.0 Ok");
     }
+
+    @Test
+    void withForbidUnauthPipeliningTheInjectionEndsTheSession() {
+        SmtpdSettings.Builder b = tls(SmtpdSettings.TlsLevel.MAY).toBuilder();
+        b.forbidUnauthPipelining = true;
+        open(b.build(), OUTSIDE);
+        send("EHLO client.example");
+        replies.clear();
+        raw("STARTTLS\r\nRSET\r\n");
+        expect("554 5.5.0 Error: SMTP protocol synchronization");
+        assertEquals(0, tlsStarts);
+        assertTrue(closed);
+    }
 }
