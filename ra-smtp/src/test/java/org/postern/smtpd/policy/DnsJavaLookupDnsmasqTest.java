@@ -30,20 +30,27 @@ class DnsJavaLookupDnsmasqTest {
         try (DatagramSocket s = new DatagramSocket(0, InetAddress.getByName("127.0.0.1"))) {
             port = s.getLocalPort();
         }
-        dnsmasq = new ProcessBuilder(DNSMASQ, "--keep-in-foreground", "--port=" + port, "--listen-address=127.0.0.1",
+        java.nio.file.Path output = java.nio.file.Files.createTempFile("dnsmasq", ".out");
+        output.toFile().deleteOnExit();
+        dnsmasq = new ProcessBuilder(DNSMASQ, "--pid-file=", "--log-queries", "--keep-in-foreground", "--port=" + port, "--listen-address=127.0.0.1",
                 "--bind-interfaces", "--no-resolv", "--no-hosts", "--local=/test/", "--local=/2.0.192.in-addr.arpa/",
                 "--host-record=mail.sender.test,192.0.2.5", "--mx-host=sender.test,mail.sender.test,10",
                 "--mx-host=nullmx.test,.,0", "--host-record=1.2.0.192.zen.test,127.0.0.2",
                 "--txt-record=1.2.0.192.zen.test,listed by zen", "--host-record=1.0.0.127.zen.test,127.0.0.2",
                 "--local=/0.0.127.in-addr.arpa/")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
         lookup = new DnsJavaLookup(List.of("127.0.0.1:" + port), Duration.ofSeconds(2));
-        for (int i = 0; i < 50; i++) {
+        for (int i = 0; i < 100; i++) {
             if (lookup.lookup("mail.sender.test", Type.A).get(5, TimeUnit.SECONDS).status() == Status.FOUND) {
                 return;
             }
-            Thread.sleep(100);
+            if (!dnsmasq.isAlive()) {
+                break;
+            }
+            Thread.sleep(200);
         }
+        throw new IllegalStateException("dnsmasq on port " + port + " does not answer (alive: " + dnsmasq.isAlive()
+                + "): " + java.nio.file.Files.readString(output));
     }
 
     @AfterAll
