@@ -467,6 +467,10 @@ public final class Parameters {
             "smtpd_forbid_unauth_pipelining", "no",
             "Disconnect remote SMTP clients that violate RFC 2920 (or 5321) command pipelining constraints, with "
                     + "\"554 5.5.0 Error: SMTP protocol synchronization\" (Postfix 3.7.6 default: no; 3.9: yes)."));
+    /** always_bcc - an address that receives a blind copy of every message. */
+    public static final Parameter ALWAYS_BCC = register(Parameter.string("always_bcc", "",
+            "Optional address that receives a \"blind carbon copy\" of each message received over SMTP "
+                    + "(added by smtpd, with NOTIFY=NEVER)."));
 
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();

@@ -30,7 +30,7 @@ import org.postern.smtpd.SmtpdSettings;
  * (dovecot only), smtpd_sasl_path,
  * smtpd_upstream_proxy_protocol, smtpd_upstream_proxy_timeout, debug_peer_list (addresses
  * and networks only), debug_peer_level, smtpd_peername_lookup,
- * smtpd_forbid_unauth_pipelining, and
+ * smtpd_forbid_unauth_pipelining, always_bcc, and
  * the access policy parameters (see org.postern.smtpd.policy.PolicySettings).
  */
 final class SmtpdSettingsFactory {
@@ -78,7 +78,8 @@ final class SmtpdSettingsFactory {
                 NetworkList.parse(c.getList("debug_peer_list"), "debug_peer_list"),
                 c.getInt("debug_peer_level"),
                 c.getBoolean("smtpd_peername_lookup"),
-                c.getBoolean("smtpd_forbid_unauth_pipelining"));
+                c.getBoolean("smtpd_forbid_unauth_pipelining"),
+                c.get("always_bcc"));
     }
 
     /**

@@ -83,7 +83,7 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * smtpd_forbid_bare_newline, smtpd_forbid_bare_newline_exclusions,
  * smtpd_forbid_bare_newline_reject_code, smtpd_tls_security_level,
  * smtpd_sasl_auth_enable, smtpd_tls_auth_only, debug_peer_list, debug_peer_level,
- * smtpd_peername_lookup, and
+ * smtpd_peername_lookup, always_bcc, and
  * the policy parameters of {@link org.postern.smtpd.policy.PolicySettings}.
  *
  * <h2>BUGS</h2>
@@ -1618,8 +1618,14 @@ public final class SmtpdSession {
         if (discardReason != null) {
             params.put(Envelope.DISCARD, discardReason);
         }
+        List<Envelope.Recipient> all = new ArrayList<>(recipients);
+        if (!settings.alwaysBcc().isEmpty()
+                && all.stream().noneMatch(r -> r.address().equalsIgnoreCase(settings.alwaysBcc()))) {
+            // always_bcc: Postfix's cleanup adds it; no delivery notice for the copy
+            all.add(new Envelope.Recipient(settings.alwaysBcc(), null, "NEVER"));
+        }
         Envelope envelope = new Envelope(queueId, sender.isNull() ? "" : sender.address().toString(),
-                Map.copyOf(params), List.copyOf(recipients), clientName, clientAddress, clientPort, helo,
+                Map.copyOf(params), List.copyOf(all), clientName, clientAddress, clientPort, helo,
                 protocol, settings.serviceName(), arrival, storedBytes);
         Path content = spoolPath;
         String[] result = new String[1];

@@ -68,6 +68,7 @@ import org.postern.smtpd.policy.SmtpdCheck;
  *                                  the client's name before the greeting
  * @param forbidUnauthPipelining    smtpd_forbid_unauth_pipelining (no, as Postfix 3.7):
  *                                  554 and disconnect on RFC 2920 violations
+ * @param alwaysBcc                 always_bcc (empty): an extra recipient of every message
  */
 public record SmtpdSettings(String serviceName, String myhostname, String banner, String mailName,
                             long messageSizeLimit, int lineLengthLimit, Duration timeout,
@@ -82,7 +83,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                             boolean saslAuthEnable, boolean tlsAuthOnly, SmtpdAuthenticator authenticator,
                             boolean upstreamProxy, Duration upstreamProxyTimeout,
                             Predicate<String> debugPeers, int debugPeerLevel, boolean peernameLookup,
-                            boolean forbidUnauthPipelining) {
+                            boolean forbidUnauthPipelining, String alwaysBcc) {
 
     /**
      * BareNewline - values of smtpd_forbid_bare_newline (Postfix 3.9, postconf(5)).
@@ -155,6 +156,14 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         Objects.requireNonNull(tlsLevel, "tlsLevel");
         Objects.requireNonNull(upstreamProxyTimeout, "upstreamProxyTimeout");
         Objects.requireNonNull(debugPeers, "debugPeers");
+        Objects.requireNonNull(alwaysBcc, "alwaysBcc");
+        if (!alwaysBcc.isEmpty()) {
+            try {
+                org.postern.mail.MailAddress.parse(alwaysBcc);
+            } catch (org.postern.mail.AddressSyntaxException e) {
+                throw new IllegalArgumentException("always_bcc: bad address \"" + alwaysBcc + "\": " + e.getMessage());
+            }
+        }
         if ((tlsLevel != TlsLevel.NONE || tlsWrapperMode) && sslContext == null) {
             throw new IllegalArgumentException("smtpd_tls_security_level = " + tlsLevel.name().toLowerCase(Locale.ROOT)
                     + (tlsWrapperMode ? " with smtpd_tls_wrappermode = yes" : "")
@@ -202,7 +211,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                 BareNewline.NORMALIZE, address -> false, 550, spoolDirectory,
                 policy(Config.parse("myhostname = " + myhostname, "defaults")), 10, Duration.ofSeconds(1), 100,
                 50, 0, 50, 0, Duration.ofSeconds(60), address -> false, TlsLevel.NONE, null, false, false, false,
-                null, false, Duration.ofSeconds(5), address -> false, 2, false, false);
+                null, false, Duration.ofSeconds(5), address -> false, 2, false, false, "");
     }
 
     /** policy - the access policy of a configuration (restriction lists parsed, tables opened). */
@@ -325,6 +334,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         public int debugPeerLevel;
         public boolean peernameLookup;
         public boolean forbidUnauthPipelining;
+        public String alwaysBcc;
 
         Builder(SmtpdSettings s) {
             serviceName = s.serviceName;
@@ -364,6 +374,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
             debugPeerLevel = s.debugPeerLevel;
             peernameLookup = s.peernameLookup;
             forbidUnauthPipelining = s.forbidUnauthPipelining;
+            alwaysBcc = s.alwaysBcc;
         }
 
         /** build - the settings; IllegalArgumentException on a bad value. */
@@ -374,7 +385,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                     errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree, connectionCountLimit,
                     connectionRateLimit, rateTimeUnit, eventLimitExceptions, tlsLevel, sslContext, tlsWrapperMode,
                     saslAuthEnable, tlsAuthOnly, authenticator, upstreamProxy, upstreamProxyTimeout, debugPeers,
-                    debugPeerLevel, peernameLookup, forbidUnauthPipelining);
+                    debugPeerLevel, peernameLookup, forbidUnauthPipelining, alwaysBcc);
         }
     }
 }

@@ -212,4 +212,27 @@ class SmtpdLimitsTest extends SessionConversation {
         assertEquals("250 2.1.0 Ok", replies.get(replies.size() - 1));
         assertTrue(!closed);
     }
+
+    @Test
+    void alwaysBccAddsARecipientOnce() {
+        SmtpdSettings.Builder b = settings().toBuilder();
+        b.alwaysBcc = "archive@mx.example.org";
+        open(b.build(), "127.0.0.1");
+        ehloMail("a@example.com");
+        send("RCPT TO:<x@other.example>");
+        send("DATA");
+        raw("Subject: x\r\n\r\nbody\r\n.\r\n");
+        send("MAIL FROM:<a@example.com>");
+        send("RCPT TO:<Archive@mx.example.org>");
+        send("DATA");
+        raw("Subject: y\r\n\r\nbody\r\n.\r\n");
+        assertEquals(List.of(new Envelope.Recipient("x@other.example", null, null),
+                new Envelope.Recipient("archive@mx.example.org", null, "NEVER")), envelopes.get(0).recipients());
+        assertEquals(1, envelopes.get(1).recipients().size(), "not twice");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> {
+            SmtpdSettings.Builder bad = settings().toBuilder();
+            bad.alwaysBcc = "not an address";
+            bad.build();
+        });
+    }
 }
