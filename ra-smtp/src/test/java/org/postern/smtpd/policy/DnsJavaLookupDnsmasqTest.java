@@ -26,31 +26,36 @@ class DnsJavaLookupDnsmasqTest {
     @BeforeAll
     static void start() throws Exception {
         assumeTrue(new File(DNSMASQ).canExecute(), "dnsmasq is not installed at " + DNSMASQ);
-        int port;
-        try (DatagramSocket s = new DatagramSocket(0, InetAddress.getByName("127.0.0.1"))) {
-            port = s.getLocalPort();
-        }
-        java.nio.file.Path output = java.nio.file.Files.createTempFile("dnsmasq", ".out");
-        output.toFile().deleteOnExit();
-        dnsmasq = new ProcessBuilder(DNSMASQ, "--pid-file=", "--log-queries", "--keep-in-foreground", "--port=" + port, "--listen-address=127.0.0.1",
-                "--bind-interfaces", "--no-resolv", "--no-hosts", "--local=/test/", "--local=/2.0.192.in-addr.arpa/",
-                "--host-record=mail.sender.test,192.0.2.5", "--mx-host=sender.test,mail.sender.test,10",
-                "--mx-host=nullmx.test,.,0", "--host-record=1.2.0.192.zen.test,127.0.0.2",
-                "--txt-record=1.2.0.192.zen.test,listed by zen", "--host-record=1.0.0.127.zen.test,127.0.0.2",
-                "--local=/0.0.127.in-addr.arpa/")
-                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
-        lookup = new DnsJavaLookup(List.of("127.0.0.1:" + port), Duration.ofSeconds(2));
-        for (int i = 0; i < 100; i++) {
-            if (lookup.lookup("mail.sender.test", Type.A).get(5, TimeUnit.SECONDS).status() == Status.FOUND) {
-                return;
+        // Up to three tries: a dnsmasq that dies at once (another build on the machine may
+        // end dnsmasq processes) is started again on another port.
+        StringBuilder failures = new StringBuilder();
+        for (int attempt = 0; attempt < 3; attempt++) {
+            int port;
+            try (DatagramSocket s = new DatagramSocket(0, InetAddress.getByName("127.0.0.1"))) {
+                port = s.getLocalPort();
             }
-            if (!dnsmasq.isAlive()) {
-                break;
+            java.nio.file.Path output = java.nio.file.Files.createTempFile("dnsmasq", ".out");
+            output.toFile().deleteOnExit();
+            dnsmasq = new ProcessBuilder(DNSMASQ, "--pid-file=", "--log-facility=-", "--keep-in-foreground",
+                    "--port=" + port, "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
+                    "--local=/test/", "--local=/2.0.192.in-addr.arpa/", "--local=/0.0.127.in-addr.arpa/",
+                    "--host-record=mail.sender.test,192.0.2.5", "--mx-host=sender.test,mail.sender.test,10",
+                    "--mx-host=nullmx.test,.,0", "--host-record=1.2.0.192.zen.test,127.0.0.2",
+                    "--txt-record=1.2.0.192.zen.test,listed by zen", "--host-record=1.0.0.127.zen.test,127.0.0.2")
+                    .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+            lookup = new DnsJavaLookup(List.of("127.0.0.1:" + port), Duration.ofSeconds(2));
+            for (int i = 0; i < 100 && dnsmasq.isAlive(); i++) {
+                if (lookup.lookup("mail.sender.test", Type.A).get(5, TimeUnit.SECONDS).status() == Status.FOUND) {
+                    return;
+                }
+                Thread.sleep(200);
             }
-            Thread.sleep(200);
+            dnsmasq.destroy();
+            dnsmasq.waitFor(5, TimeUnit.SECONDS);
+            failures.append("\nport ").append(port).append(", exit ").append(dnsmasq.exitValue()).append(": ")
+                    .append(java.nio.file.Files.readString(output));
         }
-        throw new IllegalStateException("dnsmasq on port " + port + " does not answer (alive: " + dnsmasq.isAlive()
-                + "): " + java.nio.file.Files.readString(output));
+        throw new IllegalStateException("dnsmasq does not answer:" + failures);
     }
 
     @AfterAll
