@@ -23,6 +23,10 @@ import org.postern.smtpd.SmtpdListener;
  * sent afterwards only wakes a queue manager. If that send fails the message is still
  * safe: the queue scanner finds due messages in the database and requests them again.
  *
+ * <p>A message whose envelope carries {@link Envelope#DISCARD} (smtpd's DISCARD action)
+ * is acknowledged and not stored. {@link Envelope#HOLD} is not acted on yet: the queue
+ * has no hold state.
+ *
  * <h2>SECURITY</h2>
  * Talks to the database only. Everything in the envelope came from the network and is
  * stored as data, never interpreted.
@@ -43,6 +47,12 @@ public class SmtpdEndpoint implements SmtpdListener {
 
     @Override
     public String enqueue(Envelope envelope, InputStream content) throws EnqueueException {
+        if (envelope.mailParams().containsKey(Envelope.DISCARD)) {
+            // An access map DISCARD action in smtpd (already logged there as "discard"):
+            // the client is told the message was queued and, as Postfix's cleanup does
+            // with such a message, nothing is stored or delivered.
+            return envelope.queueId();
+        }
         String queueId;
         try {
             queueId = cleanup.store(envelope, content);

@@ -539,6 +539,211 @@ public final class Parameters {
     /** smtp_send_xforward_command - XFORWARD to an SMTP server that offers it. */
     public static final Parameter SMTP_SEND_XFORWARD_COMMAND = register(Parameter.bool("smtp_send_xforward_command",
             "no", "Send the XFORWARD command when the SMTP server's EHLO response announces XFORWARD support."));
+    // ---- smtpd access policy (issue 3: smtpd_check)
+
+    /** smtpd_client_restrictions - restrictions on the client's address and name. */
+    public static final Parameter SMTPD_CLIENT_RESTRICTIONS = register(Parameter.list("smtpd_client_restrictions",
+            "", "Optional restrictions that the SMTP server applies in the context of a client connection request."));
+    /** smtpd_helo_restrictions - restrictions on the HELO/EHLO hostname. */
+    public static final Parameter SMTPD_HELO_RESTRICTIONS = register(Parameter.list("smtpd_helo_restrictions", "",
+            "Optional restrictions that the SMTP server applies in the context of a client HELO command."));
+    /** smtpd_sender_restrictions - restrictions on the MAIL FROM address. */
+    public static final Parameter SMTPD_SENDER_RESTRICTIONS = register(Parameter.list("smtpd_sender_restrictions",
+            "", "Optional restrictions that the SMTP server applies in the context of a client MAIL FROM command."));
+    /** smtpd_relay_restrictions - mail relay control, before smtpd_recipient_restrictions. */
+    public static final Parameter SMTPD_RELAY_RESTRICTIONS = register(Parameter.list("smtpd_relay_restrictions",
+            "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination",
+            "Access restrictions for mail relay control that the SMTP server applies in the context of the "
+                    + "RCPT TO command, before smtpd_recipient_restrictions."));
+    /** smtpd_recipient_restrictions - restrictions on the RCPT TO address. */
+    public static final Parameter SMTPD_RECIPIENT_RESTRICTIONS = register(Parameter.list(
+            "smtpd_recipient_restrictions", "",
+            "Optional restrictions that the SMTP server applies in the context of a client RCPT TO command, "
+                    + "after smtpd_relay_restrictions."));
+    /** smtpd_data_restrictions - restrictions on the DATA command. */
+    public static final Parameter SMTPD_DATA_RESTRICTIONS = register(Parameter.list("smtpd_data_restrictions", "",
+            "Optional access restrictions that the SMTP server applies in the context of the SMTP DATA command."));
+    /** smtpd_end_of_data_restrictions - restrictions after the final dot. */
+    public static final Parameter SMTPD_END_OF_DATA_RESTRICTIONS = register(Parameter.list(
+            "smtpd_end_of_data_restrictions", "",
+            "Optional access restrictions that the SMTP server applies in the context of the SMTP END-OF-DATA "
+                    + "command."));
+    /** smtpd_etrn_restrictions - restrictions on ETRN. */
+    public static final Parameter SMTPD_ETRN_RESTRICTIONS = register(Parameter.list("smtpd_etrn_restrictions", "",
+            "Optional restrictions that the SMTP server applies in the context of a client ETRN command."));
+    /** smtpd_delay_reject - evaluate client, HELO and sender restrictions at RCPT TO. */
+    public static final Parameter SMTPD_DELAY_REJECT = register(Parameter.bool("smtpd_delay_reject", "yes",
+            "Wait until the RCPT TO command before evaluating smtpd_client_restrictions, "
+                    + "smtpd_helo_restrictions and smtpd_sender_restrictions."));
+    /** smtpd_reject_unlisted_recipient - reject unknown recipients without an explicit restriction. */
+    public static final Parameter SMTPD_REJECT_UNLISTED_RECIPIENT = register(Parameter.bool(
+            "smtpd_reject_unlisted_recipient", "yes",
+            "Reject mail for unknown recipient addresses (relay_recipient_maps) even without an explicit "
+                    + "reject_unlisted_recipient restriction."));
+    /** relay_recipient_maps - the valid recipients of relay_domains. */
+    public static final Parameter RELAY_RECIPIENT_MAPS = register(Parameter.list("relay_recipient_maps", "",
+            "Optional lookup tables with all valid addresses in the domains that match $relay_domains; "
+                    + "empty means every address is valid."));
+    /** allow_untrusted_routing - relay addresses with routing operators for untrusted clients. */
+    public static final Parameter ALLOW_UNTRUSTED_ROUTING = register(Parameter.bool("allow_untrusted_routing", "no",
+            "Forward mail with sender-specified routing (user[@%!]remote@relay_domain) from untrusted clients "
+                    + "to destinations matching $relay_domains."));
+    /** swap_bangpath - rewrite site!user into user@site for local domains. */
+    public static final Parameter SWAP_BANGPATH = register(Parameter.bool("swap_bangpath", "yes",
+            "Rewrite \"site!user\" into \"user@site\" when resolving addresses of local domains."));
+    /** allow_percent_hack - rewrite user%domain into user@domain for local domains. */
+    public static final Parameter ALLOW_PERCENT_HACK = register(Parameter.bool("allow_percent_hack", "yes",
+            "Rewrite \"user%domain\" into \"user@domain\" when resolving addresses of local domains."));
+    /** smtpd_null_access_lookup_key - the access map key of the null sender. */
+    public static final Parameter SMTPD_NULL_ACCESS_LOOKUP_KEY = register(Parameter.string(
+            "smtpd_null_access_lookup_key", "<>",
+            "The lookup key used by check_sender_access for the null sender address."));
+    /** access_map_reject_code - the reply code of an access map REJECT. */
+    public static final Parameter ACCESS_MAP_REJECT_CODE = register(Parameter.integer("access_map_reject_code",
+            "554", "The SMTP server response code when a client violates an access database restriction."));
+    /** access_map_defer_code - the reply code of an access map DEFER. */
+    public static final Parameter ACCESS_MAP_DEFER_CODE = register(Parameter.integer("access_map_defer_code",
+            "450", "The SMTP server response code when an access map result is DEFER."));
+    /** invalid_hostname_reject_code - the reply code of reject_invalid_helo_hostname. */
+    public static final Parameter INVALID_HOSTNAME_REJECT_CODE = register(Parameter.integer(
+            "invalid_hostname_reject_code", "501",
+            "The SMTP server response code when the client HELO or EHLO parameter has invalid syntax "
+                    + "(reject_invalid_helo_hostname)."));
+    /** non_fqdn_reject_code - the reply code of the reject_non_fqdn_* restrictions. */
+    public static final Parameter NON_FQDN_REJECT_CODE = register(Parameter.integer("non_fqdn_reject_code", "504",
+            "The SMTP server reply code when a client request is rejected by a reject_non_fqdn_* restriction."));
+    /** reject_code - the reply code of the reject restriction. */
+    public static final Parameter REJECT_CODE = register(Parameter.integer("reject_code", "554",
+            "The SMTP server response code when a remote SMTP client request is rejected by the reject restriction."));
+    /** defer_code - the reply code of defer and defer_unauth_destination. */
+    public static final Parameter DEFER_CODE = register(Parameter.integer("defer_code", "450",
+            "The SMTP server response code when a remote SMTP client request is rejected by the defer restriction "
+                    + "(and defer_unauth_destination)."));
+    /** relay_domains_reject_code - the reply code of reject_unauth_destination. */
+    public static final Parameter RELAY_DOMAINS_REJECT_CODE = register(Parameter.integer("relay_domains_reject_code",
+            "554", "The SMTP server response code when a client request is rejected by reject_unauth_destination."));
+    /** unknown_relay_recipient_reject_code - the reply code for an address not in relay_recipient_maps. */
+    public static final Parameter UNKNOWN_RELAY_RECIPIENT_REJECT_CODE = register(Parameter.integer(
+            "unknown_relay_recipient_reject_code", "550",
+            "The SMTP server reply code when a recipient address matches $relay_domains and relay_recipient_maps "
+                    + "does not list it."));
+    /** unknown_address_reject_code - the reply code of reject_unknown_sender/recipient_domain. */
+    public static final Parameter UNKNOWN_ADDRESS_REJECT_CODE = register(Parameter.integer(
+            "unknown_address_reject_code", "450",
+            "The SMTP server reply code when a sender or recipient address is rejected by "
+                    + "reject_unknown_sender_domain or reject_unknown_recipient_domain."));
+    /** unknown_client_reject_code - the reply code of reject_unknown_(reverse_)client_hostname. */
+    public static final Parameter UNKNOWN_CLIENT_REJECT_CODE = register(Parameter.integer(
+            "unknown_client_reject_code", "450",
+            "The SMTP server reply code when a client without valid address <=> name mapping is rejected by "
+                    + "reject_unknown_client_hostname or reject_unknown_reverse_client_hostname."));
+    /** unknown_hostname_reject_code - the reply code of reject_unknown_helo_hostname. */
+    public static final Parameter UNKNOWN_HOSTNAME_REJECT_CODE = register(Parameter.integer(
+            "unknown_hostname_reject_code", "450",
+            "The SMTP server reply code when the HELO or EHLO hostname is rejected by "
+                    + "reject_unknown_helo_hostname."));
+    /** maps_rbl_reject_code - the reply code of reject_rbl_client and reject_maps_rbl. */
+    public static final Parameter MAPS_RBL_REJECT_CODE = register(Parameter.integer("maps_rbl_reject_code", "554",
+            "The SMTP server reply code when a client is listed by reject_rbl_client or reject_maps_rbl."));
+    /** maps_rbl_domains - the DNS blocklists of reject_maps_rbl. */
+    public static final Parameter MAPS_RBL_DOMAINS = register(Parameter.list("maps_rbl_domains", "",
+            "The DNS blocklist domains that the obsolete reject_maps_rbl restriction queries."));
+
+    // ---- smtpd limits (issue 3)
+
+    /** smtpd_junk_command_limit - NOOP, VRFY, ETRN and RSET commands before they count as errors. */
+    public static final Parameter SMTPD_JUNK_COMMAND_LIMIT = register(Parameter.integer("smtpd_junk_command_limit",
+            "100", "The number of junk commands (NOOP, VRFY, ETRN or RSET) that a remote SMTP client can send "
+                    + "before the server starts to increment the error counter with each junk command."));
+    /** hopcount_limit - the maximal number of Received: headers. */
+    public static final Parameter HOPCOUNT_LIMIT = register(Parameter.integer("hopcount_limit", "50",
+            "The maximal number of Received: message headers that is allowed in the primary message headers."));
+    /** queue_minfree - the free space the queue file system must keep. */
+    public static final Parameter QUEUE_MINFREE = register(Parameter.size("queue_minfree", "0",
+            "The minimal amount of free space in bytes in the queue file system that is needed to receive mail; "
+                    + "the SMTP server also wants 1.5 times message_size_limit free."));
+    /** smtpd_client_connection_count_limit - simultaneous connections per client. */
+    public static final Parameter SMTPD_CLIENT_CONNECTION_COUNT_LIMIT = register(Parameter.integer(
+            "smtpd_client_connection_count_limit", "50",
+            "How many simultaneous connections any client is allowed to make to this service; 0 disables."));
+    /** smtpd_client_connection_rate_limit - connection attempts per client per time unit. */
+    public static final Parameter SMTPD_CLIENT_CONNECTION_RATE_LIMIT = register(Parameter.integer(
+            "smtpd_client_connection_rate_limit", "0",
+            "The maximal number of connection attempts any client is allowed to make to this service per "
+                    + "anvil_rate_time_unit; 0 disables."));
+    /** anvil_rate_time_unit - the time unit of the rate limits. */
+    public static final Parameter ANVIL_RATE_TIME_UNIT = register(Parameter.time("anvil_rate_time_unit", "60s",
+            ChronoUnit.SECONDS, "The time unit over which client connection rates are calculated."));
+    /** smtpd_client_event_limit_exceptions - clients exempt from the connection limits. */
+    public static final Parameter SMTPD_CLIENT_EVENT_LIMIT_EXCEPTIONS = register(Parameter.list(
+            "smtpd_client_event_limit_exceptions", "$mynetworks",
+            "Clients (network/mask or address) that are excluded from the smtpd_client_connection_count/rate_limit "
+                    + "restrictions; Postfix's default is ${smtpd_client_connection_limit_exceptions:$mynetworks}."));
+    // ---- smtpd TLS (issue 3)
+
+    /** smtpd_tls_security_level - none, may (offer STARTTLS) or encrypt (require it). */
+    public static final Parameter SMTPD_TLS_SECURITY_LEVEL = register(Parameter.choice("smtpd_tls_security_level", "",
+            "The SMTP TLS security level for the SMTP server: none (or empty), may (announce STARTTLS) or "
+                    + "encrypt (announce STARTTLS and require it before MAIL FROM).", "", "none", "may", "encrypt"));
+    /** smtpd_tls_cert_file - the server certificate (PEM), optionally with its key. */
+    public static final Parameter SMTPD_TLS_CERT_FILE = register(Parameter.string("smtpd_tls_cert_file", "",
+            "File with the Postfix SMTP server RSA or ECDSA certificate chain in PEM format (the private key may "
+                    + "be in the same file)."));
+    /** smtpd_tls_key_file - the server private key (PEM, PKCS#8). */
+    public static final Parameter SMTPD_TLS_KEY_FILE = register(Parameter.string("smtpd_tls_key_file",
+            "$smtpd_tls_cert_file",
+            "File with the SMTP server private key in PEM format (PKCS#8, unencrypted); may be the certificate file."));
+    /** smtpd_tls_wrappermode - implicit TLS from the first byte (submissions, port 465). */
+    public static final Parameter SMTPD_TLS_WRAPPERMODE = register(Parameter.bool("smtpd_tls_wrappermode", "no",
+            "Run the SMTP server in TLS \"wrapper\" mode (implicit TLS), as usually set with master.cf -o for "
+                    + "the submissions service on port 465."));
+    // ---- smtpd SASL (issue 3)
+
+    /** smtpd_sasl_auth_enable - offer and accept AUTH. */
+    public static final Parameter SMTPD_SASL_AUTH_ENABLE = register(Parameter.bool("smtpd_sasl_auth_enable", "no",
+            "Enable SASL authentication (AUTH PLAIN and LOGIN) in the SMTP server; needs an authenticator."));
+    /** smtpd_sasl_type - the SASL plug-in: Postern implements dovecot. */
+    public static final Parameter SMTPD_SASL_TYPE = register(Parameter.choice("smtpd_sasl_type", "cyrus",
+            "The SASL plug-in type that the SMTP server uses for authentication; Postern implements dovecot "
+                    + "(cyrus, Postfix's default, is not available: AUTH is then not offered).", "cyrus", "dovecot"));
+    /** smtpd_sasl_path - where the SASL plug-in finds its server. */
+    public static final Parameter SMTPD_SASL_PATH = register(Parameter.string("smtpd_sasl_path", "smtpd",
+            "With smtpd_sasl_type = dovecot: the Dovecot auth socket, inet:host:port or an absolute UNIX-domain "
+                    + "socket path."));
+    /** smtpd_tls_auth_only - offer AUTH only under TLS. */
+    public static final Parameter SMTPD_TLS_AUTH_ONLY = register(Parameter.bool("smtpd_tls_auth_only", "no",
+            "When TLS encryption is optional in the SMTP server, do not announce or accept SASL authentication "
+                    + "over unencrypted connections."));
+    /** smtpd_upstream_proxy_protocol - the proxy protocol in front of the server. */
+    public static final Parameter SMTPD_UPSTREAM_PROXY_PROTOCOL = register(Parameter.choice(
+            "smtpd_upstream_proxy_protocol", "",
+            "The name of the proxy protocol used by an optional before-smtpd proxy agent: empty (none) or haproxy "
+                    + "(PROXY protocol version 1 or 2).", "", "haproxy"));
+    /** smtpd_upstream_proxy_timeout - the time limit for the proxy header. */
+    public static final Parameter SMTPD_UPSTREAM_PROXY_TIMEOUT = register(Parameter.time(
+            "smtpd_upstream_proxy_timeout", "5s", ChronoUnit.SECONDS,
+            "The time limit for the proxy protocol specified with smtpd_upstream_proxy_protocol."));
+    /** debug_peer_list - clients whose SMTP conversation is logged. */
+    public static final Parameter DEBUG_PEER_LIST = register(Parameter.list("debug_peer_list", "",
+            "Clients (network/mask or address) whose SMTP conversation the server logs in full (AUTH "
+                    + "credentials excepted)."));
+    /** debug_peer_level - the verbosity for debug_peer_list clients. */
+    public static final Parameter DEBUG_PEER_LEVEL = register(Parameter.integer("debug_peer_level", "2",
+            "The increment in verbose logging level when a remote client matches debug_peer_list; 0 turns the "
+                    + "conversation log off."));
+    /** smtpd_peername_lookup - look up the client's name (Postern's default: no). */
+    public static final Parameter SMTPD_PEERNAME_LOOKUP = register(Parameter.bool("smtpd_peername_lookup", "no",
+            "Look up the remote SMTP client name and verify that it maps back to the address; unlike Postfix "
+                    + "(yes) Postern's default is no, so that no connection waits for a name server unless asked."));
+    /** smtpd_forbid_unauth_pipelining - disconnect clients that pipeline where RFC 2920 forbids it. */
+    public static final Parameter SMTPD_FORBID_UNAUTH_PIPELINING = register(Parameter.bool(
+            "smtpd_forbid_unauth_pipelining", "no",
+            "Disconnect remote SMTP clients that violate RFC 2920 (or 5321) command pipelining constraints, with "
+                    + "\"554 5.5.0 Error: SMTP protocol synchronization\" (Postfix 3.7.6 default: no; 3.9: yes)."));
+    /** always_bcc - an address that receives a blind copy of every message. */
+    public static final Parameter ALWAYS_BCC = register(Parameter.string("always_bcc", "",
+            "Optional address that receives a \"blind carbon copy\" of each message received over SMTP "
+                    + "(added by smtpd, with NOTIFY=NEVER)."));
 
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();

@@ -1,8 +1,16 @@
 package org.postern.ra;
 
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.io.File;
 import java.nio.file.Path;
+import java.util.logging.Logger;
+import javax.net.ssl.SSLException;
 import org.postern.config.Config;
+import org.postern.config.ConfigException;
 import org.postern.config.NetworkList;
+import org.postern.smtpd.DovecotAuthenticator;
+import org.postern.smtpd.SmtpdAuthenticator;
 import org.postern.smtpd.SmtpdSettings;
 
 /**
@@ -13,9 +21,20 @@ import org.postern.smtpd.SmtpdSettings;
  * myhostname, smtpd_banner, mail_name, message_size_limit, line_length_limit,
  * smtpd_timeout, smtpd_recipient_limit, smtpd_hard_error_limit, smtpd_helo_required,
  * disable_vrfy_command, smtpd_forbid_bare_newline, smtpd_forbid_bare_newline_exclusions
- * ($mynetworks), smtpd_forbid_bare_newline_reject_code.
+ * ($mynetworks), smtpd_forbid_bare_newline_reject_code, smtpd_soft_error_limit,
+ * smtpd_error_sleep_time, smtpd_junk_command_limit, hopcount_limit, queue_minfree,
+ * smtpd_client_connection_count_limit, smtpd_client_connection_rate_limit,
+ * anvil_rate_time_unit, smtpd_client_event_limit_exceptions ($mynetworks),
+ * smtpd_tls_security_level, smtpd_tls_cert_file, smtpd_tls_key_file,
+ * smtpd_tls_wrappermode, smtpd_sasl_auth_enable, smtpd_tls_auth_only, smtpd_sasl_type
+ * (dovecot only), smtpd_sasl_path,
+ * smtpd_upstream_proxy_protocol, smtpd_upstream_proxy_timeout, debug_peer_list (addresses
+ * and networks only), debug_peer_level, smtpd_peername_lookup,
+ * smtpd_forbid_unauth_pipelining, always_bcc, and
+ * the access policy parameters (see org.postern.smtpd.policy.PolicySettings).
  */
 final class SmtpdSettingsFactory {
+    private static final Logger LOG = Logger.getLogger("org.postern.ra");
     private SmtpdSettingsFactory() {
     }
 
@@ -36,7 +55,80 @@ final class SmtpdSettingsFactory {
                 NetworkList.parse(c.getList("smtpd_forbid_bare_newline_exclusions"),
                         "smtpd_forbid_bare_newline_exclusions"),
                 c.getInt("smtpd_forbid_bare_newline_reject_code"),
-                spoolDirectory());
+                spoolDirectory(),
+                SmtpdSettings.policy(c),
+                c.getInt("smtpd_soft_error_limit"),
+                c.getTime("smtpd_error_sleep_time"),
+                c.getInt("smtpd_junk_command_limit"),
+                c.getInt("hopcount_limit"),
+                c.getSize("queue_minfree"),
+                c.getInt("smtpd_client_connection_count_limit"),
+                c.getInt("smtpd_client_connection_rate_limit"),
+                c.getTime("anvil_rate_time_unit"),
+                NetworkList.parse(c.getList("smtpd_client_event_limit_exceptions"),
+                        "smtpd_client_event_limit_exceptions"),
+                SmtpdSettings.TlsLevel.parse(c.get("smtpd_tls_security_level")),
+                sslContext(c),
+                c.getBoolean("smtpd_tls_wrappermode"),
+                c.getBoolean("smtpd_sasl_auth_enable"),
+                c.getBoolean("smtpd_tls_auth_only"),
+                authenticator(c, serviceName),
+                c.get("smtpd_upstream_proxy_protocol").equals("haproxy"),
+                c.getTime("smtpd_upstream_proxy_timeout"),
+                NetworkList.parse(c.getList("debug_peer_list"), "debug_peer_list"),
+                c.getInt("debug_peer_level"),
+                c.getBoolean("smtpd_peername_lookup"),
+                c.getBoolean("smtpd_forbid_unauth_pipelining"),
+                c.get("always_bcc"));
+    }
+
+    /**
+     * sslContext - the server TLS context when TLS is wanted (a security level other than
+     * none, or wrapper mode): smtpd_tls_cert_file (PEM chain) and smtpd_tls_key_file (PEM
+     * PKCS#8 key; the default is the certificate file, which may hold both). A missing or
+     * unreadable file fails the start rather than silently disabling TLS.
+     */
+    static SslContext sslContext(Config c) {
+        boolean wanted = SmtpdSettings.TlsLevel.parse(c.get("smtpd_tls_security_level")) != SmtpdSettings.TlsLevel.NONE
+                || c.getBoolean("smtpd_tls_wrappermode");
+        if (!wanted) {
+            return null;
+        }
+        String cert = c.get("smtpd_tls_cert_file");
+        String key = c.get("smtpd_tls_key_file");
+        if (cert.isEmpty() || key.isEmpty()) {
+            throw new ConfigException("smtpd_tls_cert_file", 0, "TLS is enabled (smtpd_tls_security_level = "
+                    + c.get("smtpd_tls_security_level") + ", smtpd_tls_wrappermode = "
+                    + (c.getBoolean("smtpd_tls_wrappermode") ? "yes" : "no")
+                    + ") but smtpd_tls_cert_file or smtpd_tls_key_file is empty");
+        }
+        try {
+            return SslContextBuilder.forServer(new File(cert), new File(key)).build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new ConfigException("smtpd_tls_cert_file", 0, "cannot load certificate " + cert + " and key "
+                    + key + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * authenticator - the SASL back end of smtpd_sasl_type when smtpd_sasl_auth_enable =
+     * yes: dovecot (smtpd_sasl_path). Postfix's default type cyrus is not available; AUTH is
+     * then not offered, with a warning.
+     */
+    static SmtpdAuthenticator authenticator(Config c, String serviceName) {
+        if (!c.getBoolean("smtpd_sasl_auth_enable")) {
+            return null;
+        }
+        if (!c.get("smtpd_sasl_type").equals("dovecot")) {
+            LOG.warning("PSTN2110: service " + serviceName + ": smtpd_sasl_type = " + c.get("smtpd_sasl_type")
+                    + " is not supported by Postern (use dovecot); AUTH is not offered");
+            return null;
+        }
+        try {
+            return new DovecotAuthenticator(c.get("smtpd_sasl_path"), c.getTime("smtpd_timeout"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("smtpd_sasl_path", 0, e.getMessage(), e);
+        }
     }
 
     /**

@@ -15,7 +15,10 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
+import javax.net.ssl.SSLSession;
 
 /**
  * SmtpdChannelHandler - binds one Netty channel to one {@link SmtpdSession}.
@@ -28,6 +31,7 @@ import io.netty.handler.timeout.IdleStateEvent;
  */
 final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements SmtpdTransport {
     private static final Logger LOG = Logger.getLogger("org.postern.smtpd");
+    static final String TLS_HANDLER = "tls";
 
     private final SmtpdSettings settings;
     private final SmtpdListener listener;
@@ -36,17 +40,23 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
     private ChannelHandlerContext ctx;
     private SmtpdSession session;
 
-    SmtpdChannelHandler(SmtpdSettings settings, SmtpdListener listener, Executor blocking, Clock clock) {
+    private final ClientConnectionLimiter limiter;
+    private String admittedAddress;
+
+    SmtpdChannelHandler(SmtpdSettings settings, SmtpdListener listener, Executor blocking, Clock clock,
+                        ClientConnectionLimiter limiter) {
         this.settings = settings;
         this.listener = listener;
         this.blocking = blocking;
         this.clock = clock;
+        this.limiter = limiter;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext context) {
         this.ctx = context;
-        SocketAddress remote = context.channel().remoteAddress();
+        InetSocketAddress proxied = context.channel().attr(ProxyProtocolHandler.CLIENT).get();
+        SocketAddress remote = proxied != null ? proxied : context.channel().remoteAddress();
         String address = "unknown";
         int port = 0;
         if (remote instanceof InetSocketAddress inet) {
@@ -58,7 +68,19 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
             port = inet.getPort();
         }
         session = new SmtpdSession(settings, listener, this, "unknown", address, port, clock);
-        guarded(session::start);
+        ClientConnectionLimiter.Outcome outcome = limiter.connect(address);
+        if (outcome.admitted()) {
+            admittedAddress = address;
+            guarded(session::start);
+            return;
+        }
+        // Postfix anvil(8) limits: 421 and hang up before the greeting.
+        String client = "unknown[" + address + "]";
+        String warning = (outcome.limit().equals("rate") ? "Connection rate limit exceeded: "
+                : "Connection concurrency limit exceeded: ") + outcome.value() + " from " + client
+                + " for service " + settings.serviceName();
+        String reply = "421 4.7.0 " + settings.myhostname() + " Error: too many connections from " + address;
+        guarded(() -> session.refuse(warning, reply));
     }
 
     @Override
@@ -80,6 +102,10 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
 
     @Override
     public void channelInactive(ChannelHandlerContext context) {
+        if (admittedAddress != null) {
+            limiter.disconnect(admittedAddress);
+            admittedAddress = null;
+        }
         if (session != null) {
             guarded(session::ended);
         }
@@ -89,6 +115,15 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
     public void userEventTriggered(ChannelHandlerContext context, Object evt) {
         if (evt instanceof IdleStateEvent && session != null) {
             guarded(session::timeout);
+        } else if (evt instanceof SslHandshakeCompletionEvent done && session != null) {
+            if (done.isSuccess()) {
+                SSLSession ssl = context.pipeline().get(SslHandler.class).engine().getSession();
+                guarded(() -> session.tlsStarted(ssl.getProtocol(), ssl.getCipherSuite()));
+            } else {
+                SmtpdSession.MAILLOG.info("SSL_accept error from " + session.namaddr() + ": "
+                        + done.cause().getMessage());
+                context.close();
+            }
         }
     }
 
@@ -106,7 +141,9 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
 
     @Override
     public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
-        if (cause instanceof IOException) {
+        if (cause instanceof IOException || cause.getCause() instanceof javax.net.ssl.SSLException) {
+            // a client that breaks the connection or TLS is not a server problem (the
+            // handshake failure itself is logged as "SSL_accept error")
             LOG.log(Level.FINE, "PSTN1030: I/O error on " + context.channel(), cause);
         } else {
             LOG.log(Level.WARNING, "PSTN1031: unexpected error on " + context.channel(), cause);
@@ -156,6 +193,45 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
             LOG.log(Level.WARNING, "PSTN1033: blocking executor refused the enqueue task", e);
             ctx.executor().execute(back);
         }
+    }
+
+    @Override
+    public void delay(java.time.Duration delay, Runnable then) {
+        ctx.channel().config().setAutoRead(false);
+        ctx.flush();
+        ctx.executor().schedule(() -> {
+            if (!ctx.channel().isActive()) {
+                return;
+            }
+            guarded(then);
+            if (!session.isSuspended() && !session.isClosed() && ctx.channel().isWritable()) {
+                ctx.channel().config().setAutoRead(true);
+            }
+        }, delay.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void await(java.util.concurrent.CompletionStage<?> pending, Runnable then) {
+        ctx.channel().config().setAutoRead(false);
+        ctx.flush();
+        pending.whenComplete((result, error) -> ctx.executor().execute(() -> {
+            if (!ctx.channel().isActive()) {
+                return;
+            }
+            guarded(then);
+            if (!session.isSuspended() && !session.isClosed() && ctx.channel().isWritable()) {
+                ctx.channel().config().setAutoRead(true);
+            }
+        }));
+    }
+
+    @Override
+    public void startTls() {
+        // The 220 leaves in plaintext now; everything read from here on goes through TLS,
+        // including bytes of this read batch that the session has not consumed.
+        ctx.flush();
+        SslHandler tls = new SslHandler(settings.sslContext().newEngine(ctx.alloc()));
+        ctx.pipeline().addFirst(TLS_HANDLER, tls);
     }
 
     /** guarded - no session error may escape into the event loop; it ends this session only. */

@@ -22,7 +22,7 @@ public interface SmtpdListener {
     /**
      * enqueue - store a received message durably; returns the queue id.
      *
-     * @param envelope the envelope, with the queue id assigned at MAIL FROM
+     * @param envelope the envelope, with the queue id assigned at the first accepted RCPT TO
      * @param content  the message content as it goes into the queue: Postern's
      *                 Received: header followed by the client's message, lines
      *                 ending in CRLF, dot-unstuffed, without the final dot

@@ -18,6 +18,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 
@@ -34,11 +35,19 @@ import io.netty.util.concurrent.GlobalEventExecutor;
  * Accepts connections from anyone who can reach the port. Per connection: bounded
  * line buffer (line_length_limit), idle timeout (smtpd_timeout), reads paused while
  * the listener stores a message or while the client does not read its replies
- * (back-pressure on channel writability). A failure in one session closes that
+ * (back-pressure on channel writability). Per client address, like Postfix anvil(8):
+ * simultaneous connections (smtpd_client_connection_count_limit) and connection
+ * attempts per anvil_rate_time_unit (smtpd_client_connection_rate_limit), except for
+ * smtpd_client_event_limit_exceptions; over a limit the client gets
+ * "421 4.7.0 myhostname Error: too many connections from addr" before the greeting.
+ * With smtpd_upstream_proxy_protocol = haproxy the client is the one a PROXY v1/v2
+ * header names (see {@link ProxyProtocolHandler}). A failure in one session closes that
  * session only.
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
- * {@link SmtpdSettings}; the bind address and port come from master.cf.
+ * {@link SmtpdSettings}; the bind address and port come from master.cf. With
+ * smtpd_tls_wrappermode = yes every connection starts with TLS (implicit TLS, e.g. a
+ * master.cf "465 inet ... smtpd -o smtpd_tls_wrappermode=yes" line).
  *
  * <h2>BUGS</h2>
  * NIO transport only (the group must be a NioEventLoopGroup or compatible).
@@ -52,6 +61,7 @@ public final class SmtpdServer {
     private final EventLoopGroup group;
     private final Executor blocking;
     private final ChannelGroup sessions = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final ClientConnectionLimiter limiter;
     private Channel serverChannel;
     private Clock clock = Clock.systemDefaultZone();
 
@@ -62,6 +72,8 @@ public final class SmtpdServer {
         this.listener = Objects.requireNonNull(listener, "listener");
         this.group = Objects.requireNonNull(group, "group");
         this.blocking = Objects.requireNonNull(blocking, "blocking");
+        this.limiter = new ClientConnectionLimiter(settings.connectionCountLimit(), settings.connectionRateLimit(),
+                settings.rateTimeUnit(), settings.eventLimitExceptions(), System::nanoTime);
     }
 
     /** withClock - use another clock for Received: dates and arrival times (tests). */
@@ -93,10 +105,20 @@ public final class SmtpdServer {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         sessions.add(ch);
+                        if (settings.upstreamProxy()) {
+                            // the PROXY header comes first, before TLS and SMTP
+                            ch.pipeline().addLast("proxy", new ProxyProtocolHandler(settings.upstreamProxyTimeout()));
+                        }
+                        if (settings.tlsWrapperMode()) {
+                            // implicit TLS (smtpd_tls_wrappermode): the greeting waits for the handshake
+                            ch.pipeline().addLast(SmtpdChannelHandler.TLS_HANDLER,
+                                    new SslHandler(settings.sslContext().newEngine(ch.alloc())));
+                        }
                         long timeout = settings.timeout().toMillis();
                         ch.pipeline().addLast("idle", new IdleStateHandler(timeout, 0, 0,
                                 java.util.concurrent.TimeUnit.MILLISECONDS));
-                        ch.pipeline().addLast("smtpd", new SmtpdChannelHandler(settings, listener, blocking, clock));
+                        ch.pipeline().addLast("smtpd", new SmtpdChannelHandler(settings, listener, blocking, clock,
+                                limiter));
                     }
                 });
         ChannelFuture bound = bootstrap.bind(address).awaitUninterruptibly();

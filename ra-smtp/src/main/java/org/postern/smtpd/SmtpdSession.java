@@ -21,13 +21,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import org.postern.mail.AddressSyntaxException;
+import org.postern.mail.MailAddress;
 import org.postern.mail.MailPath;
 import org.postern.mail.Xtext;
 import org.postern.smtpd.SmtpdSettings.BareNewline;
+import org.postern.smtpd.policy.CheckContext;
+import org.postern.smtpd.policy.DnsAnswers;
+import org.postern.smtpd.policy.SmtpdCheck;
 
 /**
  * SmtpdSession - the SMTP server protocol engine for one client connection.
@@ -39,38 +44,61 @@ import org.postern.smtpd.SmtpdSettings.BareNewline;
  * The transport feeds raw bytes with {@link #input}; the session frames lines within
  * line_length_limit, answers commands through {@link SmtpdTransport#reply}, streams
  * DATA content into a spool file (a Received: header first, then the dot-unstuffed
- * lines with CRLF endings) and, after the final dot, hands envelope and content to the
- * {@link SmtpdListener} on the blocking executor via
- * {@link SmtpdTransport#runBlocking}. Input that arrives meanwhile (pipelined commands)
- * is held and processed afterwards, in order. Replies and their texts are Postfix's.
- * The transport calls {@link #start} once connected, {@link #timeout} when the client
- * was idle for smtpd_timeout, and {@link #ended} once the connection is gone.
+ * lines with CRLF endings; BDAT chunks, RFC 3030, the same way without dot handling)
+ * and, after the final dot, hands envelope and content to the {@link SmtpdListener} on
+ * the blocking executor via {@link SmtpdTransport#runBlocking}. Input that arrives
+ * meanwhile (pipelined commands) is held and processed afterwards, in order. Replies
+ * and their texts are Postfix's. The transport calls {@link #start} once connected
+ * (or {@link #refuse} over a connection limit), {@link #tlsStarted} when a TLS
+ * handshake is done, {@link #timeout} when the client was idle for smtpd_timeout, and
+ * {@link #ended} once the connection is gone.
+ *
+ * <p>Access policy: the smtpd_*_restrictions of
+ * {@link org.postern.smtpd.policy.SmtpdCheck}. With smtpd_delay_reject = yes (default)
+ * the client, HELO and sender restrictions are evaluated at RCPT TO; with "no" at
+ * connect (a reject replaces the greeting and every later command but QUIT gets 503),
+ * HELO and MAIL FROM. When a restriction needs DNS the command waits, without
+ * blocking, for the answers ({@link SmtpdTransport#await}) and is then processed.
+ * HOLD and DISCARD actions go into the envelope's mail parameters.
  *
  * <h2>SECURITY</h2>
  * Talks to untrusted SMTP clients. Every input is bounded: line length
  * (line_length_limit; longer commands are skipped and answered, longer content lines
  * are kept as continuation pieces, never buffered whole), message size
  * (message_size_limit; excess content is read and discarded), recipients
- * (smtpd_recipient_limit: qmail-dos-2), errors (smtpd_hard_error_limit). Bare
- * &lt;LF&gt; handling follows smtpd_forbid_bare_newline against SMTP smuggling
- * (CVE-2023-51764). Non-SMTP commands that look like HTTP or header lines end the
- * session as in Postfix.
+ * (smtpd_recipient_limit: qmail-dos-2), errors (smtpd_soft_error_limit with
+ * smtpd_error_sleep_time, the tarpit, scheduled and never slept on the event loop;
+ * smtpd_hard_error_limit), junk commands (smtpd_junk_command_limit), hops
+ * (hopcount_limit: mail loops), spool space (queue_minfree). Bare &lt;LF&gt; handling
+ * follows smtpd_forbid_bare_newline against SMTP smuggling (CVE-2023-51764). After
+ * STARTTLS every plaintext octet the client sent after the command is discarded and
+ * the session starts over (CVE-2011-0411). AUTH credentials are never logged. Non-SMTP
+ * commands that look like HTTP or header lines end the session as in Postfix.
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
  * See {@link SmtpdSettings}: myhostname, smtpd_banner, mail_name, message_size_limit,
  * line_length_limit, smtpd_timeout, smtpd_recipient_limit, smtpd_hard_error_limit,
- * smtpd_helo_required, disable_vrfy_command, smtpd_forbid_bare_newline,
- * smtpd_forbid_bare_newline_exclusions, smtpd_forbid_bare_newline_reject_code.
+ * smtpd_soft_error_limit, smtpd_error_sleep_time, smtpd_junk_command_limit,
+ * hopcount_limit, queue_minfree, smtpd_helo_required, disable_vrfy_command,
+ * smtpd_forbid_bare_newline, smtpd_forbid_bare_newline_exclusions,
+ * smtpd_forbid_bare_newline_reject_code, smtpd_tls_security_level,
+ * smtpd_sasl_auth_enable, smtpd_tls_auth_only, debug_peer_list, debug_peer_level,
+ * smtpd_peername_lookup, always_bcc, and
+ * the policy parameters of {@link org.postern.smtpd.policy.PolicySettings}.
  *
  * <h2>BUGS</h2>
- * No smtpd_*_restrictions yet (every sender and recipient is accepted), no reverse
- * DNS (the client name is "unknown"), no ETRN, STARTTLS, AUTH, BDAT, DSN
- * announcement, smtpd_junk_command_limit or smtpd_forbid_unauth_pipelining. The spool
- * file is written on the calling thread (buffered, not synced).
+ * The client name is "unknown" unless smtpd_peername_lookup = yes (Postern's default
+ * is no). No ETRN (the flush service is not reachable from here yet), no
+ * smtpd_forbid_unauth_pipelining. AUTH needs an {@link SmtpdAuthenticator}: the adapter
+ * provides one for smtpd_sasl_type = dovecot only (no WildFly Elytron binding yet). A bare &lt;LF&gt; inside a BDAT chunk is taken
+ * as a line end. A message over hopcount_limit is rejected after the final dot
+ * (554 5.4.0); Postfix's cleanup would bounce it instead. The spool file is written on
+ * the calling thread (buffered, not synced).
  *
  * <h2>SEE ALSO</h2>
- * RFC 5321, RFC 1870 (SIZE), RFC 2920 (PIPELINING), RFC 3461 (DSN parameters),
- * RFC 6531 (SMTPUTF8), Postfix smtpd(8) and postconf(5).
+ * RFC 5321, RFC 1870 (SIZE), RFC 2920 (PIPELINING), RFC 3030 (CHUNKING), RFC 3207
+ * (STARTTLS), RFC 3461 (DSN parameters), RFC 4954 (AUTH), RFC 6531 (SMTPUTF8), Postfix
+ * smtpd(8) and postconf(5).
  */
 public final class SmtpdSession {
     static final Logger LOG = Logger.getLogger("org.postern.smtpd");
@@ -111,6 +139,18 @@ public final class SmtpdSession {
     static final String NEED_SMTPUTF8 = "553 5.6.7 Must declare SMTPUTF8 to send unicode address";
     static final String TOO_MANY_RCPT = "452 4.5.3 Error: too many recipients";
     static final String TOO_BIG = "552 5.3.4 Error: message file too big";
+    static final String TOO_MANY_HOPS = "554 5.4.0 Error: too many hops";
+    static final String NO_STORAGE = "452 4.3.1 Insufficient system storage";
+    static final String STARTTLS_GO = "220 2.0.0 Ready to start TLS";
+    static final String STARTTLS_SYNTAX = "501 5.5.4 Syntax: STARTTLS";
+    static final String TLS_ACTIVE = "554 5.5.1 Error: TLS already active";
+    static final String NEED_STARTTLS = "530 5.7.0 Must issue a STARTTLS command first";
+    static final String BDAT_SYNTAX = "521 5.5.4 Syntax: BDAT count [LAST]";
+    static final String AUTH_OK = "235 2.7.0 Authentication successful";
+    static final String AUTH_FAILED = "535 5.7.8 Error: authentication failed: authentication failure";
+    static final String AUTH_NOT_ENABLED = "503 5.5.1 Error: authentication not enabled";
+    static final String AUTH_SYNTAX = "501 5.5.4 Syntax: AUTH mechanism";
+    static final String DATA_AFTER_BDAT = "503 5.5.1 Error: DATA after BDAT";
     static final String WRITE_ERROR = "451 4.3.0 Error: queue file write error";
     static final String BREAK_RULES = "221 2.7.0 Error: I can break rules, too. Goodbye.";
     /** HELP: Postfix 3.10+ lists the implemented commands, sorted. */
@@ -122,6 +162,10 @@ public final class SmtpdSession {
     private static final String AFTER_EOM = "END-OF-MESSAGE";
     private static final String UNKNOWN = "UNKNOWN";
 
+    /** Commands that must end a pipelined group (RFC 2920 3.1, RFC 3207, RFC 4954). */
+    private static final java.util.Set<String> MUST_BE_LAST = java.util.Set.of("HELO", "EHLO", "STARTTLS", "AUTH",
+            "DATA", "NOOP", "VRFY", "ETRN", "QUIT");
+
     /** Command statistics names, in Postfix's table order; "unknown" last. */
     private static final List<String> STAT_ORDER = List.of("helo", "ehlo", "starttls", "auth", "mail", "rcpt",
             "data", "bdat", "rset", "noop", "vrfy", "etrn", "quit", "help", "unknown");
@@ -130,11 +174,14 @@ public final class SmtpdSession {
     private final SmtpdListener listener;
     private final SmtpdTransport transport;
     private final Clock clock;
-    private final String clientName;
+    /** The client's verified name (smtpd_peername_lookup), or "unknown". */
+    private String clientName;
     private final String clientAddress;
     private final int clientPort;
-    private final String namaddr;
+    private String namaddr;
     private final BareNewline bareNewline;
+    /** The client matches debug_peer_list: log the conversation (Postfix's verbose chat log). */
+    private final boolean debugPeer;
 
     // Line framing.
     private final byte[] line;
@@ -152,6 +199,30 @@ public final class SmtpdSession {
     private String protocol = "SMTP";
     private int errorCount;
     private final Map<String, int[]> stats = new LinkedHashMap<>();
+    /** Connect-time client reject (smtpd_delay_reject = no): every command but QUIT gets 503. */
+    private String accessDenied;
+    private final Checks checks = new Checks();
+    private final DnsAnswers dnsAnswers = new DnsAnswers();
+    private String checkingSender;
+    private String checkingRecipient;
+    /** Input that followed the current command line in the same read, or null. */
+    private byte[] pipelined;
+    /** Junk commands (NOOP, VRFY, ETRN, RSET) since the last message (smtpd_junk_command_limit). */
+    private int junkCommands;
+    /** A command line held back by the tarpit, processed first when the delay is over. */
+    private byte[] tarpitLine;
+    private boolean tarpitDone;
+    /** TLS is active (STARTTLS completed, or wrapper mode). */
+    private boolean tls;
+    /** STARTTLS answered, handshake not yet done: all input is discarded (CVE-2011-0411). */
+    private boolean tlsPending;
+
+    // SASL (RFC 4954).
+    private enum AuthStage { NONE, PLAIN, LOGIN_USER, LOGIN_PASS }
+    private AuthStage authStage = AuthStage.NONE;
+    private String loginUser;
+    private String saslUsername;
+    private String saslMethod;
 
     // Transaction state (MAIL .. end of DATA).
     private String queueId;
@@ -159,6 +230,8 @@ public final class SmtpdSession {
     private Map<String, String> mailParams;
     private Instant arrival;
     private final List<Envelope.Recipient> recipients = new ArrayList<>();
+    private String holdReason;
+    private String discardReason;
 
     // DATA state.
     private boolean inData;
@@ -173,6 +246,19 @@ public final class SmtpdSession {
     private boolean previousPartial;
     private boolean previousBareLf;
     private boolean firstLine;
+    private boolean inHeaders;
+    private int hopCount;
+
+    // BDAT state (RFC 3030): the spool is open between chunks while commands are read.
+    private boolean bdatOpen;
+    private long bdatRemaining;
+    private boolean bdatLast;
+    private boolean bdatDiscard;
+    /** A chunk of the current message failed: later chunks are discarded (551 5.0.0). */
+    private boolean bdatFailed;
+    private long bdatChunkSize;
+    /** "data" or "bdat": the command whose statistics the message counts under. */
+    private String messageVerb = "data";
 
     /**
      * @param clientName    client host name as logged, "unknown" when not resolved
@@ -191,13 +277,90 @@ public final class SmtpdSession {
         this.bareNewline = settings.bareNewlineExclusions().test(clientAddress) ? BareNewline.NO
                 : settings.bareNewline();
         this.line = new byte[settings.lineLengthLimit()];
+        this.debugPeer = settings.debugPeerLevel() > 0 && settings.debugPeers().test(clientAddress);
+    }
+
+    /** reply - send one reply line; logged for clients in debug_peer_list. */
+    private void reply(String text) {
+        if (debugPeer) {
+            MAILLOG.info("> " + namaddr + ": " + text);
+        }
+        transport.reply(text);
     }
 
     /** start - log the connection and send the greeting. */
     public void start() {
+        if (settings.peernameLookup()) {
+            // Postfix's peer name lookup, without blocking: the greeting waits for DNS.
+            CompletableFuture<String> name = settings.check().clientName(checks);
+            if (!name.isDone()) {
+                suspended = true;
+                transport.await(name, () -> {
+                    suspended = false;
+                    if (!closed) {
+                        named(name.join());
+                        replayHeld();
+                    }
+                });
+                return;
+            }
+            named(name.join());
+            return;
+        }
+        connected();
+    }
+
+    /** named - the peer name is known: use it from now on. */
+    private void named(String name) {
+        clientName = name;
+        namaddr = name + "[" + clientAddress + "]";
+        connected();
+    }
+
+    /** connected - log the connection; the client restrictions when not delayed; greet. */
+    private void connected() {
         MAILLOG.info("connect from " + namaddr);
-        transport.reply("220 " + settings.banner());
+        if (!settings.check().delayReject()) {
+            CompletableFuture<Void> f = settings.check().prefetch(checks, SmtpdCheck.Stage.CONNECT, null);
+            if (f != null && !f.isDone()) {
+                suspended = true;
+                transport.await(f, () -> {
+                    suspended = false;
+                    if (!closed) {
+                        greet();
+                        replayHeld();
+                    }
+                });
+                return;
+            }
+        }
+        greet();
+    }
+
+    /** greet - the client restrictions when not delayed, then the greeting (or the reject). */
+    private void greet() {
+        if (!settings.check().delayReject()) {
+            // RFC 5321 3.1: a 554 instead of the greeting, then 503 to everything but QUIT.
+            accessDenied = settings.check().checkClient(checks);
+        }
+        if (accessDenied != null) {
+            reply(accessDenied);
+            errorCount++;
+        } else {
+            reply("220 " + settings.banner());
+        }
         transport.flush();
+    }
+
+    /**
+     * refuse - instead of {@link #start}: the connection is over a per-client limit; log
+     * the warning, send the 421 reply and hang up.
+     */
+    public void refuse(String warning, String reply) {
+        MAILLOG.info("connect from " + namaddr);
+        MAILLOG.warning("warning: " + warning);
+        reply(reply);
+        hangup();
     }
 
     /** isSuspended - true while the listener is storing a message (reading is paused). */
@@ -214,7 +377,8 @@ public final class SmtpdSession {
 
     /** input - process bytes received from the client (any chunking). */
     public void input(byte[] data, int offset, int length) {
-        if (closed) {
+        if (closed || tlsPending) {
+            // After STARTTLS nothing that came in plaintext may be acted on (CVE-2011-0411).
             return;
         }
         if (suspended) {
@@ -223,8 +387,8 @@ public final class SmtpdSession {
         }
         int end = offset + length;
         for (int i = offset; i < end; i++) {
-            if (closed) {
-                return;
+            if (closed || tlsPending) {
+                return; // the rest of the plaintext after STARTTLS is dropped unread
             }
             if (suspended) {
                 // End of DATA started an enqueue: keep the rest, ahead of later input.
@@ -232,6 +396,10 @@ public final class SmtpdSession {
                 return;
             }
             byte c = data[i];
+            if (bdatRemaining > 0) {
+                chunkByte(c);
+                continue;
+            }
             if (inData) {
                 receivedBytes++;
             }
@@ -245,7 +413,11 @@ public final class SmtpdSession {
             if (c == '\n') {
                 int len = lineLength;
                 lineLength = 0;
+                // what the client sent after this line without waiting for the reply
+                pipelined = i + 1 < end ? Arrays.copyOfRange(data, i + 1, Math.min(end, i + 101))
+                        : held.isEmpty() ? null : held.peekFirst();
                 completeLine(len);
+                pipelined = null;
             } else {
                 if (lineLength == line.length) {
                     // line_length_limit reached without LF: a partial line (Postfix smtp_get bound).
@@ -273,10 +445,57 @@ public final class SmtpdSession {
         } else {
             bareLf = true;
         }
-        if (inData) {
-            dataLine(len, true, bareLf);
+        try {
+            if (inData) {
+                dataLine(len, true, bareLf);
+            } else {
+                commandLine(len, bareLf);
+            }
+        } catch (DnsPending pending) {
+            // The restrictions need DNS answers: hold this line, wait without blocking,
+            // then process it again (the answers are in the session's cache by then).
+            byte[] saved = lineBytes(len, bareLf);
+            suspended = true;
+            transport.await(pending.future, () -> {
+                suspended = false;
+                if (closed) {
+                    return;
+                }
+                tarpitDone = !inData; // a command's tarpit, if any, was served before the first attempt
+                input(saved, 0, saved.length);
+                replayHeld();
+            });
+        }
+    }
+
+    /** lineBytes - the current line again, with its line end, to be processed later. */
+    private byte[] lineBytes(int len, boolean bareLf) {
+        byte[] saved = Arrays.copyOf(line, len + (bareLf ? 1 : 2));
+        if (bareLf) {
+            saved[len] = '\n';
         } else {
-            commandLine(len, bareLf);
+            saved[len] = '\r';
+            saved[len + 1] = '\n';
+        }
+        return saved;
+    }
+
+    /** DnsPending - thrown by a command before any change of state when DNS answers are missing. */
+    private static final class DnsPending extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final transient CompletableFuture<Void> future;
+
+        DnsPending(CompletableFuture<Void> future) {
+            super(null, null, false, false);
+            this.future = future;
+        }
+    }
+
+    /** prefetch - start the DNS lookups of a stage; throws DnsPending when they are not all done. */
+    private void prefetch(SmtpdCheck.Stage stage, MailAddress recipient) {
+        CompletableFuture<Void> f = settings.check().prefetch(checks, stage, recipient);
+        if (f != null && !f.isDone()) {
+            throw new DnsPending(f);
         }
     }
 
@@ -293,9 +512,12 @@ public final class SmtpdSession {
     // ---------------------------------------------------------------- commands
 
     private void commandLine(int len, boolean bareLf) {
+        if (tarpit(len, bareLf)) {
+            return;
+        }
         if (bareLf && bareNewline == BareNewline.REJECT) {
             logWhatsup("reject", "bare <LF> received");
-            transport.reply(bareLfReply());
+            reply(bareLfReply());
             hangup();
             return;
         }
@@ -313,6 +535,17 @@ public final class SmtpdSession {
             error(BAD_UTF8);
             return;
         }
+        if (debugPeer) {
+            // never the credentials of an AUTH exchange
+            boolean secret = authStage != AuthStage.NONE
+                    || text.regionMatches(true, 0, "AUTH ", 0, 5) && text.trim().indexOf(' ', 5) > 0;
+            MAILLOG.info("< " + namaddr + ": " + (secret ? "AUTH ********" : printable(text, 1000)));
+        }
+        if (authStage != AuthStage.NONE) {
+            authResponse(text);
+            hardErrorLimit();
+            return;
+        }
         SmtpCommand command = SmtpCommand.parse(text);
         if (command.verb().isEmpty()) {
             count("unknown", false);
@@ -323,7 +556,46 @@ public final class SmtpdSession {
         dispatch(command, text);
         if (!closed && errorCount >= settings.hardErrorLimit()) {
             reason = "too many errors";
-            transport.reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
+            reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
+            hangup();
+        }
+    }
+
+    /**
+     * tarpit - smtpd_error_sleep_time: once the client has made smtpd_soft_error_limit
+     * errors, every reply waits (Postfix sleeps before each reply). The command line is
+     * held and processed when the delay is over; reading stops meanwhile, so pipelined
+     * commands wait their turn. True when the line was held.
+     */
+    private boolean tarpit(int len, boolean bareLf) {
+        if (tarpitDone) {
+            tarpitDone = false;
+            return false;
+        }
+        if (errorCount < settings.softErrorLimit() || settings.errorSleepTime().isZero()) {
+            return false;
+        }
+        tarpitLine = lineBytes(len, bareLf);
+        suspended = true;
+        transport.delay(settings.errorSleepTime(), () -> {
+            suspended = false;
+            if (closed) {
+                return;
+            }
+            byte[] l = tarpitLine;
+            tarpitLine = null;
+            tarpitDone = true;
+            input(l, 0, l.length);
+            replayHeld();
+        });
+        return true;
+    }
+
+    /** hardErrorLimit - smtpd_hard_error_limit reached: 421 and hang up. */
+    private void hardErrorLimit() {
+        if (!closed && errorCount >= settings.hardErrorLimit()) {
+            reason = "too many errors";
+            reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
             hangup();
         }
     }
@@ -333,6 +605,24 @@ public final class SmtpdSession {
         String verb = command.verb();
         String arg = command.argument();
         boolean ok;
+        if (settings.forbidUnauthPipelining() && pipelined != null && pipelined.length > 0
+                && (!protocol.equals("ESMTP") || MUST_BE_LAST.contains(verb))) {
+            // RFC 2920 3.1: this command must end a group, or the client was never told
+            // that pipelining is allowed (no EHLO): smtpd_forbid_unauth_pipelining.
+            MAILLOG.info("improper command pipelining after " + verb + " from " + namaddr + ": "
+                    + printable(new String(pipelined, StandardCharsets.UTF_8), 100));
+            where = verb;
+            count(verb.toLowerCase(Locale.ROOT), false);
+            reply("554 5.5.0 Error: SMTP protocol synchronization");
+            hangup();
+            return;
+        }
+        if (accessDenied != null && !verb.equals("QUIT")) {
+            where = verb;
+            count(isNonSmtp(verb) ? "unknown" : verb.toLowerCase(Locale.ROOT), false);
+            error("503 5.7.0 Error: access denied for " + namaddr);
+            return;
+        }
         switch (verb) {
             case "HELO": where = verb; ok = helo(arg); break;
             case "EHLO": where = verb; ok = ehlo(arg); break;
@@ -350,14 +640,29 @@ public final class SmtpdSession {
             case "VRFY": where = verb; ok = vrfy(arg); break;
             case "QUIT": where = verb; ok = quit(); break;
             case "HELP": where = verb; ok = help(); break;
-            case "ETRN": case "STARTTLS": case "AUTH": case "BDAT":
+            case "STARTTLS": where = verb; ok = starttls(arg); break;
+            case "BDAT":
+                where = verb;
+                ok = bdat(arg);
+                if (ok) {
+                    return; // counted with the last chunk
+                }
+                break;
+            case "AUTH":
+                where = verb;
+                ok = auth(arg);
+                if (ok) {
+                    return; // counted when the exchange ends
+                }
+                break;
+            case "ETRN":
                 where = verb; ok = error(NOT_IMPLEMENTED); break;
             default:
                 where = UNKNOWN;
                 if (isNonSmtp(verb)) {
                     count("unknown", false);
                     MAILLOG.warning("warning: non-SMTP command from " + namaddr + ": " + printable(text, 100));
-                    transport.reply(BREAK_RULES);
+                    reply(BREAK_RULES);
                     hangup();
                     return;
                 }
@@ -365,6 +670,13 @@ public final class SmtpdSession {
                 ok = error(NOT_RECOGNIZED);
         }
         count(verb.toLowerCase(Locale.ROOT), ok);
+        // smtpd_junk_command_limit: a client that keeps the session busy without mail
+        // (NOOP/RSET/VRFY floods) starts to collect errors, and so the tarpit and the
+        // hard error limit.
+        if ((verb.equals("NOOP") || verb.equals("RSET") || verb.equals("VRFY") || verb.equals("ETRN"))
+                && junkCommands++ >= settings.junkCommandLimit()) {
+            errorCount++;
+        }
     }
 
     /** helo - HELO hostname: plain SMTP; resets any transaction (RFC 5321 4.1.4). */
@@ -372,17 +684,40 @@ public final class SmtpdSession {
         if (arg.isEmpty()) {
             return error(HELO_SYNTAX);
         }
+        String reject = checkHeloNow(arg);
+        if (reject != null) {
+            return error(reject);
+        }
         resetTransaction();
         helo = arg;
         protocol = "SMTP";
-        transport.reply("250 " + settings.myhostname());
+        reply("250 " + settings.myhostname());
         return true;
+    }
+
+    /** checkHeloNow - smtpd_helo_restrictions at HELO time (smtpd_delay_reject = no); the reject or null. */
+    private String checkHeloNow(String name) {
+        if (settings.check().delayReject()) {
+            return null;
+        }
+        String previous = helo;
+        helo = name;
+        try {
+            prefetch(SmtpdCheck.Stage.HELO, null);
+            return settings.check().checkHelo(checks);
+        } finally {
+            helo = previous;
+        }
     }
 
     /** ehlo - EHLO hostname: the extensions in Postfix's order. */
     private boolean ehlo(String arg) {
         if (arg.isEmpty()) {
             return error(EHLO_SYNTAX);
+        }
+        String reject = checkHeloNow(arg);
+        if (reject != null) {
+            return error(reject);
         }
         resetTransaction();
         helo = arg;
@@ -394,19 +729,33 @@ public final class SmtpdSession {
         if (!settings.disableVrfy()) {
             lines.add("VRFY");
         }
+        if (settings.offersStartTls() && !tls) {
+            lines.add("STARTTLS");
+        }
+        if (settings.offersAuth(tls)) {
+            lines.add("AUTH PLAIN LOGIN");
+        }
         lines.add("ENHANCEDSTATUSCODES");
         lines.add("8BITMIME");
+        lines.add("DSN");
         lines.add("SMTPUTF8");
+        lines.add("CHUNKING");
         for (int i = 0; i < lines.size(); i++) {
-            transport.reply("250" + (i == lines.size() - 1 ? " " : "-") + lines.get(i));
+            reply("250" + (i == lines.size() - 1 ? " " : "-") + lines.get(i));
         }
         return true;
     }
 
-    /** mail - MAIL FROM:&lt;sender&gt; [parameters]: starts a transaction, assigns the queue id. */
+    /** mail - MAIL FROM:&lt;sender&gt; [parameters]: starts a transaction. */
     private boolean mail(String arg) {
+        if (bdatOpen) {
+            return error("503 5.5.1 Error: MAIL after BDAT");
+        }
         if (settings.heloRequired() && helo == null) {
             return error(NEED_HELO);
+        }
+        if (settings.tlsLevel() == SmtpdSettings.TlsLevel.ENCRYPT && !tls) {
+            return error(NEED_STARTTLS);
         }
         if (sender != null) {
             return error(NESTED_MAIL);
@@ -448,6 +797,13 @@ public final class SmtpdSession {
                     }
                     params.put(key, "");
                     break;
+                case "AUTH":
+                    // RFC 4954 5: the original submitter, xtext or <>; kept, never trusted
+                    if (!settings.offersAuth(tls) || value == null || !(value.equals("<>") || Xtext.isValid(value))) {
+                        return unsupported(key, value);
+                    }
+                    params.put(key, value);
+                    break;
                 case "RET":
                     if (value == null || !(value.equalsIgnoreCase("FULL") || value.equalsIgnoreCase("HDRS"))) {
                         return error(BAD_RET);
@@ -472,17 +828,67 @@ public final class SmtpdSession {
         if (settings.messageSizeLimit() > 0 && declaredSize > settings.messageSizeLimit()) {
             return error(SIZE_EXCEEDS);
         }
+        if (!enoughSpace(declaredSize)) {
+            return error(NO_STORAGE);
+        }
+        if (!settings.check().delayReject()) {
+            checkingSender = path.isNull() ? "" : path.address().toString();
+            try {
+                prefetch(SmtpdCheck.Stage.MAIL, null);
+                String reject = settings.check().checkSender(checks);
+                if (reject != null) {
+                    return error(reject);
+                }
+            } finally {
+                checkingSender = null;
+            }
+        }
         sender = path;
         mailParams = params;
-        queueId = QueueIds.next();
         arrival = clock.instant();
-        MAILLOG.info(queueId + ": client=" + namaddr);
-        transport.reply(MAIL_OK);
+        reply(MAIL_OK);
         return true;
     }
 
-    /** rcpt - RCPT TO:&lt;recipient&gt; [NOTIFY= ORCPT=]. */
+    /**
+     * enoughSpace - queue_minfree (Postfix smtpd_check_queue and smtpd_check_size): the
+     * spool file system must keep queue_minfree bytes and 1.5 times message_size_limit
+     * free, and room for a declared SIZE on top of queue_minfree. The content stays in the
+     * spool until the endpoint has stored it, so that is the file system that fills up.
+     */
+    private boolean enoughSpace(long declaredSize) {
+        long free;
+        try {
+            Path dir = settings.spoolDirectory();
+            while (dir != null && !Files.exists(dir)) {
+                dir = dir.getParent();
+            }
+            if (dir == null) {
+                return true;
+            }
+            free = Files.getFileStore(dir).getUsableSpace();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "PSTN1008: cannot determine the free space of " + settings.spoolDirectory(), e);
+            return true;
+        }
+        if (free <= settings.queueMinfree() || free / 1.5 <= settings.messageSizeLimit()) {
+            MAILLOG.warning("warning: not enough free space in mail queue: " + free
+                    + " bytes < 1.5*message size limit");
+            return false;
+        }
+        if (declaredSize > 0 && declaredSize > free - settings.queueMinfree()) {
+            MAILLOG.warning("warning: not enough free space in mail queue: " + free + " bytes; " + namaddr
+                    + " declared SIZE=" + declaredSize);
+            return false;
+        }
+        return true;
+    }
+
+    /** rcpt - RCPT TO:&lt;recipient&gt; [NOTIFY= ORCPT=]; the first accepted one assigns the queue id. */
     private boolean rcpt(String arg) {
+        if (bdatOpen) {
+            return error("503 5.5.1 Error: RCPT after BDAT");
+        }
         if (sender == null) {
             return error(NEED_MAIL);
         }
@@ -526,8 +932,28 @@ public final class SmtpdSession {
         if (!path.address().isAscii() && !mailParams.containsKey("SMTPUTF8")) {
             return error(NEED_SMTPUTF8);
         }
+        if (discardReason == null) {
+            // After DISCARD every recipient is accepted unchecked: the message goes nowhere.
+            checkingRecipient = path.address().toString();
+            try {
+                prefetch(SmtpdCheck.Stage.RCPT, path.address());
+                String reject = settings.check().checkRecipient(checks, path.address());
+                if (reject != null) {
+                    return error(reject);
+                }
+            } finally {
+                checkingRecipient = null;
+            }
+        }
+        if (queueId == null) {
+            // As Postfix: the queue id exists from the first accepted recipient on, so
+            // that rejects before it are logged as NOQUEUE.
+            queueId = QueueIds.next();
+            MAILLOG.info(queueId + ": client=" + namaddr + (saslUsername == null ? ""
+                    : ", sasl_method=" + saslMethod + ", sasl_username=" + printable(saslUsername, 100)));
+        }
         recipients.add(new Envelope.Recipient(path.address().toString(), orcpt, notify));
-        transport.reply(RCPT_OK);
+        reply(RCPT_OK);
         return true;
     }
 
@@ -567,19 +993,159 @@ public final class SmtpdSession {
 
     /** data - DATA: open the spool file, write the Received: header, switch to content. */
     private boolean data(String arg) {
+        if (bdatOpen) {
+            return error(DATA_AFTER_BDAT);
+        }
         if (recipients.isEmpty()) {
             return error(sender == null ? NEED_RCPT : NO_VALID_RCPT);
         }
         if (!arg.isEmpty()) {
             return error(DATA_SYNTAX);
         }
+        prefetch(SmtpdCheck.Stage.DATA, null);
+        String reject = settings.check().checkData(checks);
+        if (reject != null) {
+            return error(reject);
+        }
+        if (!openSpool()) {
+            return error(WRITE_ERROR);
+        }
+        messageVerb = "data";
+        inData = true;
+        where = AFTER_DATA;
+        reply(DATA_GO);
+        return true;
+    }
+
+    /**
+     * bdat - BDAT count [LAST] (RFC 3030): the next count octets are message content, as
+     * they are (no dot-stuffing, no end marker). A chunk that cannot be accepted is still
+     * read and thrown away, so that the session stays in step with the client.
+     */
+    private boolean bdat(String arg) {
+        String[] words = arg.trim().split("[ \t]+");
+        if (arg.isBlank() || words.length > 2 || !words[0].matches("[0-9]{1,18}")
+                || (words.length == 2 && !words[1].equalsIgnoreCase("LAST"))) {
+            // the octets that follow cannot be found: Postfix gives up on the session
+            MAILLOG.info((queueId != null ? queueId : "NOQUEUE") + ": malformed BDAT command syntax from " + namaddr
+                    + ": " + printable("BDAT " + arg, 100));
+            error(BDAT_SYNTAX);
+            hangup();
+            return false;
+        }
+        long size = Long.parseLong(words[0]);
+        boolean last = words.length == 2;
+        String refusal = null;
+        if (bdatFailed) {
+            // an earlier chunk of this message failed: the rest is read and dropped
+            refusal = "551 5.0.0 Discarded " + size + " bytes after earlier error";
+        } else if (size == 0 && !last) {
+            MAILLOG.info((queueId != null ? queueId : "NOQUEUE") + ": null BDAT request from " + namaddr);
+            refusal = "551 5.7.1 Null BDAT request";
+        } else if (recipients.isEmpty()) {
+            refusal = sender == null ? NEED_RCPT : NO_VALID_RCPT;
+        } else if (!bdatOpen) {
+            prefetch(SmtpdCheck.Stage.DATA, null);
+            if (last) {
+                prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
+            }
+            refusal = settings.check().checkData(checks);
+            if (refusal == null && !openSpool()) {
+                refusal = WRITE_ERROR;
+            }
+        } else if (last) {
+            prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
+        }
+        // Only now, after any DnsPending: the chunk's octets follow this line.
+        bdatChunkSize = size;
+        bdatRemaining = size;
+        bdatLast = last;
+        if (refusal != null) {
+            // read and discard the chunk; the message has failed (RFC 3030 2)
+            abortBdat();
+            bdatFailed = !last && !recipients.isEmpty();
+            bdatDiscard = size > 0;
+            error(refusal);
+            count("bdat", false);
+            return true;
+        }
+        bdatOpen = true;
+        bdatDiscard = false;
+        messageVerb = "bdat";
+        if (size == 0) {
+            chunkDone();
+        }
+        return true;
+    }
+
+    /** chunkByte - one octet of a BDAT chunk, framed into content lines. */
+    private void chunkByte(byte c) {
+        bdatRemaining--;
+        if (!bdatDiscard) {
+            receivedBytes++;
+            if (c == '\n') {
+                int len = lineLength;
+                lineLength = 0;
+                if (len > 0 && line[len - 1] == '\r') {
+                    len--;
+                }
+                contentLine(len, true);
+            } else {
+                if (lineLength == line.length) {
+                    int len = lineLength;
+                    lineLength = 0;
+                    contentLine(len, false);
+                }
+                line[lineLength++] = c;
+            }
+        }
+        if (bdatRemaining == 0) {
+            if (bdatDiscard) {
+                bdatDiscard = false;
+                lineLength = 0;
+            } else {
+                chunkDone();
+            }
+        }
+    }
+
+    /** chunkDone - the end of a chunk: "250 2.0.0 Ok: N bytes", or the message after LAST. */
+    private void chunkDone() {
+        if (!bdatLast) {
+            reply("250 2.0.0 Ok: " + bdatChunkSize + " bytes");
+            count("bdat", true);
+            return;
+        }
+        if (lineLength > 0) {
+            // the last line of the message without its CRLF
+            int len = lineLength;
+            lineLength = 0;
+            contentLine(len, true);
+        }
+        bdatOpen = false;
+        endOfData(false); // the BDAT LAST command has fetched the DNS answers already
+    }
+
+
+    /** abortBdat - drop a BDAT transaction's spool (RSET, errors, end of session). */
+    private void abortBdat() {
+        if (bdatOpen) {
+            closeSpool();
+            deleteSpool();
+            bdatOpen = false;
+            lineLength = 0;
+        }
+    }
+
+    /** openSpool - create the spool file with the Received: header; reset the content state. */
+    private boolean openSpool() {
         try {
             Files.createDirectories(settings.spoolDirectory());
             spoolPath = settings.spoolDirectory().resolve(queueId + ".spool");
             spool = new BufferedOutputStream(Files.newOutputStream(spoolPath, StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE), 65536);
             byte[] received = ReceivedHeader.format(helo, clientName, clientAddress, settings.myhostname(),
-                    settings.mailName(), protocol, queueId,
+                    settings.mailName(), protocol + (tls ? "S" : "") + (saslUsername != null ? "A" : ""), queueId,
                     recipients.size() == 1 ? recipients.get(0).address() : null,
                     arrival, clock.getZone()).getBytes(StandardCharsets.UTF_8);
             spool.write(received);
@@ -588,10 +1154,8 @@ public final class SmtpdSession {
             LOG.log(Level.WARNING, "PSTN1001: cannot create spool file " + spoolPath + " for " + queueId, e);
             closeSpool();
             deleteSpool();
-            return error(WRITE_ERROR);
+            return false;
         }
-        inData = true;
-        where = AFTER_DATA;
         contentBytes = 0;
         receivedBytes = 0;
         tooBig = false;
@@ -600,8 +1164,219 @@ public final class SmtpdSession {
         previousPartial = false;
         previousBareLf = false;
         firstLine = true;
-        transport.reply(DATA_GO);
+        inHeaders = true;
+        hopCount = 0;
         return true;
+    }
+
+    /**
+     * starttls - STARTTLS (RFC 3207): answer 220, then the transport switches to TLS. Any
+     * plaintext the client pipelined after the command is discarded, and when the
+     * handshake is done ({@link #tlsStarted}) the session starts over: no HELO, no
+     * transaction (RFC 3207 4.2; the CVE-2011-0411 command injection).
+     */
+    private boolean starttls(String arg) {
+        if (!arg.isEmpty()) {
+            return error(STARTTLS_SYNTAX);
+        }
+        if (tls) {
+            return error(TLS_ACTIVE);
+        }
+        if (!settings.offersStartTls()) {
+            return error(NOT_IMPLEMENTED);
+        }
+        reply(STARTTLS_GO);
+        tlsPending = true;
+        held.clear();
+        lineLength = 0;
+        transport.startTls();
+        return true;
+    }
+
+    /**
+     * tlsStarted - the TLS handshake is done (after STARTTLS, or at once in wrapper mode):
+     * forget everything learned in plaintext and log it as Postfix does.
+     */
+    public void tlsStarted(String tlsProtocol, String cipher) {
+        tls = true;
+        if (tlsPending) {
+            tlsPending = false;
+            held.clear();
+            lineLength = 0;
+            skippingLongCommand = false;
+            resetTransaction();
+            helo = null;
+            protocol = "SMTP";
+            saslUsername = null;
+            saslMethod = null;
+            authStage = AuthStage.NONE;
+        }
+        int bits = cipherBits(cipher);
+        MAILLOG.info("Anonymous TLS connection established from " + namaddr + ": " + tlsProtocol + " with cipher "
+                + cipher + (bits > 0 ? " (" + bits + "/" + bits + " bits)" : ""));
+    }
+
+    /** namaddr - "name[address]" of the client, as logged. */
+    public String namaddr() {
+        return namaddr;
+    }
+
+    /** cipherBits - the symmetric key size of a JSSE cipher suite name, 0 when unknown. */
+    static int cipherBits(String cipher) {
+        if (cipher.contains("AES_256") || cipher.contains("CHACHA20")) {
+            return 256;
+        }
+        if (cipher.contains("AES_128")) {
+            return 128;
+        }
+        return 0;
+    }
+
+    /** isTls - true once TLS is active. */
+    public boolean isTls() {
+        return tls;
+    }
+
+    /**
+     * auth - AUTH PLAIN [initial-response] or AUTH LOGIN [initial-response] (RFC 4954,
+     * RFC 4616). Credentials are checked by the {@link SmtpdAuthenticator} on the blocking
+     * executor; a failure counts as an error (tarpit, hard limit). True while the
+     * exchange goes on or is being checked.
+     */
+    private boolean auth(String arg) {
+        if (!settings.offersAuth(tls)) {
+            return error(AUTH_NOT_ENABLED);
+        }
+        if (settings.heloRequired() && helo == null) {
+            return error(NEED_HELO);
+        }
+        if (sender != null) {
+            return error("503 5.5.1 Error: MAIL transaction in progress");
+        }
+        if (saslUsername != null) {
+            return error("503 5.5.1 Error: already authenticated");
+        }
+        String[] words = arg.trim().split("[ \t]+");
+        if (arg.isBlank() || words.length > 2) {
+            return error(AUTH_SYNTAX);
+        }
+        String mechanism = words[0].toUpperCase(Locale.ROOT);
+        String initial = words.length == 2 ? words[1] : null;
+        if (mechanism.equals("PLAIN")) {
+            if (initial == null) {
+                authStage = AuthStage.PLAIN;
+                reply("334 ");
+                return true;
+            }
+            authStage = AuthStage.PLAIN;
+            authResponse(initial.equals("=") ? "" : initial);
+            return true;
+        }
+        if (mechanism.equals("LOGIN")) {
+            authStage = AuthStage.LOGIN_USER;
+            if (initial == null) {
+                reply("334 VXNlcm5hbWU6"); // "Username:"
+                return true;
+            }
+            authResponse(initial.equals("=") ? "" : initial);
+            return true;
+        }
+        return error("535 5.7.8 Error: authentication failed: Invalid authentication mechanism");
+    }
+
+    /** authResponse - one client line of the SASL exchange: base64, or "*" to cancel. */
+    private void authResponse(String text) {
+        AuthStage stage = authStage;
+        authStage = AuthStage.NONE;
+        if (text.equals("*")) {
+            count("auth", false);
+            error("501 5.7.0 Authentication aborted");
+            return;
+        }
+        byte[] decoded;
+        try {
+            decoded = java.util.Base64.getDecoder().decode(text);
+        } catch (IllegalArgumentException e) {
+            count("auth", false);
+            error("501 5.5.2 Cannot decode response");
+            return;
+        }
+        switch (stage) {
+            case LOGIN_USER:
+                loginUser = new String(decoded, StandardCharsets.UTF_8);
+                authStage = AuthStage.LOGIN_PASS;
+                reply("334 UGFzc3dvcmQ6"); // "Password:"
+                return;
+            case LOGIN_PASS:
+                verify("LOGIN", "", loginUser, decoded);
+                loginUser = null;
+                return;
+            default:
+                // RFC 4616: [authzid] NUL authcid NUL passwd
+                int first = indexOf(decoded, 0);
+                int second = first < 0 ? -1 : indexOf(decoded, first + 1);
+                if (second < 0 || indexOf(decoded, second + 1) >= 0) {
+                    authFailed("PLAIN", null, AUTH_FAILED);
+                    return;
+                }
+                String authzid = new String(decoded, 0, first, StandardCharsets.UTF_8);
+                String authcid = new String(decoded, first + 1, second - first - 1, StandardCharsets.UTF_8);
+                verify("PLAIN", authzid, authcid, Arrays.copyOfRange(decoded, second + 1, decoded.length));
+                Arrays.fill(decoded, (byte) 0);
+        }
+    }
+
+    private static int indexOf(byte[] bytes, int from) {
+        for (int i = from; i < bytes.length; i++) {
+            if (bytes[i] == 0) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** verify - ask the authenticator on the blocking executor; reads wait meanwhile. */
+    private void verify(String method, String authzid, String username, byte[] password) {
+        java.nio.CharBuffer chars = StandardCharsets.UTF_8.decode(ByteBuffer.wrap(password));
+        char[] secret = Arrays.copyOfRange(chars.array(), chars.arrayOffset(), chars.arrayOffset() + chars.limit());
+        Arrays.fill(chars.array(), '\0');
+        Arrays.fill(password, (byte) 0);
+        int[] outcome = new int[1]; // 0 failed, 1 ok, 2 temporary failure
+        suspended = true;
+        transport.runBlocking(() -> {
+            try {
+                outcome[0] = settings.authenticator().authenticate(authzid, username, secret) ? 1 : 0;
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "PSTN1009: " + namaddr + ": authenticator failed", e);
+                outcome[0] = 2;
+            } finally {
+                Arrays.fill(secret, '\0');
+            }
+        }, () -> {
+            suspended = false;
+            if (closed) {
+                return;
+            }
+            if (outcome[0] == 1) {
+                saslUsername = username;
+                saslMethod = method;
+                count("auth", true);
+                reply(AUTH_OK);
+            } else {
+                authFailed(method, username, outcome[0] == 2 ? "454 4.7.0 Temporary authentication failure"
+                        : AUTH_FAILED);
+                hardErrorLimit();
+            }
+            replayHeld();
+        });
+    }
+
+    /** authFailed - log as Postfix does, count the error, reply. */
+    private void authFailed(String method, String username, String reply) {
+        MAILLOG.warning("warning: " + namaddr + ": SASL " + method + " authentication failed: authentication failure"
+                + (username == null ? "" : ", sasl_username=" + printable(username, 100)));
+        count("auth", false);
+        error(reply);
     }
 
     /** rset - RSET: abort the transaction. */
@@ -610,13 +1385,13 @@ public final class SmtpdSession {
             return error(RSET_SYNTAX);
         }
         resetTransaction();
-        transport.reply(OK);
+        reply(OK);
         return true;
     }
 
     /** noop - NOOP [string] (RFC 5321 4.1.1.9 allows an argument). */
     private boolean noop() {
-        transport.reply(OK);
+        reply(OK);
         return true;
     }
 
@@ -636,13 +1411,13 @@ public final class SmtpdSession {
         } catch (AddressSyntaxException e) {
             return error(BAD_RECIPIENT);
         }
-        transport.reply("252 2.0.0 " + arg);
+        reply("252 2.0.0 " + arg);
         return true;
     }
 
     /** quit - QUIT: say goodbye and close. */
     private boolean quit() {
-        transport.reply(BYE);
+        reply(BYE);
         hangup();
         return true;
     }
@@ -652,7 +1427,7 @@ public final class SmtpdSession {
      * later versions list the implemented commands, which we do.
      */
     private boolean help() {
-        transport.reply(HELP);
+        reply(HELP);
         return true;
     }
 
@@ -667,14 +1442,14 @@ public final class SmtpdSession {
         error("500 5.5.2 " + settings.myhostname() + " Error: command too long");
         if (!closed && errorCount >= settings.hardErrorLimit()) {
             reason = "too many errors";
-            transport.reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
+            reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
             hangup();
         }
     }
 
     /** error - reply with an error and count it towards smtpd_hard_error_limit. */
     private boolean error(String reply) {
-        transport.reply(reply);
+        reply(reply);
         errorCount++;
         return false;
     }
@@ -705,8 +1480,21 @@ public final class SmtpdSession {
             }
             off = 1; // dot-unstuffing, RFC 5321 4.5.2
         }
-        previousPartial = !complete;
         previousBareLf = bareLf;
+        storeLine(off, len, complete);
+    }
+
+    /** contentLine - one BDAT content line (or piece): stored as it is. */
+    private void contentLine(int len, boolean complete) {
+        storeLine(0, len, complete);
+    }
+
+    /** storeLine - count hops, then write line[off..len) and CRLF when complete, within the size limit. */
+    private void storeLine(int off, int len, boolean complete) {
+        if (inHeaders && !previousPartial) {
+            countHops(off, len);
+        }
+        previousPartial = !complete;
         int n = len - off;
         if (firstLine) {
             firstLine = false;
@@ -728,6 +1516,35 @@ public final class SmtpdSession {
         write(line, off, n);
         if (complete) {
             write(new byte[] {'\r', '\n'}, 0, 2);
+        }
+    }
+
+    /**
+     * countHops - hopcount_limit: count the client's Received: headers in the primary
+     * header section (a mail loop adds one per pass); the section ends at the first empty
+     * line or the first line that is neither a header nor a continuation.
+     */
+    private void countHops(int off, int len) {
+        if (len == off) {
+            inHeaders = false;
+            return;
+        }
+        byte c = line[off];
+        if (c == ' ' || c == '\t') {
+            return; // continuation of the previous header
+        }
+        int i = off;
+        while (i < len && line[i] > 32 && line[i] < 127 && line[i] != ':') {
+            i++;
+        }
+        if (i == off || i == len || line[i] != ':') {
+            if (!(firstLine && startsWithFrom(off, len))) {
+                inHeaders = false;
+            }
+            return;
+        }
+        if (i - off == 8 && new String(line, off, 8, StandardCharsets.US_ASCII).equalsIgnoreCase("Received")) {
+            hopCount++;
         }
     }
 
@@ -756,6 +1573,14 @@ public final class SmtpdSession {
 
     /** endOfData - the final dot: reject, or hand the message to the listener. */
     private void endOfData() {
+        endOfData(true);
+    }
+
+    /** endOfData - with prefetch false the DNS answers are known to be there (BDAT LAST). */
+    private void endOfData(boolean prefetch) {
+        if (prefetch) {
+            prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
+        }
         inData = false;
         where = AFTER_EOM;
         boolean closedOk = closeSpool();
@@ -771,17 +1596,43 @@ public final class SmtpdSession {
             finishMessage(TOO_BIG, false);
             return;
         }
+        if (hopCount > settings.hopcountLimit()) {
+            // a mail loop: Postfix bounces it; here the client gets the bounce as a reply
+            logWhatsup("reject", TOO_MANY_HOPS);
+            finishMessage(TOO_MANY_HOPS, false);
+            return;
+        }
         if (writeFailed || !closedOk) {
             finishMessage(WRITE_ERROR, false);
             return;
         }
+        String reject = settings.check().checkEndOfData(checks);
+        if (reject != null) {
+            finishMessage(reject, false);
+            return;
+        }
+        Map<String, String> params = new LinkedHashMap<>(mailParams);
+        if (holdReason != null) {
+            params.put(Envelope.HOLD, holdReason);
+        }
+        if (discardReason != null) {
+            params.put(Envelope.DISCARD, discardReason);
+        }
+        List<Envelope.Recipient> all = new ArrayList<>(recipients);
+        if (!settings.alwaysBcc().isEmpty()
+                && all.stream().noneMatch(r -> r.address().equalsIgnoreCase(settings.alwaysBcc()))) {
+            // always_bcc: Postfix's cleanup adds it; no delivery notice for the copy
+            all.add(new Envelope.Recipient(settings.alwaysBcc(), null, "NEVER"));
+        }
         Envelope envelope = new Envelope(queueId, sender.isNull() ? "" : sender.address().toString(),
-                Map.copyOf(mailParams), List.copyOf(recipients), clientName, clientAddress, clientPort, helo,
+                Map.copyOf(params), List.copyOf(all), clientName, clientAddress, clientPort, helo,
                 protocol, settings.serviceName(), arrival, storedBytes);
         Path content = spoolPath;
         String[] result = new String[1];
         suspended = true;
-        transport.runBlocking(() -> result[0] = enqueue(envelope, content), () -> {
+        boolean chunked = messageVerb.equals("bdat");
+        long received = receivedBytes;
+        transport.runBlocking(() -> result[0] = enqueue(envelope, content, chunked, received), () -> {
             suspended = false;
             if (closed) {
                 return; // the client went away meanwhile; the spool is already gone
@@ -796,7 +1647,7 @@ public final class SmtpdSession {
      * enqueue - call the listener (on the blocking executor): the reply to send.
      * The spool file is deleted in every case.
      */
-    private String enqueue(Envelope envelope, Path content) {
+    private String enqueue(Envelope envelope, Path content, boolean chunked, long received) {
         try (InputStream in = Files.newInputStream(content)) {
             String id = listener.enqueue(envelope, new java.io.BufferedInputStream(in, 65536));
             if (!QueueIds.isValid(id)) {
@@ -804,7 +1655,7 @@ public final class SmtpdSession {
                         + "\" for " + envelope.queueId() + "; replying with the session's id");
                 id = envelope.queueId();
             }
-            return "250 2.0.0 Ok: queued as " + id;
+            return chunked ? "250 2.0.0 Ok: " + received + " bytes queued as " + id : "250 2.0.0 Ok: queued as " + id;
         } catch (EnqueueException e) {
             LOG.log(Level.WARNING, "PSTN1005: " + envelope.queueId() + ": enqueue refused: " + e.getMessage(), e);
             return validReply(e.reply()) ? e.reply() : WRITE_ERROR;
@@ -828,18 +1679,19 @@ public final class SmtpdSession {
     /** finishMessage - reply after the final dot and end the transaction. */
     private void finishMessage(String reply, boolean success) {
         deleteSpool();
-        transport.reply(reply);
-        count("data", success);
+        reply(reply);
+        count(messageVerb, success);
         if (success) {
             // Postfix forgives earlier client errors once a message was received.
             errorCount = 0;
+            junkCommands = 0;
         } else {
             errorCount++;
         }
         resetTransaction();
         if (!closed && errorCount >= settings.hardErrorLimit()) {
             reason = "too many errors";
-            transport.reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
+            reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
             hangup();
         }
     }
@@ -863,7 +1715,7 @@ public final class SmtpdSession {
             return;
         }
         reason = "timeout";
-        transport.reply("421 4.4.2 " + settings.myhostname() + " Error: timeout exceeded");
+        reply("421 4.4.2 " + settings.myhostname() + " Error: timeout exceeded");
         hangup();
     }
 
@@ -885,6 +1737,7 @@ public final class SmtpdSession {
             deleteSpool();
             inData = false;
         }
+        abortBdat();
         held.clear();
         MAILLOG.info("disconnect from " + namaddr + formatStats());
     }
@@ -897,17 +1750,22 @@ public final class SmtpdSession {
             deleteSpool();
             inData = false;
         }
+        abortBdat();
         transport.close();
     }
 
     // ---------------------------------------------------------------- helpers
 
     private void resetTransaction() {
+        abortBdat();
+        bdatFailed = false;
         sender = null;
         mailParams = null;
         queueId = null;
         arrival = null;
         recipients.clear();
+        holdReason = null;
+        discardReason = null;
     }
 
     private boolean closeSpool() {
@@ -945,10 +1803,13 @@ public final class SmtpdSession {
         StringBuilder b = new StringBuilder();
         b.append(queueId != null ? queueId : "NOQUEUE").append(": ").append(whatsup).append(": ")
                 .append(where).append(" from ").append(namaddr).append(": ").append(text).append(';');
-        if (sender != null) {
-            b.append(" from=<").append(sender.isNull() ? "" : sender.address()).append('>');
+        String from = checks.sender();
+        if (from != null) {
+            b.append(" from=<").append(from).append('>');
         }
-        if (!recipients.isEmpty()) {
+        if (checkingRecipient != null) {
+            b.append(" to=<").append(checkingRecipient).append('>');
+        } else if (!recipients.isEmpty()) {
             b.append(" to=<").append(recipients.get(recipients.size() - 1).address()).append('>');
         }
         b.append(" proto=").append(protocol);
@@ -1007,5 +1868,61 @@ public final class SmtpdSession {
             b.append(c < 32 || c == 127 ? '?' : c);
         }
         return b.toString();
+    }
+
+    /** Checks - the session as the policy engine sees it. */
+    private final class Checks implements CheckContext {
+        @Override
+        public String clientName() {
+            return clientName;
+        }
+
+        @Override
+        public String clientAddress() {
+            return clientAddress;
+        }
+
+        @Override
+        public String namaddr() {
+            return namaddr;
+        }
+
+        @Override
+        public String helo() {
+            return helo;
+        }
+
+        @Override
+        public String sender() {
+            if (checkingSender != null) {
+                return checkingSender;
+            }
+            return sender == null ? null : sender.isNull() ? "" : sender.address().toString();
+        }
+
+        @Override
+        public void log(String whatsup, String text) {
+            logWhatsup(whatsup, text);
+        }
+
+        @Override
+        public boolean saslAuthenticated() {
+            return saslUsername != null;
+        }
+
+        @Override
+        public DnsAnswers dnsAnswers() {
+            return dnsAnswers;
+        }
+
+        @Override
+        public void hold(String reason) {
+            holdReason = reason;
+        }
+
+        @Override
+        public void discard(String reason) {
+            discardReason = reason;
+        }
     }
 }

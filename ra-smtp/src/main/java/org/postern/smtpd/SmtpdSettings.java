@@ -6,6 +6,13 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Predicate;
 
+import io.netty.handler.ssl.SslContext;
+import org.postern.config.Config;
+import org.postern.smtpd.policy.DnsJavaLookup;
+import org.postern.smtpd.policy.DnsLookup;
+import org.postern.smtpd.policy.PolicySettings;
+import org.postern.smtpd.policy.SmtpdCheck;
+
 /**
  * SmtpdSettings - everything the smtpd engine reads from main.cf and master.cf, resolved.
  *
@@ -30,13 +37,53 @@ import java.util.function.Predicate;
  * @param bareNewlineRejectCode     smtpd_forbid_bare_newline_reject_code (550)
  * @param spoolDirectory            where message content is spooled until the endpoint
  *                                  has stored it
+ * @param check                     the access policy (smtpd_*_restrictions), see
+ *                                  {@link org.postern.smtpd.policy.PolicySettings}
+ * @param softErrorLimit            smtpd_soft_error_limit (10)
+ * @param errorSleepTime            smtpd_error_sleep_time (1s)
+ * @param junkCommandLimit          smtpd_junk_command_limit (100)
+ * @param hopcountLimit             hopcount_limit (50), Received: headers per message
+ * @param queueMinfree              queue_minfree in bytes (0: only the message size check)
+ * @param connectionCountLimit      smtpd_client_connection_count_limit (50), 0 = none
+ * @param connectionRateLimit       smtpd_client_connection_rate_limit (0 = none)
+ * @param rateTimeUnit              anvil_rate_time_unit (60s)
+ * @param eventLimitExceptions      smtpd_client_event_limit_exceptions ($mynetworks), as a
+ *                                  predicate on the client IP address text
+ * @param tlsLevel                  smtpd_tls_security_level (empty: none)
+ * @param sslContext                the server TLS context from smtpd_tls_cert_file and
+ *                                  smtpd_tls_key_file, or null without TLS
+ * @param tlsWrapperMode            smtpd_tls_wrappermode (no): TLS from the first byte
+ * @param saslAuthEnable            smtpd_sasl_auth_enable (no)
+ * @param tlsAuthOnly               smtpd_tls_auth_only (no): AUTH only under TLS
+ * @param authenticator             checks AUTH credentials; null: AUTH is not offered even
+ *                                  with smtpd_sasl_auth_enable = yes
+ * @param upstreamProxy             smtpd_upstream_proxy_protocol = haproxy: a PROXY v1/v2
+ *                                  header precedes the conversation (and TLS)
+ * @param upstreamProxyTimeout      smtpd_upstream_proxy_timeout (5s)
+ * @param debugPeers                debug_peer_list (empty), as a predicate on the client
+ *                                  IP address text
+ * @param debugPeerLevel            debug_peer_level (2): above 0, the conversation with a
+ *                                  matching client is logged
+ * @param peernameLookup            smtpd_peername_lookup (Postern: no): look up and verify
+ *                                  the client's name before the greeting
+ * @param forbidUnauthPipelining    smtpd_forbid_unauth_pipelining (no, as Postfix 3.7):
+ *                                  554 and disconnect on RFC 2920 violations
+ * @param alwaysBcc                 always_bcc (empty): an extra recipient of every message
  */
 public record SmtpdSettings(String serviceName, String myhostname, String banner, String mailName,
                             long messageSizeLimit, int lineLengthLimit, Duration timeout,
                             int recipientLimit, int hardErrorLimit, boolean heloRequired,
                             boolean disableVrfy, BareNewline bareNewline,
                             Predicate<String> bareNewlineExclusions, int bareNewlineRejectCode,
-                            Path spoolDirectory) {
+                            Path spoolDirectory, SmtpdCheck check, int softErrorLimit,
+                            Duration errorSleepTime, int junkCommandLimit, int hopcountLimit,
+                            long queueMinfree, int connectionCountLimit, int connectionRateLimit,
+                            Duration rateTimeUnit, Predicate<String> eventLimitExceptions,
+                            TlsLevel tlsLevel, SslContext sslContext, boolean tlsWrapperMode,
+                            boolean saslAuthEnable, boolean tlsAuthOnly, SmtpdAuthenticator authenticator,
+                            boolean upstreamProxy, Duration upstreamProxyTimeout,
+                            Predicate<String> debugPeers, int debugPeerLevel, boolean peernameLookup,
+                            boolean forbidUnauthPipelining, String alwaysBcc) {
 
     /**
      * BareNewline - values of smtpd_forbid_bare_newline (Postfix 3.9, postconf(5)).
@@ -71,6 +118,29 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         }
     }
 
+    /** TlsLevel - values of smtpd_tls_security_level for the server. */
+    public enum TlsLevel {
+        /** No STARTTLS. */
+        NONE,
+        /** STARTTLS announced, not required. */
+        MAY,
+        /** STARTTLS announced and required before MAIL FROM (and VRFY). */
+        ENCRYPT;
+
+        /** parse - main.cf value; empty means none. */
+        public static TlsLevel parse(String value) {
+            String v = value.trim().toLowerCase(Locale.ROOT);
+            switch (v) {
+                case "":
+                case "none": return NONE;
+                case "may": return MAY;
+                case "encrypt": return ENCRYPT;
+                default: throw new IllegalArgumentException("smtpd_tls_security_level: bad value \"" + value
+                        + "\"; specify one of none, may, encrypt");
+            }
+        }
+    }
+
     public SmtpdSettings {
         Objects.requireNonNull(serviceName, "serviceName");
         Objects.requireNonNull(myhostname, "myhostname");
@@ -80,6 +150,36 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         Objects.requireNonNull(bareNewline, "bareNewline");
         Objects.requireNonNull(bareNewlineExclusions, "bareNewlineExclusions");
         Objects.requireNonNull(spoolDirectory, "spoolDirectory");
+        Objects.requireNonNull(check, "check");
+        Objects.requireNonNull(errorSleepTime, "errorSleepTime");
+        Objects.requireNonNull(rateTimeUnit, "rateTimeUnit");
+        Objects.requireNonNull(tlsLevel, "tlsLevel");
+        Objects.requireNonNull(upstreamProxyTimeout, "upstreamProxyTimeout");
+        Objects.requireNonNull(debugPeers, "debugPeers");
+        Objects.requireNonNull(alwaysBcc, "alwaysBcc");
+        if (!alwaysBcc.isEmpty()) {
+            try {
+                org.postern.mail.MailAddress.parse(alwaysBcc);
+            } catch (org.postern.mail.AddressSyntaxException e) {
+                throw new IllegalArgumentException("always_bcc: bad address \"" + alwaysBcc + "\": " + e.getMessage());
+            }
+        }
+        if ((tlsLevel != TlsLevel.NONE || tlsWrapperMode) && sslContext == null) {
+            throw new IllegalArgumentException("smtpd_tls_security_level = " + tlsLevel.name().toLowerCase(Locale.ROOT)
+                    + (tlsWrapperMode ? " with smtpd_tls_wrappermode = yes" : "")
+                    + " needs a certificate and key: set smtpd_tls_cert_file and smtpd_tls_key_file");
+        }
+        Objects.requireNonNull(eventLimitExceptions, "eventLimitExceptions");
+        if (connectionCountLimit < 0 || connectionRateLimit < 0 || rateTimeUnit.isNegative()
+                || rateTimeUnit.isZero()) {
+            throw new IllegalArgumentException("smtpd_client_connection_count_limit >= 0, "
+                    + "smtpd_client_connection_rate_limit >= 0 and anvil_rate_time_unit > 0 required");
+        }
+        if (softErrorLimit < 0 || junkCommandLimit < 1 || hopcountLimit < 1 || queueMinfree < 0
+                || errorSleepTime.isNegative()) {
+            throw new IllegalArgumentException("smtpd_soft_error_limit >= 0, smtpd_junk_command_limit >= 1, "
+                    + "hopcount_limit >= 1, queue_minfree >= 0 and smtpd_error_sleep_time >= 0 required");
+        }
         if (messageSizeLimit < 0) {
             throw new IllegalArgumentException("message_size_limit must be >= 0: " + messageSizeLimit);
         }
@@ -101,46 +201,191 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
 
     /**
      * defaults - Postfix 3.9 defaults for everything but the names and the spool; mail_name
-     * "Postern", banner "$myhostname ESMTP $mail_name", no bare-newline exclusions.
+     * "Postern", banner "$myhostname ESMTP $mail_name", no bare-newline exclusions, the
+     * default policy of main.cf (mynetworks 127.0.0.0/8 and [::1]/128, mydestination of
+     * myhostname, no relay_domains).
      */
     public static SmtpdSettings defaults(String serviceName, String myhostname, Path spoolDirectory) {
         return new SmtpdSettings(serviceName, myhostname, myhostname + " ESMTP Postern", "Postern",
                 10_240_000L, 2048, Duration.ofSeconds(300), 1000, 20, false, false,
-                BareNewline.NORMALIZE, address -> false, 550, spoolDirectory);
+                BareNewline.NORMALIZE, address -> false, 550, spoolDirectory,
+                policy(Config.parse("myhostname = " + myhostname, "defaults")), 10, Duration.ofSeconds(1), 100,
+                50, 0, 50, 0, Duration.ofSeconds(60), address -> false, TlsLevel.NONE, null, false, false, false,
+                null, false, Duration.ofSeconds(5), address -> false, 2, false, false, "");
+    }
+
+    /** policy - the access policy of a configuration (restriction lists parsed, tables opened). */
+    public static SmtpdCheck policy(Config config) {
+        PolicySettings p = PolicySettings.from(config);
+        // DNS is only set up when a restriction or the peer name lookup needs it
+        boolean dns = p.needsDns() || config.getBoolean("smtpd_peername_lookup");
+        return new SmtpdCheck(p, dns ? DnsJavaLookup.fromSystem() : DnsLookup.NONE);
+    }
+
+    /** offersStartTls - STARTTLS is announced and accepted (not in wrapper mode: TLS is on already). */
+    public boolean offersStartTls() {
+        return tlsLevel != TlsLevel.NONE && !tlsWrapperMode;
+    }
+
+    /**
+     * offersAuth - AUTH is announced and accepted, given whether TLS is active. With
+     * smtpd_tls_security_level = encrypt no password is taken before STARTTLS either.
+     */
+    public boolean offersAuth(boolean tlsActive) {
+        return saslAuthEnable && authenticator != null
+                && (tlsActive || !tlsAuthOnly && tlsLevel != TlsLevel.ENCRYPT);
+    }
+
+    /** toBuilder - a mutable copy, for the with... variants. */
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
     /** withMessageSizeLimit - a copy with another message_size_limit. */
     public SmtpdSettings withMessageSizeLimit(long limit) {
-        return new SmtpdSettings(serviceName, myhostname, banner, mailName, limit, lineLengthLimit, timeout,
-                recipientLimit, hardErrorLimit, heloRequired, disableVrfy, bareNewline, bareNewlineExclusions,
-                bareNewlineRejectCode, spoolDirectory);
+        Builder b = toBuilder();
+        b.messageSizeLimit = limit;
+        return b.build();
     }
 
     /** withLimits - a copy with other recipient, error and line limits. */
     public SmtpdSettings withLimits(int recipients, int hardErrors, int lineLength) {
-        return new SmtpdSettings(serviceName, myhostname, banner, mailName, messageSizeLimit, lineLength, timeout,
-                recipients, hardErrors, heloRequired, disableVrfy, bareNewline, bareNewlineExclusions,
-                bareNewlineRejectCode, spoolDirectory);
+        Builder b = toBuilder();
+        b.recipientLimit = recipients;
+        b.hardErrorLimit = hardErrors;
+        b.lineLengthLimit = lineLength;
+        return b.build();
     }
 
     /** withBareNewline - a copy with another smtpd_forbid_bare_newline and reject code. */
     public SmtpdSettings withBareNewline(BareNewline mode, Predicate<String> exclusions, int rejectCode) {
-        return new SmtpdSettings(serviceName, myhostname, banner, mailName, messageSizeLimit, lineLengthLimit,
-                timeout, recipientLimit, hardErrorLimit, heloRequired, disableVrfy, mode, exclusions, rejectCode,
-                spoolDirectory);
+        Builder b = toBuilder();
+        b.bareNewline = mode;
+        b.bareNewlineExclusions = exclusions;
+        b.bareNewlineRejectCode = rejectCode;
+        return b.build();
     }
 
     /** withTimeout - a copy with another smtpd_timeout. */
     public SmtpdSettings withTimeout(Duration smtpdTimeout) {
-        return new SmtpdSettings(serviceName, myhostname, banner, mailName, messageSizeLimit, lineLengthLimit,
-                smtpdTimeout, recipientLimit, hardErrorLimit, heloRequired, disableVrfy, bareNewline,
-                bareNewlineExclusions, bareNewlineRejectCode, spoolDirectory);
+        Builder b = toBuilder();
+        b.timeout = smtpdTimeout;
+        return b.build();
     }
 
     /** withHeloRequired - a copy with another smtpd_helo_required. */
     public SmtpdSettings withHeloRequired(boolean required) {
-        return new SmtpdSettings(serviceName, myhostname, banner, mailName, messageSizeLimit, lineLengthLimit,
-                timeout, recipientLimit, hardErrorLimit, required, disableVrfy, bareNewline,
-                bareNewlineExclusions, bareNewlineRejectCode, spoolDirectory);
+        Builder b = toBuilder();
+        b.heloRequired = required;
+        return b.build();
+    }
+
+    /** withPolicy - a copy with the access policy of a main.cf text (tests, postconf-like tools). */
+    public SmtpdSettings withPolicy(String mainCf) {
+        Builder b = toBuilder();
+        b.check = policy(Config.parse("myhostname = " + myhostname + "\n" + mainCf, "main.cf"));
+        return b.build();
+    }
+
+    /** withPolicy - the same, with the DNS lookups of this resolver. */
+    public SmtpdSettings withPolicy(String mainCf, DnsLookup dns) {
+        Builder b = toBuilder();
+        b.check = new SmtpdCheck(PolicySettings.from(Config.parse("myhostname = " + myhostname + "\n" + mainCf,
+                "main.cf")), dns);
+        return b.build();
+    }
+
+    /** Builder - every component, mutable; {@link #build} validates. */
+    public static final class Builder {
+        public String serviceName;
+        public String myhostname;
+        public String banner;
+        public String mailName;
+        public long messageSizeLimit;
+        public int lineLengthLimit;
+        public Duration timeout;
+        public int recipientLimit;
+        public int hardErrorLimit;
+        public boolean heloRequired;
+        public boolean disableVrfy;
+        public BareNewline bareNewline;
+        public Predicate<String> bareNewlineExclusions;
+        public int bareNewlineRejectCode;
+        public Path spoolDirectory;
+        public SmtpdCheck check;
+        public int softErrorLimit;
+        public Duration errorSleepTime;
+        public int junkCommandLimit;
+        public int hopcountLimit;
+        public long queueMinfree;
+        public int connectionCountLimit;
+        public int connectionRateLimit;
+        public Duration rateTimeUnit;
+        public Predicate<String> eventLimitExceptions;
+        public TlsLevel tlsLevel;
+        public SslContext sslContext;
+        public boolean tlsWrapperMode;
+        public boolean saslAuthEnable;
+        public boolean tlsAuthOnly;
+        public SmtpdAuthenticator authenticator;
+        public boolean upstreamProxy;
+        public Duration upstreamProxyTimeout;
+        public Predicate<String> debugPeers;
+        public int debugPeerLevel;
+        public boolean peernameLookup;
+        public boolean forbidUnauthPipelining;
+        public String alwaysBcc;
+
+        Builder(SmtpdSettings s) {
+            serviceName = s.serviceName;
+            myhostname = s.myhostname;
+            banner = s.banner;
+            mailName = s.mailName;
+            messageSizeLimit = s.messageSizeLimit;
+            lineLengthLimit = s.lineLengthLimit;
+            timeout = s.timeout;
+            recipientLimit = s.recipientLimit;
+            hardErrorLimit = s.hardErrorLimit;
+            heloRequired = s.heloRequired;
+            disableVrfy = s.disableVrfy;
+            bareNewline = s.bareNewline;
+            bareNewlineExclusions = s.bareNewlineExclusions;
+            bareNewlineRejectCode = s.bareNewlineRejectCode;
+            spoolDirectory = s.spoolDirectory;
+            check = s.check;
+            softErrorLimit = s.softErrorLimit;
+            errorSleepTime = s.errorSleepTime;
+            junkCommandLimit = s.junkCommandLimit;
+            hopcountLimit = s.hopcountLimit;
+            queueMinfree = s.queueMinfree;
+            connectionCountLimit = s.connectionCountLimit;
+            connectionRateLimit = s.connectionRateLimit;
+            rateTimeUnit = s.rateTimeUnit;
+            eventLimitExceptions = s.eventLimitExceptions;
+            tlsLevel = s.tlsLevel;
+            sslContext = s.sslContext;
+            tlsWrapperMode = s.tlsWrapperMode;
+            saslAuthEnable = s.saslAuthEnable;
+            tlsAuthOnly = s.tlsAuthOnly;
+            authenticator = s.authenticator;
+            upstreamProxy = s.upstreamProxy;
+            upstreamProxyTimeout = s.upstreamProxyTimeout;
+            debugPeers = s.debugPeers;
+            debugPeerLevel = s.debugPeerLevel;
+            peernameLookup = s.peernameLookup;
+            forbidUnauthPipelining = s.forbidUnauthPipelining;
+            alwaysBcc = s.alwaysBcc;
+        }
+
+        /** build - the settings; IllegalArgumentException on a bad value. */
+        public SmtpdSettings build() {
+            return new SmtpdSettings(serviceName, myhostname, banner, mailName, messageSizeLimit, lineLengthLimit,
+                    timeout, recipientLimit, hardErrorLimit, heloRequired, disableVrfy, bareNewline,
+                    bareNewlineExclusions, bareNewlineRejectCode, spoolDirectory, check, softErrorLimit,
+                    errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree, connectionCountLimit,
+                    connectionRateLimit, rateTimeUnit, eventLimitExceptions, tlsLevel, sslContext, tlsWrapperMode,
+                    saslAuthEnable, tlsAuthOnly, authenticator, upstreamProxy, upstreamProxyTimeout, debugPeers,
+                    debugPeerLevel, peernameLookup, forbidUnauthPipelining, alwaysBcc);
+        }
     }
 }

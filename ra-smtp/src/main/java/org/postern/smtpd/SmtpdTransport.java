@@ -23,4 +23,26 @@ public interface SmtpdTransport {
      * session is still suspended or closed).
      */
     void runBlocking(Runnable work, Runnable then);
+
+    /**
+     * delay - stop reading from the client, send the queued replies, and run {@code then}
+     * on the session thread after {@code delay}; then read again (unless the session is
+     * suspended or closed). The tarpit (smtpd_error_sleep_time): never a sleep on the
+     * event loop.
+     */
+    void delay(java.time.Duration delay, Runnable then);
+
+    /**
+     * startTls - send the queued replies (the "220 Ready to start TLS") in plaintext, then
+     * put TLS under the session: every byte read afterwards must come through TLS. The
+     * outcome comes back as {@link SmtpdSession#tlsStarted} or the connection is closed.
+     */
+    void startTls();
+
+    /**
+     * await - stop reading from the client until {@code pending} completes (DNS answers of
+     * the policy engine), then run {@code then} on the session thread and read again
+     * (unless the session is suspended or closed). Nothing blocks meanwhile.
+     */
+    void await(java.util.concurrent.CompletionStage<?> pending, Runnable then);
 }

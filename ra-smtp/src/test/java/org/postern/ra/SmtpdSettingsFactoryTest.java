@@ -42,4 +42,52 @@ class SmtpdSettingsFactoryTest {
         Config c = Config.parse("mynetworks = some.host.example", "main.cf");
         assertThrows(RuntimeException.class, () -> SmtpdSettingsFactory.from(c, "smtpd"));
     }
+
+    @Test
+    void policyAndLimitParameters() {
+        SmtpdSettings s = SmtpdSettingsFactory.from(Config.parse("myhostname = mx.example.com\n"
+                + "smtpd_soft_error_limit = 3\nsmtpd_error_sleep_time = 5\nsmtpd_junk_command_limit = 7\n"
+                + "hopcount_limit = 9\nqueue_minfree = 1048576\nsmtpd_client_connection_count_limit = 4\n"
+                + "smtpd_client_connection_rate_limit = 30\nanvil_rate_time_unit = 2m", "main.cf"), "smtpd");
+        assertEquals(3, s.softErrorLimit());
+        assertEquals(Duration.ofSeconds(5), s.errorSleepTime());
+        assertEquals(7, s.junkCommandLimit());
+        assertEquals(9, s.hopcountLimit());
+        assertEquals(1L << 20, s.queueMinfree());
+        assertEquals(4, s.connectionCountLimit());
+        assertEquals(30, s.connectionRateLimit());
+        assertEquals(Duration.ofMinutes(2), s.rateTimeUnit());
+        // the exceptions default to $mynetworks
+        assertTrue(s.eventLimitExceptions().test("127.0.0.1"));
+        assertFalse(s.eventLimitExceptions().test("192.0.2.1"));
+        assertTrue(s.check().delayReject());
+        assertEquals(SmtpdSettings.TlsLevel.NONE, s.tlsLevel());
+    }
+
+    @Test
+    void wrapperModeServiceFromMasterCf(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path cert = dir.resolve("cert.pem");
+        java.nio.file.Path key = dir.resolve("key.pem");
+        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                key.toString(), "-out", cert.toString(), "-days", "2", "-subj", "/CN=mx.example.com")
+                .redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        assertEquals(0, p.waitFor());
+        java.nio.file.Files.writeString(cert, java.nio.file.Files.readString(key), java.nio.file.StandardOpenOption.APPEND);
+        Config main = Config.parse("myhostname = mx.example.com\nsmtpd_tls_cert_file = " + cert, "main.cf");
+        java.util.List<org.postern.config.MasterService> services = org.postern.config.MasterCf.parse(
+                "127.0.0.1:20465 inet n - n - - smtpd -o smtpd_tls_wrappermode=yes\n"
+                        + "127.0.0.1:20587 inet n - n - - smtpd -o smtpd_tls_security_level=encrypt\n"
+                        + "127.0.0.1:20025 inet n - n - - smtpd\n", "master.cf");
+        SmtpdSettings submissions = SmtpdSettingsFactory.from(services.get(0).settings(main), "465");
+        SmtpdSettings submission = SmtpdSettingsFactory.from(services.get(1).settings(main), "587");
+        SmtpdSettings smtp = SmtpdSettingsFactory.from(services.get(2).settings(main), "25");
+        assertTrue(submissions.tlsWrapperMode());
+        assertFalse(submissions.offersStartTls());
+        assertTrue(submissions.sslContext() != null, "key and certificate in one file, as Postfix allows");
+        assertEquals(SmtpdSettings.TlsLevel.ENCRYPT, submission.tlsLevel());
+        assertTrue(submission.offersStartTls());
+        assertEquals(SmtpdSettings.TlsLevel.NONE, smtp.tlsLevel());
+        assertEquals(null, smtp.sslContext());
+    }
 }

@@ -35,6 +35,7 @@ class SmtpdSessionTest {
     private final List<Envelope> envelopes = new ArrayList<>();
     private final List<byte[]> contents = new ArrayList<>();
     private boolean closed;
+    private int tlsStarts;
     private int flushes;
     private RuntimeException listenerFailure;
     private EnqueueException listenerRefusal;
@@ -87,6 +88,21 @@ class SmtpdSessionTest {
         @Override
         public void close() {
             closed = true;
+        }
+
+        @Override
+        public void delay(java.time.Duration delay, Runnable then) {
+            then.run();
+        }
+
+        @Override
+        public void await(java.util.concurrent.CompletionStage<?> pending, Runnable then) {
+            pending.whenComplete((r, e) -> then.run());
+        }
+
+        @Override
+        public void startTls() {
+            tlsStarts++;
         }
 
         @Override
@@ -161,7 +177,7 @@ class SmtpdSessionTest {
         open();
         send("EHLO client.example");
         expect("250-mx.example.org", "250-PIPELINING", "250-SIZE 10240000", "250-VRFY", "250-ENHANCEDSTATUSCODES",
-                "250-8BITMIME", "250 SMTPUTF8");
+                "250-8BITMIME", "250-DSN", "250-SMTPUTF8", "250 CHUNKING");
         send("MAIL FROM:<a@example.com> SIZE=100 BODY=8BITMIME");
         expect("250 2.1.0 Ok");
         send("RCPT TO:<b@example.org>");

@@ -1,0 +1,50 @@
+package org.postern.smtpd.policy;
+
+/**
+ * CheckContext - what the policy engine may see of, and do to, one SMTP session.
+ *
+ * <p>Implemented by the smtpd session. All methods are called on the session's own
+ * thread, during a call of {@link SmtpdCheck}.
+ */
+public interface CheckContext {
+
+    /** clientName - the client host name, "unknown" when not resolved. */
+    String clientName();
+
+    /** clientAddress - the client IP address, textual (IPv6 without brackets). */
+    String clientAddress();
+
+    /** namaddr - "name[address]" as in the log and in client rejects. */
+    default String namaddr() {
+        return clientName() + "[" + clientAddress() + "]";
+    }
+
+    /** helo - the HELO/EHLO argument, or null before HELO. */
+    String helo();
+
+    /** sender - the MAIL FROM address ("" for the null sender), or null before MAIL. */
+    String sender();
+
+    /** saslAuthenticated - true when the client has authenticated with AUTH. */
+    default boolean saslAuthenticated() {
+        return false;
+    }
+
+    /**
+     * log - log a policy event in Postfix's log_whatsup() shape:
+     * "QUEUEID: WHATSUP: STAGE from CLIENT: TEXT; from=&lt;&gt; to=&lt;&gt; proto=... helo=&lt;&gt;".
+     *
+     * @param whatsup "reject", "reject_warning", "hold", "discard", "warn"
+     * @param text    the reply or the reason
+     */
+    void log(String whatsup, String text);
+
+    /** dnsAnswers - the DNS answers of this session, filled by {@link SmtpdCheck#prefetch}. */
+    DnsAnswers dnsAnswers();
+
+    /** hold - the message is to be put on hold (access map HOLD). */
+    void hold(String reason);
+
+    /** discard - the message is to be accepted and discarded (access map DISCARD). */
+    void discard(String reason);
+}

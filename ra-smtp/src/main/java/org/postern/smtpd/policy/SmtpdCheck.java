@@ -1,0 +1,889 @@
+package org.postern.smtpd.policy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.postern.config.ConfigException;
+import org.postern.config.Lists;
+import org.postern.config.maps.LookupTable;
+import org.postern.mail.AddressSyntaxException;
+import org.postern.mail.MailAddress;
+
+/**
+ * SmtpdCheck - the smtpd access policy: Postfix smtpd_check.c for the restrictions Postern
+ * implements.
+ *
+ * <h2>DESCRIPTION</h2>
+ * Each stage method evaluates the restriction lists of one SMTP stage and returns the
+ * reply to send when the request is rejected or deferred, or null when it may proceed.
+ * Every reject is logged through {@link CheckContext#log} as Postfix does
+ * ("reject", or "reject_warning" after warn_if_reject). A list is evaluated in order:
+ * a restriction answers OK (the list ends, the request is permitted by this list),
+ * DUNNO (go on) or a reject (the stage ends); the end of a list is DUNNO. Lists are
+ * independent: an OK in smtpd_client_restrictions does not skip
+ * smtpd_recipient_restrictions.
+ *
+ * <p>With smtpd_delay_reject = yes (the default) the client, HELO and sender restrictions
+ * are evaluated at each RCPT TO, before smtpd_relay_restrictions and then
+ * smtpd_recipient_restrictions; the session does not evaluate them earlier. A recipient
+ * that passes both lists is then checked against relay_recipient_maps when
+ * smtpd_reject_unlisted_recipient = yes.
+ *
+ * <h2>SECURITY</h2>
+ * Everything it looks at came from the client. Relay control follows Postfix: only
+ * mydestination and relay_domains are authorized destinations, and addresses with
+ * routing operators in the local part are not, for clients that are not trusted
+ * (allow_untrusted_routing = no). The configuration check in {@link PolicySettings#from}
+ * refuses to run without a relay guard.
+ *
+ * <p>The DNS restrictions (reject_unknown_sender_domain, reject_unknown_recipient_domain,
+ * reject_unknown_client_hostname, reject_unknown_reverse_client_hostname,
+ * reject_rbl_client, reject_maps_rbl) read answers that {@link #prefetch} obtained
+ * asynchronously before the stage is evaluated; the evaluation itself never waits.
+ *
+ * <h2>BUGS</h2>
+ * No local_recipient_maps (Postern has no local delivery: every local-part of a
+ * mydestination domain passes reject_unlisted_recipient), no smtpd_restriction_classes,
+ * no check_policy_service, no reject_rhsbl_*. An access map's right-hand side may name
+ * restrictions without arguments and without DNS only. reject_rbl_client filters match
+ * one exact address (zen.example=127.0.0.2), not ranges. Address literals are never
+ * local destinations (Postern does not know its interface addresses).
+ */
+public final class SmtpdCheck {
+    private static final Logger LOG = Logger.getLogger("org.postern.smtpd");
+
+    static final String CLIENT = "Client host";
+    static final String HELO = "Helo command";
+    static final String SENDER = "Sender address";
+    static final String RECIPIENT = "Recipient address";
+    static final String DATA = "Data command";
+    static final String EOD = "End-of-data";
+    static final String ETRN = "Etrn command";
+
+    private static final Pattern DSN = Pattern.compile("^([245])\\.(\\d{1,3})\\.(\\d{1,3})(?:\\s+|$)");
+    private static final String CONFIG_ERROR = "451 4.3.5 Server configuration error";
+
+    /** Verdict - the outcome of one restriction or list. */
+    private record Verdict(Kind kind, String reply) {
+        enum Kind { OK, DUNNO, REJECT }
+
+        static final Verdict OK = new Verdict(Kind.OK, null);
+        static final Verdict DUNNO = new Verdict(Kind.DUNNO, null);
+    }
+
+    /** Request - what one evaluation looks at besides the session. */
+    private static final class Request {
+        final CheckContext ctx;
+        final MailAddress recipient;
+        final String etrnDomain;
+        final String replyName;
+        final String replyClass;
+        boolean unlistedChecked;
+
+        Request(CheckContext ctx, MailAddress recipient, String etrnDomain, String replyName, String replyClass) {
+            this.ctx = ctx;
+            this.recipient = recipient;
+            this.etrnDomain = etrnDomain;
+            this.replyName = replyName;
+            this.replyClass = replyClass;
+        }
+
+        Request as(String name, String cls) {
+            Request r = new Request(ctx, recipient, etrnDomain, name, cls);
+            r.unlistedChecked = unlistedChecked;
+            return r;
+        }
+    }
+
+    /** Stage - the SMTP stage whose restriction lists are to be evaluated. */
+    public enum Stage { CONNECT, HELO, MAIL, RCPT, DATA, END_OF_DATA, ETRN }
+
+    /** At most this many PTR names are verified by forward lookups (a PTR RRset can be huge). */
+    private static final int MAX_PTR_NAMES = 5;
+
+    private final PolicySettings s;
+    private final DnsLookup dns;
+
+    public SmtpdCheck(PolicySettings settings) {
+        this(settings, DnsLookup.NONE);
+    }
+
+    public SmtpdCheck(PolicySettings settings, DnsLookup dns) {
+        this.s = settings;
+        this.dns = dns;
+    }
+
+    /** needsDns - true when a restriction needs DNS answers (the caller then supplies a resolver). */
+    public boolean needsDns() {
+        return s.needsDns();
+    }
+
+    /**
+     * clientName - Postfix's peer name lookup: the first PTR name whose A/AAAA records
+     * contain the address, else "unknown" (also on any DNS failure). Never completes
+     * exceptionally; the answers stay in the session's cache for the restrictions.
+     */
+    public CompletableFuture<String> clientName(CheckContext ctx) {
+        String address = ctx.clientAddress();
+        DnsAnswers answers = ctx.dnsAnswers();
+        return clientHostname(answers, address).handle((x, e) -> {
+            DnsLookup.Answer ptr = answers.get(DnsLookup.Type.PTR, address);
+            if (ptr == null || ptr.status() != DnsLookup.Status.FOUND) {
+                return "unknown";
+            }
+            String canonical = canonical(address);
+            for (String name : ptr.values().subList(0, Math.min(MAX_PTR_NAMES, ptr.values().size()))) {
+                for (DnsLookup.Type t : List.of(DnsLookup.Type.A, DnsLookup.Type.AAAA)) {
+                    DnsLookup.Answer a = answers.get(t, name);
+                    if (a != null && Hostnames.validHostname(name)
+                            && a.values().stream().map(SmtpdCheck::canonical).anyMatch(canonical::equals)) {
+                        return name.toLowerCase(Locale.ROOT);
+                    }
+                }
+            }
+            return "unknown";
+        });
+    }
+
+    // ------------------------------------------------------------ DNS prefetch
+
+    /**
+     * prefetch - start the DNS queries that the restrictions of a stage will need and that
+     * the session has not got yet. Null when nothing is missing; otherwise a future that
+     * completes (never exceptionally) when every answer is in ctx.dnsAnswers(). The caller
+     * waits for it without blocking (the session suspends), then evaluates the stage.
+     */
+    public CompletableFuture<Void> prefetch(CheckContext ctx, Stage stage, MailAddress recipient) {
+        if (!s.needsDns()) {
+            return null;
+        }
+        DnsAnswers answers = ctx.dnsAnswers();
+        List<CompletableFuture<?>> pending = new ArrayList<>();
+        for (List<Restriction> list : lists(stage)) {
+            for (Restriction r : list) {
+                switch (r.name()) {
+                    case "reject_unknown_reverse_client_hostname":
+                        query(answers, DnsLookup.Type.PTR, ctx.clientAddress(), pending);
+                        break;
+                    case "reject_unknown_client_hostname":
+                        pending.add(clientHostname(answers, ctx.clientAddress()));
+                        break;
+                    case "reject_unknown_sender_domain":
+                        queryDomain(answers, ctx.sender() == null || ctx.sender().isEmpty() ? null
+                                : split(ctx.sender()), pending);
+                        break;
+                    case "reject_unknown_recipient_domain":
+                        queryDomain(answers, recipient, pending);
+                        break;
+                    case "reject_rbl_client":
+                        queryRbl(answers, ctx.clientAddress(), Restriction.rblDomain(r.arg()), pending);
+                        break;
+                    case "reject_unknown_helo_hostname":
+                        String name = heloDnsName(ctx.helo());
+                        if (name != null) {
+                            query(answers, DnsLookup.Type.MX, name, pending);
+                            query(answers, DnsLookup.Type.A, name, pending);
+                            query(answers, DnsLookup.Type.AAAA, name, pending);
+                        }
+                        break;
+                    case "reject_maps_rbl":
+                        for (String d : s.mapsRblDomains()) {
+                            queryRbl(answers, ctx.clientAddress(), d, pending);
+                        }
+                        break;
+                    default:
+                        break;
+                }
+            }
+        }
+        pending.removeIf(CompletableFuture::isDone);
+        return pending.isEmpty() ? null : CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0]));
+    }
+
+    private List<List<Restriction>> lists(Stage stage) {
+        boolean delay = s.delayReject();
+        switch (stage) {
+            case CONNECT: return List.of(s.clientRestrictions());
+            case HELO: return List.of(s.heloRestrictions());
+            case MAIL: return List.of(s.senderRestrictions());
+            case RCPT: return delay ? List.of(s.clientRestrictions(), s.heloRestrictions(), s.senderRestrictions(),
+                    s.relayRestrictions(), s.recipientRestrictions())
+                    : List.of(s.relayRestrictions(), s.recipientRestrictions());
+            case DATA: return List.of(s.dataRestrictions());
+            case END_OF_DATA: return List.of(s.endOfDataRestrictions());
+            default: return delay ? List.of(s.clientRestrictions(), s.heloRestrictions(), s.etrnRestrictions())
+                    : List.of(s.etrnRestrictions());
+        }
+    }
+
+    private CompletableFuture<?> query(DnsAnswers answers, DnsLookup.Type type, String name,
+                                       List<CompletableFuture<?>> pending) {
+        if (answers.has(type, name)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<?> f = dns.lookup(name, type).thenAccept(a -> answers.put(type, name, a));
+        pending.add(f);
+        return f;
+    }
+
+    /** clientHostname - PTR, then A and AAAA of the first names (Postfix's name verification). */
+    private CompletableFuture<?> clientHostname(DnsAnswers answers, String address) {
+        List<CompletableFuture<?>> first = new ArrayList<>();
+        CompletableFuture<?> ptr = query(answers, DnsLookup.Type.PTR, address, first);
+        return ptr.thenCompose(x -> {
+            DnsLookup.Answer a = answers.get(DnsLookup.Type.PTR, address);
+            List<CompletableFuture<?>> forward = new ArrayList<>();
+            if (a != null && a.status() == DnsLookup.Status.FOUND) {
+                for (String name : a.values().subList(0, Math.min(MAX_PTR_NAMES, a.values().size()))) {
+                    query(answers, DnsLookup.Type.A, name, forward);
+                    query(answers, DnsLookup.Type.AAAA, name, forward);
+                }
+            }
+            return CompletableFuture.allOf(forward.toArray(new CompletableFuture<?>[0]));
+        });
+    }
+
+    private void queryDomain(DnsAnswers answers, MailAddress address, List<CompletableFuture<?>> pending) {
+        String domain = dnsDomain(address);
+        if (domain != null) {
+            query(answers, DnsLookup.Type.MX, domain, pending);
+            query(answers, DnsLookup.Type.A, domain, pending);
+            query(answers, DnsLookup.Type.AAAA, domain, pending);
+        }
+    }
+
+    private void queryRbl(DnsAnswers answers, String address, String domain, List<CompletableFuture<?>> pending) {
+        String q = rblQuery(address, domain);
+        if (q != null) {
+            query(answers, DnsLookup.Type.A, q, pending);
+            query(answers, DnsLookup.Type.TXT, q, pending);
+        }
+    }
+
+    /** dnsDomain - the domain of an address when DNS decides about it: not local, not a literal. */
+    private String dnsDomain(MailAddress address) {
+        if (address == null || address.domain() == null || address.domain().startsWith("[")) {
+            return null;
+        }
+        AddressResolver.Resolved r = s.resolver().resolve(address.localPart(), address.domain());
+        return r.addressClass() == AddressResolver.AddressClass.LOCAL ? null : stripDot(address.domain())
+                .toLowerCase(Locale.ROOT);
+    }
+
+    /** rblQuery - 4.3.2.1.domain, or the reversed nibbles of an IPv6 address; null for a non-address. */
+    static String rblQuery(String address, String domain) {
+        if (Hostnames.validIpv4(address)) {
+            String[] o = address.split("\\.");
+            return o[3] + "." + o[2] + "." + o[1] + "." + o[0] + "." + domain;
+        }
+        if (!Hostnames.validIpv6(address)) {
+            return null;
+        }
+        byte[] bytes;
+        try {
+            bytes = java.net.InetAddress.getByName(address).getAddress();
+        } catch (java.net.UnknownHostException e) {
+            return null;
+        }
+        StringBuilder b = new StringBuilder();
+        for (int i = bytes.length - 1; i >= 0; i--) {
+            b.append(Character.forDigit(bytes[i] & 0xF, 16)).append('.')
+                    .append(Character.forDigit((bytes[i] >> 4) & 0xF, 16)).append('.');
+        }
+        return b.append(domain).toString();
+    }
+
+    /** delayReject - smtpd_delay_reject: client, HELO and sender checks wait for RCPT TO. */
+    public boolean delayReject() {
+        return s.delayReject();
+    }
+
+    // ------------------------------------------------------------ stages
+
+    /** checkClient - smtpd_client_restrictions: the reply, or null. */
+    public String checkClient(CheckContext ctx) {
+        return reply(generic(new Request(ctx, null, null, ctx.namaddr(), CLIENT), s.clientRestrictions(), true));
+    }
+
+    /** checkHelo - smtpd_helo_restrictions for ctx.helo() (nothing to check before HELO). */
+    public String checkHelo(CheckContext ctx) {
+        if (ctx.helo() == null) {
+            return null;
+        }
+        return reply(generic(new Request(ctx, null, null, ctx.helo(), HELO), s.heloRestrictions(), true));
+    }
+
+    /** checkSender - smtpd_sender_restrictions for ctx.sender(). */
+    public String checkSender(CheckContext ctx) {
+        if (ctx.sender() == null) {
+            return null;
+        }
+        return reply(generic(new Request(ctx, null, null, ctx.sender(), SENDER), s.senderRestrictions(), true));
+    }
+
+    /**
+     * checkRecipient - RCPT TO: the delayed client, HELO and sender checks
+     * (smtpd_delay_reject), smtpd_relay_restrictions, smtpd_recipient_restrictions, then
+     * the implicit reject_unlisted_recipient.
+     */
+    public String checkRecipient(CheckContext ctx, MailAddress recipient) {
+        if (s.delayReject()) {
+            String r = checkClient(ctx);
+            if (r == null) {
+                r = checkHelo(ctx);
+            }
+            if (r == null) {
+                r = checkSender(ctx);
+            }
+            if (r != null) {
+                return r;
+            }
+        }
+        Request req = new Request(ctx, recipient, null, recipient.toString(), RECIPIENT);
+        Verdict v = generic(req, s.relayRestrictions(), true);
+        if (v.kind() != Verdict.Kind.REJECT) {
+            v = generic(req, s.recipientRestrictions(), true);
+        }
+        if (v.kind() != Verdict.Kind.REJECT && s.rejectUnlistedRecipient() && !req.unlistedChecked) {
+            v = unlistedRecipient(req);
+            if (v.kind() == Verdict.Kind.REJECT) {
+                ctx.log("reject", v.reply());
+            }
+        }
+        return reply(v);
+    }
+
+    /** checkData - smtpd_data_restrictions at DATA. */
+    public String checkData(CheckContext ctx) {
+        return reply(generic(new Request(ctx, null, null, "DATA", DATA), s.dataRestrictions(), true));
+    }
+
+    /** checkEndOfData - smtpd_end_of_data_restrictions after the final dot. */
+    public String checkEndOfData(CheckContext ctx) {
+        return reply(generic(new Request(ctx, null, null, "END-OF-MESSAGE", EOD), s.endOfDataRestrictions(), true));
+    }
+
+    /** checkEtrn - smtpd_etrn_restrictions for ETRN domain (after the delayed client and HELO checks). */
+    public String checkEtrn(CheckContext ctx, String domain) {
+        if (s.delayReject()) {
+            String r = checkClient(ctx);
+            if (r == null) {
+                r = checkHelo(ctx);
+            }
+            if (r != null) {
+                return r;
+            }
+        }
+        return reply(generic(new Request(ctx, null, domain, domain, ETRN), s.etrnRestrictions(), true));
+    }
+
+    private static String reply(Verdict v) {
+        return v.kind() == Verdict.Kind.REJECT ? v.reply() : null;
+    }
+
+    // ------------------------------------------------------------ lists
+
+    /** generic - evaluate a list in order; top-level lists log their reject. */
+    private Verdict generic(Request req, List<Restriction> list, boolean top) {
+        boolean warn = false;
+        for (Restriction r : list) {
+            if (r.name().equals("warn_if_reject")) {
+                warn = true;
+                continue;
+            }
+            Verdict v = apply(req, r);
+            if (v.kind() == Verdict.Kind.REJECT) {
+                if (warn) {
+                    req.ctx.log("reject_warning", v.reply());
+                    warn = false;
+                    continue;
+                }
+                if (top) {
+                    req.ctx.log("reject", v.reply());
+                }
+                return v;
+            }
+            warn = false;
+            if (v.kind() == Verdict.Kind.OK) {
+                return v;
+            }
+        }
+        return Verdict.DUNNO;
+    }
+
+    /** apply - one restriction. */
+    private Verdict apply(Request req, Restriction r) {
+        CheckContext ctx = req.ctx;
+        PolicySettings.Codes codes = s.codes();
+        switch (r.name()) {
+            case "permit":
+                return Verdict.OK;
+            case "reject":
+                return reject(codes.reject(), "5.7.1", "<" + req.replyName + ">: " + req.replyClass
+                        + " rejected: Access denied");
+            case "defer":
+                return reject(codes.defer(), "4.7.1", "<" + req.replyName + ">: " + req.replyClass
+                        + " rejected: Try again later");
+            case "permit_mynetworks":
+                return s.mynetworks().test(ctx.clientAddress()) ? Verdict.OK : Verdict.DUNNO;
+            case "permit_sasl_authenticated":
+                return ctx.saslAuthenticated() ? Verdict.OK : Verdict.DUNNO;
+            case "permit_auth_destination":
+                return req.recipient == null ? Verdict.DUNNO : authDestination(req.recipient);
+            case "reject_unauth_destination":
+            case "defer_unauth_destination":
+                if (req.recipient == null || authDestination(req.recipient).kind() == Verdict.Kind.OK) {
+                    return Verdict.DUNNO;
+                }
+                return reject(r.name().startsWith("reject") ? codes.relayDomainsReject() : codes.defer(), "5.7.1",
+                        "<" + req.recipient + ">: Relay access denied");
+            case "check_client_access":
+                return clientAccess(req.as(ctx.namaddr(), CLIENT), r.table());
+            case "check_helo_access":
+                return ctx.helo() == null ? Verdict.DUNNO
+                        : domainAccess(req.as(ctx.helo(), HELO), r.table(), ctx.helo()).orElse(Verdict.DUNNO);
+            case "check_sender_access":
+                return ctx.sender() == null ? Verdict.DUNNO
+                        : mailAccess(req.as(ctx.sender(), SENDER), r.table(), ctx.sender());
+            case "check_recipient_access":
+                if (req.recipient == null || suspicious(req.recipient)) {
+                    return Verdict.DUNNO;
+                }
+                return mailAccess(req.as(req.recipient.toString(), RECIPIENT), r.table(), req.recipient.toString());
+            case "reject_invalid_helo_hostname":
+                return invalidHelo(ctx.helo());
+            case "reject_non_fqdn_helo_hostname":
+                return nonFqdnHelo(ctx.helo());
+            case "reject_non_fqdn_sender":
+                return ctx.sender() == null || ctx.sender().isEmpty() ? Verdict.DUNNO
+                        : nonFqdnAddress(ctx.sender(), SENDER);
+            case "reject_non_fqdn_recipient":
+                return req.recipient == null ? Verdict.DUNNO : nonFqdnAddress(req.recipient.toString(), RECIPIENT);
+            case "reject_unknown_reverse_client_hostname":
+                return unknownReverseClient(ctx);
+            case "reject_unknown_client_hostname":
+                return unknownClient(ctx);
+            case "reject_unknown_sender_domain":
+                return ctx.sender() == null || ctx.sender().isEmpty() ? Verdict.DUNNO
+                        : unknownDomain(ctx, split(ctx.sender()), ctx.sender(), SENDER, "4.1.8", "5.7.27");
+            case "reject_unknown_recipient_domain":
+                return req.recipient == null ? Verdict.DUNNO
+                        : unknownDomain(ctx, req.recipient, req.recipient.toString(), RECIPIENT, "4.1.2", "5.1.10");
+            case "reject_rbl_client":
+                return rbl(ctx, r.arg());
+            case "reject_unknown_helo_hostname":
+                return unknownHelo(ctx);
+            case "reject_maps_rbl":
+                for (String d : s.mapsRblDomains()) {
+                    Verdict v = rbl(ctx, d);
+                    if (v.kind() == Verdict.Kind.REJECT) {
+                        return v;
+                    }
+                }
+                return Verdict.DUNNO;
+            case "reject_unlisted_recipient":
+                if (req.recipient == null) {
+                    return Verdict.DUNNO;
+                }
+                req.unlistedChecked = true;
+                return unlistedRecipient(req);
+            default:
+                // Restriction.parseList admits no other names.
+                throw new IllegalStateException("restriction not implemented: " + r.name());
+        }
+    }
+
+    // ------------------------------------------------------------ relay control
+
+    /**
+     * authDestination - permit_auth_destination: OK for mydestination and relay_domains,
+     * unless the address is routed and allow_untrusted_routing = no.
+     */
+    private Verdict authDestination(MailAddress recipient) {
+        AddressResolver.Resolved r = s.resolver().resolve(recipient.localPart(), recipient.domain());
+        if (r.routed() && !s.allowUntrustedRouting()) {
+            return Verdict.DUNNO;
+        }
+        return r.addressClass() == AddressResolver.AddressClass.REMOTE ? Verdict.DUNNO : Verdict.OK;
+    }
+
+    /**
+     * suspicious - a non-local recipient with sender-specified routing cannot match an access
+     * table unless allow_untrusted_routing = yes (postconf(5)): "relay.example OK" must not
+     * let user%other@relay.example through.
+     */
+    private boolean suspicious(MailAddress recipient) {
+        if (s.allowUntrustedRouting()) {
+            return false;
+        }
+        AddressResolver.Resolved r = s.resolver().resolve(recipient.localPart(), recipient.domain());
+        return r.routed() && r.addressClass() != AddressResolver.AddressClass.LOCAL;
+    }
+
+    /** unlistedRecipient - reject_unlisted_recipient: relay_recipient_maps for relay_domains. */
+    private Verdict unlistedRecipient(Request req) {
+        AddressResolver.Resolved r = s.resolver().resolve(req.recipient.localPart(), req.recipient.domain());
+        if (r.addressClass() != AddressResolver.AddressClass.RELAY || s.relayRecipientMaps().isEmpty()) {
+            return Verdict.DUNNO;
+        }
+        String address = r.address().toLowerCase(Locale.ROOT);
+        for (LookupTable t : s.relayRecipientMaps()) {
+            if (t.lookup(address).isPresent() || t.lookup("@" + r.domain()).isPresent()) {
+                return Verdict.DUNNO;
+            }
+        }
+        return reject(s.codes().unknownRelayRecipient(), "5.1.1", "<" + req.recipient
+                + ">: Recipient address rejected: User unknown in relay recipient table");
+    }
+
+    // ------------------------------------------------------------ DNS restrictions
+
+    private static DnsLookup.Answer answer(CheckContext ctx, DnsLookup.Type type, String name) {
+        DnsLookup.Answer a = ctx.dnsAnswers().get(type, name);
+        return a == null ? DnsLookup.Answer.TEMP_FAIL : a;
+    }
+
+    /** unknownReverseClient - reject_unknown_reverse_client_hostname: no PTR record. */
+    private Verdict unknownReverseClient(CheckContext ctx) {
+        DnsLookup.Answer ptr = answer(ctx, DnsLookup.Type.PTR, ctx.clientAddress());
+        if (ptr.status() == DnsLookup.Status.FOUND) {
+            return Verdict.DUNNO;
+        }
+        int code = ptr.status() == DnsLookup.Status.TEMP_FAIL ? s.codes().defer() : s.codes().unknownClient();
+        return reject(code, "4.7.1",
+                CLIENT + " rejected: cannot find your reverse hostname, [" + ctx.clientAddress() + "]");
+    }
+
+    /**
+     * unknownClient - reject_unknown_client_hostname: no PTR record, or no PTR name whose
+     * A/AAAA records contain the client address.
+     */
+    private Verdict unknownClient(CheckContext ctx) {
+        String address = ctx.clientAddress();
+        DnsLookup.Answer ptr = answer(ctx, DnsLookup.Type.PTR, address);
+        boolean temp = ptr.status() == DnsLookup.Status.TEMP_FAIL;
+        if (ptr.status() == DnsLookup.Status.FOUND) {
+            String canonical = canonical(address);
+            for (String name : ptr.values().subList(0, Math.min(MAX_PTR_NAMES, ptr.values().size()))) {
+                for (DnsLookup.Type t : List.of(DnsLookup.Type.A, DnsLookup.Type.AAAA)) {
+                    DnsLookup.Answer a = answer(ctx, t, name);
+                    temp |= a.status() == DnsLookup.Status.TEMP_FAIL;
+                    if (a.values().stream().map(SmtpdCheck::canonical).anyMatch(canonical::equals)) {
+                        return Verdict.DUNNO;
+                    }
+                }
+            }
+        }
+        return reject(temp ? s.codes().defer() : s.codes().unknownClient(), "4.7.1",
+                CLIENT + " rejected: cannot find your hostname, [" + address + "]");
+    }
+
+    /**
+     * unknownDomain - reject_unknown_sender/recipient_domain: a non-local domain without MX
+     * and without A/AAAA, or with a null MX (RFC 7505).
+     */
+    private Verdict unknownDomain(CheckContext ctx, MailAddress address, String replyName, String replyClass,
+                                  String dsn, String nullMxDsn) {
+        String domain = dnsDomain(address);
+        if (domain == null) {
+            return Verdict.DUNNO;
+        }
+        DnsLookup.Answer mx = answer(ctx, DnsLookup.Type.MX, domain);
+        if (mx.status() == DnsLookup.Status.FOUND) {
+            if (mx.values().size() == 1 && mx.values().get(0).isEmpty()) {
+                return reject(replyClass.equals(SENDER) ? 550 : 556, nullMxDsn, "<" + replyName + ">: " + replyClass
+                        + " rejected: Domain " + domain + " does not accept mail (nullMX)");
+            }
+            return Verdict.DUNNO;
+        }
+        DnsLookup.Answer a = answer(ctx, DnsLookup.Type.A, domain);
+        DnsLookup.Answer aaaa = answer(ctx, DnsLookup.Type.AAAA, domain);
+        if (a.status() == DnsLookup.Status.FOUND || aaaa.status() == DnsLookup.Status.FOUND) {
+            return Verdict.DUNNO;
+        }
+        boolean temp = mx.status() == DnsLookup.Status.TEMP_FAIL || a.status() == DnsLookup.Status.TEMP_FAIL
+                || aaaa.status() == DnsLookup.Status.TEMP_FAIL;
+        return reject(temp ? s.codes().defer() : s.codes().unknownAddress(), dsn, "<" + replyName + ">: " + replyClass
+                + " rejected: Domain not found");
+    }
+
+    /** heloDnsName - the HELO name when DNS decides about it: a host name, not an address or literal. */
+    private static String heloDnsName(String helo) {
+        if (helo == null || helo.startsWith("[")) {
+            return null;
+        }
+        String name = stripDot(helo);
+        return Hostnames.validHostname(name) ? name.toLowerCase(Locale.ROOT) : null;
+    }
+
+    /** unknownHelo - reject_unknown_helo_hostname: the HELO host name has no MX, A or AAAA record. */
+    private Verdict unknownHelo(CheckContext ctx) {
+        String name = heloDnsName(ctx.helo());
+        if (name == null) {
+            return Verdict.DUNNO;
+        }
+        boolean temp = false;
+        for (DnsLookup.Type t : List.of(DnsLookup.Type.MX, DnsLookup.Type.A, DnsLookup.Type.AAAA)) {
+            DnsLookup.Answer a = answer(ctx, t, name);
+            if (a.status() == DnsLookup.Status.FOUND) {
+                return Verdict.DUNNO;
+            }
+            temp |= a.status() == DnsLookup.Status.TEMP_FAIL;
+        }
+        return reject(temp ? s.codes().defer() : s.codes().unknownHostname(), "4.7.1", "<" + ctx.helo() + ">: "
+                + HELO + " rejected: Host not found");
+    }
+
+    /** rbl - reject_rbl_client domain[=d.d.d.d]: listed when an A record (matching the filter) exists. */
+    private Verdict rbl(CheckContext ctx, String arg) {
+        String domain = Restriction.rblDomain(arg);
+        String filter = arg.length() > domain.length() ? arg.substring(domain.length() + 1) : null;
+        String q = rblQuery(ctx.clientAddress(), domain);
+        if (q == null) {
+            return Verdict.DUNNO;
+        }
+        DnsLookup.Answer a = answer(ctx, DnsLookup.Type.A, q);
+        // a blocklist that does not answer is not a reason to refuse mail (Postfix: DUNNO)
+        if (a.status() != DnsLookup.Status.FOUND
+                || (filter != null && a.values().stream().noneMatch(filter::equals))) {
+            return Verdict.DUNNO;
+        }
+        DnsLookup.Answer txt = answer(ctx, DnsLookup.Type.TXT, q);
+        String reason = txt.status() == DnsLookup.Status.FOUND ? "; " + printable(txt.values().get(0)) : "";
+        return reject(s.codes().mapsRbl(), "5.7.1", "Service unavailable; " + CLIENT + " [" + ctx.clientAddress()
+                + "] blocked using " + domain + reason);
+    }
+
+    private static String canonical(String address) {
+        try {
+            return java.net.InetAddress.getByName(address).getHostAddress();
+        } catch (java.net.UnknownHostException | RuntimeException e) {
+            return address;
+        }
+    }
+
+    /** printable - DNS text in a reply: no control characters, bounded. */
+    private static String printable(String text) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < text.length() && i < 200; i++) {
+            char c = text.charAt(i);
+            b.append(c < 32 || c == 127 ? ' ' : c);
+        }
+        return b.toString();
+    }
+
+    // ------------------------------------------------------------ syntax checks
+
+    private Verdict invalidHelo(String helo) {
+        if (helo == null) {
+            return Verdict.DUNNO;
+        }
+        String name = stripDot(helo);
+        boolean valid = name.startsWith("[")
+                ? name.endsWith("]") && Hostnames.validHostaddr(Hostnames.stripLiteral(name))
+                : Hostnames.validHostname(name) || Hostnames.validHostaddr(name);
+        return valid ? Verdict.DUNNO : reject(s.codes().invalidHostname(), "5.5.2",
+                "<" + helo + ">: " + HELO + " rejected: Invalid name");
+    }
+
+    private Verdict nonFqdnHelo(String helo) {
+        if (helo == null) {
+            return Verdict.DUNNO;
+        }
+        String name = stripDot(helo);
+        if (name.startsWith("[") && name.endsWith("]") && Hostnames.validHostaddr(Hostnames.stripLiteral(name))) {
+            return Verdict.DUNNO;
+        }
+        if (Hostnames.validHostname(name) && name.indexOf('.') > 0) {
+            return Verdict.DUNNO;
+        }
+        return reject(s.codes().nonFqdn(), "5.5.2", "<" + helo + ">: " + HELO
+                + " rejected: need fully-qualified hostname");
+    }
+
+    private Verdict nonFqdnAddress(String address, String replyClass) {
+        MailAddress a = split(address);
+        String domain = a.domain() == null ? "" : stripDot(a.domain());
+        boolean fqdn = domain.startsWith("[") || (domain.indexOf('.') > 0 && Hostnames.validHostname(domain));
+        return fqdn ? Verdict.DUNNO : reject(s.codes().nonFqdn(), "5.5.2", "<" + address + ">: " + replyClass
+                + " rejected: need fully-qualified address");
+    }
+
+    // ------------------------------------------------------------ access maps
+
+    /**
+     * clientAccess - the client name and its parent domains, then the address and its
+     * networks; a DUNNO for the name still lets the address be looked up.
+     */
+    private Verdict clientAccess(Request req, LookupTable table) {
+        String name = req.ctx.clientName();
+        if (name != null && !name.equals("unknown")) {
+            Optional<Verdict> v = domainAccess(req, table, name);
+            if (v.isPresent() && v.get().kind() != Verdict.Kind.DUNNO) {
+                return v.get();
+            }
+        }
+        for (String key : addressKeys(req.ctx.clientAddress())) {
+            Optional<String> value = table.lookup(key);
+            if (value.isPresent()) {
+                return accessResult(req, value.get(), table);
+            }
+        }
+        return Verdict.DUNNO;
+    }
+
+    /**
+     * domainAccess - a host or domain name, then its parent domains (smtpd_access_maps is
+     * in parent_domain_matches_subdomains); the first key found decides, DUNNO included.
+     */
+    private Optional<Verdict> domainAccess(Request req, LookupTable table, String domain) {
+        String d = stripDot(domain).toLowerCase(Locale.ROOT);
+        while (!d.isEmpty()) {
+            Optional<String> value = table.lookup(d);
+            if (value.isPresent()) {
+                return Optional.of(accessResult(req, value.get(), table));
+            }
+            int dot = d.indexOf('.');
+            d = dot < 0 || d.startsWith("[") ? "" : d.substring(dot + 1);
+        }
+        return Optional.empty();
+    }
+
+    /** mailAccess - user@domain, then domain and its parents, then user@ (Postfix access(5)). */
+    private Verdict mailAccess(Request req, LookupTable table, String address) {
+        if (address.isEmpty()) {
+            Optional<String> value = table.lookup(s.nullAccessKey());
+            return value.isPresent() ? accessResult(req, value.get(), table) : Verdict.DUNNO;
+        }
+        MailAddress a = split(address);
+        String local = AddressResolver.unquote(a.localPart());
+        Optional<String> value = table.lookup(a.domain() == null ? local : local + "@" + a.domain());
+        if (value.isPresent()) {
+            return accessResult(req, value.get(), table);
+        }
+        if (a.domain() != null) {
+            Optional<Verdict> v = domainAccess(req, table, a.domain());
+            if (v.isPresent()) {
+                return v.get();
+            }
+        }
+        value = table.lookup(local + "@");
+        return value.isPresent() ? accessResult(req, value.get(), table) : Verdict.DUNNO;
+    }
+
+    /** addressKeys - 1.2.3.4, 1.2.3, 1.2, 1; an IPv6 address and its prefixes at ':' boundaries. */
+    static List<String> addressKeys(String address) {
+        List<String> keys = new ArrayList<>();
+        String a = address.toLowerCase(Locale.ROOT);
+        char sep = a.indexOf(':') >= 0 ? ':' : '.';
+        keys.add(a);
+        for (int i = a.lastIndexOf(sep); i > 0; i = a.lastIndexOf(sep, i - 1)) {
+            String prefix = a.substring(0, i);
+            if (!prefix.isEmpty() && !prefix.endsWith(String.valueOf(sep))) {
+                keys.add(prefix);
+            }
+        }
+        return keys;
+    }
+
+    /** accessResult - interpret an access map value (Postfix check_table_result()). */
+    private Verdict accessResult(Request req, String value, LookupTable table) {
+        String v = value.strip();
+        int space = 0;
+        while (space < v.length() && !Character.isWhitespace(v.charAt(space))) {
+            space++;
+        }
+        String cmd = v.substring(0, space).toUpperCase(Locale.ROOT);
+        String text = v.substring(space).strip();
+        String target = "<" + req.replyName + ">: " + req.replyClass;
+        PolicySettings.Codes codes = s.codes();
+        switch (cmd) {
+            case "OK":
+                return Verdict.OK;
+            case "DUNNO":
+                return Verdict.DUNNO;
+            case "REJECT":
+                return rejectWithText(codes.accessMapReject(), "5.7.1", target + " rejected: ", text);
+            case "DEFER":
+                return rejectWithText(codes.accessMapDefer(), "4.7.1", target + " rejected: ", text);
+            case "WARN":
+                req.ctx.log("warn", target + " " + text);
+                return Verdict.DUNNO;
+            case "HOLD":
+            case "DISCARD":
+                if (req.ctx.sender() == null) {
+                    LOG.warning("PSTN1101: access table " + table.spec() + ": with smtpd_delay_reject = no, action "
+                            + cmd + " is unavailable before MAIL FROM");
+                    return Verdict.DUNNO;
+                }
+                String reason = target + " " + (text.isEmpty() ? "triggers " + cmd + " action" : text);
+                if (cmd.equals("HOLD")) {
+                    req.ctx.log("hold", reason);
+                    req.ctx.hold(reason);
+                    return Verdict.DUNNO;
+                }
+                req.ctx.log("discard", reason);
+                req.ctx.discard(reason);
+                return Verdict.OK;
+            default:
+                break;
+        }
+        if (!cmd.isEmpty() && cmd.chars().allMatch(Character::isDigit)) {
+            if (cmd.length() == 3 && (cmd.charAt(0) == '4' || cmd.charAt(0) == '5')) {
+                return rejectWithText(Integer.parseInt(cmd), cmd.charAt(0) + ".7.1", target + " rejected: ", text);
+            }
+            return Verdict.OK; // all-numeric: OK, for compatibility with old tables
+        }
+        // Otherwise the value is a list of restrictions.
+        List<Restriction> nested = new ArrayList<>();
+        try {
+            for (String element : Lists.split(v)) {
+                nested.add(Restriction.simple(element, "access table " + table.spec()));
+            }
+        } catch (ConfigException | IllegalArgumentException e) {
+            LOG.warning("PSTN1102: access table " + table.spec() + ": bad result \"" + v + "\": " + e.getMessage());
+            return new Verdict(Verdict.Kind.REJECT, CONFIG_ERROR);
+        }
+        return generic(req, nested, false);
+    }
+
+    // ------------------------------------------------------------ replies
+
+    /** rejectWithText - "CODE DSN prefixTEXT"; TEXT may start with its own DSN; empty: Access denied. */
+    private static Verdict rejectWithText(int code, String defaultDsn, String prefix, String text) {
+        String dsn = defaultDsn;
+        String t = text;
+        Matcher m = DSN.matcher(t);
+        if (m.find()) {
+            dsn = m.group(1) + "." + m.group(2) + "." + m.group(3);
+            t = t.substring(m.end());
+        }
+        return reject(code, dsn, prefix + (t.isEmpty() ? "Access denied" : t));
+    }
+
+    /** reject - a reply line; the DSN class follows the reply code (4XX: 4.x.x). */
+    private static Verdict reject(int code, String dsn, String text) {
+        String d = (code / 100) + dsn.substring(1);
+        return new Verdict(Verdict.Kind.REJECT, code + " " + d + " " + text);
+    }
+
+    private static MailAddress split(String address) {
+        try {
+            return MailAddress.parse(address);
+        } catch (AddressSyntaxException e) {
+            int at = address.lastIndexOf('@');
+            return at < 0 ? new MailAddress(address, null)
+                    : new MailAddress(address.substring(0, at), address.substring(at + 1));
+        }
+    }
+
+    private static String stripDot(String name) {
+        return name.length() > 1 && name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
+    }
+}
