@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
 import org.postern.queue.ContentChunk;
+import org.postern.queue.QueueState;
 import org.postern.queue.QueuedMessage;
 import org.postern.service.MailLog;
 import org.postern.smtpd.Envelope;
@@ -43,6 +44,11 @@ public class CleanupService {
         m.setEnvid(env.mailParams().get("ENVID"));
         m.setRet(env.mailParams().get("RET"));
         m.setBodyType(env.mailParams().get("BODY"));
+        if (env.mailParams().containsKey(Envelope.HOLD)) {
+            // an access map HOLD action: kept in the hold queue until released (postsuper -H)
+            m.setState(QueueState.HOLD);
+            m.setNextAttempt(null);
+        }
         for (Envelope.Recipient r : env.recipients()) {
             m.addRecipient(r.address(), r.orcpt(), r.notifyParam());
         }

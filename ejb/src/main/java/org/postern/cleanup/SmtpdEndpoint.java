@@ -7,7 +7,10 @@ import jakarta.ejb.TransactionAttributeType;
 import java.io.InputStream;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.postern.flush.FlushException;
+import org.postern.flush.FlushService;
 import org.postern.qmgr.DeliveryRequests;
+import org.postern.service.MailLog;
 import org.postern.smtpd.EnqueueException;
 import org.postern.smtpd.Envelope;
 import org.postern.smtpd.SmtpdListener;
@@ -45,6 +48,9 @@ public class SmtpdEndpoint implements SmtpdListener {
     @EJB
     private DeliveryRequests requests;
 
+    @EJB
+    private FlushService flush;
+
     @Override
     public String enqueue(Envelope envelope, InputStream content) throws EnqueueException {
         if (envelope.mailParams().containsKey(Envelope.DISCARD)) {
@@ -61,7 +67,24 @@ public class SmtpdEndpoint implements SmtpdListener {
             LOG.log(Level.WARNING, "PSTN4101: " + envelope.queueId() + ": queue file write error", e);
             throw new EnqueueException("store failed: " + e, e);
         }
-        requests.wakeUp(queueId);
+        if (envelope.mailParams().containsKey(Envelope.HOLD)) {
+            MailLog.cleanup(queueId + ": hold: " + envelope.mailParams().get(Envelope.HOLD));
+        } else {
+            requests.wakeUp(queueId);
+        }
         return queueId;
+    }
+
+    /**
+     * etrn - the fast ETRN service (flush(8)): {@link FlushService#flushDomain}; a domain
+     * outside fast_flush_domains is not eligible (459), a flush that cannot start is 458.
+     */
+    @Override
+    public boolean etrn(String domain) throws EnqueueException {
+        try {
+            return flush.flushDomain(domain);
+        } catch (FlushException e) {
+            throw new EnqueueException("458 Unable to queue messages", "flush failed: " + e.getMessage(), e);
+        }
     }
 }

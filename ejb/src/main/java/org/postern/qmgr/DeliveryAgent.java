@@ -26,6 +26,7 @@ import org.postern.config.Config;
 import org.postern.config.ConfigException;
 import org.postern.config.maps.LookupTable;
 import org.postern.config.maps.LookupTables;
+import org.postern.flush.DeferTransports;
 import org.postern.queue.RecipientStatus;
 import org.postern.service.ConfigService;
 import org.postern.service.MailLog;
@@ -133,7 +134,7 @@ public class DeliveryAgent {
         Config config = configService.current();
         TransportResolver resolver;
         try {
-            resolver = new TransportResolver(config);
+            resolver = new TransportResolver(config, configService.transports());
         } catch (ConfigException e) {
             throw new IllegalStateException("PSTN4401: transport_maps: " + e.getMessage(), e);
         }
@@ -145,6 +146,7 @@ public class DeliveryAgent {
 
         Map<Long, QueueStore.Outcome> outcomes = new HashMap<>();
         Map<NextHop, List<QueueStore.Claim.Rcpt>> byHop = new LinkedHashMap<>();
+        DeferTransports deferTransports = DeferTransports.of(config);
         for (QueueStore.Claim.Rcpt r : claim.due()) {
             TransportResolver.Route route = resolver.resolve(r.address());
             if (!route.ok()) {
@@ -152,6 +154,14 @@ public class DeliveryAgent {
                         route.error(), retry);
                 outcomes.put(r.id(), expire(o, age, lifetime));
                 log(claim, r, false, o.relay(), start, 0, 0, outcomes.get(r.id()));
+                continue;
+            }
+            // defer_transports: mail for these transports waits for a flush (ETRN, sendmail -q)
+            if (deferTransports.defers(route.transport(), claim.ignoreDeferTransports())) {
+                QueueStore.Outcome o = expire(new QueueStore.Outcome(RecipientStatus.DEFERRED, DeferTransports.DSN,
+                        "none", DeferTransports.REASON, retry), age, lifetime);
+                outcomes.put(r.id(), o);
+                log(claim, r, false, "none", start, 0, 0, o);
                 continue;
             }
             byHop.computeIfAbsent(route.hop(), h -> new ArrayList<>()).add(r);
@@ -233,7 +243,7 @@ public class DeliveryAgent {
         int colon = best.indexOf(':');
         TransportResolver.Route route;
         try {
-            route = new TransportResolver(config).route(colon < 0 ? best : best.substring(0, colon),
+            route = new TransportResolver(config, configService.transports()).route(colon < 0 ? best : best.substring(0, colon),
                     colon < 0 ? hop.host() : best.substring(colon + 1));
         } catch (ConfigException e) {
             return looped;

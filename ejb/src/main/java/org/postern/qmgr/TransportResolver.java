@@ -3,6 +3,7 @@ package org.postern.qmgr;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import org.postern.config.Config;
 import org.postern.config.ConfigException;
@@ -39,7 +40,20 @@ public final class TransportResolver {
     private final String relayhost;
     private final int lmtpPort;
 
+    /** master.cf services that are delivery agents: name -> smtp or lmtp */
+    private final Map<String, String> services;
+
     public TransportResolver(Config config) throws ConfigException {
+        this(config, Map.of());
+    }
+
+    /**
+     * TransportResolver - with the delivery services of master.cf, so that a transport
+     * name such as "etrn-only" in {@code etrn-only unix - - n - - smtp} is an smtp(8)
+     * client of its own name (for defer_transports, the ETRN howto's etrn-only domains).
+     */
+    public TransportResolver(Config config, Map<String, String> services) throws ConfigException {
+        this.services = Map.copyOf(services);
         for (String spec : config.getList("transport_maps")) {
             maps.add(LookupTables.open(spec));
         }
@@ -129,6 +143,13 @@ public final class TransportResolver {
                 case "lmtp":
                     return new Route(lmtpHop(nexthop), t, null);
                 default:
+                    String command = services.get(t);
+                    if ("smtp".equals(command)) {
+                        return new Route(smtpHop(nexthop), t, null);
+                    }
+                    if ("lmtp".equals(command)) {
+                        return new Route(lmtpHop(nexthop), t, null);
+                    }
                     return new Route(null, t, "mail transport unavailable");
             }
         } catch (IllegalArgumentException e) {

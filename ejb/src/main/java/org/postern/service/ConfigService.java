@@ -6,10 +6,15 @@ import jakarta.ejb.ConcurrencyManagementType;
 import jakarta.ejb.Singleton;
 import jakarta.ejb.Startup;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.logging.Logger;
 import org.postern.config.Config;
 import org.postern.config.ConfigException;
 import org.postern.config.ConfigLocator;
+import org.postern.config.MasterCf;
+import org.postern.config.MasterService;
 
 /**
  * ConfigService - the main.cf in force for the queue manager and the smtpd endpoint.
@@ -26,12 +31,20 @@ public class ConfigService {
     private static final Logger LOG = Logger.getLogger("org.postern.service");
 
     private volatile Config config;
+    private volatile Map<String, String> transports = Map.of();
 
     @PostConstruct
     void load() {
         Path dir = ConfigLocator.configDir();
         try {
             config = Config.load(dir);
+            Map<String, String> agents = new HashMap<>();
+            for (MasterService s : MasterCf.load(dir)) {
+                if ("smtp".equals(s.command()) || "lmtp".equals(s.command())) {
+                    agents.put(s.name().toLowerCase(Locale.ROOT), s.command());
+                }
+            }
+            transports = Map.copyOf(agents);
         } catch (ConfigException e) {
             // Postfix's "fatal:" - Postern does not start on a configuration it cannot read
             LOG.severe("PSTN4001: fatal: " + e.getMessage());
@@ -43,5 +56,13 @@ public class ConfigService {
     /** current - the configuration in force. */
     public Config current() {
         return config;
+    }
+
+    /**
+     * transports - the delivery services of master.cf by name: smtp or lmtp, the program
+     * that a transport of that name in transport_maps runs.
+     */
+    public Map<String, String> transports() {
+        return transports;
     }
 }

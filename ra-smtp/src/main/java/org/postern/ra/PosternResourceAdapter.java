@@ -157,17 +157,30 @@ public class PosternResourceAdapter implements ResourceAdapter {
 
         @Override
         public String enqueue(Envelope envelope, InputStream content) throws EnqueueException {
-            MessageEndpoint endpoint;
-            try {
-                endpoint = factory.createEndpoint(null);
-            } catch (Exception e) {
-                throw new EnqueueException("451 4.3.0 Error: queue file write error",
-                        "PSTN2108: no smtpd endpoint: " + e, e);
-            }
+            MessageEndpoint endpoint = endpoint("451 4.3.0 Error: queue file write error");
             try {
                 return ((SmtpdListener) endpoint).enqueue(envelope, content);
             } finally {
                 endpoint.release();
+            }
+        }
+
+        @Override
+        public boolean etrn(String domain) throws EnqueueException {
+            MessageEndpoint endpoint = endpoint("458 Unable to queue messages");
+            try {
+                return ((SmtpdListener) endpoint).etrn(domain);
+            } finally {
+                endpoint.release();
+            }
+        }
+
+        /** endpoint - a new endpoint instance, or the reply for the client when there is none. */
+        private MessageEndpoint endpoint(String failureReply) throws EnqueueException {
+            try {
+                return factory.createEndpoint(null);
+            } catch (Exception e) {
+                throw new EnqueueException(failureReply, "PSTN2108: no smtpd endpoint: " + e, e);
             }
         }
     }

@@ -28,4 +28,19 @@ public interface SmtpdListener {
      *                 ending in CRLF, dot-unstuffed, without the final dot
      */
     String enqueue(Envelope envelope, InputStream content) throws EnqueueException;
+
+    /**
+     * etrn - the fast ETRN service for one domain (RFC 1985, Postfix's flush(8)): send every
+     * deferred message of that destination to delivery now.
+     *
+     * @return true when the flush started (the session answers {@code 250 Queuing started}),
+     *         false when the domain is not eligible for the service, that is not in
+     *         fast_flush_domains ({@code 459 <domain>: service unavailable})
+     * @throws EnqueueException when the flush could not be started
+     *         ({@code 458 Unable to queue messages}); an endpoint without a flush service
+     *         says so this way
+     */
+    default boolean etrn(String domain) throws EnqueueException {
+        throw new EnqueueException(SmtpdSession.ETRN_FAILED, "no flush service", null);
+    }
 }

@@ -123,6 +123,11 @@ public final class SmtpdSession {
     static final String VRFY_SYNTAX = "501 5.5.4 Syntax: VRFY address";
     static final String VRFY_DISABLED = "502 5.5.1 VRFY command is disabled";
     static final String NEED_HELO = "503 5.5.1 Error: send HELO/EHLO first";
+    /** ETRN replies: Postfix's texts, as the ETRN howto shows them */
+    static final String ETRN_STARTED = "250 Queuing started";
+    static final String ETRN_FAILED = "458 Unable to queue messages";
+    static final String ETRN_SYNTAX = "500 5.5.2 Syntax: ETRN domain";
+    static final String ETRN_BAD_DOMAIN = "501 5.5.4 Error: invalid parameter syntax";
     static final String NESTED_MAIL = "503 5.5.1 Error: nested MAIL command";
     static final String NEED_MAIL = "503 5.5.1 Error: need MAIL command";
     static final String NEED_RCPT = "503 5.5.1 Error: need RCPT command";
@@ -154,7 +159,7 @@ public final class SmtpdSession {
     static final String WRITE_ERROR = "451 4.3.0 Error: queue file write error";
     static final String BREAK_RULES = "221 2.7.0 Error: I can break rules, too. Goodbye.";
     /** HELP: Postfix 3.10+ lists the implemented commands, sorted. */
-    static final String HELP = "214 2.0.0 Commands: DATA EHLO HELO HELP MAIL NOOP QUIT RCPT RSET VRFY";
+    static final String HELP = "214 2.0.0 Commands: DATA EHLO ETRN HELO HELP MAIL NOOP QUIT RCPT RSET VRFY";
 
     /** Conversation stages for "... after X from ..." (Postfix smtpd.h). */
     private static final String AFTER_CONNECT = "CONNECT";
@@ -656,7 +661,12 @@ public final class SmtpdSession {
                 }
                 break;
             case "ETRN":
-                where = verb; ok = error(NOT_IMPLEMENTED); break;
+                where = verb;
+                ok = etrn(arg);
+                if (ok) {
+                    return; // counted when the flush service has answered
+                }
+                break;
             default:
                 where = UNKNOWN;
                 if (isNonSmtp(verb)) {
@@ -729,6 +739,7 @@ public final class SmtpdSession {
         if (!settings.disableVrfy()) {
             lines.add("VRFY");
         }
+        lines.add("ETRN");
         if (settings.offersStartTls() && !tls) {
             lines.add("STARTTLS");
         }
@@ -1412,6 +1423,87 @@ public final class SmtpdSession {
             return error(BAD_RECIPIENT);
         }
         reply("252 2.0.0 " + arg);
+        return true;
+    }
+
+    /**
+     * etrn - ETRN domain (RFC 1985): smtpd_etrn_restrictions, then the flush service on the
+     * blocking executor; reads wait meanwhile. A leading '@' (the domain and its
+     * subdomains) or '#' (a queue name) is dropped as Postfix does, and the rest must be
+     * a valid host name: it names a destination in the flush index, never a path.
+     * Returns true when the reply will come from the flush service.
+     */
+    private boolean etrn(String arg) {
+        if (helo == null) {
+            return error(NEED_HELO);
+        }
+        if (sender != null) {
+            return error("503 5.5.1 Error: MAIL transaction in progress");
+        }
+        String domain = arg.trim();
+        if (domain.isEmpty() || domain.contains(" ")) {
+            return error(ETRN_SYNTAX);
+        }
+        if (domain.charAt(0) == '@' || domain.charAt(0) == '#') {
+            domain = domain.substring(1);
+        }
+        if (!validHostname(domain)) {
+            return error(ETRN_BAD_DOMAIN);
+        }
+        prefetch(SmtpdCheck.Stage.ETRN, null);
+        String reject = settings.check().checkEtrn(checks, domain);
+        if (reject != null) {
+            return error(reject);
+        }
+        String site = domain;
+        String[] reply = new String[1];
+        suspended = true;
+        transport.runBlocking(() -> reply[0] = flush(site), () -> {
+            suspended = false;
+            if (closed) {
+                return;
+            }
+            boolean started = reply[0].startsWith("250");
+            count("etrn", started);
+            if (started) {
+                reply(reply[0]);
+            } else {
+                error(reply[0]);
+            }
+            replayHeld();
+        });
+        return true;
+    }
+
+    /** flush - ask the listener's flush service (on the blocking executor): the reply to send. */
+    private String flush(String domain) {
+        try {
+            return listener.etrn(domain) ? ETRN_STARTED : "459 <" + domain + ">: service unavailable";
+        } catch (EnqueueException e) {
+            LOG.warning("PSTN1011: " + namaddr + ": ETRN " + domain + ": " + e.getMessage());
+            return ETRN_FAILED;
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "PSTN1012: " + namaddr + ": ETRN " + domain + ": flush service failed", e);
+            return ETRN_FAILED;
+        }
+    }
+
+    /** validHostname - letters, digits, '-' and '.', labels of 1-63, at most 255 (valid_hostname()). */
+    static boolean validHostname(String name) {
+        if (name.isEmpty() || name.length() > 255 || name.startsWith(".") || name.contains("..")) {
+            return false;
+        }
+        for (String label : name.split("\\.")) {
+            if (label.isEmpty() || label.length() > 63 || label.startsWith("-") || label.endsWith("-")) {
+                return false;
+            }
+            for (int i = 0; i < label.length(); i++) {
+                char c = label.charAt(i);
+                if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') && c != '-') {
+                    return false;
+                }
+            }
+        }
         return true;
     }
 

@@ -58,20 +58,37 @@ class SmtpdSessionTest {
         }
     };
 
-    private final SmtpdListener listener = (envelope, content) -> {
-        if (listenerFailure != null) {
-            throw listenerFailure;
+    /** the flush service's answers to ETRN, by domain: true started, false not eligible, absent fails */
+    private final java.util.Map<String, Boolean> flushable = new java.util.HashMap<>();
+    private final List<String> flushed = new ArrayList<>();
+
+    private final SmtpdListener listener = new SmtpdListener() {
+        @Override
+        public String enqueue(Envelope envelope, java.io.InputStream content) throws EnqueueException {
+            if (listenerFailure != null) {
+                throw listenerFailure;
+            }
+            if (listenerRefusal != null) {
+                throw listenerRefusal;
+            }
+            try {
+                contents.add(content.readAllBytes());
+            } catch (IOException e) {
+                throw new EnqueueException("read", e);
+            }
+            envelopes.add(envelope);
+            return envelope.queueId();
         }
-        if (listenerRefusal != null) {
-            throw listenerRefusal;
+
+        @Override
+        public boolean etrn(String domain) throws EnqueueException {
+            flushed.add(domain);
+            Boolean answer = flushable.get(domain);
+            if (answer == null) {
+                throw new EnqueueException(SmtpdSession.ETRN_FAILED, "flush index unavailable", null);
+            }
+            return answer;
         }
-        try {
-            contents.add(content.readAllBytes());
-        } catch (IOException e) {
-            throw new EnqueueException("read", e);
-        }
-        envelopes.add(envelope);
-        return envelope.queueId();
     };
 
     private final SmtpdTransport transport = new SmtpdTransport() {
@@ -176,7 +193,7 @@ class SmtpdSessionTest {
     void fullConversationAndLogLines() {
         open();
         send("EHLO client.example");
-        expect("250-mx.example.org", "250-PIPELINING", "250-SIZE 10240000", "250-VRFY", "250-ENHANCEDSTATUSCODES",
+        expect("250-mx.example.org", "250-PIPELINING", "250-SIZE 10240000", "250-VRFY", "250-ETRN", "250-ENHANCEDSTATUSCODES",
                 "250-8BITMIME", "250-DSN", "250-SMTPUTF8", "250 CHUNKING");
         send("MAIL FROM:<a@example.com> SIZE=100 BODY=8BITMIME");
         expect("250 2.1.0 Ok");
@@ -350,12 +367,47 @@ class SmtpdSessionTest {
         send("VRFY postmaster");
         send("VRFY");
         send("HELP");
-        send("ETRN example.com");
         send("EXPN list");
         expect("250 2.0.0 Ok", "250 2.0.0 Ok", "252 2.0.0 postmaster", "501 5.5.4 Syntax: VRFY address",
-                "214 2.0.0 Commands: DATA EHLO HELO HELP MAIL NOOP QUIT RCPT RSET VRFY",
-                "502 5.5.1 Error: command not implemented", "500 5.5.2 Error: command not recognized");
+                "214 2.0.0 Commands: DATA EHLO ETRN HELO HELP MAIL NOOP QUIT RCPT RSET VRFY",
+                "500 5.5.2 Error: command not recognized");
         assertFalse(closed);
+    }
+
+    @Test
+    void etrnAsTheHowtoShowsIt() {
+        flushable.put("example.com", true);
+        flushable.put("quiet.example", true);
+        flushable.put("not.a.customer.domain", false);
+        open();
+        send("ETRN example.com");
+        expect("503 5.5.1 Error: send HELO/EHLO first");
+        send("HELO client.example.org");
+        send("ETRN example.com");
+        send("ETRN @quiet.example");
+        send("ETRN not.a.customer.domain");
+        send("ETRN broken.example");
+        expect("250 mx.example.org", "250 Queuing started", "250 Queuing started",
+                "459 <not.a.customer.domain>: service unavailable", "458 Unable to queue messages");
+        // the '@' of RFC 1985 (the domain and its subdomains) is dropped, as Postfix does
+        assertEquals(List.of("example.com", "quiet.example", "not.a.customer.domain", "broken.example"), flushed);
+        assertFalse(closed);
+    }
+
+    @Test
+    void etrnBadInputNeverReachesTheFlushService() {
+        flushable.put("example.com", true);
+        open();
+        send("EHLO client.example.org");
+        replies.clear();
+        send("ETRN");
+        send("ETRN ../../etc/passwd");
+        send("ETRN a b");
+        send("MAIL FROM:<a@example.org>");
+        send("ETRN example.com");
+        expect("500 5.5.2 Syntax: ETRN domain", "501 5.5.4 Error: invalid parameter syntax",
+                "500 5.5.2 Syntax: ETRN domain", "250 2.1.0 Ok", "503 5.5.1 Error: MAIL transaction in progress");
+        assertEquals(List.of(), flushed);
     }
 
     @Test

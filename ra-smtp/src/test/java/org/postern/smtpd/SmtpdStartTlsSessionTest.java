@@ -36,7 +36,7 @@ class SmtpdStartTlsSessionTest extends SessionConversation {
     void announcedAfterVrfyAndOnlyBeforeTls() {
         open(tls(SmtpdSettings.TlsLevel.MAY), OUTSIDE);
         send("EHLO client.example");
-        expect("250-mx.example.org", "250-PIPELINING", "250-SIZE 10240000", "250-VRFY", "250-STARTTLS",
+        expect("250-mx.example.org", "250-PIPELINING", "250-SIZE 10240000", "250-VRFY", "250-ETRN", "250-STARTTLS",
                 "250-ENHANCEDSTATUSCODES", "250-8BITMIME", "250-DSN", "250-SMTPUTF8", "250 CHUNKING");
         send("STARTTLS now");
         expect("501 5.5.4 Syntax: STARTTLS");
@@ -47,7 +47,7 @@ class SmtpdStartTlsSessionTest extends SessionConversation {
         expectLog("Anonymous TLS connection established from unknown[192.0.2.1]: TLSv1.3 with cipher "
                 + "TLS_AES_256_GCM_SHA384 (256/256 bits)");
         send("EHLO client.example");
-        expect("250-mx.example.org", "250-PIPELINING", "250-SIZE 10240000", "250-VRFY", "250-ENHANCEDSTATUSCODES",
+        expect("250-mx.example.org", "250-PIPELINING", "250-SIZE 10240000", "250-VRFY", "250-ETRN", "250-ENHANCEDSTATUSCODES",
                 "250-8BITMIME", "250-DSN", "250-SMTPUTF8", "250 CHUNKING");
         send("STARTTLS");
         expect("554 5.5.1 Error: TLS already active");
