@@ -158,31 +158,7 @@ public final class TransportResolver {
     }
 
     private static NextHop smtpHop(String nexthop) {
-        String s = nexthop.trim();
-        if (s.startsWith("inet:")) {
-            s = s.substring(5);
-        }
-        if (s.isEmpty()) {
-            throw new IllegalArgumentException("empty next hop");
-        }
-        boolean mx = true;
-        String host;
-        String rest;
-        if (s.startsWith("[")) {
-            int close = s.indexOf(']');
-            if (close < 0) {
-                throw new IllegalArgumentException(nexthop);
-            }
-            host = s.substring(1, close);
-            rest = s.substring(close + 1);
-            mx = false;
-        } else {
-            int colon = s.lastIndexOf(':');
-            host = colon < 0 ? s : s.substring(0, colon);
-            rest = colon < 0 ? "" : s.substring(colon);
-        }
-        int port = rest.isEmpty() ? 25 : port(rest.substring(1), nexthop);
-        return NextHop.smtp(host, port, mx);
+        return NextHop.parseSmtp(nexthop);
     }
 
     private NextHop lmtpHop(String nexthop) {
@@ -221,20 +197,6 @@ public final class TransportResolver {
     }
 
     private static int port(String p, String nexthop) {
-        try {
-            int n = Integer.parseInt(p);
-            if (n > 0 && n < 65536) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            switch (p) {
-                case "smtp": return 25;
-                case "submission": return 587;
-                case "smtps": return 465;
-                case "lmtp": return 24;
-                default: break;
-            }
-        }
-        throw new IllegalArgumentException("bad port in " + nexthop);
+        return NextHop.port(p, nexthop);
     }
 }

@@ -349,52 +349,7 @@ final class SmtpTargetResolver {
      * (MX lookup without brackets), port by number or smtp/submission/smtps.
      */
     static NextHop parseSmtpDestination(String destination) {
-        String s = destination.trim();
-        if (s.startsWith("inet:")) {
-            s = s.substring(5);
-        }
-        if (s.isEmpty()) {
-            throw new IllegalArgumentException("empty next hop");
-        }
-        boolean mx = true;
-        String host;
-        String rest;
-        if (s.startsWith("[")) {
-            int close = s.indexOf(']');
-            if (close < 0) {
-                throw new IllegalArgumentException(destination);
-            }
-            host = s.substring(1, close);
-            rest = s.substring(close + 1);
-            mx = false;
-        } else {
-            int colon = s.lastIndexOf(':');
-            host = colon < 0 ? s : s.substring(0, colon);
-            rest = colon < 0 ? "" : s.substring(colon);
-        }
-        if (host.isEmpty() || (!rest.isEmpty() && !rest.startsWith(":"))) {
-            throw new IllegalArgumentException(destination);
-        }
-        int port = rest.isEmpty() ? SMTP_PORT : port(rest.substring(1), destination);
-        return NextHop.smtp(host, port, mx);
-    }
-
-    private static int port(String p, String destination) {
-        switch (p) {
-            case "smtp": return 25;
-            case "submission": return 587;
-            case "smtps": return 465;
-            default: break;
-        }
-        try {
-            int n = Integer.parseInt(p);
-            if (n > 0 && n < 65536) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // fall through
-        }
-        throw new IllegalArgumentException("bad port in " + destination);
+        return NextHop.parseSmtp(destination);
     }
 
     private static String stripBrackets(String host) {
