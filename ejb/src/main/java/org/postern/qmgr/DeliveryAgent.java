@@ -70,9 +70,12 @@ import org.postern.smtp.SmtpDestinationLimiter;
  * smtp_send_xforward_command, the session options and the
  * connection cache parameters.
  *
+ * <p>Bounce and delay notices are queued by {@link QueueStore#finishRound} in the
+ * transaction that records the outcomes, and woken here after it commits.
+ *
  * <h2>BUGS</h2>
- * Delivery status notifications (bounces, delay warnings) are not generated yet: a
- * bounced recipient is logged and recorded only.
+ * Success notices (NOTIFY=SUCCESS) and relay notices are not generated yet. Concurrency
+ * limits hold per JVM, not across a cluster.
  */
 @Stateless
 @TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
@@ -140,7 +143,12 @@ public class DeliveryAgent {
         }
         Instant now = Instant.now();
         Duration age = Duration.between(claim.arrival(), now);
-        Duration lifetime = config.getTime(claim.sender().isEmpty() ? "bounce_queue_lifetime" : "maximal_queue_lifetime");
+        // notices (from <> or, for postmaster notices, from double_bounce_sender) live
+        // bounce_queue_lifetime, other mail maximal_queue_lifetime
+        String doubleBounce = config.get("double_bounce_sender") + "@";
+        boolean notice = claim.sender().isEmpty()
+                || claim.sender().regionMatches(true, 0, doubleBounce, 0, doubleBounce.length());
+        Duration lifetime = config.getTime(notice ? "bounce_queue_lifetime" : "maximal_queue_lifetime");
         Instant retry = now.plus(backoff(age, config.getTime("minimal_backoff_time"),
                 config.getTime("maximal_backoff_time")));
 
