@@ -185,6 +185,30 @@ class DeliveryAgentRoundTest {
         assertEquals(NextHop.smtp("example.com", 25, true), calls.get(0).hop());
     }
 
+    /** storedFrom - a message from this sender that arrived this long ago. */
+    private static String storedFrom(String sender, Duration age, String recipient) {
+        String id = QueueIds.next();
+        Envelope e = envelope(id, Instant.now().minus(age), rcpt(recipient));
+        Envelope from = new Envelope(e.queueId(), sender, e.mailParams(), e.recipients(), e.clientName(),
+                e.clientAddress(), e.clientPort(), e.helo(), e.protocol(), e.service(), e.arrival(), e.size());
+        byte[] data = content(200, 7);
+        return db.inTransaction(new CleanupService(), c -> c.store(from, new ByteArrayInputStream(data)));
+    }
+
+    @Test
+    void noticesExpireAfterBounceQueueLifetimeAndOtherMailAfterMaximalQueueLifetime() throws Exception {
+        DeliveryAgent a = agent("myorigin = example.net\nbounce_queue_lifetime = 1d\nmaximal_queue_lifetime = 5d",
+                (hop, m) -> all(m, DeliveryOutcome.Status.DEFERRED, "4.4.1", "connect to peer: Connection refused"));
+        Duration twoDays = Duration.ofDays(2);
+        a.deliver(storedFrom("", twoDays, "a@example.com"));
+        a.deliver(storedFrom("double-bounce@example.net", twoDays, "postmaster@example.com"));
+        a.deliver(storedFrom("someone@example.org", twoDays, "b@example.com"));
+        List<RecipientStatus> statuses = store.finished.stream()
+                .map(f -> f.values().iterator().next().status()).toList();
+        assertEquals(List.of(RecipientStatus.BOUNCED, RecipientStatus.BOUNCED, RecipientStatus.DEFERRED), statuses,
+                "a bounce and a postmaster notice expire after 1d; ordinary mail waits until 5d");
+    }
+
     @Test
     void aRelayhostThatCannotBeFoundDefersInsteadOfBouncing() throws Exception {
         DeliveryAgent a = agent("relayhost = [nothere.example]",
