@@ -137,7 +137,7 @@ public class DeliveryAgent {
         Config config = configService.current();
         TransportResolver resolver;
         try {
-            resolver = new TransportResolver(config, configService.transports());
+            resolver = configService.transportResolver();
         } catch (ConfigException e) {
             throw new IllegalStateException("PSTN4401: transport_maps: " + e.getMessage(), e);
         }
@@ -251,7 +251,7 @@ public class DeliveryAgent {
         int colon = best.indexOf(':');
         TransportResolver.Route route;
         try {
-            route = new TransportResolver(config, configService.transports()).route(colon < 0 ? best : best.substring(0, colon),
+            route = configService.transportResolver().route(colon < 0 ? best : best.substring(0, colon),
                     colon < 0 ? hop.host() : best.substring(colon + 1));
         } catch (ConfigException e) {
             return looped;

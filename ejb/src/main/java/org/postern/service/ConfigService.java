@@ -15,6 +15,7 @@ import org.postern.config.ConfigException;
 import org.postern.config.ConfigLocator;
 import org.postern.config.MasterCf;
 import org.postern.config.MasterService;
+import org.postern.qmgr.TransportResolver;
 
 /**
  * ConfigService - the main.cf in force for the queue manager and the smtpd endpoint.
@@ -32,6 +33,11 @@ public class ConfigService {
 
     private volatile Config config;
     private volatile Map<String, String> transports = Map.of();
+    /** the resolver of the configuration in force, with its lookup tables opened once */
+    private volatile Resolver resolver;
+
+    private record Resolver(Config config, TransportResolver transportResolver) {
+    }
 
     @PostConstruct
     void load() {
@@ -64,5 +70,20 @@ public class ConfigService {
      */
     public Map<String, String> transports() {
         return transports;
+    }
+
+    /**
+     * transportResolver - transport_maps, relayhost and the transports of master.cf for the
+     * configuration in force. Built once per configuration: a texthash table is read when
+     * the resolver is made, not for every delivery round.
+     */
+    public TransportResolver transportResolver() {
+        Config c = current();
+        Resolver r = resolver;
+        if (r == null || r.config() != c) {
+            r = new Resolver(c, new TransportResolver(c, transports()));
+            resolver = r;
+        }
+        return r.transportResolver();
     }
 }
