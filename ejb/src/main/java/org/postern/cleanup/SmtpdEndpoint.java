@@ -10,6 +10,7 @@ import java.util.logging.Logger;
 import org.postern.flush.FlushException;
 import org.postern.flush.FlushService;
 import org.postern.qmgr.DeliveryRequests;
+import org.postern.service.ElytronAuthenticator;
 import org.postern.service.MailLog;
 import org.postern.smtpd.EnqueueException;
 import org.postern.smtpd.Envelope;
@@ -30,9 +31,13 @@ import org.postern.smtpd.SmtpdListener;
  * is acknowledged and not stored. {@link Envelope#HOLD} is not acted on yet: the queue
  * has no hold state.
  *
+ * <p>With smtpd_sasl_type = elytron the listeners also ask the endpoint to check SMTP AUTH
+ * credentials ({@link #authenticate}), against the Elytron security domain that
+ * jboss-ejb3.xml gives this bean (the application-security-domain "postern").
+ *
  * <h2>SECURITY</h2>
- * Talks to the database only. Everything in the envelope came from the network and is
- * stored as data, never interpreted.
+ * Talks to the database and the security domain only. Everything in the envelope came
+ * from the network and is stored as data, never interpreted; passwords are never logged.
  *
  * <h2>SEE ALSO</h2>
  * CleanupService, QueueManager, smtpd(8)
@@ -85,6 +90,20 @@ public class SmtpdEndpoint implements SmtpdListener {
             return flush.flushDomain(domain);
         } catch (FlushException e) {
             throw new EnqueueException("458 Unable to queue messages", "flush failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * authenticate - SMTP AUTH with smtpd_sasl_type = elytron: {@link ElytronAuthenticator}
+     * against the deployment's security domain; an unavailable realm is the session's 454.
+     */
+    @Override
+    public boolean authenticate(String authzid, String username, char[] password) throws EnqueueException {
+        try {
+            return ElytronAuthenticator.authenticate(authzid, username, password);
+        } catch (IllegalStateException e) {
+            LOG.warning(e.getMessage());
+            throw new EnqueueException("454 4.7.0 Temporary authentication failure", e.getMessage(), e);
         }
     }
 }

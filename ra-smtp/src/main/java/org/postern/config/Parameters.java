@@ -702,14 +702,18 @@ public final class Parameters {
     /** smtpd_sasl_auth_enable - offer and accept AUTH. */
     public static final Parameter SMTPD_SASL_AUTH_ENABLE = register(Parameter.bool("smtpd_sasl_auth_enable", "no",
             "Enable SASL authentication (AUTH PLAIN and LOGIN) in the SMTP server; needs an authenticator."));
-    /** smtpd_sasl_type - the SASL plug-in: Postern implements dovecot. */
-    public static final Parameter SMTPD_SASL_TYPE = register(Parameter.choice("smtpd_sasl_type", "cyrus",
-            "The SASL plug-in type that the SMTP server uses for authentication; Postern implements dovecot "
-                    + "(cyrus, Postfix's default, is not available: AUTH is then not offered).", "cyrus", "dovecot"));
+    /** smtpd_sasl_type - the SASL plug-in: elytron (Postern's default) or dovecot. */
+    public static final Parameter SMTPD_SASL_TYPE = register(Parameter.choice("smtpd_sasl_type", "elytron",
+            "The SASL plug-in type that the SMTP server uses for authentication: elytron (Postern's default), the "
+                    + "WildFly Elytron security domain of the postern application-security-domain (ApplicationDomain "
+                    + "unless changed with the WildFly CLI), or dovecot, a Dovecot auth server at smtpd_sasl_path. "
+                    + "cyrus (Postfix's default) has no JVM implementation and means elytron, with a warning.",
+            "elytron", "dovecot", "cyrus"));
     /** smtpd_sasl_path - where the SASL plug-in finds its server. */
     public static final Parameter SMTPD_SASL_PATH = register(Parameter.string("smtpd_sasl_path", "smtpd",
             "With smtpd_sasl_type = dovecot: the Dovecot auth socket, inet:host:port or an absolute UNIX-domain "
-                    + "socket path."));
+                    + "socket path. Not used with elytron: the security domain is chosen in WildFly's "
+                    + "configuration."));
     /** smtpd_tls_auth_only - offer AUTH only under TLS. */
     public static final Parameter SMTPD_TLS_AUTH_ONLY = register(Parameter.bool("smtpd_tls_auth_only", "no",
             "When TLS encryption is optional in the SMTP server, do not announce or accept SASL authentication "

@@ -96,7 +96,7 @@ public class PosternResourceAdapter implements ResourceAdapter {
         try {
             for (MasterService s : MasterCf.smtpdServices(services)) {
                 Config c = s.settings(main);
-                SmtpdServer server = new SmtpdServer(s.name(), SmtpdSettingsFactory.from(c, s.name()), listener,
+                SmtpdServer server = new SmtpdServer(s.name(), SmtpdSettingsFactory.from(c, s.name(), listener), listener,
                         group, blocking);
                 server.start(s.bindHost().orElse(null), s.port());
                 started.add(server);
@@ -170,6 +170,16 @@ public class PosternResourceAdapter implements ResourceAdapter {
             MessageEndpoint endpoint = endpoint("458 Unable to queue messages");
             try {
                 return ((SmtpdListener) endpoint).etrn(domain);
+            } finally {
+                endpoint.release();
+            }
+        }
+
+        @Override
+        public boolean authenticate(String authzid, String username, char[] password) throws EnqueueException {
+            MessageEndpoint endpoint = endpoint("454 4.7.0 Temporary authentication failure");
+            try {
+                return ((SmtpdListener) endpoint).authenticate(authzid, username, password);
             } finally {
                 endpoint.release();
             }

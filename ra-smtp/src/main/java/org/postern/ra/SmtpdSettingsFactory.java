@@ -10,7 +10,9 @@ import org.postern.config.Config;
 import org.postern.config.ConfigException;
 import org.postern.config.NetworkList;
 import org.postern.smtpd.DovecotAuthenticator;
+import org.postern.smtpd.EnqueueException;
 import org.postern.smtpd.SmtpdAuthenticator;
+import org.postern.smtpd.SmtpdListener;
 import org.postern.smtpd.SmtpdSettings;
 
 /**
@@ -27,7 +29,7 @@ import org.postern.smtpd.SmtpdSettings;
  * anvil_rate_time_unit, smtpd_client_event_limit_exceptions ($mynetworks),
  * smtpd_tls_security_level, smtpd_tls_cert_file, smtpd_tls_key_file,
  * smtpd_tls_wrappermode, smtpd_sasl_auth_enable, smtpd_tls_auth_only, smtpd_sasl_type
- * (dovecot only), smtpd_sasl_path,
+ * (elytron, dovecot; cyrus means elytron), smtpd_sasl_path (dovecot),
  * smtpd_upstream_proxy_protocol, smtpd_upstream_proxy_timeout, debug_peer_list (addresses
  * and networks only), debug_peer_level, smtpd_peername_lookup,
  * smtpd_forbid_unauth_pipelining, always_bcc, and
@@ -40,6 +42,14 @@ final class SmtpdSettingsFactory {
 
     /** from - settings for the service; ConfigException or IllegalArgumentException on bad values. */
     static SmtpdSettings from(Config c, String serviceName) {
+        return from(c, serviceName, null);
+    }
+
+    /**
+     * from - settings for the service whose endpoint is listener (null: none, as in tests;
+     * smtpd_sasl_type = elytron then offers no AUTH).
+     */
+    static SmtpdSettings from(Config c, String serviceName, SmtpdListener listener) {
         return new SmtpdSettings(serviceName,
                 c.get("myhostname"),
                 c.get("smtpd_banner"),
@@ -72,7 +82,7 @@ final class SmtpdSettingsFactory {
                 c.getBoolean("smtpd_tls_wrappermode"),
                 c.getBoolean("smtpd_sasl_auth_enable"),
                 c.getBoolean("smtpd_tls_auth_only"),
-                authenticator(c, serviceName),
+                authenticator(c, serviceName, listener),
                 c.get("smtpd_upstream_proxy_protocol").equals("haproxy"),
                 c.getTime("smtpd_upstream_proxy_timeout"),
                 NetworkList.parse(c.getList("debug_peer_list"), "debug_peer_list"),
@@ -112,22 +122,53 @@ final class SmtpdSettingsFactory {
 
     /**
      * authenticator - the SASL back end of smtpd_sasl_type when smtpd_sasl_auth_enable =
-     * yes: dovecot (smtpd_sasl_path). Postfix's default type cyrus is not available; AUTH is
-     * then not offered, with a warning.
+     * yes: elytron (Postern's default), the WildFly Elytron security domain of the
+     * endpoint's deployment, asked through the endpoint; or dovecot, a Dovecot auth server
+     * at smtpd_sasl_path. Cyrus SASL has no JVM implementation: cyrus (Postfix's default,
+     * often left in a copied main.cf) uses the security domain as well, with a warning,
+     * rather than silently offering no AUTH.
      */
-    static SmtpdAuthenticator authenticator(Config c, String serviceName) {
+    static SmtpdAuthenticator authenticator(Config c, String serviceName, SmtpdListener listener) {
         if (!c.getBoolean("smtpd_sasl_auth_enable")) {
             return null;
         }
-        if (!c.get("smtpd_sasl_type").equals("dovecot")) {
-            LOG.warning("PSTN2110: service " + serviceName + ": smtpd_sasl_type = " + c.get("smtpd_sasl_type")
-                    + " is not supported by Postern (use dovecot); AUTH is not offered");
-            return null;
+        switch (c.get("smtpd_sasl_type")) {
+            case "dovecot":
+                try {
+                    return new DovecotAuthenticator(c.get("smtpd_sasl_path"), c.getTime("smtpd_timeout"));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException("smtpd_sasl_path", 0, e.getMessage(), e);
+                }
+            case "cyrus":
+                LOG.warning("PSTN2110: service " + serviceName + ": smtpd_sasl_type = cyrus is not available in "
+                        + "Postern; AUTH is checked by the WildFly Elytron security domain (smtpd_sasl_type = "
+                        + "elytron)");
+                break;
+            default:
+                break;
         }
-        try {
-            return new DovecotAuthenticator(c.get("smtpd_sasl_path"), c.getTime("smtpd_timeout"));
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException("smtpd_sasl_path", 0, e.getMessage(), e);
+        return listener == null ? null : new EndpointAuthenticator(listener);
+    }
+
+    /**
+     * EndpointAuthenticator - smtpd_sasl_type = elytron: the endpoint checks the
+     * credentials against its deployment's security domain; an endpoint that cannot
+     * answer is a temporary failure (454), never a success.
+     */
+    static final class EndpointAuthenticator implements SmtpdAuthenticator {
+        private final SmtpdListener listener;
+
+        EndpointAuthenticator(SmtpdListener listener) {
+            this.listener = listener;
+        }
+
+        @Override
+        public boolean authenticate(String authzid, String username, char[] password) {
+            try {
+                return listener.authenticate(authzid, username, password);
+            } catch (EnqueueException e) {
+                throw new IllegalStateException("PSTN2111: security domain unavailable: " + e.getMessage(), e);
+            }
         }
     }
 

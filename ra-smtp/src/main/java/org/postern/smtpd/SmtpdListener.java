@@ -43,4 +43,22 @@ public interface SmtpdListener {
     default boolean etrn(String domain) throws EnqueueException {
         throw new EnqueueException(SmtpdSession.ETRN_FAILED, "no flush service", null);
     }
+
+    /**
+     * authenticate - SMTP AUTH with smtpd_sasl_type = elytron: check the credentials
+     * against the WildFly Elytron security domain of the endpoint's deployment. Called on
+     * the blocking executor, never on an event loop.
+     *
+     * @param authzid  the authorization identity of PLAIN, "" when none was given
+     * @param username the authentication identity
+     * @param password the password; the caller clears it afterwards
+     * @return true when the password is right and username may log in (and act as
+     *         authzid, when one was given); false when they are not
+     * @throws EnqueueException when the security domain cannot answer now (the session
+     *         answers {@code 454 4.7.0 Temporary authentication failure}); an endpoint
+     *         without an authentication service says so this way
+     */
+    default boolean authenticate(String authzid, String username, char[] password) throws EnqueueException {
+        throw new EnqueueException("454 4.7.0 Temporary authentication failure", "no authentication service", null);
+    }
 }

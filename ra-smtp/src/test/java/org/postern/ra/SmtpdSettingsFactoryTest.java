@@ -5,10 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.InputStream;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.postern.config.Config;
+import org.postern.smtpd.EnqueueException;
+import org.postern.smtpd.Envelope;
+import org.postern.smtpd.SmtpdListener;
 import org.postern.smtpd.SmtpdSettings;
 
 class SmtpdSettingsFactoryTest {
@@ -89,5 +93,53 @@ class SmtpdSettingsFactoryTest {
         assertTrue(submission.offersStartTls());
         assertEquals(SmtpdSettings.TlsLevel.NONE, smtp.tlsLevel());
         assertEquals(null, smtp.sslContext());
+    }
+
+    /** a listener whose authenticate answers from a map, or throws when the domain is down */
+    private static SmtpdListener listener(Map<String, String> users, boolean down) {
+        return new SmtpdListener() {
+            @Override
+            public String enqueue(Envelope envelope, InputStream content) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public boolean authenticate(String authzid, String username, char[] password) throws EnqueueException {
+                if (down) {
+                    throw new EnqueueException("454 4.7.0 Temporary authentication failure", "realm down", null);
+                }
+                return new String(password).equals(users.get(username)) && (authzid.isEmpty() || authzid.equals(username));
+            }
+        };
+    }
+
+    @Test
+    void elytronIsTheDefaultAndAsksTheEndpoint() {
+        Config c = Config.parse("smtpd_sasl_auth_enable = yes", "main.cf");
+        SmtpdSettings s = SmtpdSettingsFactory.from(c, "587", listener(Map.of("alice", "s3cret"), false));
+        assertTrue(s.offersAuth(false));
+        assertTrue(s.authenticator().authenticate("", "alice", "s3cret".toCharArray()));
+        assertFalse(s.authenticator().authenticate("", "alice", "wrong".toCharArray()));
+        assertFalse(s.authenticator().authenticate("bob", "alice", "s3cret".toCharArray()));
+        // a domain that cannot answer is a temporary failure (the session says 454), never a success
+        SmtpdSettings down = SmtpdSettingsFactory.from(c, "587", listener(Map.of(), true));
+        assertThrows(IllegalStateException.class,
+                () -> down.authenticator().authenticate("", "alice", "s3cret".toCharArray()));
+    }
+
+    @Test
+    void cyrusFromACopiedMainCfMeansElytron() {
+        Config c = Config.parse("smtpd_sasl_auth_enable = yes\nsmtpd_sasl_type = cyrus\nsmtpd_sasl_path = smtpd",
+                "main.cf");
+        SmtpdSettings s = SmtpdSettingsFactory.from(c, "submission", listener(Map.of("alice", "s3cret"), false));
+        assertTrue(s.offersAuth(false));
+        assertTrue(s.authenticator().authenticate("", "alice", "s3cret".toCharArray()));
+    }
+
+    @Test
+    void noAuthWithoutSmtpdSaslAuthEnable() {
+        SmtpdSettings s = SmtpdSettingsFactory.from(Config.parse("", "main.cf"), "smtpd",
+                listener(Map.of("alice", "s3cret"), false));
+        assertFalse(s.offersAuth(true));
     }
 }
