@@ -51,7 +51,10 @@ public final class NetworkList implements Predicate<String> {
         } catch (UnknownHostException ex) {
             throw new ConfigException(parameter, 0, "bad network: \"" + element + "\"");
         }
-        int bits = bytes.length * 8;
+        // Java reads an IPv4-mapped IPv6 literal (::ffff:a.b.c.d, as in Debian's default
+        // mynetworks "[::ffff:127.0.0.0]/104") as the IPv4 address; the prefix counts IPv6 bits
+        boolean mapped = bytes.length == 4 && addr.contains(":");
+        int bits = mapped ? 128 : bytes.length * 8;
         int prefix = bits;
         if (slash >= 0) {
             try {
@@ -61,6 +64,19 @@ public final class NetworkList implements Predicate<String> {
             }
             if (prefix < 0 || prefix > bits) {
                 throw new ConfigException(parameter, 0, "bad network mask in \"" + element + "\"");
+            }
+        }
+        if (mapped) {
+            if (prefix >= 96) {
+                // clients on IPv4-mapped addresses are tested as IPv4, as Postfix's smtpd
+                // normalises them: the network is the IPv4 network of the remaining bits
+                prefix -= 96;
+            } else {
+                byte[] v6 = new byte[16];
+                v6[10] = (byte) 0xFF;
+                v6[11] = (byte) 0xFF;
+                System.arraycopy(bytes, 0, v6, 12, 4);
+                bytes = v6;
             }
         }
         networks.add(bytes);

@@ -34,4 +34,20 @@ class NetworkListTest {
         assertThrows(ConfigException.class, () -> NetworkList.parse(List.of("10.0.0.0/33"), "mynetworks"));
         assertThrows(ConfigException.class, () -> NetworkList.parse(List.of("[::1]/129"), "mynetworks"));
     }
+
+    @Test
+    void debiansDefaultMynetworksWithAnIpv4MappedNetwork() {
+        // what Debian's postfix package writes into main.cf
+        NetworkList n = NetworkList.parse(List.of("127.0.0.0/8", "[::ffff:127.0.0.0]/104", "[::1]/128"), "mynetworks");
+        assertTrue(n.test("127.0.0.1"));
+        assertTrue(n.test("::ffff:127.0.0.2"));
+        assertTrue(n.test("[::1]"));
+        assertFalse(n.test("::ffff:10.0.0.1"));
+        assertFalse(n.test("10.0.0.1"));
+        NetworkList mappedOnly = NetworkList.parse(List.of("[::ffff:192.0.2.0]/120"), "mynetworks");
+        assertTrue(mappedOnly.test("192.0.2.77"));
+        assertTrue(mappedOnly.test("::ffff:192.0.2.77"));
+        assertFalse(mappedOnly.test("192.0.3.1"));
+        assertThrows(ConfigException.class, () -> NetworkList.parse(List.of("[::ffff:127.0.0.0]/129"), "mynetworks"));
+    }
 }

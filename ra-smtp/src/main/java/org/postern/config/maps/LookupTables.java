@@ -19,6 +19,13 @@ import org.postern.config.ConfigException;
  * <dd>An in-memory table written in main.cf (Postfix 3.0). Entries are separated by
  * whitespace or commas; an entry in braces, {@code { key = text with spaces }}, may
  * contain whitespace and commas, and whitespace around its {@code =} is ignored.</dd>
+ * <dt>{@code hash:/path}, {@code btree:}, {@code lmdb:}, {@code cdb:}, {@code dbm:}, {@code sdbm:}</dt>
+ * <dd>Postfix's indexed tables, which postmap builds from the text file /path. Postern
+ * reads that text file as texthash does (the indexed file is never read), so a table
+ * written for Postfix works unchanged and edits need no postmap, only a restart.</dd>
+ * <dt>{@code cidr:/path}</dt>
+ * <dd>cidr_table(5): {@code network/prefix result} lines, IPv4 and IPv6, first match in
+ * file order wins.</dd>
  * <dt>{@code texthash:/path}</dt>
  * <dd>A text file of {@code key value} lines, read directly without a postmap step:
  * {@code #} comments, blank lines ignored, a line starting with whitespace continues the
@@ -31,8 +38,8 @@ import org.postern.config.ConfigException;
  * (PSTN0111 duplicate entry, PSTN0112 line without a value) go to {@code org.postern.config}.
  *
  * <h2>BUGS</h2>
- * hash, lmdb, regexp, pcre, cidr and the network tables are not implemented; a texthash
- * file is read when it is opened and not re-read when it changes.
+ * regexp, pcre and the network tables (ldap, mysql, pgsql, proxy, ...) are not
+ * implemented; a file is read when it is opened and not re-read when it changes.
  */
 public final class LookupTables {
     private LookupTables() {
@@ -52,8 +59,13 @@ public final class LookupTables {
         return switch (type) {
             case "inline" -> InlineTable.open(spec, name);
             case "texthash" -> TextHashTable.open(spec, name);
+            // Postfix's indexed types are built by postmap from a text file in texthash
+            // format; Postern reads that source file, so a main.cf written for Postfix works
+            // as it is and no postmap step exists (the .db/.lmdb/.cdb file is never read)
+            case "hash", "btree", "lmdb", "cdb", "dbm", "sdbm" -> TextHashTable.open(spec, name);
+            case "cidr" -> CidrTable.open(spec, name);
             default -> throw new ConfigException(spec, 0, "unsupported dictionary type: " + type
-                    + " (Postern supports: inline, texthash)");
+                    + " (Postern supports: inline, texthash, hash, btree, lmdb, cdb, dbm, sdbm, cidr)");
         };
     }
 

@@ -74,9 +74,9 @@ class TextHashTableTest implements LookupTableContract {
                 () -> LookupTables.open("texthash:" + dir.resolve("missing")));
         assertTrue(e.getMessage().contains("open database"), e.getMessage());
         assertThrows(ConfigException.class, () -> LookupTables.open("texthash:"));
-        e = assertThrows(ConfigException.class, () -> LookupTables.open("hash:/etc/postfix/transport"));
-        assertEquals("hash:/etc/postfix/transport: unsupported dictionary type: hash (Postern supports: inline, texthash)",
-                e.getMessage());
+        e = assertThrows(ConfigException.class, () -> LookupTables.open("pcre:/etc/postfix/checks"));
+        assertEquals("pcre:/etc/postfix/checks: unsupported dictionary type: pcre (Postern supports: inline, texthash, "
+                + "hash, btree, lmdb, cdb, dbm, sdbm, cidr)", e.getMessage());
         assertThrows(ConfigException.class, () -> LookupTables.open("/etc/postfix/transport"));
         assertThrows(ConfigException.class, () -> LookupTables.open(null));
     }
