@@ -1,5 +1,6 @@
 package org.postern.qmgr;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -7,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.postern.config.Config;
 import org.postern.config.ConfigException;
+import org.postern.config.DomainList;
 import org.postern.config.maps.LookupTable;
 import org.postern.config.maps.LookupTables;
 import org.postern.smtp.NextHop;
@@ -19,9 +21,19 @@ import org.postern.smtp.NextHop;
  * transport_maps are searched with the full address, then the domain, then each parent
  * domain as ".parent", then "*". A result is transport:nexthop; an empty transport keeps
  * the default one, an empty nexthop keeps the default next hop. Without a match the
- * transport is default_transport (relay_transport for relay_domains) and the next hop
- * is, in decreasing precedence, the next hop of default_transport (smtp:[host]:port),
- * relayhost, or the recipient domain.
+ * transport follows the address class, as trivial-rewrite's does: local_transport for
+ * mydestination, virtual_transport for virtual_mailbox_domains, relay_transport for
+ * relay_domains, default_transport for the rest. The next hop is, in decreasing
+ * precedence, the next hop written in that transport (smtp:[host]:port), relayhost (for
+ * relay and default only), or the recipient domain.
+ *
+ * <p>Postern has no local(8) and no virtual(8). With local_transport's default
+ * ({@code local:$myhostname}) mail for mydestination goes to mailbox_transport when it is
+ * set (what local(8) would do for a mailbox, without aliases or .forward files); the
+ * transports local and virtual are otherwise "mail transport unavailable", a deferral
+ * that keeps the mail until the administrator names an lmtp or smtp transport.
+ * A relative UNIX-domain socket (lmtp:unix:private/dovecot-lmtp) is found under
+ * queue_directory, as in Postfix.
  *
  * <p>Next-hop forms: smtp (and relay) take {@code [host]:port}, {@code [host]},
  * {@code host:port} and {@code host} (MX lookup without brackets); lmtp takes
@@ -30,13 +42,21 @@ import org.postern.smtp.NextHop;
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
  * transport_maps (empty), default_transport (smtp), relay_transport (relay),
- * relay_domains (empty), relayhost (empty), lmtp_tcp_port (24).
+ * relay_domains (empty), relayhost (empty), lmtp_tcp_port (24), mydestination,
+ * local_transport (local:$myhostname), mailbox_transport (empty),
+ * virtual_mailbox_domains ($virtual_mailbox_maps), virtual_transport (virtual),
+ * queue_directory (/var/spool/postfix).
  */
 public final class TransportResolver {
     private final List<LookupTable> maps = new ArrayList<>();
     private final String defaultTransport;
     private final String relayTransport;
-    private final List<String> relayDomains;
+    private final String localTransport;
+    private final String virtualTransport;
+    private final DomainList mydestination;
+    private final DomainList virtualDomains;
+    private final DomainList relayDomains;
+    private final Path queueDirectory;
     private final String relayhost;
     private final int lmtpPort;
 
@@ -59,7 +79,16 @@ public final class TransportResolver {
         }
         defaultTransport = config.get("default_transport");
         relayTransport = config.get("relay_transport");
-        relayDomains = config.getList("relay_domains");
+        relayDomains = DomainList.parse(config.getList("relay_domains"), true, "relay_domains");
+        mydestination = DomainList.parse(config.getList("mydestination"), false, "mydestination");
+        virtualDomains = DomainList.parse(config.getList("virtual_mailbox_domains"), false,
+                "virtual_mailbox_domains");
+        String local = config.get("local_transport").trim();
+        String mailbox = config.get("mailbox_transport").trim();
+        // no local(8) here: its mailbox delivery is what mailbox_transport names
+        localTransport = isTransport(local, "local") && !mailbox.isEmpty() ? mailbox : local;
+        virtualTransport = config.get("virtual_transport").trim();
+        queueDirectory = Path.of(config.get("queue_directory").trim());
         relayhost = config.get("relayhost").trim();
         lmtpPort = port(config.get("lmtp_tcp_port").trim(), "lmtp_tcp_port");
     }
@@ -79,8 +108,16 @@ public final class TransportResolver {
         if (domain.endsWith(".")) {
             domain = domain.substring(0, domain.length() - 1);
         }
-        String transport = relayDomains.contains(domain) ? relayTransport : defaultTransport;
-        String nexthop = relayhost.isEmpty() ? domain : relayhost;
+        String transport;
+        String nexthop = domain;
+        if (!domain.startsWith("[") && mydestination.matches(domain)) {
+            transport = localTransport;
+        } else if (!domain.startsWith("[") && virtualDomains.matches(domain)) {
+            transport = virtualTransport;
+        } else {
+            transport = !domain.startsWith("[") && relayDomains.matches(domain) ? relayTransport : defaultTransport;
+            nexthop = relayhost.isEmpty() ? domain : relayhost;
+        }
         // default_transport = smtp:[host]:port: its next hop wins over relayhost (postconf(5))
         int split = transport.indexOf(':');
         if (split >= 0) {
@@ -157,6 +194,12 @@ public final class TransportResolver {
         }
     }
 
+    /** isTransport - true when spec (transport[:nexthop]) names the transport name. */
+    private static boolean isTransport(String spec, String name) {
+        int colon = spec.indexOf(':');
+        return (colon < 0 ? spec : spec.substring(0, colon)).trim().equalsIgnoreCase(name);
+    }
+
     private static NextHop smtpHop(String nexthop) {
         return NextHop.parseSmtp(nexthop);
     }
@@ -168,7 +211,8 @@ public final class TransportResolver {
             if (path.isEmpty()) {
                 throw new IllegalArgumentException(nexthop);
             }
-            return NextHop.lmtpUnix(path);
+            // lmtp:unix:private/dovecot-lmtp is relative to the queue directory (lmtp(8))
+            return NextHop.lmtpUnix(path.startsWith("/") ? path : queueDirectory.resolve(path).toString());
         }
         if (s.startsWith("inet:")) {
             s = s.substring(5);

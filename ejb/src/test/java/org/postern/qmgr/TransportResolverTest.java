@@ -70,4 +70,39 @@ class TransportResolverTest {
                 resolver("default_transport = lmtp:inet:127.0.0.1").resolve("a@b.example").hop());
         assertEquals("mail transport unavailable", resolver("default_transport = error:nope").resolve("a@b.example").error());
     }
+
+    @Test
+    void addressClassesChooseTheTransportAsTrivialRewriteDoes() {
+        TransportResolver t = resolver("myhostname = mx.example.com\n"
+                + "mydestination = $myhostname, localhost\n"
+                + "virtual_mailbox_domains = hosted.example\n"
+                + "virtual_transport = lmtp:unix:/run/dovecot/lmtp\n"
+                + "relay_domains = relayed.example\n"
+                + "relay_transport = relay:[backend.example]:2525\n"
+                + "relayhost = [smarthost.example]");
+        // local(8) does not exist here: local_transport's default is unavailable, a deferral
+        assertEquals("mail transport unavailable", t.resolve("root@mx.example.com").error());
+        assertEquals(NextHop.lmtpUnix("/run/dovecot/lmtp"), t.resolve("alice@hosted.example").hop());
+        // relay_domains match subdomains too (parent_domain_matches_subdomains)
+        assertEquals(NextHop.smtp("backend.example", 2525, false), t.resolve("a@sub.relayed.example").hop());
+        assertEquals("relay", t.resolve("a@relayed.example").transport());
+        // relayhost is for the relay and default classes, never for final delivery
+        assertEquals(NextHop.smtp("smarthost.example", 25, false), t.resolve("a@elsewhere.example").hop());
+    }
+
+    @Test
+    void mailboxTransportDeliversForLocalDomainsAndRelativeSocketsLiveInTheQueueDirectory() {
+        // the classic Postfix + Dovecot main.cf: local(8) would pass mailboxes to Dovecot's LMTP
+        TransportResolver t = resolver("myhostname = mx.example.com\n"
+                + "mailbox_transport = lmtp:unix:private/dovecot-lmtp\n"
+                + "relayhost = [smarthost.example]");
+        assertEquals(NextHop.lmtpUnix("/var/spool/postfix/private/dovecot-lmtp"), t.resolve("alice@localhost").hop());
+        assertEquals(NextHop.lmtpUnix("/srv/q/private/lmtp"),
+                resolver("queue_directory = /srv/q\nlocal_transport = lmtp:unix:private/lmtp")
+                        .resolve("bob@localhost").hop());
+        // an explicit local_transport other than local wins over mailbox_transport
+        assertEquals(NextHop.lmtpInet("127.0.0.1", 24),
+                resolver("local_transport = lmtp:inet:127.0.0.1\nmailbox_transport = lmtp:unix:/x")
+                        .resolve("c@localhost").hop());
+    }
 }

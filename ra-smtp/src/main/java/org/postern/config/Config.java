@@ -187,6 +187,9 @@ public final class Config {
                          Map<String, String> values, Map<String, Object> parsed) {
         try {
             String value = expander.value(name);
+            if (name.equals(Parameters.MYORIGIN.name()) && value.startsWith("/")) {
+                value = firstLine(value);
+            }
             values.put(name, value);
             Parameter p = Parameters.all().get(name);
             if (p != null) {
@@ -194,6 +197,22 @@ public final class Config {
             }
         } catch (IllegalArgumentException e) {
             throw new ConfigException(origin, line, e.getMessage(), e);
+        }
+    }
+
+    /**
+     * firstLine - Debian's myorigin = /etc/mailname: "specifying a file name will cause the
+     * first line of that file to be used as the name" (the Debian package's main.cf).
+     */
+    private static String firstLine(String file) {
+        try (java.io.BufferedReader r = java.nio.file.Files.newBufferedReader(java.nio.file.Path.of(file))) {
+            String line = r.readLine();
+            if (line == null || line.isBlank()) {
+                throw new IllegalArgumentException("myorigin = " + file + ": the file is empty");
+            }
+            return line.strip();
+        } catch (java.io.IOException | java.nio.file.InvalidPathException e) {
+            throw new IllegalArgumentException("myorigin = " + file + ": cannot read the file: " + e, e);
         }
     }
 

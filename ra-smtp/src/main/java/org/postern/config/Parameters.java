@@ -60,7 +60,8 @@ public final class Parameters {
                     + "first label, or localdomain."));
     /** myorigin - the domain that locally-posted mail appears to come from. */
     public static final Parameter MYORIGIN = register(Parameter.string("myorigin", "$myhostname",
-            "The domain name that locally-posted mail appears to come from."));
+            "The domain name that locally-posted mail appears to come from; as in Debian's Postfix, a value "
+                    + "starting with / names a file (/etc/mailname) whose first line is the domain."));
     /** mydestination - the domains that this machine considers itself the final destination for. */
     public static final Parameter MYDESTINATION = register(Parameter.list("mydestination",
             "$myhostname, localhost.$mydomain, localhost",
@@ -149,6 +150,36 @@ public final class Parameters {
     /** default_transport - the transport for destinations not otherwise matched. */
     public static final Parameter DEFAULT_TRANSPORT = register(Parameter.string("default_transport", "smtp",
             "The default mail delivery transport and next-hop destination for remote delivery."));
+    /** local_transport - the transport for $mydestination. */
+    public static final Parameter LOCAL_TRANSPORT = register(Parameter.string("local_transport", "local:$myhostname",
+            "The default mail delivery transport and next-hop destination for final delivery to domains listed "
+                    + "with mydestination. Postern has no local(8): with the default, mail goes to "
+                    + "mailbox_transport when that is set and is deferred (mail transport unavailable) when not; "
+                    + "lmtp:..., smtp:... or a master.cf transport works as in Postfix."));
+    /** mailbox_transport - where local(8) would hand mailbox delivery. */
+    public static final Parameter MAILBOX_TRANSPORT = register(Parameter.string("mailbox_transport", "",
+            "Optional message delivery transport that the local(8) delivery agent should use for mailbox "
+                    + "delivery to all local recipients, such as lmtp:unix:private/dovecot-lmtp; Postern, which "
+                    + "has no local(8), sends mail for mydestination there directly (no aliases, no .forward)."));
+    /** virtual_transport - the transport for $virtual_mailbox_domains. */
+    public static final Parameter VIRTUAL_TRANSPORT = register(Parameter.string("virtual_transport", "virtual",
+            "The default mail delivery transport and next-hop destination for final delivery to domains listed "
+                    + "with virtual_mailbox_domains, such as lmtp:unix:private/dovecot-lmtp. Postern has no "
+                    + "virtual(8): the default defers with \"mail transport unavailable\"."));
+    /** virtual_mailbox_domains - the hosted mailbox domains. */
+    public static final Parameter VIRTUAL_MAILBOX_DOMAINS = register(Parameter.list("virtual_mailbox_domains",
+            "$virtual_mailbox_maps",
+            "Domains (names, .domain or type:table) for which mail is delivered with virtual_transport; "
+                    + "they are authorized destinations for permit_auth_destination and reject_unauth_destination."));
+    /** virtual_mailbox_maps - the valid recipients of virtual_mailbox_domains. */
+    public static final Parameter VIRTUAL_MAILBOX_MAPS = register(Parameter.list("virtual_mailbox_maps", "",
+            "Lookup tables with the valid recipients (user@domain, or @domain for all) of "
+                    + "virtual_mailbox_domains; with reject_unlisted_recipient (smtpd_reject_unlisted_recipient) "
+                    + "others get \"550 5.1.1 User unknown in virtual mailbox table\"."));
+    /** queue_directory - where relative unix-domain socket names are found. */
+    public static final Parameter QUEUE_DIRECTORY = register(Parameter.string("queue_directory", "/var/spool/postfix",
+            "Postern keeps its queue in the database; this directory only anchors relative UNIX-domain socket "
+                    + "names such as lmtp:unix:private/dovecot-lmtp, as in Postfix."));
     /** relay_transport - the transport for $relay_domains. */
     public static final Parameter RELAY_TRANSPORT = register(Parameter.string("relay_transport", "relay",
             "The default mail delivery transport and next-hop destination for $relay_domains; "
@@ -622,6 +653,11 @@ public final class Parameters {
     /** relay_domains_reject_code - the reply code of reject_unauth_destination. */
     public static final Parameter RELAY_DOMAINS_REJECT_CODE = register(Parameter.integer("relay_domains_reject_code",
             "554", "The SMTP server response code when a client request is rejected by reject_unauth_destination."));
+    /** unknown_virtual_mailbox_reject_code - the reply to a recipient missing from virtual_mailbox_maps. */
+    public static final Parameter UNKNOWN_VIRTUAL_MAILBOX_REJECT_CODE = register(Parameter.integer(
+            "unknown_virtual_mailbox_reject_code", "550",
+            "The SMTP server response code when a recipient address matches $virtual_mailbox_domains and is not "
+                    + "listed in $virtual_mailbox_maps."));
     /** unknown_relay_recipient_reject_code - the reply code for an address not in relay_recipient_maps. */
     public static final Parameter UNKNOWN_RELAY_RECIPIENT_REJECT_CODE = register(Parameter.integer(
             "unknown_relay_recipient_reject_code", "550",

@@ -207,4 +207,15 @@ class ConfigParseTest {
             }
         }
     }
+
+    @Test
+    void debiansMyoriginFileGivesItsFirstLine(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        Path mailname = dir.resolve("mailname");
+        Files.writeString(mailname, "example.org\nsecond line ignored\n");
+        Config c = Config.parse("myhostname = mx.example.org\nmyorigin = " + mailname, "main.cf");
+        assertEquals("example.org", c.get("myorigin"));
+        ConfigException missing = assertThrows(ConfigException.class,
+                () -> Config.parse("myorigin = " + dir.resolve("absent"), "main.cf"));
+        assertTrue(missing.getMessage().contains("cannot read the file"), missing.getMessage());
+    }
 }

@@ -314,6 +314,35 @@ class SmtpdRestrictionsTest extends SessionConversation {
     }
 
     @Test
+    void virtualMailboxDomainsAreAuthorizedDestinationsWithTheirOwnUsers() {
+        // a Postfix + Dovecot setup: hosted domains, users in virtual_mailbox_maps
+        open(settings("virtual_mailbox_domains = hosted.example, sub.hosted.example",
+                "virtual_mailbox_maps = inline:{alice@hosted.example=x, @sub.hosted.example=x}"), OUTSIDE);
+        ehloMail("a@example.com");
+        send("RCPT TO:<alice@hosted.example>");
+        send("RCPT TO:<bob@hosted.example>");
+        send("RCPT TO:<anyone@sub.hosted.example>");
+        send("RCPT TO:<x@elsewhere.example>");
+        expect("250 2.1.5 Ok",
+                "550 5.1.1 <bob@hosted.example>: Recipient address rejected: User unknown in virtual mailbox table",
+                "250 2.1.5 Ok",
+                "450 4.7.1 <x@elsewhere.example>: Relay access denied");
+        // the first RCPT was accepted, so the reject carries the queue id, not NOQUEUE
+        expectQueueLog("reject: RCPT from unknown[192.0.2.1]: 550 5.1.1 <bob@hosted.example>: Recipient address "
+                + "rejected: User unknown in virtual mailbox table; from=<a@example.com> to=<bob@hosted.example> "
+                + "proto=ESMTP helo=<client.example>");
+    }
+
+    @Test
+    void virtualMailboxDomainsWithoutMapsAcceptEveryUser() {
+        open(settings("virtual_mailbox_domains = hosted.example", "unknown_virtual_mailbox_reject_code = 450"),
+                OUTSIDE);
+        ehloMail("a@example.com");
+        send("RCPT TO:<whoever@hosted.example>");
+        expect("250 2.1.5 Ok");
+    }
+
+    @Test
     void unlistedRecipientAppliesToTrustedClientsToo() {
         open(settings("relay_domains = relay.example", "relay_recipient_maps = inline:{alice@relay.example=x}"),
                 "127.0.0.1");

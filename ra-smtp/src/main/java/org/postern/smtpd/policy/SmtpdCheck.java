@@ -526,20 +526,40 @@ public final class SmtpdCheck {
         return r.routed() && r.addressClass() != AddressResolver.AddressClass.LOCAL;
     }
 
-    /** unlistedRecipient - reject_unlisted_recipient: relay_recipient_maps for relay_domains. */
+    /**
+     * unlistedRecipient - reject_unlisted_recipient: relay_recipient_maps for relay_domains,
+     * virtual_mailbox_maps for virtual_mailbox_domains (an empty list knows no users: DUNNO).
+     */
     private Verdict unlistedRecipient(Request req) {
         AddressResolver.Resolved r = s.resolver().resolve(req.recipient.localPart(), req.recipient.domain());
-        if (r.addressClass() != AddressResolver.AddressClass.RELAY || s.relayRecipientMaps().isEmpty()) {
+        List<LookupTable> maps;
+        int code;
+        String table;
+        switch (r.addressClass()) {
+            case RELAY -> {
+                maps = s.relayRecipientMaps();
+                code = s.codes().unknownRelayRecipient();
+                table = "relay recipient table";
+            }
+            case VIRTUAL -> {
+                maps = s.virtualMailboxMaps();
+                code = s.codes().unknownVirtualMailbox();
+                table = "virtual mailbox table";
+            }
+            default -> {
+                return Verdict.DUNNO;
+            }
+        }
+        if (maps.isEmpty()) {
             return Verdict.DUNNO;
         }
         String address = r.address().toLowerCase(Locale.ROOT);
-        for (LookupTable t : s.relayRecipientMaps()) {
+        for (LookupTable t : maps) {
             if (t.lookup(address).isPresent() || t.lookup("@" + r.domain()).isPresent()) {
                 return Verdict.DUNNO;
             }
         }
-        return reject(s.codes().unknownRelayRecipient(), "5.1.1", "<" + req.recipient
-                + ">: Recipient address rejected: User unknown in relay recipient table");
+        return reject(code, "5.1.1", "<" + req.recipient + ">: Recipient address rejected: User unknown in " + table);
     }
 
     // ------------------------------------------------------------ DNS restrictions

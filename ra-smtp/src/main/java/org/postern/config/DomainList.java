@@ -1,10 +1,9 @@
-package org.postern.smtpd.policy;
+package org.postern.config;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-import org.postern.config.ConfigException;
 import org.postern.config.maps.LookupTable;
 import org.postern.config.maps.LookupTables;
 
@@ -20,7 +19,7 @@ import org.postern.config.maps.LookupTables;
  * {@code sub.example.com} and tables are also searched with the parent domains.
  * Comparison ignores case. Patterns that name a file ({@code /path}) are not supported.
  */
-final class DomainList {
+public final class DomainList {
     private record Element(boolean negated, String domain, LookupTable table) {
     }
 
@@ -35,7 +34,7 @@ final class DomainList {
     }
 
     /** parse - the elements of a list parameter; ConfigException names the bad element. */
-    static DomainList parse(List<String> items, boolean parentMatchesSubdomains, String parameter) {
+    public static DomainList parse(List<String> items, boolean parentMatchesSubdomains, String parameter) {
         List<Element> elements = new ArrayList<>();
         for (String item : items) {
             boolean negated = false;
@@ -58,12 +57,12 @@ final class DomainList {
     }
 
     /** isEmpty - true when the list has no elements. */
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return elements.isEmpty();
     }
 
     /** matches - true when the domain is in the list. */
-    boolean matches(String domain) {
+    public boolean matches(String domain) {
         if (domain == null || domain.isEmpty()) {
             return false;
         }
