@@ -17,46 +17,64 @@ import org.postern.service.MailLog;
 import org.postern.smtpd.QueueIds;
 
 /**
- * BounceNotifier - queues the non-delivery report for the recipients that one delivery
- * round bounced (Postfix's bounce(8), the "bounce" service).
+ * BounceNotifier - queues the notices that one delivery round owes: non-delivery reports,
+ * delay warnings, success notices and the postmaster's notices (Postfix's bounce(8): the
+ * "bounce", "defer" and "trace" services).
  *
  * <h2>DESCRIPTION</h2>
- * Called by the queue manager inside the transaction that records the bounced
- * recipients, so that the report is queued if and only if the bounces are recorded: a
- * crash cannot lose a report nor send one for a recipient that is still in the queue.
- * The report is an ordinary queued message (state INCOMING, due now) that the caller
- * wakes after the commit.
+ * Called by the queue manager inside the transaction that records the outcomes, so that a
+ * notice is queued if and only if what it reports is recorded: a crash cannot lose a
+ * report nor send one for a recipient that is still in the queue. A notice is an ordinary
+ * queued message (state INCOMING, due now) that the caller wakes after the commit.
  * <ul>
  * <li>A message with a sender: a report from the null sender to the sender, for the
  * recipients whose NOTIFY asks for failures (absent NOTIFY means FAILURE,DELAY;
  * NOTIFY=NEVER means no report), carrying ENVID and ORCPT, returning the header
- * (RET=HDRS) or the whole message (RET=FULL or none; Postfix's default).</li>
- * <li>A bounce (null sender) that bounced: a postmaster notice ("double bounce") to
- * 2bounce_notice_recipient, from double_bounce_sender, with the bounce's header.</li>
+ * (RET=HDRS) or the whole message (RET=FULL or none; Postfix's default). With
+ * notify_classes = bounce, the postmaster (bounce_notice_recipient) gets a copy with the
+ * header only ("Postmaster Copy: Undelivered Mail").</li>
+ * <li>A bounce (null sender) that bounced: with notify_classes 2bounce (or bounce), a
+ * postmaster notice ("double bounce") to 2bounce_notice_recipient, from
+ * double_bounce_sender, with the bounce's header; without, it is logged and discarded, as
+ * Postfix discards it.</li>
  * <li>A postmaster notice (sender double_bounce_sender) that bounced: logged and
  * discarded, so that notices never loop.</li>
  * </ul>
  * The mail log gets Postfix's lines: "&lt;id&gt;: sender non-delivery notification: &lt;new id&gt;",
- * "postmaster non-delivery notification", "undeliverable postmaster notification discarded".
- *
- * <h2>SECURITY</h2>
- * Reads only the queue; the report's text fields are cleaned by {@link DsnComposer}.
- * A report is never larger than bounce_size_limit plus the report itself.
+ * "postmaster non-delivery notification", "undeliverable postmaster notification discarded",
+ * "sender delay notification", "sender delivery status notification".
  *
  * <p>Delay warnings ({@link #delayWarning}): once per message, in the round that is the
  * first after delay_warning_time, to the sender, about the recipients deferred in that
  * round whose NOTIFY asks for delays; headers only, Action: delayed, Will-Retry-Until.
+ * With notify_classes = delay the postmaster (delay_notice_recipient) gets a copy
+ * ("Postmaster Warning: Delayed Mail").
+ *
+ * <p>Success notices ({@link #success}): for recipients sent in the round whose NOTIFY has
+ * SUCCESS and whose next hop did not take NOTIFY over (it announced no DSN): "Successful
+ * Mail Delivery Report" to the sender, from the null sender, Action delivered or relayed,
+ * the header returned (the whole message for RET=FULL). Never to the null sender.
+ *
+ * <p>Error notices ({@link #errorNotice}): a message moved to the corrupt queue is told to
+ * error_notice_recipient when notify_classes has its class: resource (content lost from
+ * storage) or software (an envelope that cannot be).
+ *
+ * <h2>SECURITY</h2>
+ * Reads only the queue; the report's text fields are cleaned by {@link DsnComposer}.
+ * A report is never larger than bounce_size_limit plus the report itself. Notices from
+ * double_bounce_sender are never reported about, so that no notice loops.
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
- * myhostname, myorigin, mail_name, bounce_size_limit (50000), 2bounce_notice_recipient
- * (postmaster), double_bounce_sender (double-bounce), delay_warning_time (0h: off),
- * maximal_queue_lifetime (5d, for Will-Retry-Until).
+ * myhostname, myorigin, mail_name, bounce_size_limit (50000), notify_classes (resource,
+ * software; the queue honours bounce, 2bounce, delay, resource and software),
+ * bounce_notice_recipient, 2bounce_notice_recipient, delay_notice_recipient,
+ * error_notice_recipient (all postmaster), double_bounce_sender (double-bounce),
+ * delay_warning_time (0h: off), maximal_queue_lifetime (5d, for Will-Retry-Until).
  *
  * <h2>BUGS</h2>
- * notify_classes is not implemented: the postmaster gets double bounces only. Success
- * notices (NOTIFY=SUCCESS) are not written: the delivery outcome does not say yet
- * whether the next hop supports DSN, which decides between passing NOTIFY on and a
- * "relayed" notice.
+ * The corrupt-queue notice is Postern's own (Postfix's qmgr only logs the move); its text
+ * is plain, not a DSN. notify_classes policy, protocol and data are smtpd's, not the
+ * queue's.
  */
 public final class BounceNotifier {
     private static final Logger LOG = Logger.getLogger("org.postern.bounce");
@@ -74,11 +92,12 @@ public final class BounceNotifier {
 
     /**
      * notify - queue the report for {@code bounced}, recipients of {@code m} that this round
-     * bounced; returns the report's queue id, or null when no report is due.
+     * bounced, and the postmaster's copy when notify_classes asks for it; returns the queue
+     * ids of what was queued (none when no report is due).
      */
-    public String notify(QueuedMessage m, List<QueuedRecipient> bounced, Instant now) {
+    public List<String> notify(QueuedMessage m, List<QueuedRecipient> bounced, Instant now) {
         if (bounced.isEmpty()) {
-            return null;
+            return List.of();
         }
         String sender = m.getSender();
         String doubleBounceSender = qualify(config.get("double_bounce_sender"));
@@ -87,7 +106,7 @@ public final class BounceNotifier {
             MAILLOG.info(m.getQueueId() + ": undeliverable postmaster notification discarded");
             LOG.warning("PSTN5101: " + m.getQueueId() + ": postmaster notification to "
                     + bounced.get(0).getAddress() + " could not be delivered; discarded");
-            return null;
+            return List.of();
         }
         DsnComposer.Kind kind;
         String to;
@@ -95,6 +114,13 @@ public final class BounceNotifier {
         boolean headersOnly;
         List<QueuedRecipient> reported;
         if (sender.isEmpty()) {
+            if (!notifies("2bounce")) {
+                // notify_classes without 2bounce (nor bounce): Postfix drops an undeliverable bounce
+                MAILLOG.info(m.getQueueId() + ": undeliverable bounce discarded");
+                LOG.info("PSTN5103: " + m.getQueueId() + ": bounce to " + bounced.get(0).getAddress()
+                        + " could not be delivered; discarded (notify_classes has no 2bounce)");
+                return List.of();
+            }
             kind = DsnComposer.Kind.POSTMASTER;
             to = qualify(config.get("2bounce_notice_recipient"));
             envelopeSender = doubleBounceSender;
@@ -112,10 +138,98 @@ public final class BounceNotifier {
                 }
             }
             if (reported.isEmpty()) {
-                return null;
+                return List.of();
             }
         }
-        return report(kind, m, reported, to, envelopeSender, headersOnly, null, now);
+        List<String> queued = new ArrayList<>(2);
+        queued.add(report(kind, m, reported, to, envelopeSender, headersOnly, null, now));
+        if (kind == DsnComposer.Kind.SENDER && notifies("bounce")) {
+            // notify_classes = bounce: the postmaster gets the headers of every bounced message
+            queued.add(report(DsnComposer.Kind.BOUNCE_COPY, m, reported, qualify(config.get("bounce_notice_recipient")),
+                    doubleBounceSender, true, null, now));
+        }
+        return queued;
+    }
+
+    /** Delivered - a recipient delivered in this round whose NOTIFY asks for success, and the DSN action. */
+    public record Delivered(QueuedRecipient recipient, String action) {
+    }
+
+    /**
+     * success - queue the success notice (RFC 3461 NOTIFY=SUCCESS, Postfix's "sender delivery
+     * status notification") for those recipients delivered in this round whose NOTIFY has
+     * SUCCESS: Action delivered (final
+     * delivery) or relayed (the next hop did not announce DSN, so it cannot report). Never to
+     * the null sender nor to double_bounce_sender. The returned message is the header unless
+     * the sender asked RET=FULL (RFC 3461 section 4.3: RET is about failed DSNs; Postfix
+     * returns the header with success notices). Returns the notice's queue id, or null.
+     */
+    public String success(QueuedMessage m, List<Delivered> delivered, Instant now) {
+        if (delivered.isEmpty() || m.getSender().isEmpty()
+                || m.getSender().equalsIgnoreCase(qualify(config.get("double_bounce_sender")))) {
+            return null;
+        }
+        List<QueuedRecipient> reported = new ArrayList<>();
+        List<String> actions = new ArrayList<>();
+        for (Delivered d : delivered) {
+            if (wants(d.recipient().getNotify(), "SUCCESS")) {
+                reported.add(d.recipient());
+                actions.add(d.action());
+            }
+        }
+        if (reported.isEmpty()) {
+            return null;
+        }
+        return report(DsnComposer.Kind.SUCCESS, m, reported, actions, m.getSender(), "",
+                !"FULL".equalsIgnoreCase(m.getRet()), null, now);
+    }
+
+    /**
+     * errorNotice - tell error_notice_recipient (from double_bounce_sender) that the message
+     * was moved to the corrupt queue, when notify_classes has {@code klass} ("resource" or
+     * "software"). A postmaster notice is never reported about, so that notices cannot loop.
+     * Returns the notice's queue id, or null.
+     */
+    public String errorNotice(QueuedMessage m, String klass, String reason, Instant now) {
+        if (!notifies(klass)
+                || m.getSender().equalsIgnoreCase(qualify(config.get("double_bounce_sender")))) {
+            return null;
+        }
+        String id = QueueIds.next();
+        String to = qualify(config.get("error_notice_recipient"));
+        byte[] header = headerOf(m);
+        DsnComposer composer = new DsnComposer(config.get("myhostname"), config.get("mail_name"),
+                Math.max(0, config.getInt("bounce_size_limit")));
+        DsnComposer.Report notice = composer.errorNotice(id, to, m.getQueueId(), m.getSender(), klass, reason,
+                header, now);
+        store(id, qualify(config.get("double_bounce_sender")), to, notice, now);
+        MAILLOG.info(m.getQueueId() + ": postmaster " + klass + " notification: " + id);
+        return id;
+    }
+
+    /** notifies - notify_classes has the class ("bounce" implies "2bounce"). */
+    boolean notifies(String klass) {
+        for (String c : config.getList("notify_classes")) {
+            String k = c.trim().toLowerCase(Locale.ROOT);
+            if (k.equals(klass) || (klass.equals("2bounce") && k.equals("bounce"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** headerOf - the message's header as far as it can be read (the first chunks), for a notice. */
+    private byte[] headerOf(QueuedMessage m) {
+        if (m.getContentChunks() <= 0) {
+            return new byte[0];
+        }
+        ContentChunk c = em.find(ContentChunk.class, new ContentChunk.Key(m.getQueueId(), 0));
+        if (c == null) {
+            return new byte[0];
+        }
+        byte[] data = c.getData();
+        em.detach(c);
+        return data;
     }
 
     /**
@@ -125,17 +239,17 @@ public final class BounceNotifier {
      * Mail from the null sender or from double_bounce_sender is never warned about.
      * Returns the warning's queue id, or null.
      */
-    public String delayWarning(QueuedMessage m, List<QueuedRecipient> deferred, Instant previousRound,
-                               Instant now) {
+    public List<String> delayWarning(QueuedMessage m, List<QueuedRecipient> deferred, Instant previousRound,
+                                     Instant now) {
         Duration warnAfter = config.getTime("delay_warning_time");
         if (deferred.isEmpty() || warnAfter.isZero() || warnAfter.isNegative() || m.getSender().isEmpty()
                 || m.getSender().equalsIgnoreCase(qualify(config.get("double_bounce_sender")))) {
-            return null;
+            return List.of();
         }
         // once per message: only the round that crosses the warning time warns
         Instant warnAt = m.getArrival().plus(warnAfter);
         if (warnAt.isAfter(now) || !warnAt.isAfter(previousRound)) {
-            return null;
+            return List.of();
         }
         List<QueuedRecipient> reported = new ArrayList<>();
         for (QueuedRecipient r : deferred) {
@@ -144,19 +258,33 @@ public final class BounceNotifier {
             }
         }
         if (reported.isEmpty()) {
-            return null;
+            return List.of();
         }
         Instant retryUntil = m.getArrival().plus(config.getTime("maximal_queue_lifetime"));
-        return report(DsnComposer.Kind.DELAY, m, reported, m.getSender(), "", true, retryUntil, now);
+        List<String> queued = new ArrayList<>(2);
+        queued.add(report(DsnComposer.Kind.DELAY, m, reported, m.getSender(), "", true, retryUntil, now));
+        if (notifies("delay")) {
+            // notify_classes = delay: the postmaster gets a copy of the warning's headers
+            queued.add(report(DsnComposer.Kind.DELAY_COPY, m, reported, qualify(config.get("delay_notice_recipient")),
+                    qualify(config.get("double_bounce_sender")), true, retryUntil, now));
+        }
+        return queued;
     }
 
     /** report - compose and queue one notice about the recipients; its queue id. */
     private String report(DsnComposer.Kind kind, QueuedMessage m, List<QueuedRecipient> reported, String to,
                           String envelopeSender, boolean headersOnly, Instant retryUntil, Instant now) {
+        return report(kind, m, reported, null, to, envelopeSender, headersOnly, retryUntil, now);
+    }
+
+    /** report - the same, with each recipient's DSN action (success notices) or null. */
+    private String report(DsnComposer.Kind kind, QueuedMessage m, List<QueuedRecipient> reported, List<String> actions,
+                          String to, String envelopeSender, boolean headersOnly, Instant retryUntil, Instant now) {
         List<DsnComposer.Failure> failures = new ArrayList<>();
-        for (QueuedRecipient r : reported) {
+        for (int i = 0; i < reported.size(); i++) {
+            QueuedRecipient r = reported.get(i);
             failures.add(new DsnComposer.Failure(r.getAddress(), r.getOrcpt(), r.getDsn(), r.getRelay(),
-                    r.getReply()));
+                    r.getReply(), actions == null ? null : actions.get(i)));
         }
         int limit = Math.max(0, config.getInt("bounce_size_limit"));
         byte[] content = originalContent(m, limit + 1);
@@ -168,8 +296,10 @@ public final class BounceNotifier {
         store(id, envelopeSender, to, report, now);
         MAILLOG.info(m.getQueueId() + ": " + switch (kind) {
             case SENDER -> "sender non-delivery notification: ";
-            case POSTMASTER -> "postmaster non-delivery notification: ";
+            case POSTMASTER, BOUNCE_COPY -> "postmaster non-delivery notification: ";
             case DELAY -> "sender delay notification: ";
+            case DELAY_COPY -> "postmaster delay notification: ";
+            case SUCCESS -> "sender delivery status notification: ";
         } + id);
         return id;
     }

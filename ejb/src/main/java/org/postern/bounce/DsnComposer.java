@@ -12,14 +12,15 @@ import org.postern.mail.Xtext;
 
 /**
  * DsnComposer - writes a delivery status notification (RFC 3464) for failed recipients,
- * or a delay warning for recipients that are still being retried.
+ * a delay warning for recipients that are still being retried, a success notice for
+ * recipients delivered or relayed, and the postmaster's copies of bounces and delay warnings.
  *
  * <h2>DESCRIPTION</h2>
  * The report is a multipart/report; report-type=delivery-status message of three parts:
  * a human-readable explanation (text/plain), the machine-readable message/delivery-status
  * (per-message fields, then one group per recipient: Original-Recipient from ORCPT,
- * Final-Recipient, Action: failed or delayed, Status, Remote-MTA, Diagnostic-Code, and
- * Will-Retry-Until for a delay), and the returned
+ * Final-Recipient, Action: failed, delayed, delivered or relayed, Status, Remote-MTA,
+ * Diagnostic-Code, and Will-Retry-Until for a delay), and the returned
  * message: its header only as text/rfc822-headers when the sender asked RET=HDRS (and for
  * postmaster notices), otherwise the whole message as message/rfc822, both cut to
  * bounce_size_limit bytes at a line end, as Postfix does.
@@ -64,7 +65,18 @@ public final class DsnComposer {
         /** the postmaster, for a bounce that could not be delivered (double bounce) */
         POSTMASTER,
         /** the original sender, warned that delivery is delayed (delay_warning_time) */
-        DELAY
+        DELAY,
+        /** the original sender, told of delivery (NOTIFY=SUCCESS): "Successful Mail Delivery Report" */
+        SUCCESS,
+        /** the postmaster's copy of a non-delivery report (notify_classes = bounce) */
+        BOUNCE_COPY,
+        /** the postmaster's copy of a delay warning (notify_classes = delay) */
+        DELAY_COPY;
+
+        /** delayed - a warning about mail still being retried (4.x.x, Action: delayed). */
+        boolean delayed() {
+            return this == DELAY || this == DELAY_COPY;
+        }
     }
 
     /**
@@ -96,8 +108,14 @@ public final class DsnComposer {
      * @param status  the enhanced status code (5.1.1), or null
      * @param relay   the next hop as logged (host[addr]:port), "none", or null
      * @param reply   the remote reply or the reason, as recorded
+     * @param action  for a success notice: "delivered" or "relayed" (RFC 3464 section 2.3.3);
+     *                null for the other kinds, whose action follows from the kind
      */
-    public record Failure(String address, String orcpt, String status, String relay, String reply) {
+    public record Failure(String address, String orcpt, String status, String relay, String reply, String action) {
+        /** Failure - a recipient of a non-delivery report or delay warning. */
+        public Failure(String address, String orcpt, String status, String relay, String reply) {
+            this(address, orcpt, status, relay, reply, null);
+        }
     }
 
     /** Report - the composed message and whether it needs 8BITMIME. */
@@ -121,8 +139,10 @@ public final class DsnComposer {
         field(head, "From", "MAILER-DAEMON@" + myhostname + " (Mail Delivery System)");
         field(head, "Subject", switch (kind) {
             case SENDER -> "Undelivered Mail Returned to Sender";
-            case POSTMASTER -> "Postmaster Copy: Undelivered Mail";
+            case POSTMASTER, BOUNCE_COPY -> "Postmaster Copy: Undelivered Mail";
             case DELAY -> "Delayed Mail (still being retried)";
+            case DELAY_COPY -> "Postmaster Warning: Delayed Mail";
+            case SUCCESS -> "Successful Mail Delivery Report";
         });
         field(head, "To", clean(to));
         // RFC 3834: an automatic response; mail filters and vacation programs do not answer it
@@ -150,11 +170,14 @@ public final class DsnComposer {
 
         head.append("--").append(boundary).append("\r\n");
         if (headersOnly) {
-            field(head, "Content-Description", kind == Kind.DELAY ? "Delayed Message Headers"
-                    : "Undelivered Message Headers");
+            field(head, "Content-Description", switch (kind) {
+                case DELAY, DELAY_COPY -> "Delayed Message Headers";
+                case SUCCESS -> "Message Headers";
+                default -> "Undelivered Message Headers";
+            });
             field(head, "Content-Type", "text/rfc822-headers");
         } else {
-            field(head, "Content-Description", "Undelivered Message");
+            field(head, "Content-Description", kind == Kind.SUCCESS ? "Message" : "Undelivered Message");
             field(head, "Content-Type", "message/rfc822");
         }
         field(head, "Content-Transfer-Encoding", cte);
@@ -167,10 +190,66 @@ public final class DsnComposer {
         return new Report(out.toByteArray(), eightBit, messageId);
     }
 
+    /**
+     * errorNotice - a plain-text notice for the postmaster that a message was moved to the
+     * corrupt queue (notify_classes resource or software): queue id, sender, reason, and the
+     * message's header as far as it could be read, every line cleaned to printable US-ASCII
+     * and the whole cut to bounce_size_limit.
+     */
+    public Report errorNotice(String queueId, String to, String aboutId, String sender, String klass, String reason,
+                              byte[] header, Instant now) {
+        String messageId = "<" + queueId + "@" + myhostname + ">";
+        StringBuilder b = new StringBuilder();
+        field(b, "Date", DATE.format(now));
+        field(b, "From", "MAILER-DAEMON@" + myhostname + " (Mail Delivery System)");
+        field(b, "Subject", "Postmaster Warning: Message Moved to the Corrupt Queue");
+        field(b, "To", clean(to));
+        field(b, "Auto-Submitted", "auto-generated");
+        field(b, "MIME-Version", "1.0");
+        field(b, "Content-Type", "text/plain; charset=us-ascii");
+        field(b, "Content-Transfer-Encoding", "7bit");
+        field(b, "Message-Id", messageId);
+        b.append("\r\n");
+        b.append("This is the mail system at host ").append(myhostname).append(".\r\n\r\n")
+                .append("A message in the queue could not be read and was moved to the corrupt\r\n")
+                .append("queue (a ").append(clean(klass)).append(" problem). It will not be delivered or\r\n")
+                .append("retried; it is kept for inspection until it is deleted.\r\n\r\n")
+                .append("Queue ID: ").append(clean(aboutId)).append("\r\n")
+                .append("Sender: <").append(clean(sender)).append(">\r\n")
+                .append("Reason: ").append(clean(reason)).append("\r\n\r\n");
+        String text = new String(header, 0, Math.min(header.length, sizeLimit), StandardCharsets.ISO_8859_1);
+        int end = text.indexOf("\r\n\r\n");
+        if (end >= 0) {
+            text = text.substring(0, end);
+        }
+        if (text.isEmpty()) {
+            b.append("The message content could not be read.\r\n");
+        } else {
+            b.append("The header of the message, as far as it could be read:\r\n\r\n");
+            for (String line : text.split("\r?\n")) {
+                b.append("    ").append(clean(line)).append("\r\n");
+            }
+        }
+        b.append("\r\n                   The ").append(clean(mailName)).append(" program\r\n");
+        return new Report(b.toString().getBytes(StandardCharsets.US_ASCII), false, messageId);
+    }
+
     /** explanation - the human-readable part. */
     private void explanation(StringBuilder b, Kind kind, Original original, List<Failure> failures) {
         b.append("This is the mail system at host ").append(myhostname).append(".\r\n\r\n");
-        if (kind == Kind.DELAY) {
+        if (kind == Kind.SUCCESS) {
+            b.append("Your message was successfully delivered to the destination(s)\r\n")
+                    .append("listed below. If the message was delivered to mailbox you will\r\n")
+                    .append("receive no further notifications. Otherwise you may still receive\r\n")
+                    .append("notifications of mail delivery errors from other systems.\r\n\r\n");
+        } else if (kind == Kind.BOUNCE_COPY || kind == Kind.DELAY_COPY) {
+            b.append("This is a copy for the postmaster (notify_classes = ")
+                    .append(kind == Kind.BOUNCE_COPY ? "bounce" : "delay").append(") of a notice sent to\r\n")
+                    .append("<").append(clean(original.sender())).append(">: the message could not ")
+                    .append(kind == Kind.BOUNCE_COPY ? "be delivered" : "be delivered yet").append(" to the\r\n")
+                    .append("recipients below. Its header is attached.\r\n\r\n")
+                    .append("Queue ID: ").append(original.queueId()).append("\r\n\r\n");
+        } else if (kind == Kind.DELAY) {
             b.append("####### THIS IS A WARNING ONLY: YOU NEED NOT SEND YOUR MESSAGE AGAIN #######\r\n\r\n")
                     .append("Your message has not yet been delivered to one or more of its recipients,\r\n")
                     .append("for the reasons given below. Delivery will be tried again until\r\n")
@@ -190,9 +269,16 @@ public final class DsnComposer {
         }
         b.append("                   The ").append(clean(mailName)).append(" program\r\n\r\n");
         for (Failure f : failures) {
-            String line = "<" + clean(f.address()) + ">: " + reason(f);
+            String line = "<" + clean(f.address()) + ">: " + (kind == Kind.SUCCESS ? success(f) : reason(f));
             b.append(wrap(line)).append("\r\n");
         }
+    }
+
+    /** success - a delivery in words, as Postfix: "delivery via mx[192.0.2.1]:25: 250 2.0.0 Ok". */
+    private static String success(Failure f) {
+        String reply = clean(f.reply() == null ? "delivered" : f.reply());
+        return f.relay() == null || f.relay().isEmpty() || f.relay().equals("none") ? reply
+                : "delivery via " + clean(f.relay()) + ": " + reply;
     }
 
     /** reason - the failure in words, e.g. "host mx[192.0.2.1] said: 550 ...". */
@@ -210,7 +296,8 @@ public final class DsnComposer {
     /** deliveryStatus - the message/delivery-status part (RFC 3464 section 2). */
     private void deliveryStatus(StringBuilder b, Kind kind, Original original, List<Failure> failures,
                                 Instant now) {
-        boolean delayed = kind == Kind.DELAY;
+        boolean delayed = kind.delayed();
+        boolean success = kind == Kind.SUCCESS;
         // per-message fields, in the order of RFC 3464 section 2.2
         if (original.envid() != null && !original.envid().isEmpty()) {
             field(b, "Original-Envelope-Id", clean(original.envid()));
@@ -227,9 +314,10 @@ public final class DsnComposer {
                 field(b, "Original-Recipient", orcpt);
             }
             field(b, "Final-Recipient", "rfc822; " + clean(f.address()));
-            field(b, "Action", delayed ? "delayed" : "failed");
-            // RFC 3464 section 2.3.4: a delay has a 4.x.x status, a failure a 5.x.x one
-            String klass = delayed ? "4" : "5";
+            field(b, "Action", success ? (f.action() != null ? f.action() : "delivered") : delayed ? "delayed"
+                    : "failed");
+            // RFC 3464 section 2.3.4: a success has a 2.x.x status, a delay 4.x.x, a failure 5.x.x
+            String klass = success ? "2" : delayed ? "4" : "5";
             field(b, "Status", f.status() != null && DSN_STATUS.matcher(f.status()).matches()
                     ? f.status().replaceFirst("^[245]", klass) : klass + ".0.0");
             String host = remoteHost(f.relay());

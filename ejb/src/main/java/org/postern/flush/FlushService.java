@@ -49,8 +49,9 @@ import org.postern.service.ConfigService;
  * ETRN off.
  *
  * <h2>BUGS</h2>
- * defer_transports and the dead-destination cache, which a flush is to ignore, do not
- * exist yet. fast_flush_refresh_time and fast_flush_purge_time are not implemented:
+ * A flushed message's next round ignores defer_transports and the dead-destination cache
+ * (org.postern.qmgr.DeadDestinations), as ETRN_README says; the cache itself is not
+ * emptied. fast_flush_refresh_time and fast_flush_purge_time are not implemented:
  * the index is kept exact by the queue manager instead, and rows of vanished messages
  * are removed when their domain is flushed.
  *

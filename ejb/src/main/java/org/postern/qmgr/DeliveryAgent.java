@@ -52,9 +52,23 @@ import org.postern.smtp.SmtpDestinationLimiter;
  * (bounce_queue_lifetime for bounces) is returned as expired. When no recipient is left
  * the message is removed.
  *
+ * <p>A round first takes a place in the active queue ({@link ActiveMessages},
+ * qmgr_message_active_limit); when there is none, the message is left due in the database
+ * and woken when a round leaves. A destination whose delivery failed at the site level
+ * (no server of it could be talked to) is dead for minimal_backoff_time
+ * ({@link DeadDestinations}): other recipients for it are deferred at once without a
+ * connection, "delivery temporarily suspended: &lt;reason&gt;", except in a flushed round
+ * (ETRN, sendmail -q), which ignores the cache.
+ *
+ * <p>A recipient that a server accepted gets the action of its success notice
+ * (NOTIFY=SUCCESS): none when that server announced DSN (NOTIFY went on to it), else
+ * "relayed", or "delivered" from an LMTP server with lmtp_assume_final = yes. The notice
+ * itself is queued with the outcomes ({@link QueueStore#finishRound}).
+ *
  * <h2>CONFIGURATION PARAMETERS</h2>
  * minimal_backoff_time (300s), maximal_backoff_time (4000s), maximal_queue_lifetime (5d),
- * bounce_queue_lifetime (5d), smtp_destination_concurrency_limit and
+ * bounce_queue_lifetime (5d), qmgr_message_active_limit (20000, per JVM), lmtp_assume_final
+ * (no), smtp_destination_concurrency_limit and
  * lmtp_destination_concurrency_limit ($default_destination_concurrency_limit, 20; 0 = no
  * limit: parallel deliveries per destination across every delivery bean of the JVM, see
  * {@link SmtpDestinationLimiter}; a batch that finds no slot within {@link #CONCURRENCY_WAIT}
@@ -70,12 +84,12 @@ import org.postern.smtp.SmtpDestinationLimiter;
  * smtp_send_xforward_command, the session options and the
  * connection cache parameters.
  *
- * <p>Bounce and delay notices are queued by {@link QueueStore#finishRound} in the
+ * <p>Bounce, delay and success notices are queued by {@link QueueStore#finishRound} in the
  * transaction that records the outcomes, and woken here after it commits.
  *
  * <h2>BUGS</h2>
- * Success notices (NOTIFY=SUCCESS) and relay notices are not generated yet. Concurrency
- * limits hold per JVM, not across a cluster.
+ * Concurrency limits, the active queue limit and the dead-destination cache hold per JVM,
+ * not across a cluster.
  */
 @Stateless
 @TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
@@ -104,8 +118,43 @@ public class DeliveryAgent {
     @Resource(lookup = "java:/postern/SmtpClient")
     private SmtpClientConnectionFactory connections;
 
-    /** deliver - one round for the message; does nothing when nothing of it is due. */
+    /**
+     * deliver - one round for the message; does nothing when nothing of it is due, or when
+     * the active queue is full (qmgr_message_active_limit): then the message stays due in the
+     * database and is woken when a round leaves the active queue.
+     */
     public void deliver(String queueId) {
+        int limit = configService.current().getInt("qmgr_message_active_limit");
+        ActiveMessages active = ActiveMessages.shared();
+        if (!active.enter(limit)) {
+            LOG.fine(() -> queueId + ": active queue full (qmgr_message_active_limit = " + limit + "); left due");
+            return;
+        }
+        try {
+            deliverClaimed(queueId);
+        } finally {
+            if (active.leave()) {
+                wakeWaiting(limit);
+            }
+        }
+    }
+
+    /* wakeWaiting - room in the active queue again: request the due messages that were turned away */
+    private void wakeWaiting(int limit) {
+        int room = Math.min(QueueScanner.BATCH, ActiveMessages.shared().room(limit));
+        if (room <= 0) {
+            ActiveMessages.shared().markWaiting();
+            return;
+        }
+        try {
+            store.due(Instant.now(), room).forEach(requests::wakeUp);
+        } catch (RuntimeException e) {
+            // the scanner finds them at its next run
+            LOG.warning("PSTN4405: cannot list the due messages that wait for the active queue: " + e);
+        }
+    }
+
+    private void deliverClaimed(String queueId) {
         Instant start = Instant.now();
         QueueStore.Claim claim = store.claim(queueId, start, LEASE);
         if (claim == null) {
@@ -201,6 +250,19 @@ public class DeliveryAgent {
                 Map.of("IDENT", claim.queueId()));
         Instant handed = Instant.now();
         DeliveryOutcome outcome;
+        // a flush (ETRN, sendmail -q) ignores the dead-destination cache (ETRN_README)
+        DeadDestinations.Dead dead = claim.ignoreDeferTransports() ? null
+                : DeadDestinations.shared().dead(hop, handed);
+        if (dead != null) {
+            List<DeliveryOutcome.RecipientOutcome> suspended = new ArrayList<>();
+            for (QueueStore.Claim.Rcpt r : batch) {
+                suspended.add(new DeliveryOutcome.RecipientOutcome(r.address(), DeliveryOutcome.Status.DEFERRED,
+                        dead.dsn(), dead.suspended()));
+            }
+            recordBatch(claim, hop, batch, lmtp, new DeliveryOutcome("none", suspended, 0, 0), start, handed, retry,
+                    age, lifetime, outcomes, config);
+            return;
+        }
         SmtpDestinationLimiter.Permit permit;
         try {
             permit = SmtpDestinationLimiter.shared().acquire(lmtp ? "lmtp" : "smtp", hop.destination(),
@@ -231,7 +293,7 @@ public class DeliveryAgent {
                 MailLog.delivery(lmtp, outcome.tls());
             }
         }
-        recordBatch(claim, hop, batch, lmtp, outcome, start, handed, retry, age, lifetime, outcomes);
+        recordBatch(claim, hop, batch, lmtp, outcome, start, handed, retry, age, lifetime, outcomes, config);
     }
 
     /* loopsToBestMx - the client found itself the best MX, and best_mx_transport is set (4.4.6) */
@@ -278,14 +340,34 @@ public class DeliveryAgent {
                 failed.add(new DeliveryOutcome.RecipientOutcome(r.address(), DeliveryOutcome.Status.DEFERRED,
                         "4.4.1", "connect to " + hop.destination() + ": " + e.getMessage()));
             }
-            outcome = new DeliveryOutcome("none", failed, 0, 0);
+            outcome = new DeliveryOutcome("none", failed, 0, 0, null, java.util.Set.of(), true);
         }
+        updateDeadDestinations(hop, outcome, config);
         return outcome;
+    }
+
+    /*
+     * updateDeadDestinations - a temporary site failure (nothing of the destination could be
+     * talked to) marks it dead for minimal_backoff_time; any delivery that reached it clears it.
+     * A loop to ourselves (4.4.6, best_mx_transport) is a finding about the route, not about the site.
+     */
+    private static void updateDeadDestinations(NextHop hop, DeliveryOutcome outcome, Config config) {
+        if (!outcome.siteFailure()) {
+            DeadDestinations.shared().alive(hop);
+            return;
+        }
+        if (outcome.recipients().isEmpty() || loopsToBestMx(outcome) || !outcome.recipients().stream()
+                .allMatch(r -> r.status() == DeliveryOutcome.Status.DEFERRED)) {
+            return;
+        }
+        DeliveryOutcome.RecipientOutcome first = outcome.recipients().get(0);
+        DeadDestinations.shared().markDead(hop, first.dsn(), first.reply(),
+                Instant.now().plus(config.getTime("minimal_backoff_time")));
     }
 
     private void recordBatch(QueueStore.Claim claim, NextHop hop, List<QueueStore.Claim.Rcpt> batch, boolean lmtp,
                              DeliveryOutcome outcome, Instant start, Instant handed, Instant retry, Duration age,
-                             Duration lifetime, Map<Long, QueueStore.Outcome> outcomes) {
+                             Duration lifetime, Map<Long, QueueStore.Outcome> outcomes, Config config) {
         double queueSeconds = seconds(start, handed);
         for (int i = 0; i < batch.size(); i++) {
             QueueStore.Claim.Rcpt r = batch.get(i);
@@ -299,12 +381,26 @@ public class DeliveryAgent {
                 case DEFERRED -> RecipientStatus.DEFERRED;
             };
             String relay = ro.relay() != null ? ro.relay() : outcome.relay();
+            String action = status == RecipientStatus.SENT ? successAction(outcome, relay, lmtp, config) : null;
             QueueStore.Outcome o = expire(new QueueStore.Outcome(status, ro.dsn(), relay, ro.reply(),
-                    retry), age, lifetime);
+                    retry, action), age, lifetime);
             outcomes.put(r.id(), o);
             log(claim, r, lmtp, relay, start, outcome.connectSeconds(), outcome.transmitSeconds(), o);
         }
         LOG.fine(() -> claim.queueId() + ": queue manager time " + queueSeconds);
+    }
+
+    /**
+     * successAction - the RFC 3464 action of a success notice for a recipient that this server
+     * accepted, as Postfix's smtp_rcpt_done decides it: none (null) when the server announced
+     * DSN, since NOTIFY went on to it; else "relayed", or "delivered" for an LMTP server when
+     * lmtp_assume_final = yes.
+     */
+    static String successAction(DeliveryOutcome outcome, String server, boolean lmtp, Config config) {
+        if (outcome.dsnAware(server)) {
+            return null;
+        }
+        return lmtp && config.getBoolean("lmtp_assume_final") ? "delivered" : "relayed";
     }
 
     /** concurrencyLimit - transport_destination_concurrency_limit of the hop's transport; 0 = unlimited. */

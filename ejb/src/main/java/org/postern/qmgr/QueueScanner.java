@@ -27,11 +27,15 @@ import org.postern.service.ConfigService;
  * every message that is due and not being delivered: those whose JMS request was lost
  * with a crashed broker or a failed send, and those whose lease expired because the
  * server died while delivering them. At start it first gives back the leases this node
- * held before it stopped, so that the deliveries a crash interrupted resume at once. Requests for work already done are dropped by the
- * queue manager, so scanning too often costs little.
+ * held before it stopped, so that the deliveries a crash interrupted resume at once.
+ * Requests for work already done are dropped by the queue manager, so scanning too often
+ * costs little. A scan requests no more messages than the active queue has room for
+ * ({@link ActiveMessages}); the rest stay due and are woken when a delivery round leaves
+ * the active queue. Notices queued outside a delivery round (the postmaster's notice of a
+ * message moved to the corrupt queue) are found by the next scan.
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
- * queue_run_delay (300s): the time between scans.
+ * queue_run_delay (300s): the time between scans; qmgr_message_active_limit (20000).
  */
 @Singleton
 @Startup
@@ -68,7 +72,15 @@ public class QueueScanner {
 
     @Timeout
     void scan(Timer timer) {
-        List<String> due = store.due(Instant.now().minus(GRACE), BATCH);
+        // qmgr_message_active_limit: request no more than the active queue has room for
+        int room = Math.min(BATCH, ActiveMessages.shared()
+                .room(config.current().getInt("qmgr_message_active_limit")));
+        if (room <= 0) {
+            ActiveMessages.shared().markWaiting();
+            LOG.fine("queue scan: the active queue is full; due messages wait for room");
+            return;
+        }
+        List<String> due = store.due(Instant.now().minus(GRACE), room);
         for (String id : due) {
             requests.wakeUp(id);
         }

@@ -31,13 +31,17 @@ import org.postern.service.MailLog;
  *
  * <p>Finishing a round that bounced recipients also queues the non-delivery report
  * ({@link BounceNotifier}) in the same transaction, so that a recorded bounce always has
- * its report and a rolled-back round has none; and it keeps the message's fast flush
- * index ({@link FlushIndex}) right in that transaction too.
+ * its report and a rolled-back round has none; the same holds for success notices
+ * (recipients sent with an {@link Outcome#action}), delay warnings and the postmaster's
+ * copies of notify_classes. It keeps the message's fast flush index ({@link FlushIndex})
+ * right in that transaction too. Moving a message to the corrupt queue queues the
+ * postmaster's notice (notify_classes resource or software) in the transaction of the move.
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
  * Those of {@link BounceNotifier}: myhostname, myorigin, mail_name, bounce_size_limit,
- * 2bounce_notice_recipient, double_bounce_sender, delay_warning_time, maximal_queue_lifetime;
- * fast_flush_domains ($relay_domains).
+ * notify_classes (resource, software), bounce_notice_recipient, 2bounce_notice_recipient,
+ * delay_notice_recipient, error_notice_recipient (postmaster), double_bounce_sender,
+ * delay_warning_time, maximal_queue_lifetime; fast_flush_domains ($relay_domains).
  */
 @Stateless
 @TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
@@ -108,7 +112,8 @@ public class QueueStore {
         QueuedMessage m = em.find(QueuedMessage.class, queueId);
         String damage = damage(m);
         if (damage != null) {
-            markCorrupt(m, damage);
+            // lost content is a storage (resource) problem; an envelope that cannot be, a software one
+            markCorrupt(m, damage, damage.startsWith(CHUNKS_MISSING) ? "resource" : "software", now);
             return null;
         }
         List<Claim.Rcpt> due = new ArrayList<>();
@@ -142,6 +147,8 @@ public class QueueStore {
      * content in one transaction and the first delivery finds it whole (one query saved on
      * the hot path), while a retry may find what was lost or damaged since.
      */
+    private static final String CHUNKS_MISSING = "content chunks missing: ";
+
     private String damage(QueuedMessage m) {
         if (m.getRecipients().isEmpty()) {
             return "no recipients";
@@ -154,7 +161,7 @@ public class QueueStore {
                             + " AND c.seq >= 0 AND c.seq < :n", Long.class)
                     .setParameter("id", m.getQueueId()).setParameter("n", m.getContentChunks()).getSingleResult();
             if (chunks != m.getContentChunks()) {
-                return "content chunks missing: " + chunks + " of " + m.getContentChunks();
+                return CHUNKS_MISSING + chunks + " of " + m.getContentChunks();
             }
         }
         return null;
@@ -171,14 +178,19 @@ public class QueueStore {
         if (m == null) {
             return false;
         }
-        markCorrupt(m, reason);
+        markCorrupt(m, reason, "software", Instant.now());
         return true;
     }
 
-    private void markCorrupt(QueuedMessage m, String reason) {
+    /*
+     * markCorrupt - the move itself; the postmaster hears of it when notify_classes has the
+     * class (resource or software). The notice is due at once and found by the queue scanner.
+     */
+    private void markCorrupt(QueuedMessage m, String reason, String klass, Instant now) {
         if (m.getState() != QueueState.CORRUPT) {
             LOG.warning("PSTN4604: " + m.getQueueId() + ": unreadable message (" + reason
                     + "); moved to the corrupt queue, never retried");
+            new BounceNotifier(em, config()).errorNotice(m, klass, reason, now);
         }
         m.setState(QueueState.CORRUPT);
         m.setNextAttempt(null);
@@ -220,11 +232,16 @@ public class QueueStore {
         boolean indexed = m.getRecipients().stream().anyMatch(r -> r.getStatus() == RecipientStatus.DEFERRED);
         List<QueuedRecipient> bounced = new ArrayList<>();
         List<QueuedRecipient> deferred = new ArrayList<>();
+        List<BounceNotifier.Delivered> delivered = new ArrayList<>();
         for (QueuedRecipient r : m.getRecipients()) {
             Outcome o = outcomes.get(r.getId());
             if (o != null && (leaseHeld || (o.status().done() && !r.getStatus().done()))) {
                 if (o.status() == RecipientStatus.BOUNCED && r.getStatus() != RecipientStatus.BOUNCED) {
                     bounced.add(r);
+                }
+                if (o.status() == RecipientStatus.SENT && r.getStatus() != RecipientStatus.SENT
+                        && o.action() != null) {
+                    delivered.add(new BounceNotifier.Delivered(r, o.action()));
                 }
                 if (o.status() == RecipientStatus.DEFERRED) {
                     deferred.add(r);
@@ -235,13 +252,13 @@ public class QueueStore {
         // notices are queued in this transaction: recorded outcomes and their notices commit together
         BounceNotifier notifier = new BounceNotifier(em, config());
         List<String> notices = new ArrayList<>(2);
-        String report = notifier.notify(m, bounced, now);
-        if (report != null) {
-            notices.add(report);
+        notices.addAll(notifier.notify(m, bounced, now));
+        String success = notifier.success(m, delivered, now);
+        if (success != null) {
+            notices.add(success);
         }
-        String warning = leaseHeld ? notifier.delayWarning(m, deferred, previousRound, now) : null;
-        if (warning != null) {
-            notices.add(warning);
+        if (leaseHeld) {
+            notices.addAll(notifier.delayWarning(m, deferred, previousRound, now));
         }
         if (!leaseHeld) {
             LOG.warning("PSTN4601: " + queueId + ": delivery round outlived its lease; recorded final outcomes only");
@@ -383,7 +400,8 @@ public class QueueStore {
     /**
      * Claim - what a queue manager may deliver now; lease is the token finish and release
      * need; ignoreDeferTransports: a flush asked for this round, so recipients of a
-     * transport in defer_transports are delivered too (see DeferTransports).
+     * transport in defer_transports are delivered too (see DeferTransports), and the
+     * dead-destination cache is ignored (see DeadDestinations).
      */
     public record Claim(String queueId, long lease, String sender, Instant arrival, long size, int nrcpt, String envid,
                         String ret, String bodyType, int chunks, boolean firstTime, List<Rcpt> due,
@@ -400,7 +418,17 @@ public class QueueStore {
     public record Finished(Instant next, List<String> notices) {
     }
 
-    /** Outcome - what one round did with one recipient. */
-    public record Outcome(RecipientStatus status, String dsn, String relay, String reply, Instant nextAttempt) {
+    /**
+     * Outcome - what one round did with one recipient; action, for a recipient sent, is the
+     * RFC 3464 action of a success notice about it, "delivered" or "relayed" (the notice goes
+     * out when its NOTIFY has SUCCESS); null when no such notice is ours to send (the next hop
+     * announced DSN and got NOTIFY).
+     */
+    public record Outcome(RecipientStatus status, String dsn, String relay, String reply, Instant nextAttempt,
+                          String action) {
+        /** Outcome - without a success notice. */
+        public Outcome(RecipientStatus status, String dsn, String relay, String reply, Instant nextAttempt) {
+            this(status, dsn, relay, reply, nextAttempt, null);
+        }
     }
 }

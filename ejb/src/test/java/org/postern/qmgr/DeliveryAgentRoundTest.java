@@ -1,6 +1,7 @@
 package org.postern.qmgr;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.postern.queue.TestMessages.content;
 import static org.postern.queue.TestMessages.envelope;
@@ -18,10 +19,12 @@ import java.util.function.BiFunction;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.postern.cleanup.CleanupService;
 import org.postern.config.Config;
 import org.postern.queue.QueueDatabase;
+import org.postern.queue.QueuedMessage;
 import org.postern.queue.RecipientStatus;
 import org.postern.service.ConfigService;
 import org.postern.smtp.DeliveryOutcome;
@@ -45,6 +48,11 @@ class DeliveryAgentRoundTest {
     @BeforeAll
     static void open() {
         db = QueueDatabase.h2("deliveryagent");
+    }
+
+    @BeforeEach
+    void forgetDeadDestinations() {
+        DeadDestinations.shared().clear();
     }
 
     @AfterAll
@@ -88,6 +96,11 @@ class DeliveryAgentRoundTest {
         public byte[] chunk(String queueId, int seq) {
             return db.inTransaction(new QueueStore(), q -> q.chunk(queueId, seq));
         }
+
+        @Override
+        public List<String> due(Instant now, int max) {
+            return db.withoutTransaction(new QueueStore(), q -> q.due(now, max));
+        }
     }
 
     static final class FixedConfig extends ConfigService {
@@ -105,6 +118,12 @@ class DeliveryAgentRoundTest {
 
     static final class Requests extends DeliveryRequests {
         final List<Duration> scheduled = new CopyOnWriteArrayList<>();
+        final List<String> woken = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void wakeUp(String queueId) {
+            woken.add(queueId);
+        }
 
         @Override
         public boolean schedule(String queueId, Duration delay) {
@@ -262,5 +281,183 @@ class DeliveryAgentRoundTest {
         assertEquals("4.4.5", o.dsn());
         assertEquals("delivery temporarily suspended: concurrency limit 1 for busy.example:25 reached", o.reply());
         assertTrue(requests.scheduled.get(0).compareTo(Duration.ofSeconds(31)) <= 0, "retried soon: " + requests.scheduled);
+    }
+
+    // ---- success notices
+
+    /** storedWith - a message from sender@example.org to one recipient with this NOTIFY; its queue id. */
+    private static String storedWith(String recipient, String notify) {
+        String id = QueueIds.next();
+        Envelope e = envelope(id, Instant.now(), new Envelope.Recipient(recipient, null, notify));
+        byte[] data = content(200, 7);
+        return db.inTransaction(new CleanupService(), c -> c.store(e, new ByteArrayInputStream(data)));
+    }
+
+    private static DeliveryOutcome sentBy(OutboundMessage m, boolean dsn) {
+        DeliveryOutcome o = all(m, DeliveryOutcome.Status.SENT, "2.0.0", "250 2.0.0 Ok: queued as 4XYZ");
+        return new DeliveryOutcome(o.relay(), o.recipients(), 0.01, 0.02, null,
+                dsn ? java.util.Set.of(o.relay()) : java.util.Set.of(), false);
+    }
+
+    /** action - the success action of the only recipient of the latest round, and the notice woken, if any. */
+    private String onlyAction() {
+        return store.finished.get(store.finished.size() - 1).values().iterator().next().action();
+    }
+
+    private Map<String, String> notice(String id) {
+        QueuedMessage n = db.message(id);
+        assertEquals("", n.getSender(), "a notice from the null sender");
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < n.getContentChunks(); i++) {
+            int seq = i;
+            out.writeBytes(db.withoutTransaction(new QueueStore(), q -> q.chunk(id, seq)));
+        }
+        return org.postern.bounce.DsnParsers.python(out.toByteArray());
+    }
+
+    @Test
+    void anSmtpPeerWithoutDsnGetsARelayedNotice() throws Exception {
+        DeliveryAgent a = agent("", (hop, m) -> sentBy(m, false));
+        a.deliver(storedWith("a@example.com", "SUCCESS"));
+        assertEquals("relayed", onlyAction());
+        assertEquals(1, requests.woken.size(), "the notice is woken after the commit");
+        Map<String, String> py = notice(requests.woken.get(0));
+        assertEquals("Successful Mail Delivery Report", py.get("subject"));
+        assertEquals("relayed", py.get("rcpt0.Action"));
+        assertEquals("2.0.0", py.get("rcpt0.Status"));
+        assertEquals("smtp; 250 2.0.0 Ok: queued as 4XYZ", py.get("rcpt0.Diagnostic-Code"));
+    }
+
+    @Test
+    void anSmtpPeerThatAnnouncedDsnGotNotifyAndWeSendNothing() throws Exception {
+        DeliveryAgent a = agent("", (hop, m) -> sentBy(m, true));
+        a.deliver(storedWith("a@example.com", "SUCCESS"));
+        assertEquals(1, calls.size());
+        assertEquals("SUCCESS", calls.get(0).message().recipients().get(0).notifyParam(), "NOTIFY handed to the client");
+        assertNull(onlyAction());
+        assertEquals(List.of(), requests.woken);
+    }
+
+    @Test
+    void anLmtpServerWithoutDsnDeliversFinallyWithLmtpAssumeFinal() throws Exception {
+        DeliveryAgent a = agent("default_transport = lmtp:inet:127.0.0.1:2424\nlmtp_assume_final = yes",
+                (hop, m) -> sentBy(m, false));
+        a.deliver(storedWith("a@example.com", "SUCCESS"));
+        assertEquals("delivered", onlyAction());
+        assertEquals("delivered", notice(requests.woken.get(0)).get("rcpt0.Action"));
+
+        DeliveryAgent postfixDefault = agent("default_transport = lmtp:inet:127.0.0.1:2424",
+                (hop, m) -> sentBy(m, false));
+        postfixDefault.deliver(storedWith("b@example.com", "SUCCESS"));
+        assertEquals("relayed", onlyAction(), "lmtp_assume_final = no (Postfix's default): relayed");
+    }
+
+    @Test
+    void withoutNotifySuccessNoNoticeIsSent() throws Exception {
+        DeliveryAgent a = agent("", (hop, m) -> sentBy(m, false));
+        a.deliver(storedWith("a@example.com", null));
+        a.deliver(storedWith("b@example.com", "FAILURE,DELAY"));
+        assertEquals(List.of(), requests.woken);
+    }
+
+    // ---- dead-destination cache
+
+    private static DeliveryOutcome refused(OutboundMessage m) {
+        DeliveryOutcome o = all(m, DeliveryOutcome.Status.DEFERRED, "4.4.1",
+                "connect to dead.example[192.0.2.9]:25: Connection refused");
+        return new DeliveryOutcome("none", o.recipients(), 0.01, 0, null, java.util.Set.of(), true);
+    }
+
+    @Test
+    void aDestinationThatCannotBeReachedIsSuspendedForOtherMailUntilItComesBack() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean up = new java.util.concurrent.atomic.AtomicBoolean();
+        DeliveryAgent a = agent("minimal_backoff_time = 300s",
+                (hop, m) -> up.get() ? all(m, DeliveryOutcome.Status.SENT, "2.0.0", "250 2.0.0 Ok") : refused(m));
+        a.deliver(stored("a@dead.example"));
+        assertEquals(1, calls.size());
+
+        a.deliver(stored("b@dead.example", "c@dead.example"));
+        assertEquals(1, calls.size(), "no connection for the second message");
+        for (QueueStore.Outcome o : store.finished.get(1).values()) {
+            assertEquals(RecipientStatus.DEFERRED, o.status());
+            assertEquals("4.4.1", o.dsn());
+            assertEquals("none", o.relay());
+            assertEquals("delivery temporarily suspended: connect to dead.example[192.0.2.9]:25: Connection refused",
+                    o.reply());
+        }
+        assertEquals(Duration.ofSeconds(300), requests.scheduled.get(1).plusMillis(999).withNanos(0),
+                "rescheduled with the normal backoff");
+
+        a.deliver(stored("d@other.example"));
+        assertEquals(2, calls.size(), "other destinations are not affected");
+
+        // ETRN / sendmail -q: a flushed round ignores the cache; the destination answers again
+        up.set(true);
+        String flushed = stored("e@dead.example");
+        db.update(em -> em.find(QueuedMessage.class, flushed).setFlushRequested(true));
+        a.deliver(flushed);
+        assertEquals(3, calls.size(), "the flush connected");
+        assertEquals(RecipientStatus.SENT, store.finished.get(3).values().iterator().next().status());
+
+        a.deliver(stored("f@dead.example"));
+        assertEquals(4, calls.size(), "a delivery that reached the destination brought it back");
+    }
+
+    @Test
+    void aRecipientRefusedWith4xxDoesNotSuspendTheDestination() throws Exception {
+        DeliveryAgent a = agent("", (hop, m) -> all(m, DeliveryOutcome.Status.DEFERRED, "4.2.0",
+                "host peer.example[192.0.2.1] said: 450 4.2.0 busy (in reply to RCPT TO command)"));
+        a.deliver(stored("a@busy4xx.example"));
+        a.deliver(stored("b@busy4xx.example"));
+        assertEquals(2, calls.size());
+    }
+
+    @Test
+    void theDeadTimeIsMinimalBackoffTime() {
+        NextHop hop = NextHop.smtp("x.example", 25, true);
+        Instant now = Instant.now();
+        DeadDestinations.shared().markDead(hop, "4.4.1", "connect to x.example: Connection refused",
+                now.plusSeconds(300));
+        assertEquals("delivery temporarily suspended: connect to x.example: Connection refused",
+                DeadDestinations.shared().dead(hop, now.plusSeconds(299)).suspended());
+        assertNull(DeadDestinations.shared().dead(hop, now.plusSeconds(300)), "alive again after the backoff");
+    }
+
+    // ---- qmgr_message_active_limit
+
+    @Test
+    void theActiveQueueLimitLeavesTheRestDueUntilThereIsRoom() throws Exception {
+        java.util.concurrent.CountDownLatch inFlight = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        DeliveryAgent a = agent("qmgr_message_active_limit = 1", (hop, m) -> {
+            if (m.recipients().get(0).address().startsWith("first")) {
+                inFlight.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return all(m, DeliveryOutcome.Status.SENT, "2.0.0", "250 2.0.0 Ok");
+        });
+        db.empty();   // the wake-up takes the oldest due messages: only these two
+        String first = stored("first@example.com");
+        String second = stored("second@example.com");
+        Thread t = new Thread(() -> a.deliver(first));
+        t.start();
+        assertTrue(inFlight.await(10, java.util.concurrent.TimeUnit.SECONDS));
+
+        a.deliver(second);
+        assertEquals(1, calls.size(), "the second message was not claimed");
+        QueuedMessage waiting = db.message(second);
+        assertEquals(org.postern.queue.QueueState.INCOMING, waiting.getState(), "left untouched in the database");
+        assertNull(waiting.getLeaseUntil());
+
+        release.countDown();
+        t.join(10_000);
+        assertTrue(requests.woken.contains(second), "woken when the first left the active queue: " + requests.woken);
+        a.deliver(second);
+        assertEquals(2, calls.size());
+        assertNull(db.message(second), "delivered and removed");
     }
 }

@@ -69,6 +69,14 @@ public interface QueueStoreBounceContract extends QueueDatabaseContract {
         return database().inTransaction(store(), q -> q.finishRound(c.queueId(), c.lease(), outcomes, now));
     }
 
+    /** finish - the same with these main.cf lines added to config(). */
+    default QueueStore.Finished finish(QueueStore.Claim c, Map<Long, QueueStore.Outcome> outcomes, Instant now,
+                                       String mainCf) {
+        Config with = Config.parse("myhostname = mx.postern.test\nmyorigin = postern.test\n" + mainCf, "main.cf");
+        return database().inTransaction(new QueueStore(with),
+                q -> q.finishRound(c.queueId(), c.lease(), outcomes, now));
+    }
+
     /** content - the stored content of a message, read as the delivery agent reads it. */
     default byte[] content(String id) {
         QueuedMessage m = database().message(id);
@@ -185,12 +193,12 @@ public interface QueueStoreBounceContract extends QueueDatabaseContract {
     }
 
     @Test
-    default void aBounceThatBouncesGoesToThePostmaster() {
+    default void aBounceThatBouncesGoesToThePostmasterWithNotifyClasses2bounce() {
         String bounce = stored("", Map.of(), rcpt("sender@example.org", null, null));
         QueueStore.Claim c = claim(bounce, T0.plusSeconds(1));
 
         QueueStore.Finished f = finish(c, Map.of(c.due().get(0).id(), bounced("sender@example.org")),
-                T0.plusSeconds(2));
+                T0.plusSeconds(2), "notify_classes = 2bounce\n");
 
         assertEquals(1, f.notices().size());
         QueuedMessage notice = database().message(f.notices().get(0));
@@ -200,6 +208,20 @@ public interface QueueStoreBounceContract extends QueueDatabaseContract {
         assertEquals("Postmaster Copy: Undelivered Mail", py.get("subject"));
         assertEquals("text/rfc822-headers", py.get("part2"));
         assertEquals("rfc822; sender@example.org", py.get("rcpt0.Final-Recipient"));
+    }
+
+    @Test
+    default void withTheDefaultNotifyClassesAnUndeliverableBounceIsDiscarded() {
+        assertEquals(List.of("resource", "software"), config().getList("notify_classes"));
+        String bounce = stored("", Map.of(), rcpt("sender@example.org", null, null));
+        QueueStore.Claim c = claim(bounce, T0.plusSeconds(1));
+
+        QueueStore.Finished f = finish(c, Map.of(c.due().get(0).id(), bounced("sender@example.org")),
+                T0.plusSeconds(2));
+
+        assertEquals(List.of(), f.notices());
+        assertNull(f.next());
+        assertEquals(0, database().totalRows(), "the bounce is gone, nothing new queued");
     }
 
     @Test
@@ -326,7 +348,18 @@ public interface QueueStoreBounceContract extends QueueDatabaseContract {
         for (int round = 0; round < 5 && id != null; round++) {
             QueueStore.Claim c = claim(id, t);
             senders.add(c.sender());
-            QueueStore.Finished f = finish(c, Map.of(c.due().get(0).id(), bounced(c.due().get(0).address())), t);
+            // bounce implies 2bounce; the sender's report then has a postmaster copy, followed no further
+            QueueStore.Finished f = finish(c, Map.of(c.due().get(0).id(), bounced(c.due().get(0).address())), t,
+                    "notify_classes = bounce\n");
+            if (f.notices().size() == 2) {
+                assertEquals("double-bounce@postern.test", database().message(f.notices().get(1)).getSender());
+                String copy = f.notices().get(1);
+                database().update(em -> {
+                    em.createQuery("DELETE FROM ContentChunk c WHERE c.queueId = :id").setParameter("id", copy)
+                            .executeUpdate();
+                    em.remove(em.find(QueuedMessage.class, copy));
+                });
+            }
             assertNull(f.next());
             id = f.notices().isEmpty() ? null : f.notices().get(0);
             t = t.plusSeconds(1);
@@ -335,5 +368,125 @@ public interface QueueStoreBounceContract extends QueueDatabaseContract {
         assertEquals(List.of("sender@example.org", "", "double-bounce@postern.test"), senders,
                 "the message, its bounce, the postmaster notice; then nothing");
         assertEquals(0, database().totalRows());
+    }
+
+    // ---- success notices (NOTIFY=SUCCESS) and notify_classes
+
+    static QueueStore.Outcome sent(String action) {
+        return new QueueStore.Outcome(RecipientStatus.SENT, "2.0.0", "mx.example.com[192.0.2.25]:25",
+                "250 2.0.0 Ok: queued as 4XYZ", null, action);
+    }
+
+    @Test
+    default void notifySuccessGetsASuccessNoticeWithTheActionOfTheNextHop() throws Exception {
+        String id = stored("sender@example.org", Map.of("ENVID", "env-9"),
+                rcpt("a@example.com", "rfc822;A@example.com", "SUCCESS,FAILURE"), rcpt("b@example.com", null, null),
+                rcpt("c@example.com", null, "SUCCESS"), rcpt("d@example.com", null, "SUCCESS"));
+        QueueStore.Claim c = claim(id, T0.plusSeconds(1));
+
+        QueueStore.Finished f = finish(c, Map.of(c.due().get(0).id(), sent("relayed"), c.due().get(1).id(),
+                sent("relayed"), c.due().get(2).id(), sent("delivered"), c.due().get(3).id(), sent(null)),
+                T0.plusSeconds(2));
+
+        assertNull(f.next(), "all sent: the message is gone");
+        assertEquals(1, f.notices().size(), "one notice for the round");
+        QueuedMessage n = database().message(f.notices().get(0));
+        assertEquals("", n.getSender(), "the null sender");
+        assertEquals("sender@example.org", n.getRecipients().get(0).getAddress());
+        byte[] dsn = content(n.getQueueId());
+        DeliveryStatus status = ((MultipartReport) DsnParsers.jakarta(dsn).getContent()).getDeliveryStatus();
+        assertEquals("env-9", status.getMessageDSN().getHeader("Original-Envelope-Id", null));
+        assertEquals(2, status.getRecipientDSNCount(), "b has no NOTIFY (no success), d's next hop took NOTIFY");
+        assertEquals("rfc822;A@example.com", status.getRecipientDSN(0).getHeader("Original-Recipient", null));
+        assertEquals("relayed", status.getRecipientDSN(0).getHeader("Action", null));
+
+        Map<String, String> py = DsnParsers.python(dsn);
+        assertEquals("0", py.get("defects"));
+        assertEquals("Successful Mail Delivery Report", py.get("subject"));
+        assertEquals("multipart/report", py.get("content-type"));
+        assertEquals("delivery-status", py.get("report-type"));
+        assertEquals("rfc822; a@example.com", py.get("rcpt0.Final-Recipient"));
+        assertEquals("relayed", py.get("rcpt0.Action"));
+        assertEquals("2.0.0", py.get("rcpt0.Status"));
+        assertEquals("dns; mx.example.com", py.get("rcpt0.Remote-MTA"));
+        assertEquals("smtp; 250 2.0.0 Ok: queued as 4XYZ", py.get("rcpt0.Diagnostic-Code"));
+        assertEquals("rfc822; c@example.com", py.get("rcpt1.Final-Recipient"));
+        assertEquals("delivered", py.get("rcpt1.Action"));
+        assertEquals("text/rfc822-headers", py.get("part2"), "no RET: the header only, as Postfix");
+        assertEquals("figures", py.get("returned.Subject"));
+        assertTrue(py.get("text").contains("Your message was successfully delivered"), py.get("text"));
+        assertTrue(py.get("text").contains("<a@example.com>: delivery via mx.example.com[192.0.2.25]:25: 250 2.0.0"),
+                py.get("text"));
+    }
+
+    @Test
+    default void retFullReturnsTheWholeMessageWithASuccessNotice() {
+        String id = stored("sender@example.org", Map.of("RET", "FULL"), rcpt("a@example.com", null, "SUCCESS"));
+        QueueStore.Claim c = claim(id, T0.plusSeconds(1));
+
+        QueueStore.Finished f = finish(c, Map.of(c.due().get(0).id(), sent("delivered")), T0.plusSeconds(2));
+
+        Map<String, String> py = DsnParsers.python(content(f.notices().get(0)));
+        assertEquals("message/rfc822", py.get("part2"));
+        assertEquals("Hello,|the figures.|", py.get("returned.body"));
+    }
+
+    @Test
+    default void theNullSenderGetsNoSuccessNotice() {
+        String id = stored("", Map.of(), rcpt("a@example.com", null, "SUCCESS"));
+        QueueStore.Claim c = claim(id, T0.plusSeconds(1));
+
+        QueueStore.Finished f = finish(c, Map.of(c.due().get(0).id(), sent("relayed")), T0.plusSeconds(2));
+
+        assertEquals(List.of(), f.notices());
+        assertEquals(0, database().totalRows());
+    }
+
+    @Test
+    default void notifyClassesBounceSendsThePostmasterTheHeaderOfEveryBounce() {
+        String id = stored(rcpt("a@example.com", null, null), rcpt("b@example.com", null, "NEVER"));
+        QueueStore.Claim c = claim(id, T0.plusSeconds(1));
+
+        QueueStore.Finished f = finish(c, Map.of(c.due().get(0).id(), bounced("a@example.com"),
+                c.due().get(1).id(), bounced("b@example.com")), T0.plusSeconds(2),
+                "notify_classes = bounce\nbounce_notice_recipient = bounces@admin.example\n");
+
+        assertEquals(2, f.notices().size(), "the sender's report and the postmaster's copy");
+        QueuedMessage copy = database().message(f.notices().get(1));
+        assertEquals("double-bounce@postern.test", copy.getSender());
+        assertEquals("bounces@admin.example", copy.getRecipients().get(0).getAddress());
+        Map<String, String> py = DsnParsers.python(content(copy.getQueueId()));
+        assertEquals("0", py.get("defects"));
+        assertEquals("Postmaster Copy: Undelivered Mail", py.get("subject"));
+        assertEquals("text/rfc822-headers", py.get("part2"), "headers only, whatever RET");
+        assertEquals("figures", py.get("returned.Subject"));
+        assertEquals("rfc822; a@example.com", py.get("rcpt0.Final-Recipient"));
+        assertEquals("failed", py.get("rcpt0.Action"));
+        assertFalse(py.containsKey("rcpt1.Final-Recipient"), "b asked for no report");
+
+        String plain = stored(rcpt("a@example.com", null, null));
+        QueueStore.Claim p = claim(plain, T0.plusSeconds(3));
+        assertEquals(1, finish(p, Map.of(p.due().get(0).id(), bounced("a@example.com")), T0.plusSeconds(4))
+                .notices().size(), "the default notify_classes have no bounce: the sender's report only");
+    }
+
+    @Test
+    default void notifyClassesDelaySendsThePostmasterACopyOfTheWarning() {
+        String id = stored(rcpt("a@example.com", null, null));
+        Config delay = Config.parse("myhostname = mx.postern.test\nmyorigin = postern.test\n"
+                + "delay_warning_time = 4h\nnotify_classes = delay\ndelay_notice_recipient = delays\n", "main.cf");
+        Instant now = T0.plus(Duration.ofHours(4)).plusSeconds(1);
+        QueueStore.Claim c = database().inTransaction(new QueueStore(delay), q -> q.claim(id, now, LEASE));
+        QueueStore.Finished f = database().inTransaction(new QueueStore(delay), q -> q.finishRound(id, c.lease(),
+                Map.of(c.due().get(0).id(), deferred(now.plusSeconds(600))), now));
+
+        assertEquals(2, f.notices().size(), "the sender's warning and the postmaster's copy");
+        QueuedMessage copy = database().message(f.notices().get(1));
+        assertEquals("double-bounce@postern.test", copy.getSender());
+        assertEquals("delays@postern.test", copy.getRecipients().get(0).getAddress());
+        Map<String, String> py = DsnParsers.python(content(copy.getQueueId()));
+        assertEquals("Postmaster Warning: Delayed Mail", py.get("subject"));
+        assertEquals("delayed", py.get("rcpt0.Action"));
+        assertEquals("4.4.1", py.get("rcpt0.Status"));
     }
 }

@@ -520,7 +520,8 @@ public interface QueueStoreContract extends QueueDatabaseContract {
         assertEquals(QueueState.CORRUPT, m.getState());
         assertNull(m.getNextAttempt());
         assertNull(m.getLeaseUntil());
-        assertEquals(List.of(), due(T0.plus(Duration.ofDays(1)), 10));
+        assertEquals(List.of(corruptNotice(id, "software")), due(T0.plus(Duration.ofDays(1)), 10),
+                "only the postmaster's notice (notify_classes = resource, software) is due");
         assertNull(claim(id, T0.plus(Duration.ofDays(1))), "never retried");
     }
 
@@ -536,7 +537,25 @@ public interface QueueStoreContract extends QueueDatabaseContract {
 
         assertEquals(QueueState.CORRUPT, database().message(id).getState());
         assertEquals(3, database().rows("queue_content", id), "kept for inspection");
-        assertEquals(List.of(), due(T0.plus(Duration.ofDays(1)), 10));
+        assertEquals(List.of(corruptNotice(id, "resource")), due(T0.plus(Duration.ofDays(1)), 10),
+                "only the postmaster's notice is due");
+    }
+
+    /** corruptNotice - the queue id of the one postmaster notice about the corrupt message id, checked. */
+    default String corruptNotice(String id, String klass) {
+        List<String> notices = database().transaction(em -> em.createQuery(
+                "SELECT m.queueId FROM QueuedMessage m WHERE m.queueId <> :id", String.class)
+                .setParameter("id", id).getResultList());
+        assertEquals(1, notices.size());
+        QueuedMessage n = database().message(notices.get(0));
+        assertEquals("double-bounce@" + org.postern.config.Config.defaults().get("myorigin"), n.getSender());
+        assertTrue(n.getRecipients().get(0).getAddress().startsWith("postmaster@"));
+        byte[] text = database().withoutTransaction(new QueueStore(), q -> q.chunk(n.getQueueId(), 0));
+        String notice = new String(text, java.nio.charset.StandardCharsets.US_ASCII);
+        assertTrue(notice.contains("Subject: Postmaster Warning: Message Moved to the Corrupt Queue\r\n"), notice);
+        assertTrue(notice.contains("Queue ID: " + id + "\r\n"), notice);
+        assertTrue(notice.contains("(a " + klass + " problem)"), notice);
+        return n.getQueueId();
     }
 
     @Test

@@ -316,6 +316,33 @@ public final class Parameters {
             ChronoUnit.HOURS,
             "The time after which the sender receives a copy of the message headers of mail that is "
                     + "still queued; 0 turns delay warnings off."));
+    /** notify_classes - the error classes reported to the postmaster. */
+    public static final Parameter NOTIFY_CLASSES = register(Parameter.list("notify_classes", "resource, software",
+            "The list of error classes that are reported to the postmaster (bounce, 2bounce, delay, policy, "
+                    + "protocol, resource, software); bounce implies 2bounce."));
+    /** bounce_notice_recipient - who gets the postmaster copies of bounces (notify_classes bounce). */
+    public static final Parameter BOUNCE_NOTICE_RECIPIENT = register(Parameter.string("bounce_notice_recipient",
+            "postmaster",
+            "The recipient of postmaster notifications with the message headers of mail that was not "
+                    + "delivered (notify_classes = bounce)."));
+    /** delay_notice_recipient - who gets the postmaster copies of delay warnings (notify_classes delay). */
+    public static final Parameter DELAY_NOTICE_RECIPIENT = register(Parameter.string("delay_notice_recipient",
+            "postmaster",
+            "The recipient of postmaster notifications with the message headers of mail that cannot be "
+                    + "delivered within $delay_warning_time (notify_classes = delay)."));
+    /** error_notice_recipient - who hears of policy, protocol, resource and software errors. */
+    public static final Parameter ERROR_NOTICE_RECIPIENT = register(Parameter.string("error_notice_recipient",
+            "postmaster",
+            "The recipient of postmaster notifications about mail delivery problems caused by policy, "
+                    + "resource, software or protocol errors (see notify_classes)."));
+    /** qmgr_message_active_limit - the bound on messages in the active queue. */
+    public static final Parameter QMGR_MESSAGE_ACTIVE_LIMIT = register(Parameter.integer(
+            "qmgr_message_active_limit", "20000",
+            "The maximal number of messages in the active queue (claimed for delivery), per node."));
+    /** lmtp_assume_final - an LMTP server without DSN performs final delivery. */
+    public static final Parameter LMTP_ASSUME_FINAL = register(Parameter.bool("lmtp_assume_final", "no",
+            "When an LMTP server announces no DSN support, assume that it performs final delivery and send "
+                    + "\"delivered\" success notifications instead of \"relayed\"."));
     /** fast_flush_domains - destinations that keep a flush index for fast ETRN. */
     public static final Parameter FAST_FLUSH_DOMAINS = register(Parameter.list("fast_flush_domains",
             "$relay_domains",

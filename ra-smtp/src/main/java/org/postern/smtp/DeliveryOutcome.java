@@ -1,6 +1,7 @@
 package org.postern.smtp;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * DeliveryOutcome - what happened to each recipient of one {@link OutboundMessage}.
@@ -13,14 +14,38 @@ import java.util.List;
  * @param tls        when this delivery established a TLS session: Postfix's line, e.g.
  *                   {@code Verified TLS connection established to mx[192.0.2.1]:25: TLSv1.3 with
  *                   cipher TLS_AES_128_GCM_SHA256}; null otherwise (plaintext, or a cached session)
+ * @param dsnRelays  the servers of this delivery (as in {@code relay}, or a recipient's own relay)
+ *                   whose EHLO/LHLO reply announced DSN: NOTIFY and ORCPT were passed on to them, so a
+ *                   NOTIFY=SUCCESS recipient they accepted is theirs to report (RFC 3461 section 4.1);
+ *                   a recipient accepted by any other server was "relayed" (or, for LMTP, "delivered")
+ * @param siteFailure true when no session could be set up with the destination (lookup, connect,
+ *                   greeting, EHLO/HELO/LHLO, STARTTLS or AUTH failed) and every recipient carries
+ *                   that one failure: Postfix's site failure, which marks the destination dead for a
+ *                   while; false when a server was reached, whatever it answered
  */
 public record DeliveryOutcome(String relay, List<RecipientOutcome> recipients,
-                              double connectSeconds, double transmitSeconds, String tls) {
+                              double connectSeconds, double transmitSeconds, String tls,
+                              Set<String> dsnRelays, boolean siteFailure) {
+
+    public DeliveryOutcome {
+        dsnRelays = dsnRelays == null ? Set.of() : Set.copyOf(dsnRelays);
+    }
+
+    /** DeliveryOutcome - without DSN-aware servers and without a site failure. */
+    public DeliveryOutcome(String relay, List<RecipientOutcome> recipients, double connectSeconds,
+                           double transmitSeconds, String tls) {
+        this(relay, recipients, connectSeconds, transmitSeconds, tls, Set.of(), false);
+    }
 
     /** DeliveryOutcome - without a TLS session established for this delivery. */
     public DeliveryOutcome(String relay, List<RecipientOutcome> recipients, double connectSeconds,
                            double transmitSeconds) {
         this(relay, recipients, connectSeconds, transmitSeconds, null);
+    }
+
+    /** dsnAware - the server that took a recipient with this relay announced DSN. */
+    public boolean dsnAware(String server) {
+        return server != null && dsnRelays.contains(server);
     }
 
     public enum Status {

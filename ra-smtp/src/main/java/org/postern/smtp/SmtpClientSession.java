@@ -202,12 +202,16 @@ public final class SmtpClientSession implements AutoCloseable {
         int sessions = 0;
         String relay = "none";
         long connected = -1;
+        // the servers that announced DSN (NOTIFY passed on), and whether none could be reached at all
+        java.util.Set<String> dsnRelays = new java.util.HashSet<>();
+        boolean siteFailure = false;
         while (true) {
             if (stream == null) {
                 if (candidates == null) {
                     SmtpTargetResolver.Result r = targets.resolve(hop, settings.heloName(), settings.routing());
                     if (r.failure() != null) {
                         fillAll(message, out, r.failure().status(), r.failure().dsn(), r.failure().text());
+                        siteFailure = connected < 0;
                         break;
                     }
                     candidates = r.targets();
@@ -218,6 +222,7 @@ public final class SmtpClientSession implements AutoCloseable {
                         relay = failure.relay;
                     }
                     fillAll(message, out, failure.status, failure.dsn, failure.text);
+                    siteFailure = connected < 0;
                     break;
                 }
             }
@@ -230,6 +235,9 @@ public final class SmtpClientSession implements AutoCloseable {
                 retry[i] = false;
             }
             transact(message, out, retry, pending);
+            if (features.dsn()) {
+                dsnRelays.add(target.relay());
+            }
             for (int i : pending) {
                 if (out[i] != null) {
                     relays[i] = target.relay();
@@ -285,7 +293,9 @@ public final class SmtpClientSession implements AutoCloseable {
                 out[i] = out[i].withRelay(relays[i]);   // logged with the server that answered for it
             }
         }
-        return outcome(relay, out, start, connected, tlsEstablished);
+        DeliveryOutcome o = outcome(relay, out, start, connected, tlsEstablished);
+        return new DeliveryOutcome(o.relay(), o.recipients(), o.connectSeconds(), o.transmitSeconds(), o.tls(),
+                dsnRelays, siteFailure);
     }
 
     private static boolean sameEndpoint(SmtpTarget a, SmtpTarget b) {
