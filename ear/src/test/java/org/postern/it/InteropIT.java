@@ -114,6 +114,32 @@ class InteropIT {
                 && l.contains(dovecot.socket().toString()) && l.contains("status=sent")), log.toString());
     }
 
+    @Test
+    void aHostedMailboxDomainGoesToVirtualTransport() throws Exception {
+        // virtual_mailbox_domains = hosted.test, virtual_transport = lmtp:unix:dovecot/lmtp.sock
+        // (relative to queue_directory), virtual_mailbox_maps lists carol only
+        Path data = work.resolve("message-hosted.eml");
+        Files.writeString(data, "From: <alice@example.org>\nTo: <carol@hosted.test>\nSubject: hosted\n\nhi carol\n",
+                StandardCharsets.UTF_8);
+        String transcript = swaks("--from", "alice@example.org", "--to", "carol@hosted.test", "--data",
+                data.toString());
+        String queueId = queueId(transcript);
+        Path delivered = dovecot.waitForMail("carol", 60);
+        assertNotNull(delivered, "nothing in Dovecot's Maildir; mail log: " + Postern.logLines(queueId));
+        assertTrue(Files.readString(delivered, StandardCharsets.UTF_8).endsWith(sentData(transcript)));
+        List<String> log = DeliveryIT.waitForLog(queueId, "removed");
+        assertTrue(log.stream().anyMatch(l -> l.contains("to=<carol@hosted.test>") && l.contains("status=sent")),
+                log.toString());
+
+        // a user that virtual_mailbox_maps does not list is refused at RCPT
+        Process swaks = new ProcessBuilder("swaks", "--server", Postern.HOST + ":" + Postern.PORT, "--timeout", "60",
+                "--from", "alice@example.org", "--to", "dave@hosted.test").redirectErrorStream(true).start();
+        String refused = new String(swaks.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(swaks.waitFor(90, TimeUnit.SECONDS));
+        assertTrue(refused.contains("<** 550 5.1.1 <dave@hosted.test>: Recipient address rejected: User unknown in "
+                + "virtual mailbox table"), refused);
+    }
+
     /** swaks - run swaks against Postern with these arguments; its transcript, after it succeeded. */
     private static String swaks(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("swaks", "--server",
