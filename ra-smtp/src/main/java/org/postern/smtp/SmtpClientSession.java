@@ -83,8 +83,8 @@ import org.postern.smtp.dns.DnsResolver;
  * <h2>BUGS</h2>
  * No BDAT, no DANE, no client certificate; XFORWARD carries only what the queue hands over
  * (today IDENT, the queue id); no sender-dependent SASL credentials; the trust anchors of a CAfile/CApath are read
- * once per path (a changed file needs a restart); ENVID and ORCPT are sent as stored (xtext); multipart
- * 8-bit mail is sent unconverted to servers without 8BITMIME.
+ * once per path (a changed file needs a restart); ENVID and ORCPT are sent as stored (xtext); parts of
+ * 8-bit mail that claim 7bit are sent unconverted to servers without 8BITMIME (as Postfix does).
  * <p>
  * One delivery at a time (a lock serializes deliver and close); a cached session left idle
  * for longer than smtp_connection_cache_time_limit is closed by the shared watchdog.
@@ -853,7 +853,7 @@ public final class SmtpClientSession implements AutoCloseable {
                 boolean converted = SmtpMimeDowngrade.copy(new GuardedInput(content), new WriterOutput(writer));
                 writer.finish();
                 if (!converted) {
-                    LOG.log(Level.FINE, "PSTN3109: {0}: 8-bit content sent unconverted to {1} (not a single text part)",
+                    LOG.log(Level.FINE, "PSTN3109: {0}: 8-bit content sent unconverted to {1} (no part declares 8bit or binary)",
                             new Object[] {m.queueId(), target.relay()});
                 }
             } else {
