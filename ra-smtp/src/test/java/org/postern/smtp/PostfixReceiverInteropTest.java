@@ -1,5 +1,6 @@
 package org.postern.smtp;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,7 +34,9 @@ import org.postern.smtp.jca.SmtpClientManagedConnectionFactory;
  * (smtpd_sasl_type = dovecot, a passwd-file), AUTH only over TLS, delivery by virtual(8)
  * to a maildir the test owns. Postern's client, through the JCA connection factory the
  * delivery agent uses, delivers with smtp_tls_security_level = encrypt and
- * smtp_sasl_auth_enable = yes. Skipped without Postfix, Dovecot, openssl or root.
+ * smtp_sasl_auth_enable = yes. A second smtpd of the same instance does not announce
+ * 8BITMIME (smtpd_discard_ehlo_keywords): 8-bit multipart mail reaches it converted to 7 bit.
+ * Skipped without Postfix, Dovecot, openssl or root.
  */
 class PostfixReceiverInteropTest {
 
@@ -42,6 +45,8 @@ class PostfixReceiverInteropTest {
     private static Process dovecot;
     private static PostfixInstance postfix;
     private static int port;
+    /* a second smtpd that does not announce 8BITMIME */
+    private static int port7bit;
 
     @BeforeAll
     static void start() throws Exception {
@@ -103,6 +108,7 @@ class PostfixReceiverInteropTest {
         Path mail = Files.createDirectories(dir.resolve("mail"));
         Files.setPosixFilePermissions(mail, PosixFilePermissions.fromString("rwxrwxrwx"));
         port = PostfixInstance.freePort();
+        port7bit = PostfixInstance.freePort();
         postfix = PostfixInstance.start(dir.resolve("postfix"), List.of(
                 "myhostname = mx.postfix.test",
                 "mynetworks = 192.0.2.0/24",
@@ -120,7 +126,8 @@ class PostfixReceiverInteropTest {
                 "smtpd_sasl_type = dovecot",
                 "smtpd_sasl_path = " + auth,
                 "smtpd_sasl_authenticated_header = yes"),
-                List.of("127.0.0.1:" + port + " inet n - n - - smtpd"));
+                List.of("127.0.0.1:" + port + " inet n - n - - smtpd",
+                        "127.0.0.1:" + port7bit + " inet n - n - - smtpd -o smtpd_discard_ehlo_keywords=8bitmime"));
     }
 
     @AfterAll
@@ -161,6 +168,25 @@ class PostfixReceiverInteropTest {
                         c.getList("smtp_sasl_tls_security_options"), c.getList("smtp_sasl_mechanism_filter")));
     }
 
+    private static Config clientConfig(String relay) {
+        return Config.parse(String.join("\n", "myhostname = client.postern.test",
+                "smtp_tls_security_level = encrypt",
+                "smtp_sasl_auth_enable = yes",
+                "smtp_sasl_password_maps = inline:{" + relay + "=alice:s3cret}",
+                "smtp_sasl_tls_security_options = noanonymous",
+                "smtp_connect_timeout = 5s", "smtp_helo_timeout = 20s", "smtp_data_done_timeout = 20s"),
+                "main.cf");
+    }
+
+    private static DeliveryOutcome deliver(String relay, OutboundMessage m) throws Exception {
+        SmtpClientConnectionFactory factory = (SmtpClientConnectionFactory)
+                new SmtpClientManagedConnectionFactory().createConnectionFactory();
+        try (SmtpClientConnection conn = factory.getConnection(NextHop.parseSmtp(relay),
+                clientSettings(clientConfig(relay)))) {
+            return conn.deliver(m);
+        }
+    }
+
     private static List<Path> mailbox(String user) throws IOException {
         Path inbox = dir.resolve("mail").resolve(user).resolve("new");
         if (!Files.isDirectory(inbox)) {
@@ -174,13 +200,6 @@ class PostfixReceiverInteropTest {
     @Test
     void postfixReceivesOverStarttlsAfterSaslAuthentication() throws Exception {
         String relay = "[127.0.0.1]:" + port;
-        Config c = Config.parse(String.join("\n", "myhostname = client.postern.test",
-                "smtp_tls_security_level = encrypt",
-                "smtp_sasl_auth_enable = yes",
-                "smtp_sasl_password_maps = inline:{" + relay + "=alice:s3cret}",
-                "smtp_sasl_tls_security_options = noanonymous",
-                "smtp_connect_timeout = 5s", "smtp_helo_timeout = 20s", "smtp_data_done_timeout = 20s"),
-                "main.cf");
         String content = String.join("\r\n",
                 "From: Sender <sender@client.postern.test>",
                 "To: Bob <bob@postfix.test>",
@@ -199,12 +218,7 @@ class PostfixReceiverInteropTest {
                 List.of(new OutboundRecipient("bob@postfix.test", null, null)), bytes.length,
                 () -> new ByteArrayInputStream(bytes), null, null, false);
 
-        SmtpClientConnectionFactory factory = (SmtpClientConnectionFactory)
-                new SmtpClientManagedConnectionFactory().createConnectionFactory();
-        DeliveryOutcome o;
-        try (SmtpClientConnection conn = factory.getConnection(NextHop.parseSmtp(relay), clientSettings(c))) {
-            o = conn.deliver(m);
-        }
+        DeliveryOutcome o = deliver(relay, m);
         RecipientOutcome bob = o.recipients().get(0);
         assertEquals(Status.SENT, bob.status(), bob + "\nPostfix log:\n" + postfix.log());
         assertTrue(bob.reply().startsWith("250 2.0.0 Ok: queued as "), bob.reply());
@@ -220,9 +234,8 @@ class PostfixReceiverInteropTest {
         assertTrue(log.contains("status=sent (delivered to maildir)"), log);
         assertTrue(log.contains("starttls=1 auth=1 mail=1 rcpt=1 data=1"), log);
 
-        List<Path> inbox = mailbox("bob");
-        assertEquals(1, inbox.size(), "one message in bob's maildir");
-        String stored = Files.readString(inbox.get(0), StandardCharsets.US_ASCII);
+        Path stored0 = storedFile(queueId);
+        String stored = Files.readString(stored0, StandardCharsets.US_ASCII);
         // the message as sent, with LF line ends as virtual(8) stores it, after the headers Postfix prepends
         String sent = content.replace("\r\n", "\n");
         assertTrue(stored.endsWith(sent), stored);
@@ -231,5 +244,46 @@ class PostfixReceiverInteropTest {
         assertTrue(prepended.contains("(using TLSv1.3 with cipher "), prepended);
         assertTrue(prepended.contains("(Authenticated sender: alice)"), prepended);
         assertTrue(prepended.contains("by mx.postfix.test (Postfix) with ESMTPSA id " + queueId), prepended);
+    }
+
+    /* storedFile - the maildir file of the message Postfix queued as queueId */
+    private static Path storedFile(String queueId) throws IOException {
+        for (Path p : mailbox("bob")) {
+            if (Files.readString(p, StandardCharsets.ISO_8859_1).contains(" id " + queueId + "\n")) {
+                return p;
+            }
+        }
+        throw new AssertionError("no message " + queueId + " in bob's maildir: " + mailbox("bob"));
+    }
+
+    @Test
+    void anEightBitMultipartReachesAPostfixWithout8bitmimeAs7bitAndReadsBackTheSame() throws Exception {
+        String relay = "[127.0.0.1]:" + port7bit;
+        String text = "Gr\u00fc\u00dfe aus K\u00f6ln \u2013 100 \u20ac\r\n.dot\r\nend";
+        String content = "From: sender@client.postern.test\r\nTo: bob@postfix.test\r\nSubject: 8bit\r\n"
+                + "Date: Sat, 21 Nov 2026 12:00:00 +0000\r\nMessage-ID: <interop-2@client.postern.test>\r\n"
+                + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b-1\"\r\n\r\n"
+                + "--b-1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+                + text + "\r\n--b-1\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                + "AAECAwQFBgcICQ==\r\n--b-1--\r\n";
+        byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+        OutboundMessage m = new OutboundMessage("PSTNQ2", "sender@client.postern.test",
+                List.of(new OutboundRecipient("bob@postfix.test", null, null)), bytes.length,
+                () -> new ByteArrayInputStream(bytes), null, null, true);
+        DeliveryOutcome o = deliver(relay, m);
+        RecipientOutcome bob = o.recipients().get(0);
+        assertEquals(Status.SENT, bob.status(), bob + "\nPostfix log:\n" + postfix.log());
+        String queueId = bob.reply().substring("250 2.0.0 Ok: queued as ".length()).trim();
+        postfix.awaitLog(queueId + ": to=<bob@postfix.test>, relay=virtual", Duration.ofSeconds(20));
+
+        byte[] stored = Files.readAllBytes(storedFile(queueId));
+        for (byte b : stored) {
+            assertTrue(b >= 0, "Postfix stored 7-bit mail only");
+        }
+        jakarta.mail.internet.MimeMessage parsed = new jakarta.mail.internet.MimeMessage(
+                jakarta.mail.Session.getInstance(new java.util.Properties()), new ByteArrayInputStream(stored));
+        jakarta.mail.Multipart mp = (jakarta.mail.Multipart) parsed.getContent();
+        assertEquals(text.replace("\r\n", "\n"), mp.getBodyPart(0).getContent(), "virtual(8) stores LF line ends");
+        assertArrayEquals(new byte[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, mp.getBodyPart(1).getInputStream().readAllBytes());
     }
 }
