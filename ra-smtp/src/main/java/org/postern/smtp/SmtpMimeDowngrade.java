@@ -111,7 +111,8 @@ final class SmtpMimeDowngrade {
         entity(Type.TEXT, false);
         while (block != null) {
             Block h = readHeaderBlock();
-            if (h.overflow) {
+            if (h.overflow || h.end == null) {
+                // a header block too large to convert, or the end of the content: nothing more to convert
                 for (byte[] line : h.lines) {
                     out.write(line);
                 }
@@ -119,9 +120,6 @@ final class SmtpMimeDowngrade {
                 return converted;
             }
             writeHeaders(h, block);
-            if (h.end == null) {
-                return converted;   // the content ended inside the headers
-            }
             byte[] first = null;
             if (isBlank(h.end)) {
                 out.write(h.end);
@@ -135,7 +133,12 @@ final class SmtpMimeDowngrade {
                     entity(Type.OTHER, false);   // the preamble
                 }
             } else {
-                first = h.end;   // no empty line: the body starts here (Postfix does not insert one either)
+                // no empty line: the body starts here; in the primary header Postfix inserts the empty line
+                if (block == Headers.PRIMARY) {
+                    out.write('\r');
+                    out.write('\n');
+                }
+                first = h.end;
             }
             block = body(first);
         }

@@ -232,6 +232,15 @@ class SmtpMimeDowngradeTest {
     }
 
     @Test
+    void headersWithoutABodyPassAndABodyWithoutHeadersGetsItsEmptyLine() throws Exception {
+        assertEquals("Subject: caf\u00c3\u00a9\r\n", convert("Subject: caf\u00e9\r\n"));
+        assertEquals("", convert(""));
+        // no header at all: the new fields, then the empty line Postfix inserts, then the body
+        assertEquals("MIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9\r\n",
+                convert("caf\u00e9\r\n"));
+    }
+
+    @Test
     void boundaryParametersAreReadAsTokensOrQuotedStrings() {
         assertEquals("==b1==", SmtpMimeDowngrade.parameter(" charset=x; boundary=\"==b1==\"", "boundary"));
         assertEquals("simple", SmtpMimeDowngrade.parameter("BOUNDARY=simple ; x=y", "boundary"));
