@@ -498,8 +498,9 @@ public final class Parameters {
             "Cache the connection to the LMTP server between deliveries (Postfix 2.2 lmtp(8))."));
     /** lmtp_connection_cache_time_limit - idle time of a cached LMTP session. */
     public static final Parameter LMTP_CONNECTION_CACHE_TIME_LIMIT = register(Parameter.time(
-            "lmtp_connection_cache_time_limit", "2s", ChronoUnit.SECONDS,
-            "How long an unused LMTP client session is kept for reuse."));
+            "lmtp_connection_cache_time_limit", "$max_idle", ChronoUnit.SECONDS,
+            "How long an unused LMTP client session is kept for reuse before it is closed with QUIT; default "
+                    + "$max_idle, as lmtp(8) with lmtp_cache_connection (Postfix 3: $smtp_connection_cache_time_limit)."));
     /** lmtp_connection_reuse_count_limit - transactions per cached LMTP session. */
     public static final Parameter LMTP_CONNECTION_REUSE_COUNT_LIMIT = register(Parameter.integer(
             "lmtp_connection_reuse_count_limit", "0",
@@ -508,6 +509,14 @@ public final class Parameters {
     public static final Parameter LMTP_DESTINATION_CONCURRENCY_LIMIT = register(Parameter.integer(
             "lmtp_destination_concurrency_limit", "$default_destination_concurrency_limit",
             "The maximal number of parallel deliveries to the same destination via the lmtp transport; 0: none."));
+
+    // ---- smtp(8)/lmtp(8) connection cache, idle sessions (issue 4)
+
+    /** max_idle - how long an idle client session is kept (Postfix: an idle daemon process). */
+    public static final Parameter MAX_IDLE = register(Parameter.time("max_idle", "100s", ChronoUnit.SECONDS,
+            "The maximum amount of time that an idle Postfix daemon process waits for the next service request; "
+                    + "in Postern the default of lmtp_connection_cache_time_limit: how long lmtp_cache_connection "
+                    + "keeps an unused LMTP session open."));
 
     /** smtp_tls_security_level - the SMTP client's TLS policy. */
     public static final Parameter SMTP_TLS_SECURITY_LEVEL = register(Parameter.choice("smtp_tls_security_level", "",

@@ -64,8 +64,11 @@ import org.postern.smtp.dns.DnsResolver;
  * disable_mime_output_conversion (no; see {@link SmtpMimeDowngrade} for what is converted).
  * Routing: see {@link SmtpTargetResolver}; smtp_mx_session_limit (2) bounds the sessions of
  * one delivery: recipients deferred by one server (4xx, or a connection lost before the
- * final ".") are offered to the next MX host or fallback relay. Cache: a session idle for
- * longer than smtp_connection_cache_time_limit (2s) is closed before reuse; after
+ * final ".") are offered to the next MX host or fallback relay. Cache: a session left idle
+ * for longer than smtp_connection_cache_time_limit (2s; in LMTP mode
+ * lmtp_connection_cache_time_limit, which defaults to $max_idle, 100s, as lmtp(8) keeps a
+ * cached connection "for up to $max_idle seconds") is closed with QUIT by the shared
+ * watchdog, and is not reused if the watchdog has not got to it yet; after
  * smtp_connection_cache_reuse_limit (10) transactions, or after every delivery when caching
  * is off for the destination, it is closed with QUIT.
  *
@@ -83,11 +86,12 @@ import org.postern.smtp.dns.DnsResolver;
  * <h2>BUGS</h2>
  * No BDAT, no DANE, no client certificate; XFORWARD carries only what the queue hands over
  * (today IDENT, the queue id); no sender-dependent SASL credentials; the trust anchors of a CAfile/CApath are read
- * once per path (a changed file needs a restart); ENVID and ORCPT are sent as stored (xtext); multipart
- * 8-bit mail is sent unconverted to servers without 8BITMIME.
+ * once per path (a changed file needs a restart); ENVID and ORCPT are sent as stored (xtext); parts of
+ * 8-bit mail that claim 7bit are sent unconverted to servers without 8BITMIME (as Postfix does).
  * <p>
- * One delivery at a time (a lock serializes deliver and close); a cached session left idle
- * for longer than smtp_connection_cache_time_limit is closed by the shared watchdog.
+ * One delivery at a time (a lock serializes deliver and close). An expired cached session
+ * says QUIT where Postfix's scache(8) just closes the socket (RFC 5321 section 4.1.1.10: the
+ * client ends with QUIT); lmtp(8) of Postfix 2.2 did the same.
  */
 public final class SmtpClientSession implements AutoCloseable {
 
@@ -321,25 +325,31 @@ public final class SmtpClientSession implements AutoCloseable {
     }
 
     /*
-     * reap - on the watchdog thread: close a cached session that stayed idle since {@code used},
-     * as Postfix's scache closes an expired socket. Never blocks the shared watchdog: a session
-     * in use is not idle, and no QUIT is written (a write could wait for the peer).
+     * reap - on the watchdog thread: a cached session that stayed idle since {@code used}
+     * leaves the cache and says QUIT, as lmtp(8) does when its idle time is up. Never blocks
+     * the shared watchdog or a delivery: a session in use is not idle, and the QUIT (with
+     * smtp_quit_timeout, and the reply when smtp_skip_quit_response = no) goes out on another
+     * thread, on a stream this session has already let go of.
      */
     private void reap(long used) {
         if (!lock.tryLock()) {
             return;
         }
+        SmtpStream idle;
+        SmtpTarget peer;
         try {
             if (stream == null || lastUsed != used) {
                 return;   // used again (or closed) since: not idle
             }
-            LOG.log(Level.FINE, "PSTN3110: closing idle cached session with {0}", target.relay());
-            stream.close();
+            idle = stream;
+            peer = target;
             stream = null;
             closedOnPurpose = true;
         } finally {
             lock.unlock();
         }
+        LOG.log(Level.FINE, "PSTN3110: closing idle cached session with {0}", peer.relay());
+        SmtpWatchdog.aside(() -> sendQuit(idle));
     }
 
     /* quit - end a healthy session politely (QUIT) */
@@ -863,7 +873,7 @@ public final class SmtpClientSession implements AutoCloseable {
                 boolean converted = SmtpMimeDowngrade.copy(new GuardedInput(content), new WriterOutput(writer));
                 writer.finish();
                 if (!converted) {
-                    LOG.log(Level.FINE, "PSTN3109: {0}: 8-bit content sent unconverted to {1} (not a single text part)",
+                    LOG.log(Level.FINE, "PSTN3109: {0}: 8-bit content sent unconverted to {1} (no part declares 8bit or binary)",
                             new Object[] {m.queueId(), target.relay()});
                 }
             } else {
@@ -1103,19 +1113,25 @@ public final class SmtpClientSession implements AutoCloseable {
         if (stream == null) {
             return;
         }
+        SmtpStream s = stream;
+        stream = null;
+        sendQuit(s);
+    }
+
+    /* sendQuit - QUIT on {@code s} within smtp_quit_timeout, the reply awaited unless skipped; then close */
+    private void sendQuit(SmtpStream s) {
         try {
             if (settings.session().skipQuitResponse()) {
-                stream.limit(SmtpStage.QUIT.timeout(settings));
-                stream.command("QUIT");
-                stream.flush();
+                s.limit(SmtpStage.QUIT.timeout(settings));
+                s.command("QUIT");
+                s.flush();
             } else {
-                exchange(stream, SmtpStage.QUIT, "QUIT");
+                exchange(s, SmtpStage.QUIT, "QUIT");
             }
         } catch (IOException e) {
             // the session ends either way; a missing QUIT reply is no error (smtp_skip_quit_response)
         } finally {
-            stream.close();
-            stream = null;
+            s.close();
         }
     }
 

@@ -2,7 +2,9 @@ package org.postern.smtp;
 
 import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -11,7 +13,9 @@ import java.util.concurrent.TimeUnit;
  * {@code SocketChannel} (which has no SO_TIMEOUT). When a limit expires the watchdog
  * closes the channel, which wakes the blocked thread with an exception.
  *
- * <p>One daemon thread for the whole adapter; the tasks it runs only close sockets.
+ * <p>One daemon thread for the whole adapter; the tasks it runs only close sockets or hand
+ * work to {@link #aside} (up to four daemon threads, e.g. for the QUIT of an expired cached
+ * session).
  */
 final class SmtpWatchdog {
 
@@ -37,6 +41,27 @@ final class SmtpWatchdog {
             return null;
         }
         return TIMER.schedule(onExpiry, limit.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /*
+     * a few threads for work the timer must not wait for: the QUIT of an idle cached session
+     * (bounded by smtp_quit_timeout) when its idle time is up
+     */
+    private static final ThreadPoolExecutor ASIDE = createAside();
+
+    private static ThreadPoolExecutor createAside() {
+        ThreadPoolExecutor t = new ThreadPoolExecutor(4, 4, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread th = new Thread(r, "postern-smtp-quit");
+            th.setDaemon(true);
+            return th;
+        });
+        t.allowCoreThreadTimeOut(true);
+        return t;
+    }
+
+    /** aside - run {@code task} soon on another thread than the timer's (it may block within its own limits). */
+    static void aside(Runnable task) {
+        ASIDE.execute(task);
     }
 
     /** disarm - cancel a deadline returned by {@link #arm}. */

@@ -30,6 +30,14 @@ class SmtpConnectionCacheTest {
         return new SmtpClientSession(NextHop.smtp("127.0.0.1", server.port(), false), fast().withCache(cache));
     }
 
+    /* quits - the QUIT commands the server has read, once there are {@code n} of them (or after 5 s) */
+    private List<String> quits(int n) throws InterruptedException {
+        for (int i = 0; i < 100 && server.commands("QUIT").size() < n; i++) {
+            Thread.sleep(50);
+        }
+        return server.commands("QUIT");
+    }
+
     private static void send(SmtpClientSession s, int n) {
         for (int i = 0; i < n; i++) {
             assertEquals(Status.SENT, s.deliver(message("m" + i + "\r\n", "a@x.test")).recipients().get(0).status());
@@ -48,16 +56,60 @@ class SmtpConnectionCacheTest {
     }
 
     @Test
-    void anIdleSessionOlderThanTheTimeLimitIsNotReused() throws Exception {
+    void anIdleSessionOlderThanTheTimeLimitSaysQuitAndIsNotReused() throws Exception {
         server = new FakeSmtpServer(false);
         try (SmtpClientSession s = session(new SmtpClientSettings.Cache(true, 0, Duration.ofMillis(200)))) {
             send(s, 2);
             assertEquals(1, server.connections.get(), "reused within the time limit");
+            assertEquals(List.of(), server.commands("QUIT"));
             Thread.sleep(600);
             assertFalse(s.isConnected(), "the idle session was closed");
+            assertTrue(s.closedOnPurpose(), "by the cache, not by a failure");
+            assertEquals(List.of("QUIT"), quits(1), "closed politely, once");
             send(s, 1);
             assertEquals(2, server.connections.get());
             assertTrue(s.isConnected());
+        }
+        assertEquals(2, quits(2).size(), "and the second session on close");
+    }
+
+    @Test
+    void anLmtpSessionStaysCachedForMaxIdleThenSaysQuit() throws Exception {
+        server = new FakeSmtpServer(true);
+        // lmtp_connection_cache_time_limit defaults to $max_idle: what main.cf says is what the session gets
+        Duration idle = org.postern.config.Config.parse("max_idle = 1s", "main.cf")
+                .getTime("lmtp_connection_cache_time_limit");
+        assertEquals(Duration.ofSeconds(1), idle);
+        SmtpClientSettings settings = fast().withSession(SmtpClientSettings.Session.defaults(true))
+                .withCache(new SmtpClientSettings.Cache(true, 0, idle));
+        try (SmtpClientSession s = new SmtpClientSession(NextHop.lmtpInet("127.0.0.1", server.port()), settings)) {
+            send(s, 2);
+            Thread.sleep(600);
+            assertTrue(s.isConnected(), "still cached within max_idle");
+            send(s, 1);
+            assertEquals(1, server.connections.get(), "three deliveries, one connection");
+            Thread.sleep(1600);
+            assertFalse(s.isConnected(), "idle for longer than max_idle");
+            assertEquals(List.of("QUIT"), quits(1));
+            assertEquals(2, server.commands("RSET").size());
+        }
+    }
+
+    @Test
+    void aPeerThatNeverAnswersTheIdleQuitDelaysNoDelivery() throws Exception {
+        server = new FakeSmtpServer(true);
+        server.on("QUIT", FakeSmtpServer.HANG);
+        // lmtp_skip_quit_response = no: the reaper waits for a 221 that never comes (2 s quit timeout)
+        SmtpClientSettings settings = fast().withSession(SmtpClientSettings.Session.defaults(true))
+                .withCache(new SmtpClientSettings.Cache(true, 0, Duration.ofMillis(200)));
+        try (SmtpClientSession s = new SmtpClientSession(NextHop.lmtpInet("127.0.0.1", server.port()), settings)) {
+            send(s, 1);
+            Thread.sleep(500);
+            assertEquals(1, quits(1).size(), "the QUIT went out");
+            long start = System.nanoTime();
+            send(s, 1);
+            assertTrue(System.nanoTime() - start < 1_000_000_000L, "the next delivery did not wait for the QUIT reply");
+            assertEquals(2, server.connections.get());
         }
     }
 

@@ -33,8 +33,9 @@ import org.postern.smtp.SmtpClientSession;
  * timeout, lost connection, 421, failed handshake) the managed connection fires
  * CONNECTION_ERROR_OCCURRED so that the pool destroys it instead of caching it. A session
  * the connection cache closed on purpose (caching off for the destination,
- * smtp_connection_cache_reuse_limit reached, idle past smtp_connection_cache_time_limit)
- * is no error: the managed connection goes back to the pool and reconnects on its next
+ * smtp_connection_cache_reuse_limit reached, idle past smtp_connection_cache_time_limit or,
+ * for LMTP, lmtp_connection_cache_time_limit = $max_idle) is no error: the managed
+ * connection stays in the pool, and its session has said QUIT and reconnects on its next
  * delivery, so the server log gets no destroy warning per retired session. No transactions
  * (NoTransaction).
  */

@@ -142,6 +142,35 @@ class SmtpClientJcaTest {
     }
 
     @Test
+    void anIdleCachedSessionSaysQuitWhileItsManagedConnectionStaysInThePool() throws Exception {
+        SmtpTestServers.Handle a = SmtpTestServers.start();
+        toClose.add(a);
+        PoolingConnectionManager cm = new PoolingConnectionManager();
+        SmtpClientConnectionFactory cf = (SmtpClientConnectionFactory) new SmtpClientManagedConnectionFactory()
+                .createConnectionFactory(cm);
+        NextHop hop = NextHop.smtp("127.0.0.1", a.port(), false);
+        SmtpClientSettings cached = settings().withCache(new SmtpClientSettings.Cache(true, 0, Duration.ofMillis(200)));
+        for (String rcpt : List.of("one@x.test", "two@x.test")) {
+            try (SmtpClientConnection c = cf.getConnection(hop, cached)) {
+                assertEquals(Status.SENT, c.deliver(message(rcpt)).recipients().get(0).status());
+            }
+        }
+        assertEquals(1, a.connections());
+        assertEquals(List.of(), a.commands("QUIT"), "cached, not closed");
+        for (int i = 0; i < 100 && a.commands("QUIT").isEmpty(); i++) {
+            Thread.sleep(50);
+        }
+        assertEquals(List.of("QUIT"), a.commands("QUIT"), "idle past smtp_connection_cache_time_limit: QUIT");
+        assertEquals(1, cm.free.size(), "the managed connection is still pooled");
+        assertTrue(cm.destroyed.isEmpty(), "an expired session is no connection error");
+        try (SmtpClientConnection c = cf.getConnection(hop, cached)) {
+            assertEquals(Status.SENT, c.deliver(message("three@x.test")).recipients().get(0).status());
+        }
+        assertEquals(1, cm.created.size(), "the same managed connection");
+        assertEquals(2, a.connections(), "which connected again");
+    }
+
+    @Test
     void differentSettingsDoNotMatch() throws Exception {
         SmtpTestServers.Handle a = SmtpTestServers.start();
         toClose.add(a);
