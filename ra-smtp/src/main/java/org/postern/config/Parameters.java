@@ -745,6 +745,30 @@ public final class Parameters {
             "Optional address that receives a \"blind carbon copy\" of each message received over SMTP "
                     + "(added by smtpd, with NOTIFY=NEVER)."));
 
+    /** always_add_missing_headers - complete the headers of every client's mail, not only local ones. */
+    public static final Parameter ALWAYS_ADD_MISSING_HEADERS = register(Parameter.bool("always_add_missing_headers",
+            "no", "Always add (Resent-) From:, Date: and Message-ID: headers when not present, whatever the client; "
+                    + "with no, only for clients in local_header_rewrite_clients."));
+    /** local_header_rewrite_clients - the clients whose mail gets the missing headers. */
+    public static final Parameter LOCAL_HEADER_REWRITE_CLIENTS = register(Parameter.list(
+            "local_header_rewrite_clients", "permit_inet_interfaces",
+            "The clients whose messages get the missing Message-Id:, Date: and From: headers: "
+                    + "permit_inet_interfaces, permit_mynetworks, permit_sasl_authenticated or static:all."));
+
+    // ---- notices (shared with qmgr)
+
+    /** notify_classes - the error classes that are reported to the postmaster. */
+    public static final Parameter NOTIFY_CLASSES = register(Parameter.list("notify_classes", "resource, software",
+            "The list of error classes that are reported to the postmaster (bounce, 2bounce, data, delay, "
+                    + "policy, protocol, resource, software)."));
+    /** error_notice_recipient - who gets the notices of policy, protocol, resource and software errors. */
+    public static final Parameter ERROR_NOTICE_RECIPIENT = register(Parameter.string("error_notice_recipient",
+            "postmaster",
+            "The recipient of postmaster notifications about mail delivery problems caused by policy, "
+                    + "resource, software or protocol errors."));
+
+    // ---- notices end
+
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();
 

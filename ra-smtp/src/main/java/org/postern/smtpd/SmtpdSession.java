@@ -46,7 +46,10 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * DATA content into a spool file (a Received: header first, then the dot-unstuffed
  * lines with CRLF endings; BDAT chunks, RFC 3030, the same way without dot handling)
  * and, after the final dot, hands envelope and content to the {@link SmtpdListener} on
- * the blocking executor via {@link SmtpdTransport#runBlocking}. Input that arrives
+ * the blocking executor via {@link SmtpdTransport#runBlocking}. For a client in
+ * local_header_rewrite_clients (or with always_add_missing_headers = yes) the missing
+ * Message-Id:, Date: and From: headers are written at the end of the primary header
+ * section, as Postfix's cleanup does. Input that arrives
  * meanwhile (pipelined commands) is held and processed afterwards, in order. Replies
  * and their texts are Postfix's. The transport calls {@link #start} once connected
  * (or {@link #refuse} over a connection limit), {@link #tlsStarted} when a TLS
@@ -83,7 +86,8 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * smtpd_forbid_bare_newline, smtpd_forbid_bare_newline_exclusions,
  * smtpd_forbid_bare_newline_reject_code, smtpd_tls_security_level,
  * smtpd_sasl_auth_enable, smtpd_tls_auth_only, debug_peer_list, debug_peer_level,
- * smtpd_peername_lookup, always_bcc, and
+ * smtpd_peername_lookup, always_bcc, always_add_missing_headers,
+ * local_header_rewrite_clients, and
  * the policy parameters of {@link org.postern.smtpd.policy.PolicySettings}.
  *
  * <h2>BUGS</h2>
@@ -93,7 +97,9 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * provides one for smtpd_sasl_type = dovecot only (no WildFly Elytron binding yet). A bare &lt;LF&gt; inside a BDAT chunk is taken
  * as a line end. A message over hopcount_limit is rejected after the final dot
  * (554 5.4.0); Postfix's cleanup would bounce it instead. The spool file is written on
- * the calling thread (buffered, not synced).
+ * the calling thread (buffered, not synced). Resent- headers do not make the added
+ * headers Resent-Message-Id: etc. as in Postfix; a From: for the null sender is
+ * MAILER-DAEMON@myhostname (Postfix: @myorigin).
  *
  * <h2>SEE ALSO</h2>
  * RFC 5321, RFC 1870 (SIZE), RFC 2920 (PIPELINING), RFC 3030 (CHUNKING), RFC 3207
@@ -166,6 +172,9 @@ public final class SmtpdSession {
     private static final String AFTER_DATA = "DATA content";
     private static final String AFTER_EOM = "END-OF-MESSAGE";
     private static final String UNKNOWN = "UNKNOWN";
+    /** The time stamp of an added Message-Id: (Postfix: %Y%m%d%H%M%S in UTC). */
+    private static final java.time.format.DateTimeFormatter MESSAGE_ID_TIME =
+            java.time.format.DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(java.time.ZoneOffset.UTC);
 
     /** Commands that must end a pipelined group (RFC 2920 3.1, RFC 3207, RFC 4954). */
     private static final java.util.Set<String> MUST_BE_LAST = java.util.Set.of("HELO", "EHLO", "STARTTLS", "AUTH",
@@ -253,6 +262,11 @@ public final class SmtpdSession {
     private boolean firstLine;
     private boolean inHeaders;
     private int hopCount;
+    /** Complete the header section (local_header_rewrite_clients, always_add_missing_headers). */
+    private boolean addHeaders;
+    private boolean seenMessageId;
+    private boolean seenDate;
+    private boolean seenFrom;
 
     // BDAT state (RFC 3030): the spool is open between chunks while commands are read.
     private boolean bdatOpen;
@@ -1177,6 +1191,11 @@ public final class SmtpdSession {
         firstLine = true;
         inHeaders = true;
         hopCount = 0;
+        addHeaders = settings.alwaysAddMissingHeaders()
+                || settings.headerRewriteClients().matches(clientAddress, saslUsername != null);
+        seenMessageId = false;
+        seenDate = false;
+        seenFrom = false;
         return true;
     }
 
@@ -1593,7 +1612,9 @@ public final class SmtpdSession {
             if (n >= 5 && startsWithFrom(off, len)) {
                 write("X-Mailbox-Line: ".getBytes(StandardCharsets.US_ASCII), 0, 16);
             } else if (n > 0 && (line[off] == ' ' || line[off] == '\t')) {
-                // A first line that starts with white space would continue our Received: header.
+                // A first line that starts with white space would continue our Received: header:
+                // it starts the body instead.
+                endHeaders();
                 write(new byte[] {'\r', '\n'}, 0, 2);
             }
         }
@@ -1618,7 +1639,7 @@ public final class SmtpdSession {
      */
     private void countHops(int off, int len) {
         if (len == off) {
-            inHeaders = false;
+            endHeaders();
             return;
         }
         byte c = line[off];
@@ -1631,13 +1652,51 @@ public final class SmtpdSession {
         }
         if (i == off || i == len || line[i] != ':') {
             if (!(firstLine && startsWithFrom(off, len))) {
-                inHeaders = false;
+                endHeaders();
             }
             return;
         }
-        if (i - off == 8 && new String(line, off, 8, StandardCharsets.US_ASCII).equalsIgnoreCase("Received")) {
+        String name = new String(line, off, i - off, StandardCharsets.US_ASCII);
+        if (name.equalsIgnoreCase("Received")) {
             hopCount++;
+        } else if (name.equalsIgnoreCase("Message-Id")) {
+            seenMessageId = true;
+        } else if (name.equalsIgnoreCase("Date")) {
+            seenDate = true;
+        } else if (name.equalsIgnoreCase("From")) {
+            seenFrom = true;
         }
+    }
+
+    /**
+     * endHeaders - the primary header section ends here (an empty line, a line that is no
+     * header, or the end of the message): for a local client (local_header_rewrite_clients)
+     * or with always_add_missing_headers, add what Postfix's cleanup adds when missing, at
+     * the end of the header section and in its order: Message-Id: (arrival time in UTC and
+     * the queue id), Date: (arrival, local time), From: (the envelope sender).
+     */
+    private void endHeaders() {
+        if (!inHeaders) {
+            return;
+        }
+        inHeaders = false;
+        if (!addHeaders) {
+            return;
+        }
+        StringBuilder b = new StringBuilder();
+        if (!seenMessageId) {
+            b.append("Message-Id: <").append(MESSAGE_ID_TIME.format(arrival)).append('.').append(queueId)
+                    .append('@').append(settings.myhostname()).append(">\r\n");
+        }
+        if (!seenDate) {
+            b.append("Date: ").append(ReceivedHeader.mailDate(arrival, clock.getZone())).append("\r\n");
+        }
+        if (!seenFrom) {
+            b.append("From: <").append(sender.isNull() ? "MAILER-DAEMON@" + settings.myhostname()
+                    : sender.address().toString()).append(">\r\n");
+        }
+        byte[] bytes = b.toString().getBytes(StandardCharsets.UTF_8);
+        write(bytes, 0, bytes.length);
     }
 
     /** startsWithFrom - Postfix: a first line "From " (after any '>') is an mbox From_ line. */
@@ -1675,6 +1734,7 @@ public final class SmtpdSession {
         }
         inData = false;
         where = AFTER_EOM;
+        endHeaders(); // a message that is all headers, or empty
         boolean closedOk = closeSpool();
         if (bareLfInData && bareNewline == BareNewline.REJECT) {
             logWhatsup("reject", "bare <LF> received");

@@ -69,6 +69,15 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * @param forbidUnauthPipelining    smtpd_forbid_unauth_pipelining (no, as Postfix 3.7):
  *                                  554 and disconnect on RFC 2920 violations
  * @param alwaysBcc                 always_bcc (empty): an extra recipient of every message
+ * @param alwaysAddMissingHeaders   always_add_missing_headers (no): add Message-Id:, Date: and
+ *                                  From: when missing, whatever the client
+ * @param headerRewriteClients      local_header_rewrite_clients (permit_inet_interfaces): the
+ *                                  clients whose messages get the missing headers
+ * @param notifyClasses             notify_classes (resource, software), lower case: the error
+ *                                  classes of a session that send the postmaster a transcript
+ * @param errorNoticeRecipient      error_notice_recipient (postmaster)
+ * @param doubleBounceSender        double_bounce_sender (double-bounce), the sender of the
+ *                                  notices, qualified with myhostname when it has no domain
  */
 public record SmtpdSettings(String serviceName, String myhostname, String banner, String mailName,
                             long messageSizeLimit, int lineLengthLimit, Duration timeout,
@@ -83,7 +92,10 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                             boolean saslAuthEnable, boolean tlsAuthOnly, SmtpdAuthenticator authenticator,
                             boolean upstreamProxy, Duration upstreamProxyTimeout,
                             Predicate<String> debugPeers, int debugPeerLevel, boolean peernameLookup,
-                            boolean forbidUnauthPipelining, String alwaysBcc) {
+                            boolean forbidUnauthPipelining, String alwaysBcc,
+                            boolean alwaysAddMissingHeaders, HeaderRewriteClients headerRewriteClients,
+                            java.util.Set<String> notifyClasses, String errorNoticeRecipient,
+                            String doubleBounceSender) {
 
     /**
      * BareNewline - values of smtpd_forbid_bare_newline (Postfix 3.9, postconf(5)).
@@ -157,6 +169,10 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         Objects.requireNonNull(upstreamProxyTimeout, "upstreamProxyTimeout");
         Objects.requireNonNull(debugPeers, "debugPeers");
         Objects.requireNonNull(alwaysBcc, "alwaysBcc");
+        Objects.requireNonNull(headerRewriteClients, "headerRewriteClients");
+        notifyClasses = java.util.Set.copyOf(notifyClasses);
+        Objects.requireNonNull(errorNoticeRecipient, "errorNoticeRecipient");
+        Objects.requireNonNull(doubleBounceSender, "doubleBounceSender");
         if (!alwaysBcc.isEmpty()) {
             try {
                 org.postern.mail.MailAddress.parse(alwaysBcc);
@@ -211,7 +227,10 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                 BareNewline.NORMALIZE, address -> false, 550, spoolDirectory,
                 policy(Config.parse("myhostname = " + myhostname, "defaults")), 10, Duration.ofSeconds(1), 100,
                 50, 0, 50, 0, Duration.ofSeconds(60), address -> false, TlsLevel.NONE, null, false, false, false,
-                null, false, Duration.ofSeconds(5), address -> false, 2, false, false, "");
+                null, false, Duration.ofSeconds(5), address -> false, 2, false, false, "", false,
+                HeaderRewriteClients.parse(java.util.List.of("permit_inet_interfaces"),
+                        HeaderRewriteClients.ownAddresses(java.util.List.of("all")), address -> false),
+                java.util.Set.of("resource", "software"), "postmaster", "double-bounce");
     }
 
     /** policy - the access policy of a configuration (restriction lists parsed, tables opened). */
@@ -335,6 +354,11 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         public boolean peernameLookup;
         public boolean forbidUnauthPipelining;
         public String alwaysBcc;
+        public boolean alwaysAddMissingHeaders;
+        public HeaderRewriteClients headerRewriteClients;
+        public java.util.Set<String> notifyClasses;
+        public String errorNoticeRecipient;
+        public String doubleBounceSender;
 
         Builder(SmtpdSettings s) {
             serviceName = s.serviceName;
@@ -375,6 +399,11 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
             peernameLookup = s.peernameLookup;
             forbidUnauthPipelining = s.forbidUnauthPipelining;
             alwaysBcc = s.alwaysBcc;
+            alwaysAddMissingHeaders = s.alwaysAddMissingHeaders;
+            headerRewriteClients = s.headerRewriteClients;
+            notifyClasses = s.notifyClasses;
+            errorNoticeRecipient = s.errorNoticeRecipient;
+            doubleBounceSender = s.doubleBounceSender;
         }
 
         /** build - the settings; IllegalArgumentException on a bad value. */
@@ -385,7 +414,8 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                     errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree, connectionCountLimit,
                     connectionRateLimit, rateTimeUnit, eventLimitExceptions, tlsLevel, sslContext, tlsWrapperMode,
                     saslAuthEnable, tlsAuthOnly, authenticator, upstreamProxy, upstreamProxyTimeout, debugPeers,
-                    debugPeerLevel, peernameLookup, forbidUnauthPipelining, alwaysBcc);
+                    debugPeerLevel, peernameLookup, forbidUnauthPipelining, alwaysBcc, alwaysAddMissingHeaders,
+                    headerRewriteClients, notifyClasses, errorNoticeRecipient, doubleBounceSender);
         }
     }
 }
