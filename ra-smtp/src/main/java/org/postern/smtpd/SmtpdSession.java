@@ -64,6 +64,12 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * blocking, for the answers ({@link SmtpdTransport#await}) and is then processed.
  * HOLD and DISCARD actions go into the envelope's mail parameters.
  *
+ * <p>Notices: the conversation is kept (In:/Out: lines, AUTH credentials masked, bounded)
+ * and, when the session had errors of a class in notify_classes (policy: a restriction
+ * rejected or deferred; protocol: syntax, sequence, unknown commands; resource: storage
+ * and queue file errors; software: the listener or flush service failed), a transcript
+ * goes to error_notice_recipient once the connection is gone, see {@link SmtpdNotice}.
+ *
  * <h2>SECURITY</h2>
  * Talks to untrusted SMTP clients. Every input is bounded: line length
  * (line_length_limit; longer commands are skipped and answered, longer content lines
@@ -87,7 +93,8 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * smtpd_forbid_bare_newline_reject_code, smtpd_tls_security_level,
  * smtpd_sasl_auth_enable, smtpd_tls_auth_only, debug_peer_list, debug_peer_level,
  * smtpd_peername_lookup, always_bcc, always_add_missing_headers,
- * local_header_rewrite_clients, and
+ * local_header_rewrite_clients, notify_classes, error_notice_recipient,
+ * double_bounce_sender, and
  * the policy parameters of {@link org.postern.smtpd.policy.PolicySettings}.
  *
  * <h2>BUGS</h2>
@@ -172,6 +179,10 @@ public final class SmtpdSession {
     private static final String AFTER_DATA = "DATA content";
     private static final String AFTER_EOM = "END-OF-MESSAGE";
     private static final String UNKNOWN = "UNKNOWN";
+    /** Postfix's smtpd_history_flush_threshold default: a longer history is forgotten at EHLO, RSET, end of DATA. */
+    private static final int HISTORY_FLUSH_THRESHOLD = 100;
+    /** Bound of a postmaster notice's transcript, in characters. */
+    private static final int HISTORY_MAX_CHARS = 100_000;
     /** The time stamp of an added Message-Id: (Postfix: %Y%m%d%H%M%S in UTC). */
     private static final java.time.format.DateTimeFormatter MESSAGE_ID_TIME =
             java.time.format.DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(java.time.ZoneOffset.UTC);
@@ -202,6 +213,13 @@ public final class SmtpdSession {
     private int lineLength;
     private boolean skippingLongCommand;
     private final Deque<byte[]> held = new ArrayDeque<>();
+
+    // Postmaster notices (notify_classes): the conversation and the error classes seen.
+    /** "In:  " and "Out: " lines, as Postfix's smtpd_chat history; kept only when notify_classes is set. */
+    private final List<String> history = new ArrayList<>();
+    private int historyChars;
+    private boolean historyTruncated;
+    private final java.util.Set<String> errorClasses = new java.util.HashSet<>();
 
     // Session state.
     private boolean suspended;
@@ -299,12 +317,55 @@ public final class SmtpdSession {
         this.debugPeer = settings.debugPeerLevel() > 0 && settings.debugPeers().test(clientAddress);
     }
 
-    /** reply - send one reply line; logged for clients in debug_peer_list. */
+    /** reply - send one reply line; logged for clients in debug_peer_list, kept for a notice. */
     private void reply(String text) {
         if (debugPeer) {
             MAILLOG.info("> " + namaddr + ": " + text);
         }
+        chat("Out: " + text);
         transport.reply(text);
+    }
+
+    /**
+     * chat - keep one line of the conversation for a postmaster notice. Bounded: at most
+     * HISTORY_MAX_CHARS in all (then one "(transcript truncated)" line), and, as Postfix's
+     * smtpd_history_flush_threshold, forgotten at EHLO, RSET and the end of a message once
+     * over HISTORY_FLUSH_THRESHOLD lines.
+     */
+    private void chat(String text) {
+        if (settings.notifyClasses().isEmpty() || historyTruncated) {
+            return;
+        }
+        if (historyChars + text.length() > HISTORY_MAX_CHARS) {
+            historyTruncated = true;
+            history.add("(transcript truncated)");
+            return;
+        }
+        history.add(text);
+        historyChars += text.length();
+    }
+
+    /** chatFlush - Postfix smtpd_history_flush_threshold: a long history is forgotten. */
+    private void chatFlush() {
+        if (history.size() > HISTORY_FLUSH_THRESHOLD) {
+            history.clear();
+            historyChars = 0;
+            historyTruncated = false;
+        }
+    }
+
+    /** chatText - a command line as the transcript shows it: never the AUTH credentials. */
+    private String chatText(String text) {
+        if (authStage != AuthStage.NONE) {
+            return "********"; // a SASL response line: user name or password
+        }
+        if (text.regionMatches(true, 0, "AUTH ", 0, 5)) {
+            String[] w = text.trim().split("[ \t]+");
+            if (w.length > 2) {
+                return w[0] + " " + w[1] + " ********";
+            }
+        }
+        return printable(text, settings.lineLengthLimit());
     }
 
     /** start - log the connection and send the greeting. */
@@ -364,6 +425,7 @@ public final class SmtpdSession {
         }
         if (accessDenied != null) {
             reply(accessDenied);
+            errorClasses.add("policy");
             errorCount++;
         } else {
             reply("220 " + settings.banner());
@@ -464,6 +526,7 @@ public final class SmtpdSession {
         } else {
             bareLf = true;
         }
+        int chatMark = history.size();
         try {
             if (inData) {
                 dataLine(len, true, bareLf);
@@ -471,6 +534,10 @@ public final class SmtpdSession {
                 commandLine(len, bareLf);
             }
         } catch (DnsPending pending) {
+            // the line is processed again when the answers are in: keep it in the transcript once
+            while (history.size() > chatMark) {
+                historyChars -= history.remove(history.size() - 1).length();
+            }
             // The restrictions need DNS answers: hold this line, wait without blocking,
             // then process it again (the answers are in the session's cache by then).
             byte[] saved = lineBytes(len, bareLf);
@@ -549,11 +616,13 @@ public final class SmtpdSession {
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(line, 0, len)).toString();
         } catch (CharacterCodingException e) {
+            chat("In:  " + printable(new String(line, 0, len, StandardCharsets.ISO_8859_1), settings.lineLengthLimit()));
             count("unknown", false);
             where = UNKNOWN;
             error(BAD_UTF8);
             return;
         }
+        chat("In:  " + chatText(text));
         if (debugPeer) {
             // never the credentials of an AUTH exchange
             boolean secret = authStage != AuthStage.NONE
@@ -628,6 +697,7 @@ public final class SmtpdSession {
                 && (!protocol.equals("ESMTP") || MUST_BE_LAST.contains(verb))) {
             // RFC 2920 3.1: this command must end a group, or the client was never told
             // that pipelining is allowed (no EHLO): smtpd_forbid_unauth_pipelining.
+            errorClasses.add("protocol");
             MAILLOG.info("improper command pipelining after " + verb + " from " + namaddr + ": "
                     + printable(new String(pipelined, StandardCharsets.UTF_8), 100));
             where = verb;
@@ -684,6 +754,7 @@ public final class SmtpdSession {
             default:
                 where = UNKNOWN;
                 if (isNonSmtp(verb)) {
+                    errorClasses.add("protocol");
                     count("unknown", false);
                     MAILLOG.warning("warning: non-SMTP command from " + namaddr + ": " + printable(text, 100));
                     reply(BREAK_RULES);
@@ -710,9 +781,10 @@ public final class SmtpdSession {
         }
         String reject = checkHeloNow(arg);
         if (reject != null) {
-            return error(reject);
+            return policyError(reject);
         }
         resetTransaction();
+        chatFlush();
         helo = arg;
         protocol = "SMTP";
         reply("250 " + settings.myhostname());
@@ -741,9 +813,10 @@ public final class SmtpdSession {
         }
         String reject = checkHeloNow(arg);
         if (reject != null) {
-            return error(reject);
+            return policyError(reject);
         }
         resetTransaction();
+        chatFlush();
         helo = arg;
         protocol = "ESMTP";
         List<String> lines = new ArrayList<>();
@@ -862,7 +935,7 @@ public final class SmtpdSession {
                 prefetch(SmtpdCheck.Stage.MAIL, null);
                 String reject = settings.check().checkSender(checks);
                 if (reject != null) {
-                    return error(reject);
+                    return policyError(reject);
                 }
             } finally {
                 checkingSender = null;
@@ -964,7 +1037,7 @@ public final class SmtpdSession {
                 prefetch(SmtpdCheck.Stage.RCPT, path.address());
                 String reject = settings.check().checkRecipient(checks, path.address());
                 if (reject != null) {
-                    return error(reject);
+                    return policyError(reject);
                 }
             } finally {
                 checkingRecipient = null;
@@ -1030,7 +1103,7 @@ public final class SmtpdSession {
         prefetch(SmtpdCheck.Stage.DATA, null);
         String reject = settings.check().checkData(checks);
         if (reject != null) {
-            return error(reject);
+            return policyError(reject);
         }
         if (!openSpool()) {
             return error(WRITE_ERROR);
@@ -1061,6 +1134,7 @@ public final class SmtpdSession {
         long size = Long.parseLong(words[0]);
         boolean last = words.length == 2;
         String refusal = null;
+        boolean policyRefusal = false;
         if (bdatFailed) {
             // an earlier chunk of this message failed: the rest is read and dropped
             refusal = "551 5.0.0 Discarded " + size + " bytes after earlier error";
@@ -1075,6 +1149,7 @@ public final class SmtpdSession {
                 prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
             }
             refusal = settings.check().checkData(checks);
+            policyRefusal = refusal != null;
             if (refusal == null && !openSpool()) {
                 refusal = WRITE_ERROR;
             }
@@ -1090,7 +1165,11 @@ public final class SmtpdSession {
             abortBdat();
             bdatFailed = !last && !recipients.isEmpty();
             bdatDiscard = size > 0;
-            error(refusal);
+            if (policyRefusal) {
+                policyError(refusal);
+            } else {
+                error(refusal);
+            }
             count("bdat", false);
             return true;
         }
@@ -1415,6 +1494,7 @@ public final class SmtpdSession {
             return error(RSET_SYNTAX);
         }
         resetTransaction();
+        chatFlush();
         reply(OK);
         return true;
     }
@@ -1472,7 +1552,7 @@ public final class SmtpdSession {
         prefetch(SmtpdCheck.Stage.ETRN, null);
         String reject = settings.check().checkEtrn(checks, domain);
         if (reject != null) {
-            return error(reject);
+            return policyError(reject);
         }
         String site = domain;
         String[] reply = new String[1];
@@ -1558,8 +1638,24 @@ public final class SmtpdSession {
         }
     }
 
-    /** error - reply with an error and count it towards smtpd_hard_error_limit. */
+    /**
+     * error - reply with an error and count it towards smtpd_hard_error_limit; the error
+     * class for notify_classes follows the reply: resource for storage and queue file
+     * errors, policy for the size and recipient limits, software for a failed flush
+     * service, protocol for everything else (syntax, sequence, unknown commands).
+     */
     private boolean error(String reply) {
+        errorClasses.add(reply.equals(NO_STORAGE) || reply.equals(WRITE_ERROR) ? "resource"
+                : reply.equals(SIZE_EXCEEDS) || reply.equals(TOO_MANY_RCPT) ? "policy"
+                : reply.equals(ETRN_FAILED) ? "software" : "protocol");
+        reply(reply);
+        errorCount++;
+        return false;
+    }
+
+    /** policyError - a reject or defer of the access policy (smtpd_*_restrictions): class policy. */
+    private boolean policyError(String reply) {
+        errorClasses.add("policy");
         reply(reply);
         errorCount++;
         return false;
@@ -1738,29 +1834,29 @@ public final class SmtpdSession {
         boolean closedOk = closeSpool();
         if (bareLfInData && bareNewline == BareNewline.REJECT) {
             logWhatsup("reject", "bare <LF> received");
-            finishMessage(bareLfReply(), false);
+            finishMessage(bareLfReply(), false, "protocol");
             if (settings.bareNewlineRejectCode() == 521) {
                 hangup();
             }
             return;
         }
         if (tooBig) {
-            finishMessage(TOO_BIG, false);
+            finishMessage(TOO_BIG, false, "bounce");
             return;
         }
         if (hopCount > settings.hopcountLimit()) {
             // a mail loop: Postfix bounces it; here the client gets the bounce as a reply
             logWhatsup("reject", TOO_MANY_HOPS);
-            finishMessage(TOO_MANY_HOPS, false);
+            finishMessage(TOO_MANY_HOPS, false, "bounce");
             return;
         }
         if (writeFailed || !closedOk) {
-            finishMessage(WRITE_ERROR, false);
+            finishMessage(WRITE_ERROR, false, "resource");
             return;
         }
         String reject = settings.check().checkEndOfData(checks);
         if (reject != null) {
-            finishMessage(reject, false);
+            finishMessage(reject, false, "policy");
             return;
         }
         Map<String, String> params = new LinkedHashMap<>(mailParams);
@@ -1790,7 +1886,7 @@ public final class SmtpdSession {
                 return; // the client went away meanwhile; the spool is already gone
             }
             String reply = result[0] != null ? result[0] : WRITE_ERROR;
-            finishMessage(reply, reply.startsWith("250"));
+            finishMessage(reply, reply.startsWith("250"), reply.equals(WRITE_ERROR) ? "resource" : "software");
             replayHeld();
         });
     }
@@ -1829,7 +1925,7 @@ public final class SmtpdSession {
     }
 
     /** finishMessage - reply after the final dot and end the transaction. */
-    private void finishMessage(String reply, boolean success) {
+    private void finishMessage(String reply, boolean success, String errorClass) {
         deleteSpool();
         reply(reply);
         count(messageVerb, success);
@@ -1839,8 +1935,10 @@ public final class SmtpdSession {
             junkCommands = 0;
         } else {
             errorCount++;
+            errorClasses.add(errorClass);
         }
         resetTransaction();
+        chatFlush();
         if (!closed && errorCount >= settings.hardErrorLimit()) {
             reason = "too many errors";
             reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
@@ -1892,6 +1990,31 @@ public final class SmtpdSession {
         abortBdat();
         held.clear();
         MAILLOG.info("disconnect from " + namaddr + formatStats());
+        if (!history.isEmpty() && errorClasses.stream().anyMatch(settings.notifyClasses()::contains)) {
+            notifyPostmaster();
+        }
+    }
+
+    /**
+     * notifyPostmaster - Postfix smtpd_chat_notify(): the transcript goes to
+     * error_notice_recipient from double_bounce_sender, queued through the listener like
+     * any message (on the blocking executor). A notice that cannot be queued is logged
+     * and dropped: it is junk mail, never worth a retry.
+     */
+    private void notifyPostmaster() {
+        String id = QueueIds.next();
+        Instant now = clock.instant();
+        byte[] content = SmtpdNotice.content(settings, id, namaddr, List.copyOf(history), reason, now,
+                clock.getZone());
+        Envelope envelope = SmtpdNotice.envelope(settings, id, now, content.length);
+        history.clear();
+        transport.runBlocking(() -> {
+            try {
+                listener.enqueue(envelope, new java.io.ByteArrayInputStream(content));
+            } catch (EnqueueException | RuntimeException e) {
+                MAILLOG.warning("warning: postmaster notify: " + e.getMessage());
+            }
+        }, () -> { });
     }
 
     private void hangup() {
