@@ -731,10 +731,10 @@ public final class Parameters {
     public static final Parameter DEBUG_PEER_LEVEL = register(Parameter.integer("debug_peer_level", "2",
             "The increment in verbose logging level when a remote client matches debug_peer_list; 0 turns the "
                     + "conversation log off."));
-    /** smtpd_peername_lookup - look up the client's name (Postern's default: no). */
-    public static final Parameter SMTPD_PEERNAME_LOOKUP = register(Parameter.bool("smtpd_peername_lookup", "no",
-            "Look up the remote SMTP client name and verify that it maps back to the address; unlike Postfix "
-                    + "(yes) Postern's default is no, so that no connection waits for a name server unless asked."));
+    /** smtpd_peername_lookup - look up and verify the client's name. */
+    public static final Parameter SMTPD_PEERNAME_LOOKUP = register(Parameter.bool("smtpd_peername_lookup", "yes",
+            "Look up the remote SMTP client name (the hosts file, then DNS, without blocking and within 10s) and "
+                    + "verify that it maps back to the address; with no, every client is \"unknown\"."));
     /** smtpd_forbid_unauth_pipelining - disconnect clients that pipeline where RFC 2920 forbids it. */
     public static final Parameter SMTPD_FORBID_UNAUTH_PIPELINING = register(Parameter.bool(
             "smtpd_forbid_unauth_pipelining", "no",

@@ -98,9 +98,8 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * the policy parameters of {@link org.postern.smtpd.policy.PolicySettings}.
  *
  * <h2>BUGS</h2>
- * The client name is "unknown" unless smtpd_peername_lookup = yes (Postern's default
- * is no). No ETRN (the flush service is not reachable from here yet), no
- * smtpd_forbid_unauth_pipelining. AUTH needs an {@link SmtpdAuthenticator}: the adapter
+ * The peer name lookup gives up after 10 seconds (the client is then "unknown"); the
+ * hosts file is read when the configuration is loaded. AUTH needs an {@link SmtpdAuthenticator}: the adapter
  * provides one for smtpd_sasl_type = dovecot only (no WildFly Elytron binding yet). A bare &lt;LF&gt; inside a BDAT chunk is taken
  * as a line end. A message over hopcount_limit is rejected after the final dot
  * (554 5.4.0); Postfix's cleanup would bounce it instead. The spool file is written on

@@ -10,6 +10,7 @@ import io.netty.handler.ssl.SslContext;
 import org.postern.config.Config;
 import org.postern.smtpd.policy.DnsJavaLookup;
 import org.postern.smtpd.policy.DnsLookup;
+import org.postern.smtpd.policy.HostsFile;
 import org.postern.smtpd.policy.PolicySettings;
 import org.postern.smtpd.policy.SmtpdCheck;
 
@@ -64,8 +65,8 @@ import org.postern.smtpd.policy.SmtpdCheck;
  *                                  IP address text
  * @param debugPeerLevel            debug_peer_level (2): above 0, the conversation with a
  *                                  matching client is logged
- * @param peernameLookup            smtpd_peername_lookup (Postern: no): look up and verify
- *                                  the client's name before the greeting
+ * @param peernameLookup            smtpd_peername_lookup (yes): look up (hosts file, then
+ *                                  DNS) and verify the client's name before the greeting
  * @param forbidUnauthPipelining    smtpd_forbid_unauth_pipelining (no, as Postfix 3.7):
  *                                  554 and disconnect on RFC 2920 violations
  * @param alwaysBcc                 always_bcc (empty): an extra recipient of every message
@@ -219,7 +220,9 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
      * defaults - Postfix 3.9 defaults for everything but the names and the spool; mail_name
      * "Postern", banner "$myhostname ESMTP $mail_name", no bare-newline exclusions, the
      * default policy of main.cf (mynetworks 127.0.0.0/8 and [::1]/128, mydestination of
-     * myhostname, no relay_domains).
+     * myhostname, no relay_domains); unlike Postfix no peer name lookup
+     * (smtpd_peername_lookup = no), so that a session built from these never waits for a
+     * name server.
      */
     public static SmtpdSettings defaults(String serviceName, String myhostname, Path spoolDirectory) {
         return new SmtpdSettings(serviceName, myhostname, myhostname + " ESMTP Postern", "Postern",
@@ -237,8 +240,11 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
     public static SmtpdCheck policy(Config config) {
         PolicySettings p = PolicySettings.from(config);
         // DNS is only set up when a restriction or the peer name lookup needs it
-        boolean dns = p.needsDns() || config.getBoolean("smtpd_peername_lookup");
-        return new SmtpdCheck(p, dns ? DnsJavaLookup.fromSystem() : DnsLookup.NONE);
+        boolean peername = config.getBoolean("smtpd_peername_lookup");
+        boolean dns = p.needsDns() || peername;
+        // the client's name comes from /etc/hosts first, as nsswitch's "files dns"
+        return new SmtpdCheck(p, dns ? DnsJavaLookup.fromSystem() : DnsLookup.NONE,
+                peername ? HostsFile.system() : HostsFile.EMPTY);
     }
 
     /** offersStartTls - STARTTLS is announced and accepted (not in wrapper mode: TLS is on already). */

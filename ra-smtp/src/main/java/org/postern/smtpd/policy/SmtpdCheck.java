@@ -107,16 +107,28 @@ public final class SmtpdCheck {
     /** At most this many PTR names are verified by forward lookups (a PTR RRset can be huge). */
     private static final int MAX_PTR_NAMES = 5;
 
+    /** The peer name lookup gives up after this, and the client is "unknown" (no name server must hold a session). */
+    static final java.time.Duration PEERNAME_TIMEOUT = java.time.Duration.ofSeconds(10);
+
     private final PolicySettings s;
     private final DnsLookup dns;
+    /** The client name lookups: the hosts file, then DNS (nsswitch "files dns"). */
+    private final DnsLookup clientDns;
 
     public SmtpdCheck(PolicySettings settings) {
-        this(settings, DnsLookup.NONE);
+        this(settings, DnsLookup.NONE, HostsFile.EMPTY);
     }
 
+    /** SmtpdCheck - with this resolver for the DNS restrictions and the client name, and no hosts file. */
     public SmtpdCheck(PolicySettings settings, DnsLookup dns) {
+        this(settings, dns, HostsFile.EMPTY);
+    }
+
+    /** SmtpdCheck - the client name comes from the hosts file first, then from dns. */
+    public SmtpdCheck(PolicySettings settings, DnsLookup dns, HostsFile hosts) {
         this.s = settings;
         this.dns = dns;
+        this.clientDns = hosts.over(dns);
     }
 
     /** needsDns - true when a restriction needs DNS answers (the caller then supplies a resolver). */
@@ -132,7 +144,9 @@ public final class SmtpdCheck {
     public CompletableFuture<String> clientName(CheckContext ctx) {
         String address = ctx.clientAddress();
         DnsAnswers answers = ctx.dnsAnswers();
-        return clientHostname(answers, address).handle((x, e) -> {
+        return clientHostname(answers, address).toCompletableFuture()
+                .completeOnTimeout(null, PEERNAME_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                .handle((x, e) -> {
             DnsLookup.Answer ptr = answers.get(DnsLookup.Type.PTR, address);
             if (ptr == null || ptr.status() != DnsLookup.Status.FOUND) {
                 return "unknown";
@@ -169,7 +183,7 @@ public final class SmtpdCheck {
             for (Restriction r : list) {
                 switch (r.name()) {
                     case "reject_unknown_reverse_client_hostname":
-                        query(answers, DnsLookup.Type.PTR, ctx.clientAddress(), pending);
+                        query(clientDns, answers, DnsLookup.Type.PTR, ctx.clientAddress(), pending);
                         break;
                     case "reject_unknown_client_hostname":
                         pending.add(clientHostname(answers, ctx.clientAddress()));
@@ -224,10 +238,15 @@ public final class SmtpdCheck {
 
     private CompletableFuture<?> query(DnsAnswers answers, DnsLookup.Type type, String name,
                                        List<CompletableFuture<?>> pending) {
+        return query(dns, answers, type, name, pending);
+    }
+
+    private CompletableFuture<?> query(DnsLookup resolver, DnsAnswers answers, DnsLookup.Type type, String name,
+                                       List<CompletableFuture<?>> pending) {
         if (answers.has(type, name)) {
             return CompletableFuture.completedFuture(null);
         }
-        CompletableFuture<?> f = dns.lookup(name, type).thenAccept(a -> answers.put(type, name, a));
+        CompletableFuture<?> f = resolver.lookup(name, type).thenAccept(a -> answers.put(type, name, a));
         pending.add(f);
         return f;
     }
@@ -235,14 +254,14 @@ public final class SmtpdCheck {
     /** clientHostname - PTR, then A and AAAA of the first names (Postfix's name verification). */
     private CompletableFuture<?> clientHostname(DnsAnswers answers, String address) {
         List<CompletableFuture<?>> first = new ArrayList<>();
-        CompletableFuture<?> ptr = query(answers, DnsLookup.Type.PTR, address, first);
+        CompletableFuture<?> ptr = query(clientDns, answers, DnsLookup.Type.PTR, address, first);
         return ptr.thenCompose(x -> {
             DnsLookup.Answer a = answers.get(DnsLookup.Type.PTR, address);
             List<CompletableFuture<?>> forward = new ArrayList<>();
             if (a != null && a.status() == DnsLookup.Status.FOUND) {
                 for (String name : a.values().subList(0, Math.min(MAX_PTR_NAMES, a.values().size()))) {
-                    query(answers, DnsLookup.Type.A, name, forward);
-                    query(answers, DnsLookup.Type.AAAA, name, forward);
+                    query(clientDns, answers, DnsLookup.Type.A, name, forward);
+                    query(clientDns, answers, DnsLookup.Type.AAAA, name, forward);
                 }
             }
             return CompletableFuture.allOf(forward.toArray(new CompletableFuture<?>[0]));
