@@ -755,6 +755,39 @@ public final class Parameters {
             "The clients whose messages get the missing Message-Id:, Date: and From: headers: "
                     + "permit_inet_interfaces, permit_mynetworks, permit_sasl_authenticated or static:all."));
 
+    /** smtpd_policy_service_timeout - the time limit of one exchange with a policy server. */
+    public static final Parameter SMTPD_POLICY_SERVICE_TIMEOUT = register(Parameter.time(
+            "smtpd_policy_service_timeout", "100s", ChronoUnit.SECONDS,
+            "The time limit for connecting to, writing to, or receiving from a delegated SMTPD policy server."));
+    /** smtpd_policy_service_max_idle - how long an unused policy server connection is kept. */
+    public static final Parameter SMTPD_POLICY_SERVICE_MAX_IDLE = register(Parameter.time(
+            "smtpd_policy_service_max_idle", "300s", ChronoUnit.SECONDS,
+            "The time after which an idle SMTPD policy service connection is closed."));
+    /** smtpd_policy_service_max_ttl - how long a policy server connection is used at most. */
+    public static final Parameter SMTPD_POLICY_SERVICE_MAX_TTL = register(Parameter.time(
+            "smtpd_policy_service_max_ttl", "1000s", ChronoUnit.SECONDS,
+            "The time after which an active SMTPD policy service connection is closed."));
+    /** smtpd_policy_service_default_action - the answer when the policy server fails. */
+    public static final Parameter SMTPD_POLICY_SERVICE_DEFAULT_ACTION = register(Parameter.string(
+            "smtpd_policy_service_default_action", "451 4.3.5 Server configuration problem",
+            "The default action when an SMTPD policy service request fails."));
+    /** smtpd_policy_service_try_limit - attempts per policy request. */
+    public static final Parameter SMTPD_POLICY_SERVICE_TRY_LIMIT = register(Parameter.integer(
+            "smtpd_policy_service_try_limit", "2",
+            "The maximal number of attempts to send an SMTPD policy service request before giving up."));
+    /** smtpd_policy_service_retry_delay - the pause between attempts. */
+    public static final Parameter SMTPD_POLICY_SERVICE_RETRY_DELAY = register(Parameter.time(
+            "smtpd_policy_service_retry_delay", "1s", ChronoUnit.SECONDS,
+            "The delay between attempts to resend a failed SMTPD policy service request."));
+    /** smtpd_policy_service_request_limit - requests per policy server connection. */
+    public static final Parameter SMTPD_POLICY_SERVICE_REQUEST_LIMIT = register(Parameter.integer(
+            "smtpd_policy_service_request_limit", "0",
+            "The maximal number of requests per SMTPD policy service connection, or zero (no limit)."));
+    /** smtpd_policy_service_policy_context - the policy_context attribute of the requests. */
+    public static final Parameter SMTPD_POLICY_SERVICE_POLICY_CONTEXT = register(Parameter.string(
+            "smtpd_policy_service_policy_context", "",
+            "Optional information that the SMTP server passes in the policy_context attribute of a policy request."));
+
     // ---- notices (shared with qmgr)
 
     /** notify_classes - the error classes that are reported to the postmaster. */

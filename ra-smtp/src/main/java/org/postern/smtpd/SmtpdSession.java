@@ -234,6 +234,14 @@ public final class SmtpdSession {
     private String accessDenied;
     private final Checks checks = new Checks();
     private final DnsAnswers dnsAnswers = new DnsAnswers();
+    /** check_policy_service answers of the stage being evaluated (filled from the policy client's threads). */
+    private final Map<String, String> policyAnswers = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The policy protocol's "instance": one value per message transaction. */
+    private String instance = "";
+    private static final java.util.concurrent.atomic.AtomicLong SESSIONS = new java.util.concurrent.atomic.AtomicLong(
+            new java.security.SecureRandom().nextInt() & 0xFFFFFFL);
+    private final long sessionNumber = SESSIONS.getAndIncrement();
+    private int transactions;
     private String checkingSender;
     private String checkingRecipient;
     /** Input that followed the current command line in the same read, or null. */
@@ -420,7 +428,19 @@ public final class SmtpdSession {
     private void greet() {
         if (!settings.check().delayReject()) {
             // RFC 5321 3.1: a 554 instead of the greeting, then 503 to everything but QUIT.
-            accessDenied = settings.check().checkClient(checks);
+            try {
+                accessDenied = settings.check().checkClient(checks);
+            } catch (SmtpdCheck.PolicyPending pending) {
+                suspended = true;
+                transport.await(pending.future(), () -> {
+                    suspended = false;
+                    if (!closed) {
+                        greet();
+                        replayHeld();
+                    }
+                });
+                return;
+            }
         }
         if (accessDenied != null) {
             reply(accessDenied);
@@ -532,16 +552,18 @@ public final class SmtpdSession {
             } else {
                 commandLine(len, bareLf);
             }
-        } catch (DnsPending pending) {
+        } catch (DnsPending | SmtpdCheck.PolicyPending pending) {
             // the line is processed again when the answers are in: keep it in the transcript once
             while (history.size() > chatMark) {
                 historyChars -= history.remove(history.size() - 1).length();
             }
-            // The restrictions need DNS answers: hold this line, wait without blocking,
-            // then process it again (the answers are in the session's cache by then).
+            // The restrictions need DNS or policy server answers: hold this line, wait
+            // without blocking, then process it again (the answers are kept by then).
             byte[] saved = lineBytes(len, bareLf);
             suspended = true;
-            transport.await(pending.future, () -> {
+            CompletableFuture<Void> future = pending instanceof DnsPending d ? d.future
+                    : ((SmtpdCheck.PolicyPending) pending).future();
+            transport.await(future, () -> {
                 suspended = false;
                 if (closed) {
                     return;
@@ -943,6 +965,8 @@ public final class SmtpdSession {
         sender = path;
         mailParams = params;
         arrival = clock.instant();
+        instance = Long.toHexString(sessionNumber) + "." + Long.toHexString(arrival.getEpochSecond()) + "."
+                + (++transactions);
         reply(MAIL_OK);
         return true;
     }
@@ -1827,6 +1851,28 @@ public final class SmtpdSession {
         if (prefetch) {
             prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
         }
+        String eodReject = null;
+        if (!(bareLfInData && bareNewline == BareNewline.REJECT) && !tooBig && hopCount <= settings.hopcountLimit()
+                && !writeFailed) {
+            // smtpd_end_of_data_restrictions before any change of state: a policy server
+            // may have to be asked, and then this is done again when its answer is in
+            String previous = where;
+            where = AFTER_EOM;
+            try {
+                eodReject = settings.check().checkEndOfData(checks);
+            } catch (SmtpdCheck.PolicyPending pending) {
+                where = previous;
+                suspended = true;
+                transport.await(pending.future(), () -> {
+                    suspended = false;
+                    if (!closed) {
+                        endOfData(false);
+                        replayHeld();
+                    }
+                });
+                return;
+            }
+        }
         inData = false;
         where = AFTER_EOM;
         endHeaders(); // a message that is all headers, or empty
@@ -1853,9 +1899,8 @@ public final class SmtpdSession {
             finishMessage(WRITE_ERROR, false, "resource");
             return;
         }
-        String reject = settings.check().checkEndOfData(checks);
-        if (reject != null) {
-            finishMessage(reject, false, "policy");
+        if (eodReject != null) {
+            finishMessage(eodReject, false, "policy");
             return;
         }
         Map<String, String> params = new LinkedHashMap<>(mailParams);
@@ -2187,6 +2232,40 @@ public final class SmtpdSession {
         @Override
         public DnsAnswers dnsAnswers() {
             return dnsAnswers;
+        }
+
+        @Override
+        public Map<String, String> policyAnswers() {
+            return policyAnswers;
+        }
+
+        @Override
+        public Map<String, String> policyAttributes() {
+            Map<String, String> a = new LinkedHashMap<>();
+            a.put("protocol_state", where.equals(AFTER_EOM) ? "END-OF-MESSAGE" : where);
+            a.put("protocol_name", protocol);
+            a.put("queue_id", queueId == null ? "" : queueId);
+            a.put("recipient_count", String.valueOf(recipients.size()));
+            a.put("instance", instance);
+            a.put("sasl_method", saslMethod == null ? "" : saslMethod);
+            a.put("sasl_username", saslUsername == null ? "" : saslUsername);
+            a.put("sasl_sender", "");
+            a.put("size", String.valueOf(where.equals(AFTER_EOM) || where.equals(AFTER_DATA) ? storedBytes
+                    : mailParams != null && mailParams.containsKey("SIZE") ? Long.parseLong(mailParams.get("SIZE"))
+                    : 0));
+            a.put("ccert_subject", "");
+            a.put("ccert_issuer", "");
+            a.put("ccert_fingerprint", "");
+            a.put("ccert_pubkey_fingerprint", "");
+            a.put("encryption_protocol", "");
+            a.put("encryption_cipher", "");
+            a.put("encryption_keysize", "0");
+            a.put("stress", "");
+            a.put("client_port", String.valueOf(clientPort));
+            a.put("server_address", "");
+            a.put("server_port", "");
+            a.put("mail_version", settings.mailName());
+            return a;
         }
 
         @Override
