@@ -226,4 +226,46 @@ class SmtpdPolicyServiceTest extends SessionConversation {
         assertEquals(0, envelopes.size());
         assertEquals(List.of("CONNECT", "END-OF-MESSAGE"), requests.stream().map(r -> r.get("protocol_state")).toList());
     }
+
+    @Test
+    void unixDomainSocketServer(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path path = dir.resolve("policy");
+        try (java.nio.channels.ServerSocketChannel unix = java.nio.channels.ServerSocketChannel.open(
+                java.net.StandardProtocolFamily.UNIX)) {
+            unix.bind(java.net.UnixDomainSocketAddress.of(path));
+            // a plain blocking exchange: read a request, answer REJECT, twice on one connection
+            Thread server = new Thread(() -> {
+                try (java.nio.channels.SocketChannel c = unix.accept()) {
+                    connections.incrementAndGet();
+                    BufferedReader in = new BufferedReader(new InputStreamReader(
+                            java.nio.channels.Channels.newInputStream(c), StandardCharsets.UTF_8));
+                    OutputStream out = java.nio.channels.Channels.newOutputStream(c);
+                    Map<String, String> attrs = new LinkedHashMap<>();
+                    String line;
+                    while ((line = in.readLine()) != null) {
+                        if (!line.isEmpty()) {
+                            attrs.put(line.substring(0, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
+                            continue;
+                        }
+                        requests.add(Map.copyOf(attrs));
+                        out.write(("action=" + byRecipient(attrs) + "\n\n").getBytes(StandardCharsets.UTF_8));
+                        out.flush();
+                        attrs.clear();
+                    }
+                } catch (IOException e) {
+                    // the client went away
+                }
+            });
+            server.setDaemon(true);
+            server.start();
+            open(settings("smtpd_recipient_restrictions = check_policy_service unix:" + path), OUTSIDE);
+            ehloMail("a@example.com");
+            sendWait("RCPT TO:<bad@mx.example.org>", 1);
+            expect("554 5.7.1 <bad@mx.example.org>: Recipient address rejected: go away");
+            sendWait("RCPT TO:<x@mx.example.org>", 1);
+            expect("250 2.1.5 Ok");
+            assertEquals(2, requests.size());
+            assertEquals(1, connections.get());
+        }
+    }
 }
