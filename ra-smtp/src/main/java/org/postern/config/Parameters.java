@@ -318,8 +318,8 @@ public final class Parameters {
                     + "still queued; 0 turns delay warnings off."));
     /** notify_classes - the error classes reported to the postmaster. */
     public static final Parameter NOTIFY_CLASSES = register(Parameter.list("notify_classes", "resource, software",
-            "The list of error classes that are reported to the postmaster (bounce, 2bounce, delay, policy, "
-                    + "protocol, resource, software); bounce implies 2bounce."));
+            "The list of error classes that are reported to the postmaster (bounce, 2bounce, data, delay, "
+                    + "policy, protocol, resource, software); bounce implies 2bounce."));
     /** bounce_notice_recipient - who gets the postmaster copies of bounces (notify_classes bounce). */
     public static final Parameter BOUNCE_NOTICE_RECIPIENT = register(Parameter.string("bounce_notice_recipient",
             "postmaster",
@@ -807,10 +807,10 @@ public final class Parameters {
     public static final Parameter DEBUG_PEER_LEVEL = register(Parameter.integer("debug_peer_level", "2",
             "The increment in verbose logging level when a remote client matches debug_peer_list; 0 turns the "
                     + "conversation log off."));
-    /** smtpd_peername_lookup - look up the client's name (Postern's default: no). */
-    public static final Parameter SMTPD_PEERNAME_LOOKUP = register(Parameter.bool("smtpd_peername_lookup", "no",
-            "Look up the remote SMTP client name and verify that it maps back to the address; unlike Postfix "
-                    + "(yes) Postern's default is no, so that no connection waits for a name server unless asked."));
+    /** smtpd_peername_lookup - look up and verify the client's name. */
+    public static final Parameter SMTPD_PEERNAME_LOOKUP = register(Parameter.bool("smtpd_peername_lookup", "yes",
+            "Look up the remote SMTP client name (the hosts file, then DNS, without blocking and within 10s) and "
+                    + "verify that it maps back to the address; with no, every client is \"unknown\"."));
     /** smtpd_forbid_unauth_pipelining - disconnect clients that pipeline where RFC 2920 forbids it. */
     public static final Parameter SMTPD_FORBID_UNAUTH_PIPELINING = register(Parameter.bool(
             "smtpd_forbid_unauth_pipelining", "no",
@@ -820,6 +820,49 @@ public final class Parameters {
     public static final Parameter ALWAYS_BCC = register(Parameter.string("always_bcc", "",
             "Optional address that receives a \"blind carbon copy\" of each message received over SMTP "
                     + "(added by smtpd, with NOTIFY=NEVER)."));
+
+    /** always_add_missing_headers - complete the headers of every client's mail, not only local ones. */
+    public static final Parameter ALWAYS_ADD_MISSING_HEADERS = register(Parameter.bool("always_add_missing_headers",
+            "no", "Always add (Resent-) From:, Date: and Message-ID: headers when not present, whatever the client; "
+                    + "with no, only for clients in local_header_rewrite_clients."));
+    /** local_header_rewrite_clients - the clients whose mail gets the missing headers. */
+    public static final Parameter LOCAL_HEADER_REWRITE_CLIENTS = register(Parameter.list(
+            "local_header_rewrite_clients", "permit_inet_interfaces",
+            "The clients whose messages get the missing Message-Id:, Date: and From: headers: "
+                    + "permit_inet_interfaces, permit_mynetworks, permit_sasl_authenticated or static:all."));
+
+    /** smtpd_policy_service_timeout - the time limit of one exchange with a policy server. */
+    public static final Parameter SMTPD_POLICY_SERVICE_TIMEOUT = register(Parameter.time(
+            "smtpd_policy_service_timeout", "100s", ChronoUnit.SECONDS,
+            "The time limit for connecting to, writing to, or receiving from a delegated SMTPD policy server."));
+    /** smtpd_policy_service_max_idle - how long an unused policy server connection is kept. */
+    public static final Parameter SMTPD_POLICY_SERVICE_MAX_IDLE = register(Parameter.time(
+            "smtpd_policy_service_max_idle", "300s", ChronoUnit.SECONDS,
+            "The time after which an idle SMTPD policy service connection is closed."));
+    /** smtpd_policy_service_max_ttl - how long a policy server connection is used at most. */
+    public static final Parameter SMTPD_POLICY_SERVICE_MAX_TTL = register(Parameter.time(
+            "smtpd_policy_service_max_ttl", "1000s", ChronoUnit.SECONDS,
+            "The time after which an active SMTPD policy service connection is closed."));
+    /** smtpd_policy_service_default_action - the answer when the policy server fails. */
+    public static final Parameter SMTPD_POLICY_SERVICE_DEFAULT_ACTION = register(Parameter.string(
+            "smtpd_policy_service_default_action", "451 4.3.5 Server configuration problem",
+            "The default action when an SMTPD policy service request fails."));
+    /** smtpd_policy_service_try_limit - attempts per policy request. */
+    public static final Parameter SMTPD_POLICY_SERVICE_TRY_LIMIT = register(Parameter.integer(
+            "smtpd_policy_service_try_limit", "2",
+            "The maximal number of attempts to send an SMTPD policy service request before giving up."));
+    /** smtpd_policy_service_retry_delay - the pause between attempts. */
+    public static final Parameter SMTPD_POLICY_SERVICE_RETRY_DELAY = register(Parameter.time(
+            "smtpd_policy_service_retry_delay", "1s", ChronoUnit.SECONDS,
+            "The delay between attempts to resend a failed SMTPD policy service request."));
+    /** smtpd_policy_service_request_limit - requests per policy server connection. */
+    public static final Parameter SMTPD_POLICY_SERVICE_REQUEST_LIMIT = register(Parameter.integer(
+            "smtpd_policy_service_request_limit", "0",
+            "The maximal number of requests per SMTPD policy service connection, or zero (no limit)."));
+    /** smtpd_policy_service_policy_context - the policy_context attribute of the requests. */
+    public static final Parameter SMTPD_POLICY_SERVICE_POLICY_CONTEXT = register(Parameter.string(
+            "smtpd_policy_service_policy_context", "",
+            "Optional information that the SMTP server passes in the policy_context attribute of a policy request."));
 
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();

@@ -11,6 +11,7 @@ import org.postern.config.ConfigException;
 import org.postern.config.NetworkList;
 import org.postern.smtpd.DovecotAuthenticator;
 import org.postern.smtpd.EnqueueException;
+import org.postern.smtpd.HeaderRewriteClients;
 import org.postern.smtpd.SmtpdAuthenticator;
 import org.postern.smtpd.SmtpdListener;
 import org.postern.smtpd.SmtpdSettings;
@@ -32,7 +33,9 @@ import org.postern.smtpd.SmtpdSettings;
  * (elytron, dovecot; cyrus means elytron), smtpd_sasl_path (dovecot),
  * smtpd_upstream_proxy_protocol, smtpd_upstream_proxy_timeout, debug_peer_list (addresses
  * and networks only), debug_peer_level, smtpd_peername_lookup,
- * smtpd_forbid_unauth_pipelining, always_bcc, and
+ * smtpd_forbid_unauth_pipelining, always_bcc, always_add_missing_headers,
+ * local_header_rewrite_clients (with inet_interfaces and mynetworks), notify_classes,
+ * error_notice_recipient, double_bounce_sender, and
  * the access policy parameters (see org.postern.smtpd.policy.PolicySettings).
  */
 final class SmtpdSettingsFactory {
@@ -89,7 +92,37 @@ final class SmtpdSettingsFactory {
                 c.getInt("debug_peer_level"),
                 c.getBoolean("smtpd_peername_lookup"),
                 c.getBoolean("smtpd_forbid_unauth_pipelining"),
-                c.get("always_bcc"));
+                c.get("always_bcc"),
+                c.getBoolean("always_add_missing_headers"),
+                headerRewriteClients(c),
+                notifyClasses(c),
+                c.get("error_notice_recipient"),
+                c.get("double_bounce_sender"));
+    }
+
+    /** headerRewriteClients - local_header_rewrite_clients with inet_interfaces and mynetworks. */
+    static HeaderRewriteClients headerRewriteClients(Config c) {
+        try {
+            return HeaderRewriteClients.parse(c.getList("local_header_rewrite_clients"),
+                    HeaderRewriteClients.ownAddresses(c.getList("inet_interfaces")),
+                    NetworkList.parse(c.getList("mynetworks"), "mynetworks"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("local_header_rewrite_clients", 0, e.getMessage(), e);
+        }
+    }
+
+    /** notifyClasses - notify_classes, lower case; unknown class names are refused. */
+    static java.util.Set<String> notifyClasses(Config c) {
+        java.util.Set<String> classes = new java.util.HashSet<>();
+        for (String name : c.getList("notify_classes")) {
+            String n = name.toLowerCase(java.util.Locale.ROOT);
+            if (!java.util.Set.of("bounce", "2bounce", "data", "delay", "policy", "protocol", "resource",
+                    "software").contains(n)) {
+                throw new ConfigException("notify_classes", 0, "unknown mail error class: \"" + name + "\"");
+            }
+            classes.add(n);
+        }
+        return classes;
     }
 
     /**

@@ -46,7 +46,10 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * DATA content into a spool file (a Received: header first, then the dot-unstuffed
  * lines with CRLF endings; BDAT chunks, RFC 3030, the same way without dot handling)
  * and, after the final dot, hands envelope and content to the {@link SmtpdListener} on
- * the blocking executor via {@link SmtpdTransport#runBlocking}. Input that arrives
+ * the blocking executor via {@link SmtpdTransport#runBlocking}. For a client in
+ * local_header_rewrite_clients (or with always_add_missing_headers = yes) the missing
+ * Message-Id:, Date: and From: headers are written at the end of the primary header
+ * section, as Postfix's cleanup does. Input that arrives
  * meanwhile (pipelined commands) is held and processed afterwards, in order. Replies
  * and their texts are Postfix's. The transport calls {@link #start} once connected
  * (or {@link #refuse} over a connection limit), {@link #tlsStarted} when a TLS
@@ -60,6 +63,12 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * HELO and MAIL FROM. When a restriction needs DNS the command waits, without
  * blocking, for the answers ({@link SmtpdTransport#await}) and is then processed.
  * HOLD and DISCARD actions go into the envelope's mail parameters.
+ *
+ * <p>Notices: the conversation is kept (In:/Out: lines, AUTH credentials masked, bounded)
+ * and, when the session had errors of a class in notify_classes (policy: a restriction
+ * rejected or deferred; protocol: syntax, sequence, unknown commands; resource: storage
+ * and queue file errors; software: the listener or flush service failed), a transcript
+ * goes to error_notice_recipient once the connection is gone, see {@link SmtpdNotice}.
  *
  * <h2>SECURITY</h2>
  * Talks to untrusted SMTP clients. Every input is bounded: line length
@@ -83,17 +92,20 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * smtpd_forbid_bare_newline, smtpd_forbid_bare_newline_exclusions,
  * smtpd_forbid_bare_newline_reject_code, smtpd_tls_security_level,
  * smtpd_sasl_auth_enable, smtpd_tls_auth_only, debug_peer_list, debug_peer_level,
- * smtpd_peername_lookup, always_bcc, and
+ * smtpd_peername_lookup, always_bcc, always_add_missing_headers,
+ * local_header_rewrite_clients, notify_classes, error_notice_recipient,
+ * double_bounce_sender, and
  * the policy parameters of {@link org.postern.smtpd.policy.PolicySettings}.
  *
  * <h2>BUGS</h2>
- * The client name is "unknown" unless smtpd_peername_lookup = yes (Postern's default
- * is no). No ETRN (the flush service is not reachable from here yet), no
- * smtpd_forbid_unauth_pipelining. AUTH needs an {@link SmtpdAuthenticator}: the adapter
+ * The peer name lookup gives up after 10 seconds (the client is then "unknown"); the
+ * hosts file is read when the configuration is loaded. AUTH needs an {@link SmtpdAuthenticator}: the adapter
  * provides one for smtpd_sasl_type = dovecot only (no WildFly Elytron binding yet). A bare &lt;LF&gt; inside a BDAT chunk is taken
  * as a line end. A message over hopcount_limit is rejected after the final dot
  * (554 5.4.0); Postfix's cleanup would bounce it instead. The spool file is written on
- * the calling thread (buffered, not synced).
+ * the calling thread (buffered, not synced). Resent- headers do not make the added
+ * headers Resent-Message-Id: etc. as in Postfix; a From: for the null sender is
+ * MAILER-DAEMON@myhostname (Postfix: @myorigin).
  *
  * <h2>SEE ALSO</h2>
  * RFC 5321, RFC 1870 (SIZE), RFC 2920 (PIPELINING), RFC 3030 (CHUNKING), RFC 3207
@@ -166,6 +178,13 @@ public final class SmtpdSession {
     private static final String AFTER_DATA = "DATA content";
     private static final String AFTER_EOM = "END-OF-MESSAGE";
     private static final String UNKNOWN = "UNKNOWN";
+    /** Postfix's smtpd_history_flush_threshold default: a longer history is forgotten at EHLO, RSET, end of DATA. */
+    private static final int HISTORY_FLUSH_THRESHOLD = 100;
+    /** Bound of a postmaster notice's transcript, in characters. */
+    private static final int HISTORY_MAX_CHARS = 100_000;
+    /** The time stamp of an added Message-Id: (Postfix: %Y%m%d%H%M%S in UTC). */
+    private static final java.time.format.DateTimeFormatter MESSAGE_ID_TIME =
+            java.time.format.DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(java.time.ZoneOffset.UTC);
 
     /** Commands that must end a pipelined group (RFC 2920 3.1, RFC 3207, RFC 4954). */
     private static final java.util.Set<String> MUST_BE_LAST = java.util.Set.of("HELO", "EHLO", "STARTTLS", "AUTH",
@@ -194,6 +213,13 @@ public final class SmtpdSession {
     private boolean skippingLongCommand;
     private final Deque<byte[]> held = new ArrayDeque<>();
 
+    // Postmaster notices (notify_classes): the conversation and the error classes seen.
+    /** "In:  " and "Out: " lines, as Postfix's smtpd_chat history; kept only when notify_classes is set. */
+    private final List<String> history = new ArrayList<>();
+    private int historyChars;
+    private boolean historyTruncated;
+    private final java.util.Set<String> errorClasses = new java.util.HashSet<>();
+
     // Session state.
     private boolean suspended;
     private boolean closed;
@@ -208,6 +234,14 @@ public final class SmtpdSession {
     private String accessDenied;
     private final Checks checks = new Checks();
     private final DnsAnswers dnsAnswers = new DnsAnswers();
+    /** check_policy_service answers of the stage being evaluated (filled from the policy client's threads). */
+    private final Map<String, String> policyAnswers = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The policy protocol's "instance": one value per message transaction. */
+    private String instance = "";
+    private static final java.util.concurrent.atomic.AtomicLong SESSIONS = new java.util.concurrent.atomic.AtomicLong(
+            new java.security.SecureRandom().nextInt() & 0xFFFFFFL);
+    private final long sessionNumber = SESSIONS.getAndIncrement();
+    private int transactions;
     private String checkingSender;
     private String checkingRecipient;
     /** Input that followed the current command line in the same read, or null. */
@@ -253,6 +287,11 @@ public final class SmtpdSession {
     private boolean firstLine;
     private boolean inHeaders;
     private int hopCount;
+    /** Complete the header section (local_header_rewrite_clients, always_add_missing_headers). */
+    private boolean addHeaders;
+    private boolean seenMessageId;
+    private boolean seenDate;
+    private boolean seenFrom;
 
     // BDAT state (RFC 3030): the spool is open between chunks while commands are read.
     private boolean bdatOpen;
@@ -285,12 +324,55 @@ public final class SmtpdSession {
         this.debugPeer = settings.debugPeerLevel() > 0 && settings.debugPeers().test(clientAddress);
     }
 
-    /** reply - send one reply line; logged for clients in debug_peer_list. */
+    /** reply - send one reply line; logged for clients in debug_peer_list, kept for a notice. */
     private void reply(String text) {
         if (debugPeer) {
             MAILLOG.info("> " + namaddr + ": " + text);
         }
+        chat("Out: " + text);
         transport.reply(text);
+    }
+
+    /**
+     * chat - keep one line of the conversation for a postmaster notice. Bounded: at most
+     * HISTORY_MAX_CHARS in all (then one "(transcript truncated)" line), and, as Postfix's
+     * smtpd_history_flush_threshold, forgotten at EHLO, RSET and the end of a message once
+     * over HISTORY_FLUSH_THRESHOLD lines.
+     */
+    private void chat(String text) {
+        if (settings.notifyClasses().isEmpty() || historyTruncated) {
+            return;
+        }
+        if (historyChars + text.length() > HISTORY_MAX_CHARS) {
+            historyTruncated = true;
+            history.add("(transcript truncated)");
+            return;
+        }
+        history.add(text);
+        historyChars += text.length();
+    }
+
+    /** chatFlush - Postfix smtpd_history_flush_threshold: a long history is forgotten. */
+    private void chatFlush() {
+        if (history.size() > HISTORY_FLUSH_THRESHOLD) {
+            history.clear();
+            historyChars = 0;
+            historyTruncated = false;
+        }
+    }
+
+    /** chatText - a command line as the transcript shows it: never the AUTH credentials. */
+    private String chatText(String text) {
+        if (authStage != AuthStage.NONE) {
+            return "********"; // a SASL response line: user name or password
+        }
+        if (text.regionMatches(true, 0, "AUTH ", 0, 5)) {
+            String[] w = text.trim().split("[ \t]+");
+            if (w.length > 2) {
+                return w[0] + " " + w[1] + " ********";
+            }
+        }
+        return printable(text, settings.lineLengthLimit());
     }
 
     /** start - log the connection and send the greeting. */
@@ -346,10 +428,23 @@ public final class SmtpdSession {
     private void greet() {
         if (!settings.check().delayReject()) {
             // RFC 5321 3.1: a 554 instead of the greeting, then 503 to everything but QUIT.
-            accessDenied = settings.check().checkClient(checks);
+            try {
+                accessDenied = settings.check().checkClient(checks);
+            } catch (SmtpdCheck.PolicyPending pending) {
+                suspended = true;
+                transport.await(pending.future(), () -> {
+                    suspended = false;
+                    if (!closed) {
+                        greet();
+                        replayHeld();
+                    }
+                });
+                return;
+            }
         }
         if (accessDenied != null) {
             reply(accessDenied);
+            errorClasses.add("policy");
             errorCount++;
         } else {
             reply("220 " + settings.banner());
@@ -450,18 +545,25 @@ public final class SmtpdSession {
         } else {
             bareLf = true;
         }
+        int chatMark = history.size();
         try {
             if (inData) {
                 dataLine(len, true, bareLf);
             } else {
                 commandLine(len, bareLf);
             }
-        } catch (DnsPending pending) {
-            // The restrictions need DNS answers: hold this line, wait without blocking,
-            // then process it again (the answers are in the session's cache by then).
+        } catch (DnsPending | SmtpdCheck.PolicyPending pending) {
+            // the line is processed again when the answers are in: keep it in the transcript once
+            while (history.size() > chatMark) {
+                historyChars -= history.remove(history.size() - 1).length();
+            }
+            // The restrictions need DNS or policy server answers: hold this line, wait
+            // without blocking, then process it again (the answers are kept by then).
             byte[] saved = lineBytes(len, bareLf);
             suspended = true;
-            transport.await(pending.future, () -> {
+            CompletableFuture<Void> future = pending instanceof DnsPending d ? d.future
+                    : ((SmtpdCheck.PolicyPending) pending).future();
+            transport.await(future, () -> {
                 suspended = false;
                 if (closed) {
                     return;
@@ -535,11 +637,13 @@ public final class SmtpdSession {
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(line, 0, len)).toString();
         } catch (CharacterCodingException e) {
+            chat("In:  " + printable(new String(line, 0, len, StandardCharsets.ISO_8859_1), settings.lineLengthLimit()));
             count("unknown", false);
             where = UNKNOWN;
             error(BAD_UTF8);
             return;
         }
+        chat("In:  " + chatText(text));
         if (debugPeer) {
             // never the credentials of an AUTH exchange
             boolean secret = authStage != AuthStage.NONE
@@ -614,6 +718,7 @@ public final class SmtpdSession {
                 && (!protocol.equals("ESMTP") || MUST_BE_LAST.contains(verb))) {
             // RFC 2920 3.1: this command must end a group, or the client was never told
             // that pipelining is allowed (no EHLO): smtpd_forbid_unauth_pipelining.
+            errorClasses.add("protocol");
             MAILLOG.info("improper command pipelining after " + verb + " from " + namaddr + ": "
                     + printable(new String(pipelined, StandardCharsets.UTF_8), 100));
             where = verb;
@@ -670,6 +775,7 @@ public final class SmtpdSession {
             default:
                 where = UNKNOWN;
                 if (isNonSmtp(verb)) {
+                    errorClasses.add("protocol");
                     count("unknown", false);
                     MAILLOG.warning("warning: non-SMTP command from " + namaddr + ": " + printable(text, 100));
                     reply(BREAK_RULES);
@@ -696,9 +802,10 @@ public final class SmtpdSession {
         }
         String reject = checkHeloNow(arg);
         if (reject != null) {
-            return error(reject);
+            return policyError(reject);
         }
         resetTransaction();
+        chatFlush();
         helo = arg;
         protocol = "SMTP";
         reply("250 " + settings.myhostname());
@@ -727,9 +834,10 @@ public final class SmtpdSession {
         }
         String reject = checkHeloNow(arg);
         if (reject != null) {
-            return error(reject);
+            return policyError(reject);
         }
         resetTransaction();
+        chatFlush();
         helo = arg;
         protocol = "ESMTP";
         List<String> lines = new ArrayList<>();
@@ -848,7 +956,7 @@ public final class SmtpdSession {
                 prefetch(SmtpdCheck.Stage.MAIL, null);
                 String reject = settings.check().checkSender(checks);
                 if (reject != null) {
-                    return error(reject);
+                    return policyError(reject);
                 }
             } finally {
                 checkingSender = null;
@@ -857,6 +965,8 @@ public final class SmtpdSession {
         sender = path;
         mailParams = params;
         arrival = clock.instant();
+        instance = Long.toHexString(sessionNumber) + "." + Long.toHexString(arrival.getEpochSecond()) + "."
+                + (++transactions);
         reply(MAIL_OK);
         return true;
     }
@@ -950,7 +1060,7 @@ public final class SmtpdSession {
                 prefetch(SmtpdCheck.Stage.RCPT, path.address());
                 String reject = settings.check().checkRecipient(checks, path.address());
                 if (reject != null) {
-                    return error(reject);
+                    return policyError(reject);
                 }
             } finally {
                 checkingRecipient = null;
@@ -1016,7 +1126,7 @@ public final class SmtpdSession {
         prefetch(SmtpdCheck.Stage.DATA, null);
         String reject = settings.check().checkData(checks);
         if (reject != null) {
-            return error(reject);
+            return policyError(reject);
         }
         if (!openSpool()) {
             return error(WRITE_ERROR);
@@ -1047,6 +1157,7 @@ public final class SmtpdSession {
         long size = Long.parseLong(words[0]);
         boolean last = words.length == 2;
         String refusal = null;
+        boolean policyRefusal = false;
         if (bdatFailed) {
             // an earlier chunk of this message failed: the rest is read and dropped
             refusal = "551 5.0.0 Discarded " + size + " bytes after earlier error";
@@ -1061,6 +1172,7 @@ public final class SmtpdSession {
                 prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
             }
             refusal = settings.check().checkData(checks);
+            policyRefusal = refusal != null;
             if (refusal == null && !openSpool()) {
                 refusal = WRITE_ERROR;
             }
@@ -1076,7 +1188,11 @@ public final class SmtpdSession {
             abortBdat();
             bdatFailed = !last && !recipients.isEmpty();
             bdatDiscard = size > 0;
-            error(refusal);
+            if (policyRefusal) {
+                policyError(refusal);
+            } else {
+                error(refusal);
+            }
             count("bdat", false);
             return true;
         }
@@ -1177,6 +1293,11 @@ public final class SmtpdSession {
         firstLine = true;
         inHeaders = true;
         hopCount = 0;
+        addHeaders = settings.alwaysAddMissingHeaders()
+                || settings.headerRewriteClients().matches(clientAddress, saslUsername != null);
+        seenMessageId = false;
+        seenDate = false;
+        seenFrom = false;
         return true;
     }
 
@@ -1396,6 +1517,7 @@ public final class SmtpdSession {
             return error(RSET_SYNTAX);
         }
         resetTransaction();
+        chatFlush();
         reply(OK);
         return true;
     }
@@ -1453,7 +1575,7 @@ public final class SmtpdSession {
         prefetch(SmtpdCheck.Stage.ETRN, null);
         String reject = settings.check().checkEtrn(checks, domain);
         if (reject != null) {
-            return error(reject);
+            return policyError(reject);
         }
         String site = domain;
         String[] reply = new String[1];
@@ -1539,8 +1661,24 @@ public final class SmtpdSession {
         }
     }
 
-    /** error - reply with an error and count it towards smtpd_hard_error_limit. */
+    /**
+     * error - reply with an error and count it towards smtpd_hard_error_limit; the error
+     * class for notify_classes follows the reply: resource for storage and queue file
+     * errors, policy for the size and recipient limits, software for a failed flush
+     * service, protocol for everything else (syntax, sequence, unknown commands).
+     */
     private boolean error(String reply) {
+        errorClasses.add(reply.equals(NO_STORAGE) || reply.equals(WRITE_ERROR) ? "resource"
+                : reply.equals(SIZE_EXCEEDS) || reply.equals(TOO_MANY_RCPT) ? "policy"
+                : reply.equals(ETRN_FAILED) ? "software" : "protocol");
+        reply(reply);
+        errorCount++;
+        return false;
+    }
+
+    /** policyError - a reject or defer of the access policy (smtpd_*_restrictions): class policy. */
+    private boolean policyError(String reply) {
+        errorClasses.add("policy");
         reply(reply);
         errorCount++;
         return false;
@@ -1593,7 +1731,9 @@ public final class SmtpdSession {
             if (n >= 5 && startsWithFrom(off, len)) {
                 write("X-Mailbox-Line: ".getBytes(StandardCharsets.US_ASCII), 0, 16);
             } else if (n > 0 && (line[off] == ' ' || line[off] == '\t')) {
-                // A first line that starts with white space would continue our Received: header.
+                // A first line that starts with white space would continue our Received: header:
+                // it starts the body instead.
+                endHeaders();
                 write(new byte[] {'\r', '\n'}, 0, 2);
             }
         }
@@ -1618,7 +1758,7 @@ public final class SmtpdSession {
      */
     private void countHops(int off, int len) {
         if (len == off) {
-            inHeaders = false;
+            endHeaders();
             return;
         }
         byte c = line[off];
@@ -1631,13 +1771,51 @@ public final class SmtpdSession {
         }
         if (i == off || i == len || line[i] != ':') {
             if (!(firstLine && startsWithFrom(off, len))) {
-                inHeaders = false;
+                endHeaders();
             }
             return;
         }
-        if (i - off == 8 && new String(line, off, 8, StandardCharsets.US_ASCII).equalsIgnoreCase("Received")) {
+        String name = new String(line, off, i - off, StandardCharsets.US_ASCII);
+        if (name.equalsIgnoreCase("Received")) {
             hopCount++;
+        } else if (name.equalsIgnoreCase("Message-Id")) {
+            seenMessageId = true;
+        } else if (name.equalsIgnoreCase("Date")) {
+            seenDate = true;
+        } else if (name.equalsIgnoreCase("From")) {
+            seenFrom = true;
         }
+    }
+
+    /**
+     * endHeaders - the primary header section ends here (an empty line, a line that is no
+     * header, or the end of the message): for a local client (local_header_rewrite_clients)
+     * or with always_add_missing_headers, add what Postfix's cleanup adds when missing, at
+     * the end of the header section and in its order: Message-Id: (arrival time in UTC and
+     * the queue id), Date: (arrival, local time), From: (the envelope sender).
+     */
+    private void endHeaders() {
+        if (!inHeaders) {
+            return;
+        }
+        inHeaders = false;
+        if (!addHeaders) {
+            return;
+        }
+        StringBuilder b = new StringBuilder();
+        if (!seenMessageId) {
+            b.append("Message-Id: <").append(MESSAGE_ID_TIME.format(arrival)).append('.').append(queueId)
+                    .append('@').append(settings.myhostname()).append(">\r\n");
+        }
+        if (!seenDate) {
+            b.append("Date: ").append(ReceivedHeader.mailDate(arrival, clock.getZone())).append("\r\n");
+        }
+        if (!seenFrom) {
+            b.append("From: <").append(sender.isNull() ? "MAILER-DAEMON@" + settings.myhostname()
+                    : sender.address().toString()).append(">\r\n");
+        }
+        byte[] bytes = b.toString().getBytes(StandardCharsets.UTF_8);
+        write(bytes, 0, bytes.length);
     }
 
     /** startsWithFrom - Postfix: a first line "From " (after any '>') is an mbox From_ line. */
@@ -1673,34 +1851,56 @@ public final class SmtpdSession {
         if (prefetch) {
             prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
         }
+        String eodReject = null;
+        if (!(bareLfInData && bareNewline == BareNewline.REJECT) && !tooBig && hopCount <= settings.hopcountLimit()
+                && !writeFailed) {
+            // smtpd_end_of_data_restrictions before any change of state: a policy server
+            // may have to be asked, and then this is done again when its answer is in
+            String previous = where;
+            where = AFTER_EOM;
+            try {
+                eodReject = settings.check().checkEndOfData(checks);
+            } catch (SmtpdCheck.PolicyPending pending) {
+                where = previous;
+                suspended = true;
+                transport.await(pending.future(), () -> {
+                    suspended = false;
+                    if (!closed) {
+                        endOfData(false);
+                        replayHeld();
+                    }
+                });
+                return;
+            }
+        }
         inData = false;
         where = AFTER_EOM;
+        endHeaders(); // a message that is all headers, or empty
         boolean closedOk = closeSpool();
         if (bareLfInData && bareNewline == BareNewline.REJECT) {
             logWhatsup("reject", "bare <LF> received");
-            finishMessage(bareLfReply(), false);
+            finishMessage(bareLfReply(), false, "protocol");
             if (settings.bareNewlineRejectCode() == 521) {
                 hangup();
             }
             return;
         }
         if (tooBig) {
-            finishMessage(TOO_BIG, false);
+            finishMessage(TOO_BIG, false, "bounce");
             return;
         }
         if (hopCount > settings.hopcountLimit()) {
             // a mail loop: Postfix bounces it; here the client gets the bounce as a reply
             logWhatsup("reject", TOO_MANY_HOPS);
-            finishMessage(TOO_MANY_HOPS, false);
+            finishMessage(TOO_MANY_HOPS, false, "bounce");
             return;
         }
         if (writeFailed || !closedOk) {
-            finishMessage(WRITE_ERROR, false);
+            finishMessage(WRITE_ERROR, false, "resource");
             return;
         }
-        String reject = settings.check().checkEndOfData(checks);
-        if (reject != null) {
-            finishMessage(reject, false);
+        if (eodReject != null) {
+            finishMessage(eodReject, false, "policy");
             return;
         }
         Map<String, String> params = new LinkedHashMap<>(mailParams);
@@ -1730,7 +1930,7 @@ public final class SmtpdSession {
                 return; // the client went away meanwhile; the spool is already gone
             }
             String reply = result[0] != null ? result[0] : WRITE_ERROR;
-            finishMessage(reply, reply.startsWith("250"));
+            finishMessage(reply, reply.startsWith("250"), reply.equals(WRITE_ERROR) ? "resource" : "software");
             replayHeld();
         });
     }
@@ -1769,7 +1969,7 @@ public final class SmtpdSession {
     }
 
     /** finishMessage - reply after the final dot and end the transaction. */
-    private void finishMessage(String reply, boolean success) {
+    private void finishMessage(String reply, boolean success, String errorClass) {
         deleteSpool();
         reply(reply);
         count(messageVerb, success);
@@ -1779,8 +1979,10 @@ public final class SmtpdSession {
             junkCommands = 0;
         } else {
             errorCount++;
+            errorClasses.add(errorClass);
         }
         resetTransaction();
+        chatFlush();
         if (!closed && errorCount >= settings.hardErrorLimit()) {
             reason = "too many errors";
             reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
@@ -1832,6 +2034,31 @@ public final class SmtpdSession {
         abortBdat();
         held.clear();
         MAILLOG.info("disconnect from " + namaddr + formatStats());
+        if (!history.isEmpty() && errorClasses.stream().anyMatch(settings.notifyClasses()::contains)) {
+            notifyPostmaster();
+        }
+    }
+
+    /**
+     * notifyPostmaster - Postfix smtpd_chat_notify(): the transcript goes to
+     * error_notice_recipient from double_bounce_sender, queued through the listener like
+     * any message (on the blocking executor). A notice that cannot be queued is logged
+     * and dropped: it is junk mail, never worth a retry.
+     */
+    private void notifyPostmaster() {
+        String id = QueueIds.next();
+        Instant now = clock.instant();
+        byte[] content = SmtpdNotice.content(settings, id, namaddr, List.copyOf(history), reason, now,
+                clock.getZone());
+        Envelope envelope = SmtpdNotice.envelope(settings, id, now, content.length);
+        history.clear();
+        transport.runBlocking(() -> {
+            try {
+                listener.enqueue(envelope, new java.io.ByteArrayInputStream(content));
+            } catch (EnqueueException | RuntimeException e) {
+                MAILLOG.warning("warning: postmaster notify: " + e.getMessage());
+            }
+        }, () -> { });
     }
 
     private void hangup() {
@@ -2005,6 +2232,40 @@ public final class SmtpdSession {
         @Override
         public DnsAnswers dnsAnswers() {
             return dnsAnswers;
+        }
+
+        @Override
+        public Map<String, String> policyAnswers() {
+            return policyAnswers;
+        }
+
+        @Override
+        public Map<String, String> policyAttributes() {
+            Map<String, String> a = new LinkedHashMap<>();
+            a.put("protocol_state", where.equals(AFTER_EOM) ? "END-OF-MESSAGE" : where);
+            a.put("protocol_name", protocol);
+            a.put("queue_id", queueId == null ? "" : queueId);
+            a.put("recipient_count", String.valueOf(recipients.size()));
+            a.put("instance", instance);
+            a.put("sasl_method", saslMethod == null ? "" : saslMethod);
+            a.put("sasl_username", saslUsername == null ? "" : saslUsername);
+            a.put("sasl_sender", "");
+            a.put("size", String.valueOf(where.equals(AFTER_EOM) || where.equals(AFTER_DATA) ? storedBytes
+                    : mailParams != null && mailParams.containsKey("SIZE") ? Long.parseLong(mailParams.get("SIZE"))
+                    : 0));
+            a.put("ccert_subject", "");
+            a.put("ccert_issuer", "");
+            a.put("ccert_fingerprint", "");
+            a.put("ccert_pubkey_fingerprint", "");
+            a.put("encryption_protocol", "");
+            a.put("encryption_cipher", "");
+            a.put("encryption_keysize", "0");
+            a.put("stress", "");
+            a.put("client_port", String.valueOf(clientPort));
+            a.put("server_address", "");
+            a.put("server_port", "");
+            a.put("mail_version", settings.mailName());
+            return a;
         }
 
         @Override

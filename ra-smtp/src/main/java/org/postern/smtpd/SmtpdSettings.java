@@ -10,6 +10,7 @@ import io.netty.handler.ssl.SslContext;
 import org.postern.config.Config;
 import org.postern.smtpd.policy.DnsJavaLookup;
 import org.postern.smtpd.policy.DnsLookup;
+import org.postern.smtpd.policy.HostsFile;
 import org.postern.smtpd.policy.PolicySettings;
 import org.postern.smtpd.policy.SmtpdCheck;
 
@@ -64,11 +65,20 @@ import org.postern.smtpd.policy.SmtpdCheck;
  *                                  IP address text
  * @param debugPeerLevel            debug_peer_level (2): above 0, the conversation with a
  *                                  matching client is logged
- * @param peernameLookup            smtpd_peername_lookup (Postern: no): look up and verify
- *                                  the client's name before the greeting
+ * @param peernameLookup            smtpd_peername_lookup (yes): look up (hosts file, then
+ *                                  DNS) and verify the client's name before the greeting
  * @param forbidUnauthPipelining    smtpd_forbid_unauth_pipelining (no, as Postfix 3.7):
  *                                  554 and disconnect on RFC 2920 violations
  * @param alwaysBcc                 always_bcc (empty): an extra recipient of every message
+ * @param alwaysAddMissingHeaders   always_add_missing_headers (no): add Message-Id:, Date: and
+ *                                  From: when missing, whatever the client
+ * @param headerRewriteClients      local_header_rewrite_clients (permit_inet_interfaces): the
+ *                                  clients whose messages get the missing headers
+ * @param notifyClasses             notify_classes (resource, software), lower case: the error
+ *                                  classes of a session that send the postmaster a transcript
+ * @param errorNoticeRecipient      error_notice_recipient (postmaster)
+ * @param doubleBounceSender        double_bounce_sender (double-bounce), the sender of the
+ *                                  notices, qualified with myhostname when it has no domain
  */
 public record SmtpdSettings(String serviceName, String myhostname, String banner, String mailName,
                             long messageSizeLimit, int lineLengthLimit, Duration timeout,
@@ -83,7 +93,10 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                             boolean saslAuthEnable, boolean tlsAuthOnly, SmtpdAuthenticator authenticator,
                             boolean upstreamProxy, Duration upstreamProxyTimeout,
                             Predicate<String> debugPeers, int debugPeerLevel, boolean peernameLookup,
-                            boolean forbidUnauthPipelining, String alwaysBcc) {
+                            boolean forbidUnauthPipelining, String alwaysBcc,
+                            boolean alwaysAddMissingHeaders, HeaderRewriteClients headerRewriteClients,
+                            java.util.Set<String> notifyClasses, String errorNoticeRecipient,
+                            String doubleBounceSender) {
 
     /**
      * BareNewline - values of smtpd_forbid_bare_newline (Postfix 3.9, postconf(5)).
@@ -157,6 +170,10 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         Objects.requireNonNull(upstreamProxyTimeout, "upstreamProxyTimeout");
         Objects.requireNonNull(debugPeers, "debugPeers");
         Objects.requireNonNull(alwaysBcc, "alwaysBcc");
+        Objects.requireNonNull(headerRewriteClients, "headerRewriteClients");
+        notifyClasses = java.util.Set.copyOf(notifyClasses);
+        Objects.requireNonNull(errorNoticeRecipient, "errorNoticeRecipient");
+        Objects.requireNonNull(doubleBounceSender, "doubleBounceSender");
         if (!alwaysBcc.isEmpty()) {
             try {
                 org.postern.mail.MailAddress.parse(alwaysBcc);
@@ -203,7 +220,9 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
      * defaults - Postfix 3.9 defaults for everything but the names and the spool; mail_name
      * "Postern", banner "$myhostname ESMTP $mail_name", no bare-newline exclusions, the
      * default policy of main.cf (mynetworks 127.0.0.0/8 and [::1]/128, mydestination of
-     * myhostname, no relay_domains).
+     * myhostname, no relay_domains); unlike Postfix no peer name lookup
+     * (smtpd_peername_lookup = no), so that a session built from these never waits for a
+     * name server.
      */
     public static SmtpdSettings defaults(String serviceName, String myhostname, Path spoolDirectory) {
         return new SmtpdSettings(serviceName, myhostname, myhostname + " ESMTP Postern", "Postern",
@@ -211,15 +230,21 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                 BareNewline.NORMALIZE, address -> false, 550, spoolDirectory,
                 policy(Config.parse("myhostname = " + myhostname, "defaults")), 10, Duration.ofSeconds(1), 100,
                 50, 0, 50, 0, Duration.ofSeconds(60), address -> false, TlsLevel.NONE, null, false, false, false,
-                null, false, Duration.ofSeconds(5), address -> false, 2, false, false, "");
+                null, false, Duration.ofSeconds(5), address -> false, 2, false, false, "", false,
+                HeaderRewriteClients.parse(java.util.List.of("permit_inet_interfaces"),
+                        HeaderRewriteClients.ownAddresses(java.util.List.of("all")), address -> false),
+                java.util.Set.of("resource", "software"), "postmaster", "double-bounce");
     }
 
     /** policy - the access policy of a configuration (restriction lists parsed, tables opened). */
     public static SmtpdCheck policy(Config config) {
         PolicySettings p = PolicySettings.from(config);
         // DNS is only set up when a restriction or the peer name lookup needs it
-        boolean dns = p.needsDns() || config.getBoolean("smtpd_peername_lookup");
-        return new SmtpdCheck(p, dns ? DnsJavaLookup.fromSystem() : DnsLookup.NONE);
+        boolean peername = config.getBoolean("smtpd_peername_lookup");
+        boolean dns = p.needsDns() || peername;
+        // the client's name comes from /etc/hosts first, as nsswitch's "files dns"
+        return new SmtpdCheck(p, dns ? DnsJavaLookup.fromSystem() : DnsLookup.NONE,
+                peername ? HostsFile.system() : HostsFile.EMPTY);
     }
 
     /** offersStartTls - STARTTLS is announced and accepted (not in wrapper mode: TLS is on already). */
@@ -335,6 +360,11 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         public boolean peernameLookup;
         public boolean forbidUnauthPipelining;
         public String alwaysBcc;
+        public boolean alwaysAddMissingHeaders;
+        public HeaderRewriteClients headerRewriteClients;
+        public java.util.Set<String> notifyClasses;
+        public String errorNoticeRecipient;
+        public String doubleBounceSender;
 
         Builder(SmtpdSettings s) {
             serviceName = s.serviceName;
@@ -375,6 +405,11 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
             peernameLookup = s.peernameLookup;
             forbidUnauthPipelining = s.forbidUnauthPipelining;
             alwaysBcc = s.alwaysBcc;
+            alwaysAddMissingHeaders = s.alwaysAddMissingHeaders;
+            headerRewriteClients = s.headerRewriteClients;
+            notifyClasses = s.notifyClasses;
+            errorNoticeRecipient = s.errorNoticeRecipient;
+            doubleBounceSender = s.doubleBounceSender;
         }
 
         /** build - the settings; IllegalArgumentException on a bad value. */
@@ -385,7 +420,8 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                     errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree, connectionCountLimit,
                     connectionRateLimit, rateTimeUnit, eventLimitExceptions, tlsLevel, sslContext, tlsWrapperMode,
                     saslAuthEnable, tlsAuthOnly, authenticator, upstreamProxy, upstreamProxyTimeout, debugPeers,
-                    debugPeerLevel, peernameLookup, forbidUnauthPipelining, alwaysBcc);
+                    debugPeerLevel, peernameLookup, forbidUnauthPipelining, alwaysBcc, alwaysAddMissingHeaders,
+                    headerRewriteClients, notifyClasses, errorNoticeRecipient, doubleBounceSender);
         }
     }
 }

@@ -42,6 +42,23 @@ public interface CheckContext {
     /** dnsAnswers - the DNS answers of this session, filled by {@link SmtpdCheck#prefetch}. */
     DnsAnswers dnsAnswers();
 
+    /**
+     * policyAnswers - the check_policy_service answers of the stage being evaluated, kept
+     * by the session while the evaluation waits for them (see SmtpdCheck.PolicyPending).
+     */
+    default java.util.Map<String, String> policyAnswers() {
+        throw new UnsupportedOperationException("this session cannot wait for a policy service");
+    }
+
+    /**
+     * policyAttributes - what a policy request tells about the session besides the names
+     * and addresses: protocol_state, protocol_name, queue_id, recipient_count, instance,
+     * sasl_method, sasl_username, sasl_sender, size, client_port, encryption_*, stress, ...
+     */
+    default java.util.Map<String, String> policyAttributes() {
+        return java.util.Map.of();
+    }
+
     /** hold - the message is to be put on hold (access map HOLD). */
     void hold(String reason);
 

@@ -30,7 +30,12 @@ import org.postern.config.maps.LookupTables;
  * defer_code (450), relay_domains_reject_code (554), unknown_relay_recipient_reject_code (550),
  * unknown_address_reject_code (450), unknown_client_reject_code (450),
  * maps_rbl_reject_code (554), maps_rbl_domains (for reject_maps_rbl),
- * unknown_hostname_reject_code (450).
+ * unknown_hostname_reject_code (450), and for check_policy_service
+ * smtpd_policy_service_timeout, smtpd_policy_service_max_idle,
+ * smtpd_policy_service_max_ttl, smtpd_policy_service_default_action,
+ * smtpd_policy_service_try_limit, smtpd_policy_service_retry_delay,
+ * smtpd_policy_service_request_limit, smtpd_policy_service_policy_context (see
+ * {@link PolicyClient}).
  */
 public record PolicySettings(List<Restriction> clientRestrictions, List<Restriction> heloRestrictions,
                              List<Restriction> senderRestrictions, List<Restriction> relayRestrictions,
@@ -40,7 +45,7 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
                              List<LookupTable> relayRecipientMaps, List<LookupTable> virtualMailboxMaps,
                              boolean rejectUnlistedRecipient,
                              boolean allowUntrustedRouting, String nullAccessKey, Codes codes,
-                             List<String> mapsRblDomains) {
+                             List<String> mapsRblDomains, java.util.Map<String, PolicyClient> policyClients) {
 
     /**
      * Codes - the reply codes of the restrictions.
@@ -89,7 +94,27 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
                 resolver, LookupTables.openAll(c.getList("relay_recipient_maps")),
                 LookupTables.openAll(c.getList("virtual_mailbox_maps")),
                 c.getBoolean("smtpd_reject_unlisted_recipient"), c.getBoolean("allow_untrusted_routing"),
-                c.get("smtpd_null_access_lookup_key"), codes, c.getList("maps_rbl_domains"));
+                c.get("smtpd_null_access_lookup_key"), codes, c.getList("maps_rbl_domains"), policyClients(c));
+    }
+
+    /** policyClients - one client per distinct check_policy_service server of any list, by its argument. */
+    private static java.util.Map<String, PolicyClient> policyClients(Config c) {
+        PolicyClient.Settings defaults = new PolicyClient.Settings(c.getTime("smtpd_policy_service_timeout"),
+                c.getTime("smtpd_policy_service_max_idle"), c.getTime("smtpd_policy_service_max_ttl"),
+                c.get("smtpd_policy_service_default_action"), c.getInt("smtpd_policy_service_try_limit"),
+                c.getTime("smtpd_policy_service_retry_delay"), c.getInt("smtpd_policy_service_request_limit"),
+                c.get("smtpd_policy_service_policy_context"));
+        java.util.Map<String, PolicyClient> clients = new java.util.LinkedHashMap<>();
+        for (String name : List.of("smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions",
+                "smtpd_relay_restrictions", "smtpd_recipient_restrictions", "smtpd_data_restrictions",
+                "smtpd_end_of_data_restrictions", "smtpd_etrn_restrictions")) {
+            for (Restriction r : list(c, name)) {
+                if (r.name().equals("check_policy_service") && !clients.containsKey(r.arg())) {
+                    clients.put(r.arg(), PolicyClient.parse(r.arg(), defaults, name));
+                }
+            }
+        }
+        return java.util.Map.copyOf(clients);
     }
 
     /** needsDns - true when some restriction list needs DNS answers. */

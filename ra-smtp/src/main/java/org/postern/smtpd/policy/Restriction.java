@@ -16,8 +16,8 @@ import org.postern.config.maps.LookupTables;
  *
  * @param name  the restriction name, lower case, aliases replaced by the current name
  * @param table the table of a check_*_access restriction, otherwise null
- * @param arg   the DNS domain of reject_rbl_client (with an optional =address filter),
- *              otherwise null
+ * @param arg   the DNS domain of reject_rbl_client (with an optional =address filter), the
+ *              server of check_policy_service (with its { } attributes), otherwise null
  */
 record Restriction(String name, LookupTable table, String arg) {
 
@@ -49,7 +49,7 @@ record Restriction(String name, LookupTable table, String arg) {
     static final Set<String> NOT_YET = Set.of(
             "reject_rhsbl_client",
             "reject_rhsbl_sender", "reject_rhsbl_recipient", "reject_rhsbl_helo",
-            "check_policy_service", "reject_unverified_sender", "reject_unverified_recipient",
+            "reject_unverified_sender", "reject_unverified_recipient",
             "reject_unauth_pipelining", "reject_unlisted_sender", "permit_mx_backup", "check_ccert_access",
             "permit_tls_clientcerts", "permit_tls_all_clientcerts", "reject_sender_login_mismatch",
             "defer_if_permit", "defer_if_reject", "reject_multi_recipient_bounce", "sleep");
@@ -70,6 +70,12 @@ record Restriction(String name, LookupTable table, String arg) {
                             + " needs a type:name lookup table argument");
                 }
                 out.add(new Restriction(name, LookupTables.open(elements.get(++i)), null));
+            } else if (name.equals("check_policy_service")) {
+                if (i + 1 >= elements.size()) {
+                    throw new ConfigException(parameter, 0,
+                            "restriction check_policy_service needs a server argument (inet:host:port or unix:/path)");
+                }
+                out.add(new Restriction(name, null, elements.get(++i)));
             } else if (name.equals("reject_rbl_client")) {
                 if (i + 1 >= elements.size() || !Hostnames.validHostname(rblDomain(elements.get(i + 1)))) {
                     throw new ConfigException(parameter, 0,

@@ -47,10 +47,17 @@ import org.postern.mail.MailAddress;
  * reject_rbl_client, reject_maps_rbl) read answers that {@link #prefetch} obtained
  * asynchronously before the stage is evaluated; the evaluation itself never waits.
  *
+ * <p>check_policy_service (Postfix SMTPD_POLICY_README) asks a policy server through
+ * {@link PolicyClient}, one request per check and evaluation; its action is taken as an
+ * access map result (with DEFER_IF_PERMIT and INFO besides). When the answer is not
+ * there the evaluation stops with {@link PolicyPending}, without any effect, and the
+ * caller evaluates the stage again once the answer is in.
+ *
  * <h2>BUGS</h2>
  * No local_recipient_maps (Postern has no local delivery: every local-part of a
  * mydestination domain passes reject_unlisted_recipient), no smtpd_restriction_classes,
- * no check_policy_service, no reject_rhsbl_*. An access map's right-hand side may name
+ * no reject_rhsbl_*. Policy server actions PREPEND, REDIRECT, FILTER, BCC and
+ * DEFER_IF_REJECT are logged and ignored. An access map's right-hand side may name
  * restrictions without arguments and without DNS only. reject_rbl_client filters match
  * one exact address (zen.example=127.0.0.2), not ranges. Address literals are never
  * local destinations (Postern does not know its interface addresses).
@@ -79,14 +86,14 @@ public final class SmtpdCheck {
 
     /** Request - what one evaluation looks at besides the session. */
     private static final class Request {
-        final CheckContext ctx;
+        final Buffered ctx;
         final MailAddress recipient;
         final String etrnDomain;
         final String replyName;
         final String replyClass;
         boolean unlistedChecked;
 
-        Request(CheckContext ctx, MailAddress recipient, String etrnDomain, String replyName, String replyClass) {
+        Request(Buffered ctx, MailAddress recipient, String etrnDomain, String replyName, String replyClass) {
             this.ctx = ctx;
             this.recipient = recipient;
             this.etrnDomain = etrnDomain;
@@ -107,16 +114,28 @@ public final class SmtpdCheck {
     /** At most this many PTR names are verified by forward lookups (a PTR RRset can be huge). */
     private static final int MAX_PTR_NAMES = 5;
 
+    /** The peer name lookup gives up after this, and the client is "unknown" (no name server must hold a session). */
+    static final java.time.Duration PEERNAME_TIMEOUT = java.time.Duration.ofSeconds(10);
+
     private final PolicySettings s;
     private final DnsLookup dns;
+    /** The client name lookups: the hosts file, then DNS (nsswitch "files dns"). */
+    private final DnsLookup clientDns;
 
     public SmtpdCheck(PolicySettings settings) {
-        this(settings, DnsLookup.NONE);
+        this(settings, DnsLookup.NONE, HostsFile.EMPTY);
     }
 
+    /** SmtpdCheck - with this resolver for the DNS restrictions and the client name, and no hosts file. */
     public SmtpdCheck(PolicySettings settings, DnsLookup dns) {
+        this(settings, dns, HostsFile.EMPTY);
+    }
+
+    /** SmtpdCheck - the client name comes from the hosts file first, then from dns. */
+    public SmtpdCheck(PolicySettings settings, DnsLookup dns, HostsFile hosts) {
         this.s = settings;
         this.dns = dns;
+        this.clientDns = hosts.over(dns);
     }
 
     /** needsDns - true when a restriction needs DNS answers (the caller then supplies a resolver). */
@@ -132,7 +151,9 @@ public final class SmtpdCheck {
     public CompletableFuture<String> clientName(CheckContext ctx) {
         String address = ctx.clientAddress();
         DnsAnswers answers = ctx.dnsAnswers();
-        return clientHostname(answers, address).handle((x, e) -> {
+        return clientHostname(answers, address).toCompletableFuture()
+                .completeOnTimeout(null, PEERNAME_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                .handle((x, e) -> {
             DnsLookup.Answer ptr = answers.get(DnsLookup.Type.PTR, address);
             if (ptr == null || ptr.status() != DnsLookup.Status.FOUND) {
                 return "unknown";
@@ -169,7 +190,7 @@ public final class SmtpdCheck {
             for (Restriction r : list) {
                 switch (r.name()) {
                     case "reject_unknown_reverse_client_hostname":
-                        query(answers, DnsLookup.Type.PTR, ctx.clientAddress(), pending);
+                        query(clientDns, answers, DnsLookup.Type.PTR, ctx.clientAddress(), pending);
                         break;
                     case "reject_unknown_client_hostname":
                         pending.add(clientHostname(answers, ctx.clientAddress()));
@@ -224,10 +245,15 @@ public final class SmtpdCheck {
 
     private CompletableFuture<?> query(DnsAnswers answers, DnsLookup.Type type, String name,
                                        List<CompletableFuture<?>> pending) {
+        return query(dns, answers, type, name, pending);
+    }
+
+    private CompletableFuture<?> query(DnsLookup resolver, DnsAnswers answers, DnsLookup.Type type, String name,
+                                       List<CompletableFuture<?>> pending) {
         if (answers.has(type, name)) {
             return CompletableFuture.completedFuture(null);
         }
-        CompletableFuture<?> f = dns.lookup(name, type).thenAccept(a -> answers.put(type, name, a));
+        CompletableFuture<?> f = resolver.lookup(name, type).thenAccept(a -> answers.put(type, name, a));
         pending.add(f);
         return f;
     }
@@ -235,14 +261,14 @@ public final class SmtpdCheck {
     /** clientHostname - PTR, then A and AAAA of the first names (Postfix's name verification). */
     private CompletableFuture<?> clientHostname(DnsAnswers answers, String address) {
         List<CompletableFuture<?>> first = new ArrayList<>();
-        CompletableFuture<?> ptr = query(answers, DnsLookup.Type.PTR, address, first);
+        CompletableFuture<?> ptr = query(clientDns, answers, DnsLookup.Type.PTR, address, first);
         return ptr.thenCompose(x -> {
             DnsLookup.Answer a = answers.get(DnsLookup.Type.PTR, address);
             List<CompletableFuture<?>> forward = new ArrayList<>();
             if (a != null && a.status() == DnsLookup.Status.FOUND) {
                 for (String name : a.values().subList(0, Math.min(MAX_PTR_NAMES, a.values().size()))) {
-                    query(answers, DnsLookup.Type.A, name, forward);
-                    query(answers, DnsLookup.Type.AAAA, name, forward);
+                    query(clientDns, answers, DnsLookup.Type.A, name, forward);
+                    query(clientDns, answers, DnsLookup.Type.AAAA, name, forward);
                 }
             }
             return CompletableFuture.allOf(forward.toArray(new CompletableFuture<?>[0]));
@@ -306,25 +332,109 @@ public final class SmtpdCheck {
 
     // ------------------------------------------------------------ stages
 
+    /**
+     * PolicyPending - thrown by a stage method when a check_policy_service answer is not
+     * there yet: nothing was logged or changed. Wait for {@link #future} (it never fails),
+     * then call the stage method again: the answer is then in ctx.policyAnswers().
+     */
+    public static final class PolicyPending extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient CompletableFuture<Void> future;
+
+        PolicyPending(CompletableFuture<Void> future) {
+            super(null, null, false, false);
+            this.future = future;
+        }
+
+        public CompletableFuture<Void> future() {
+            return future;
+        }
+    }
+
+    /** Eval - the state of one stage evaluation: DEFER_IF_PERMIT, the policy request count. */
+    private static final class Eval {
+        String deferIfPermit;
+        int policyRequests;
+    }
+
+    /**
+     * Buffered - the session during one stage evaluation: logs, HOLD and DISCARD are kept
+     * and take effect only when the evaluation completes (not when it waits for a policy
+     * server and is started over).
+     */
+    private static final class Buffered implements CheckContext {
+        final CheckContext ctx;
+        final Eval eval = new Eval();
+        final List<Runnable> effects = new ArrayList<>();
+
+        Buffered(CheckContext ctx) {
+            this.ctx = ctx;
+        }
+
+        @Override public String clientName() { return ctx.clientName(); }
+        @Override public String clientAddress() { return ctx.clientAddress(); }
+        @Override public String namaddr() { return ctx.namaddr(); }
+        @Override public String helo() { return ctx.helo(); }
+        @Override public String sender() { return ctx.sender(); }
+        @Override public boolean saslAuthenticated() { return ctx.saslAuthenticated(); }
+        @Override public DnsAnswers dnsAnswers() { return ctx.dnsAnswers(); }
+        @Override public java.util.Map<String, String> policyAnswers() { return ctx.policyAnswers(); }
+        @Override public java.util.Map<String, String> policyAttributes() { return ctx.policyAttributes(); }
+        @Override public void log(String whatsup, String text) { effects.add(() -> ctx.log(whatsup, text)); }
+        @Override public void hold(String reason) { effects.add(() -> ctx.hold(reason)); }
+        @Override public void discard(String reason) { effects.add(() -> ctx.discard(reason)); }
+    }
+
+    /**
+     * evaluate - one stage: buffered effects, DEFER_IF_PERMIT at the end (Postfix: a
+     * permitted request is deferred when a DEFER_IF_PERMIT action was seen), the policy
+     * answers of this evaluation forgotten once it is complete.
+     */
+    private String evaluate(CheckContext ctx, java.util.function.Function<Buffered, Verdict> stage) {
+        Buffered b = new Buffered(ctx);
+        Verdict v = stage.apply(b); // PolicyPending: the effects are dropped
+        if (v.kind() != Verdict.Kind.REJECT && b.eval.deferIfPermit != null) {
+            v = new Verdict(Verdict.Kind.REJECT, b.eval.deferIfPermit);
+            b.log("reject", v.reply());
+        }
+        b.effects.forEach(Runnable::run);
+        if (b.eval.policyRequests > 0) {
+            ctx.policyAnswers().clear();
+        }
+        return reply(v);
+    }
+
     /** checkClient - smtpd_client_restrictions: the reply, or null. */
     public String checkClient(CheckContext ctx) {
-        return reply(generic(new Request(ctx, null, null, ctx.namaddr(), CLIENT), s.clientRestrictions(), true));
+        return evaluate(ctx, this::client);
+    }
+
+    private Verdict client(Buffered ctx) {
+        return generic(new Request(ctx, null, null, ctx.namaddr(), CLIENT), s.clientRestrictions(), true);
     }
 
     /** checkHelo - smtpd_helo_restrictions for ctx.helo() (nothing to check before HELO). */
     public String checkHelo(CheckContext ctx) {
+        return evaluate(ctx, this::helo);
+    }
+
+    private Verdict helo(Buffered ctx) {
         if (ctx.helo() == null) {
-            return null;
+            return Verdict.DUNNO;
         }
-        return reply(generic(new Request(ctx, null, null, ctx.helo(), HELO), s.heloRestrictions(), true));
+        return generic(new Request(ctx, null, null, ctx.helo(), HELO), s.heloRestrictions(), true);
     }
 
     /** checkSender - smtpd_sender_restrictions for ctx.sender(). */
     public String checkSender(CheckContext ctx) {
+        return evaluate(ctx, this::sender);
+    }
+
+    private Verdict sender(Buffered ctx) {
         if (ctx.sender() == null) {
-            return null;
+            return Verdict.DUNNO;
         }
-        return reply(generic(new Request(ctx, null, null, ctx.sender(), SENDER), s.senderRestrictions(), true));
+        return generic(new Request(ctx, null, null, ctx.sender(), SENDER), s.senderRestrictions(), true);
     }
 
     /**
@@ -333,15 +443,19 @@ public final class SmtpdCheck {
      * the implicit reject_unlisted_recipient.
      */
     public String checkRecipient(CheckContext ctx, MailAddress recipient) {
+        return evaluate(ctx, b -> recipient(b, recipient));
+    }
+
+    private Verdict recipient(Buffered ctx, MailAddress recipient) {
         if (s.delayReject()) {
-            String r = checkClient(ctx);
-            if (r == null) {
-                r = checkHelo(ctx);
+            Verdict r = client(ctx);
+            if (r.kind() != Verdict.Kind.REJECT) {
+                r = helo(ctx);
             }
-            if (r == null) {
-                r = checkSender(ctx);
+            if (r.kind() != Verdict.Kind.REJECT) {
+                r = sender(ctx);
             }
-            if (r != null) {
+            if (r.kind() == Verdict.Kind.REJECT) {
                 return r;
             }
         }
@@ -356,31 +470,34 @@ public final class SmtpdCheck {
                 ctx.log("reject", v.reply());
             }
         }
-        return reply(v);
+        return v;
     }
 
     /** checkData - smtpd_data_restrictions at DATA. */
     public String checkData(CheckContext ctx) {
-        return reply(generic(new Request(ctx, null, null, "DATA", DATA), s.dataRestrictions(), true));
+        return evaluate(ctx, b -> generic(new Request(b, null, null, "DATA", DATA), s.dataRestrictions(), true));
     }
 
     /** checkEndOfData - smtpd_end_of_data_restrictions after the final dot. */
     public String checkEndOfData(CheckContext ctx) {
-        return reply(generic(new Request(ctx, null, null, "END-OF-MESSAGE", EOD), s.endOfDataRestrictions(), true));
+        return evaluate(ctx, b -> generic(new Request(b, null, null, "END-OF-MESSAGE", EOD),
+                s.endOfDataRestrictions(), true));
     }
 
     /** checkEtrn - smtpd_etrn_restrictions for ETRN domain (after the delayed client and HELO checks). */
     public String checkEtrn(CheckContext ctx, String domain) {
-        if (s.delayReject()) {
-            String r = checkClient(ctx);
-            if (r == null) {
-                r = checkHelo(ctx);
+        return evaluate(ctx, b -> {
+            if (s.delayReject()) {
+                Verdict r = client(b);
+                if (r.kind() != Verdict.Kind.REJECT) {
+                    r = helo(b);
+                }
+                if (r.kind() == Verdict.Kind.REJECT) {
+                    return r;
+                }
             }
-            if (r != null) {
-                return r;
-            }
-        }
-        return reply(generic(new Request(ctx, null, domain, domain, ETRN), s.etrnRestrictions(), true));
+            return generic(new Request(b, null, domain, domain, ETRN), s.etrnRestrictions(), true);
+        });
     }
 
     private static String reply(Verdict v) {
@@ -493,6 +610,8 @@ public final class SmtpdCheck {
                 }
                 req.unlistedChecked = true;
                 return unlistedRecipient(req);
+            case "check_policy_service":
+                return policyService(req, r.arg());
             default:
                 // Restriction.parseList admits no other names.
                 throw new IllegalStateException("restriction not implemented: " + r.name());
@@ -814,6 +933,51 @@ public final class SmtpdCheck {
 
     /** accessResult - interpret an access map value (Postfix check_table_result()). */
     private Verdict accessResult(Request req, String value, LookupTable table) {
+        return accessResult(req, value, "access table " + table.spec());
+    }
+
+    /**
+     * policyService - check_policy_service: one request per check (Postfix
+     * SMTPD_POLICY_README), its action taken as an access map result. The answer is
+     * asked for asynchronously: without it the evaluation stops with PolicyPending and is
+     * started over when it is there.
+     */
+    private Verdict policyService(Request req, String spec) {
+        PolicyClient client = s.policyClients().get(spec);
+        String request = policyRequest(req, client);
+        String key = req.ctx.eval.policyRequests++ + " " + req.replyClass + " " + spec + "\n" + request;
+        java.util.Map<String, String> answers = req.ctx.policyAnswers();
+        String action = answers.get(key);
+        if (action == null) {
+            throw new PolicyPending(client.query(request).thenAccept(a -> answers.put(key, a)));
+        }
+        return accessResult(req, action, "policy query " + client.endpoint());
+    }
+
+    /** policyRequest - the attributes, as Postfix's smtpd sends them (values without line ends). */
+    private static String policyRequest(Request req, PolicyClient client) {
+        java.util.Map<String, String> a = new java.util.LinkedHashMap<>();
+        a.put("request", "smtpd_access_policy");
+        a.putAll(req.ctx.policyAttributes());
+        a.put("helo_name", req.ctx.helo() == null ? "" : req.ctx.helo());
+        a.put("sender", req.ctx.sender() == null ? "" : req.ctx.sender());
+        a.put("recipient", req.recipient == null ? "" : req.recipient.toString());
+        a.put("client_address", req.ctx.clientAddress());
+        a.put("client_name", req.ctx.clientName());
+        DnsLookup.Answer ptr = req.ctx.dnsAnswers().get(DnsLookup.Type.PTR, req.ctx.clientAddress());
+        a.put("reverse_client_name", ptr != null && ptr.status() == DnsLookup.Status.FOUND
+                ? ptr.values().get(0).toLowerCase(Locale.ROOT) : req.ctx.clientName());
+        a.put("etrn_domain", req.etrnDomain == null ? "" : req.etrnDomain);
+        a.put("policy_context", client.settings().policyContext());
+        StringBuilder b = new StringBuilder();
+        for (java.util.Map.Entry<String, String> e : a.entrySet()) {
+            b.append(e.getKey()).append('=').append(e.getValue().replace('\n', ' ').replace('\r', ' ')).append('\n');
+        }
+        return b.toString();
+    }
+
+    /** accessResult - interpret an access map or policy server result (Postfix check_table_result()). */
+    private Verdict accessResult(Request req, String value, String origin) {
         String v = value.strip();
         int space = 0;
         while (space < v.length() && !Character.isWhitespace(v.charAt(space))) {
@@ -835,10 +999,28 @@ public final class SmtpdCheck {
             case "WARN":
                 req.ctx.log("warn", target + " " + text);
                 return Verdict.DUNNO;
+            case "INFO":
+                req.ctx.log("info", target + " " + text);
+                return Verdict.DUNNO;
+            case "DEFER_IF_PERMIT":
+                // deferred at the end of the stage, unless something rejects (Postfix: 450 4.7.1)
+                if (req.ctx.eval.deferIfPermit == null) {
+                    req.ctx.eval.deferIfPermit = rejectWithText(450, "4.7.1", target + " rejected: ",
+                            text.isEmpty() ? "Service is unavailable" : text).reply();
+                }
+                return Verdict.DUNNO;
+            case "DEFER_IF_REJECT":
+            case "PREPEND":
+            case "REDIRECT":
+            case "FILTER":
+            case "BCC":
+                // actions that need cleanup(8) features Postern does not have: logged, not acted on
+                LOG.warning("PSTN1103: " + origin + ": action " + cmd + " is not supported by Postern; ignored");
+                return Verdict.DUNNO;
             case "HOLD":
             case "DISCARD":
                 if (req.ctx.sender() == null) {
-                    LOG.warning("PSTN1101: access table " + table.spec() + ": with smtpd_delay_reject = no, action "
+                    LOG.warning("PSTN1101: " + origin + ": with smtpd_delay_reject = no, action "
                             + cmd + " is unavailable before MAIL FROM");
                     return Verdict.DUNNO;
                 }
@@ -864,10 +1046,10 @@ public final class SmtpdCheck {
         List<Restriction> nested = new ArrayList<>();
         try {
             for (String element : Lists.split(v)) {
-                nested.add(Restriction.simple(element, "access table " + table.spec()));
+                nested.add(Restriction.simple(element, origin));
             }
         } catch (ConfigException | IllegalArgumentException e) {
-            LOG.warning("PSTN1102: access table " + table.spec() + ": bad result \"" + v + "\": " + e.getMessage());
+            LOG.warning("PSTN1102: " + origin + ": bad result \"" + v + "\": " + e.getMessage());
             return new Verdict(Verdict.Kind.REJECT, CONFIG_ERROR);
         }
         return generic(req, nested, false);
