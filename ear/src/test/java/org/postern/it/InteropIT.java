@@ -56,6 +56,7 @@ class InteropIT {
                 + "To: <user@dovecot.test>\n"
                 + "Subject: interop through Postern\n"
                 + "Message-ID: <interop-1@example.org>\n"
+                + "Date: Sat, 21 Nov 2026 10:00:00 +0000\n"
                 + "\n"
                 + "Hello Dovecot,\n"
                 + ".this line starts with a dot\n"
@@ -97,7 +98,8 @@ class InteropIT {
 
     @Test
     void overLmtpToDovecotsUnixSocket() throws Exception {
-        String message = "From: <alice@example.org>\nTo: <user2@dovecot-unix.test>\nSubject: over a unix socket\n\nhi\n";
+        String message = "From: <alice@example.org>\nTo: <user2@dovecot-unix.test>\nSubject: over a unix socket\n"
+                + "Date: Sat, 21 Nov 2026 10:00:00 +0000\nMessage-ID: <unix@example.org>\n\nhi\n";
         Path data = work.resolve("message-unix.eml");
         Files.writeString(data, message, StandardCharsets.UTF_8);
         String transcript = swaks("--from", "alice@example.org", "--to", "user2@dovecot-unix.test",
@@ -119,7 +121,8 @@ class InteropIT {
         // virtual_mailbox_domains = hosted.test, virtual_transport = lmtp:unix:dovecot/lmtp.sock
         // (relative to queue_directory), virtual_mailbox_maps lists carol only
         Path data = work.resolve("message-hosted.eml");
-        Files.writeString(data, "From: <alice@example.org>\nTo: <carol@hosted.test>\nSubject: hosted\n\nhi carol\n",
+        Files.writeString(data, "From: <alice@example.org>\nTo: <carol@hosted.test>\nSubject: hosted\n"
+                + "Date: Sat, 21 Nov 2026 10:00:00 +0000\nMessage-ID: <hosted@example.org>\n\nhi carol\n",
                 StandardCharsets.UTF_8);
         String transcript = swaks("--from", "alice@example.org", "--to", "carol@hosted.test", "--data",
                 data.toString());
