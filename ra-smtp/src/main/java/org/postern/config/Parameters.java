@@ -765,6 +765,24 @@ public final class Parameters {
     public static final Parameter SMTPD_TLS_KEY_FILE = register(Parameter.string("smtpd_tls_key_file",
             "$smtpd_tls_cert_file",
             "File with the SMTP server private key in PEM format (PKCS#8, unencrypted); may be the certificate file."));
+    /** smtpd_tls_keystore_file - a Java key store with the server key and certificate (Postern). */
+    public static final Parameter SMTPD_TLS_KEYSTORE_FILE = register(Parameter.string("smtpd_tls_keystore_file", "",
+            "Postern: a PKCS#12 or JKS key store with the SMTP server's private key and certificate chain, instead "
+                    + "of smtpd_tls_cert_file and smtpd_tls_key_file, such as WildFly's own application.keystore "
+                    + "(a relative name is found in WildFly's configuration directory, jboss.server.config.dir)."));
+    /** smtpd_tls_keystore_type - the key store format. */
+    public static final Parameter SMTPD_TLS_KEYSTORE_TYPE = register(Parameter.choice("smtpd_tls_keystore_type",
+            "PKCS12", "Postern: the format of smtpd_tls_keystore_file, PKCS12 or JKS.", "PKCS12", "JKS"));
+    /** smtpd_tls_keystore_password - the password of the store and of its key. */
+    public static final Parameter SMTPD_TLS_KEYSTORE_PASSWORD = register(Parameter.string(
+            "smtpd_tls_keystore_password", "",
+            "Postern: the password of smtpd_tls_keystore_file and of the key in it (as the credential-reference of "
+                    + "a WildFly key-store); keep main.cf readable by the server's user only."));
+    /** smtpd_tls_keystore_alias - which key entry of the store. */
+    public static final Parameter SMTPD_TLS_KEYSTORE_ALIAS = register(Parameter.string("smtpd_tls_keystore_alias",
+            "",
+            "Postern: the alias of the key entry in smtpd_tls_keystore_file; empty: the store must hold exactly one "
+                    + "private key."));
     /** smtpd_tls_wrappermode - implicit TLS from the first byte (submissions, port 465). */
     public static final Parameter SMTPD_TLS_WRAPPERMODE = register(Parameter.bool("smtpd_tls_wrappermode", "no",
             "Run the SMTP server in TLS \"wrapper\" mode (implicit TLS), as usually set with master.cf -o for "

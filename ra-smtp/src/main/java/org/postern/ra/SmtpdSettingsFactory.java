@@ -3,6 +3,16 @@ package org.postern.ra;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import javax.net.ssl.KeyManagerFactory;
 import java.nio.file.Path;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLException;
@@ -128,8 +138,9 @@ final class SmtpdSettingsFactory {
     /**
      * sslContext - the server TLS context when TLS is wanted (a security level other than
      * none, or wrapper mode): smtpd_tls_cert_file (PEM chain) and smtpd_tls_key_file (PEM
-     * PKCS#8 key; the default is the certificate file, which may hold both). A missing or
-     * unreadable file fails the start rather than silently disabling TLS.
+     * PKCS#8 key; the default is the certificate file, which may hold both), or a Java key
+     * store, smtpd_tls_keystore_file. A missing or unreadable file fails the start rather
+     * than silently disabling TLS.
      */
     static SslContext sslContext(Config c) {
         boolean wanted = SmtpdSettings.TlsLevel.parse(c.get("smtpd_tls_security_level")) != SmtpdSettings.TlsLevel.NONE
@@ -139,17 +150,73 @@ final class SmtpdSettingsFactory {
         }
         String cert = c.get("smtpd_tls_cert_file");
         String key = c.get("smtpd_tls_key_file");
+        String store = c.get("smtpd_tls_keystore_file").trim();
+        if (!store.isEmpty()) {
+            if (!cert.isEmpty()) {
+                throw new ConfigException("smtpd_tls_keystore_file", 0, "specify either smtpd_tls_keystore_file or "
+                        + "smtpd_tls_cert_file and smtpd_tls_key_file, not both");
+            }
+            return keyStoreContext(c, store);
+        }
         if (cert.isEmpty() || key.isEmpty()) {
             throw new ConfigException("smtpd_tls_cert_file", 0, "TLS is enabled (smtpd_tls_security_level = "
                     + c.get("smtpd_tls_security_level") + ", smtpd_tls_wrappermode = "
                     + (c.getBoolean("smtpd_tls_wrappermode") ? "yes" : "no")
-                    + ") but smtpd_tls_cert_file or smtpd_tls_key_file is empty");
+                    + ") but smtpd_tls_cert_file or smtpd_tls_key_file is empty (or set smtpd_tls_keystore_file)");
         }
         try {
             return SslContextBuilder.forServer(new File(cert), new File(key)).build();
         } catch (SSLException | IllegalArgumentException e) {
             throw new ConfigException("smtpd_tls_cert_file", 0, "cannot load certificate " + cert + " and key "
                     + key + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * keyStoreContext - the server context of a PKCS#12 or JKS key store: the entry named
+     * by smtpd_tls_keystore_alias, or the only private key in the store. A relative file
+     * name is found in WildFly's configuration directory, where its key stores live.
+     */
+    static SslContext keyStoreContext(Config c, String file) {
+        Path path = Path.of(file);
+        String configDir = System.getProperty("jboss.server.config.dir");
+        if (!path.isAbsolute() && configDir != null) {
+            path = Path.of(configDir).resolve(path);
+        }
+        char[] password = c.get("smtpd_tls_keystore_password").toCharArray();
+        String alias = c.get("smtpd_tls_keystore_alias").trim();
+        try {
+            KeyStore store = KeyStore.getInstance(c.get("smtpd_tls_keystore_type"));
+            try (InputStream in = Files.newInputStream(path)) {
+                store.load(in, password);
+            }
+            List<String> keys = new ArrayList<>();
+            for (String a : Collections.list(store.aliases())) {
+                if (store.isKeyEntry(a)) {
+                    keys.add(a);
+                }
+            }
+            if (alias.isEmpty()) {
+                if (keys.size() != 1) {
+                    throw new ConfigException("smtpd_tls_keystore_alias", 0, path + " holds " + keys.size()
+                            + " private keys " + keys + ": name one with smtpd_tls_keystore_alias");
+                }
+                alias = keys.get(0);
+            } else if (!keys.contains(alias)) {
+                throw new ConfigException("smtpd_tls_keystore_alias", 0, path + " has no private key \"" + alias
+                        + "\" (its keys: " + keys + ")");
+            }
+            // only that entry, so the key manager cannot pick another
+            KeyStore one = KeyStore.getInstance("PKCS12");
+            one.load(null, null);
+            one.setKeyEntry(alias, store.getKey(alias, password), password, store.getCertificateChain(alias));
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(one, password);
+            return SslContextBuilder.forServer(kmf).build();
+        } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
+            throw new ConfigException("smtpd_tls_keystore_file", 0, "cannot load key store " + path + ": " + e, e);
+        } finally {
+            Arrays.fill(password, '\0');
         }
     }
 

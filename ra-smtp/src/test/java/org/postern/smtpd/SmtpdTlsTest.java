@@ -74,6 +74,66 @@ class SmtpdTlsTest {
 
     private SmtpdAuthenticator authenticator;
 
+    /** startWith - a server from exactly these main.cf lines (no PEM files), built as the adapter builds it. */
+    private void startWith(String... mainCf) throws IOException {
+        Config c = Config.parse("myhostname = mx.example.org\n" + String.join("\n", mainCf), "main.cf");
+        SmtpdSettings.Builder b = org.postern.ra.SmtpdSettingsFactoryAccess.from(c, "smtpd").toBuilder();
+        b.spoolDirectory = spool;
+        server = new SmtpdServer("smtpd", b.build(), listener, group, blocking);
+        server.start("127.0.0.1", 0);
+    }
+
+    /** keytool - a PKCS#12 store with two self-signed keys, as WildFly's key-manager makes one. */
+    private static Path keyStore(Path dir) throws Exception {
+        Path store = dir.resolve("smtpd.p12");
+        for (String[] entry : new String[][] {{"web", "CN=www.example.org"}, {"mail", "CN=mail.example.org"}}) {
+            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                    "-genkeypair", "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", "s3cret",
+                    "-alias", entry[0], "-dname", entry[1], "-keyalg", "RSA", "-keysize", "2048", "-validity", "2")
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, out);
+        }
+        return store;
+    }
+
+    @Test
+    void aJavaKeyStoreServesStarttlsWithTheNamedKey() throws Exception {
+        Path store = keyStore(spool);
+        startWith("smtpd_tls_security_level = may", "smtpd_tls_keystore_file = " + store,
+                "smtpd_tls_keystore_password = s3cret", "smtpd_tls_keystore_alias = mail");
+        try (Socket plain = new Socket("127.0.0.1", server.port())) {
+            plain.setSoTimeout(10_000);
+            BufferedReader in = new BufferedReader(new InputStreamReader(plain.getInputStream(),
+                    StandardCharsets.US_ASCII));
+            reply(in);
+            write(plain.getOutputStream(), "EHLO client.example\r\nSTARTTLS\r\n");
+            assertTrue(reply(in).contains("250-STARTTLS"));
+            assertEquals("220 2.0.0 Ready to start TLS", reply(in));
+            SSLSocket tls = (SSLSocket) TestCertificates.trustAll().getSocketFactory()
+                    .createSocket(plain, "mx.example.org", server.port(), true);
+            tls.startHandshake();
+            java.security.cert.X509Certificate peer =
+                    (java.security.cert.X509Certificate) tls.getSession().getPeerCertificates()[0];
+            assertEquals("CN=mail.example.org", peer.getSubjectX500Principal().getName());
+        }
+    }
+
+    @Test
+    void aKeyStoreThatCannotServeFailsTheStartWithTheReason() throws Exception {
+        Path store = keyStore(spool);
+        org.postern.config.ConfigException twoKeys = org.junit.jupiter.api.Assertions.assertThrows(
+                org.postern.config.ConfigException.class, () -> startWith("smtpd_tls_security_level = may",
+                        "smtpd_tls_keystore_file = " + store, "smtpd_tls_keystore_password = s3cret"));
+        assertTrue(twoKeys.getMessage().contains("2 private keys"), twoKeys.getMessage());
+        org.postern.config.ConfigException badPassword = org.junit.jupiter.api.Assertions.assertThrows(
+                org.postern.config.ConfigException.class, () -> startWith("smtpd_tls_security_level = may",
+                        "smtpd_tls_keystore_file = " + store, "smtpd_tls_keystore_password = wrong",
+                        "smtpd_tls_keystore_alias = mail"));
+        assertTrue(badPassword.getMessage().contains("cannot load key store"), badPassword.getMessage());
+        assertTrue(badPassword.getMessage().contains("smtpd_tls_keystore_file"), badPassword.getMessage());
+    }
+
     /** start - a server from main.cf lines, built as the adapter builds it. */
     private void start(String... mainCf) throws IOException {
         Config c = Config.parse("myhostname = mx.example.org\nsmtpd_tls_cert_file = " + pem.cert()
