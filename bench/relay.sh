@@ -8,13 +8,20 @@
 # ratios Postern/Postfix. Both run with their durable defaults (Postern: H2 with
 # WRITE_DELAY=0; Postfix: fsync per queue file).
 #
-# Needs a build (mvn -B -DskipTests install) and the Debian package postfix.
-# Usage: bench/relay.sh [MESSAGES] [SESSIONS] [SIZE]
+# With DB=postgresql Postern's queue is on PostgreSQL instead (DESIGN: the production
+# database, whose WAL flush groups concurrent commits): a private cluster on 127.0.0.1:13432
+# in bench/target, switched to with wildfly-config's configure-postgresql.cli.
+#
+# Needs a build (mvn -B -DskipTests install) and the Debian package postfix (and
+# postgresql-15 for DB=postgresql).
+# Usage: [DB=h2|postgresql] bench/relay.sh [MESSAGES] [SESSIONS] [SIZE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MESSAGES=${1:-2000}
 SESSIONS=${2:-20}
 SIZE=${3:-2048}
+DB=${DB:-h2}
+PG_BIN=/usr/lib/postgresql/15/bin PG_PORT=13432
 TOP=$(pwd)
 WORK=$TOP/bench/target
 WILDFLY=$(ls -d "$TOP"/wildfly-config/target/wildfly-*/ 2>/dev/null | head -1)
@@ -32,6 +39,7 @@ cleanup() {
   stop_postern
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   [ -d "$WORK/postfix" ] && postfix -c "$WORK/postfix" stop >/dev/null 2>&1 || true
+  [ -f "$WORK/pg/data/postmaster.pid" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -68,6 +76,21 @@ relayhost = [127.0.0.1]:$SINK_PORT
 message_size_limit = 10240000
 CF
 echo "127.0.0.1:$POSTERN_PORT inet n - n - - smtpd" > "$WORK/postern-config/master.cf"
+if [ "$DB" = postgresql ]; then
+  # a private cluster (fsync and synchronous_commit on, as shipped), and the documented switch
+  mkdir -p "$WORK/pg"; chown postgres "$WORK/pg"
+  runuser -u postgres -- "$PG_BIN/initdb" -D "$WORK/pg/data" -U postgres --auth=trust --encoding=UTF8 \
+    --locale=C --no-instructions >/dev/null
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -w -l "$WORK/pg/server.log" \
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $WORK/pg -c max_connections=100" start >/dev/null
+  runuser -u postgres -- "$PG_BIN/psql" -q -h 127.0.0.1 -p $PG_PORT -U postgres \
+    -c "create role postern login password 'bench'" -c "create database postern owner postern"
+  rm -rf "$WILDFLY/modules/org/postgresql"
+  "$WILDFLY/bin/jboss-cli.sh" -Djboss.server.base.dir="$base" \
+    -Dpostgresql.jar="$HOME/.m2/repository/org/postgresql/postgresql/42.7.8/postgresql-42.7.8.jar" \
+    --file="$TOP/wildfly-config/src/main/cli/configure-postgresql.cli" > "$WORK/configure-postgresql.out" 2>&1
+  export POSTERN_DB_URL=jdbc:postgresql://127.0.0.1:$PG_PORT/postern POSTERN_DB_USER=postern POSTERN_DB_PASSWORD=bench
+fi
 "$WILDFLY/bin/standalone.sh" -c standalone-full.xml -Djboss.server.base.dir="$base" \
   -Dpostern.config.dir="$WORK/postern-config" -Djboss.socket.binding.port-offset=300 > "$WORK/postern.out" 2>&1 &
 wf=$!
@@ -109,7 +132,8 @@ wait_sent "$pf/maillog" "$MESSAGES" 600
 postfix_relay=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
 postfix -c "$pf" stop >/dev/null
 
-printf '\n%d messages of %d bytes, %d sessions, relayed to smtp-sink\n' "$MESSAGES" "$SIZE" "$SESSIONS"
+printf '\n%d messages of %d bytes, %d sessions, relayed to smtp-sink; Postern on %s\n' "$MESSAGES" "$SIZE" \
+  "$SESSIONS" "$DB"
 printf '%-8s  accept %6s msg/s  relay %6s msg/s\n' Postern "$(rate "$MESSAGES" "$postern_accept")" "$(rate "$MESSAGES" "$postern_relay")"
 printf '%-8s  accept %6s msg/s  relay %6s msg/s\n' Postfix "$(rate "$MESSAGES" "$postfix_accept")" "$(rate "$MESSAGES" "$postfix_relay")"
 printf 'ratio Postern/Postfix: accept %s, relay %s\n' \
