@@ -1,6 +1,5 @@
 package org.postern.qmgr;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -56,7 +55,7 @@ public final class TransportResolver {
     private final DomainList mydestination;
     private final DomainList virtualDomains;
     private final DomainList relayDomains;
-    private final Path queueDirectory;
+    private final Config config;
     private final String relayhost;
     private final int lmtpPort;
 
@@ -88,7 +87,7 @@ public final class TransportResolver {
         // no local(8) here: its mailbox delivery is what mailbox_transport names
         localTransport = isTransport(local, "local") && !mailbox.isEmpty() ? mailbox : local;
         virtualTransport = config.get("virtual_transport").trim();
-        queueDirectory = Path.of(config.get("queue_directory").trim());
+        this.config = config;
         relayhost = config.get("relayhost").trim();
         lmtpPort = port(config.get("lmtp_tcp_port").trim(), "lmtp_tcp_port");
     }
@@ -212,7 +211,7 @@ public final class TransportResolver {
                 throw new IllegalArgumentException(nexthop);
             }
             // lmtp:unix:private/dovecot-lmtp is relative to the queue directory (lmtp(8))
-            return NextHop.lmtpUnix(path.startsWith("/") ? path : queueDirectory.resolve(path).toString());
+            return NextHop.lmtpUnix(config.socketPath(path));
         }
         if (s.startsWith("inet:")) {
             s = s.substring(5);

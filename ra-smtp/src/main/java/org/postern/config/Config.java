@@ -262,6 +262,15 @@ public final class Config {
         return get(p.name());
     }
 
+    /**
+     * socketPath - a UNIX-domain socket name as Postfix reads it in main.cf and master.cf:
+     * an absolute path as it is, a relative one (private/auth, private/dovecot-lmtp) under
+     * queue_directory.
+     */
+    public String socketPath(String name) {
+        return name.startsWith("/") ? name : java.nio.file.Path.of(get("queue_directory")).resolve(name).toString();
+    }
+
     /** getBoolean - a BOOLEAN parameter. */
     public boolean getBoolean(String name) {
         registered(name, Parameter.Type.BOOLEAN);

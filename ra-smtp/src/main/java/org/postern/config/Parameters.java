@@ -179,7 +179,8 @@ public final class Parameters {
     /** queue_directory - where relative unix-domain socket names are found. */
     public static final Parameter QUEUE_DIRECTORY = register(Parameter.string("queue_directory", "/var/spool/postfix",
             "Postern keeps its queue in the database; this directory only anchors relative UNIX-domain socket "
-                    + "names such as lmtp:unix:private/dovecot-lmtp, as in Postfix."));
+                    + "names, as in Postfix: lmtp:unix:private/dovecot-lmtp, smtpd_sasl_path = private/auth, "
+                    + "check_policy_service unix:private/policy."));
     /** relay_transport - the transport for $relay_domains. */
     public static final Parameter RELAY_TRANSPORT = register(Parameter.string("relay_transport", "relay",
             "The default mail delivery transport and next-hop destination for $relay_domains; "
@@ -801,8 +802,8 @@ public final class Parameters {
             "elytron", "dovecot", "cyrus"));
     /** smtpd_sasl_path - where the SASL plug-in finds its server. */
     public static final Parameter SMTPD_SASL_PATH = register(Parameter.string("smtpd_sasl_path", "smtpd",
-            "With smtpd_sasl_type = dovecot: the Dovecot auth socket, inet:host:port or an absolute UNIX-domain "
-                    + "socket path. Not used with elytron: the security domain is chosen in WildFly's "
+            "With smtpd_sasl_type = dovecot: the Dovecot auth socket, inet:host:port or a UNIX-domain socket "
+                    + "path (a relative one, such as private/auth, is under queue_directory). Not used with elytron: the security domain is chosen in WildFly's "
                     + "configuration."));
     /** smtpd_tls_auth_only - offer AUTH only under TLS. */
     public static final Parameter SMTPD_TLS_AUTH_ONLY = register(Parameter.bool("smtpd_tls_auth_only", "no",

@@ -235,7 +235,10 @@ final class SmtpdSettingsFactory {
         switch (c.get("smtpd_sasl_type")) {
             case "dovecot":
                 try {
-                    return new DovecotAuthenticator(c.get("smtpd_sasl_path"), c.getTime("smtpd_timeout"));
+                    // smtpd_sasl_path = private/auth (Postfix + Dovecot's usual setting) is under queue_directory
+                    String path = c.get("smtpd_sasl_path").trim();
+                    return new DovecotAuthenticator(path.startsWith("inet:") ? path : c.socketPath(path),
+                            c.getTime("smtpd_timeout"));
                 } catch (IllegalArgumentException e) {
                     throw new ConfigException("smtpd_sasl_path", 0, e.getMessage(), e);
                 }

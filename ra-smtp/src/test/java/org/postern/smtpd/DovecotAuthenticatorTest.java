@@ -110,6 +110,17 @@ class DovecotAuthenticatorTest {
     }
 
     @Test
+    void aRelativeSaslPathIsUnderQueueDirectoryAsInPostfix() {
+        // the usual Postfix + Dovecot main.cf: smtpd_sasl_path = private/auth under queue_directory
+        Config c = Config.parse(String.join("\n", "smtpd_sasl_auth_enable = yes", "smtpd_sasl_type = dovecot",
+                "queue_directory = " + socket.getParent().getParent(),
+                "smtpd_sasl_path = " + socket.getParent().getFileName() + "/" + socket.getFileName()), "main.cf");
+        SmtpdSettings s = org.postern.ra.SmtpdSettingsFactoryAccess.from(c, "submission");
+        assertTrue(s.authenticator().authenticate("", "alice", "s3cret".toCharArray()));
+        assertFalse(s.authenticator().authenticate("", "alice", "wrong".toCharArray()));
+    }
+
+    @Test
     void swaksAuthenticatesThroughDovecot(@TempDir Path spool) throws Exception {
         Config c = Config.parse(String.join("\n", "myhostname = mx.example.org", "smtpd_sasl_auth_enable = yes",
                 "smtpd_sasl_type = dovecot", "smtpd_sasl_path = inet:127.0.0.1:" + port,

@@ -258,7 +258,10 @@ class SmtpdPolicyServiceTest extends SessionConversation {
             });
             server.setDaemon(true);
             server.start();
-            open(settings("smtpd_recipient_restrictions = check_policy_service unix:" + path), OUTSIDE);
+            // written as in a Postfix main.cf: unix:private/policy, relative to queue_directory
+            open(settings("queue_directory = " + path.getParent().getParent(),
+                    "smtpd_recipient_restrictions = check_policy_service unix:" + path.getParent().getFileName() + "/"
+                            + path.getFileName()), OUTSIDE);
             ehloMail("a@example.com");
             sendWait("RCPT TO:<bad@mx.example.org>", 1);
             expect("554 5.7.1 <bad@mx.example.org>: Recipient address rejected: go away");

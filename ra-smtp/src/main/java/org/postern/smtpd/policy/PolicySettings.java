@@ -110,7 +110,9 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
                 "smtpd_end_of_data_restrictions", "smtpd_etrn_restrictions")) {
             for (Restriction r : list(c, name)) {
                 if (r.name().equals("check_policy_service") && !clients.containsKey(r.arg())) {
-                    clients.put(r.arg(), PolicyClient.parse(r.arg(), defaults, name));
+                    // unix:private/policy is relative to queue_directory, as in Postfix
+                    String spec = r.arg().startsWith("unix:") ? "unix:" + c.socketPath(r.arg().substring(5)) : r.arg();
+                    clients.put(r.arg(), PolicyClient.parse(spec, defaults, name));
                 }
             }
         }
