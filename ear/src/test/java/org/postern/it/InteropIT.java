@@ -143,6 +143,24 @@ class InteropIT {
                 + "virtual mailbox table"), refused);
     }
 
+    @Test
+    void aVirtualAliasIsRewrittenWhenQueuedAndLoggedWithOrigTo() throws Exception {
+        // virtual_alias_maps: team@hosted.test -> erin@hosted.test (in Dovecot's hosted domain)
+        Path data = work.resolve("message-alias.eml");
+        Files.writeString(data, "From: <alice@example.org>\nTo: <team@hosted.test>\nSubject: alias\n"
+                + "Date: Sat, 21 Nov 2026 10:00:00 +0000\nMessage-ID: <alias@example.org>\n\nhi team\n",
+                StandardCharsets.UTF_8);
+        String transcript = swaks("--from", "alice@example.org", "--to", "team@hosted.test", "--data",
+                data.toString());
+        String queueId = queueId(transcript);
+        Path delivered = dovecot.waitForMail("erin", 60);
+        assertNotNull(delivered, "nothing in erin's Maildir; mail log: " + Postern.logLines(queueId));
+        assertTrue(Files.readString(delivered, StandardCharsets.UTF_8).endsWith(sentData(transcript)));
+        List<String> log = DeliveryIT.waitForLog(queueId, "removed");
+        assertTrue(log.stream().anyMatch(l -> l.contains("to=<erin@hosted.test>, orig_to=<team@hosted.test>")
+                && l.contains("status=sent")), log.toString());
+    }
+
     /** swaks - run swaks against Postern with these arguments; its transcript, after it succeeded. */
     private static String swaks(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("swaks", "--server",

@@ -1,5 +1,6 @@
 package org.postern.cleanup;
 
+import jakarta.ejb.EJB;
 import jakarta.ejb.Stateless;
 import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
@@ -9,9 +10,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import org.postern.queue.ContentChunk;
 import org.postern.queue.QueueState;
 import org.postern.queue.QueuedMessage;
+import org.postern.service.ConfigService;
 import org.postern.service.MailLog;
 import org.postern.smtpd.Envelope;
 import org.postern.smtpd.QueueIds;
@@ -19,7 +25,10 @@ import org.postern.smtpd.QueueIds;
 /**
  * CleanupService - writes a received message into the queue (Postfix's cleanup(8)).
  *
- * <p>Envelope, recipients and content go into the database in one transaction. Content is
+ * <p>Each envelope recipient is first rewritten with virtual_alias_maps
+ * ({@link VirtualAliases}); an aliased recipient keeps the original address as its ORCPT
+ * (orig_to= in the log, Original-Recipient in notices), and duplicates are stored once.
+ * Envelope, recipients and content go into the database in one transaction. Content is
  * streamed in {@link ContentChunk#MAX_SIZE} chunks, each flushed and detached at once, so
  * a message of any size needs one chunk of memory. Any failure rolls the whole message
  * back.
@@ -29,6 +38,9 @@ public class CleanupService {
 
     @PersistenceContext(unitName = "postern")
     private EntityManager em;
+
+    @EJB
+    private ConfigService config;
 
     /** store - persist a message; returns its queue id. Runs in a transaction of its own. */
     @TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
@@ -49,8 +61,22 @@ public class CleanupService {
             m.setState(QueueState.HOLD);
             m.setNextAttempt(null);
         }
+        VirtualAliases aliases = config == null ? null : config.virtualAliases();
+        Set<String> added = new HashSet<>();
         for (Envelope.Recipient r : env.recipients()) {
-            m.addRecipient(r.address(), r.orcpt(), r.notifyParam());
+            List<String> targets = aliases == null ? List.of(r.address()) : aliases.expand(r.address());
+            if (targets.size() == 1 && targets.get(0).equals(r.address())) {
+                m.addRecipient(r.address(), r.orcpt(), r.notifyParam());
+                added.add(r.address().toLowerCase(Locale.ROOT));
+                continue;
+            }
+            // the original recipient stays with each alias, for orig_to= and DSN Original-Recipient
+            String orcpt = r.orcpt() != null ? r.orcpt() : "rfc822;" + r.address();
+            for (String t : targets) {
+                if (added.add(t.toLowerCase(Locale.ROOT))) {
+                    m.addRecipient(t, orcpt, r.notifyParam());
+                }
+            }
         }
         em.persist(m);
         em.flush();

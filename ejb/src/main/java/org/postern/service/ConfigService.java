@@ -15,6 +15,7 @@ import org.postern.config.ConfigException;
 import org.postern.config.ConfigLocator;
 import org.postern.config.MasterCf;
 import org.postern.config.MasterService;
+import org.postern.cleanup.VirtualAliases;
 import org.postern.qmgr.TransportResolver;
 
 /**
@@ -36,7 +37,7 @@ public class ConfigService {
     /** the resolver of the configuration in force, with its lookup tables opened once */
     private volatile Resolver resolver;
 
-    private record Resolver(Config config, TransportResolver transportResolver) {
+    private record Resolver(Config config, TransportResolver transportResolver, VirtualAliases aliases) {
     }
 
     @PostConstruct
@@ -78,12 +79,21 @@ public class ConfigService {
      * the resolver is made, not for every delivery round.
      */
     public TransportResolver transportResolver() {
+        return resolver().transportResolver();
+    }
+
+    /** virtualAliases - virtual_alias_maps of the configuration in force, opened once. */
+    public VirtualAliases virtualAliases() {
+        return resolver().aliases();
+    }
+
+    private Resolver resolver() {
         Config c = current();
         Resolver r = resolver;
         if (r == null || r.config() != c) {
-            r = new Resolver(c, new TransportResolver(c, transports()));
+            r = new Resolver(c, new TransportResolver(c, transports()), VirtualAliases.of(c));
             resolver = r;
         }
-        return r.transportResolver();
+        return r;
     }
 }

@@ -176,6 +176,29 @@ public final class Parameters {
             "Lookup tables with the valid recipients (user@domain, or @domain for all) of "
                     + "virtual_mailbox_domains; with reject_unlisted_recipient (smtpd_reject_unlisted_recipient) "
                     + "others get \"550 5.1.1 User unknown in virtual mailbox table\"."));
+    /** virtual_alias_maps - envelope recipient rewriting (virtual(5)). */
+    public static final Parameter VIRTUAL_ALIAS_MAPS = register(Parameter.list("virtual_alias_maps", "",
+            "Lookup tables that alias specific mail addresses or domains to other local or remote addresses "
+                    + "(user@domain, user for local domains, @domain; results separated by commas), applied to "
+                    + "every envelope recipient when a message is queued."));
+    /** virtual_alias_domains - domains that exist only as aliases. */
+    public static final Parameter VIRTUAL_ALIAS_DOMAINS = register(Parameter.list("virtual_alias_domains",
+            "$virtual_alias_maps",
+            "Domains for which every address is aliased to another one: authorized destinations in smtpd, whose "
+                    + "recipients must be in virtual_alias_maps (\"User unknown in virtual alias table\")."));
+    /** virtual_alias_recursion_limit - bound on nested alias lookups. */
+    public static final Parameter VIRTUAL_ALIAS_RECURSION_LIMIT = register(Parameter.integer(
+            "virtual_alias_recursion_limit", "1000",
+            "The maximal nesting depth of virtual alias expansion."));
+    /** virtual_alias_expansion_limit - bound on the addresses one recipient becomes. */
+    public static final Parameter VIRTUAL_ALIAS_EXPANSION_LIMIT = register(Parameter.integer(
+            "virtual_alias_expansion_limit", "1000",
+            "The maximal number of addresses that virtual alias expansion produces from each original recipient."));
+    /** unknown_virtual_alias_reject_code - the reply to an unlisted recipient of virtual_alias_domains. */
+    public static final Parameter UNKNOWN_VIRTUAL_ALIAS_REJECT_CODE = register(Parameter.integer(
+            "unknown_virtual_alias_reject_code", "550",
+            "The SMTP server response code when a recipient address matches $virtual_alias_domains and is not "
+                    + "listed in $virtual_alias_maps."));
     /** queue_directory - where relative unix-domain socket names are found. */
     public static final Parameter QUEUE_DIRECTORY = register(Parameter.string("queue_directory", "/var/spool/postfix",
             "Postern keeps its queue in the database; this directory only anchors relative UNIX-domain socket "

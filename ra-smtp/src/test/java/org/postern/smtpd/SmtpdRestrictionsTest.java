@@ -334,6 +334,25 @@ class SmtpdRestrictionsTest extends SessionConversation {
     }
 
     @Test
+    void virtualAliasDomainsAcceptOnlyTheirAliases() {
+        // virtual_alias_domains defaults to $virtual_alias_maps: the domain is a key of the table
+        open(settings("virtual_alias_maps = inline:{ alias.example=domain, sales@alias.example=bob@example.net, "
+                + "info@hosted.example=carol@hosted.example }",
+                "virtual_mailbox_domains = hosted.example",
+                "virtual_mailbox_maps = inline:{ carol@hosted.example=x }"), OUTSIDE);
+        ehloMail("a@example.com");
+        send("RCPT TO:<sales@alias.example>");
+        send("RCPT TO:<nobody@alias.example>");
+        // an alias makes an address of a mailbox domain exist, though its mailbox table lacks it
+        send("RCPT TO:<info@hosted.example>");
+        send("RCPT TO:<nobody@hosted.example>");
+        expect("250 2.1.5 Ok",
+                "550 5.1.1 <nobody@alias.example>: Recipient address rejected: User unknown in virtual alias table",
+                "250 2.1.5 Ok",
+                "550 5.1.1 <nobody@hosted.example>: Recipient address rejected: User unknown in virtual mailbox table");
+    }
+
+    @Test
     void virtualMailboxDomainsWithoutMapsAcceptEveryUser() {
         open(settings("virtual_mailbox_domains = hosted.example", "unknown_virtual_mailbox_reject_code = 450"),
                 OUTSIDE);

@@ -12,8 +12,9 @@ import java.util.Locale;
  * (mydestination), it is stripped and routing operators in the local part are honoured:
  * {@code user@other} always, {@code site!user} with swap_bangpath, {@code user%other} with
  * allow_percent_hack; the result is resolved again. An address without domain gets
- * $myorigin. The final domain is LOCAL (mydestination), VIRTUAL (virtual_mailbox_domains),
- * RELAY (relay_domains) or REMOTE.
+ * $myorigin. The final domain is LOCAL (mydestination), VIRTUAL_ALIAS
+ * (virtual_alias_domains), VIRTUAL (virtual_mailbox_domains), RELAY (relay_domains) or
+ * REMOTE, in Postfix's order.
  *
  * <p>The address is ROUTED when its final local part still contains a routing operator
  * ({@code @ ! %}), whatever swap_bangpath and allow_percent_hack say: the next hop may
@@ -24,7 +25,7 @@ import java.util.Locale;
  */
 final class AddressResolver {
     /** The class of a destination. */
-    enum AddressClass { LOCAL, VIRTUAL, RELAY, REMOTE }
+    enum AddressClass { LOCAL, VIRTUAL_ALIAS, VIRTUAL, RELAY, REMOTE }
 
     /** Resolved - the final local part and domain, its class and the ROUTED flag. */
     record Resolved(String localPart, String domain, AddressClass addressClass, boolean routed) {
@@ -37,15 +38,17 @@ final class AddressResolver {
     private static final int MAX_HOPS = 20;
 
     private final DomainList mydestination;
+    private final DomainList aliasDomains;
     private final DomainList virtualDomains;
     private final DomainList relayDomains;
     private final String myorigin;
     private final boolean swapBangpath;
     private final boolean percentHack;
 
-    AddressResolver(DomainList mydestination, DomainList virtualDomains, DomainList relayDomains, String myorigin,
-                    boolean swapBangpath, boolean percentHack) {
+    AddressResolver(DomainList mydestination, DomainList aliasDomains, DomainList virtualDomains,
+                    DomainList relayDomains, String myorigin, boolean swapBangpath, boolean percentHack) {
         this.mydestination = mydestination;
+        this.aliasDomains = aliasDomains;
         this.virtualDomains = virtualDomains;
         this.relayDomains = relayDomains;
         this.myorigin = myorigin;
@@ -80,6 +83,7 @@ final class AddressResolver {
         dom = stripTrailingDot(dom);
         boolean routed = local.indexOf('@') >= 0 || local.indexOf('!') >= 0 || local.indexOf('%') >= 0;
         AddressClass c = isLocal(dom) ? AddressClass.LOCAL
+                : !dom.startsWith("[") && aliasDomains.matches(dom) ? AddressClass.VIRTUAL_ALIAS
                 : !dom.startsWith("[") && virtualDomains.matches(dom) ? AddressClass.VIRTUAL
                 : !dom.startsWith("[") && relayDomains.matches(dom) ? AddressClass.RELAY : AddressClass.REMOTE;
         return new Resolved(local, dom.toLowerCase(Locale.ROOT), c, routed);

@@ -23,6 +23,8 @@ import org.postern.config.maps.LookupTables;
  * smtpd_end_of_data_restrictions, smtpd_etrn_restrictions, smtpd_delay_reject (yes),
  * mynetworks, mydestination, virtual_mailbox_domains, relay_domains, myorigin,
  * relay_recipient_maps, virtual_mailbox_maps, unknown_virtual_mailbox_reject_code (550),
+ * virtual_alias_domains ($virtual_alias_maps), virtual_alias_maps,
+ * unknown_virtual_alias_reject_code (550),
  * smtpd_reject_unlisted_recipient (yes), allow_untrusted_routing (no), swap_bangpath
  * (yes), allow_percent_hack (yes), smtpd_null_access_lookup_key (&lt;&gt;),
  * access_map_reject_code (554), access_map_defer_code (450),
@@ -43,6 +45,7 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
                              List<Restriction> endOfDataRestrictions, List<Restriction> etrnRestrictions,
                              boolean delayReject, NetworkList mynetworks, AddressResolver resolver,
                              List<LookupTable> relayRecipientMaps, List<LookupTable> virtualMailboxMaps,
+                             List<LookupTable> virtualAliasMaps,
                              boolean rejectUnlistedRecipient,
                              boolean allowUntrustedRouting, String nullAccessKey, Codes codes,
                              List<String> mapsRblDomains, java.util.Map<String, PolicyClient> policyClients) {
@@ -52,7 +55,7 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
      */
     record Codes(int accessMapReject, int accessMapDefer, int invalidHostname, int nonFqdn, int reject, int defer,
                  int relayDomainsReject, int unknownRelayRecipient, int unknownAddress, int unknownClient,
-                 int mapsRbl, int unknownHostname, int unknownVirtualMailbox) {
+                 int mapsRbl, int unknownHostname, int unknownVirtualMailbox, int unknownVirtualAlias) {
     }
 
     /** Restrictions that make a relay or recipient list safe against open relaying (Postfix's check). */
@@ -74,14 +77,18 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
         DomainList relayDomains = DomainList.parse(c.getList("relay_domains"), true, "relay_domains");
         DomainList virtualDomains = DomainList.parse(c.getList("virtual_mailbox_domains"), false,
                 "virtual_mailbox_domains");
-        AddressResolver resolver = new AddressResolver(mydestination, virtualDomains, relayDomains, c.get("myorigin"),
+        DomainList aliasDomains = DomainList.parse(c.getList("virtual_alias_domains"), false,
+                "virtual_alias_domains");
+        AddressResolver resolver = new AddressResolver(mydestination, aliasDomains, virtualDomains, relayDomains,
+                c.get("myorigin"),
                 c.getBoolean("swap_bangpath"), c.getBoolean("allow_percent_hack"));
         Codes codes = new Codes(code(c, "access_map_reject_code"), code(c, "access_map_defer_code"),
                 code(c, "invalid_hostname_reject_code"), code(c, "non_fqdn_reject_code"), code(c, "reject_code"),
                 code(c, "defer_code"), code(c, "relay_domains_reject_code"),
                 code(c, "unknown_relay_recipient_reject_code"), code(c, "unknown_address_reject_code"),
                 code(c, "unknown_client_reject_code"), code(c, "maps_rbl_reject_code"),
-                code(c, "unknown_hostname_reject_code"), code(c, "unknown_virtual_mailbox_reject_code"));
+                code(c, "unknown_hostname_reject_code"), code(c, "unknown_virtual_mailbox_reject_code"),
+                code(c, "unknown_virtual_alias_reject_code"));
         for (String d : c.getList("maps_rbl_domains")) {
             if (!Hostnames.validHostname(d)) {
                 throw new ConfigException("maps_rbl_domains", 0, "bad DNS domain: \"" + d + "\"");
@@ -93,6 +100,7 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
                 c.getBoolean("smtpd_delay_reject"), NetworkList.parse(c.getList("mynetworks"), "mynetworks"),
                 resolver, LookupTables.openAll(c.getList("relay_recipient_maps")),
                 LookupTables.openAll(c.getList("virtual_mailbox_maps")),
+                LookupTables.openAll(c.getList("virtual_alias_maps")),
                 c.getBoolean("smtpd_reject_unlisted_recipient"), c.getBoolean("allow_untrusted_routing"),
                 c.get("smtpd_null_access_lookup_key"), codes, c.getList("maps_rbl_domains"), policyClients(c));
     }

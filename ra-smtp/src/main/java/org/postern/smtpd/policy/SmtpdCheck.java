@@ -646,15 +646,30 @@ public final class SmtpdCheck {
     }
 
     /**
-     * unlistedRecipient - reject_unlisted_recipient: relay_recipient_maps for relay_domains,
-     * virtual_mailbox_maps for virtual_mailbox_domains (an empty list knows no users: DUNNO).
+     * unlistedRecipient - reject_unlisted_recipient: an address in virtual_alias_maps exists;
+     * otherwise virtual_alias_domains know no other users, relay_recipient_maps list those of
+     * relay_domains and virtual_mailbox_maps those of virtual_mailbox_domains (an empty list
+     * knows no users: DUNNO).
      */
     private Verdict unlistedRecipient(Request req) {
         AddressResolver.Resolved r = s.resolver().resolve(req.recipient.localPart(), req.recipient.domain());
+        String address = r.address().toLowerCase(Locale.ROOT);
+        if (r.addressClass() != AddressResolver.AddressClass.REMOTE) {
+            // an address that virtual_alias_maps rewrites exists, whatever its domain's class
+            for (LookupTable t : s.virtualAliasMaps()) {
+                if (t.lookup(address).isPresent() || t.lookup("@" + r.domain()).isPresent()) {
+                    return Verdict.DUNNO;
+                }
+            }
+        }
         List<LookupTable> maps;
         int code;
         String table;
         switch (r.addressClass()) {
+            case VIRTUAL_ALIAS -> {
+                return reject(s.codes().unknownVirtualAlias(), "5.1.1", "<" + req.recipient
+                        + ">: Recipient address rejected: User unknown in virtual alias table");
+            }
             case RELAY -> {
                 maps = s.relayRecipientMaps();
                 code = s.codes().unknownRelayRecipient();
@@ -672,7 +687,6 @@ public final class SmtpdCheck {
         if (maps.isEmpty()) {
             return Verdict.DUNNO;
         }
-        String address = r.address().toLowerCase(Locale.ROOT);
         for (LookupTable t : maps) {
             if (t.lookup(address).isPresent() || t.lookup("@" + r.domain()).isPresent()) {
                 return Verdict.DUNNO;
