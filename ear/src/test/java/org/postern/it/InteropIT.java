@@ -113,7 +113,7 @@ class InteropIT {
         assertTrue(stored.endsWith(sentData(transcript)), stored);
         List<String> log = DeliveryIT.waitForLog(queueId, "removed");
         assertTrue(log.stream().anyMatch(l -> l.contains("postern/lmtp[") && l.contains("to=<user2@dovecot-unix.test>")
-                && l.contains(dovecot.socket().toString()) && l.contains("status=sent")), log.toString());
+                && l.contains("[" + dovecot.socket() + "]") && l.contains("status=sent")), log.toString());
     }
 
     @Test

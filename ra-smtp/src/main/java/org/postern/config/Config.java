@@ -59,6 +59,8 @@ public final class Config {
     private final Optional<Path> configDir;
     private final Map<String, Entry> entries;
     private final Map<String, String> expanded;
+    /** the warnings already logged by this class (one deployment: the class loader's life) */
+    private static final Set<String> LOGGED = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Map<String, Object> typed;
     private final List<String> warnings;
 
@@ -234,7 +236,10 @@ public final class Config {
             String message = Parameters.isPostfixParameter(e.name())
                     ? "PSTN0102: " + where + ": parameter not supported by Postern, ignored: " + e.name()
                     : "PSTN0101: " + where + ": unused parameter: " + e.name() + "=" + e.raw();
-            LOG.warning(message);
+            // the adapter and the queue side each read main.cf: say each thing once per deployment
+            if (LOGGED.size() < 10_000 && LOGGED.add(message)) {
+                LOG.warning(message);
+            }
             out.add(message);
         }
         return out;

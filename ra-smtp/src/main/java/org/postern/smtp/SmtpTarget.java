@@ -24,8 +24,11 @@ record SmtpTarget(String hostName, InetAddress address, int port, String unixPat
         return hostName + "[" + (unixPath != null ? unixPath : address.getHostAddress()) + "]";
     }
 
-    /** relay - the relay= value of the log: {@code name[addr]:port}, or the socket path. */
+    /**
+     * relay - the relay= value of the log: {@code name[addr]:port}, or for a UNIX-domain
+     * socket {@code name[/path]} as Postfix's lmtp writes it (name: the local host).
+     */
     String relay() {
-        return unixPath != null ? unixPath : namaddr() + ":" + port;
+        return unixPath != null ? namaddr() : namaddr() + ":" + port;
     }
 }

@@ -159,7 +159,8 @@ class SmtpDovecotLmtpTest {
             DeliveryOutcome o = s.deliver(message("Subject: unix\r\n\r\n" + "z".repeat(2000) + "\r\n",
                     "alice@lmtp.test", "full@lmtp.test"));
             check(o);
-            assertEquals(socket.toString(), o.relay());
+            // Postfix's lmtp writes relay=host[/path/to/socket]
+            assertTrue(o.relay().endsWith("[" + socket + "]"), o.relay());
         }
         assertEquals(before + 1, delivered("alice"));
     }
