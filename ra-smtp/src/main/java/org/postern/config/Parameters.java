@@ -396,8 +396,9 @@ public final class Parameters {
             "Disable DNS lookups in the SMTP and LMTP clients: no MX lookups, host addresses from the system resolver."));
     /** inet_interfaces - the addresses this mail system receives mail on (also: loop detection). */
     public static final Parameter INET_INTERFACES = register(Parameter.list("inet_interfaces", "all",
-            "The network interface addresses that this mail system receives mail on; the SMTP client treats them "
-                    + "as its own when it detects mail loops."));
+            "The network interface addresses that this mail system receives mail on (all, loopback-only, or "
+                    + "addresses and host names): where master.cf inet services without an address listen; the "
+                    + "SMTP client treats them as its own when it detects mail loops."));
     /** proxy_interfaces - addresses we receive mail on through a proxy or NAT. */
     public static final Parameter PROXY_INTERFACES = register(Parameter.list("proxy_interfaces", "",
             "The network interface addresses that this mail system receives mail on by way of a proxy or "

@@ -98,7 +98,9 @@ public class PosternResourceAdapter implements ResourceAdapter {
                 Config c = s.settings(main);
                 SmtpdServer server = new SmtpdServer(s.name(), SmtpdSettingsFactory.from(c, s.name(), listener), listener,
                         group, blocking);
-                server.start(s.bindHost().orElse(null), s.port());
+                // "127.0.0.1:2525 inet ..." names its address; "smtp inet ..." listens on inet_interfaces
+                server.start(s.bindHost().isPresent() ? List.of(s.bindHost().get())
+                        : SmtpdSettingsFactory.listenAddresses(c), s.port());
                 started.add(server);
                 LOG.info(() -> "PSTN2105: smtpd listening on " + s.name() + " (port " + server.port() + ")");
             }

@@ -136,6 +136,48 @@ final class SmtpdSettingsFactory {
     }
 
     /**
+     * listenAddresses - where an inet service without an address in master.cf listens, as
+     * Postfix's master does: every address for inet_interfaces = all (one wildcard socket),
+     * 127.0.0.1 and/or ::1 (by inet_protocols) for loopback-only, else each address or host
+     * name of the list.
+     */
+    static List<String> listenAddresses(Config c) {
+        List<String> out = new ArrayList<>();
+        for (String e : c.getList("inet_interfaces")) {
+            String v = e.trim().toLowerCase(java.util.Locale.ROOT);
+            if (v.equals("all")) {
+                return Collections.singletonList(null);
+            }
+            if (v.equals("loopback-only")) {
+                String protocols = String.join(",", c.getList("inet_protocols")).toLowerCase(java.util.Locale.ROOT);
+                boolean v6 = protocols.contains("ipv6") || protocols.contains("all");
+                boolean v4 = protocols.contains("ipv4") || protocols.contains("all") || !v6;
+                if (v4) {
+                    out.add("127.0.0.1");
+                }
+                if (v6 && hasIpv6Loopback()) {
+                    out.add("::1");
+                }
+            } else if (!v.isEmpty()) {
+                out.add(v.startsWith("[") && v.endsWith("]") ? v.substring(1, v.length() - 1) : v);
+            }
+        }
+        if (out.isEmpty()) {
+            throw new ConfigException("inet_interfaces", 0, "no address to listen on");
+        }
+        return List.copyOf(new java.util.LinkedHashSet<>(out));
+    }
+
+    /** hasIpv6Loopback - true when ::1 is configured here (Postfix, too, skips IPv6 it cannot use). */
+    private static boolean hasIpv6Loopback() {
+        try {
+            return java.net.NetworkInterface.getByInetAddress(java.net.InetAddress.getByName("::1")) != null;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
      * sslContext - the server TLS context when TLS is wanted (a security level other than
      * none, or wrapper mode): smtpd_tls_cert_file (PEM chain) and smtpd_tls_key_file (PEM
      * PKCS#8 key; the default is the certificate file, which may hold both), or a Java key

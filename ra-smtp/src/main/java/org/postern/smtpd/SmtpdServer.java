@@ -63,6 +63,8 @@ public final class SmtpdServer {
     private final ChannelGroup sessions = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final ClientConnectionLimiter limiter;
     private Channel serverChannel;
+    /** more listening sockets of the same service (one per inet_interfaces address) */
+    private final java.util.List<Channel> moreChannels = new java.util.ArrayList<>();
     private Clock clock = Clock.systemDefaultZone();
 
     public SmtpdServer(String serviceName, SmtpdSettings settings, SmtpdListener listener, EventLoopGroup group,
@@ -90,9 +92,36 @@ public final class SmtpdServer {
      * @throws IOException when the address cannot be bound (port taken, no such address)
      */
     public synchronized void start(String host, int port) throws IOException {
+        start(java.util.Collections.singletonList(host), port);
+    }
+
+    /**
+     * start - bind each address (inet_interfaces) with the same port, sessions and limits;
+     * a null or empty element means all addresses. Either every address is bound or none.
+     */
+    public synchronized void start(java.util.List<String> hosts, int port) throws IOException {
         if (serverChannel != null) {
             throw new IllegalStateException("smtpd service " + serviceName + " is already started");
         }
+        if (hosts.isEmpty()) {
+            throw new IllegalArgumentException("smtpd service " + serviceName + ": no address to listen on");
+        }
+        try {
+            for (String host : hosts) {
+                Channel c = bind(host, serverChannel == null ? port : port());
+                if (serverChannel == null) {
+                    serverChannel = c;
+                } else {
+                    moreChannels.add(c);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            stop();
+            throw e;
+        }
+    }
+
+    private Channel bind(String host, int port) throws IOException {
         InetSocketAddress address = host == null || host.isEmpty()
                 ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -128,8 +157,8 @@ public final class SmtpdServer {
                     + (host == null || host.isEmpty() ? "*" : host) + ":" + port + ": "
                     + (cause == null ? "unknown error" : cause.getMessage()), cause);
         }
-        serverChannel = bound.channel();
-        LOG.info("PSTN1021: smtpd service " + serviceName + " listening on " + serverChannel.localAddress());
+        LOG.info("PSTN1021: smtpd service " + serviceName + " listening on " + bound.channel().localAddress());
+        return bound.channel();
     }
 
     /** stop - close the listening socket and every session; the event loop group stays up. */
@@ -139,6 +168,8 @@ public final class SmtpdServer {
         }
         try {
             serverChannel.close().awaitUninterruptibly();
+            moreChannels.forEach(c -> c.close().awaitUninterruptibly());
+            moreChannels.clear();
             sessions.close().awaitUninterruptibly();
             LOG.info("PSTN1022: smtpd service " + serviceName + " stopped");
         } catch (RuntimeException e) {

@@ -142,4 +142,15 @@ class SmtpdSettingsFactoryTest {
                 listener(Map.of("alice", "s3cret"), false));
         assertFalse(s.offersAuth(true));
     }
+
+    @Test
+    void inetInterfacesDecideWhereAServiceWithoutAddressListens() {
+        assertEquals(java.util.Collections.singletonList(null),
+                SmtpdSettingsFactory.listenAddresses(Config.parse("", "main.cf")));
+        assertEquals(java.util.List.of("127.0.0.1"), SmtpdSettingsFactory.listenAddresses(
+                Config.parse("inet_interfaces = loopback-only\ninet_protocols = ipv4", "main.cf")));
+        assertEquals(java.util.List.of("192.0.2.25", "2001:db8::25", "mail.example.com"),
+                SmtpdSettingsFactory.listenAddresses(Config.parse(
+                        "inet_interfaces = 192.0.2.25, [2001:db8::25] mail.example.com", "main.cf")));
+    }
 }

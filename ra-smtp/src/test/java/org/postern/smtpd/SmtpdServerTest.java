@@ -89,6 +89,28 @@ class SmtpdServerTest {
     }
 
     @Test
+    void oneServiceListensOnEachInetInterfacesAddressAndOnNoOther() throws Exception {
+        SmtpdServer two = new SmtpdServer("smtp", SmtpdSettings.defaults("smtp", "mx.example.org", spool), listener,
+                group, blocking);
+        try {
+            two.start(java.util.List.of("127.0.0.2", "127.0.0.3"), 0);
+            for (String address : new String[] {"127.0.0.2", "127.0.0.3"}) {
+                try (Socket s = new Socket(address, two.port())) {
+                    s.setSoTimeout(10_000);
+                    BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(),
+                            StandardCharsets.US_ASCII));
+                    assertEquals("220 mx.example.org ESMTP Postern", readReply(in), address);
+                }
+            }
+            // not bound to the wildcard: another loopback address of the same port is refused
+            assertThrows(java.net.ConnectException.class, () -> new Socket("127.0.0.4", two.port()).close());
+        } finally {
+            two.stop();
+        }
+        assertEquals(-1, two.port());
+    }
+
+    @Test
     void pipelinedTransactionDeliversExactContent() throws Exception {
         try (Socket s = new Socket("127.0.0.1", server.port())) {
             s.setSoTimeout(10_000);
