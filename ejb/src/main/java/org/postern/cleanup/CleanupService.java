@@ -30,8 +30,9 @@ import org.postern.smtpd.QueueIds;
  * (orig_to= in the log, Original-Recipient in notices), and duplicates are stored once.
  * Envelope, recipients and content go into the database in one transaction. Content is
  * streamed in {@link ContentChunk#MAX_SIZE} chunks, each flushed and detached at once, so
- * a message of any size needs one chunk of memory. Any failure rolls the whole message
- * back.
+ * a message of any size needs one chunk of memory; a message that fits one chunk (most
+ * mail) is inserted in a single flush, envelope, recipients and content together. Any
+ * failure rolls the whole message back.
  */
 @Stateless
 public class CleanupService {
@@ -78,24 +79,53 @@ public class CleanupService {
                 }
             }
         }
+        byte[] buf = new byte[ContentChunk.MAX_SIZE];
+        int first;
+        try {
+            first = content.readNBytes(buf, 0, buf.length);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        // readNBytes stops short only at the end of the content
+        boolean more = first == buf.length;
+        String messageId = first > 0 ? Headers.messageId(buf, first) : null;
+        if (!more) {
+            // the common case, a message that fits one chunk: envelope, recipients and
+            // content are inserted in one flush, with the size already known
+            m.setSize(Math.max(first, 0));
+            m.setContentChunks(first > 0 ? 1 : 0);
+            em.persist(m);
+            if (first > 0) {
+                em.persist(new ContentChunk(env.queueId(), 0, Arrays.copyOf(buf, first)));
+            }
+            em.flush();
+        } else {
+            storeStreaming(env, m, content, buf, first);
+        }
+        if (messageId != null) {
+            MailLog.cleanup(env.queueId() + ": message-id=" + messageId);
+        }
+        return env.queueId();
+    }
+
+    /**
+     * storeStreaming - a message larger than one chunk: each chunk is flushed and detached
+     * as it is read, so a message of any size needs one chunk of memory.
+     */
+    private void storeStreaming(Envelope env, QueuedMessage m, InputStream content, byte[] buf, int first) {
         em.persist(m);
         em.flush();
-
         long size = 0;
         int seq = 0;
-        String messageId = null;
-        byte[] buf = new byte[ContentChunk.MAX_SIZE];
         try {
-            int n;
-            while ((n = content.readNBytes(buf, 0, buf.length)) > 0) {
-                if (seq == 0) {
-                    messageId = Headers.messageId(buf, n);
-                }
+            int n = first;
+            while (n > 0) {
                 ContentChunk c = new ContentChunk(env.queueId(), seq++, Arrays.copyOf(buf, n));
                 em.persist(c);
                 em.flush();
                 em.detach(c);
                 size += n;
+                n = content.readNBytes(buf, 0, buf.length);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -103,9 +133,5 @@ public class CleanupService {
         m.setSize(size);
         m.setContentChunks(seq);
         em.flush();
-        if (messageId != null) {
-            MailLog.cleanup(env.queueId() + ": message-id=" + messageId);
-        }
-        return env.queueId();
     }
 }
