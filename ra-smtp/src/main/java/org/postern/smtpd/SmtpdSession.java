@@ -246,6 +246,10 @@ public final class SmtpdSession {
     private String checkingRecipient;
     /** Input that followed the current command line in the same read, or null. */
     private byte[] pipelined;
+    /** The client has pipelined where it may not, at some time in this session (Postfix SMTPD_FLAG_ILL_PIPELINING). */
+    private boolean illPipelining;
+    /** DEFER_IF_PERMIT passed on by the client, HELO and sender stages (smtpd_delay_reject = no). */
+    private final Map<SmtpdCheck.Stage, String> stageDefers = new java.util.EnumMap<>(SmtpdCheck.Stage.class);
     /** Junk commands (NOOP, VRFY, ETRN, RSET) since the last message (smtpd_junk_command_limit). */
     private int junkCommands;
     /** A command line held back by the tarpit, processed first when the delay is over. */
@@ -426,6 +430,12 @@ public final class SmtpdSession {
 
     /** greet - the client restrictions when not delayed, then the greeting (or the reject). */
     private void greet() {
+        if (!illPipelining && !held.isEmpty()) {
+            // the client spoke before the greeting (for reject_unauth_pipelining)
+            illPipelining = true;
+            MAILLOG.info("improper command pipelining after " + AFTER_CONNECT + " from " + namaddr + ": "
+                    + printable(new String(held.peekFirst(), StandardCharsets.UTF_8), 100));
+        }
         if (!settings.check().delayReject()) {
             // RFC 5321 3.1: a 554 instead of the greeting, then 503 to everything but QUIT.
             try {
@@ -714,18 +724,22 @@ public final class SmtpdSession {
         String verb = command.verb();
         String arg = command.argument();
         boolean ok;
-        if (settings.forbidUnauthPipelining() && pipelined != null && pipelined.length > 0
+        if (!illPipelining && pipelined != null && pipelined.length > 0
                 && (!protocol.equals("ESMTP") || MUST_BE_LAST.contains(verb))) {
             // RFC 2920 3.1: this command must end a group, or the client was never told
-            // that pipelining is allowed (no EHLO): smtpd_forbid_unauth_pipelining.
-            errorClasses.add("protocol");
+            // that pipelining is allowed (no EHLO). Noted once per session, as Postfix does,
+            // for reject_unauth_pipelining; smtpd_forbid_unauth_pipelining ends the session.
+            illPipelining = true;
             MAILLOG.info("improper command pipelining after " + verb + " from " + namaddr + ": "
                     + printable(new String(pipelined, StandardCharsets.UTF_8), 100));
-            where = verb;
-            count(verb.toLowerCase(Locale.ROOT), false);
-            reply("554 5.5.0 Error: SMTP protocol synchronization");
-            hangup();
-            return;
+            if (settings.forbidUnauthPipelining()) {
+                errorClasses.add("protocol");
+                where = verb;
+                count(verb.toLowerCase(Locale.ROOT), false);
+                reply("554 5.5.0 Error: SMTP protocol synchronization");
+                hangup();
+                return;
+            }
         }
         if (accessDenied != null && !verb.equals("QUIT")) {
             where = verb;
@@ -2227,6 +2241,26 @@ public final class SmtpdSession {
         @Override
         public boolean saslAuthenticated() {
             return saslUsername != null;
+        }
+
+        @Override
+        public String saslUsername() {
+            return saslUsername;
+        }
+
+        @Override
+        public int recipientCount() {
+            return recipients.size();
+        }
+
+        @Override
+        public boolean illegalPipelining() {
+            return illPipelining;
+        }
+
+        @Override
+        public Map<SmtpdCheck.Stage, String> stageDefers() {
+            return stageDefers;
         }
 
         @Override
