@@ -62,7 +62,11 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * connect (a reject replaces the greeting and every later command but QUIT gets 503),
  * HELO and MAIL FROM. When a restriction needs DNS the command waits, without
  * blocking, for the answers ({@link SmtpdTransport#await}) and is then processed.
- * HOLD and DISCARD actions go into the envelope's mail parameters.
+ * HOLD and DISCARD actions go into the envelope's mail parameters. Commands sent ahead
+ * of time where RFC 2920 forbids it (before the greeting, after a command that must end
+ * a group, or without EHLO) are logged once ("improper command pipelining after ...")
+ * and remembered for reject_unauth_pipelining; smtpd_forbid_unauth_pipelining = yes
+ * ends the session instead (not for talk before the greeting).
  *
  * <p>Notices: the conversation is kept (In:/Out: lines, AUTH credentials masked, bounded)
  * and, when the session had errors of a class in notify_classes (policy: a restriction

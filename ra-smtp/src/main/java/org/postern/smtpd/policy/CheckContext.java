@@ -70,7 +70,7 @@ public interface CheckContext {
     DnsAnswers dnsAnswers();
 
     /**
-     * policyAnswers - the check_policy_service answers of the stage being evaluated, kept
+     * policyAnswers - the check_policy_service answers (and the finished sleeps) of the stage being evaluated, kept
      * by the session while the evaluation waits for them (see SmtpdCheck.PolicyPending).
      */
     default java.util.Map<String, String> policyAnswers() {

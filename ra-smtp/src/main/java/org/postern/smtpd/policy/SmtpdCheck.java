@@ -33,7 +33,32 @@ import org.postern.mail.MailAddress;
  * are evaluated at each RCPT TO, before smtpd_relay_restrictions and then
  * smtpd_recipient_restrictions; the session does not evaluate them earlier. A recipient
  * that passes both lists is then checked against relay_recipient_maps when
- * smtpd_reject_unlisted_recipient = yes.
+ * smtpd_reject_unlisted_recipient = yes; likewise the sender, after the sender
+ * restrictions, when smtpd_reject_unlisted_sender = yes (reject_unlisted_sender: the
+ * sender must be a valid recipient of its relay or virtual mailbox domain).
+ *
+ * <p>defer_if_permit, and a DEFER_IF_PERMIT access map or policy server action, turn a
+ * request that the lists permit into a 450 deferral; defer_if_reject and DEFER_IF_REJECT
+ * turn a later 5XX reject of the same list evaluation into a 450 deferral (Postfix's
+ * rules: the first reason is kept; a DEFER_IF_PERMIT of the client, HELO and sender
+ * stages is carried to RCPT TO and ETRN when smtpd_delay_reject = no; DATA and end of
+ * data start afresh; under warn_if_reject a defer_if_permit is only logged as
+ * reject_warning).
+ *
+ * <p>reject_authenticated_sender_login_mismatch, reject_unauthenticated_sender_login_mismatch,
+ * reject_known_sender_login_mismatch and reject_sender_login_mismatch (the first two)
+ * compare the SASL login name with the owners of the sender address in
+ * smtpd_sender_login_maps (user@domain, user for a mydestination domain, then @domain;
+ * owners separated by comma or space, compared without case): "553 5.7.1 &lt;a@b&gt;:
+ * Sender address rejected: not owned by user NAME" or "... not logged in". With
+ * smtpd_sasl_auth_enable = no they are ignored with a warning, as in Postfix.
+ *
+ * <p>reject_multi_recipient_bounce refuses the null sender with more than one
+ * recipient (at RCPT TO: a second one), multi_recipient_bounce_reject_code (550) 5.5.3.
+ * reject_unauth_pipelining refuses (503 5.5.0 "Improper use of SMTP command
+ * pipelining") once the session has seen the client send commands ahead of time where
+ * RFC 2920 does not allow it, including before the greeting. sleep N pauses the
+ * evaluation for N seconds on a timer, without holding a thread, then goes on.
  *
  * <h2>SECURITY</h2>
  * Everything it looks at came from the client. Relay control follows Postfix: only
@@ -44,8 +69,17 @@ import org.postern.mail.MailAddress;
  *
  * <p>The DNS restrictions (reject_unknown_sender_domain, reject_unknown_recipient_domain,
  * reject_unknown_client_hostname, reject_unknown_reverse_client_hostname,
- * reject_rbl_client, reject_maps_rbl) read answers that {@link #prefetch} obtained
- * asynchronously before the stage is evaluated; the evaluation itself never waits.
+ * reject_rbl_client, reject_maps_rbl, reject_rhsbl_client, reject_rhsbl_reverse_client,
+ * reject_rhsbl_sender, reject_rhsbl_recipient, reject_rhsbl_helo) read answers that
+ * {@link #prefetch} obtained asynchronously before the stage is evaluated; the
+ * evaluation itself never waits. A blocklist argument is domain[=d.d.d.d], each d a
+ * number or a [n;n..m] pattern (Postfix 2.8); the reply is Postfix's default_rbl_reply,
+ * "$rbl_code Service unavailable; $rbl_class [$rbl_what] blocked using
+ * $rbl_domain${rbl_reason?; $rbl_reason}" with maps_rbl_reject_code (554) and the TXT
+ * records joined by " / ". The reject_rhsbl_* restrictions look up the client name (not
+ * "unknown"), the unverified PTR name of the client, or the domain of the sender,
+ * recipient or HELO name; address literals and names ending in a numeric label are
+ * not looked up.
  *
  * <p>check_policy_service (Postfix SMTPD_POLICY_README) asks a policy server through
  * {@link PolicyClient}, one request per check and evaluation; its action is taken as an
@@ -55,12 +89,20 @@ import org.postern.mail.MailAddress;
  *
  * <h2>BUGS</h2>
  * No local_recipient_maps (Postern has no local delivery: every local-part of a
- * mydestination domain passes reject_unlisted_recipient), no smtpd_restriction_classes,
- * no reject_rhsbl_*. Policy server actions PREPEND, REDIRECT, FILTER, BCC and
- * DEFER_IF_REJECT are logged and ignored. An access map's right-hand side may name
- * restrictions without arguments and without DNS only. reject_rbl_client filters match
- * one exact address (zen.example=127.0.0.2), not ranges. Address literals are never
- * local destinations (Postern does not know its interface addresses).
+ * mydestination domain passes reject_unlisted_recipient and reject_unlisted_sender), no
+ * smtpd_restriction_classes. reject_unlisted_sender does not consult canonical or
+ * virtual alias maps. smtpd_sender_login_maps lookups do not strip address
+ * extensions, and the bare "user" key is tried for mydestination domains only (not
+ * $myorigin or the interface addresses). default_rbl_reply and rbl_reply_maps cannot be
+ * configured: the reply is Postfix's default. reject_unauth_pipelining sees talk before
+ * the greeting only when the greeting waits (sleep, DNS, a policy server at connect
+ * with smtpd_delay_reject = no). sleep pauses at every evaluation, pipelining clients
+ * included. Policy server actions PREPEND, REDIRECT, FILTER and BCC are logged and
+ * ignored. An access map's right-hand side may name restrictions without arguments and
+ * without DNS only. Address literals are never local destinations (Postern does not
+ * know its interface addresses). reject_unverified_sender, reject_unverified_recipient,
+ * permit_mx_backup, check_ccert_access, permit_tls_clientcerts and
+ * permit_tls_all_clientcerts fail the start with advice on what to use instead.
  */
 public final class SmtpdCheck {
     private static final Logger LOG = Logger.getLogger("org.postern.smtpd");
