@@ -907,6 +907,24 @@ public final class Parameters {
             "smtpd_policy_service_policy_context", "",
             "Optional information that the SMTP server passes in the policy_context attribute of a policy request."));
 
+    // ---- smtpd restrictions: sender login, unlisted sender, multi-recipient bounce
+
+    /** smtpd_sender_login_maps - the SASL login names that own the MAIL FROM addresses. */
+    public static final Parameter SMTPD_SENDER_LOGIN_MAPS = register(Parameter.list("smtpd_sender_login_maps", "",
+            "Optional lookup tables with the SASL login names that own the envelope sender (MAIL FROM) addresses: "
+                    + "user@domain, then @domain; the result lists owners separated by comma or space "
+                    + "(for the *_sender_login_mismatch restrictions)."));
+    /** smtpd_reject_unlisted_sender - an implicit reject_unlisted_sender after the sender restrictions. */
+    public static final Parameter SMTPD_REJECT_UNLISTED_SENDER = register(Parameter.bool(
+            "smtpd_reject_unlisted_sender", "no",
+            "Reject mail from unknown sender addresses in local, virtual mailbox and relay domains even without "
+                    + "an explicit reject_unlisted_sender restriction."));
+    /** multi_recipient_bounce_reject_code - the reply code of reject_multi_recipient_bounce. */
+    public static final Parameter MULTI_RECIPIENT_BOUNCE_REJECT_CODE = register(Parameter.integer(
+            "multi_recipient_bounce_reject_code", "550",
+            "The SMTP server reply code when reject_multi_recipient_bounce rejects mail from the null sender "
+                    + "with more than one recipient."));
+
     private static final Map<String, Parameter> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();
 

@@ -62,7 +62,11 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * connect (a reject replaces the greeting and every later command but QUIT gets 503),
  * HELO and MAIL FROM. When a restriction needs DNS the command waits, without
  * blocking, for the answers ({@link SmtpdTransport#await}) and is then processed.
- * HOLD and DISCARD actions go into the envelope's mail parameters.
+ * HOLD and DISCARD actions go into the envelope's mail parameters. Commands sent ahead
+ * of time where RFC 2920 forbids it (before the greeting, after a command that must end
+ * a group, or without EHLO) are logged once ("improper command pipelining after ...")
+ * and remembered for reject_unauth_pipelining; smtpd_forbid_unauth_pipelining = yes
+ * ends the session instead (not for talk before the greeting).
  *
  * <p>Notices: the conversation is kept (In:/Out: lines, AUTH credentials masked, bounded)
  * and, when the session had errors of a class in notify_classes (policy: a restriction
@@ -246,6 +250,10 @@ public final class SmtpdSession {
     private String checkingRecipient;
     /** Input that followed the current command line in the same read, or null. */
     private byte[] pipelined;
+    /** The client has pipelined where it may not, at some time in this session (Postfix SMTPD_FLAG_ILL_PIPELINING). */
+    private boolean illPipelining;
+    /** DEFER_IF_PERMIT passed on by the client, HELO and sender stages (smtpd_delay_reject = no). */
+    private final Map<SmtpdCheck.Stage, String> stageDefers = new java.util.EnumMap<>(SmtpdCheck.Stage.class);
     /** Junk commands (NOOP, VRFY, ETRN, RSET) since the last message (smtpd_junk_command_limit). */
     private int junkCommands;
     /** A command line held back by the tarpit, processed first when the delay is over. */
@@ -426,6 +434,12 @@ public final class SmtpdSession {
 
     /** greet - the client restrictions when not delayed, then the greeting (or the reject). */
     private void greet() {
+        if (!illPipelining && !held.isEmpty()) {
+            // the client spoke before the greeting (for reject_unauth_pipelining)
+            illPipelining = true;
+            MAILLOG.info("improper command pipelining after " + AFTER_CONNECT + " from " + namaddr + ": "
+                    + printable(new String(held.peekFirst(), StandardCharsets.UTF_8), 100));
+        }
         if (!settings.check().delayReject()) {
             // RFC 5321 3.1: a 554 instead of the greeting, then 503 to everything but QUIT.
             try {
@@ -714,18 +728,22 @@ public final class SmtpdSession {
         String verb = command.verb();
         String arg = command.argument();
         boolean ok;
-        if (settings.forbidUnauthPipelining() && pipelined != null && pipelined.length > 0
+        if (!illPipelining && pipelined != null && pipelined.length > 0
                 && (!protocol.equals("ESMTP") || MUST_BE_LAST.contains(verb))) {
             // RFC 2920 3.1: this command must end a group, or the client was never told
-            // that pipelining is allowed (no EHLO): smtpd_forbid_unauth_pipelining.
-            errorClasses.add("protocol");
+            // that pipelining is allowed (no EHLO). Noted once per session, as Postfix does,
+            // for reject_unauth_pipelining; smtpd_forbid_unauth_pipelining ends the session.
+            illPipelining = true;
             MAILLOG.info("improper command pipelining after " + verb + " from " + namaddr + ": "
                     + printable(new String(pipelined, StandardCharsets.UTF_8), 100));
-            where = verb;
-            count(verb.toLowerCase(Locale.ROOT), false);
-            reply("554 5.5.0 Error: SMTP protocol synchronization");
-            hangup();
-            return;
+            if (settings.forbidUnauthPipelining()) {
+                errorClasses.add("protocol");
+                where = verb;
+                count(verb.toLowerCase(Locale.ROOT), false);
+                reply("554 5.5.0 Error: SMTP protocol synchronization");
+                hangup();
+                return;
+            }
         }
         if (accessDenied != null && !verb.equals("QUIT")) {
             where = verb;
@@ -2227,6 +2245,26 @@ public final class SmtpdSession {
         @Override
         public boolean saslAuthenticated() {
             return saslUsername != null;
+        }
+
+        @Override
+        public String saslUsername() {
+            return saslUsername;
+        }
+
+        @Override
+        public int recipientCount() {
+            return recipients.size();
+        }
+
+        @Override
+        public boolean illegalPipelining() {
+            return illPipelining;
+        }
+
+        @Override
+        public Map<SmtpdCheck.Stage, String> stageDefers() {
+            return stageDefers;
         }
 
         @Override

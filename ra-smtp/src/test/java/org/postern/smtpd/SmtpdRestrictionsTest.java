@@ -410,8 +410,10 @@ class SmtpdRestrictionsTest extends SessionConversation {
                 () -> settings("smtpd_client_restrictions = permit_everyone"));
         assertTrue(unknown.getMessage().contains("unknown smtpd restriction: \"permit_everyone\""), unknown::getMessage);
         ConfigException notYet = assertThrows(ConfigException.class,
-                () -> settings("smtpd_sender_restrictions = reject_rhsbl_sender dbl.example"));
-        assertTrue(notYet.getMessage().contains("not supported by Postern yet"), notYet::getMessage);
+                () -> settings("smtpd_recipient_restrictions = permit_mx_backup, reject_unauth_destination"));
+        assertTrue(notYet.getMessage().contains("restriction permit_mx_backup is not supported by Postern: Postern "
+                + "does not look up MX records for relay permission; list the backup domains in relay_domains"),
+                notYet::getMessage);
         ConfigException noTable = assertThrows(ConfigException.class,
                 () -> settings("smtpd_client_restrictions = check_client_access"));
         assertTrue(noTable.getMessage().contains("needs a type:name lookup table"), noTable::getMessage);

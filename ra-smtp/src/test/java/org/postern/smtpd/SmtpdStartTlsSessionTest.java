@@ -76,7 +76,11 @@ class SmtpdStartTlsSessionTest extends SessionConversation {
         send("MAIL FROM:<a@example.com>");
         send("RCPT TO:<x@mx.example.org>");
         expect("250 2.1.0 Ok", "250 2.1.5 Ok");
-        assertTrue(maillog.stream().noneMatch(l -> l.contains("injected")), maillog::toString);
+        // the injection is only shown as what it is (Postfix logs it too), never acted on
+        expectLog("improper command pipelining after STARTTLS from unknown[192.0.2.1]: "
+                + "RSET??MAIL FROM:<injected@example.com>??");
+        assertTrue(maillog.stream().noneMatch(l -> l.contains("injected")
+                && !l.startsWith("improper command pipelining after STARTTLS")), maillog::toString);
     }
 
     @Test

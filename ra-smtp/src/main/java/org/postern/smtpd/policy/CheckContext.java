@@ -30,6 +30,33 @@ public interface CheckContext {
         return false;
     }
 
+    /** saslUsername - the SASL login name, or null when the client has not authenticated. */
+    default String saslUsername() {
+        return null;
+    }
+
+    /** recipientCount - the recipients accepted so far in the current mail transaction. */
+    default int recipientCount() {
+        return 0;
+    }
+
+    /**
+     * illegalPipelining - true once the client has sent commands ahead of time where RFC
+     * 2920 does not allow it (Postfix's per-session SMTPD_FLAG_ILL_PIPELINING).
+     */
+    default boolean illegalPipelining() {
+        return false;
+    }
+
+    /**
+     * stageDefers - the DEFER_IF_PERMIT replies that the client, HELO and sender stages left
+     * for the later stages of the session (smtpd_delay_reject = no), by stage; a map that
+     * the session keeps. The default keeps nothing.
+     */
+    default java.util.Map<SmtpdCheck.Stage, String> stageDefers() {
+        return new java.util.EnumMap<>(SmtpdCheck.Stage.class);
+    }
+
     /**
      * log - log a policy event in Postfix's log_whatsup() shape:
      * "QUEUEID: WHATSUP: STAGE from CLIENT: TEXT; from=&lt;&gt; to=&lt;&gt; proto=... helo=&lt;&gt;".
@@ -43,7 +70,7 @@ public interface CheckContext {
     DnsAnswers dnsAnswers();
 
     /**
-     * policyAnswers - the check_policy_service answers of the stage being evaluated, kept
+     * policyAnswers - the check_policy_service answers (and the finished sleeps) of the stage being evaluated, kept
      * by the session while the evaluation waits for them (see SmtpdCheck.PolicyPending).
      */
     default java.util.Map<String, String> policyAnswers() {

@@ -37,7 +37,10 @@ import org.postern.config.maps.LookupTables;
  * smtpd_policy_service_max_ttl, smtpd_policy_service_default_action,
  * smtpd_policy_service_try_limit, smtpd_policy_service_retry_delay,
  * smtpd_policy_service_request_limit, smtpd_policy_service_policy_context (see
- * {@link PolicyClient}).
+ * {@link PolicyClient}); for the *_sender_login_mismatch restrictions
+ * smtpd_sender_login_maps and smtpd_sasl_auth_enable (no: the restrictions are ignored
+ * with a warning, as in Postfix); smtpd_reject_unlisted_sender (no);
+ * multi_recipient_bounce_reject_code (550).
  */
 public record PolicySettings(List<Restriction> clientRestrictions, List<Restriction> heloRestrictions,
                              List<Restriction> senderRestrictions, List<Restriction> relayRestrictions,
@@ -48,14 +51,17 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
                              List<LookupTable> virtualAliasMaps,
                              boolean rejectUnlistedRecipient,
                              boolean allowUntrustedRouting, String nullAccessKey, Codes codes,
-                             List<String> mapsRblDomains, java.util.Map<String, PolicyClient> policyClients) {
+                             List<String> mapsRblDomains, java.util.Map<String, PolicyClient> policyClients,
+                             List<LookupTable> senderLoginMaps, boolean saslEnabled,
+                             boolean rejectUnlistedSender) {
 
     /**
      * Codes - the reply codes of the restrictions.
      */
     record Codes(int accessMapReject, int accessMapDefer, int invalidHostname, int nonFqdn, int reject, int defer,
                  int relayDomainsReject, int unknownRelayRecipient, int unknownAddress, int unknownClient,
-                 int mapsRbl, int unknownHostname, int unknownVirtualMailbox, int unknownVirtualAlias) {
+                 int mapsRbl, int unknownHostname, int unknownVirtualMailbox, int unknownVirtualAlias,
+                 int multiRecipientBounce) {
     }
 
     /** Restrictions that make a relay or recipient list safe against open relaying (Postfix's check). */
@@ -88,7 +94,7 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
                 code(c, "unknown_relay_recipient_reject_code"), code(c, "unknown_address_reject_code"),
                 code(c, "unknown_client_reject_code"), code(c, "maps_rbl_reject_code"),
                 code(c, "unknown_hostname_reject_code"), code(c, "unknown_virtual_mailbox_reject_code"),
-                code(c, "unknown_virtual_alias_reject_code"));
+                code(c, "unknown_virtual_alias_reject_code"), code(c, "multi_recipient_bounce_reject_code"));
         for (String d : c.getList("maps_rbl_domains")) {
             if (!Hostnames.validHostname(d)) {
                 throw new ConfigException("maps_rbl_domains", 0, "bad DNS domain: \"" + d + "\"");
@@ -102,7 +108,9 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
                 LookupTables.openAll(c.getList("virtual_mailbox_maps")),
                 LookupTables.openAll(c.getList("virtual_alias_maps")),
                 c.getBoolean("smtpd_reject_unlisted_recipient"), c.getBoolean("allow_untrusted_routing"),
-                c.get("smtpd_null_access_lookup_key"), codes, c.getList("maps_rbl_domains"), policyClients(c));
+                c.get("smtpd_null_access_lookup_key"), codes, c.getList("maps_rbl_domains"), policyClients(c),
+                LookupTables.openAll(c.getList("smtpd_sender_login_maps")), c.getBoolean("smtpd_sasl_auth_enable"),
+                c.getBoolean("smtpd_reject_unlisted_sender"));
     }
 
     /** policyClients - one client per distinct check_policy_service server of any list, by its argument. */

@@ -33,7 +33,32 @@ import org.postern.mail.MailAddress;
  * are evaluated at each RCPT TO, before smtpd_relay_restrictions and then
  * smtpd_recipient_restrictions; the session does not evaluate them earlier. A recipient
  * that passes both lists is then checked against relay_recipient_maps when
- * smtpd_reject_unlisted_recipient = yes.
+ * smtpd_reject_unlisted_recipient = yes; likewise the sender, after the sender
+ * restrictions, when smtpd_reject_unlisted_sender = yes (reject_unlisted_sender: the
+ * sender must be a valid recipient of its relay or virtual mailbox domain).
+ *
+ * <p>defer_if_permit, and a DEFER_IF_PERMIT access map or policy server action, turn a
+ * request that the lists permit into a 450 deferral; defer_if_reject and DEFER_IF_REJECT
+ * turn a later 5XX reject of the same list evaluation into a 450 deferral (Postfix's
+ * rules: the first reason is kept; a DEFER_IF_PERMIT of the client, HELO and sender
+ * stages is carried to RCPT TO and ETRN when smtpd_delay_reject = no; DATA and end of
+ * data start afresh; under warn_if_reject a defer_if_permit is only logged as
+ * reject_warning).
+ *
+ * <p>reject_authenticated_sender_login_mismatch, reject_unauthenticated_sender_login_mismatch,
+ * reject_known_sender_login_mismatch and reject_sender_login_mismatch (the first two)
+ * compare the SASL login name with the owners of the sender address in
+ * smtpd_sender_login_maps (user@domain, user for a mydestination domain, then @domain;
+ * owners separated by comma or space, compared without case): "553 5.7.1 &lt;a@b&gt;:
+ * Sender address rejected: not owned by user NAME" or "... not logged in". With
+ * smtpd_sasl_auth_enable = no they are ignored with a warning, as in Postfix.
+ *
+ * <p>reject_multi_recipient_bounce refuses the null sender with more than one
+ * recipient (at RCPT TO: a second one), multi_recipient_bounce_reject_code (550) 5.5.3.
+ * reject_unauth_pipelining refuses (503 5.5.0 "Improper use of SMTP command
+ * pipelining") once the session has seen the client send commands ahead of time where
+ * RFC 2920 does not allow it, including before the greeting. sleep N pauses the
+ * evaluation for N seconds on a timer, without holding a thread, then goes on.
  *
  * <h2>SECURITY</h2>
  * Everything it looks at came from the client. Relay control follows Postfix: only
@@ -44,8 +69,17 @@ import org.postern.mail.MailAddress;
  *
  * <p>The DNS restrictions (reject_unknown_sender_domain, reject_unknown_recipient_domain,
  * reject_unknown_client_hostname, reject_unknown_reverse_client_hostname,
- * reject_rbl_client, reject_maps_rbl) read answers that {@link #prefetch} obtained
- * asynchronously before the stage is evaluated; the evaluation itself never waits.
+ * reject_rbl_client, reject_maps_rbl, reject_rhsbl_client, reject_rhsbl_reverse_client,
+ * reject_rhsbl_sender, reject_rhsbl_recipient, reject_rhsbl_helo) read answers that
+ * {@link #prefetch} obtained asynchronously before the stage is evaluated; the
+ * evaluation itself never waits. A blocklist argument is domain[=d.d.d.d], each d a
+ * number or a [n;n..m] pattern (Postfix 2.8); the reply is Postfix's default_rbl_reply,
+ * "$rbl_code Service unavailable; $rbl_class [$rbl_what] blocked using
+ * $rbl_domain${rbl_reason?; $rbl_reason}" with maps_rbl_reject_code (554) and the TXT
+ * records joined by " / ". The reject_rhsbl_* restrictions look up the client name (not
+ * "unknown"), the unverified PTR name of the client, or the domain of the sender,
+ * recipient or HELO name; address literals and names ending in a numeric label are
+ * not looked up.
  *
  * <p>check_policy_service (Postfix SMTPD_POLICY_README) asks a policy server through
  * {@link PolicyClient}, one request per check and evaluation; its action is taken as an
@@ -55,17 +89,26 @@ import org.postern.mail.MailAddress;
  *
  * <h2>BUGS</h2>
  * No local_recipient_maps (Postern has no local delivery: every local-part of a
- * mydestination domain passes reject_unlisted_recipient), no smtpd_restriction_classes,
- * no reject_rhsbl_*. Policy server actions PREPEND, REDIRECT, FILTER, BCC and
- * DEFER_IF_REJECT are logged and ignored. An access map's right-hand side may name
- * restrictions without arguments and without DNS only. reject_rbl_client filters match
- * one exact address (zen.example=127.0.0.2), not ranges. Address literals are never
- * local destinations (Postern does not know its interface addresses).
+ * mydestination domain passes reject_unlisted_recipient and reject_unlisted_sender), no
+ * smtpd_restriction_classes. reject_unlisted_sender does not consult canonical or
+ * virtual alias maps. smtpd_sender_login_maps lookups do not strip address
+ * extensions, and the bare "user" key is tried for mydestination domains only (not
+ * $myorigin or the interface addresses). default_rbl_reply and rbl_reply_maps cannot be
+ * configured: the reply is Postfix's default. reject_unauth_pipelining sees talk before
+ * the greeting only when the greeting waits (sleep, DNS, a policy server at connect
+ * with smtpd_delay_reject = no). sleep pauses at every evaluation, pipelining clients
+ * included. Policy server actions PREPEND, REDIRECT, FILTER and BCC are logged and
+ * ignored. An access map's right-hand side may name restrictions without arguments and
+ * without DNS only. Address literals are never local destinations (Postern does not
+ * know its interface addresses). reject_unverified_sender, reject_unverified_recipient,
+ * permit_mx_backup, check_ccert_access, permit_tls_clientcerts and
+ * permit_tls_all_clientcerts fail the start with advice on what to use instead.
  */
 public final class SmtpdCheck {
     private static final Logger LOG = Logger.getLogger("org.postern.smtpd");
 
     static final String CLIENT = "Client host";
+    static final String REVERSE_CLIENT = "Unverified Client host";
     static final String HELO = "Helo command";
     static final String SENDER = "Sender address";
     static final String RECIPIENT = "Recipient address";
@@ -218,6 +261,38 @@ public final class SmtpdCheck {
                             queryRbl(answers, ctx.clientAddress(), d, pending);
                         }
                         break;
+                    case "reject_rhsbl_client":
+                        if (!"unknown".equalsIgnoreCase(ctx.clientName())) {
+                            queryRhsbl(answers, ctx.clientName(), r.arg(), pending);
+                        }
+                        break;
+                    case "reject_rhsbl_reverse_client":
+                        // the PTR name first (the client's reverse name), then its blocklist entry
+                        pending.add(query(clientDns, answers, DnsLookup.Type.PTR, ctx.clientAddress(),
+                                new ArrayList<>()).thenCompose(x -> {
+                                    String reverse = reverseName(ctx);
+                                    List<CompletableFuture<?>> more = new ArrayList<>();
+                                    if (reverse != null) {
+                                        queryRhsbl(answers, reverse, r.arg(), more);
+                                    }
+                                    return CompletableFuture.allOf(more.toArray(new CompletableFuture<?>[0]));
+                                }));
+                        break;
+                    case "reject_rhsbl_sender":
+                        if (ctx.sender() != null && !ctx.sender().isEmpty()) {
+                            queryRhsbl(answers, ctx.sender(), r.arg(), pending);
+                        }
+                        break;
+                    case "reject_rhsbl_recipient":
+                        if (recipient != null) {
+                            queryRhsbl(answers, recipient.toString(), r.arg(), pending);
+                        }
+                        break;
+                    case "reject_rhsbl_helo":
+                        if (ctx.helo() != null) {
+                            queryRhsbl(answers, ctx.helo(), r.arg(), pending);
+                        }
+                        break;
                     default:
                         break;
                 }
@@ -292,6 +367,14 @@ public final class SmtpdCheck {
         }
     }
 
+    private void queryRhsbl(DnsAnswers answers, String what, String arg, List<CompletableFuture<?>> pending) {
+        String q = rhsblQuery(what, Restriction.rblDomain(arg));
+        if (q != null) {
+            query(answers, DnsLookup.Type.A, q, pending);
+            query(answers, DnsLookup.Type.TXT, q, pending);
+        }
+    }
+
     /** dnsDomain - the domain of an address when DNS decides about it: not local, not a literal. */
     private String dnsDomain(MailAddress address) {
         if (address == null || address.domain() == null || address.domain().startsWith("[")) {
@@ -351,10 +434,25 @@ public final class SmtpdCheck {
         }
     }
 
-    /** Eval - the state of one stage evaluation: DEFER_IF_PERMIT, the policy request count. */
+    /**
+     * Eval - the state of one stage evaluation: the SMTP stage (Postfix state->where),
+     * DEFER_IF_PERMIT and DEFER_IF_REJECT (the first reply of each), whether the current
+     * restriction follows warn_if_reject, the policy requests and sleeps so far (their
+     * answers are keyed by this count), whether reject_unlisted_sender was applied and
+     * whether a DISCARD action was taken.
+     */
     private static final class Eval {
+        final Stage stage;
         String deferIfPermit;
+        String deferIfReject;
+        boolean warn;
         int policyRequests;
+        boolean senderChecked;
+        boolean discarded;
+
+        Eval(Stage stage) {
+            this.stage = stage;
+        }
     }
 
     /**
@@ -364,11 +462,12 @@ public final class SmtpdCheck {
      */
     private static final class Buffered implements CheckContext {
         final CheckContext ctx;
-        final Eval eval = new Eval();
+        final Eval eval;
         final List<Runnable> effects = new ArrayList<>();
 
-        Buffered(CheckContext ctx) {
+        Buffered(CheckContext ctx, Stage stage) {
             this.ctx = ctx;
+            this.eval = new Eval(stage);
         }
 
         @Override public String clientName() { return ctx.clientName(); }
@@ -377,6 +476,10 @@ public final class SmtpdCheck {
         @Override public String helo() { return ctx.helo(); }
         @Override public String sender() { return ctx.sender(); }
         @Override public boolean saslAuthenticated() { return ctx.saslAuthenticated(); }
+        @Override public String saslUsername() { return ctx.saslUsername(); }
+        @Override public int recipientCount() { return ctx.recipientCount(); }
+        @Override public boolean illegalPipelining() { return ctx.illegalPipelining(); }
+        @Override public java.util.Map<Stage, String> stageDefers() { return ctx.stageDefers(); }
         @Override public DnsAnswers dnsAnswers() { return ctx.dnsAnswers(); }
         @Override public java.util.Map<String, String> policyAnswers() { return ctx.policyAnswers(); }
         @Override public java.util.Map<String, String> policyAttributes() { return ctx.policyAttributes(); }
@@ -386,16 +489,16 @@ public final class SmtpdCheck {
     }
 
     /**
-     * evaluate - one stage: buffered effects, DEFER_IF_PERMIT at the end (Postfix: a
-     * permitted request is deferred when a DEFER_IF_PERMIT action was seen), the policy
-     * answers of this evaluation forgotten once it is complete.
+     * evaluate - one stage: buffered effects, the policy answers of this evaluation
+     * forgotten once it is complete. DEFER_IF_PERMIT turns a permitted request into a
+     * deferral at RCPT TO, ETRN, DATA and end of data (Postfix smtpd_check_rcpt() etc.);
+     * the client, HELO and sender stages only pass it on to the later ones.
      */
-    private String evaluate(CheckContext ctx, java.util.function.Function<Buffered, Verdict> stage) {
-        Buffered b = new Buffered(ctx);
+    private String evaluate(CheckContext ctx, Stage at, java.util.function.Function<Buffered, Verdict> stage) {
+        Buffered b = new Buffered(ctx, at);
         Verdict v = stage.apply(b); // PolicyPending: the effects are dropped
-        if (v.kind() != Verdict.Kind.REJECT && b.eval.deferIfPermit != null) {
-            v = new Verdict(Verdict.Kind.REJECT, b.eval.deferIfPermit);
-            b.log("reject", v.reply());
+        if (at != Stage.CONNECT && at != Stage.HELO && at != Stage.MAIL && at != Stage.RCPT) {
+            v = deferIfPermit(b, v);
         }
         b.effects.forEach(Runnable::run);
         if (b.eval.policyRequests > 0) {
@@ -406,35 +509,61 @@ public final class SmtpdCheck {
 
     /** checkClient - smtpd_client_restrictions: the reply, or null. */
     public String checkClient(CheckContext ctx) {
-        return evaluate(ctx, this::client);
+        return evaluate(ctx, Stage.CONNECT, this::client);
     }
 
     private Verdict client(Buffered ctx) {
-        return generic(new Request(ctx, null, null, ctx.namaddr(), CLIENT), s.clientRestrictions(), true);
+        ctx.eval.deferIfPermit = null;
+        ctx.eval.deferIfReject = null;
+        Verdict v = generic(new Request(ctx, null, null, ctx.namaddr(), CLIENT), s.clientRestrictions(), true);
+        ctx.stageDefers().put(Stage.CONNECT, ctx.eval.deferIfPermit);
+        return v;
     }
 
     /** checkHelo - smtpd_helo_restrictions for ctx.helo() (nothing to check before HELO). */
     public String checkHelo(CheckContext ctx) {
-        return evaluate(ctx, this::helo);
+        return evaluate(ctx, Stage.HELO, this::helo);
     }
 
     private Verdict helo(Buffered ctx) {
         if (ctx.helo() == null) {
             return Verdict.DUNNO;
         }
-        return generic(new Request(ctx, null, null, ctx.helo(), HELO), s.heloRestrictions(), true);
+        ctx.eval.deferIfPermit = stageDefer(ctx, Stage.CONNECT);
+        ctx.eval.deferIfReject = null;
+        Verdict v = generic(new Request(ctx, null, null, ctx.helo(), HELO), s.heloRestrictions(), true);
+        ctx.stageDefers().put(Stage.HELO, ctx.eval.deferIfPermit);
+        return v;
     }
 
     /** checkSender - smtpd_sender_restrictions for ctx.sender(). */
     public String checkSender(CheckContext ctx) {
-        return evaluate(ctx, this::sender);
+        return evaluate(ctx, Stage.MAIL, this::sender);
     }
 
+    /**
+     * sender - smtpd_sender_restrictions, then the implicit reject_unlisted_sender
+     * (smtpd_reject_unlisted_sender = yes) unless the list applied it or discarded.
+     */
     private Verdict sender(Buffered ctx) {
         if (ctx.sender() == null) {
             return Verdict.DUNNO;
         }
-        return generic(new Request(ctx, null, null, ctx.sender(), SENDER), s.senderRestrictions(), true);
+        ctx.eval.deferIfPermit = stageDefer(ctx, Stage.CONNECT, Stage.HELO);
+        ctx.eval.deferIfReject = null;
+        ctx.eval.senderChecked = false;
+        ctx.eval.discarded = false;
+        Request req = new Request(ctx, null, null, ctx.sender(), SENDER);
+        Verdict v = generic(req, s.senderRestrictions(), true);
+        ctx.stageDefers().put(Stage.MAIL, ctx.eval.deferIfPermit);
+        if (v.kind() != Verdict.Kind.REJECT && s.rejectUnlistedSender() && !ctx.eval.senderChecked
+                && !ctx.eval.discarded && !ctx.sender().isEmpty()) {
+            v = deferIfReject(ctx.eval, unlistedSender(ctx.sender()));
+            if (v.kind() == Verdict.Kind.REJECT) {
+                ctx.log("reject", v.reply());
+            }
+        }
+        return v;
     }
 
     /**
@@ -443,7 +572,7 @@ public final class SmtpdCheck {
      * the implicit reject_unlisted_recipient.
      */
     public String checkRecipient(CheckContext ctx, MailAddress recipient) {
-        return evaluate(ctx, b -> recipient(b, recipient));
+        return evaluate(ctx, Stage.RCPT, b -> recipient(b, recipient));
     }
 
     private Verdict recipient(Buffered ctx, MailAddress recipient) {
@@ -459,13 +588,16 @@ public final class SmtpdCheck {
                 return r;
             }
         }
+        ctx.eval.deferIfPermit = stageDefer(ctx, Stage.MAIL);
+        ctx.eval.deferIfReject = null;
         Request req = new Request(ctx, recipient, null, recipient.toString(), RECIPIENT);
         Verdict v = generic(req, s.relayRestrictions(), true);
         if (v.kind() != Verdict.Kind.REJECT) {
             v = generic(req, s.recipientRestrictions(), true);
         }
+        v = deferIfPermit(ctx, v);
         if (v.kind() != Verdict.Kind.REJECT && s.rejectUnlistedRecipient() && !req.unlistedChecked) {
-            v = unlistedRecipient(req);
+            v = deferIfReject(ctx.eval, unlistedRecipient(req));
             if (v.kind() == Verdict.Kind.REJECT) {
                 ctx.log("reject", v.reply());
             }
@@ -475,18 +607,19 @@ public final class SmtpdCheck {
 
     /** checkData - smtpd_data_restrictions at DATA. */
     public String checkData(CheckContext ctx) {
-        return evaluate(ctx, b -> generic(new Request(b, null, null, "DATA", DATA), s.dataRestrictions(), true));
+        return evaluate(ctx, Stage.DATA, b -> generic(new Request(b, null, null, "DATA", DATA), s.dataRestrictions(),
+                true));
     }
 
     /** checkEndOfData - smtpd_end_of_data_restrictions after the final dot. */
     public String checkEndOfData(CheckContext ctx) {
-        return evaluate(ctx, b -> generic(new Request(b, null, null, "END-OF-MESSAGE", EOD),
+        return evaluate(ctx, Stage.END_OF_DATA, b -> generic(new Request(b, null, null, "END-OF-MESSAGE", EOD),
                 s.endOfDataRestrictions(), true));
     }
 
     /** checkEtrn - smtpd_etrn_restrictions for ETRN domain (after the delayed client and HELO checks). */
     public String checkEtrn(CheckContext ctx, String domain) {
-        return evaluate(ctx, b -> {
+        return evaluate(ctx, Stage.ETRN, b -> {
             if (s.delayReject()) {
                 Verdict r = client(b);
                 if (r.kind() != Verdict.Kind.REJECT) {
@@ -496,12 +629,46 @@ public final class SmtpdCheck {
                     return r;
                 }
             }
+            b.eval.deferIfPermit = stageDefer(b, Stage.CONNECT, Stage.HELO);
+            b.eval.deferIfReject = null;
             return generic(new Request(b, null, domain, domain, ETRN), s.etrnRestrictions(), true);
         });
     }
 
     private static String reply(Verdict v) {
         return v.kind() == Verdict.Kind.REJECT ? v.reply() : null;
+    }
+
+    /** deferIfPermit - a request that was not rejected is deferred when a DEFER_IF_PERMIT was seen. */
+    private static Verdict deferIfPermit(Buffered b, Verdict v) {
+        if (v.kind() != Verdict.Kind.REJECT && b.eval.deferIfPermit != null) {
+            v = new Verdict(Verdict.Kind.REJECT, b.eval.deferIfPermit);
+            b.log("reject", v.reply());
+        }
+        return v;
+    }
+
+    /**
+     * deferIfReject - Postfix smtpd_check_reject(): a 5XX reject after a DEFER_IF_REJECT
+     * of the same list evaluation becomes that deferral (once); warnings are not changed.
+     */
+    private static Verdict deferIfReject(Eval eval, Verdict v) {
+        if (v.kind() == Verdict.Kind.REJECT && eval.deferIfReject != null && v.reply().startsWith("5")) {
+            v = new Verdict(Verdict.Kind.REJECT, eval.deferIfReject);
+            eval.deferIfReject = null;
+        }
+        return v;
+    }
+
+    /** stageDefer - the DEFER_IF_PERMIT that an earlier stage passed on, or null. */
+    private static String stageDefer(Buffered ctx, Stage... stages) {
+        for (Stage st : stages) {
+            String d = ctx.stageDefers().get(st);
+            if (d != null) {
+                return d;
+            }
+        }
+        return null;
     }
 
     // ------------------------------------------------------------ lists
@@ -514,8 +681,12 @@ public final class SmtpdCheck {
                 warn = true;
                 continue;
             }
+            req.ctx.eval.warn = warn;
             Verdict v = apply(req, r);
             if (v.kind() == Verdict.Kind.REJECT) {
+                if (!warn) {
+                    v = deferIfReject(req.ctx.eval, v);
+                }
                 if (warn) {
                     req.ctx.log("reject_warning", v.reply());
                     warn = false;
@@ -529,6 +700,9 @@ public final class SmtpdCheck {
             warn = false;
             if (v.kind() == Verdict.Kind.OK) {
                 return v;
+            }
+            if (req.ctx.eval.deferIfPermit != null && req.ctx.eval.deferIfReject != null) {
+                break; // Postfix: nothing later can change the outcome
             }
         }
         return Verdict.DUNNO;
@@ -612,6 +786,60 @@ public final class SmtpdCheck {
                 return unlistedRecipient(req);
             case "check_policy_service":
                 return policyService(req, r.arg());
+            case "reject_authenticated_sender_login_mismatch":
+            case "reject_known_sender_login_mismatch":
+            case "reject_unauthenticated_sender_login_mismatch":
+                return senderLogin(ctx, r.name());
+            case "reject_unlisted_sender":
+                if (ctx.sender() == null || ctx.sender().isEmpty() || req.ctx.eval.senderChecked) {
+                    return Verdict.DUNNO;
+                }
+                req.ctx.eval.senderChecked = !req.ctx.eval.warn; // a warning did not really validate it
+                return unlistedSender(ctx.sender());
+            case "reject_multi_recipient_bounce":
+                // at RCPT the recipient being checked is not counted yet (Postfix rcpt_count)
+                if (ctx.sender() != null && ctx.sender().isEmpty()
+                        && ctx.recipientCount() > (req.ctx.eval.stage == Stage.RCPT ? 0 : 1)) {
+                    return reject(codes.multiRecipientBounce(), "5.5.3", "<" + req.replyName + ">: "
+                            + req.replyClass + " rejected: Multi-recipient bounce");
+                }
+                return Verdict.DUNNO;
+            case "defer_if_permit": {
+                Verdict d = reject(450, "4.7.0", "<" + req.replyName + ">: " + req.replyClass
+                        + " rejected: defer_if_permit requested");
+                if (req.ctx.eval.warn) {
+                    return d;
+                }
+                if (req.ctx.eval.deferIfPermit == null) {
+                    req.ctx.eval.deferIfPermit = d.reply();
+                }
+                return Verdict.DUNNO;
+            }
+            case "defer_if_reject":
+                if (req.ctx.eval.deferIfReject == null) {
+                    req.ctx.eval.deferIfReject = reject(450, "4.7.0", "<" + req.replyName + ">: " + req.replyClass
+                            + " rejected: defer_if_reject requested").reply();
+                }
+                return Verdict.DUNNO;
+            case "reject_unauth_pipelining":
+                return ctx.illegalPipelining() ? reject(503, "5.5.0", "<" + req.replyName + ">: " + req.replyClass
+                        + " rejected: Improper use of SMTP command pipelining") : Verdict.DUNNO;
+            case "sleep":
+                return sleep(req, Integer.parseInt(r.arg()));
+            case "reject_rhsbl_client":
+                return "unknown".equalsIgnoreCase(ctx.clientName()) ? Verdict.DUNNO
+                        : rhsbl(ctx, r.arg(), ctx.clientName(), CLIENT);
+            case "reject_rhsbl_reverse_client": {
+                String reverse = reverseName(ctx);
+                return reverse == null ? Verdict.DUNNO : rhsbl(ctx, r.arg(), reverse, REVERSE_CLIENT);
+            }
+            case "reject_rhsbl_sender":
+                return ctx.sender() == null || ctx.sender().isEmpty() ? Verdict.DUNNO
+                        : rhsbl(ctx, r.arg(), ctx.sender(), SENDER);
+            case "reject_rhsbl_recipient":
+                return req.recipient == null ? Verdict.DUNNO : rhsbl(ctx, r.arg(), req.recipient.toString(), RECIPIENT);
+            case "reject_rhsbl_helo":
+                return ctx.helo() == null ? Verdict.DUNNO : rhsbl(ctx, r.arg(), ctx.helo(), HELO);
             default:
                 // Restriction.parseList admits no other names.
                 throw new IllegalStateException("restriction not implemented: " + r.name());
@@ -693,6 +921,145 @@ public final class SmtpdCheck {
             }
         }
         return reject(code, "5.1.1", "<" + req.recipient + ">: Recipient address rejected: User unknown in " + table);
+    }
+
+    /**
+     * unlistedSender - reject_unlisted_sender: the sender address must be a valid
+     * recipient of its address class (Postfix check_sender_rcpt_maps()): relay_recipient_maps
+     * for relay_domains, virtual_mailbox_maps for virtual_mailbox_domains; an empty list
+     * knows no users, and local domains have no recipient list in Postern.
+     */
+    private Verdict unlistedSender(String sender) {
+        MailAddress a = split(sender);
+        if (a.domain() == null) {
+            return Verdict.DUNNO; // user@$myorigin: a local address
+        }
+        AddressResolver.Resolved r = s.resolver().resolve(a.localPart(), a.domain());
+        List<LookupTable> maps;
+        int code;
+        String table;
+        switch (r.addressClass()) {
+            case RELAY -> {
+                maps = s.relayRecipientMaps();
+                code = s.codes().unknownRelayRecipient();
+                table = "relay recipient table";
+            }
+            case VIRTUAL -> {
+                maps = s.virtualMailboxMaps();
+                code = s.codes().unknownVirtualMailbox();
+                table = "virtual mailbox table";
+            }
+            default -> {
+                return Verdict.DUNNO;
+            }
+        }
+        String address = r.address().toLowerCase(Locale.ROOT);
+        for (LookupTable t : maps) {
+            if (t.lookup(address).isPresent() || t.lookup("@" + r.domain()).isPresent()) {
+                return Verdict.DUNNO;
+            }
+        }
+        if (maps.isEmpty()) {
+            return Verdict.DUNNO;
+        }
+        return reject(code, "5.1.0", "<" + sender + ">: " + SENDER + " rejected: User unknown in " + table);
+    }
+
+    // ------------------------------------------------------------ SASL sender login
+
+    /**
+     * senderLogin - reject_authenticated_sender_login_mismatch (the logged-in client must
+     * own the sender address), reject_unauthenticated_sender_login_mismatch (an owned
+     * address needs a logged-in client) and reject_known_sender_login_mismatch (the first
+     * for listed addresses when logged in, else the second). Owners come from
+     * smtpd_sender_login_maps (Postfix reject_auth_sender_login_mismatch()). Without
+     * smtpd_sasl_auth_enable they are ignored with a warning, as in Postfix.
+     */
+    private Verdict senderLogin(CheckContext ctx, String name) {
+        if (!s.saslEnabled()) {
+            LOG.warning("PSTN1104: restriction `" + name + "' ignored: no SASL support"
+                    + " (smtpd_sasl_auth_enable = no)");
+            return Verdict.DUNNO;
+        }
+        String sender = ctx.sender();
+        if (sender == null || sender.isEmpty() || s.senderLoginMaps().isEmpty()) {
+            return Verdict.DUNNO;
+        }
+        String user = ctx.saslUsername();
+        boolean authenticated = name.equals("reject_authenticated_sender_login_mismatch")
+                || (name.equals("reject_known_sender_login_mismatch") && user != null);
+        Optional<String> owners = senderOwners(sender);
+        if (authenticated) {
+            if (user == null || (owners.isEmpty() && !name.equals("reject_authenticated_sender_login_mismatch"))) {
+                return Verdict.DUNNO;
+            }
+            if (owners.isPresent()) {
+                for (String owner : owners.get().split("[,\\s]+")) {
+                    if (!owner.isEmpty() && owner.equalsIgnoreCase(user)) {
+                        return Verdict.DUNNO;
+                    }
+                }
+            }
+            return reject(553, "5.7.1", "<" + sender + ">: " + SENDER + " rejected: not owned by user "
+                    + printable(user));
+        }
+        if (user == null && owners.isPresent()) {
+            return reject(553, "5.7.1", "<" + sender + ">: " + SENDER + " rejected: not logged in");
+        }
+        return Verdict.DUNNO;
+    }
+
+    /**
+     * senderOwners - smtpd_sender_login_maps for user@domain, then user for a local domain,
+     * then @domain (Postfix mail_addr_find()); the first table that knows a key decides.
+     */
+    private Optional<String> senderOwners(String sender) {
+        MailAddress a = split(sender);
+        String local = AddressResolver.unquote(a.localPart());
+        String domain = a.domain() == null ? null : stripDot(a.domain()).toLowerCase(Locale.ROOT);
+        boolean localDomain = domain == null || s.resolver().resolve(a.localPart(), a.domain()).addressClass()
+                == AddressResolver.AddressClass.LOCAL;
+        List<String> keys = new ArrayList<>();
+        if (domain != null) {
+            keys.add(local + "@" + domain);
+        }
+        if (localDomain) {
+            keys.add(local);
+        }
+        if (domain != null) {
+            keys.add("@" + domain);
+        }
+        for (String key : keys) {
+            for (LookupTable t : s.senderLoginMaps()) {
+                Optional<String> v = t.lookup(key);
+                if (v.isPresent()) {
+                    return v;
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    // ------------------------------------------------------------ sleep
+
+    /**
+     * sleep - pause, then go on with the next restriction. The evaluation stops with
+     * PolicyPending on a timer (no thread waits) and is started over when the time is up;
+     * the pause is then known to be over (its key, like a policy answer's, is the count of
+     * requests so far in this evaluation).
+     */
+    private Verdict sleep(Request req, int seconds) {
+        if (seconds <= 0) {
+            return Verdict.DUNNO;
+        }
+        String key = req.ctx.eval.policyRequests++ + " sleep " + seconds;
+        java.util.Map<String, String> answers = req.ctx.policyAnswers();
+        if (!answers.containsKey(key)) {
+            throw new PolicyPending(new CompletableFuture<Void>()
+                    .completeOnTimeout(null, seconds, java.util.concurrent.TimeUnit.SECONDS)
+                    .thenRun(() -> answers.put(key, "slept")));
+        }
+        return Verdict.DUNNO;
     }
 
     // ------------------------------------------------------------ DNS restrictions
@@ -804,13 +1171,82 @@ public final class SmtpdCheck {
         DnsLookup.Answer a = answer(ctx, DnsLookup.Type.A, q);
         // a blocklist that does not answer is not a reason to refuse mail (Postfix: DUNNO)
         if (a.status() != DnsLookup.Status.FOUND
-                || (filter != null && a.values().stream().noneMatch(filter::equals))) {
+                || (filter != null && a.values().stream().noneMatch(v -> Restriction.filterMatches(filter, v)))) {
             return Verdict.DUNNO;
         }
-        DnsLookup.Answer txt = answer(ctx, DnsLookup.Type.TXT, q);
-        String reason = txt.status() == DnsLookup.Status.FOUND ? "; " + printable(txt.values().get(0)) : "";
-        return reject(s.codes().mapsRbl(), "5.7.1", "Service unavailable; " + CLIENT + " [" + ctx.clientAddress()
+        return rblReply(ctx, q, domain, ctx.clientAddress(), CLIENT);
+    }
+
+    /**
+     * rblReply - Postfix's default_rbl_reply: "$rbl_code Service unavailable; $rbl_class
+     * [$rbl_what] blocked using $rbl_domain${rbl_reason?; $rbl_reason}", the reason being
+     * the TXT records joined with " / " (at most 500 characters).
+     */
+    private Verdict rblReply(CheckContext ctx, String query, String domain, String what, String replyClass) {
+        DnsLookup.Answer txt = answer(ctx, DnsLookup.Type.TXT, query);
+        String reason = "";
+        if (txt.status() == DnsLookup.Status.FOUND && !txt.values().isEmpty()) {
+            String joined = String.join(" / ", txt.values());
+            reason = "; " + printable(joined.length() > 500 ? joined.substring(0, 500) : joined);
+        }
+        return reject(s.codes().mapsRbl(), "5.7.1", "Service unavailable; " + replyClass + " [" + what
                 + "] blocked using " + domain + reason);
+    }
+
+    /**
+     * rhsblQuery - Postfix find_dnsxl_domain(): the domain of an address (or a host name)
+     * under the blocklist domain; null for an address literal, an empty or invalid name,
+     * or a name that ends in a numeric label (some lists refuse "IP queries").
+     */
+    static String rhsblQuery(String what, String rblDomain) {
+        int at = what.lastIndexOf('@');
+        String domain = stripDot(at < 0 ? what : what.substring(at + 1));
+        if (domain.isEmpty() || domain.startsWith("[")) {
+            return null;
+        }
+        int dot = domain.lastIndexOf('.');
+        String last = domain.substring(dot + 1);
+        if (last.isEmpty() || last.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return null;
+        }
+        if (!domain.chars().allMatch(c -> c < 128)) {
+            try {
+                domain = java.net.IDN.toASCII(domain, java.net.IDN.ALLOW_UNASSIGNED);
+            } catch (IllegalArgumentException e) {
+                return null;
+            }
+        }
+        return Hostnames.validHostname(domain) ? domain.toLowerCase(Locale.ROOT) + "." + rblDomain : null;
+    }
+
+    /**
+     * rhsbl - reject_rhsbl_client, _reverse_client, _sender, _recipient, _helo
+     * domain[=d.d.d.d]: listed when the name's domain has an A record under the blocklist
+     * (matching the filter); a list that does not answer is not a reason to refuse mail.
+     */
+    private Verdict rhsbl(CheckContext ctx, String arg, String what, String replyClass) {
+        String domain = Restriction.rblDomain(arg);
+        String filter = arg.length() > domain.length() ? arg.substring(domain.length() + 1) : null;
+        String q = rhsblQuery(what, domain);
+        if (q == null) {
+            return Verdict.DUNNO;
+        }
+        DnsLookup.Answer a = answer(ctx, DnsLookup.Type.A, q);
+        if (a.status() != DnsLookup.Status.FOUND
+                || (filter != null && a.values().stream().noneMatch(v -> Restriction.filterMatches(filter, v)))) {
+            return Verdict.DUNNO;
+        }
+        return rblReply(ctx, q, domain, what, replyClass);
+    }
+
+    /** reverseName - the client's first PTR name, unverified (Postfix reverse_name), or null when unknown. */
+    private static String reverseName(CheckContext ctx) {
+        DnsLookup.Answer ptr = ctx.dnsAnswers().get(DnsLookup.Type.PTR, ctx.clientAddress());
+        if (ptr == null || ptr.status() != DnsLookup.Status.FOUND || ptr.values().isEmpty()) {
+            return null;
+        }
+        String name = stripDot(ptr.values().get(0));
+        return Hostnames.validHostname(name) ? name.toLowerCase(Locale.ROOT) : null;
     }
 
     private static String canonical(String address) {
@@ -1016,14 +1452,25 @@ public final class SmtpdCheck {
             case "INFO":
                 req.ctx.log("info", target + " " + text);
                 return Verdict.DUNNO;
-            case "DEFER_IF_PERMIT":
-                // deferred at the end of the stage, unless something rejects (Postfix: 450 4.7.1)
+            case "DEFER_IF_PERMIT": {
+                // deferred at the end of the stage, unless something rejects (Postfix: access_map_defer_code)
+                Verdict d = rejectWithText(codes.accessMapDefer(), "4.7.1", target + " rejected: ",
+                        text.isEmpty() ? "Service unavailable" : text);
+                if (req.ctx.eval.warn) {
+                    return d; // warn_if_reject: logged as reject_warning, as Postfix's DEFER_IF_PERMIT3
+                }
                 if (req.ctx.eval.deferIfPermit == null) {
-                    req.ctx.eval.deferIfPermit = rejectWithText(450, "4.7.1", target + " rejected: ",
-                            text.isEmpty() ? "Service is unavailable" : text).reply();
+                    req.ctx.eval.deferIfPermit = d.reply();
                 }
                 return Verdict.DUNNO;
+            }
             case "DEFER_IF_REJECT":
+                // a later 5XX reject of this evaluation becomes this deferral
+                if (req.ctx.eval.deferIfReject == null) {
+                    req.ctx.eval.deferIfReject = rejectWithText(codes.accessMapDefer(), "4.7.1", target
+                            + " rejected: ", text.isEmpty() ? "Service unavailable" : text).reply();
+                }
+                return Verdict.DUNNO;
             case "PREPEND":
             case "REDIRECT":
             case "FILTER":
@@ -1046,6 +1493,7 @@ public final class SmtpdCheck {
                 }
                 req.ctx.log("discard", reason);
                 req.ctx.discard(reason);
+                req.ctx.eval.discarded = true;
                 return Verdict.OK;
             default:
                 break;

@@ -17,11 +17,13 @@
  * ({@link org.postern.smtpd.policy.PolicySettings}) and lookup tables, and runs on the
  * session's event loop. Restriction lists and tables are parsed when the settings are
  * built, so that a bad restriction fails the start or the reload, never a session.
- * Restrictions that need DNS (reject_unknown_*, reject_rbl_client, reject_maps_rbl) must
+ * Restrictions that need DNS (reject_unknown_*, reject_rbl_client, reject_rhsbl_*,
+ * reject_maps_rbl) must
  * not block the event loop either: {@link org.postern.smtpd.policy.SmtpdCheck#prefetch}
  * sends their queries asynchronously (dnsjava) before a stage is evaluated, the session
  * waits for the answers without holding a thread, and the evaluation then reads them
- * from the session's {@link org.postern.smtpd.policy.DnsAnswers}. Restrictions Postern
+ * from the session's {@link org.postern.smtpd.policy.DnsAnswers}; sleep waits on a timer
+ * the same way. Restrictions Postern
  * does not implement are refused as configuration errors rather than silently ignored.
  *
  * <p>Decisions that do need the queue (HOLD, DISCARD) are not made here: they are

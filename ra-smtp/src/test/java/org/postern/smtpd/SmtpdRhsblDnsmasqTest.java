@@ -1,0 +1,139 @@
+package org.postern.smtpd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.postern.smtpd.policy.DnsJavaLookup;
+import org.postern.smtpd.policy.DnsLookup.Status;
+import org.postern.smtpd.policy.DnsLookup.Type;
+
+/**
+ * reject_rhsbl_sender and reject_rhsbl_helo against dnsmasq serving a blocklist on a
+ * loopback port, through the resolver Postern runs with (skipped without dnsmasq).
+ */
+class SmtpdRhsblDnsmasqTest extends SessionConversation {
+    private static final String DNSMASQ = "/usr/sbin/dnsmasq";
+    private static Process dnsmasq;
+    private static DnsJavaLookup lookup;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeTrue(new File(DNSMASQ).canExecute(), "dnsmasq is not installed at " + DNSMASQ);
+        StringBuilder failures = new StringBuilder();
+        for (int attempt = 0; attempt < 3; attempt++) {
+            int port;
+            try (DatagramSocket s = new DatagramSocket(0, InetAddress.getByName("127.0.0.1"))) {
+                port = s.getLocalPort();
+            }
+            java.nio.file.Path output = java.nio.file.Files.createTempFile("dnsmasq", ".out");
+            output.toFile().deleteOnExit();
+            dnsmasq = new ProcessBuilder(DNSMASQ, "--pid-file=", "--log-facility=-", "--keep-in-foreground",
+                    "--port=" + port, "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
+                    "--local=/test/", "--host-record=spam.test.dbl.test,127.0.1.2",
+                    "--txt-record=spam.test.dbl.test,listed: spam.test",
+                    "--host-record=bot.spam.test.dbl.test,127.0.1.4")
+                    .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+            lookup = new DnsJavaLookup(List.of("127.0.0.1:" + port), Duration.ofSeconds(2));
+            for (int i = 0; i < 100 && dnsmasq.isAlive(); i++) {
+                if (lookup.lookup("spam.test.dbl.test", Type.A).get(5, TimeUnit.SECONDS).status() == Status.FOUND) {
+                    return;
+                }
+                Thread.sleep(200);
+            }
+            dnsmasq.destroy();
+            dnsmasq.waitFor(5, TimeUnit.SECONDS);
+            failures.append("\nport ").append(port).append(", exit ").append(dnsmasq.exitValue()).append(": ")
+                    .append(java.nio.file.Files.readString(output));
+        }
+        throw new IllegalStateException("dnsmasq does not answer:" + failures);
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        if (dnsmasq != null) {
+            dnsmasq.destroy();
+            dnsmasq.waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private final Semaphore resumed = new Semaphore(0);
+
+    /** the answers come on the resolver's threads: each resumption of the session is signalled */
+    private SmtpdSettings settingsWithDns(String mainCf) {
+        SmtpdTransport inner = transport;
+        transport = new SmtpdTransport() {
+            @Override public void reply(String line) { synchronized (replies) { inner.reply(line); } }
+            @Override public void flush() { }
+            @Override public void close() { inner.close(); }
+            @Override public void startTls() { inner.startTls(); }
+            @Override public void runBlocking(Runnable work, Runnable then) { inner.runBlocking(work, then); }
+            @Override public void delay(Duration delay, Runnable then) { inner.delay(delay, then); }
+
+            @Override
+            public void await(java.util.concurrent.CompletionStage<?> pending, Runnable then) {
+                pending.whenComplete((r, e) -> {
+                    synchronized (replies) {
+                        then.run();
+                    }
+                    resumed.release();
+                });
+            }
+        };
+        return SmtpdSettings.defaults("smtpd", "mx.example.org", spool).withPolicy(mainCf, lookup);
+    }
+
+    /** rcpt - EHLO helo, MAIL FROM sender, RCPT TO a local address: the RCPT reply once DNS has answered. */
+    private String rcpt(SmtpdSettings s, String helo, String sender) throws InterruptedException {
+        synchronized (replies) {
+            open(s, OUTSIDE);
+            send("EHLO " + helo);
+            replies.clear();
+            send("MAIL FROM:<" + sender + ">");
+            expect("250 2.1.0 Ok");
+            send("RCPT TO:<x@mx.example.org>");
+        }
+        for (int i = 0; i < 50; i++) {
+            synchronized (replies) {
+                if (!replies.isEmpty()) {
+                    String r = replies.get(0);
+                    replies.clear();
+                    return r;
+                }
+            }
+            resumed.tryAcquire(100, TimeUnit.MILLISECONDS);
+        }
+        throw new AssertionError("no RCPT reply");
+    }
+
+    @Test
+    void listedSenderDomainIsRejectedWithTheTxtReason() throws InterruptedException {
+        SmtpdSettings s = settingsWithDns("smtpd_sender_restrictions = reject_rhsbl_sender dbl.test");
+        assertEquals("554 5.7.1 Service unavailable; Sender address [a@spam.test] "
+                + "blocked using dbl.test; listed: spam.test", rcpt(s, "client.example", "a@spam.test"));
+        expectLog("NOQUEUE: reject: RCPT from unknown[192.0.2.1]: 554 5.7.1 Service unavailable; Sender address "
+                + "[a@spam.test] blocked using dbl.test; listed: spam.test; from=<a@spam.test> to=<x@mx.example.org> "
+                + "proto=ESMTP helo=<client.example>");
+        // NXDOMAIN under the list: not listed
+        assertEquals("250 2.1.5 Ok", rcpt(s, "client.example", "a@clean.test"));
+    }
+
+    @Test
+    void listedHeloWithAFilter() throws InterruptedException {
+        SmtpdSettings s = settingsWithDns("smtpd_helo_restrictions = reject_rhsbl_helo dbl.test=127.0.1.[4..5]");
+        assertEquals("554 5.7.1 Service unavailable; Helo command [bot.spam.test] "
+                + "blocked using dbl.test", rcpt(s, "bot.spam.test", "a@example.com"));
+        // spam.test answers 127.0.1.2, outside the filter
+        assertEquals("250 2.1.5 Ok", rcpt(s, "spam.test", "a@example.com"));
+    }
+}
