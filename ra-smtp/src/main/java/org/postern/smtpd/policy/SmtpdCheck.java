@@ -874,95 +874,75 @@ public final class SmtpdCheck {
     }
 
     /**
-     * unlistedRecipient - reject_unlisted_recipient: an address in virtual_alias_maps exists;
-     * otherwise virtual_alias_domains know no other users, relay_recipient_maps list those of
-     * relay_domains and virtual_mailbox_maps those of virtual_mailbox_domains (an empty list
-     * knows no users: DUNNO).
+     * unlistedRecipient - reject_unlisted_recipient: the recipient must be listed where its
+     * address class keeps its users ({@link #unlisted}).
      */
     private Verdict unlistedRecipient(Request req) {
-        AddressResolver.Resolved r = s.resolver().resolve(req.recipient.localPart(), req.recipient.domain());
-        String address = r.address().toLowerCase(Locale.ROOT);
-        if (r.addressClass() != AddressResolver.AddressClass.REMOTE) {
-            // an address that virtual_alias_maps rewrites exists, whatever its domain's class
-            for (LookupTable t : s.virtualAliasMaps()) {
-                if (t.lookup(address).isPresent() || t.lookup("@" + r.domain()).isPresent()) {
-                    return Verdict.DUNNO;
-                }
-            }
-        }
-        List<LookupTable> maps;
-        int code;
-        String table;
-        switch (r.addressClass()) {
-            case VIRTUAL_ALIAS -> {
-                return reject(s.codes().unknownVirtualAlias(), "5.1.1", "<" + req.recipient
-                        + ">: Recipient address rejected: User unknown in virtual alias table");
-            }
-            case RELAY -> {
-                maps = s.relayRecipientMaps();
-                code = s.codes().unknownRelayRecipient();
-                table = "relay recipient table";
-            }
-            case VIRTUAL -> {
-                maps = s.virtualMailboxMaps();
-                code = s.codes().unknownVirtualMailbox();
-                table = "virtual mailbox table";
-            }
-            default -> {
-                return Verdict.DUNNO;
-            }
-        }
-        if (maps.isEmpty()) {
-            return Verdict.DUNNO;
-        }
-        for (LookupTable t : maps) {
-            if (t.lookup(address).isPresent() || t.lookup("@" + r.domain()).isPresent()) {
-                return Verdict.DUNNO;
-            }
-        }
-        return reject(code, "5.1.1", "<" + req.recipient + ">: Recipient address rejected: User unknown in " + table);
+        Unlisted u = unlisted(s.resolver().resolve(req.recipient.localPart(), req.recipient.domain()));
+        return u == null ? Verdict.DUNNO : reject(u.code(), "5.1.1", "<" + req.recipient
+                + ">: Recipient address rejected: User unknown in " + u.table());
     }
 
     /**
-     * unlistedSender - reject_unlisted_sender: the sender address must be a valid
-     * recipient of its address class (Postfix check_sender_rcpt_maps()): relay_recipient_maps
-     * for relay_domains, virtual_mailbox_maps for virtual_mailbox_domains; an empty list
-     * knows no users, and local domains have no recipient list in Postern.
+     * unlistedSender - reject_unlisted_sender: the sender address must be a valid recipient
+     * of its address class (Postfix check_sender_rcpt_maps()), as {@link #unlisted} decides.
      */
     private Verdict unlistedSender(String sender) {
         MailAddress a = split(sender);
         if (a.domain() == null) {
             return Verdict.DUNNO; // user@$myorigin: a local address
         }
-        AddressResolver.Resolved r = s.resolver().resolve(a.localPart(), a.domain());
+        Unlisted u = unlisted(s.resolver().resolve(a.localPart(), a.domain()));
+        return u == null ? Verdict.DUNNO
+                : reject(u.code(), "5.1.0", "<" + sender + ">: " + SENDER + " rejected: User unknown in " + u.table());
+    }
+
+    /** Unlisted - the reply code and the table of an address that its table does not list. */
+    private record Unlisted(int code, String table) {
+    }
+
+    /**
+     * unlisted - why an address is unknown, or null when it is listed or nothing lists
+     * its class: an address in virtual_alias_maps exists whatever its domain;
+     * virtual_alias_domains know no other users; relay_recipient_maps list those of
+     * relay_domains and virtual_mailbox_maps those of virtual_mailbox_domains (an empty
+     * list knows everybody); local domains have no recipient list in Postern.
+     */
+    private Unlisted unlisted(AddressResolver.Resolved r) {
+        String address = r.address().toLowerCase(Locale.ROOT);
+        if (r.addressClass() != AddressResolver.AddressClass.REMOTE
+                && listed(s.virtualAliasMaps(), address, r.domain())) {
+            return null;
+        }
         List<LookupTable> maps;
-        int code;
-        String table;
+        Unlisted why;
         switch (r.addressClass()) {
+            case VIRTUAL_ALIAS -> {
+                return new Unlisted(s.codes().unknownVirtualAlias(), "virtual alias table");
+            }
             case RELAY -> {
                 maps = s.relayRecipientMaps();
-                code = s.codes().unknownRelayRecipient();
-                table = "relay recipient table";
+                why = new Unlisted(s.codes().unknownRelayRecipient(), "relay recipient table");
             }
             case VIRTUAL -> {
                 maps = s.virtualMailboxMaps();
-                code = s.codes().unknownVirtualMailbox();
-                table = "virtual mailbox table";
+                why = new Unlisted(s.codes().unknownVirtualMailbox(), "virtual mailbox table");
             }
             default -> {
-                return Verdict.DUNNO;
+                return null;
             }
         }
-        String address = r.address().toLowerCase(Locale.ROOT);
+        return maps.isEmpty() || listed(maps, address, r.domain()) ? null : why;
+    }
+
+    /** listed - the address, or its @domain, is a key of one of the tables. */
+    private static boolean listed(List<LookupTable> maps, String address, String domain) {
         for (LookupTable t : maps) {
-            if (t.lookup(address).isPresent() || t.lookup("@" + r.domain()).isPresent()) {
-                return Verdict.DUNNO;
+            if (t.lookup(address).isPresent() || t.lookup("@" + domain).isPresent()) {
+                return true;
             }
         }
-        if (maps.isEmpty()) {
-            return Verdict.DUNNO;
-        }
-        return reject(code, "5.1.0", "<" + sender + ">: " + SENDER + " rejected: User unknown in " + table);
+        return false;
     }
 
     // ------------------------------------------------------------ SASL sender login
