@@ -207,8 +207,11 @@ public class DeliveryAgent {
         for (QueueStore.Claim.Rcpt r : claim.due()) {
             TransportResolver.Route route = resolver.resolve(r.address());
             if (!route.ok()) {
-                QueueStore.Outcome o = new QueueStore.Outcome(RecipientStatus.DEFERRED, "4.3.0", "none",
-                        route.error(), retry);
+                // an address that exists nowhere bounces; an unavailable transport waits for a fix
+                QueueStore.Outcome o = route.bounceDsn() != null
+                        ? new QueueStore.Outcome(RecipientStatus.BOUNCED, route.bounceDsn(), "none", route.error(),
+                                null)
+                        : new QueueStore.Outcome(RecipientStatus.DEFERRED, "4.3.0", "none", route.error(), retry);
                 outcomes.put(r.id(), expire(o, age, lifetime));
                 log(claim, r, false, o.relay(), start, 0, 0, outcomes.get(r.id()));
                 continue;

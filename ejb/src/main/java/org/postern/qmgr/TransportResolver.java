@@ -26,6 +26,10 @@ import org.postern.smtp.NextHop;
  * precedence, the next hop written in that transport (smtp:[host]:port), relayhost (for
  * relay and default only), or the recipient domain.
  *
+ * <p>A recipient of virtual_alias_domains that cleanup did not rewrite (no alias) and
+ * that transport_maps do not route bounces with 5.1.1 "User unknown in virtual alias
+ * table", as Postfix's error transport does for that class.
+ *
  * <p>Postern has no local(8) and no virtual(8). With local_transport's default
  * ({@code local:$myhostname}) mail for mydestination goes to mailbox_transport when it is
  * set (what local(8) would do for a mailbox, without aliases or .forward files); the
@@ -44,6 +48,7 @@ import org.postern.smtp.NextHop;
  * relay_domains (empty), relayhost (empty), lmtp_tcp_port (24), mydestination,
  * local_transport (local:$myhostname), mailbox_transport (empty),
  * virtual_mailbox_domains ($virtual_mailbox_maps), virtual_transport (virtual),
+ * virtual_alias_domains ($virtual_alias_maps),
  * queue_directory (/var/spool/postfix).
  */
 public final class TransportResolver {
@@ -54,6 +59,7 @@ public final class TransportResolver {
     private final String virtualTransport;
     private final DomainList mydestination;
     private final DomainList virtualDomains;
+    private final DomainList aliasDomains;
     private final DomainList relayDomains;
     private final Config config;
     private final String relayhost;
@@ -82,6 +88,7 @@ public final class TransportResolver {
         mydestination = DomainList.parse(config.getList("mydestination"), false, "mydestination");
         virtualDomains = DomainList.parse(config.getList("virtual_mailbox_domains"), false,
                 "virtual_mailbox_domains");
+        aliasDomains = DomainList.parse(config.getList("virtual_alias_domains"), false, "virtual_alias_domains");
         String local = config.get("local_transport").trim();
         String mailbox = config.get("mailbox_transport").trim();
         // no local(8) here: its mailbox delivery is what mailbox_transport names
@@ -93,7 +100,11 @@ public final class TransportResolver {
     }
 
     /** Route - a resolved next hop, or the reason why there is none. */
-    public record Route(NextHop hop, String transport, String error) {
+    public record Route(NextHop hop, String transport, String error, String bounceDsn) {
+        Route(NextHop hop, String transport, String error) {
+            this(hop, transport, error, null);
+        }
+
         boolean ok() {
             return hop != null;
         }
@@ -109,6 +120,11 @@ public final class TransportResolver {
         }
         String transport;
         String nexthop = domain;
+        if (!domain.startsWith("[") && aliasDomains.matches(domain) && lookup(rcpt, domain).isEmpty()) {
+            // cleanup rewrote every alias of these domains: what is left has no mailbox anywhere
+            // (trivial-rewrite's error transport for virtual alias domains)
+            return new Route(null, "error", "User unknown in virtual alias table", "5.1.1");
+        }
         if (!domain.startsWith("[") && mydestination.matches(domain)) {
             transport = localTransport;
         } else if (!domain.startsWith("[") && virtualDomains.matches(domain)) {

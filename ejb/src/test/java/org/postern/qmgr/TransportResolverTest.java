@@ -105,4 +105,20 @@ class TransportResolverTest {
                 resolver("local_transport = lmtp:inet:127.0.0.1\nmailbox_transport = lmtp:unix:/x")
                         .resolve("c@localhost").hop());
     }
+
+    @Test
+    void anUnaliasedRecipientOfAVirtualAliasDomainBouncesAsUserUnknown() {
+        TransportResolver t = resolver("virtual_alias_maps = inline:{ alias.example=domain, "
+                + "sales@alias.example=bob@example.net }\n"
+                + "transport_maps = inline:{ special@alias.example=smtp:[10.0.0.9] }");
+        TransportResolver.Route r = t.resolve("nobody@alias.example");
+        assertNull(r.hop());
+        assertEquals("5.1.1", r.bounceDsn());
+        assertEquals("User unknown in virtual alias table", r.error());
+        // transport_maps still route what they name; other domains are not affected
+        assertEquals(NextHop.smtp("10.0.0.9", 25, false), t.resolve("special@alias.example").hop());
+        assertNull(t.resolve("x@other.example").bounceDsn());
+        // an unavailable transport is a deferral, never a bounce
+        assertNull(resolver("default_transport = error:nope").resolve("a@b.example").bounceDsn());
+    }
 }
