@@ -12,7 +12,6 @@ import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import org.postern.queue.ContentChunk;
 import org.postern.queue.QueueState;
@@ -27,7 +26,9 @@ import org.postern.smtpd.QueueIds;
  *
  * <p>Each envelope recipient is first rewritten with virtual_alias_maps
  * ({@link VirtualAliases}); an aliased recipient keeps the original address as its ORCPT
- * (orig_to= in the log, Original-Recipient in notices), and duplicates are stored once.
+ * (orig_to= in the log, Original-Recipient in notices). A recipient address that appears
+ * twice, given twice or reached through an alias as well, is stored once (compared
+ * exactly: a local part may be case-sensitive).
  * Envelope, recipients and content go into the database in one transaction. Content is
  * streamed in {@link ContentChunk#MAX_SIZE} chunks, each flushed and detached at once, so
  * a message of any size needs one chunk of memory; a message that fits one chunk (most
@@ -67,14 +68,17 @@ public class CleanupService {
         for (Envelope.Recipient r : env.recipients()) {
             List<String> targets = aliases == null ? List.of(r.address()) : aliases.expand(r.address());
             if (targets.size() == 1 && targets.get(0).equals(r.address())) {
-                m.addRecipient(r.address(), r.orcpt(), r.notifyParam());
-                added.add(r.address().toLowerCase(Locale.ROOT));
+                // a recipient given twice, or also reached through an alias, is stored once
+                // (Postfix's cleanup duplicate filter)
+                if (added.add(r.address())) {
+                    m.addRecipient(r.address(), r.orcpt(), r.notifyParam());
+                }
                 continue;
             }
             // the original recipient stays with each alias, for orig_to= and DSN Original-Recipient
             String orcpt = r.orcpt() != null ? r.orcpt() : "rfc822;" + r.address();
             for (String t : targets) {
-                if (added.add(t.toLowerCase(Locale.ROOT))) {
+                if (added.add(t)) {
                     m.addRecipient(t, orcpt, r.notifyParam());
                 }
             }

@@ -106,6 +106,16 @@ public interface CleanupServiceContract extends QueueDatabaseContract {
     }
 
     @Test
+    default void aRecipientGivenTwiceIsStoredOnce() {
+        // Postfix's cleanup duplicate filter: RCPT TO:<a> twice is one delivery
+        String id = QueueIds.next();
+        store(envelope(id, T0, rcpt("a@example.com"), rcpt("b@example.com"), rcpt("a@example.com")), content(10, 1));
+        assertEquals(List.of("a@example.com", "b@example.com"),
+                database().message(id).getRecipients().stream().map(QueuedRecipient::getAddress).toList());
+        assertEquals(2, database().rows("queue_recipient"));
+    }
+
+    @Test
     default void contentOfSeveralChunksReadsBackByteForByte() {
         int size = 200 * 1024;
         String id = QueueIds.next();
