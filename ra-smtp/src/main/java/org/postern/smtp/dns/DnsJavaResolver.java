@@ -43,20 +43,31 @@ public final class DnsJavaResolver implements DnsResolver {
 
     /** DnsJavaResolver - query these servers ({@code host:port}); empty for resolv.conf. */
     public DnsJavaResolver(List<String> servers, Duration timeout) {
+        resolver = resolver(servers, timeout);
+    }
+
+    /**
+     * resolver - a dnsjava resolver for these servers ({@code host}, {@code host:port},
+     * {@code [v6]:port}, a bare IPv6 address); empty for resolv.conf. Shared with smtpd's
+     * DNS checks, so that both sides read postern.dns.servers alike.
+     */
+    public static Resolver resolver(List<String> servers, Duration timeout) {
+        Resolver r;
         try {
             if (servers.isEmpty()) {
-                resolver = new ExtendedResolver();
+                r = new ExtendedResolver();
             } else {
                 List<Resolver> rs = new ArrayList<>();
                 for (String s : servers) {
                     rs.add(new SimpleResolver(parse(s)));
                 }
-                resolver = new ExtendedResolver(rs);
+                r = new ExtendedResolver(rs);
             }
-        } catch (UnknownHostException e) {
+        } catch (UnknownHostException | NumberFormatException e) {
             throw new IllegalArgumentException("PSTN3201: bad DNS server in " + servers + ": " + e.getMessage(), e);
         }
-        resolver.setTimeout(timeout);
+        r.setTimeout(timeout);
+        return r;
     }
 
     /** system - the shared resolver, configured from {@value #SERVERS_PROPERTY} or resolv.conf. */
@@ -80,12 +91,23 @@ public final class DnsJavaResolver implements DnsResolver {
     }
 
     private static InetSocketAddress parse(String hostPort) throws UnknownHostException {
-        int colon = hostPort.lastIndexOf(':');
-        if (colon < 0 || hostPort.indexOf(':') != colon) {
-            return new InetSocketAddress(InetAddress.getByName(hostPort.replaceAll("^\\[|\\]$", "")), 53);
+        String host = hostPort;
+        int port = 53;
+        if (hostPort.startsWith("[")) {
+            int close = hostPort.indexOf(']');
+            if (close < 0) {
+                throw new UnknownHostException(hostPort);
+            }
+            host = hostPort.substring(1, close);
+            if (hostPort.startsWith(":", close + 1)) {
+                port = Integer.parseInt(hostPort.substring(close + 2));
+            }
+        } else if (hostPort.indexOf(':') >= 0 && hostPort.indexOf(':') == hostPort.lastIndexOf(':')) {
+            // host:port; more than one colon is a bare IPv6 address
+            host = hostPort.substring(0, hostPort.indexOf(':'));
+            port = Integer.parseInt(hostPort.substring(hostPort.indexOf(':') + 1));
         }
-        return new InetSocketAddress(InetAddress.getByName(hostPort.substring(0, colon)),
-                Integer.parseInt(hostPort.substring(colon + 1)));
+        return new InetSocketAddress(InetAddress.getByName(host), port);
     }
 
     @Override

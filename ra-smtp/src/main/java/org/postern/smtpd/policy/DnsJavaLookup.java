@@ -1,7 +1,6 @@
 package org.postern.smtpd.policy;
 
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,7 +12,6 @@ import java.util.logging.Logger;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
-import org.xbill.DNS.ExtendedResolver;
 import org.xbill.DNS.MXRecord;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
@@ -22,7 +20,6 @@ import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Resolver;
 import org.xbill.DNS.ReverseMap;
 import org.xbill.DNS.Section;
-import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.TextParseException;
 
@@ -42,23 +39,7 @@ public final class DnsJavaLookup implements DnsLookup {
 
     /** DnsJavaLookup - query these servers ({@code host:port}); empty for resolv.conf. */
     public DnsJavaLookup(List<String> servers, Duration timeout) {
-        try {
-            if (servers.isEmpty()) {
-                resolver = new ExtendedResolver();
-            } else {
-                List<Resolver> rs = new ArrayList<>();
-                for (String s : servers) {
-                    int colon = s.lastIndexOf(':');
-                    String host = colon < 0 ? s : s.substring(0, colon);
-                    int port = colon < 0 ? 53 : Integer.parseInt(s.substring(colon + 1));
-                    rs.add(new SimpleResolver(new InetSocketAddress(InetAddress.getByName(host), port)));
-                }
-                resolver = new ExtendedResolver(rs);
-            }
-        } catch (UnknownHostException | NumberFormatException e) {
-            throw new IllegalArgumentException("PSTN1110: bad DNS server in " + servers + ": " + e.getMessage(), e);
-        }
-        resolver.setTimeout(timeout);
+        resolver = org.postern.smtp.dns.DnsJavaResolver.resolver(servers, timeout);
     }
 
     /** fromSystem - the servers of postern.dns.servers, or resolv.conf. */
