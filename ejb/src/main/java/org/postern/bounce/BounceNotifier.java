@@ -35,13 +35,14 @@ import org.postern.smtpd.QueueIds;
  * header only ("Postmaster Copy: Undelivered Mail").</li>
  * <li>A bounce (null sender) that bounced: with notify_classes 2bounce (or bounce), a
  * postmaster notice ("double bounce") to 2bounce_notice_recipient, from
- * double_bounce_sender, with the bounce's header; without, it is logged and discarded, as
- * Postfix discards it.</li>
+ * double_bounce_sender, with the bounce's header; without, it is discarded, as Postfix
+ * discards it (PSTN5103 in the server log, nothing in the mail log).</li>
  * <li>A postmaster notice (sender double_bounce_sender) that bounced: logged and
  * discarded, so that notices never loop.</li>
  * </ul>
  * The mail log gets Postfix's lines: "&lt;id&gt;: sender non-delivery notification: &lt;new id&gt;",
- * "postmaster non-delivery notification", "undeliverable postmaster notification discarded",
+ * "postmaster non-delivery notification", "warning: &lt;id&gt;: undeliverable postmaster
+ * notification discarded",
  * "sender delay notification", "sender delivery status notification".
  *
  * <p>Delay warnings ({@link #delayWarning}): once per message, in the round that is the
@@ -103,7 +104,8 @@ public final class BounceNotifier {
         String doubleBounceSender = qualify(config.get("double_bounce_sender"));
         if (sender.equalsIgnoreCase(doubleBounceSender)
                 || sender.equalsIgnoreCase(config.get("double_bounce_sender"))) {
-            MAILLOG.info(m.getQueueId() + ": undeliverable postmaster notification discarded");
+            // Postfix's bounce daemon says this with msg_warn, hence "warning: "
+            MAILLOG.warning("warning: " + m.getQueueId() + ": undeliverable postmaster notification discarded");
             LOG.warning("PSTN5101: " + m.getQueueId() + ": postmaster notification to "
                     + bounced.get(0).getAddress() + " could not be delivered; discarded");
             return List.of();
@@ -116,7 +118,7 @@ public final class BounceNotifier {
         if (sender.isEmpty()) {
             if (!notifies("2bounce")) {
                 // notify_classes without 2bounce (nor bounce): Postfix drops an undeliverable bounce
-                MAILLOG.info(m.getQueueId() + ": undeliverable bounce discarded");
+                // without a mail log line; the server log keeps a trace
                 LOG.info("PSTN5103: " + m.getQueueId() + ": bounce to " + bounced.get(0).getAddress()
                         + " could not be delivered; discarded (notify_classes has no 2bounce)");
                 return List.of();
