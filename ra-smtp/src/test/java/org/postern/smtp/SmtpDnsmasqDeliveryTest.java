@@ -2,17 +2,14 @@ package org.postern.smtp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.postern.smtp.SmtpTestSupport.fast;
 import static org.postern.smtp.SmtpTestSupport.message;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,18 +17,16 @@ import org.junit.jupiter.api.Test;
 import org.postern.smtp.DeliveryOutcome.RecipientOutcome;
 import org.postern.smtp.DeliveryOutcome.Status;
 import org.postern.smtp.dns.DnsJavaResolver;
-import org.postern.smtp.dns.DnsLookupException;
+import org.postern.smtp.dns.Dnsmasq;
 
 /**
- * Whole deliveries against a real dnsmasq on 127.0.0.1:21053 (skipped when dnsmasq is absent):
+ * Whole deliveries against a real dnsmasq on a loopback port (skipped when dnsmasq is absent):
  * MX of two preferences, a dead MX, a null MX, a domain without MX, NXDOMAIN, an MX that is
  * ourselves, and a name server that does not answer.
  */
 class SmtpDnsmasqDeliveryTest {
 
-    private static final String DNSMASQ = "/usr/sbin/dnsmasq";
-    private static final int DNS_PORT = 21053;
-    private static Process dnsmasq;
+    private static Dnsmasq dnsmasq;
     private static DnsJavaResolver dns;
     private static int port;
     private static FakeSmtpServer mx1;
@@ -39,26 +34,12 @@ class SmtpDnsmasqDeliveryTest {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(new File(DNSMASQ).canExecute(), "dnsmasq is not installed at " + DNSMASQ);
-        dnsmasq = new ProcessBuilder(DNSMASQ, "--keep-in-foreground", "--port=" + DNS_PORT, "--listen-address=127.0.0.1",
-                "--bind-interfaces", "--no-resolv", "--no-hosts", "--local=/test/",
-                "--mx-host=mx.test,mx1.mx.test,10", "--mx-host=mx.test,mx2.mx.test,20",
+        dnsmasq = Dnsmasq.start("nomx.test", "--mx-host=mx.test,mx1.mx.test,10", "--mx-host=mx.test,mx2.mx.test,20",
                 "--host-record=mx1.mx.test,127.0.0.3", "--host-record=mx2.mx.test,127.0.0.4",
                 "--mx-host=deadmx.test,dead.deadmx.test,10", "--host-record=dead.deadmx.test,127.0.0.6",
                 "--mx-host=self.test,mx.self.test,10", "--host-record=mx.self.test,127.0.0.1",
-                "--mx-host=nullmx.test,.,0", "--host-record=nomx.test,127.0.0.4")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        dns = new DnsJavaResolver(List.of("127.0.0.1:" + DNS_PORT), Duration.ofSeconds(2));
-        boolean up = false;
-        for (int i = 0; i < 50 && !up; i++) {
-            try {
-                dns.lookupAddresses("nomx.test");
-                up = true;
-            } catch (DnsLookupException e) {
-                Thread.sleep(100);
-            }
-        }
-        assumeTrue(up, "dnsmasq did not answer on port " + DNS_PORT);
+                "--mx-host=nullmx.test,.,0", "--host-record=nomx.test,127.0.0.4");
+        dns = new DnsJavaResolver(List.of(dnsmasq.server()), Duration.ofSeconds(2));
         for (int attempt = 0; attempt < 50 && mx2 == null; attempt++) {
             int p = 21100 + new Random().nextInt(800);
             try {
@@ -83,8 +64,7 @@ class SmtpDnsmasqDeliveryTest {
             mx2.close();
         }
         if (dnsmasq != null) {
-            dnsmasq.destroy();
-            dnsmasq.waitFor(5, TimeUnit.SECONDS);
+            dnsmasq.close();
         }
     }
 
@@ -134,14 +114,21 @@ class SmtpDnsmasqDeliveryTest {
     }
 
     @Test
-    void aSilentNameServerDefersAndNeverBounces() {
-        DnsJavaResolver silent = new DnsJavaResolver(List.of("127.0.0.1:" + (DNS_PORT + 1)), Duration.ofMillis(300));
+    void aSilentNameServerDefersAndNeverBounces() throws IOException {
+        DnsJavaResolver silent = new DnsJavaResolver(List.of("127.0.0.1:" + silentPort()), Duration.ofMillis(300));
         try (SmtpClientSession s = new SmtpClientSession(NextHop.smtp("mx.test", port, true), fast(), silent)) {
             DeliveryOutcome o = s.deliver(message("x\r\n", "a@mx.test", "b@mx.test"));
             for (RecipientOutcome r : o.recipients()) {
                 assertEquals(Status.DEFERRED, r.status(), r.toString());
                 assertTrue(r.reply().endsWith("Host not found, try again"), r.reply());
             }
+        }
+    }
+
+    /** silentPort - a loopback UDP port where no name server answers. */
+    private static int silentPort() throws IOException {
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket(0, java.net.InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
         }
     }
 }

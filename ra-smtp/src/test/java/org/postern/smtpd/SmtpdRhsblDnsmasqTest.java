@@ -1,11 +1,7 @@
 package org.postern.smtpd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.File;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Semaphore;
@@ -14,56 +10,28 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.postern.smtp.dns.Dnsmasq;
 import org.postern.smtpd.policy.DnsJavaLookup;
-import org.postern.smtpd.policy.DnsLookup.Status;
-import org.postern.smtpd.policy.DnsLookup.Type;
 
 /**
  * reject_rhsbl_sender and reject_rhsbl_helo against dnsmasq serving a blocklist on a
  * loopback port, through the resolver Postern runs with (skipped without dnsmasq).
  */
 class SmtpdRhsblDnsmasqTest extends SessionConversation {
-    private static final String DNSMASQ = "/usr/sbin/dnsmasq";
-    private static Process dnsmasq;
+    private static Dnsmasq dnsmasq;
     private static DnsJavaLookup lookup;
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(new File(DNSMASQ).canExecute(), "dnsmasq is not installed at " + DNSMASQ);
-        StringBuilder failures = new StringBuilder();
-        for (int attempt = 0; attempt < 3; attempt++) {
-            int port;
-            try (DatagramSocket s = new DatagramSocket(0, InetAddress.getByName("127.0.0.1"))) {
-                port = s.getLocalPort();
-            }
-            java.nio.file.Path output = java.nio.file.Files.createTempFile("dnsmasq", ".out");
-            output.toFile().deleteOnExit();
-            dnsmasq = new ProcessBuilder(DNSMASQ, "--pid-file=", "--log-facility=-", "--keep-in-foreground",
-                    "--port=" + port, "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
-                    "--local=/test/", "--host-record=spam.test.dbl.test,127.0.1.2",
-                    "--txt-record=spam.test.dbl.test,listed: spam.test",
-                    "--host-record=bot.spam.test.dbl.test,127.0.1.4")
-                    .redirectErrorStream(true).redirectOutput(output.toFile()).start();
-            lookup = new DnsJavaLookup(List.of("127.0.0.1:" + port), Duration.ofSeconds(2));
-            for (int i = 0; i < 100 && dnsmasq.isAlive(); i++) {
-                if (lookup.lookup("spam.test.dbl.test", Type.A).get(5, TimeUnit.SECONDS).status() == Status.FOUND) {
-                    return;
-                }
-                Thread.sleep(200);
-            }
-            dnsmasq.destroy();
-            dnsmasq.waitFor(5, TimeUnit.SECONDS);
-            failures.append("\nport ").append(port).append(", exit ").append(dnsmasq.exitValue()).append(": ")
-                    .append(java.nio.file.Files.readString(output));
-        }
-        throw new IllegalStateException("dnsmasq does not answer:" + failures);
+        dnsmasq = Dnsmasq.start("spam.test.dbl.test", "--host-record=spam.test.dbl.test,127.0.1.2",
+                "--txt-record=spam.test.dbl.test,listed: spam.test", "--host-record=bot.spam.test.dbl.test,127.0.1.4");
+        lookup = new DnsJavaLookup(List.of(dnsmasq.server()), Duration.ofSeconds(2));
     }
 
     @AfterAll
     static void stop() throws InterruptedException {
         if (dnsmasq != null) {
-            dnsmasq.destroy();
-            dnsmasq.waitFor(5, TimeUnit.SECONDS);
+            dnsmasq.close();
         }
     }
 

@@ -2,14 +2,11 @@ package org.postern.smtp.dns;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.File;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,39 +15,21 @@ import org.junit.jupiter.api.Test;
 /** DnsJavaResolver against a real dnsmasq on a loopback port (skipped when dnsmasq is absent). */
 class DnsJavaResolverDnsmasqTest {
 
-    private static final String DNSMASQ = "/usr/sbin/dnsmasq";
-    private static Process dnsmasq;
+    private static Dnsmasq dnsmasq;
     private static DnsJavaResolver resolver;
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(new File(DNSMASQ).canExecute(), "dnsmasq is not installed at " + DNSMASQ);
-        int port;
-        try (DatagramSocket s = new DatagramSocket(0, InetAddress.getByName("127.0.0.1"))) {
-            port = s.getLocalPort();
-        }
-        dnsmasq = new ProcessBuilder(DNSMASQ, "--keep-in-foreground", "--port=" + port, "--listen-address=127.0.0.1",
-                "--bind-interfaces", "--no-resolv", "--no-hosts", "--local=/test/",
-                "--mx-host=mx.test,mx1.mx.test,10", "--mx-host=mx.test,mx2.mx.test,20",
+        dnsmasq = Dnsmasq.start("nomx.test", "--mx-host=mx.test,mx1.mx.test,10", "--mx-host=mx.test,mx2.mx.test,20",
                 "--host-record=mx1.mx.test,127.0.0.3", "--host-record=mx2.mx.test,127.0.0.4",
-                "--mx-host=nullmx.test,.,0", "--host-record=nomx.test,127.0.0.5")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        resolver = new DnsJavaResolver(List.of("127.0.0.1:" + port), Duration.ofSeconds(2));
-        for (int i = 0; i < 50; i++) {   // until dnsmasq answers
-            try {
-                resolver.lookupAddresses("nomx.test");
-                return;
-            } catch (DnsLookupException e) {
-                Thread.sleep(100);
-            }
-        }
+                "--mx-host=nullmx.test,.,0", "--host-record=nomx.test,127.0.0.5");
+        resolver = new DnsJavaResolver(List.of(dnsmasq.server()), Duration.ofSeconds(2));
     }
 
     @AfterAll
     static void stop() throws InterruptedException {
         if (dnsmasq != null) {
-            dnsmasq.destroy();
-            dnsmasq.waitFor(5, TimeUnit.SECONDS);
+            dnsmasq.close();
         }
     }
 

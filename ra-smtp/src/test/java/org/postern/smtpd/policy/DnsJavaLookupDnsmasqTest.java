@@ -1,9 +1,7 @@
 package org.postern.smtpd.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.File;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -13,56 +11,29 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.postern.smtp.dns.Dnsmasq;
 import org.postern.smtpd.policy.DnsLookup.Answer;
 import org.postern.smtpd.policy.DnsLookup.Status;
 import org.postern.smtpd.policy.DnsLookup.Type;
 
 /** DnsJavaLookup against dnsmasq serving a test zone on a loopback port (skipped without dnsmasq). */
 class DnsJavaLookupDnsmasqTest {
-    private static final String DNSMASQ = "/usr/sbin/dnsmasq";
-    private static Process dnsmasq;
+    private static Dnsmasq dnsmasq;
     private static DnsJavaLookup lookup;
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(new File(DNSMASQ).canExecute(), "dnsmasq is not installed at " + DNSMASQ);
-        // Up to three tries: a dnsmasq that dies at once (another build on the machine may
-        // end dnsmasq processes) is started again on another port.
-        StringBuilder failures = new StringBuilder();
-        for (int attempt = 0; attempt < 3; attempt++) {
-            int port;
-            try (DatagramSocket s = new DatagramSocket(0, InetAddress.getByName("127.0.0.1"))) {
-                port = s.getLocalPort();
-            }
-            java.nio.file.Path output = java.nio.file.Files.createTempFile("dnsmasq", ".out");
-            output.toFile().deleteOnExit();
-            dnsmasq = new ProcessBuilder(DNSMASQ, "--pid-file=", "--log-facility=-", "--keep-in-foreground",
-                    "--port=" + port, "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
-                    "--local=/test/", "--local=/2.0.192.in-addr.arpa/", "--local=/0.0.127.in-addr.arpa/",
-                    "--host-record=mail.sender.test,192.0.2.5", "--mx-host=sender.test,mail.sender.test,10",
-                    "--mx-host=nullmx.test,.,0", "--host-record=1.2.0.192.zen.test,127.0.0.2",
-                    "--txt-record=1.2.0.192.zen.test,listed by zen", "--host-record=1.0.0.127.zen.test,127.0.0.2")
-                    .redirectErrorStream(true).redirectOutput(output.toFile()).start();
-            lookup = new DnsJavaLookup(List.of("127.0.0.1:" + port), Duration.ofSeconds(2));
-            for (int i = 0; i < 100 && dnsmasq.isAlive(); i++) {
-                if (lookup.lookup("mail.sender.test", Type.A).get(5, TimeUnit.SECONDS).status() == Status.FOUND) {
-                    return;
-                }
-                Thread.sleep(200);
-            }
-            dnsmasq.destroy();
-            dnsmasq.waitFor(5, TimeUnit.SECONDS);
-            failures.append("\nport ").append(port).append(", exit ").append(dnsmasq.exitValue()).append(": ")
-                    .append(java.nio.file.Files.readString(output));
-        }
-        throw new IllegalStateException("dnsmasq does not answer:" + failures);
+        dnsmasq = Dnsmasq.start("mail.sender.test", "--local=/2.0.192.in-addr.arpa/", "--local=/0.0.127.in-addr.arpa/",
+                "--host-record=mail.sender.test,192.0.2.5", "--mx-host=sender.test,mail.sender.test,10",
+                "--mx-host=nullmx.test,.,0", "--host-record=1.2.0.192.zen.test,127.0.0.2",
+                "--txt-record=1.2.0.192.zen.test,listed by zen", "--host-record=1.0.0.127.zen.test,127.0.0.2");
+        lookup = new DnsJavaLookup(List.of(dnsmasq.server()), Duration.ofSeconds(2));
     }
 
     @AfterAll
     static void stop() throws InterruptedException {
         if (dnsmasq != null) {
-            dnsmasq.destroy();
-            dnsmasq.waitFor(5, TimeUnit.SECONDS);
+            dnsmasq.close();
         }
     }
 
