@@ -468,11 +468,22 @@ public final class Parameters {
     public static final Parameter SMTP_CONNECTION_CACHE_DESTINATIONS = register(Parameter.list(
             "smtp_connection_cache_destinations", "",
             "Permanently enable SMTP connection caching for these destinations (domain, [host], host:port)."));
-    /** smtp_connection_cache_reuse_limit - transactions per cached session. */
+    /** smtp_connection_reuse_count_limit - reuses of a cached session (Postfix 3.4). */
+    public static final Parameter SMTP_CONNECTION_REUSE_COUNT_LIMIT = register(Parameter.integer(
+            "smtp_connection_reuse_count_limit", "0",
+            "When SMTP connection caching is enabled, the number of times that an SMTP session may be reused "
+                    + "before it is closed, or zero (no limit): with a limit of N a session carries up to N+1 "
+                    + "mail transactions."));
+    /** smtp_connection_reuse_time_limit - how long after it was opened a session may start a transaction. */
+    public static final Parameter SMTP_CONNECTION_REUSE_TIME_LIMIT = register(Parameter.time(
+            "smtp_connection_reuse_time_limit", "300s", ChronoUnit.SECONDS,
+            "When SMTP connection caching is enabled, the amount of time since an SMTP session was opened after "
+                    + "which it is no longer reused for a new mail transaction."));
+    /** smtp_connection_cache_reuse_limit - the Postfix 2.2 name of smtp_connection_reuse_count_limit. */
     public static final Parameter SMTP_CONNECTION_CACHE_REUSE_LIMIT = register(Parameter.integer(
-            "smtp_connection_cache_reuse_limit", "10",
-            "When SMTP connection caching is enabled, the number of times that an SMTP session is used before "
-                    + "it is closed (Postfix 2.2 name)."));
+            "smtp_connection_cache_reuse_limit", "$smtp_connection_reuse_count_limit",
+            "Postfix 2.2 name, still accepted: when set it overrides smtp_connection_reuse_count_limit (the number "
+                    + "of times a cached SMTP session may be reused, 0 = no limit); it no longer defaults to 10."));
     /** smtp_connection_cache_time_limit - idle time of a cached session. */
     public static final Parameter SMTP_CONNECTION_CACHE_TIME_LIMIT = register(Parameter.time(
             "smtp_connection_cache_time_limit", "2s", ChronoUnit.SECONDS,
@@ -526,10 +537,16 @@ public final class Parameters {
             "lmtp_connection_cache_time_limit", "$max_idle", ChronoUnit.SECONDS,
             "How long an unused LMTP client session is kept for reuse before it is closed with QUIT; default "
                     + "$max_idle, as lmtp(8) with lmtp_cache_connection (Postfix 3: $smtp_connection_cache_time_limit)."));
-    /** lmtp_connection_reuse_count_limit - transactions per cached LMTP session. */
+    /** lmtp_connection_reuse_count_limit - reuses of a cached LMTP session. */
     public static final Parameter LMTP_CONNECTION_REUSE_COUNT_LIMIT = register(Parameter.integer(
             "lmtp_connection_reuse_count_limit", "0",
-            "The number of times that an LMTP session is used before it is closed, or zero (no limit)."));
+            "The number of times that a cached LMTP session may be reused before it is closed, or zero (no limit): "
+                    + "with a limit of N a session carries up to N+1 mail transactions."));
+    /** lmtp_connection_reuse_time_limit - how long after it was opened an LMTP session may start a transaction. */
+    public static final Parameter LMTP_CONNECTION_REUSE_TIME_LIMIT = register(Parameter.time(
+            "lmtp_connection_reuse_time_limit", "300s", ChronoUnit.SECONDS,
+            "The amount of time since an LMTP session was opened after which it is no longer reused for a new "
+                    + "mail transaction."));
     /** lmtp_destination_concurrency_limit - parallel LMTP deliveries per destination. */
     public static final Parameter LMTP_DESTINATION_CONCURRENCY_LIMIT = register(Parameter.integer(
             "lmtp_destination_concurrency_limit", "$default_destination_concurrency_limit",

@@ -24,6 +24,7 @@ import java.util.Locale;
  * @param session            protocol options of the session (EHLO, quoting, MIME conversion...)
  * @param routing            how next hops are turned into addresses (MX, fallback relays, loops)
  * @param cache              connection cache: whether, how often and how long a session is reused
+ *                           ({@link Cache})
  * @param tls                TLS policy (STARTTLS)
  * @param sasl               SASL client (AUTH)
  */
@@ -263,17 +264,37 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
     }
 
     /**
-     * Cache - the connection cache of this destination.
+     * Cache - the connection cache of this destination. A session is reused while it is
+     * younger than {@code reuseTimeLimit} and has been reused fewer than {@code reuseLimit}
+     * times; between deliveries it waits at most {@code timeLimit}.
      *
-     * @param enabled    smtp_connection_cache_on_demand or the destination in
-     *                   smtp_connection_cache_destinations / lmtp_cache_connection: keep the session open
-     * @param reuseLimit smtp_connection_cache_reuse_limit (10): transactions per session; 0 = no limit
-     * @param timeLimit  smtp_connection_cache_time_limit (2s): an idle session older than this is not reused
+     * @param enabled        smtp_connection_cache_on_demand or the destination in
+     *                       smtp_connection_cache_destinations / lmtp_cache_connection: keep the session open
+     * @param reuseLimit     smtp_connection_reuse_count_limit (0; older name smtp_connection_cache_reuse_limit) /
+     *                       lmtp_connection_reuse_count_limit (0): the times a session may be reused, so N
+     *                       allows N+1 transactions; 0 = no limit
+     * @param timeLimit      smtp_connection_cache_time_limit (2s) / lmtp_connection_cache_time_limit ($max_idle):
+     *                       an idle session older than this is closed and not reused
+     * @param reuseTimeLimit smtp_connection_reuse_time_limit (300s) / lmtp_connection_reuse_time_limit (300s):
+     *                       no new transaction on a session opened longer ago than this; zero = no limit
      */
-    public record Cache(boolean enabled, int reuseLimit, Duration timeLimit) implements Serializable {
+    public record Cache(boolean enabled, int reuseLimit, Duration timeLimit, Duration reuseTimeLimit)
+            implements Serializable {
+
+        /** the default of smtp_connection_reuse_time_limit and lmtp_connection_reuse_time_limit */
+        public static final Duration DEFAULT_REUSE_TIME_LIMIT = Duration.ofSeconds(300);
+
+        public Cache {
+            reuseTimeLimit = reuseTimeLimit != null ? reuseTimeLimit : DEFAULT_REUSE_TIME_LIMIT;
+        }
+
+        /** Cache - with the default reuse time limit (300s): the form callers used before that limit existed. */
+        public Cache(boolean enabled, int reuseLimit, Duration timeLimit) {
+            this(enabled, reuseLimit, timeLimit, DEFAULT_REUSE_TIME_LIMIT);
+        }
 
         public static Cache defaults() {
-            return new Cache(true, 10, Duration.ofSeconds(2));
+            return new Cache(true, 0, Duration.ofSeconds(2), DEFAULT_REUSE_TIME_LIMIT);
         }
     }
 }
