@@ -88,6 +88,10 @@ final class FakeSmtpServer implements AutoCloseable {
         while (server.isOpen()) {
             try {
                 SocketChannel ch = server.accept();
+                if (!(ch.getLocalAddress() instanceof UnixDomainSocketAddress)) {
+                    // replies to pipelined commands go out one by one: no Nagle delay between them
+                    ch.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+                }
                 open.add(ch);
                 peers.add(String.valueOf(ch.getRemoteAddress()));
                 connections.incrementAndGet();
@@ -261,6 +265,13 @@ final class FakeSmtpServer implements AutoCloseable {
             }
         }
         throw new IOException("end of file in DATA");
+    }
+
+    /** dropConnections - close every open connection from the server side, as an idle timeout would. */
+    void dropConnections() throws IOException {
+        for (SocketChannel ch : open) {
+            ch.close();
+        }
     }
 
     @Override
