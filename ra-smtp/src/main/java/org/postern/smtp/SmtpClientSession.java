@@ -11,6 +11,7 @@ import java.net.SocketTimeoutException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Level;
@@ -35,9 +36,16 @@ import org.postern.smtp.dns.DnsResolver;
  * and DATA go out in one write. In LMTP mode (RFC 2033) each accepted recipient gets its
  * own reply after the final ".". Without an accepted recipient DATA is not sent.
  * <p>
- * After a transaction the session stays open; before the next one it sends RSET, and a
- * session that fails the RSET is retired and replaced by a new one, transparently. A
- * timeout, a lost connection or a 421 retires the session ({@link #isConnected} becomes
+ * After a transaction the session stays open (the connection cache). A transaction that
+ * completed (the reply to end of data was read) needs no RSET: the server has reset its
+ * state (RFC 5321 section 4.1.1.4), so the next MAIL FROM follows at once, as with Postfix
+ * 3.4. A transaction that did not complete (no recipient accepted, MAIL or DATA refused)
+ * is ended with RSET before the session goes back into the cache, and a session that fails
+ * that RSET (a reply other than 2xx, or smtp_rset_timeout) is retired. A cached session
+ * whose server has spoken while it was idle (e.g. "421 timeout") is not reused; one whose
+ * server closed it unnoticed fails before the first reply of the next transaction and is
+ * replaced by a new connection within the same delivery, once, without deferring anything.
+ * A timeout, a lost connection or a 421 retires the session ({@link #isConnected} becomes
  * false); its undecided recipients are deferred with Postfix's texts, e.g. "lost connection
  * with host[addr] while sending end of data -- message may be sent more than once".
  * {@link #close} sends QUIT.
@@ -68,9 +76,14 @@ import org.postern.smtp.dns.DnsResolver;
  * for longer than smtp_connection_cache_time_limit (2s; in LMTP mode
  * lmtp_connection_cache_time_limit, which defaults to $max_idle, 100s, as lmtp(8) keeps a
  * cached connection "for up to $max_idle seconds") is closed with QUIT by the shared
- * watchdog, and is not reused if the watchdog has not got to it yet; after
- * smtp_connection_cache_reuse_limit (10) transactions, or after every delivery when caching
- * is off for the destination, it is closed with QUIT.
+ * watchdog (one reaper task per idle session, cancelled when the session is used or
+ * closed), and is not reused if the watchdog has not got to it yet. No new transaction
+ * starts on a session opened longer ago than smtp_connection_reuse_time_limit (300s;
+ * lmtp_connection_reuse_time_limit, 300s), nor on one already reused
+ * smtp_connection_reuse_count_limit times (0 = no limit; N allows N+1 transactions; the older
+ * name smtp_connection_cache_reuse_limit is the same limit; lmtp_connection_reuse_count_limit,
+ * 0): such a session is closed with QUIT after its delivery, as is every session when
+ * caching is off for the destination.
  *
  * TLS: smtp_tls_security_level (none, may, encrypt, verify, secure) or the next hop's
  * smtp_tls_policy_maps entry, smtp_tls_CAfile, smtp_tls_CApath, smtp_tls_verify_cert_match,
@@ -91,7 +104,12 @@ import org.postern.smtp.dns.DnsResolver;
  * <p>
  * One delivery at a time (a lock serializes deliver and close). An expired cached session
  * says QUIT where Postfix's scache(8) just closes the socket (RFC 5321 section 4.1.1.10: the
- * client ends with QUIT); lmtp(8) of Postfix 2.2 did the same.
+ * client ends with QUIT); lmtp(8) of Postfix 2.2 did the same. The liveness check of a cached
+ * session is only "no unread input": over TLS input that is still encrypted is not seen, and
+ * a dead session is then noticed by the failed first command and replaced. The reply to the
+ * first command of a reused session being 421 also counts as "the session was gone" and is
+ * retried once on a new connection. The time limits are checked when a delivery starts and
+ * ends, not while it runs: a long delivery finishes on its session.
  */
 public final class SmtpClientSession implements AutoCloseable {
 
@@ -107,9 +125,17 @@ public final class SmtpClientSession implements AutoCloseable {
     private SmtpStream stream;
     private SmtpTarget target;
     private SmtpFeatures features = SmtpFeatures.NONE;
+    /* a transaction on the current connection did not complete: RSET before it is cached */
     private boolean needsRset;
     private int transactions;
     private long lastUsed;
+    /* when the current connection was opened (smtp_connection_reuse_time_limit counts from here) */
+    private long openedAt;
+    /* the idle reaper armed when the last delivery left the session cached; cancelled on the next use */
+    private java.util.concurrent.ScheduledFuture<?> reaper;
+    /* set by transact: the connection died before the first reply of the transaction (or that reply was 421) */
+    private boolean diedUnanswered;
+    private boolean answered;
     private int connectionsOpened;
     private boolean closedOnPurpose;
     /* the stream that handshake() leaves behind: the TLS one after STARTTLS */
@@ -189,14 +215,11 @@ public final class SmtpClientSession implements AutoCloseable {
         boolean[] retry = new boolean[n];
         String[] relays = new String[n];
         SmtpClientSettings.Cache cache = settings.cache();
-        if (stream != null && !cache.timeLimit().isZero()
-                && System.nanoTime() - lastUsed > cache.timeLimit().toNanos()) {
-            // smtp_connection_cache_time_limit: an idle session this old is not reused
-            quit("idle for longer than the connection cache time limit");
-        }
-        if (stream != null && needsRset && !rset()) {
-            retire("RSET probe failed");
-        }
+        // in use, so not idle: the reaper armed by the previous delivery leaves the watchdog's queue
+        disarmReaper();
+        checkCached(cache);
+        // a cached session that turns out dead before its first reply is replaced once, transparently
+        boolean fromCache = stream != null;
         List<Integer> pending = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             pending.add(i);
@@ -239,6 +262,18 @@ public final class SmtpClientSession implements AutoCloseable {
                 retry[i] = false;
             }
             transact(message, out, retry, pending);
+            if (fromCache && diedUnanswered) {
+                // the server dropped the cached connection while it was idle: nothing was accepted
+                LOG.log(Level.FINE, "PSTN3114: {0}: cached session with {1} was gone; reconnecting",
+                        new Object[] {message.queueId(), relay});
+                fromCache = false;
+                for (int i : pending) {
+                    out[i] = null;
+                    retry[i] = false;
+                }
+                continue;
+            }
+            fromCache = false;
             if (features.dsn()) {
                 dsnRelays.add(target.relay());
             }
@@ -307,7 +342,46 @@ public final class SmtpClientSession implements AutoCloseable {
                 && java.util.Objects.equals(a.unixPath(), b.unixPath());
     }
 
-    /* finishUse - after a delivery: close the session unless the connection cache keeps it */
+    /*
+     * checkCached - before a cached session carries another transaction: close it when it
+     * has been idle too long (smtp_connection_cache_time_limit) or open too long
+     * (smtp_connection_reuse_time_limit), or when the server spoke while it was idle (e.g.
+     * "421 timeout" before closing): no probe command, the cheap checks only.
+     */
+    private void checkCached(SmtpClientSettings.Cache cache) {
+        if (stream == null) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (!cache.timeLimit().isZero() && now - lastUsed > cache.timeLimit().toNanos()) {
+            quit("idle for longer than the connection cache time limit");
+        } else if (pastReuseTime(cache, now)) {
+            quit("connection reuse time limit reached");
+        } else if (unsolicitedInput()) {
+            retire("the server sent data while the session was idle");
+        }
+    }
+
+    /* pastReuseTime - smtp_connection_reuse_time_limit: no new transaction on a session opened this long ago */
+    private boolean pastReuseTime(SmtpClientSettings.Cache cache, long now) {
+        Duration limit = cache.reuseTimeLimit();
+        return !limit.isZero() && now - openedAt >= limit.toNanos();
+    }
+
+    private boolean unsolicitedInput() {
+        try {
+            return stream.pendingInput() > 0;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    /*
+     * finishUse - after a delivery: close the session unless the connection cache keeps it.
+     * A session that is kept after an incomplete transaction gets RSET now, as Postfix does;
+     * after a completed one the server has already reset its state (RFC 5321 section 4.1.1.4),
+     * so the next MAIL FROM needs no RSET before it.
+     */
     private void finishUse(SmtpClientSettings.Cache cache) {
         if (stream == null) {
             return;
@@ -315,13 +389,25 @@ public final class SmtpClientSession implements AutoCloseable {
         lastUsed = System.nanoTime();
         if (!cache.enabled()) {
             quit("connection caching is off for " + hop.destination());
-        } else if (cache.reuseLimit() > 0 && transactions >= cache.reuseLimit()) {
-            quit("reuse limit " + cache.reuseLimit() + " reached");
+        } else if (cache.reuseLimit() > 0 && transactions > cache.reuseLimit()) {
+            // reused reuseLimit times: N reuses are N + 1 transactions (smtp_connection_reuse_count_limit)
+            quit("reuse count limit " + cache.reuseLimit() + " reached");
+        } else if (pastReuseTime(cache, lastUsed)) {
+            quit("connection reuse time limit reached");
+        } else if (needsRset && !rset()) {
+            // smtp_rset_timeout, or a reply other than 2xx: the session is not fit for the cache
+            retire("RSET failed");
         } else if (!cache.timeLimit().isZero()) {
             // do not keep the peer's connection slot for longer than the cache time limit
             long used = lastUsed;
-            SmtpWatchdog.arm(cache.timeLimit().plusMillis(50), () -> reap(used));
+            reaper = SmtpWatchdog.arm(cache.timeLimit().plusMillis(50), () -> reap(used));
         }
+    }
+
+    /* disarmReaper - the session is in use or gone: its idle reaper must not stay queued on the watchdog */
+    private void disarmReaper() {
+        SmtpWatchdog.disarm(reaper);
+        reaper = null;
     }
 
     /*
@@ -341,6 +427,7 @@ public final class SmtpClientSession implements AutoCloseable {
             if (stream == null || lastUsed != used) {
                 return;   // used again (or closed) since: not idle
             }
+            reaper = null;
             idle = stream;
             peer = target;
             stream = null;
@@ -419,6 +506,7 @@ public final class SmtpClientSession implements AutoCloseable {
                 target = t;
                 needsRset = false;
                 transactions = 0;
+                openedAt = System.nanoTime();
                 LOG.log(Level.FINE, "PSTN3100: connected to {0} for {1}", new Object[] {t.relay(), hop.destination()});
                 return null;
             }
@@ -647,7 +735,7 @@ public final class SmtpClientSession implements AutoCloseable {
         return s.readReply();
     }
 
-    /* rset - verify that a cached session is still usable (smtp_rset_timeout) */
+    /* rset - end an incomplete transaction before the session is cached (smtp_rset_timeout) */
     private boolean rset() {
         try {
             SmtpReply r = exchange(stream, SmtpStage.RSET, "RSET");
@@ -661,6 +749,7 @@ public final class SmtpClientSession implements AutoCloseable {
     /* retire - close the connection without QUIT: it is broken or the server asked us to go */
     private void retire(String why) {
         closedOnPurpose = false;
+        disarmReaper();
         if (stream != null) {
             LOG.log(Level.FINE, "PSTN3103: retiring session with {0}: {1}", new Object[] {target.relay(), why});
             stream.close();
@@ -681,6 +770,7 @@ public final class SmtpClientSession implements AutoCloseable {
 
     /* transact - one mail transaction for the recipients at {@code pending}; retry marks what another server may take */
     private void transact(OutboundMessage m, RecipientOutcome[] out, boolean[] retry, List<Integer> pending) {
+        diedUnanswered = false;
         List<OutboundRecipient> rcpts = m.recipients();
         if (features.sizeLimit() > 0 && m.size() > features.sizeLimit()) {
             fillAll(m, out, Status.BOUNCED, "5.3.4", "message size " + m.size() + " exceeds size limit "
@@ -718,6 +808,7 @@ public final class SmtpClientSession implements AutoCloseable {
         }
         needsRset = true;
         transactions++;
+        answered = false;
         SmtpStage stage = SmtpStage.MAIL;
         try (InputStream in = content) {
             stage = run(m, out, retry, sendable, in);
@@ -745,6 +836,7 @@ public final class SmtpClientSession implements AutoCloseable {
             // closing the content stream failed: the transaction itself is complete
             LOG.log(Level.FINE, "PSTN3105: closing content of {0}: {1}", new Object[] {m.queueId(), e.getMessage()});
         }
+        diedUnanswered = stream == null && !answered;
     }
 
     /** StageException - an I/O failure of the connection, with the stage it happened in. */
@@ -775,6 +867,7 @@ public final class SmtpClientSession implements AutoCloseable {
             if (settings.session().sendXforward() && features.xforward() && !m.xforward().isEmpty()) {
                 stage = SmtpStage.XFORWARD;
                 SmtpReply x = exchange(stream, stage, xforwardCommand(m));
+                answered = x.code() != 421;
                 if (!x.positive()) {
                     for (int i : sendable) {
                         out[i] = failed(rcpts.get(i), x, stage);
@@ -796,6 +889,7 @@ public final class SmtpClientSession implements AutoCloseable {
                 stream.flush();
             }
             SmtpReply mailReply = pipelining ? read(stage) : exchange(stream, stage, mail);
+            answered = answered || mailReply.code() != 421;
             boolean mailOk = mailReply.positive();
             if (!mailOk) {
                 for (int i : sendable) {
@@ -844,7 +938,7 @@ public final class SmtpClientSession implements AutoCloseable {
                 dataReply = read(stage);
             } else if (accepted.isEmpty()) {
                 closeIf421(last421);
-                return stage;      // no recipient accepted: no DATA; RSET before the next use
+                return stage;      // no recipient accepted: no DATA; RSET before the session is cached
             } else {
                 dataReply = exchange(stream, stage, "DATA");
             }
@@ -863,6 +957,7 @@ public final class SmtpClientSession implements AutoCloseable {
                 stream.command(".");
                 stream.flush();
                 stream.readReply();
+                needsRset = false;   // the reply to end of data ended the transaction
                 return stage;
             }
             stage = SmtpStage.BODY;
@@ -890,9 +985,12 @@ public final class SmtpClientSession implements AutoCloseable {
                     SmtpReply r = stream.readReply();
                     out[i] = r.positive() ? sent(rcpts.get(i), r) : failed(rcpts.get(i), r, stage);
                 }
+                needsRset = false;   // RFC 2033 section 4.2: the last reply ends the transaction
                 // LMTP end-of-data replies are final for the server that delivers: no other server is tried
             } else {
                 SmtpReply r = stream.readReply();
+                // RFC 5321 section 4.1.1.4: whatever the reply to end of data, the transaction is over
+                needsRset = false;
                 for (int i : accepted) {
                     out[i] = r.positive() ? sent(rcpts.get(i), r) : failed(rcpts.get(i), r, stage);
                     retry[i] = out[i].status() == Status.DEFERRED;
@@ -1110,6 +1208,7 @@ public final class SmtpClientSession implements AutoCloseable {
     }
 
     private void closeLocked() {
+        disarmReaper();
         if (stream == null) {
             return;
         }

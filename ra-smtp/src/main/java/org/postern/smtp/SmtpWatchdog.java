@@ -16,6 +16,11 @@ import java.util.concurrent.TimeUnit;
  * <p>One daemon thread for the whole adapter; the tasks it runs only close sockets or hand
  * work to {@link #aside} (up to four daemon threads, e.g. for the QUIT of an expired cached
  * session).
+ *
+ * <p>Every deadline armed here must be disarmed by its owner when the operation ends (a
+ * cancelled deadline leaves the queue at once): the queue holds one entry per operation in
+ * progress and per idle cached session, never one per message delivered. {@link #pending}
+ * shows it.
  */
 final class SmtpWatchdog {
 
@@ -62,6 +67,11 @@ final class SmtpWatchdog {
     /** aside - run {@code task} soon on another thread than the timer's (it may block within its own limits). */
     static void aside(Runnable task) {
         ASIDE.execute(task);
+    }
+
+    /** pending - the deadlines queued on the timer (cancelled ones leave at once): tests, statistics. */
+    static int pending() {
+        return TIMER.getQueue().size();
     }
 
     /** disarm - cancel a deadline returned by {@link #arm}. */

@@ -371,16 +371,17 @@ class SmtpClientSessionTest {
     }
 
     @Test
-    void reusesTheSessionAfterRset() throws IOException {
+    void reusesTheSessionWithoutRsetAfterACompletedTransaction() throws IOException {
         server = new FakeSmtpServer(false);
         smtp(fast());
         assertEquals(Status.SENT, session.deliver(message("one\r\n", "a@x.test")).recipients().get(0).status());
         assertEquals(Status.SENT, session.deliver(message("two\r\n", "b@x.test")).recipients().get(0).status());
         assertEquals(1, server.connections.get());
         assertEquals(2, session.transactions());
-        int rset = server.transcript.indexOf("RSET");
-        assertTrue(rset > 0 && server.transcript.get(rset + 1).startsWith("MAIL FROM:"), server.transcript.toString());
-        assertEquals(1, server.commands("RSET").size());
+        // RFC 5321 section 4.1.1.4: the reply to end of data reset the server; the next MAIL FROM follows at once
+        assertEquals(List.of("CONNECT", "EHLO client.test", "MAIL FROM:<sender@client.test> SIZE=5",
+                "RCPT TO:<a@x.test>", "DATA", "MAIL FROM:<sender@client.test> SIZE=5", "RCPT TO:<b@x.test>", "DATA"),
+                server.transcript);
         session.close();
         // smtp_skip_quit_response = yes: close() does not wait until the server has read QUIT
         for (int i = 0; i < 100 && !server.transcript.get(server.transcript.size() - 1).equals("QUIT"); i++) {
@@ -398,25 +399,79 @@ class SmtpClientSessionTest {
     }
 
     @Test
-    void aFailedRsetRetiresTheSessionAndOpensANewOne() throws IOException {
+    void aTransactionWithoutAcceptedRecipientsIsResetBeforeTheSessionIsCached() throws IOException {
         server = new FakeSmtpServer(false);
-        server.on("RSET", "421 4.4.2 idle too long");
+        server.on("RCPT TO:<gone@", "550 5.1.1 gone");
         smtp(fast());
-        session.deliver(message("one\r\n", "a@x.test"));
+        assertEquals(Status.BOUNCED, session.deliver(message("one\r\n", "gone@x.test")).recipients().get(0).status());
+        // RSET at once, as Postfix does after an aborted transaction, not before the next use
+        assertEquals("RSET", server.transcript.get(server.transcript.size() - 1), server.transcript.toString());
+        assertTrue(session.isConnected());
+        assertEquals(Status.SENT, session.deliver(message("two\r\n", "b@x.test")).recipients().get(0).status());
+        assertEquals(Status.SENT, session.deliver(message("three\r\n", "c@x.test")).recipients().get(0).status());
+        assertEquals(1, server.commands("RSET").size(), "only after the incomplete transaction");
+        assertEquals(1, server.connections.get());
+    }
+
+    @Test
+    void aFailedRsetRetiresTheSessionAndTheNextDeliveryOpensANewOne() throws IOException {
+        server = new FakeSmtpServer(false);
+        server.on("RCPT TO:<gone@", "550 5.1.1 gone").on("RSET", "421 4.4.2 idle too long");
+        smtp(fast());
+        assertEquals(Status.BOUNCED, session.deliver(message("one\r\n", "gone@x.test")).recipients().get(0).status());
+        assertFalse(session.isConnected(), "not cached after a failed RSET");
+        assertFalse(session.closedOnPurpose(), "a failure: the pool destroys the managed connection");
         DeliveryOutcome second = session.deliver(message("two\r\n", "b@x.test"));
         assertEquals(Status.SENT, second.recipients().get(0).status());
         assertEquals(2, server.connections.get());
-        assertEquals(2, server.messages.size());
+        assertEquals(1, server.messages.size());
     }
 
     @Test
     void aRsetTimeoutAlsoRetiresTheSession() throws IOException {
         server = new FakeSmtpServer(false);
-        server.on("RSET", FakeSmtpServer.HANG);
+        server.on("RCPT TO:<gone@", "450 4.2.0 try later").on("RSET", FakeSmtpServer.HANG);
         smtp(settings(200));
-        session.deliver(message("one\r\n", "a@x.test"));
+        long start = System.nanoTime();
+        RecipientOutcome r = session.deliver(message("one\r\n", "gone@x.test")).recipients().get(0);
+        assertEquals(Status.DEFERRED, r.status());
+        assertTrue(System.nanoTime() - start < 1_500_000_000L, "bounded by smtp_rset_timeout");
+        assertFalse(session.isConnected());
         assertEquals(Status.SENT, session.deliver(message("two\r\n", "b@x.test")).recipients().get(0).status());
         assertEquals(2, server.connections.get());
+    }
+
+    @Test
+    void aCachedSessionThatTheServerClosedIsReplacedWithoutDeferringTheMessage() throws Exception {
+        for (boolean pipelining : new boolean[] {true, false}) {
+            server = new FakeSmtpServer(false);
+            if (!pipelining) {
+                server.ehloKeywords = List.of("8BITMIME");
+            }
+            smtp(fast());
+            assertEquals(Status.SENT, session.deliver(message("one\r\n", "a@x.test")).recipients().get(0).status());
+            server.dropConnections();   // e.g. the server's idle timeout, unnoticed by the client
+            sleep(100);
+            DeliveryOutcome o = session.deliver(message("two\r\n", "b@x.test"));
+            assertEquals(Status.SENT, o.recipients().get(0).status(), o.toString());
+            assertEquals(2, server.connections.get());
+            assertEquals(2, server.messages.size());
+            assertTrue(session.isConnected());
+            session.close();
+            server.close();
+        }
+    }
+
+    @Test
+    void aCachedSessionWhoseServerSpokeWhileIdleIsNotReused() throws Exception {
+        server = new FakeSmtpServer(false);
+        server.on(".", "250 2.0.0 Ok: queued\r\n421 4.4.2 fake.test Error: timeout exceeded");
+        smtp(fast());
+        assertEquals(Status.SENT, session.deliver(message("one\r\n", "a@x.test")).recipients().get(0).status());
+        sleep(100);
+        assertEquals(Status.SENT, session.deliver(message("two\r\n", "b@x.test")).recipients().get(0).status());
+        assertEquals(2, server.connections.get(), "the 421 waiting in the socket retired the cached session");
+        assertEquals(List.of(), server.commands("RSET"));
     }
 
     @Test

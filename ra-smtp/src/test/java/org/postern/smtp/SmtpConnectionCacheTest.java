@@ -14,7 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.postern.smtp.DeliveryOutcome.Status;
 
-/** The connection cache as the session keeps it: reuse limit, idle time limit, caching off. */
+/** The connection cache as the session keeps it: reuse count and time limits, idle time limit, caching off. */
 class SmtpConnectionCacheTest {
 
     private FakeSmtpServer server;
@@ -45,14 +45,75 @@ class SmtpConnectionCacheTest {
     }
 
     @Test
-    void aSessionIsRetiredAfterTheReuseLimit() throws IOException {
+    void aSessionIsRetiredAfterTheReuseCountLimit() throws Exception {
         server = new FakeSmtpServer(false);
         try (SmtpClientSession s = session(new SmtpClientSettings.Cache(true, 2, Duration.ofSeconds(10)))) {
             send(s, 5);
-            assertEquals(3, server.connections.get(), "2 + 2 + 1 transactions");
+            // smtp_connection_reuse_count_limit = 2: used once, reused twice
+            assertEquals(2, server.connections.get(), "3 + 2 transactions");
             assertEquals(5, server.messages.size());
-            assertEquals(2, server.commands("RSET").size(), "RSET before each reuse");
+            assertEquals(List.of(), server.commands("RSET"), "no RSET after completed transactions");
+            assertEquals(1, quits(1).size(), "the first session said QUIT at its limit");
         }
+    }
+
+    @Test
+    void aSessionIsNotReusedOnceItsReuseTimeLimitHasPassed() throws Exception {
+        server = new FakeSmtpServer(false);
+        SmtpClientSettings.Cache cache = new SmtpClientSettings.Cache(true, 0, Duration.ofSeconds(10),
+                Duration.ofMillis(400));
+        try (SmtpClientSession s = session(cache)) {
+            send(s, 3);
+            assertEquals(1, server.connections.get());
+            Thread.sleep(500);
+            assertTrue(s.isConnected(), "still within smtp_connection_cache_time_limit");
+            send(s, 2);
+            assertEquals(2, server.connections.get(), "a session opened too long ago carries no new transaction");
+            assertEquals(List.of("QUIT"), quits(1), "the old one was closed politely");
+        }
+    }
+
+    @Test
+    void aSessionThatPassesItsReuseTimeLimitDuringADeliveryIsNotCached() throws Exception {
+        server = new FakeSmtpServer(false);
+        SmtpClientSettings.Cache cache = new SmtpClientSettings.Cache(true, 0, Duration.ofSeconds(10),
+                Duration.ofMillis(300));
+        try (SmtpClientSession s = session(cache)) {
+            send(s, 1);
+            Thread.sleep(150);
+            byte[] content = "slow\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            OutboundMessage slow = new OutboundMessage("QID2", "sender@client.test",
+                    List.of(new OutboundMessage.OutboundRecipient("a@x.test", null, null)), content.length, () -> {
+                        sleepQuietly(250);   // a slow queue file: the session ages during the delivery
+                        return new java.io.ByteArrayInputStream(content);
+                    }, null, null, false);
+            assertEquals(Status.SENT, s.deliver(slow).recipients().get(0).status());
+            assertFalse(s.isConnected(), "too old to wait in the cache for a transaction it may not carry");
+            assertTrue(s.closedOnPurpose());
+            assertEquals(List.of("QUIT"), quits(1));
+            assertEquals(1, server.connections.get());
+        }
+    }
+
+    private static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
+    void idleReapersLeaveTheWatchdogQueueWhenTheSessionIsUsedOrClosed() throws Exception {
+        server = new FakeSmtpServer(false);
+        int before = SmtpWatchdog.pending();
+        try (SmtpClientSession s = session(new SmtpClientSettings.Cache(true, 0, Duration.ofSeconds(60)))) {
+            send(s, 500);
+            assertEquals(1, server.connections.get());
+            // one reaper for the one idle cached session, not one per delivery
+            assertTrue(SmtpWatchdog.pending() <= before + 1, "pending " + SmtpWatchdog.pending() + ", before " + before);
+        }
+        assertTrue(SmtpWatchdog.pending() <= before, "pending " + SmtpWatchdog.pending() + ", before " + before);
     }
 
     @Test
@@ -91,7 +152,7 @@ class SmtpConnectionCacheTest {
             Thread.sleep(1600);
             assertFalse(s.isConnected(), "idle for longer than max_idle");
             assertEquals(List.of("QUIT"), quits(1));
-            assertEquals(2, server.commands("RSET").size());
+            assertEquals(List.of(), server.commands("RSET"), "LMTP: no RSET after completed transactions either");
         }
     }
 
@@ -125,12 +186,13 @@ class SmtpConnectionCacheTest {
     }
 
     @Test
-    void withTheDefaultsTenMessagesTravelOverOneConnection() throws IOException {
+    void withTheDefaultsManyMessagesTravelOverOneConnection() throws IOException {
         server = new FakeSmtpServer(false);
         try (SmtpClientSession s = session(SmtpClientSettings.Cache.defaults())) {
-            send(s, 10);
-            assertEquals(1, server.connections.get());
-            assertFalse(s.isConnected(), "retired after smtp_connection_cache_reuse_limit = 10");
+            send(s, 50);
+            assertEquals(1, server.connections.get(), "no reuse count limit by default (Postfix 3.4)");
+            assertTrue(s.isConnected(), "still cached: only smtp_connection_reuse_time_limit (300s) retires it");
+            assertEquals(List.of(), server.commands("RSET"));
         }
     }
 }

@@ -141,7 +141,7 @@ class SmtpDovecotLmtpTest {
         try (SmtpClientSession s = new SmtpClientSession(NextHop.lmtpInet("127.0.0.1", port),
                 fast().withSession(SmtpClientSettings.Session.defaults(true)))) {
             check(s.deliver(message("Subject: quota\r\n\r\n" + "z".repeat(2000) + "\r\n", "alice@lmtp.test", "full@lmtp.test")));
-            // the session is cached and reused for a second transaction (RSET first)
+            // the session is cached and reused for a second transaction (no RSET: the first one completed)
             check(s.deliver(message("Subject: again\r\n\r\n" + "z".repeat(2000) + "\r\n", "alice@lmtp.test",
                     "full@lmtp.test")));
             assertEquals(1, s.connectionsOpened());

@@ -27,13 +27,15 @@ import org.postern.smtp.SmtpClientSession;
 /**
  * SmtpClientManagedConnection - one pooled {@link SmtpClientSession}: the entry of Postfix's
  * connection cache. The session connects on the first delivery and stays open between
- * deliveries; it sends RSET before reuse and QUIT on {@link #destroy}.
+ * deliveries; it sends RSET only to end a transaction that did not complete (Postfix 3.4),
+ * and QUIT on {@link #destroy}.
  *
  * <p>After a delivery that left no live session because it failed (connection refused,
- * timeout, lost connection, 421, failed handshake) the managed connection fires
+ * timeout, lost connection, 421, failed handshake, failed RSET) the managed connection fires
  * CONNECTION_ERROR_OCCURRED so that the pool destroys it instead of caching it. A session
  * the connection cache closed on purpose (caching off for the destination,
- * smtp_connection_cache_reuse_limit reached, idle past smtp_connection_cache_time_limit or,
+ * smtp_connection_reuse_count_limit or smtp_connection_reuse_time_limit (300s) reached,
+ * idle past smtp_connection_cache_time_limit or,
  * for LMTP, lmtp_connection_cache_time_limit = $max_idle) is no error: the managed
  * connection stays in the pool, and its session has said QUIT and reconnects on its next
  * delivery, so the server log gets no destroy warning per retired session. No transactions
