@@ -63,8 +63,9 @@ import org.postern.smtp.dns.DnsResolver;
  * <h2>CONFIGURATION PARAMETERS</h2>
  * From {@link SmtpClientSettings}: smtp_helo_name/lmtp_lhlo_name, smtp_connect_timeout (30s),
  * smtp_helo_timeout (300s, also the greeting), smtp_mail_timeout (300s), smtp_rcpt_timeout
- * (300s), smtp_data_init_timeout (120s), smtp_data_xfer_timeout (180s, per write of content),
- * smtp_data_done_timeout (600s; its timeout is logged as a warning: the message may be
+ * (300s), smtp_data_init_timeout (120s), smtp_data_xfer_timeout (180s, per write of content;
+ * the final "." leaves in the same write as the end of the content), smtp_data_done_timeout
+ * (600s, the wait for the reply to "."; its timeout is logged as a warning: the message may be
  * delivered twice), smtp_rset_timeout (20s), smtp_quit_timeout (300s), smtp_line_length_limit
  * (998). Session: smtp_skip_5xx_greeting (yes), smtp_always_send_ehlo (yes),
  * smtp_never_send_ehlo (no), smtp_skip_quit_response (yes; lmtp_skip_quit_response no),
@@ -136,6 +137,8 @@ public final class SmtpClientSession implements AutoCloseable {
     /* set by transact: the connection died before the first reply of the transaction (or that reply was 421) */
     private boolean diedUnanswered;
     private boolean answered;
+    /* dot-stuffing and folding of the content, kept for the session's messages (its buffers are reused) */
+    private SmtpContentWriter contentWriter;
     private int connectionsOpened;
     private boolean closedOnPurpose;
     /* the stream that handshake() leaves behind: the TLS one after STARTTLS */
@@ -962,7 +965,7 @@ public final class SmtpClientSession implements AutoCloseable {
             }
             stage = SmtpStage.BODY;
             stream.limit(stage.timeout(settings));
-            SmtpContentWriter writer = new SmtpContentWriter(new StreamOutput(stream), settings.lineLengthLimit());
+            SmtpContentWriter writer = contentWriter();
             if (m.body8bit() && !features.eightBitMime() && settings.session().mimeOutputConversion()) {
                 // RFC 6152 section 3: a server without 8BITMIME gets 7-bit content
                 boolean converted = SmtpMimeDowngrade.copy(new GuardedInput(content), new WriterOutput(writer));
@@ -974,11 +977,12 @@ public final class SmtpClientSession implements AutoCloseable {
             } else {
                 writer.copy(new GuardedInput(content));
             }
+            // the end of the content and the final "." leave in one write (no flush in between);
+            // a failed write means the "." did not get out whole, so this is still the body
+            stream.command(".");
             stream.flush();
             stage = SmtpStage.DOT;
             stream.limit(stage.timeout(settings));
-            stream.command(".");
-            stream.flush();
             if (lmtp) {
                 // RFC 2033 section 4.2: one reply per accepted recipient, in RCPT order
                 for (int i : accepted) {
@@ -1003,6 +1007,15 @@ public final class SmtpClientSession implements AutoCloseable {
         } catch (IOException e) {
             throw new StageException(stage, e);
         }
+    }
+
+    /* contentWriter - the session's content writer, reset for the next message; it writes to the current stream */
+    private SmtpContentWriter contentWriter() {
+        if (contentWriter == null) {
+            contentWriter = new SmtpContentWriter(new CurrentStreamOutput(), settings.lineLengthLimit());
+        }
+        contentWriter.reset();
+        return contentWriter;
     }
 
     private SmtpReply read(SmtpStage stage) throws IOException {
@@ -1239,22 +1252,16 @@ public final class SmtpClientSession implements AutoCloseable {
         return "SmtpClientSession[" + hop.destination() + ", " + relay() + "]";
     }
 
-    /* StreamOutput - content bytes into the session stream */
-    private static final class StreamOutput extends OutputStream {
-        private final SmtpStream s;
-
-        StreamOutput(SmtpStream s) {
-            this.s = s;
-        }
-
+    /* CurrentStreamOutput - content bytes into the session's current stream (it changes on reconnect) */
+    private final class CurrentStreamOutput extends OutputStream {
         @Override
         public void write(int b) throws IOException {
-            s.write(new byte[] {(byte) b}, 0, 1);
+            stream.write(new byte[] {(byte) b}, 0, 1);
         }
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            s.write(b, off, len);
+            stream.write(b, off, len);
         }
     }
 

@@ -13,12 +13,16 @@ import java.io.OutputStream;
  * "&lt;CR&gt;&lt;LF&gt;&lt;SPACE&gt;" so that no line sent exceeds the limit (the inserted space counts),
  * "to minimize the damage to MIME formatted mail" (postconf(5)). A limit of 0 disables it.
  * The final "." is not written here.
+ *
+ * <p>A session keeps one writer for all its messages ({@link #reset} between them): its two
+ * buffers are allocated once per session, not once per message.
  */
 final class SmtpContentWriter {
 
     private final OutputStream out;
     private final int lineLimit;
     private final byte[] buf = new byte[8192];
+    private final byte[] in = new byte[8192];
     private int fill;
     private int column;              // characters on the current output line
     private boolean lineStart = true; // at the start of a line of the original content
@@ -29,9 +33,16 @@ final class SmtpContentWriter {
         this.lineLimit = Math.max(0, lineLimit);
     }
 
+    /** reset - forget the previous message (also one abandoned half-way): the next starts a line. */
+    void reset() {
+        fill = 0;
+        column = 0;
+        lineStart = true;
+        pendingCr = false;
+    }
+
     /** copy - write all of {@code content}, ending with a complete line. */
     void copy(InputStream content) throws IOException {
-        byte[] in = new byte[8192];
         int n;
         while ((n = content.read(in)) > 0) {
             write(in, 0, n);

@@ -2,7 +2,6 @@ package org.postern.smtp;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.EOFException;
 import java.io.FilterInputStream;
@@ -44,6 +43,8 @@ final class SmtpStream implements Closeable {
     private final OutputStream out;
     private volatile boolean expired;
     private Duration limit = Duration.ZERO;
+    /* the reply line being read: one per connection, not one per line */
+    private final byte[] lineBuf = new byte[REPLY_LINE_LIMIT];
 
     private SmtpStream(Closeable channel, Socket socket, InputStream rawIn, OutputStream rawOut) {
         this.channel = channel;
@@ -172,32 +173,27 @@ final class SmtpStream implements Closeable {
     }
 
     private String readLine() throws IOException {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream(128);
+        int len = 0;
         while (true) {
-            int c = translate(() -> in.read());
+            int c = readByte();
             if (c < 0) {
                 throw new EOFException("end of file");
             }
             if (c == '\n') {
                 break;
             }
-            if (buf.size() < REPLY_LINE_LIMIT) {
-                buf.write(c);
+            if (len < REPLY_LINE_LIMIT) {
+                lineBuf[len++] = (byte) c;
             }
         }
-        byte[] b = buf.toByteArray();
-        int n = b.length > 0 && b[b.length - 1] == '\r' ? b.length - 1 : b.length;
-        return new String(b, 0, n, StandardCharsets.UTF_8);
+        int n = len > 0 && lineBuf[len - 1] == '\r' ? len - 1 : len;
+        return new String(lineBuf, 0, n, StandardCharsets.UTF_8);
     }
 
-    private interface Read {
-        int run() throws IOException;
-    }
-
-    /* translate - report a read that failed because the watchdog closed the channel as a timeout */
-    private int translate(Read r) throws IOException {
+    /* readByte - one byte; a read that failed because the watchdog closed the channel is a timeout */
+    private int readByte() throws IOException {
         try {
-            return r.run();
+            return in.read();
         } catch (SocketTimeoutException e) {
             throw e;
         } catch (IOException e) {

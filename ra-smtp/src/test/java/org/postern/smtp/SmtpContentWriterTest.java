@@ -48,4 +48,20 @@ class SmtpContentWriterTest {
     void aFoldedContinuationIsNeverDotStuffed() throws IOException {
         assertEquals("..ab\r\n .c\r\n", write(".ab.c\r\n", 3));
     }
+
+    @Test
+    void aResetWriterStartsTheNextMessageCleanEvenAfterOneAbandonedHalfWay() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        SmtpContentWriter w = new SmtpContentWriter(out, 4);
+        byte[] half = "abcdefg\r".getBytes(StandardCharsets.ISO_8859_1);
+        w.write(half, 0, half.length);   // mid-line, a CR pending, a folded column: then the connection died
+        w.reset();
+        out.reset();
+        w.copy(new ByteArrayInputStream(".x\r\nabcdef\r\n".getBytes(StandardCharsets.ISO_8859_1)));
+        assertEquals("..x\r\nabcd\r\n ef\r\n", out.toString(StandardCharsets.ISO_8859_1));
+        out.reset();
+        w.reset();
+        w.copy(new ByteArrayInputStream(".y".getBytes(StandardCharsets.ISO_8859_1)));
+        assertEquals("..y\r\n", out.toString(StandardCharsets.ISO_8859_1));
+    }
 }
