@@ -104,6 +104,25 @@ class SmtpConnectionCacheTest {
     }
 
     @Test
+    void theReuseLimitsOfMainCfAsPostfix34HasThem() {
+        org.postern.config.Config d = org.postern.config.Config.parse("", "main.cf");
+        assertEquals(0, d.getInt("smtp_connection_reuse_count_limit"));
+        assertEquals(0, d.getInt("smtp_connection_cache_reuse_limit"), "the 2.2 name no longer caps reuse at 10");
+        assertEquals(0, d.getInt("lmtp_connection_reuse_count_limit"));
+        assertEquals(Duration.ofSeconds(300), d.getTime("smtp_connection_reuse_time_limit"));
+        assertEquals(Duration.ofSeconds(300), d.getTime("lmtp_connection_reuse_time_limit"));
+        // the older name follows the newer one unless it is set itself
+        org.postern.config.Config c = org.postern.config.Config.parse("smtp_connection_reuse_count_limit = 7", "main.cf");
+        assertEquals(7, c.getInt("smtp_connection_cache_reuse_limit"));
+        c = org.postern.config.Config.parse("smtp_connection_reuse_count_limit = 7\n"
+                + "smtp_connection_cache_reuse_limit = 3", "main.cf");
+        assertEquals(3, c.getInt("smtp_connection_cache_reuse_limit"));
+        assertEquals(Duration.ofSeconds(300), SmtpClientSettings.Cache.defaults().reuseTimeLimit());
+        assertEquals(SmtpClientSettings.Cache.defaults(), new SmtpClientSettings.Cache(true, 0, Duration.ofSeconds(2)),
+                "the three-argument form (DeliveryAgent's) means the default reuse time limit");
+    }
+
+    @Test
     void idleReapersLeaveTheWatchdogQueueWhenTheSessionIsUsedOrClosed() throws Exception {
         server = new FakeSmtpServer(false);
         int before = SmtpWatchdog.pending();
