@@ -854,6 +854,11 @@ public final class Parameters {
     public static final Parameter SMTPD_PEERNAME_LOOKUP = register(Parameter.bool("smtpd_peername_lookup", "yes",
             "Look up the remote SMTP client name (the hosts file, then DNS, without blocking and within 10s) and "
                     + "verify that it maps back to the address; with no, every client is \"unknown\"."));
+    /** smtpd_spool_memory_limit - message content kept in memory before it goes to a spool file (Postern). */
+    public static final Parameter SMTPD_SPOOL_MEMORY_LIMIT = register(Parameter.size("smtpd_spool_memory_limit",
+            "1048576", "Postern: the size in bytes up to which the SMTP server keeps a message's content in memory "
+                    + "between DATA/BDAT and the queue's commit; a larger message goes to a file in the spool "
+                    + "directory (written on the connection's event loop). 0 spools every message to a file."));
     /** smtpd_forbid_unauth_pipelining - disconnect clients that pipeline where RFC 2920 forbids it. */
     public static final Parameter SMTPD_FORBID_UNAUTH_PIPELINING = register(Parameter.bool(
             "smtpd_forbid_unauth_pipelining", "no",
