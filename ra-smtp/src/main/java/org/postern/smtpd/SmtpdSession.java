@@ -6,8 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -283,6 +281,8 @@ public final class SmtpdSession {
 
     // DATA state.
     private boolean inData;
+    /** The spool file system's free space (queue_minfree), measured off the event loop by the listener. */
+    private SpoolSpace space;
     /** The content of the message being received: memory, then a file past smtpd_spool_memory_limit. */
     private SmtpdSpool spool;
     private long storedBytes;
@@ -990,25 +990,24 @@ public final class SmtpdSession {
         return true;
     }
 
+    /** freeSpace - use this free-space figure (the listener's, refreshed in the background). */
+    void freeSpace(SpoolSpace shared) {
+        this.space = shared;
+    }
+
     /**
      * enoughSpace - queue_minfree (Postfix smtpd_check_queue and smtpd_check_size): the
      * spool file system must keep queue_minfree bytes and 1.5 times message_size_limit
-     * free, and room for a declared SIZE on top of queue_minfree. The content stays in the
-     * spool until the endpoint has stored it, so that is the file system that fills up.
+     * free, and room for a declared SIZE on top of queue_minfree. The figure is the
+     * listener's {@link SpoolSpace}, at most about a second old; no file system call
+     * here, on the event loop. Unknown (not measurable): the check passes, as before.
      */
     private boolean enoughSpace(long declaredSize) {
-        long free;
-        try {
-            Path dir = settings.spoolDirectory();
-            while (dir != null && !Files.exists(dir)) {
-                dir = dir.getParent();
-            }
-            if (dir == null) {
-                return true;
-            }
-            free = Files.getFileStore(dir).getUsableSpace();
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "PSTN1008: cannot determine the free space of " + settings.spoolDirectory(), e);
+        if (space == null) {
+            space = SpoolSpace.direct(settings.spoolDirectory()); // no listener (tests): measure now
+        }
+        long free = space.free();
+        if (free == SpoolSpace.UNKNOWN) {
             return true;
         }
         if (free <= settings.queueMinfree() || free / 1.5 <= settings.messageSizeLimit()) {
