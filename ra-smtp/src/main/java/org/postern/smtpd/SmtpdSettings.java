@@ -253,7 +253,9 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         boolean peername = config.getBoolean("smtpd_peername_lookup");
         boolean dns = p.needsDns() || peername;
         // the client's name comes from /etc/hosts first, as nsswitch's "files dns"
-        return new SmtpdCheck(p, dns ? DnsJavaLookup.fromSystem() : DnsLookup.NONE,
+        return new SmtpdCheck(p, dns ? DnsJavaLookup.fromSystem(config.getInt("smtpd_dns_cache_size"),
+                        config.getTime("smtpd_dns_cache_max_ttl"), config.getTime("smtpd_dns_negative_ttl"))
+                        : DnsLookup.NONE,
                 peername ? HostsFile.system() : HostsFile.EMPTY);
     }
 
