@@ -871,6 +871,25 @@ public final class Parameters {
     public static final Parameter SMTPD_PEERNAME_LOOKUP = register(Parameter.bool("smtpd_peername_lookup", "yes",
             "Look up the remote SMTP client name (the hosts file, then DNS, without blocking and within 10s) and "
                     + "verify that it maps back to the address; with no, every client is \"unknown\"."));
+    /** smtpd_spool_memory_limit - message content kept in memory before it goes to a spool file (Postern). */
+    public static final Parameter SMTPD_SPOOL_MEMORY_LIMIT = register(Parameter.size("smtpd_spool_memory_limit",
+            "1048576", "Postern: the size in bytes up to which the SMTP server keeps a message's content in memory "
+                    + "between DATA/BDAT and the queue's commit; a larger message goes to a file in the spool "
+                    + "directory (written on the connection's event loop). 0 spools every message to a file."));
+    /** smtpd_dns_cache_size - DNS answers smtpd keeps (Postern). */
+    public static final Parameter SMTPD_DNS_CACHE_SIZE = register(Parameter.integer("smtpd_dns_cache_size", "10000",
+            "Postern: the number of DNS answers (client name lookups and DNS restrictions, negative answers "
+                    + "included) that an SMTP server keeps for their time to live; 0 disables the cache."));
+    /** smtpd_dns_cache_max_ttl - the longest smtpd keeps a DNS answer (Postern). */
+    public static final Parameter SMTPD_DNS_CACHE_MAX_TTL = register(Parameter.time("smtpd_dns_cache_max_ttl",
+            "3600s", ChronoUnit.SECONDS,
+            "Postern: the longest time the SMTP server keeps a DNS answer, whatever its TTL or its SOA's "
+                    + "negative TTL (RFC 2308) says."));
+    /** smtpd_dns_negative_ttl - how long a negative DNS answer without SOA is kept (Postern). */
+    public static final Parameter SMTPD_DNS_NEGATIVE_TTL = register(Parameter.time("smtpd_dns_negative_ttl", "60s",
+            ChronoUnit.SECONDS,
+            "Postern: how long the SMTP server keeps an NXDOMAIN or no-data answer that carries no SOA record "
+                    + "(with an SOA its negative TTL applies); 0 keeps none."));
     /** smtpd_forbid_unauth_pipelining - disconnect clients that pipeline where RFC 2920 forbids it. */
     public static final Parameter SMTPD_FORBID_UNAUTH_PIPELINING = register(Parameter.bool(
             "smtpd_forbid_unauth_pipelining", "no",

@@ -45,7 +45,7 @@ import org.postern.smtpd.SmtpdSettings;
  * and networks only), debug_peer_level, smtpd_peername_lookup,
  * smtpd_forbid_unauth_pipelining, always_bcc, always_add_missing_headers,
  * local_header_rewrite_clients (with inet_interfaces and mynetworks), notify_classes,
- * error_notice_recipient, double_bounce_sender, and
+ * error_notice_recipient, double_bounce_sender, smtpd_spool_memory_limit (Postern), and
  * the access policy parameters (see org.postern.smtpd.policy.PolicySettings).
  */
 final class SmtpdSettingsFactory {
@@ -107,7 +107,8 @@ final class SmtpdSettingsFactory {
                 headerRewriteClients(c),
                 notifyClasses(c),
                 c.get("error_notice_recipient"),
-                c.get("double_bounce_sender"));
+                c.get("double_bounce_sender"),
+                c.getSize("smtpd_spool_memory_limit"));
     }
 
     /** headerRewriteClients - local_header_rewrite_clients with inet_interfaces and mynetworks. */

@@ -41,15 +41,17 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
     private SmtpdSession session;
 
     private final ClientConnectionLimiter limiter;
+    private final SpoolSpace space;
     private String admittedAddress;
 
     SmtpdChannelHandler(SmtpdSettings settings, SmtpdListener listener, Executor blocking, Clock clock,
-                        ClientConnectionLimiter limiter) {
+                        ClientConnectionLimiter limiter, SpoolSpace space) {
         this.settings = settings;
         this.listener = listener;
         this.blocking = blocking;
         this.clock = clock;
         this.limiter = limiter;
+        this.space = space;
     }
 
     @Override
@@ -68,6 +70,7 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
             port = inet.getPort();
         }
         session = new SmtpdSession(settings, listener, this, "unknown", address, port, clock);
+        session.freeSpace(space);
         ClientConnectionLimiter.Outcome outcome = limiter.connect(address);
         if (outcome.admitted()) {
             admittedAddress = address;

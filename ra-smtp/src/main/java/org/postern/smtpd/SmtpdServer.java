@@ -49,6 +49,11 @@ import io.netty.util.concurrent.GlobalEventExecutor;
  * smtpd_tls_wrappermode = yes every connection starts with TLS (implicit TLS, e.g. a
  * master.cf "465 inet ... smtpd -o smtpd_tls_wrappermode=yes" line).
  *
+ * <p>queue_minfree: the free space of the spool file system is measured when the
+ * listener starts and then every second on the blocking executor ({@link SpoolSpace});
+ * a MAIL command reads that figure, at most about a second old, and never waits for
+ * the file system.
+ *
  * <h2>BUGS</h2>
  * NIO transport only (the group must be a NioEventLoopGroup or compatible).
  */
@@ -62,6 +67,9 @@ public final class SmtpdServer {
     private final Executor blocking;
     private final ChannelGroup sessions = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final ClientConnectionLimiter limiter;
+    /** queue_minfree's figure, shared by the sessions, refreshed every second off the event loop */
+    private final SpoolSpace space;
+    private io.netty.util.concurrent.ScheduledFuture<?> spaceRefresh;
     private Channel serverChannel;
     /** more listening sockets of the same service (one per inet_interfaces address) */
     private final java.util.List<Channel> moreChannels = new java.util.ArrayList<>();
@@ -76,6 +84,7 @@ public final class SmtpdServer {
         this.blocking = Objects.requireNonNull(blocking, "blocking");
         this.limiter = new ClientConnectionLimiter(settings.connectionCountLimit(), settings.connectionRateLimit(),
                 settings.rateTimeUnit(), settings.eventLimitExceptions(), System::nanoTime);
+        this.space = SpoolSpace.background(settings.spoolDirectory(), blocking);
     }
 
     /** withClock - use another clock for Received: dates and arrival times (tests). */
@@ -107,6 +116,11 @@ public final class SmtpdServer {
             throw new IllegalArgumentException("smtpd service " + serviceName + ": no address to listen on");
         }
         try {
+            // queue_minfree: measured here (the caller's thread), then every second on the
+            // blocking executor; the event loop only triggers it
+            space.measure();
+            spaceRefresh = group.next().scheduleAtFixedRate(space::refresh, SpoolSpace.REFRESH_INTERVAL_MILLIS,
+                    SpoolSpace.REFRESH_INTERVAL_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
             for (String host : hosts) {
                 Channel c = bind(host, serverChannel == null ? port : port());
                 if (serverChannel == null) {
@@ -147,7 +161,7 @@ public final class SmtpdServer {
                         ch.pipeline().addLast("idle", new IdleStateHandler(timeout, 0, 0,
                                 java.util.concurrent.TimeUnit.MILLISECONDS));
                         ch.pipeline().addLast("smtpd", new SmtpdChannelHandler(settings, listener, blocking, clock,
-                                limiter));
+                                limiter, space));
                     }
                 });
         ChannelFuture bound = bootstrap.bind(address).awaitUninterruptibly();
@@ -163,6 +177,10 @@ public final class SmtpdServer {
 
     /** stop - close the listening socket and every session; the event loop group stays up. */
     public synchronized void stop() {
+        if (spaceRefresh != null) {
+            spaceRefresh.cancel(false);
+            spaceRefresh = null;
+        }
         if (serverChannel == null) {
             return;
         }

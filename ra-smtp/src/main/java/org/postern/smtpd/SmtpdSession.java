@@ -1,16 +1,11 @@
 package org.postern.smtpd;
 
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -43,10 +38,12 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * <h2>DESCRIPTION</h2>
  * The transport feeds raw bytes with {@link #input}; the session frames lines within
  * line_length_limit, answers commands through {@link SmtpdTransport#reply}, streams
- * DATA content into a spool file (a Received: header first, then the dot-unstuffed
- * lines with CRLF endings; BDAT chunks, RFC 3030, the same way without dot handling)
- * and, after the final dot, hands envelope and content to the {@link SmtpdListener} on
- * the blocking executor via {@link SmtpdTransport#runBlocking}. For a client in
+ * DATA content into a {@link SmtpdSpool} (a Received: header first, then the
+ * dot-unstuffed lines with CRLF endings; BDAT chunks, RFC 3030, the same way without dot
+ * handling): in memory up to smtpd_spool_memory_limit, past it in a spool file. After
+ * the final dot it hands envelope and content (a ByteArrayInputStream, or the file) to
+ * the {@link SmtpdListener} on the blocking executor via {@link SmtpdTransport#runBlocking};
+ * the content is dropped (the file removed) in every case. For a client in
  * local_header_rewrite_clients (or with always_add_missing_headers = yes) the missing
  * Message-Id:, Date: and From: headers are written at the end of the primary header
  * section, as Postfix's cleanup does. Input that arrives
@@ -98,7 +95,7 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * smtpd_sasl_auth_enable, smtpd_tls_auth_only, debug_peer_list, debug_peer_level,
  * smtpd_peername_lookup, always_bcc, always_add_missing_headers,
  * local_header_rewrite_clients, notify_classes, error_notice_recipient,
- * double_bounce_sender, and
+ * double_bounce_sender, smtpd_spool_memory_limit (Postern), and
  * the policy parameters of {@link org.postern.smtpd.policy.PolicySettings}.
  *
  * <h2>BUGS</h2>
@@ -106,8 +103,10 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * hosts file is read when the configuration is loaded. AUTH needs an {@link SmtpdAuthenticator}: the adapter
  * provides one for smtpd_sasl_type = dovecot only (no WildFly Elytron binding yet). A bare &lt;LF&gt; inside a BDAT chunk is taken
  * as a line end. A message over hopcount_limit is rejected after the final dot
- * (554 5.4.0); Postfix's cleanup would bounce it instead. The spool file is written on
- * the calling thread (buffered, not synced). Resent- headers do not make the added
+ * (554 5.4.0); Postfix's cleanup would bounce it instead. A message past
+ * smtpd_spool_memory_limit is written to its spool file on the calling thread (the event
+ * loop; buffered, not synced). The memory limit is per message: there is no bound on the
+ * memory of all sessions together but the number of connections. Resent- headers do not make the added
  * headers Resent-Message-Id: etc. as in Postfix; a From: for the null sender is
  * MAILER-DAEMON@myhostname (Postfix: @myorigin).
  *
@@ -282,8 +281,10 @@ public final class SmtpdSession {
 
     // DATA state.
     private boolean inData;
-    private Path spoolPath;
-    private OutputStream spool;
+    /** The spool file system's free space (queue_minfree), measured off the event loop by the listener. */
+    private SpoolSpace space;
+    /** The content of the message being received: memory, then a file past smtpd_spool_memory_limit. */
+    private SmtpdSpool spool;
     private long storedBytes;
     private long contentBytes;
     private long receivedBytes;
@@ -989,25 +990,24 @@ public final class SmtpdSession {
         return true;
     }
 
+    /** freeSpace - use this free-space figure (the listener's, refreshed in the background). */
+    void freeSpace(SpoolSpace shared) {
+        this.space = shared;
+    }
+
     /**
      * enoughSpace - queue_minfree (Postfix smtpd_check_queue and smtpd_check_size): the
      * spool file system must keep queue_minfree bytes and 1.5 times message_size_limit
-     * free, and room for a declared SIZE on top of queue_minfree. The content stays in the
-     * spool until the endpoint has stored it, so that is the file system that fills up.
+     * free, and room for a declared SIZE on top of queue_minfree. The figure is the
+     * listener's {@link SpoolSpace}, at most about a second old; no file system call
+     * here, on the event loop. Unknown (not measurable): the check passes, as before.
      */
     private boolean enoughSpace(long declaredSize) {
-        long free;
-        try {
-            Path dir = settings.spoolDirectory();
-            while (dir != null && !Files.exists(dir)) {
-                dir = dir.getParent();
-            }
-            if (dir == null) {
-                return true;
-            }
-            free = Files.getFileStore(dir).getUsableSpace();
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "PSTN1008: cannot determine the free space of " + settings.spoolDirectory(), e);
+        if (space == null) {
+            space = SpoolSpace.direct(settings.spoolDirectory()); // no listener (tests): measure now
+        }
+        long free = space.free();
+        if (free == SpoolSpace.UNKNOWN) {
             return true;
         }
         if (free <= settings.queueMinfree() || free / 1.5 <= settings.messageSizeLimit()) {
@@ -1282,21 +1282,22 @@ public final class SmtpdSession {
         }
     }
 
-    /** openSpool - create the spool file with the Received: header; reset the content state. */
+    /**
+     * openSpool - start the content with the Received: header (in memory; a file only with
+     * smtpd_spool_memory_limit = 0); reset the content state.
+     */
     private boolean openSpool() {
         try {
-            Files.createDirectories(settings.spoolDirectory());
-            spoolPath = settings.spoolDirectory().resolve(queueId + ".spool");
-            spool = new BufferedOutputStream(Files.newOutputStream(spoolPath, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE), 65536);
+            spool = new SmtpdSpool(settings.spoolDirectory(), queueId, settings.spoolMemoryLimit());
             byte[] received = ReceivedHeader.format(helo, clientName, clientAddress, settings.myhostname(),
                     settings.mailName(), protocol + (tls ? "S" : "") + (saslUsername != null ? "A" : ""), queueId,
                     recipients.size() == 1 ? recipients.get(0).address() : null,
                     arrival, clock.getZone()).getBytes(StandardCharsets.UTF_8);
-            spool.write(received);
+            spool.write(received, 0, received.length);
             storedBytes = received.length;
         } catch (IOException e) {
-            LOG.log(Level.WARNING, "PSTN1001: cannot create spool file " + spoolPath + " for " + queueId, e);
+            LOG.log(Level.WARNING, "PSTN1001: cannot create spool file in " + settings.spoolDirectory() + " for "
+                    + queueId, e);
             closeSpool();
             deleteSpool();
             return false;
@@ -1855,7 +1856,7 @@ public final class SmtpdSession {
             storedBytes += len;
         } catch (IOException e) {
             writeFailed = true;
-            LOG.log(Level.WARNING, "PSTN1003: write error on spool file " + spoolPath + " for " + queueId, e);
+            LOG.log(Level.WARNING, "PSTN1003: write error on spool file " + spool.where() + " for " + queueId, e);
         }
     }
 
@@ -1937,7 +1938,8 @@ public final class SmtpdSession {
         Envelope envelope = new Envelope(queueId, sender.isNull() ? "" : sender.address().toString(),
                 Map.copyOf(params), List.copyOf(all), clientName, clientAddress, clientPort, helo,
                 protocol, settings.serviceName(), arrival, storedBytes);
-        Path content = spoolPath;
+        SmtpdSpool content = spool;
+        spool = null; // the blocking task owns it now, and deletes it
         String[] result = new String[1];
         suspended = true;
         boolean chunked = messageVerb.equals("bdat");
@@ -1954,12 +1956,13 @@ public final class SmtpdSession {
     }
 
     /**
-     * enqueue - call the listener (on the blocking executor): the reply to send.
-     * The spool file is deleted in every case.
+     * enqueue - call the listener (on the blocking executor): the reply to send. The
+     * content is a ByteArrayInputStream, or the spool file past smtpd_spool_memory_limit;
+     * the spool is deleted in every case.
      */
-    private String enqueue(Envelope envelope, Path content, boolean chunked, long received) {
-        try (InputStream in = Files.newInputStream(content)) {
-            String id = listener.enqueue(envelope, new java.io.BufferedInputStream(in, 65536));
+    private String enqueue(Envelope envelope, SmtpdSpool content, boolean chunked, long received) {
+        try (InputStream in = content.content()) {
+            String id = listener.enqueue(envelope, in);
             if (!QueueIds.isValid(id)) {
                 LOG.warning("PSTN1004: listener returned queue id \"" + printable(String.valueOf(id), 40)
                         + "\" for " + envelope.queueId() + "; replying with the session's id");
@@ -1974,9 +1977,9 @@ public final class SmtpdSession {
             return WRITE_ERROR;
         } finally {
             try {
-                Files.deleteIfExists(content);
+                content.delete();
             } catch (IOException e) {
-                LOG.log(Level.WARNING, "PSTN1007: cannot delete spool file " + content, e);
+                LOG.log(Level.WARNING, "PSTN1007: cannot delete spool file " + content.where(), e);
             }
         }
     }
@@ -2105,6 +2108,7 @@ public final class SmtpdSession {
         discardReason = null;
     }
 
+    /** closeSpool - the content is complete (the file, if any, flushed and closed); false on a write error. */
     private boolean closeSpool() {
         if (spool == null) {
             return true;
@@ -2113,21 +2117,21 @@ public final class SmtpdSession {
             spool.close();
             return true;
         } catch (IOException e) {
-            LOG.log(Level.WARNING, "PSTN1003: write error on spool file " + spoolPath + " for " + queueId, e);
+            LOG.log(Level.WARNING, "PSTN1003: write error on spool file " + spool.where() + " for " + queueId, e);
             return false;
-        } finally {
-            spool = null;
         }
     }
 
+    /** deleteSpool - drop the content of the current message (memory and file). */
     private void deleteSpool() {
-        if (spoolPath != null) {
+        if (spool != null) {
+            SmtpdSpool s = spool;
+            spool = null;
             try {
-                Files.deleteIfExists(spoolPath);
+                s.delete();
             } catch (IOException e) {
-                LOG.log(Level.WARNING, "PSTN1007: cannot delete spool file " + spoolPath, e);
+                LOG.log(Level.WARNING, "PSTN1007: cannot delete spool file " + s.where(), e);
             }
-            spoolPath = null;
         }
     }
 

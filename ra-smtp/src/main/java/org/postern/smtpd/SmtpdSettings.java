@@ -79,6 +79,9 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * @param errorNoticeRecipient      error_notice_recipient (postmaster)
  * @param doubleBounceSender        double_bounce_sender (double-bounce), the sender of the
  *                                  notices, qualified with myhostname when it has no domain
+ * @param spoolMemoryLimit          smtpd_spool_memory_limit (Postern, 1048576): message content
+ *                                  kept in memory up to this many bytes, then in a spool file;
+ *                                  0 = always a file
  */
 public record SmtpdSettings(String serviceName, String myhostname, String banner, String mailName,
                             long messageSizeLimit, int lineLengthLimit, Duration timeout,
@@ -96,7 +99,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                             boolean forbidUnauthPipelining, String alwaysBcc,
                             boolean alwaysAddMissingHeaders, HeaderRewriteClients headerRewriteClients,
                             java.util.Set<String> notifyClasses, String errorNoticeRecipient,
-                            String doubleBounceSender) {
+                            String doubleBounceSender, long spoolMemoryLimit) {
 
     /**
      * BareNewline - values of smtpd_forbid_bare_newline (Postfix 3.9, postconf(5)).
@@ -197,6 +200,10 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
             throw new IllegalArgumentException("smtpd_soft_error_limit >= 0, smtpd_junk_command_limit >= 1, "
                     + "hopcount_limit >= 1, queue_minfree >= 0 and smtpd_error_sleep_time >= 0 required");
         }
+        if (spoolMemoryLimit < 0 || spoolMemoryLimit > SmtpdSpool.MAX_MEMORY) {
+            throw new IllegalArgumentException("smtpd_spool_memory_limit must be >= 0 and <= "
+                    + SmtpdSpool.MAX_MEMORY + ": " + spoolMemoryLimit);
+        }
         if (messageSizeLimit < 0) {
             throw new IllegalArgumentException("message_size_limit must be >= 0: " + messageSizeLimit);
         }
@@ -216,6 +223,9 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         }
     }
 
+    /** smtpd_spool_memory_limit's default, 1 MiB: see {@link org.postern.config.Parameters#SMTPD_SPOOL_MEMORY_LIMIT}. */
+    public static final long DEFAULT_SPOOL_MEMORY_LIMIT = 1L << 20;
+
     /**
      * defaults - Postfix 3.9 defaults for everything but the names and the spool; mail_name
      * "Postern", banner "$myhostname ESMTP $mail_name", no bare-newline exclusions, the
@@ -233,7 +243,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                 null, false, Duration.ofSeconds(5), address -> false, 2, false, false, "", false,
                 HeaderRewriteClients.parse(java.util.List.of("permit_inet_interfaces"),
                         HeaderRewriteClients.ownAddresses(java.util.List.of("all")), address -> false),
-                java.util.Set.of("resource", "software"), "postmaster", "double-bounce");
+                java.util.Set.of("resource", "software"), "postmaster", "double-bounce", DEFAULT_SPOOL_MEMORY_LIMIT);
     }
 
     /** policy - the access policy of a configuration (restriction lists parsed, tables opened). */
@@ -243,7 +253,9 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         boolean peername = config.getBoolean("smtpd_peername_lookup");
         boolean dns = p.needsDns() || peername;
         // the client's name comes from /etc/hosts first, as nsswitch's "files dns"
-        return new SmtpdCheck(p, dns ? DnsJavaLookup.fromSystem() : DnsLookup.NONE,
+        return new SmtpdCheck(p, dns ? DnsJavaLookup.fromSystem(config.getInt("smtpd_dns_cache_size"),
+                        config.getTime("smtpd_dns_cache_max_ttl"), config.getTime("smtpd_dns_negative_ttl"))
+                        : DnsLookup.NONE,
                 peername ? HostsFile.system() : HostsFile.EMPTY);
     }
 
@@ -365,6 +377,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         public java.util.Set<String> notifyClasses;
         public String errorNoticeRecipient;
         public String doubleBounceSender;
+        public long spoolMemoryLimit;
 
         Builder(SmtpdSettings s) {
             serviceName = s.serviceName;
@@ -410,6 +423,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
             notifyClasses = s.notifyClasses;
             errorNoticeRecipient = s.errorNoticeRecipient;
             doubleBounceSender = s.doubleBounceSender;
+            spoolMemoryLimit = s.spoolMemoryLimit;
         }
 
         /** build - the settings; IllegalArgumentException on a bad value. */
@@ -421,7 +435,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
                     connectionRateLimit, rateTimeUnit, eventLimitExceptions, tlsLevel, sslContext, tlsWrapperMode,
                     saslAuthEnable, tlsAuthOnly, authenticator, upstreamProxy, upstreamProxyTimeout, debugPeers,
                     debugPeerLevel, peernameLookup, forbidUnauthPipelining, alwaysBcc, alwaysAddMissingHeaders,
-                    headerRewriteClients, notifyClasses, errorNoticeRecipient, doubleBounceSender);
+                    headerRewriteClients, notifyClasses, errorNoticeRecipient, doubleBounceSender, spoolMemoryLimit);
         }
     }
 }

@@ -648,9 +648,39 @@ class SmtpdSessionTest {
                 maillog::toString);
     }
 
+    /** spoolLimit - the test settings with another smtpd_spool_memory_limit. */
+    private SmtpdSettings spoolLimit(long bytes) {
+        SmtpdSettings.Builder b = settings().toBuilder();
+        b.spoolMemoryLimit = bytes;
+        return b.build();
+    }
+
+    private long spoolFiles() {
+        try (Stream<Path> files = Files.list(spool)) {
+            return files.count();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     @Test
-    void contentIsStreamedNotHeld() throws IOException {
+    void anOrdinaryMessageNeverTouchesTheSpoolDirectory() throws IOException {
+        Files.delete(spool); // not even created
         open();
+        transaction();
+        send("DATA");
+        raw("Subject: hi\r\n\r\n" + ("y".repeat(998) + "\r\n").repeat(100));
+        assertTrue(Files.notExists(spool), "content in memory while DATA continues");
+        raw(".\r\n");
+        expect("354 End data with <CR><LF>.<CR><LF>", "250 2.0.0 Ok: queued as " + envelopes.get(0).queueId());
+        assertEquals(100 * 1000, body(0).length() - "Subject: hi\r\n\r\n".length());
+        assertEquals(contents.get(0).length, envelopes.get(0).size());
+        assertTrue(Files.notExists(spool));
+    }
+
+    @Test
+    void contentPastTheMemoryLimitGoesToTheSpoolFile() throws IOException {
+        open(spoolLimit(50_000));
         transaction();
         send("DATA");
         byte[] chunk = ("z".repeat(998) + "\r\n").getBytes(StandardCharsets.US_ASCII);
@@ -663,5 +693,79 @@ class SmtpdSessionTest {
         }
         raw(".\r\n");
         assertEquals(200 * 1000, body(0).length());
+        assertEquals(contents.get(0).length, envelopes.get(0).size());
+        assertEquals(0, spoolFiles(), "spool file deleted");
+    }
+
+    @Test
+    void aZeroMemoryLimitSpoolsEveryMessageToAFile() {
+        open(spoolLimit(0));
+        transaction();
+        send("DATA");
+        raw("Subject: hi\r\n\r\nbody\r\n");
+        assertEquals(1, spoolFiles(), "a file from the first byte");
+        raw(".\r\n");
+        assertEquals("Subject: hi\r\n\r\nbody\r\n", body(0));
+        assertEquals(0, spoolFiles());
+    }
+
+    @Test
+    void aSpilledMessageIsDroppedOnRsetLostConnectionAndListenerFailure() {
+        // BDAT then RSET
+        open(spoolLimit(1000));
+        transaction();
+        raw("BDAT 2000\r\n" + "x".repeat(1998) + "\r\n");
+        assertEquals(1, spoolFiles());
+        send("RSET");
+        expect("250 2.0.0 Ok: 2000 bytes", "250 2.0.0 Ok");
+        assertEquals(0, spoolFiles());
+        // DATA then the client goes away
+        transaction();
+        send("DATA");
+        raw("x".repeat(3000) + "\r\n");
+        assertEquals(1, spoolFiles());
+        session.ended();
+        assertEquals(0, spoolFiles());
+        // the listener fails
+        replies.clear();
+        open(spoolLimit(1000));
+        listenerFailure = new IllegalStateException("boom");
+        transaction();
+        send("DATA");
+        replies.clear();
+        raw("x".repeat(3000) + "\r\n.\r\n");
+        expect("451 4.3.0 Error: queue file write error");
+        assertEquals(0, spoolFiles());
+        // too big: the content stops at message_size_limit, in memory
+        listenerFailure = null;
+        open(spoolLimit(1 << 20).toBuilder().build().withMessageSizeLimit(5000));
+        transaction();
+        send("DATA");
+        replies.clear();
+        raw(("x".repeat(998) + "\r\n").repeat(10) + ".\r\n");
+        expect("552 5.3.4 Error: message file too big");
+        assertEquals(0, spoolFiles());
+    }
+
+    @Test
+    void aSpoolFileThatCannotBeCreatedIsAWriteError() throws IOException {
+        Path notADirectory = spool.resolve("file");
+        Files.writeString(notADirectory, "x");
+        SmtpdSettings.Builder b = spoolLimit(1000).toBuilder();
+        b.spoolDirectory = notADirectory;
+        open(b.build());
+        transaction();
+        send("DATA");
+        replies.clear();
+        raw("short\r\n"); // in memory: fine so far
+        raw("x".repeat(2000) + "\r\n.\r\n");
+        expect("451 4.3.0 Error: queue file write error");
+        assertTrue(envelopes.isEmpty());
+        // with no memory at all DATA itself fails, as before
+        b.spoolMemoryLimit = 0;
+        open(b.build());
+        transaction();
+        send("DATA");
+        expect("451 4.3.0 Error: queue file write error");
     }
 }

@@ -25,32 +25,92 @@ import org.xbill.DNS.TextParseException;
 
 /**
  * DnsJavaLookup - {@link DnsLookup} on dnsjava's asynchronous resolver: queries go out
- * without a thread waiting for them.
+ * without a thread waiting for them, any number at a time.
  *
- * <p>The name servers are those of resolv.conf unless the system property
+ * <h2>DESCRIPTION</h2>
+ * The name servers are those of resolv.conf unless the system property
  * {@code postern.dns.servers} (comma separated {@code host:port}, the property the SMTP
  * client's resolver also reads) names others. Each query times out after 5 seconds.
+ * Answers are kept in a {@link DnsCache} for their TTL, NXDOMAIN and "no such record"
+ * included (RFC 2308); while a query for a name and type is out, other sessions asking
+ * the same wait for that one instead of sending their own.
+ *
+ * <h2>CONFIGURATION PARAMETERS</h2>
+ * smtpd_dns_cache_size, smtpd_dns_cache_max_ttl, smtpd_dns_negative_ttl (Postern), see
+ * {@link DnsCache}.
  */
 public final class DnsJavaLookup implements DnsLookup {
     private static final Logger LOG = Logger.getLogger("org.postern.smtpd");
     static final String SERVERS_PROPERTY = "postern.dns.servers";
+    /** The parameters' defaults: smtpd_dns_cache_size, smtpd_dns_cache_max_ttl, smtpd_dns_negative_ttl. */
+    public static final int DEFAULT_CACHE_SIZE = 10_000;
+    public static final Duration DEFAULT_CACHE_MAX_TTL = Duration.ofHours(1);
+    public static final Duration DEFAULT_NEGATIVE_TTL = Duration.ofSeconds(60);
 
     private final Resolver resolver;
+    private final DnsCache cache;
+    /** the queries out now, by cache key: one per name and type however many sessions ask */
+    private final java.util.concurrent.ConcurrentHashMap<String, CompletableFuture<Answer>> inFlight =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
-    /** DnsJavaLookup - query these servers ({@code host:port}); empty for resolv.conf. */
+    /** DnsJavaLookup - query these servers ({@code host:port}); empty for resolv.conf; the default cache. */
     public DnsJavaLookup(List<String> servers, Duration timeout) {
-        resolver = org.postern.smtp.dns.DnsJavaResolver.resolver(servers, timeout);
+        this(servers, timeout, DEFAULT_CACHE_SIZE, DEFAULT_CACHE_MAX_TTL, DEFAULT_NEGATIVE_TTL);
     }
 
-    /** fromSystem - the servers of postern.dns.servers, or resolv.conf. */
+    /** DnsJavaLookup - with a cache of cacheSize answers (0: none), TTLs capped at maxTtl. */
+    public DnsJavaLookup(List<String> servers, Duration timeout, int cacheSize, Duration maxTtl,
+                         Duration negativeTtl) {
+        resolver = org.postern.smtp.dns.DnsJavaResolver.resolver(servers, timeout);
+        cache = new DnsCache(cacheSize, maxTtl.toSeconds(), negativeTtl.toSeconds(), System::nanoTime);
+    }
+
+    /** fromSystem - the servers of postern.dns.servers, or resolv.conf; the default cache. */
     public static DnsJavaLookup fromSystem() {
+        return fromSystem(DEFAULT_CACHE_SIZE, DEFAULT_CACHE_MAX_TTL, DEFAULT_NEGATIVE_TTL);
+    }
+
+    /** fromSystem - the same with these cache parameters. */
+    public static DnsJavaLookup fromSystem(int cacheSize, Duration maxTtl, Duration negativeTtl) {
         String prop = System.getProperty(SERVERS_PROPERTY, "").trim();
         List<String> servers = prop.isEmpty() ? List.of() : List.of(prop.split("\\s*,\\s*"));
-        return new DnsJavaLookup(servers, Duration.ofSeconds(5));
+        return new DnsJavaLookup(servers, Duration.ofSeconds(5), cacheSize, maxTtl, negativeTtl);
+    }
+
+    /** cached - the number of answers kept now (monitoring, tests). */
+    public int cached() {
+        return cache.size();
     }
 
     @Override
     public CompletableFuture<Answer> lookup(String name, Type type) {
+        String key = DnsAnswers.key(type, name);
+        Answer known = cache.get(key);
+        if (known != null) {
+            return CompletableFuture.completedFuture(known);
+        }
+        CompletableFuture<Answer> mine = new CompletableFuture<>();
+        CompletableFuture<Answer> out = inFlight.putIfAbsent(key, mine);
+        if (out != null) {
+            return out; // the same query is on its way for another session
+        }
+        query(name, type).whenComplete((timed, error) -> {
+            Answer a = error != null ? Answer.TEMP_FAIL : timed.answer();
+            if (error == null) {
+                cache.put(key, a, timed.ttl());
+            }
+            inFlight.remove(key, mine); // after the cache has it: no gap for a new asker
+            mine.complete(a);
+        });
+        return mine;
+    }
+
+    /** Timed - an answer and its TTL in seconds (-1: negative without SOA). */
+    private record Timed(Answer answer, long ttl) {
+    }
+
+    /** query - one query to the name servers; never completes exceptionally. */
+    private CompletableFuture<Timed> query(String name, Type type) {
         Name qname;
         int qtype;
         try {
@@ -61,22 +121,24 @@ public final class DnsJavaLookup implements DnsLookup {
             }
             qtype = org.xbill.DNS.Type.value(type.name());
         } catch (TextParseException | UnknownHostException e) {
-            return CompletableFuture.completedFuture(new Answer(Status.NOT_FOUND, List.of()));
+            // not a name: nothing to ask, nothing worth keeping
+            return CompletableFuture.completedFuture(new Timed(new Answer(Status.NOT_FOUND, List.of()), 0));
         }
         Message query = Message.newQuery(org.xbill.DNS.Record.newRecord(qname, qtype, DClass.IN));
-        CompletableFuture<Answer> result = new CompletableFuture<>();
+        CompletableFuture<Timed> result = new CompletableFuture<>();
         try {
             resolver.sendAsync(query).whenComplete((response, error) -> {
                 if (error != null) {
                     LOG.log(Level.FINE, "PSTN1111: DNS " + type + " " + name + ": " + error);
-                    result.complete(Answer.TEMP_FAIL);
+                    result.complete(new Timed(Answer.TEMP_FAIL, 0));
                 } else {
-                    result.complete(answer(response, type));
+                    Answer a = answer(response, type);
+                    result.complete(new Timed(a, ttl(response, a)));
                 }
             });
         } catch (RuntimeException e) {
             LOG.log(Level.FINE, "PSTN1111: DNS " + type + " " + name + ": " + e);
-            result.complete(Answer.TEMP_FAIL);
+            result.complete(new Timed(Answer.TEMP_FAIL, 0));
         }
         return result;
     }
@@ -112,6 +174,27 @@ public final class DnsJavaLookup implements DnsLookup {
             }
         }
         return new Answer(values.isEmpty() ? Status.NOT_FOUND : Status.FOUND, values);
+    }
+
+    /**
+     * ttl - how long the answer may be kept: the smallest TTL of the answer section; for a
+     * negative answer the smaller of the authority SOA's TTL and MINIMUM (RFC 2308
+     * section 5), or -1 without SOA.
+     */
+    private static long ttl(Message response, Answer a) {
+        if (a.status() == Status.FOUND) {
+            long min = Long.MAX_VALUE;
+            for (org.xbill.DNS.Record r : response.getSection(Section.ANSWER)) {
+                min = Math.min(min, r.getTTL());
+            }
+            return min == Long.MAX_VALUE ? 0 : min;
+        }
+        for (org.xbill.DNS.Record r : response.getSection(Section.AUTHORITY)) {
+            if (r instanceof org.xbill.DNS.SOARecord soa) {
+                return Math.min(soa.getTTL(), soa.getMinimum());
+            }
+        }
+        return -1;
     }
 
     private static String stripDot(String name) {
