@@ -14,7 +14,9 @@
 #   WARMUP=N           messages sent to each MTA before the first round, not counted (default 200)
 #   BENCH_OFFSET=N     WildFly port offset (default 500: management on 10490)
 #   BENCH_PORTS=N      base of the loopback listener ports (default 14000)
-#   KEEP=1             keep bench/target/NAME after the run (it is kept anyway; removed at start)
+#   POSTERN_HEAP=OPTS  the WildFly JVM's sizing (JBOSS_JAVA_SIZING; standalone.conf: -Xms64m -Xmx512m)
+#   POSTFIX_EXTRA=...  main.cf lines for Postfix alone (e.g. default_process_limit = 1000)
+# bench/target/NAME (logs, both MTAs' files) is removed at the start of a run and kept after it.
 #
 # Ports (BENCH_PORTS + ...): 25 Postern smtpd, 27 Postfix smtpd, 26 smtp-sink (SMTP),
 # 24 smtp-sink -L (LMTP), 28 Python sink, 29 ceiling sink, 432 PostgreSQL.
@@ -185,6 +187,7 @@ postern_start() {
       || die "configure-postgresql.cli failed; see $WORK/configure-postgresql.out"
     export POSTERN_DB_URL=jdbc:postgresql://127.0.0.1:$PG_PORT/postern POSTERN_DB_USER=postern POSTERN_DB_PASSWORD=bench
   fi
+  [ -z "${POSTERN_HEAP:-}" ] || export JBOSS_JAVA_SIZING=$POSTERN_HEAP
   JBOSS_HOME=$home "$home/bin/standalone.sh" -c standalone-full.xml -Djboss.server.base.dir="$base" \
     -Dpostern.config.dir="$WORK/postern-config" -Djboss.socket.binding.port-offset=$BENCH_OFFSET \
     > "$WORK/postern.out" 2>&1 &
@@ -232,6 +235,7 @@ maillog_file = $PF/maillog
 maillog_file_prefixes = $PF
 message_size_limit = 10240000
 $1
+${POSTFIX_EXTRA:-}
 CF
   sed -E -e "s/^smtp +inet .*/127.0.0.1:$POSTFIX_PORT inet n - n - - smtpd/" \
     -e "s/^([^ #][^ ]* +[^ ]+ +[^ ]+ +[^ ]+ +)y /\\1n /" /usr/share/postfix/master.cf.dist > "$PF/master.cf"
