@@ -8,7 +8,7 @@
 # bench/idle.py opens IDLE sessions that read the greeting and stay silent; the memory
 # again (per idle session: the difference / sessions held); the greeting rate of 200
 # clients connecting at once; the accept rate while the idle sessions are held.
-# ulimit -n is raised to 65536 for both MTAs. Postfix runs one smtpd process per session
+# ulimit -n is raised for both MTAs to 65536 or the hard limit. Postfix runs one smtpd process per session
 # and its default_process_limit is 100, so Postfix is given min(IDLE, POSTFIX_PROCS - 25)
 # idle sessions (25 processes left for the load); POSTFIX_PROCS=N raises its limit (a
 # process per session: some MB each). Postern's heap: POSTERN_HEAP (default -Xms64m -Xmx2g).
@@ -21,7 +21,9 @@ MESSAGES=${2:-1000}
 POSTFIX_PROCS=${POSTFIX_PROCS:-100}
 POSTERN_HEAP=${POSTERN_HEAP:--Xms64m -Xmx2g}
 POSTFIX_EXTRA="default_process_limit = $POSTFIX_PROCS"
-ulimit -n 65536
+hard=$(ulimit -Hn); [ "$hard" = unlimited ] && hard=65536
+ulimit -n $(( hard < 65536 ? hard : 65536 ))   # as high as this process may go
+[ "$IDLE" -lt $(( $(ulimit -n) - 1000 )) ] || echo "idle.sh: warning: ulimit -n $(ulimit -n) is tight for $IDLE sessions" >&2
 bench_init "$@"
 PF_IDLE=$(( IDLE < POSTFIX_PROCS - 25 ? IDLE : POSTFIX_PROCS - 25 ))
 echo "load: $IDLE idle sessions on Postern, $PF_IDLE on Postfix (default_process_limit = $POSTFIX_PROCS); \
