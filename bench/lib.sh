@@ -258,12 +258,19 @@ _stat_ms() {  # _stat_ms PID WITH_CHILDREN(0|1)
   awk -v c="$2" -v hz="$CLK_TCK" '{ sub(/^.*\) /, ""); t = $12 + $13; if (c) t += $14 + $15; print t * 1000 / hz }' \
     "/proc/$1/stat" 2>/dev/null || echo 0
 }
-# cpu_ms postern|postfix - the JVM's own CPU; Postfix: master with its reaped children
+# cpu_ms postern|postfix - the JVM's own CPU (plus PostgreSQL's with DB=postgresql); Postfix: master with its reaped children
 # plus every live child (smtpd, cleanup, qmgr, smtp, postlogd, ...)
 cpu_ms() {
-  if [ "$1" = postern ]; then _stat_ms "$POSTERN_PID" 0; return; fi
   local m t c
-  m=$(postfix_master); t=$(_stat_ms "$m" 1)
+  if [ "$1" = postern ]; then
+    t=$(_stat_ms "$POSTERN_PID" 0)
+    # with DB=postgresql the database's work is Postern's too: the postmaster and its backends
+    m=$(head -1 "$WORK/pg/data/postmaster.pid" 2>/dev/null || true)
+    [ -n "$m" ] || { echo "$t"; return; }
+  else
+    m=$(postfix_master); t=0
+  fi
+  t=$(awk -v a="$t" -v b="$(_stat_ms "$m" 1)" 'BEGIN { print a + b }')
   for c in $(pgrep -P "$m"); do t=$(awk -v a="$t" -v b="$(_stat_ms "$c" 1)" 'BEGIN { print a + b }'); done
   echo "$t"
 }
