@@ -9,6 +9,8 @@ import jakarta.persistence.PersistenceContext;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -47,42 +49,7 @@ public class CleanupService {
     /** store - persist a message; returns its queue id. Runs in a transaction of its own. */
     @TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
     public String store(Envelope env, InputStream content) {
-        if (!QueueIds.isValid(env.queueId())) {
-            throw new IllegalArgumentException("bad queue id: " + env.queueId());
-        }
-        QueuedMessage m = new QueuedMessage(env.queueId(), env.sender(), env.arrival());
-        m.setClient(env.clientName(), env.clientAddress());
-        m.setHelo(env.helo());
-        m.setProtocol(env.protocol());
-        m.setService(env.service());
-        m.setEnvid(env.mailParams().get("ENVID"));
-        m.setRet(env.mailParams().get("RET"));
-        m.setBodyType(env.mailParams().get("BODY"));
-        if (env.mailParams().containsKey(Envelope.HOLD)) {
-            // an access map HOLD action: kept in the hold queue until released (postsuper -H)
-            m.setState(QueueState.HOLD);
-            m.setNextAttempt(null);
-        }
-        VirtualAliases aliases = config == null ? null : config.virtualAliases();
-        Set<String> added = new HashSet<>();
-        for (Envelope.Recipient r : env.recipients()) {
-            List<String> targets = aliases == null ? List.of(r.address()) : aliases.expand(r.address());
-            if (targets.size() == 1 && targets.get(0).equals(r.address())) {
-                // a recipient given twice, or also reached through an alias, is stored once
-                // (Postfix's cleanup duplicate filter)
-                if (added.add(r.address())) {
-                    m.addRecipient(r.address(), r.orcpt(), r.notifyParam());
-                }
-                continue;
-            }
-            // the original recipient stays with each alias, for orig_to= and DSN Original-Recipient
-            String orcpt = r.orcpt() != null ? r.orcpt() : "rfc822;" + r.address();
-            for (String t : targets) {
-                if (added.add(t)) {
-                    m.addRecipient(t, orcpt, r.notifyParam());
-                }
-            }
-        }
+        QueuedMessage m = QueueRows.newMessage(env, config == null ? null : config.virtualAliases());
         byte[] buf = new byte[ContentChunk.MAX_SIZE];
         int first;
         try {
@@ -110,6 +77,16 @@ public class CleanupService {
             MailLog.cleanup(env.queueId() + ": message-id=" + messageId);
         }
         return env.queueId();
+    }
+
+    /**
+     * storeAll - store prepared messages in one transaction (a group commit) with plain JDBC
+     * batches ({@link QueueRows#insert}): three batched INSERTs for the whole batch. The
+     * caller syncs after the commit ({@link QueueSync}) before anyone is told 250.
+     */
+    @TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
+    public void storeAll(List<QueueRows.Prepared> batch) {
+        em.unwrap(org.hibernate.Session.class).doWork(c -> QueueRows.insert(c, batch));
     }
 
     /**

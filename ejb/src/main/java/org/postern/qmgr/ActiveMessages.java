@@ -31,13 +31,22 @@ final class ActiveMessages {
         return SHARED;
     }
 
-    /** enter - take a place in the active queue; false (and remembered) when it is full. */
+    /**
+     * enter - take a place in the active queue; false (and remembered) when it is full.
+     * The flag is set before the count is looked at again: a leave() between the first look
+     * and the flag would have found no flag to act on, and the turned-away message would
+     * wait for the scanner; looking again after setting it closes that window (either this
+     * call sees the room and takes it, or that leave() sees the flag and wakes).
+     */
     boolean enter(int limit) {
         while (true) {
             int n = active.get();
             if (limit > 0 && n >= limit) {
                 waiting.set(true);
-                return false;
+                if (active.get() >= limit) {
+                    return false;
+                }
+                continue;
             }
             if (active.compareAndSet(n, n + 1)) {
                 return true;

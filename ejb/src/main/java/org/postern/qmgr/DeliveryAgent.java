@@ -96,7 +96,7 @@ import org.postern.smtp.SmtpDestinationLimiter;
 public class DeliveryAgent {
     private static final Logger LOG = Logger.getLogger("org.postern.qmgr");
     /** how long a claim keeps other queue managers off a message */
-    static final Duration LEASE = Duration.ofMinutes(30);
+    public static final Duration LEASE = Duration.ofMinutes(30);
     /**
      * how long a delivery waits for a slot of its destination's concurrency limit: a slot
      * normally frees within one delivery; a destination that keeps every slot this long is
@@ -105,6 +105,10 @@ public class DeliveryAgent {
     static final Duration CONCURRENCY_WAIT = Duration.ofSeconds(10);
     /** when a recipient that found no slot is tried again */
     static final Duration CONCURRENCY_RETRY = Duration.ofSeconds(30);
+    /** how often the outcomes of a round are offered to the database before the round gives up */
+    static final int FINISH_ATTEMPTS = 4;
+    /** the pause after the first failed attempt; it doubles after each */
+    static final Duration FINISH_PAUSE = Duration.ofMillis(250);
 
     @EJB
     private QueueStore store;
@@ -124,6 +128,17 @@ public class DeliveryAgent {
      * database and is woken when a round leaves the active queue.
      */
     public void deliver(String queueId) {
+        AcceptedMessages.Accepted accepted = AcceptedMessages.shared().take(queueId);
+        if (accepted != null) {
+            // born leased, its place in the active queue taken when it was accepted
+            try {
+                deliverRound(accepted.claim(), Instant.now(), true);
+            } finally {
+                AcceptedMessages.shared().unreserve(accepted.bytes());
+                leaveActive();
+            }
+            return;
+        }
         int limit = configService.current().getInt("qmgr_message_active_limit");
         ActiveMessages active = ActiveMessages.shared();
         if (!active.enter(limit)) {
@@ -133,9 +148,14 @@ public class DeliveryAgent {
         try {
             deliverClaimed(queueId);
         } finally {
-            if (active.leave()) {
-                wakeWaiting(limit);
-            }
+            leaveActive();
+        }
+    }
+
+    /* leaveActive - give the place in the active queue back; wake what waited for one */
+    private void leaveActive() {
+        if (ActiveMessages.shared().leave()) {
+            wakeWaiting(configService.current().getInt("qmgr_message_active_limit"));
         }
     }
 
@@ -160,6 +180,16 @@ public class DeliveryAgent {
         if (claim == null) {
             return;
         }
+        deliverRound(claim, start, false);
+    }
+
+    /*
+     * deliverRound - deliver what the claim has due and record the outcomes. A first round
+     * from memory that sent every recipient and owes no notice is removed in a batch with
+     * others (Removals); every other round is recorded by finishRound.
+     */
+    private void deliverRound(QueueStore.Claim claim, Instant start, boolean fromMemory) {
+        String queueId = claim.queueId();
         if (claim.firstTime()) {
             MailLog.qmgr(queueId + ": from=<" + claim.sender() + ">, size=" + claim.size()
                     + ", nrcpt=" + claim.nrcpt() + " (queue active)");
@@ -171,14 +201,79 @@ public class DeliveryAgent {
             store.release(queueId, claim.lease());
             throw e;
         }
-        // issue 5 (bounce): finishRound also queues notices (bounce, delay warning); wake them after the commit
-        QueueStore.Finished finished = store.finishRound(queueId, claim.lease(), outcomes, Instant.now());
+        if (fromMemory && Removals.removable(claim, outcomes)) {
+            Removals.shared().remove(new Removals.Removal(claim, outcomes), this::removeBatch);
+            return;
+        }
+        finish(claim, outcomes);
+    }
+
+    /*
+     * finish - record a round's outcomes (finishRound), then wake its notices and schedule
+     * the next attempt. A transaction that fails is tried again a few times before giving
+     * up: the recipients were delivered, and a round whose outcomes are lost is delivered
+     * again when its lease runs out.
+     */
+    private void finish(QueueStore.Claim claim, Map<Long, QueueStore.Outcome> outcomes) {
+        String queueId = claim.queueId();
+        QueueStore.Finished finished = null;
+        RuntimeException failure = null;
+        for (int attempt = 0; attempt < FINISH_ATTEMPTS && finished == null; attempt++) {
+            try {
+                finished = store.finishRound(queueId, claim.lease(), outcomes, Instant.now());
+            } catch (RuntimeException e) {
+                failure = e;
+                LOG.warning("PSTN4406: " + queueId + ": cannot record the outcomes of a round (attempt "
+                        + (attempt + 1) + " of " + FINISH_ATTEMPTS + "): " + e);
+                try {
+                    Thread.sleep(FINISH_PAUSE.toMillis() << attempt);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        if (finished == null) {
+            throw failure != null ? failure : new IllegalStateException(queueId + ": outcomes not recorded");
+        }
         finished.notices().forEach(requests::wakeUp);
         Instant next = finished.next();
         if (next == null) {
             MailLog.qmgr(queueId + ": removed");
         } else {
             requests.schedule(queueId, Duration.between(Instant.now(), next));
+        }
+    }
+
+    /*
+     * removeBatch - Removals' writer: the delivered messages of a batch removed in one
+     * transaction; a message whose lease was lost meanwhile, or a batch whose transaction
+     * failed, is recorded one message at a time the ordinary way.
+     */
+    private void removeBatch(List<Removals.Removal> batch) {
+        Map<String, Long> leases = new LinkedHashMap<>();
+        for (Removals.Removal r : batch) {
+            leases.put(r.claim().queueId(), r.claim().lease());
+        }
+        List<String> lost;
+        try {
+            lost = store.removeDelivered(leases);
+        } catch (RuntimeException e) {
+            LOG.warning("PSTN4407: cannot remove " + batch.size() + " delivered message(s) in one transaction; "
+                    + "recording them one by one: " + e);
+            lost = new ArrayList<>(leases.keySet());
+        }
+        for (Removals.Removal r : batch) {
+            if (lost.contains(r.claim().queueId())) {
+                try {
+                    finish(r.claim(), r.outcomes());
+                } catch (RuntimeException e) {
+                    LOG.log(java.util.logging.Level.SEVERE, "PSTN4303: " + r.claim().queueId()
+                            + ": outcomes not recorded, will retry after the lease: " + e, e);
+                }
+            } else {
+                MailLog.qmgr(r.claim().queueId() + ": removed");
+            }
         }
     }
 
@@ -247,7 +342,9 @@ public class DeliveryAgent {
             rcpts.add(new OutboundMessage.OutboundRecipient(r.address(), r.orcpt(), r.notifyParam()));
         }
         OutboundMessage msg = new OutboundMessage(claim.queueId(), claim.sender(), rcpts, claim.size(),
-                () -> new ContentStream(store, claim.queueId(), claim.chunks()), claim.envid(), claim.ret(),
+                claim.content() != null
+                        ? () -> new java.io.ByteArrayInputStream(claim.content(), 0, (int) claim.size())
+                        : () -> new ContentStream(store, claim.queueId(), claim.chunks()), claim.envid(), claim.ret(),
                 "8BITMIME".equalsIgnoreCase(claim.bodyType()),
                 // the claim carries no client attributes (NAME, ADDR, HELO, PROTO) yet: IDENT only
                 Map.of("IDENT", claim.queueId()));
@@ -334,7 +431,7 @@ public class DeliveryAgent {
     private DeliveryOutcome connect(QueueStore.Claim claim, NextHop hop, boolean lmtp, OutboundMessage msg,
                                     Config config, List<QueueStore.Claim.Rcpt> batch) {
         DeliveryOutcome outcome;
-        try (SmtpClientConnection c = connections.getConnection(hop, settings(config, lmtp, hop))) {
+        try (SmtpClientConnection c = connections.getConnection(hop, cachedSettings(config, lmtp, hop))) {
             outcome = c.deliver(msg);
         } catch (ResourceException | RuntimeException e) {
             LOG.warning("PSTN4402: " + claim.queueId() + ": no connection to " + hop.destination() + ": " + e);
@@ -492,6 +589,32 @@ public class DeliveryAgent {
         return Duration.between(from, to).toNanos() / 1e9;
     }
 
+    /** the client settings per next hop of the configuration in force: built once, not per delivery */
+    private static volatile SettingsCache settingsCache;
+
+    private record SettingsCache(Config config, java.util.concurrent.ConcurrentHashMap<Object, SmtpClientSettings> byHop) {
+    }
+
+    private record HopKey(boolean lmtp, NextHop hop) {
+    }
+
+    /** SETTINGS_CACHE_LIMIT - next hops whose settings are kept; past it the cache starts again */
+    static final int SETTINGS_CACHE_LIMIT = 10_000;
+
+    /**
+     * cachedSettings - {@link #settings} of the next hop, computed once per configuration and
+     * next hop (about 60 parameter look-ups and a policy-table search each time otherwise).
+     * A new configuration (a reload) starts a new cache.
+     */
+    static SmtpClientSettings cachedSettings(Config c, boolean lmtp, NextHop hop) {
+        SettingsCache cache = settingsCache;
+        if (cache == null || cache.config() != c || cache.byHop().size() > SETTINGS_CACHE_LIMIT) {
+            cache = new SettingsCache(c, new java.util.concurrent.ConcurrentHashMap<>());
+            settingsCache = cache;
+        }
+        return cache.byHop().computeIfAbsent(new HopKey(lmtp, hop), k -> settings(c, lmtp, hop));
+    }
+
     /** settings - client parameters from main.cf, smtp_* or lmtp_* names (LMTP is a mode of one client). */
     static SmtpClientSettings settings(Config c, boolean lmtp) {
         return settings(c, lmtp, null);
@@ -532,10 +655,12 @@ public class DeliveryAgent {
                 c.get("best_mx_transport"));
         SmtpClientSettings.Cache cache = lmtp
                 ? new SmtpClientSettings.Cache(c.getBoolean("lmtp_cache_connection"),
-                        c.getInt("lmtp_connection_reuse_count_limit"), c.getTime("lmtp_connection_cache_time_limit"))
+                        c.getInt("lmtp_connection_reuse_count_limit"), c.getTime("lmtp_connection_cache_time_limit"),
+                        c.getTime("lmtp_connection_reuse_time_limit"))
                 : new SmtpClientSettings.Cache(c.getBoolean("smtp_connection_cache_on_demand")
                         || cachedDestination(c.getList("smtp_connection_cache_destinations"), hop),
-                        c.getInt("smtp_connection_cache_reuse_limit"), c.getTime("smtp_connection_cache_time_limit"));
+                        c.getInt("smtp_connection_cache_reuse_limit"), c.getTime("smtp_connection_cache_time_limit"),
+                        c.getTime("smtp_connection_reuse_time_limit"));
         return new SmtpClientSettings(
                 c.get(lmtp ? "lmtp_lhlo_name" : "smtp_helo_name"),
                 c.getTime(p + "connect_timeout"),

@@ -10,6 +10,7 @@ import jakarta.jms.JMSContext;
 import jakarta.jms.JMSProducer;
 import jakarta.jms.Queue;
 import java.time.Duration;
+import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -28,6 +29,14 @@ public class DeliveryRequests {
     private static final Logger LOG = Logger.getLogger("org.postern.qmgr");
     /** the JMS property that carries the queue id */
     public static final String QUEUE_ID = "postern_queue_id";
+    /** the JMS property that carries several queue ids, separated by spaces */
+    public static final String QUEUE_IDS = "postern_queue_ids";
+    /**
+     * queue ids per request at most when a group commit wakes many messages at once: one
+     * send per few messages, and still enough requests for the queue managers to deliver
+     * a batch in parallel
+     */
+    static final int IDS_PER_REQUEST = 4;
 
     @Resource(lookup = "java:/JmsXA")
     private ConnectionFactory factory;
@@ -38,6 +47,29 @@ public class DeliveryRequests {
     /** wakeUp - ask for a delivery attempt of the message now. */
     public void wakeUp(String queueId) {
         schedule(queueId, Duration.ZERO);
+    }
+
+    /**
+     * wakeUpAll - ask for a delivery attempt of each message now, a few queue ids per JMS
+     * message (a group commit's messages: one send for several of them). False when a
+     * send failed; the scanner makes up for it.
+     */
+    public boolean wakeUpAll(List<String> queueIds) {
+        if (queueIds.isEmpty()) {
+            return true;
+        }
+        try (JMSContext ctx = factory.createContext()) {
+            JMSProducer producer = ctx.createProducer().setDeliveryMode(DeliveryMode.NON_PERSISTENT);
+            for (int i = 0; i < queueIds.size(); i += IDS_PER_REQUEST) {
+                List<String> part = queueIds.subList(i, Math.min(queueIds.size(), i + IDS_PER_REQUEST));
+                producer.setProperty(QUEUE_IDS, String.join(" ", part)).send(active, part.get(0));
+            }
+            return true;
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "PSTN4201: " + queueIds + ": cannot send delivery requests, the queue scanner will: "
+                    + e);
+            return false;
+        }
     }
 
     /** schedule - ask for a delivery attempt after the delay (JMS 2.0 delivery delay). */

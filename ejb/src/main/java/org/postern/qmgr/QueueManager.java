@@ -16,7 +16,8 @@ import org.postern.smtpd.QueueIds;
  * QueueManager - takes delivery requests from the JMS queue postern.active (qmgr(8)).
  *
  * <h2>DESCRIPTION</h2>
- * Each request names a queue id. The bean validates it and lets {@link DeliveryAgent} do
+ * Each request names a queue id, or a few (a group commit wakes its messages a few per
+ * request, delivered here one after the other). The bean validates each and lets {@link DeliveryAgent} do
  * the work: claim the message, deliver the recipients that are due, record the outcomes,
  * schedule the next attempt or remove the message. Many instances run at once, one per
  * request; the database lease keeps two of them off the same message.
@@ -37,23 +38,32 @@ public class QueueManager implements MessageListener {
 
     @Override
     public void onMessage(Message message) {
-        String queueId;
+        String ids;
         try {
-            queueId = message.getStringProperty(DeliveryRequests.QUEUE_ID);
+            ids = message.getStringProperty(DeliveryRequests.QUEUE_ID);
+            if (ids == null) {
+                ids = message.getStringProperty(DeliveryRequests.QUEUE_IDS);
+            }
         } catch (JMSException e) {
             LOG.warning("PSTN4301: unreadable delivery request dropped: " + e);
             return;
         }
-        if (!QueueIds.isValid(queueId)) {
-            LOG.warning("PSTN4302: delivery request with a bad queue id dropped: " + queueId);
+        if (ids == null) {
+            LOG.warning("PSTN4302: delivery request without a queue id dropped");
             return;
         }
-        try {
-            agent.deliver(queueId);
-        } catch (RuntimeException e) {
-            // the lease expires and the scanner requests the message again; do not let JMS
-            // redeliver in a tight loop
-            LOG.log(Level.SEVERE, "PSTN4303: " + queueId + ": delivery failed, will retry after the lease: " + e, e);
+        for (String queueId : ids.split(" ")) {
+            if (!QueueIds.isValid(queueId)) {
+                LOG.warning("PSTN4302: delivery request with a bad queue id dropped: " + queueId);
+                continue;
+            }
+            try {
+                agent.deliver(queueId);
+            } catch (RuntimeException e) {
+                // the lease expires and the scanner requests the message again; do not let JMS
+                // redeliver in a tight loop
+                LOG.log(Level.SEVERE, "PSTN4303: " + queueId + ": delivery failed, will retry after the lease: " + e, e);
+            }
         }
     }
 }

@@ -44,6 +44,12 @@ public class QueueScanner {
     private static final Logger LOG = Logger.getLogger("org.postern.qmgr");
     /** requests made per scan at most; the next scan takes the rest */
     static final int BATCH = 10_000;
+    /**
+     * a claim kept in memory (AcceptedMessages) whose delivery request has not come for
+     * this long gives its lease back: its request was lost, or the queue managers are that
+     * far behind; either way the database path delivers it
+     */
+    static final Duration ACCEPTED_STALE = Duration.ofMinutes(5);
     /** a message whose request is this recent is left to that request */
     static final Duration GRACE = Duration.ofSeconds(30);
 
@@ -59,6 +65,33 @@ public class QueueScanner {
     @EJB
     private ConfigService config;
 
+    /*
+     * sweepAccepted - messages born leased whose delivery from memory never started: their
+     * leases are given back (they are due now) and their memory and active-queue places freed
+     */
+    private void sweepAccepted() {
+        List<AcceptedMessages.Accepted> stale = AcceptedMessages.shared().stale(Instant.now(), ACCEPTED_STALE);
+        if (stale.isEmpty()) {
+            return;
+        }
+        java.util.Map<String, Long> leases = new java.util.LinkedHashMap<>();
+        for (AcceptedMessages.Accepted a : stale) {
+            leases.put(a.claim().queueId(), a.claim().lease());
+            AcceptedMessages.shared().unreserve(a.bytes());
+            if (ActiveMessages.shared().leave()) {
+                ActiveMessages.shared().markWaiting();
+            }
+        }
+        try {
+            int n = store.releaseBorn(leases);
+            LOG.warning("PSTN4503: " + stale.size() + " accepted message(s) waited more than " + ACCEPTED_STALE
+                    + " for their first delivery; " + n + " lease(s) given back for the ordinary path");
+        } catch (RuntimeException e) {
+            LOG.warning("PSTN4504: cannot give back the leases of " + stale.size() + " accepted message(s); they are "
+                    + "delivered when the leases run out: " + e);
+        }
+    }
+
     @PostConstruct
     void start() {
         int released = store.releaseLeasesOf(QueueStore.NODE);
@@ -72,6 +105,7 @@ public class QueueScanner {
 
     @Timeout
     void scan(Timer timer) {
+        sweepAccepted();
         // qmgr_message_active_limit: request no more than the active queue has room for
         int room = Math.min(BATCH, ActiveMessages.shared()
                 .room(config.current().getInt("qmgr_message_active_limit")));

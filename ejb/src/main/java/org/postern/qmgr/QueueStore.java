@@ -61,7 +61,7 @@ public class QueueStore {
     private final Config fixedConfig;
 
     /** this node's name in leases: jboss.node.name, as WildFly names the node in a cluster */
-    static final String NODE = System.getProperty("jboss.node.name", "postern");
+    public static final String NODE = System.getProperty("jboss.node.name", "postern");
 
     public QueueStore() {
         this.fixedConfig = null;
@@ -138,7 +138,7 @@ public class QueueStore {
         em.flush();
         return new Claim(m.getQueueId(), m.getVersion(), m.getSender(), m.getArrival(), m.getSize(),
                 m.getRecipients().size(), m.getEnvid(), m.getRet(), m.getBodyType(), m.getContentChunks(), first,
-                due, flushed);
+                due, flushed, null);
     }
 
     /**
@@ -362,6 +362,67 @@ public class QueueStore {
         return last;
     }
 
+    /**
+     * removeDelivered - remove, in one transaction, messages whose every recipient was sent
+     * in a first round that owed no notice (the common case of relayed mail): a few bulk
+     * statements for the whole batch instead of loading, updating and deleting each message
+     * row by row. A message whose lease token no longer matches (held, moved to the corrupt
+     * queue, or released meanwhile) is left alone and returned, for the caller to record
+     * its outcomes the ordinary way ({@link #finishRound}). Nothing here needs a sync: a
+     * removal lost in a crash only means the message is delivered again.
+     */
+    public List<String> removeDelivered(Map<String, Long> leases) {
+        if (leases.isEmpty()) {
+            return List.of();
+        }
+        List<String> lost = new ArrayList<>();
+        em.unwrap(org.hibernate.Session.class).doWork(c -> {
+            List<String> ids = new ArrayList<>(leases.keySet());
+            List<String> held = new ArrayList<>(ids.size());
+            // the lease check and the row lock in one: the version moves on only where it still matches
+            try (java.sql.PreparedStatement lock = c.prepareStatement(
+                    "UPDATE queue_message SET version = version + 1 WHERE queue_id = ? AND version = ?")) {
+                for (String id : ids) {
+                    lock.setString(1, id);
+                    lock.setLong(2, leases.get(id));
+                    lock.addBatch();
+                }
+                int[] counts = lock.executeBatch();
+                for (int i = 0; i < ids.size(); i++) {
+                    (counts[i] > 0 ? held : lost).add(ids.get(i));
+                }
+            }
+            if (held.isEmpty()) {
+                return;
+            }
+            for (String sql : new String[] {"DELETE FROM queue_content WHERE queue_id = ?",
+                    "DELETE FROM queue_recipient WHERE queue_id = ?", "DELETE FROM queue_message WHERE queue_id = ?"}) {
+                try (java.sql.PreparedStatement delete = c.prepareStatement(sql)) {
+                    for (String id : held) {
+                        delete.setString(1, id);
+                        delete.addBatch();
+                    }
+                    delete.executeBatch();
+                }
+            }
+        });
+        return lost;
+    }
+
+    /**
+     * releaseBorn - give back the leases of messages born leased whose delivery from memory
+     * never started (its request was lost): they are due now for the ordinary path.
+     */
+    public int releaseBorn(Map<String, Long> leases) {
+        int n = 0;
+        for (Map.Entry<String, Long> e : leases.entrySet()) {
+            n += em.createQuery("UPDATE QueuedMessage m SET m.leaseUntil = NULL, m.leaseOwner = NULL,"
+                            + " m.version = m.version + 1 WHERE m.queueId = :id AND m.version = :lease")
+                    .setParameter("id", e.getKey()).setParameter("lease", e.getValue()).executeUpdate();
+        }
+        return n;
+    }
+
     /** release - give the lease back without recording anything (the round failed). */
     public void release(String queueId, long lease) {
         QueuedMessage m = em.find(QueuedMessage.class, queueId);
@@ -405,7 +466,23 @@ public class QueueStore {
      */
     public record Claim(String queueId, long lease, String sender, Instant arrival, long size, int nrcpt, String envid,
                         String ret, String bodyType, int chunks, boolean firstTime, List<Rcpt> due,
-                        boolean ignoreDeferTransports) {
+                        boolean ignoreDeferTransports, byte[] content) {
+        /**
+         * born - the claim of a message that cleanup stored born leased to this node
+         * ({@code CleanupService.prepare}), for its first delivery straight from memory:
+         * every recipient is due, and the lease token is the version of the new row.
+         */
+        public static Claim born(QueuedMessage m, long[] recipientIds, byte[] content) {
+            List<Rcpt> due = new ArrayList<>(m.getRecipients().size());
+            for (int i = 0; i < m.getRecipients().size(); i++) {
+                QueuedRecipient r = m.getRecipients().get(i);
+                due.add(new Rcpt(recipientIds[i], r.getAddress(), r.getOrcpt(), r.getNotify()));
+            }
+            return new Claim(m.getQueueId(), m.getVersion(), m.getSender(), m.getArrival(), m.getSize(),
+                    m.getRecipients().size(), m.getEnvid(), m.getRet(), m.getBodyType(), m.getContentChunks(), true,
+                    List.copyOf(due), false, content);
+        }
+
         /** Rcpt - a recipient that is due. */
         public record Rcpt(long id, String address, String orcpt, String notifyParam) {
         }

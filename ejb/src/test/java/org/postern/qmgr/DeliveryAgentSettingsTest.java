@@ -34,7 +34,8 @@ class DeliveryAgentSettingsTest {
         assertTrue(r.ipv4() && r.ipv6());
         assertEquals(List.of("127.0.0.1"), r.ownAddresses());
         assertEquals(List.of("mx.example.org"), r.ownNames());
-        assertEquals(new SmtpClientSettings.Cache(true, 10, Duration.ofSeconds(2)), s.cache());
+        // Postfix 3.4+: reuse bounded by time (smtp_connection_reuse_time_limit, 300s), not by a count (0 = none)
+        assertEquals(new SmtpClientSettings.Cache(true, 0, Duration.ofSeconds(2), Duration.ofSeconds(300)), s.cache());
     }
 
     @Test

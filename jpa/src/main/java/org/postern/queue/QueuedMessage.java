@@ -154,6 +154,7 @@ public class QueuedMessage {
     public Instant getLeaseUntil() { return leaseUntil; }
     public void setLeaseUntil(Instant leaseUntil) { this.leaseUntil = leaseUntil; }
     public String getLeaseOwner() { return leaseOwner; }
+    public void setLeaseOwner(String leaseOwner) { this.leaseOwner = leaseOwner; }
     public Instant getActiveSince() { return activeSince; }
     public void setActiveSince(Instant activeSince) { this.activeSince = activeSince; }
     public boolean isFlushRequested() { return Boolean.TRUE.equals(flushRequested); }

@@ -363,6 +363,24 @@ public final class Parameters {
     public static final Parameter QMGR_MESSAGE_ACTIVE_LIMIT = register(Parameter.integer(
             "qmgr_message_active_limit", "20000",
             "The maximal number of messages in the active queue (claimed for delivery), per node."));
+    /** queue_group_commit_limit - messages stored and synced together at most (group commit). */
+    public static final Parameter QUEUE_GROUP_COMMIT_LIMIT = register(Parameter.integer(
+            "queue_group_commit_limit", "64",
+            "Postern: the most messages that one group commit stores in one transaction and covers with one "
+                    + "sync before they are answered 250; the messages that finish DATA while a commit is "
+                    + "under way go together in the next one (0 = no limit)."));
+    /** queue_memory_limit - bytes of accepted content kept in memory for the first delivery. */
+    public static final Parameter QUEUE_MEMORY_LIMIT = register(Parameter.size(
+            "queue_memory_limit", "67108864",
+            "Postern: the bytes of content, in all, of accepted messages kept in memory for their first "
+                    + "delivery attempt (which then reads neither the message nor its content from the "
+                    + "database); past it new mail is delivered from the database. 0 turns the memory path off."));
+    /** queue_memory_message_limit - the largest message kept in memory for its first delivery. */
+    public static final Parameter QUEUE_MEMORY_MESSAGE_LIMIT = register(Parameter.size(
+            "queue_memory_message_limit", "1048576",
+            "Postern: the largest message (bytes of content) that is stored in a group commit and kept in "
+                    + "memory for its first delivery; larger mail is streamed into the database in a "
+                    + "transaction of its own (then synced as well) and delivered from there."));
     /** lmtp_assume_final - an LMTP server without DSN performs final delivery. */
     public static final Parameter LMTP_ASSUME_FINAL = register(Parameter.bool("lmtp_assume_final", "no",
             "When an LMTP server announces no DSN support, assume that it performs final delivery and send "
