@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Postern's whole test suite: unit tests, then the integration tests that deploy the EAR
 # to the provisioned WildFly and talk to real peers (swaks, Dovecot LMTP, Postfix's
-# smtp-sink). Installs the Debian packages those peers come from when they are missing.
+# smtp-sink, dnsmasq, PostgreSQL, strace). Installs the Debian packages those peers come
+# from when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -11,6 +12,10 @@ command -v swaks >/dev/null 2>&1 || need+=(swaks)
 [ -x /usr/sbin/smtp-sink ] || need+=(postfix)
 command -v dnsmasq >/dev/null 2>&1 || need+=(dnsmasq-base)
 command -v pflogsumm >/dev/null 2>&1 || need+=(pflogsumm)
+# DurabilityIT traces the server's system calls (an fsync before every 250)
+command -v strace >/dev/null 2>&1 || need+=(strace)
+# the PostgreSQL contract tests, PostgresCrashIT and DurabilityIT run a private cluster
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing Debian packages: ${need[*]}"
   SUDO=""

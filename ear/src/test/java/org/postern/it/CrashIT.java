@@ -141,10 +141,15 @@ class CrashIT {
         }
     }
 
-    private static Process start(Path base, Path config, Map<String, String> env, Path out) throws Exception {
+    static Process start(Path base, Path config, Map<String, String> env, Path out) throws Exception {
+        return start(base, config, env, out, 400);
+    }
+
+    /** start - a server of its own on base, with its ports offset by {@code offset}; returns once it has started. */
+    static Process start(Path base, Path config, Map<String, String> env, Path out, int offset) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("jboss.home"), "bin", "standalone.sh").toString(),
                 "-c", "standalone-full.xml", "-Djboss.server.base.dir=" + base,
-                "-Dpostern.config.dir=" + config, "-Djboss.socket.binding.port-offset=400")
+                "-Dpostern.config.dir=" + config, "-Djboss.socket.binding.port-offset=" + offset)
                 .redirectErrorStream(true).redirectOutput(out.toFile());
         pb.environment().putAll(env);
         Process p = pb.start();
@@ -164,16 +169,21 @@ class CrashIT {
         throw new AssertionError("the server did not start in time, see " + out);
     }
 
-    /** kill9 - SIGKILL to the server's JVM, the java child of standalone.sh. */
-    private static void kill9(Process script) throws Exception {
+    /** jvm - the server's JVM, the java child of standalone.sh. */
+    static ProcessHandle jvm(Process script) {
         List<ProcessHandle> jvms = script.descendants()
                 .filter(h -> h.info().commandLine().map(c -> c.contains("jboss-modules")).orElse(false)).toList();
         assertEquals(1, jvms.size(), "one server JVM under the start script");
-        new ProcessBuilder("kill", "-9", Long.toString(jvms.get(0).pid())).start().waitFor();
+        return jvms.get(0);
+    }
+
+    /** kill9 - SIGKILL to the server's JVM, the java child of standalone.sh. */
+    private static void kill9(Process script) throws Exception {
+        new ProcessBuilder("kill", "-9", Long.toString(jvm(script).pid())).start().waitFor();
         assertTrue(script.waitFor(60, TimeUnit.SECONDS), "the start script ended with its JVM");
     }
 
-    private static void stop(Process script) throws InterruptedException {
+    static void stop(Process script) throws InterruptedException {
         script.descendants().forEach(ProcessHandle::destroy);
         script.destroy();
         if (!script.waitFor(60, TimeUnit.SECONDS)) {
@@ -182,7 +192,7 @@ class CrashIT {
         }
     }
 
-    private static void delete(Path dir) throws IOException {
+    static void delete(Path dir) throws IOException {
         if (Files.exists(dir)) {
             try (Stream<Path> all = Files.walk(dir)) {
                 all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

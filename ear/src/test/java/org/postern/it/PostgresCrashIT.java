@@ -30,7 +30,7 @@ class PostgresCrashIT {
     }
 
     /** configurePostgresql - run configure-postgresql.cli offline against this base directory. */
-    private static void configurePostgresql(Path base) throws Exception {
+    static void configurePostgresql(Path base) throws Exception {
         Path home = Path.of(System.getProperty("jboss.home"));
         // `module add` refuses a module that exists: start from the provisioned state
         Path module = home.resolve("modules/org/postgresql");
