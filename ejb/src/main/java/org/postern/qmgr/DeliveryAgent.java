@@ -167,7 +167,7 @@ public class DeliveryAgent {
             return;
         }
         try {
-            store.due(Instant.now(), room).forEach(requests::wakeUp);
+            requests.wakeUpAll(store.due(Instant.now(), room));
         } catch (RuntimeException e) {
             // the scanner finds them at its next run
             LOG.warning("PSTN4405: cannot list the due messages that wait for the active queue: " + e);
@@ -184,8 +184,8 @@ public class DeliveryAgent {
     }
 
     /*
-     * deliverRound - deliver what the claim has due and record the outcomes. A first round
-     * from memory that sent every recipient and owes no notice is removed in a batch with
+     * deliverRound - deliver what the claim has due and record the outcomes. A round that
+     * sent every recipient of the message and owes no notice is removed in a batch with
      * others (Removals); every other round is recorded by finishRound.
      */
     private void deliverRound(QueueStore.Claim claim, Instant start, boolean fromMemory) {
@@ -201,8 +201,8 @@ public class DeliveryAgent {
             store.release(queueId, claim.lease());
             throw e;
         }
-        if (fromMemory && Removals.removable(claim, outcomes)) {
-            Removals.shared().remove(new Removals.Removal(claim, outcomes), this::removeBatch);
+        if (Removals.removable(claim, outcomes)) {
+            Removals.shared().remove(new Removals.Removal(claim, outcomes, fromMemory), this::removeBatch);
             return;
         }
         finish(claim, outcomes);
@@ -252,12 +252,16 @@ public class DeliveryAgent {
      */
     private void removeBatch(List<Removals.Removal> batch) {
         Map<String, Long> leases = new LinkedHashMap<>();
+        Set<String> indexed = new java.util.HashSet<>();
         for (Removals.Removal r : batch) {
             leases.put(r.claim().queueId(), r.claim().lease());
+            if (!r.fromMemory()) {
+                indexed.add(r.claim().queueId());
+            }
         }
         List<String> lost;
         try {
-            lost = store.removeDelivered(leases);
+            lost = store.removeDelivered(leases, indexed);
         } catch (RuntimeException e) {
             LOG.warning("PSTN4407: cannot remove " + batch.size() + " delivered message(s) in one transaction; "
                     + "recording them one by one: " + e);

@@ -115,9 +115,7 @@ public class QueueScanner {
             return;
         }
         List<String> due = store.due(Instant.now().minus(GRACE), room);
-        for (String id : due) {
-            requests.wakeUp(id);
-        }
+        requests.wakeUpAll(due);
         if (!due.isEmpty()) {
             LOG.info(() -> "PSTN4501: queue scan: " + due.size() + " delivery request(s) made");
         }

@@ -372,6 +372,14 @@ public class QueueStore {
      * removal lost in a crash only means the message is delivered again.
      */
     public List<String> removeDelivered(Map<String, Long> leases) {
+        return removeDelivered(leases, java.util.Set.of());
+    }
+
+    /**
+     * removeDelivered - the same, where the messages of {@code indexed} may have rows in a
+     * fast flush index (a retry: a first delivery has none) that go with them.
+     */
+    public List<String> removeDelivered(Map<String, Long> leases, java.util.Set<String> indexed) {
         if (leases.isEmpty()) {
             return List.of();
         }
@@ -394,6 +402,16 @@ public class QueueStore {
             }
             if (held.isEmpty()) {
                 return;
+            }
+            List<String> flushed = held.stream().filter(indexed::contains).toList();
+            if (!flushed.isEmpty()) {
+                try (java.sql.PreparedStatement delete = c.prepareStatement("DELETE FROM queue_flush WHERE queue_id = ?")) {
+                    for (String id : flushed) {
+                        delete.setString(1, id);
+                        delete.addBatch();
+                    }
+                    delete.executeBatch();
+                }
             }
             for (String sql : new String[] {"DELETE FROM queue_content WHERE queue_id = ?",
                     "DELETE FROM queue_recipient WHERE queue_id = ?", "DELETE FROM queue_message WHERE queue_id = ?"}) {

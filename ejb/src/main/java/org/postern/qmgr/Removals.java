@@ -22,8 +22,9 @@ import org.postern.queue.RecipientStatus;
  * the restart, the same window Postfix has between a delivery and the unlink of its
  * queue file.
  *
- * <p>Only the rounds of {@link #removable} come here: a first round from memory in which
- * every recipient was sent and no success notice is owed. Every other round is recorded
+ * <p>Only the rounds of {@link #removable} come here: a round in which every recipient of
+ * the message was due and was sent, and no success notice is owed (a first delivery from
+ * memory, or a retry such as an ETRN flush; its fast flush index rows go with it). Every other round is recorded
  * by QueueStore#finishRound, which keeps the bounce, delay and success notices, the
  * flush index and the retry schedule.
  */
@@ -37,8 +38,11 @@ final class Removals {
     private List<Removal> waiting = new ArrayList<>();
     private boolean removing;
 
-    /** Removal - a message done: its claim (queue id and lease token) and its round's outcomes. */
-    record Removal(QueueStore.Claim claim, Map<Long, QueueStore.Outcome> outcomes) {
+    /**
+     * Removal - a message done: its claim (queue id and lease token), its round's outcomes,
+     * and whether it was a first delivery from memory (which has no flush index rows).
+     */
+    record Removal(QueueStore.Claim claim, Map<Long, QueueStore.Outcome> outcomes, boolean fromMemory) {
     }
 
     static Removals shared() {

@@ -89,6 +89,12 @@ class FlushServiceTest {
             public void wakeUp(String queueId) {
                 woken.add(queueId);
             }
+
+            @Override
+            public boolean wakeUpAll(List<String> queueIds) {
+                woken.addAll(queueIds);
+                return true;
+            }
         };
         return s;
     }
