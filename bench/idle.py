@@ -4,8 +4,10 @@
   idle.py hold PORT N SECONDS   opens N sessions (at most 500 connecting at once), reads each
       greeting, then holds them all silently until killed. After SECONDS at most for the
       opening it prints "held N greeted G failed F in T s" and flushes.
-  idle.py greet PORT N          N clients connect at once; prints "greeted G of N in T s = R/s"
-      (the time until the last greeting), each client then sends QUIT.
+  idle.py greet PORT N [PREFIX] N clients connect at once; prints "greeted G of N in T s = R/s"
+      (the time until the last greeting), each client then sends QUIT. With PREFIX (e.g.
+      127.0.9) client i connects from PREFIX.(i+1), N distinct loopback addresses, so that
+      the server looks up N different client names.
 """
 import asyncio, sys, time
 
@@ -35,13 +37,14 @@ async def hold(port, n, seconds):
     await asyncio.sleep(1e9)
 
 
-async def greet(port, n):
+async def greet(port, n, prefix=None):
     ok = 0
 
-    async def one():
+    async def one(i):
         nonlocal ok
         try:
-            r, w = await asyncio.wait_for(asyncio.open_connection('127.0.0.1', port), 30)
+            src = ('%s.%d' % (prefix, i % 254 + 1), 0) if prefix else None
+            r, w = await asyncio.wait_for(asyncio.open_connection('127.0.0.1', port, local_addr=src), 30)
             line = await asyncio.wait_for(r.readline(), 30)
             if line.startswith(b'220'):
                 ok += 1
@@ -54,7 +57,7 @@ async def greet(port, n):
             return None
 
     t0 = time.time()
-    ends = [t for t in await asyncio.gather(*(one() for _ in range(n))) if t]
+    ends = [t for t in await asyncio.gather(*(one(i) for i in range(n))) if t]
     t = (max(ends) if ends else time.time()) - t0
     print('greeted %d of %d in %.3f s = %.0f/s' % (ok, n, t, ok / t if t > 0 else 0))
 
@@ -64,4 +67,4 @@ if __name__ == '__main__':
     if a[1] == 'hold':
         asyncio.run(hold(int(a[2]), int(a[3]), float(a[4])))
     else:
-        asyncio.run(greet(int(a[2]), int(a[3])))
+        asyncio.run(greet(int(a[2]), int(a[3]), a[4] if len(a) > 4 else None))

@@ -16,6 +16,7 @@
 #   BENCH_PORTS=N      base of the loopback listener ports (default 14000)
 #   POSTERN_HEAP=OPTS  the WildFly JVM's sizing (JBOSS_JAVA_SIZING; standalone.conf: -Xms64m -Xmx512m)
 #   POSTFIX_EXTRA=...  main.cf lines for Postfix alone (e.g. default_process_limit = 1000)
+#   POSTERN_OPTS=...   more arguments for Postern's standalone.sh (e.g. -Dpostern.dns.servers=127.0.0.1:14053)
 # bench/target/NAME (logs, both MTAs' files) is removed at the start of a run and kept after it.
 #
 # Ports (BENCH_PORTS + ...): 25 Postern smtpd, 27 Postfix smtpd, 26 smtp-sink (SMTP),
@@ -189,7 +190,7 @@ postern_start() {
   fi
   [ -z "${POSTERN_HEAP:-}" ] || export JBOSS_JAVA_SIZING=$POSTERN_HEAP
   JBOSS_HOME=$home "$home/bin/standalone.sh" -c standalone-full.xml -Djboss.server.base.dir="$base" \
-    -Dpostern.config.dir="$WORK/postern-config" -Djboss.socket.binding.port-offset=$BENCH_OFFSET \
+    -Dpostern.config.dir="$WORK/postern-config" -Djboss.socket.binding.port-offset=$BENCH_OFFSET ${POSTERN_OPTS:-} \
     > "$WORK/postern.out" 2>&1 &
   POSTERN_SH=$!
   for i in $(seq 1 240); do
