@@ -90,7 +90,7 @@ public class FlushService {
             LOG.warning("PSTN5202: flush of " + d + " failed: " + e);
             throw new FlushException("flush of " + d + " failed: " + e.getMessage(), e);
         }
-        requests.wakeUpAll(ids);
+        requests.wakeUpAll(ids, DeliveryRequests.IDS_PER_STORED_REQUEST);
         LOG.info(() -> "PSTN5203: flush " + d + ": " + ids.size() + " message(s) queued for delivery");
         return true;
     }
@@ -104,7 +104,7 @@ public class FlushService {
             LOG.warning("PSTN5204: flush of the whole queue failed: " + e);
             throw new FlushException("flush of the whole queue failed: " + e.getMessage(), e);
         }
-        requests.wakeUpAll(ids);
+        requests.wakeUpAll(ids, DeliveryRequests.IDS_PER_STORED_REQUEST);
         LOG.info(() -> "PSTN5205: flush: " + ids.size() + " message(s) queued for delivery");
         return ids.size();
     }

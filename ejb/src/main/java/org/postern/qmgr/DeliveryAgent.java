@@ -152,6 +152,84 @@ public class DeliveryAgent {
         }
     }
 
+    /**
+     * deliverAll - one round for each of several messages (a request that names a few, after
+     * a group commit, a flush or a scan): those kept in memory as {@link #deliver} does, the
+     * others claimed together in one transaction ({@link QueueStore#claimAll}) and delivered
+     * one after the other. A failure of one message is logged and does not stop the others.
+     */
+    public void deliverAll(List<String> queueIds) {
+        List<String> stored = new ArrayList<>(queueIds.size());
+        for (String id : queueIds) {
+            AcceptedMessages.Accepted a = AcceptedMessages.shared().take(id);
+            if (a != null) {
+                try {
+                    deliverRound(a.claim(), Instant.now(), true);
+                } catch (RuntimeException e) {
+                    failed(id, e);
+                } finally {
+                    AcceptedMessages.shared().unreserve(a.bytes());
+                    leaveActive();
+                }
+            } else {
+                stored.add(id);
+            }
+        }
+        if (stored.isEmpty()) {
+            return;
+        }
+        int limit = configService.current().getInt("qmgr_message_active_limit");
+        List<String> entered = new ArrayList<>(stored.size());
+        for (String id : stored) {
+            if (!ActiveMessages.shared().enter(limit)) {
+                LOG.fine(() -> id + ": active queue full (qmgr_message_active_limit = " + limit + "); left due");
+                break;
+            }
+            entered.add(id);
+        }
+        Instant start = Instant.now();
+        QueueStore.ClaimBatch batch;
+        try {
+            batch = store.claimAll(entered, start, LEASE);
+        } catch (RuntimeException e) {
+            LOG.warning("PSTN4409: cannot claim " + entered + " together; one by one: " + e);
+            batch = new QueueStore.ClaimBatch(List.of(), entered);
+        }
+        int done = 0;
+        try {
+            for (QueueStore.Claim claim : batch.claimed()) {
+                try {
+                    deliverRound(claim, start, false);
+                } catch (RuntimeException e) {
+                    failed(claim.queueId(), e);
+                } finally {
+                    done++;
+                    leaveActive();
+                }
+            }
+            for (String id : batch.odd()) {
+                try {
+                    deliverClaimed(id);
+                } catch (RuntimeException e) {
+                    failed(id, e);
+                } finally {
+                    done++;
+                    leaveActive();
+                }
+            }
+        } finally {
+            // the places of the messages that were not claimed (leased elsewhere, not due, gone)
+            for (int i = done; i < entered.size(); i++) {
+                leaveActive();
+            }
+        }
+    }
+
+    private static void failed(String queueId, RuntimeException e) {
+        LOG.log(java.util.logging.Level.SEVERE, "PSTN4303: " + queueId + ": delivery failed, will retry after the lease: "
+                + e, e);
+    }
+
     /* leaveActive - give the place in the active queue back; wake what waited for one */
     private void leaveActive() {
         if (ActiveMessages.shared().leave()) {

@@ -37,6 +37,8 @@ public class DeliveryRequests {
      * a batch in parallel
      */
     static final int IDS_PER_REQUEST = 4;
+    /** queue ids per request for a flush or a scan of stored messages, claimed together */
+    public static final int IDS_PER_STORED_REQUEST = 16;
 
     @Resource(lookup = "java:/JmsXA")
     private ConnectionFactory factory;
@@ -55,13 +57,22 @@ public class DeliveryRequests {
      * send failed; the scanner makes up for it.
      */
     public boolean wakeUpAll(List<String> queueIds) {
+        return wakeUpAll(queueIds, IDS_PER_REQUEST);
+    }
+
+    /**
+     * wakeUpAll - the same with up to {@code perRequest} queue ids in each JMS message: more
+     * for a flush or a scan of many stored messages, whose claims then share a transaction
+     * (QueueStore.claimAll).
+     */
+    public boolean wakeUpAll(List<String> queueIds, int perRequest) {
         if (queueIds.isEmpty()) {
             return true;
         }
         try (JMSContext ctx = factory.createContext()) {
             JMSProducer producer = ctx.createProducer().setDeliveryMode(DeliveryMode.NON_PERSISTENT);
-            for (int i = 0; i < queueIds.size(); i += IDS_PER_REQUEST) {
-                List<String> part = queueIds.subList(i, Math.min(queueIds.size(), i + IDS_PER_REQUEST));
+            for (int i = 0; i < queueIds.size(); i += perRequest) {
+                List<String> part = queueIds.subList(i, Math.min(queueIds.size(), i + perRequest));
                 producer.setProperty(QUEUE_IDS, String.join(" ", part)).send(active, part.get(0));
             }
             return true;

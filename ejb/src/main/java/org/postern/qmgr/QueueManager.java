@@ -52,18 +52,24 @@ public class QueueManager implements MessageListener {
             LOG.warning("PSTN4302: delivery request without a queue id dropped");
             return;
         }
+        java.util.List<String> valid = new java.util.ArrayList<>();
         for (String queueId : ids.split(" ")) {
             if (!QueueIds.isValid(queueId)) {
                 LOG.warning("PSTN4302: delivery request with a bad queue id dropped: " + queueId);
-                continue;
+            } else if (!valid.contains(queueId)) {
+                valid.add(queueId);
             }
-            try {
-                agent.deliver(queueId);
-            } catch (RuntimeException e) {
-                // the lease expires and the scanner requests the message again; do not let JMS
-                // redeliver in a tight loop
-                LOG.log(Level.SEVERE, "PSTN4303: " + queueId + ": delivery failed, will retry after the lease: " + e, e);
+        }
+        try {
+            if (valid.size() == 1) {
+                agent.deliver(valid.get(0));
+            } else if (!valid.isEmpty()) {
+                agent.deliverAll(valid);
             }
+        } catch (RuntimeException e) {
+            // the lease expires and the scanner requests the message again; do not let JMS
+            // redeliver in a tight loop
+            LOG.log(Level.SEVERE, "PSTN4303: " + valid + ": delivery failed, will retry after the lease: " + e, e);
         }
     }
 }

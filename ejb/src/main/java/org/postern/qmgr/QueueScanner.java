@@ -115,7 +115,7 @@ public class QueueScanner {
             return;
         }
         List<String> due = store.due(Instant.now().minus(GRACE), room);
-        requests.wakeUpAll(due);
+        requests.wakeUpAll(due, DeliveryRequests.IDS_PER_STORED_REQUEST);
         if (!due.isEmpty()) {
             LOG.info(() -> "PSTN4501: queue scan: " + due.size() + " delivery request(s) made");
         }

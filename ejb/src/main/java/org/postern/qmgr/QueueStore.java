@@ -142,6 +142,204 @@ public class QueueStore {
     }
 
     /**
+     * claimAll - {@link #claim} for several messages in one transaction, with plain JDBC: a
+     * handful of statements for the whole list instead of a handful per message, and the
+     * content of single-chunk messages read with the claim (no read per message later).
+     * The result has the claims of the messages that are deliverable now; {@code odd} has
+     * those that this node could claim but that need a closer look (no recipients, content
+     * missing or inconsistent, nothing due): their leases are given back here, for the
+     * caller to claim them one by one with {@link #claim}, which moves what is damaged to
+     * the corrupt queue. A message leased by another round, held, corrupt or gone is in
+     * neither list.
+     */
+    public ClaimBatch claimAll(List<String> queueIds, Instant now, Duration lease) {
+        if (queueIds.isEmpty()) {
+            return new ClaimBatch(List.of(), List.of());
+        }
+        // an exact timestamp to find our own leases again (millisecond: every database keeps it as it is)
+        Instant until = now.plus(lease).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        List<Claim> claimed = new ArrayList<>();
+        List<String> odd = new ArrayList<>();
+        em.unwrap(org.hibernate.Session.class).doWork(c -> new BatchClaim(c, now, until).run(queueIds, claimed, odd));
+        return new ClaimBatch(claimed, odd);
+    }
+
+    /** ClaimBatch - what {@link #claimAll} found: the claims to deliver, and the messages to claim one by one. */
+    public record ClaimBatch(List<Claim> claimed, List<String> odd) {
+    }
+
+    /* BatchClaim - the statements of claimAll, on the transaction's connection */
+    private static final class BatchClaim {
+        private final java.sql.Connection c;
+        private final Instant now;
+        private final Instant until;
+
+        BatchClaim(java.sql.Connection c, Instant now, Instant until) {
+            this.c = c;
+            this.now = now;
+            this.until = until;
+        }
+
+        private static String in(int n) {
+            return String.join(", ", java.util.Collections.nCopies(n, "?"));
+        }
+
+        private static java.time.OffsetDateTime ts(Instant t) {
+            return java.time.OffsetDateTime.ofInstant(t, java.time.ZoneOffset.UTC);
+        }
+
+        private static Instant instant(java.sql.ResultSet r, int i) throws java.sql.SQLException {
+            java.time.OffsetDateTime t = r.getObject(i, java.time.OffsetDateTime.class);
+            return t == null ? null : t.toInstant();
+        }
+
+        private record Row(String id, long version, String state, String sender, Instant arrival, long size,
+                           String envid, String ret, String bodyType, int chunks, boolean flushed) {
+        }
+
+        void run(List<String> ids, List<Claim> claimed, List<String> odd) throws java.sql.SQLException {
+            try (java.sql.PreparedStatement ps = c.prepareStatement("UPDATE queue_message SET lease_until = ?,"
+                    + " lease_owner = ?, version = version + 1 WHERE queue_id IN (" + in(ids.size()) + ")"
+                    + " AND state IN ('INCOMING', 'ACTIVE', 'DEFERRED') AND (lease_until IS NULL OR lease_until < ?)")) {
+                int i = 1;
+                ps.setObject(i++, ts(until));
+                ps.setString(i++, NODE);
+                for (String id : ids) {
+                    ps.setString(i++, id);
+                }
+                ps.setObject(i, ts(now));
+                if (ps.executeUpdate() == 0) {
+                    return;
+                }
+            }
+            Map<String, Row> held = new java.util.LinkedHashMap<>();
+            try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT queue_id, version, state, sender, arrival,"
+                    + " size_bytes, envid, ret, body_type, content_chunks, flush_requested FROM queue_message"
+                    + " WHERE queue_id IN (" + in(ids.size()) + ") AND lease_owner = ? AND lease_until = ?")) {
+                int i = 1;
+                for (String id : ids) {
+                    ps.setString(i++, id);
+                }
+                ps.setString(i++, NODE);
+                ps.setObject(i, ts(until));
+                try (java.sql.ResultSet r = ps.executeQuery()) {
+                    while (r.next()) {
+                        held.put(r.getString(1), new Row(r.getString(1), r.getLong(2), r.getString(3), r.getString(4),
+                                instant(r, 5), r.getLong(6), r.getString(7), r.getString(8), r.getString(9),
+                                r.getInt(10), r.getBoolean(11)));
+                    }
+                }
+            }
+            if (held.isEmpty()) {
+                return;
+            }
+            List<String> hid = new ArrayList<>(held.keySet());
+            Map<String, List<Claim.Rcpt>> due = new java.util.HashMap<>();
+            Map<String, Integer> nrcpt = new java.util.HashMap<>();
+            Instant dueBy = now.plusSeconds(1);
+            try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT queue_id, id, address, orcpt, notify, status,"
+                    + " next_attempt FROM queue_recipient WHERE queue_id IN (" + in(hid.size()) + ")"
+                    + " ORDER BY queue_id, position")) {
+                for (int i = 0; i < hid.size(); i++) {
+                    ps.setString(i + 1, hid.get(i));
+                }
+                try (java.sql.ResultSet r = ps.executeQuery()) {
+                    while (r.next()) {
+                        String id = r.getString(1);
+                        nrcpt.merge(id, 1, Integer::sum);
+                        RecipientStatus status = RecipientStatus.valueOf(r.getString(6));
+                        Instant next = instant(r, 7);
+                        if (!status.done() && (next == null || !next.isAfter(dueBy))) {
+                            due.computeIfAbsent(id, k -> new ArrayList<>()).add(new Claim.Rcpt(r.getLong(2),
+                                    r.getString(3), r.getString(4), r.getString(5)));
+                        }
+                    }
+                }
+            }
+            // content: single-chunk messages read now; for larger ones on a retry, the chunks counted
+            List<String> single = hid.stream().filter(id -> held.get(id).chunks() == 1).toList();
+            List<String> counted = hid.stream().filter(id -> held.get(id).chunks() > 1
+                    && !"INCOMING".equals(held.get(id).state())).toList();
+            Map<String, byte[]> content = new java.util.HashMap<>();
+            if (!single.isEmpty()) {
+                try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT queue_id, data FROM queue_content"
+                        + " WHERE seq = 0 AND queue_id IN (" + in(single.size()) + ")")) {
+                    for (int i = 0; i < single.size(); i++) {
+                        ps.setString(i + 1, single.get(i));
+                    }
+                    try (java.sql.ResultSet r = ps.executeQuery()) {
+                        while (r.next()) {
+                            content.put(r.getString(1), r.getBytes(2));
+                        }
+                    }
+                }
+            }
+            Map<String, Integer> chunks = new java.util.HashMap<>();
+            if (!counted.isEmpty()) {
+                try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT queue_id, COUNT(*) FROM queue_content"
+                        + " WHERE queue_id IN (" + in(counted.size()) + ") GROUP BY queue_id")) {
+                    for (int i = 0; i < counted.size(); i++) {
+                        ps.setString(i + 1, counted.get(i));
+                    }
+                    try (java.sql.ResultSet r = ps.executeQuery()) {
+                        while (r.next()) {
+                            chunks.put(r.getString(1), r.getInt(2));
+                        }
+                    }
+                }
+            }
+            List<String> good = new ArrayList<>();
+            List<String> first = new ArrayList<>();
+            for (Row m : held.values()) {
+                int n = nrcpt.getOrDefault(m.id(), 0);
+                List<Claim.Rcpt> d = due.getOrDefault(m.id(), List.of());
+                byte[] data = content.get(m.id());
+                boolean damaged = n == 0 || m.chunks() < 0 || (m.chunks() == 0 && m.size() > 0)
+                        || (m.chunks() == 1 && (data == null || data.length != m.size()))
+                        || (counted.contains(m.id()) && chunks.getOrDefault(m.id(), 0) != m.chunks());
+                if (damaged || d.isEmpty()) {
+                    odd.add(m.id());
+                    continue;
+                }
+                boolean isFirst = "INCOMING".equals(m.state());
+                good.add(m.id());
+                if (isFirst) {
+                    first.add(m.id());
+                }
+                claimed.add(new Claim(m.id(), m.version(), m.sender(), m.arrival(), m.size(), n, m.envid(), m.ret(),
+                        m.bodyType(), m.chunks(), isFirst, List.copyOf(d), m.flushed(), data));
+            }
+            if (!good.isEmpty()) {
+                // deferred mail being delivered is in the active queue, as in Postfix; a flush is used up
+                update("UPDATE queue_message SET state = 'ACTIVE', flush_requested = FALSE WHERE queue_id IN ("
+                        + in(good.size()) + ")", null, good);
+            }
+            if (!first.isEmpty()) {
+                update("UPDATE queue_message SET active_since = ? WHERE queue_id IN (" + in(first.size()) + ")",
+                        now, first);
+            }
+            if (!odd.isEmpty()) {
+                // given back, for claim() to look at one by one
+                update("UPDATE queue_message SET lease_until = NULL, lease_owner = NULL, version = version + 1"
+                        + " WHERE queue_id IN (" + in(odd.size()) + ")", null, odd);
+            }
+        }
+
+        private void update(String sql, Instant t, List<String> ids) throws java.sql.SQLException {
+            try (java.sql.PreparedStatement ps = c.prepareStatement(sql)) {
+                int i = 1;
+                if (t != null) {
+                    ps.setObject(i++, ts(t));
+                }
+                for (String id : ids) {
+                    ps.setString(i++, id);
+                }
+                ps.executeUpdate();
+            }
+        }
+    }
+
+    /**
      * damage - what makes the message unreadable, or null. The envelope is checked on every
      * claim (in memory); the content only on a retry, since cleanup stores a message and its
      * content in one transaction and the first delivery finds it whole (one query saved on

@@ -184,6 +184,62 @@ public interface GroupCommitStoreContract extends QueueDatabaseContract {
                 "due again for the ordinary path");
     }
 
+    @Test
+    default void claimAllClaimsWhatIsDueAndReadsSmallContentWithTheClaim() {
+        String small = QueueIds.next();
+        String large = QueueIds.next();
+        String leased = QueueIds.next();
+        String broken = QueueIds.next();
+        byte[] smallData = content(3000, 1);
+        storeAll(List.of(prepare(envelope(small, T0, rcpt("a@example.com"), rcpt("b@example.com")), smallData, false),
+                prepare(envelope(large, T0, rcpt("c@example.com")), content(150_000, 2), false),
+                prepare(envelope(leased, T0, rcpt("d@example.com")), content(10, 3), true),
+                prepare(envelope(broken, T0, rcpt("e@example.com")), content(10, 4), false)));
+        // a retry of a message whose only chunk was lost: for claim() to move to the corrupt queue
+        database().update(em -> em.createQuery("DELETE FROM ContentChunk c WHERE c.queueId = :id")
+                .setParameter("id", broken).executeUpdate());
+        // the first recipient of "small" is done already: only b is due
+        database().update(em -> em.find(QueuedMessage.class, small).getRecipients().get(0)
+                .record(RecipientStatus.SENT, "2.0.0", "x", "250 ok", T0, null));
+
+        Instant now = T0.plusSeconds(60);
+        QueueStore.ClaimBatch b = database().inTransaction(new QueueStore(),
+                q -> q.claimAll(List.of(small, large, leased, broken, "1A0000000000000X"), now, Duration.ofMinutes(30)));
+
+        assertEquals(List.of(broken), b.odd(), "damaged: given back for claim() to look at");
+        assertEquals(Set.of(small, large), new HashSet<>(b.claimed().stream().map(QueueStore.Claim::queueId).toList()),
+                "the leased one belongs to its round, the unknown id is nobody's");
+        for (QueueStore.Claim c : b.claimed()) {
+            QueuedMessage m = database().message(c.queueId());
+            assertEquals(QueueState.ACTIVE, m.getState());
+            assertEquals(m.getVersion(), c.lease(), "the lease token is the row's version");
+            assertEquals(now, m.getActiveSince());
+            assertTrue(c.firstTime());
+            assertEquals("sender@example.org", c.sender());
+            assertEquals(T0, c.arrival());
+        }
+        QueueStore.Claim s0 = b.claimed().stream().filter(c -> c.queueId().equals(small)).findFirst().orElseThrow();
+        assertEquals(2, s0.nrcpt());
+        assertEquals(List.of("b@example.com"), s0.due().stream().map(QueueStore.Claim.Rcpt::address).toList());
+        assertArrayEquals(smallData, s0.content(), "a single chunk comes with the claim");
+        QueueStore.Claim l0 = b.claimed().stream().filter(c -> c.queueId().equals(large)).findFirst().orElseThrow();
+        assertNull(l0.content(), "larger content is streamed chunk by chunk");
+        assertEquals(3, l0.chunks());
+        QueuedMessage x = database().message(broken);
+        assertNull(x.getLeaseUntil(), "an odd message's lease is given back");
+
+        // the claim's token works for finishRound as the JPA claim's does
+        Map<Long, QueueStore.Outcome> outcomes = Map.of(s0.due().get(0).id(),
+                new QueueStore.Outcome(RecipientStatus.SENT, "2.0.0", "relay", "250 ok", null));
+        QueueStore.Finished f = database().inTransaction(new QueueStore(),
+                q -> q.finishRound(small, s0.lease(), outcomes, now));
+        assertNull(f.next(), "both recipients done: removed");
+        assertEquals(0, database().rows("queue_message", small));
+        // a second claim finds the others leased
+        assertTrue(database().inTransaction(new QueueStore(),
+                q -> q.claimAll(List.of(large), now, Duration.ofMinutes(30))).claimed().isEmpty());
+    }
+
     /** readBack - the content through QueueStore.chunk, as delivery from the database reads it. */
     private byte[] readBack(String queueId, int chunks) {
         List<byte[]> pieces = new ArrayList<>();
