@@ -91,7 +91,7 @@ class FlushServiceTest {
             }
 
             @Override
-            public boolean wakeUpAll(List<String> queueIds) {
+            public boolean wakeUpAll(List<String> queueIds, int perRequest) {
                 woken.addAll(queueIds);
                 return true;
             }

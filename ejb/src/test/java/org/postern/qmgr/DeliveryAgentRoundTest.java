@@ -136,7 +136,7 @@ class DeliveryAgentRoundTest {
         }
 
         @Override
-        public boolean wakeUpAll(List<String> queueIds) {
+        public boolean wakeUpAll(List<String> queueIds, int perRequest) {
             woken.addAll(queueIds);
             return true;
         }
