@@ -60,6 +60,16 @@ import org.postern.smtp.SmtpDestinationLimiter;
  * connection, "delivery temporarily suspended: &lt;reason&gt;", except in a flushed round
  * (ETRN, sendmail -q), which ignores the cache.
  *
+ * <p>Where the claim comes from: a message just accepted and born leased to this node is
+ * delivered from memory ({@link AcceptedMessages}: no claim transaction, no content read);
+ * the messages of a request that names several are claimed together
+ * ({@link QueueStore#claimAll}: one transaction, small content read with the claim); a
+ * lone request claims its message with {@link QueueStore#claim}. A round that sent every
+ * recipient of its message and owes no notice ends in a batched removal
+ * ({@link Removals}); any other round is recorded by {@link QueueStore#finishRound}, tried
+ * again a few times when the database fails ({@link #FINISH_ATTEMPTS}). The client
+ * settings of a next hop are built once per configuration ({@link #cachedSettings}).
+ *
  * <p>A recipient that a server accepted gets the action of its success notice
  * (NOTIFY=SUCCESS): none when that server announced DSN (NOTIFY went on to it), else
  * "relayed", or "delivered" from an LMTP server with lmtp_assume_final = yes. The notice
