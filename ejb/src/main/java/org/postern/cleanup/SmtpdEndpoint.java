@@ -115,13 +115,13 @@ public class SmtpdEndpoint implements SmtpdListener {
             throw new EnqueueException("store failed: " + e, e);
         }
         Pending pending;
-        long admitted = 0;
+        // a place in the active queue and room in memory, taken for a message born leased
+        boolean leased = false;
         if (head.length > perMessage) {
             pending = storeLarge(envelope, new SequenceInputStream(new ByteArrayInputStream(head), content), hold);
         } else {
-            boolean leased = hold == null && config.getSize("queue_memory_limit") > 0 && AcceptedMessages.admit(head.length,
+            leased = hold == null && config.getSize("queue_memory_limit") > 0 && AcceptedMessages.admit(head.length,
                     config.getInt("qmgr_message_active_limit"), config.getSize("queue_memory_limit"));
-            admitted = leased ? head.length : 0;
             Instant now = Instant.now();
             try {
                 pending = new Pending(envelope.queueId(), QueueRows.prepare(envelope, head, head.length,
@@ -129,7 +129,7 @@ public class SmtpdEndpoint implements SmtpdListener {
                         hold);
             } catch (RuntimeException e) {
                 if (leased) {
-                    AcceptedMessages.abandon(admitted);
+                    AcceptedMessages.abandon(head.length);
                 }
                 LOG.log(Level.WARNING, "PSTN4101: " + envelope.queueId() + ": queue file write error", e);
                 throw new EnqueueException("store failed: " + e, e);
@@ -139,8 +139,8 @@ public class SmtpdEndpoint implements SmtpdListener {
             COMMITS.submit(pending, config.getInt("queue_group_commit_limit"), new Batch());
         } catch (GroupCommit.StoreException e) {
             // the transaction rolled back (nothing of the message remains), or the sync failed
-            if (admitted > 0) {
-                AcceptedMessages.abandon(admitted);
+            if (leased) {
+                AcceptedMessages.abandon(head.length);
             }
             LOG.log(Level.WARNING, "PSTN4101: " + envelope.queueId() + ": queue file write error", e.getCause());
             throw new EnqueueException("store failed: " + e.getMessage(), e);
