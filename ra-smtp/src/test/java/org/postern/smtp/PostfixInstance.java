@@ -1,6 +1,7 @@
 package org.postern.smtp;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.postern.test.Peers;
+
 
 import java.io.File;
 import java.io.IOException;
@@ -52,8 +53,8 @@ public final class PostfixInstance implements AutoCloseable {
 
     /** assumeAvailable - skip the calling test without Postfix or without root. */
     public static void assumeAvailable() {
-        assumeTrue(new File(POSTFIX).canExecute(), "postfix is not installed");
-        assumeTrue("root".equals(System.getProperty("user.name")), "a private Postfix instance needs root");
+        Peers.assume(new File(POSTFIX).canExecute(), "postfix is not installed");
+        Peers.assume("root".equals(System.getProperty("user.name")), "a private Postfix instance needs root");
     }
 
     /** freePort - a TCP port on 127.0.0.1 nobody listens on now (probed). */

@@ -1,10 +1,11 @@
 package org.postern.smtp;
 
+import org.postern.test.Peers;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.File;
@@ -51,7 +52,7 @@ class PostfixReceiverInteropTest {
     @BeforeAll
     static void start() throws Exception {
         PostfixInstance.assumeAvailable();
-        assumeTrue(new File(DOVECOT).canExecute(), "dovecot is not installed");
+        Peers.assume(new File(DOVECOT).canExecute(), "dovecot is not installed");
         dir = Files.createTempDirectory("postfix-receiver");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path cert = dir.resolve("cert.pem");
@@ -62,7 +63,7 @@ class PostfixReceiverInteropTest {
                     key.toString(), "-out", cert.toString(), "-days", "2", "-subj", "/CN=mx.postfix.test")
                     .redirectErrorStream(true).start();
         } catch (IOException e) {
-            assumeTrue(false, "openssl is not available: " + e.getMessage());
+            Peers.assume(false, "openssl is not available: " + e.getMessage());
             return;
         }
         ssl.getInputStream().readAllBytes();
@@ -102,7 +103,7 @@ class PostfixReceiverInteropTest {
         for (int i = 0; i < 50 && !Files.exists(auth); i++) {
             Thread.sleep(100);
         }
-        assumeTrue(Files.exists(auth), "dovecot made no auth socket: " + Files.readString(dove.resolve("out.log")));
+        Peers.assume(Files.exists(auth), "dovecot made no auth socket: " + Files.readString(dove.resolve("out.log")));
 
         // Postfix: virtual mailboxes for postfix.test, STARTTLS, SASL via Dovecot, AUTH only over TLS
         Path mail = Files.createDirectories(dir.resolve("mail"));

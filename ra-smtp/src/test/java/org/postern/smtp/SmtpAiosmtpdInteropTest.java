@@ -1,8 +1,9 @@
 package org.postern.smtp;
 
+import org.postern.test.Peers;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.postern.smtp.SmtpTestSupport.fast;
 import static org.postern.smtp.SmtpTestSupport.message;
 
@@ -43,10 +44,10 @@ class SmtpAiosmtpdInteropTest {
 
     @BeforeEach
     void start() throws Exception {
-        assumeTrue(new File(PYTHON).canExecute() && new File(OPENSSL).canExecute(), "python3 or openssl missing");
+        Peers.assume(new File(PYTHON).canExecute() && new File(OPENSSL).canExecute(), "python3 or openssl missing");
         Process check = new ProcessBuilder(PYTHON, "-c", "import aiosmtpd").redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        assumeTrue(check.waitFor(30, TimeUnit.SECONDS) && check.exitValue() == 0, "aiosmtpd is not installed");
+        Peers.assume(check.waitFor(30, TimeUnit.SECONDS) && check.exitValue() == 0, "aiosmtpd is not installed");
         Process cert = new ProcessBuilder(OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt",
                 "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir.resolve("key.pem").toString(),
                 "-out", dir.resolve("cert.pem").toString(), "-days", "2", "-subj", "/CN=mx.tls.test",
@@ -72,7 +73,7 @@ class SmtpAiosmtpdInteropTest {
                 p.waitFor(5, TimeUnit.SECONDS);
             }
         }
-        assumeTrue(peer != null, "aiosmtpd did not start");
+        Peers.assume(peer != null, "aiosmtpd did not start");
     }
 
     @AfterEach

@@ -1,8 +1,9 @@
 package org.postern.smtp;
 
+import org.postern.test.Peers;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.postern.smtp.SmtpTestSupport.fast;
 import static org.postern.smtp.SmtpTestSupport.message;
 
@@ -38,8 +39,8 @@ class SmtpDovecotLmtpTest {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(new File(DOVECOT).canExecute(), "dovecot is not installed");
-        assumeTrue("root".equals(System.getProperty("user.name")), "dovecot -F with its own config needs root here");
+        Peers.assume(new File(DOVECOT).canExecute(), "dovecot is not installed");
+        Peers.assume("root".equals(System.getProperty("user.name")), "dovecot -F with its own config needs root here");
         dir = Files.createTempDirectory("dovecot-lmtp");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path mail = Files.createDirectory(dir.resolve("mail"));
@@ -99,7 +100,7 @@ class SmtpDovecotLmtpTest {
                 Thread.sleep(100);
             }
         }
-        assumeTrue(up, "dovecot did not listen on " + port + ": " + Files.readString(dir.resolve("out.log")));
+        Peers.assume(up, "dovecot did not listen on " + port + ": " + Files.readString(dir.resolve("out.log")));
     }
 
     @AfterAll

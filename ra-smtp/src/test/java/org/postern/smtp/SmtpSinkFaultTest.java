@@ -1,8 +1,9 @@
 package org.postern.smtp;
 
+import org.postern.test.Peers;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.postern.smtp.SmtpTestSupport.message;
 import static org.postern.smtp.SmtpTestSupport.settings;
 
@@ -65,8 +66,8 @@ class SmtpSinkFaultTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        assumeTrue(new File(SINK).canExecute(), "Postfix smtp-sink is not installed at " + SINK);
-        assumeTrue("root".equals(System.getProperty("user.name")), "smtp-sink -u nobody needs root");
+        Peers.assume(new File(SINK).canExecute(), "Postfix smtp-sink is not installed at " + SINK);
+        Peers.assume("root".equals(System.getProperty("user.name")), "smtp-sink -u nobody needs root");
         dumps = Files.createTempDirectory("sink-dumps");
         Files.setPosixFilePermissions(dumps, PosixFilePermissions.fromString("rwxrwxrwx"));
         Logger.getLogger("org.postern.smtp").addHandler(handler);

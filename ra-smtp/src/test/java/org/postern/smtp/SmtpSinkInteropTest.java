@@ -1,8 +1,9 @@
 package org.postern.smtp;
 
+import org.postern.test.Peers;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.postern.smtp.SmtpTestSupport.fast;
 import static org.postern.smtp.SmtpTestSupport.message;
 
@@ -29,8 +30,8 @@ class SmtpSinkInteropTest {
 
     @BeforeEach
     void requireSink() {
-        assumeTrue(new File(SINK).canExecute(), "Postfix smtp-sink is not installed at " + SINK);
-        assumeTrue("root".equals(System.getProperty("user.name")), "smtp-sink -u nobody needs root");
+        Peers.assume(new File(SINK).canExecute(), "Postfix smtp-sink is not installed at " + SINK);
+        Peers.assume("root".equals(System.getProperty("user.name")), "smtp-sink -u nobody needs root");
     }
 
     @AfterEach

@@ -1,10 +1,11 @@
 package org.postern.smtp;
 
+import org.postern.test.Peers;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.postern.smtp.SmtpTestSupport.fast;
 import static org.postern.smtp.SmtpTestSupport.message;
 
@@ -46,7 +47,7 @@ class SmtpTlsTest {
     @BeforeAll
     static void certificate() throws Exception {
         Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-        assumeTrue(Files.isExecutable(keytool), "keytool is not available");
+        Peers.assume(Files.isExecutable(keytool), "keytool is not available");
         dir = Files.createTempDirectory("smtp-tls");
         Path ks = dir.resolve("server.p12");
         char[] pass = ("t" + new Random().nextInt(1_000_000)).toCharArray();   // a throw-away test keystore

@@ -1,10 +1,11 @@
 package org.postern.smtpd;
 
+import org.postern.test.Peers;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.File;
 import java.io.IOException;
@@ -37,7 +38,7 @@ class DovecotAuthenticatorTest {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(new File(DOVECOT).canExecute(), "dovecot is not installed at " + DOVECOT);
+        Peers.assume(new File(DOVECOT).canExecute(), "dovecot is not installed at " + DOVECOT);
         port = freePort();
         socket = dir.resolve("auth-client");
         // dovecot's auth process runs as its own user: it must be able to read the table
@@ -139,7 +140,7 @@ class DovecotAuthenticatorTest {
                         "--auth-user", "alice", "--auth-password", "s3cret", "--from", "alice@example.com", "--to",
                         "someone@other.example", "--helo", "client.example").redirectErrorStream(true).start();
             } catch (IOException e) {
-                org.junit.jupiter.api.Assumptions.abort("swaks is not installed");
+                Peers.abort("swaks is not installed");
                 return;
             }
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -1,8 +1,9 @@
 package org.postern.smtpd;
 
+import org.postern.test.Peers;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
 import java.io.File;
@@ -68,8 +69,8 @@ class PostfixRelayInteropTest {
 
     @Test
     void postfixRelaysThroughPosternWithStarttlsAndSasl() throws Exception {
-        assumeTrue(new File("/usr/sbin/postfix").canExecute(), "postfix is not installed");
-        assumeTrue("root".equals(System.getProperty("user.name")), "a private Postfix instance needs root");
+        Peers.assume(new File("/usr/sbin/postfix").canExecute(), "postfix is not installed");
+        Peers.assume("root".equals(System.getProperty("user.name")), "a private Postfix instance needs root");
         TestCertificates.Pem pem = TestCertificates.selfSigned(Files.createDirectory(dir.resolve("certs")));
 
         // Postern: TLS and AUTH, 127.0.0.1 not trusted

@@ -1,5 +1,7 @@
 package org.postern.smtpd;
 
+import org.postern.test.Peers;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,7 +23,6 @@ import java.util.concurrent.TimeUnit;
 
 import io.netty.channel.nio.NioEventLoopGroup;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -212,7 +213,7 @@ class SmtpdServerTest {
     @Test
     void swaksPipelinedDelivery() throws Exception {
         Path swaks = Path.of("/usr/bin/swaks");
-        Assumptions.assumeTrue(Files.isExecutable(swaks), "swaks is not installed at /usr/bin/swaks");
+        Peers.assume(Files.isExecutable(swaks), "swaks is not installed at /usr/bin/swaks");
         Process p = new ProcessBuilder(List.of(swaks.toString(), "--server", "127.0.0.1:" + server.port(),
                 "--pipeline", "--to", "a@b", "--from", "c@d"))
                 .redirectErrorStream(true).start();

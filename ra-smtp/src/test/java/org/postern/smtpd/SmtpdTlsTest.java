@@ -1,5 +1,7 @@
 package org.postern.smtpd;
 
+import org.postern.test.Peers;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -23,7 +25,6 @@ import javax.net.ssl.SSLSocket;
 
 import io.netty.channel.nio.NioEventLoopGroup;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -278,7 +279,7 @@ class SmtpdTlsTest {
                     "a@example.com", "--to", "b@example.org", "--helo", "client.example", "--pipeline",
                     "--body", "hello over TLS").redirectErrorStream(true).start();
         } catch (IOException e) {
-            Assumptions.abort("swaks is not installed: " + e.getMessage());
+            Peers.abort("swaks is not installed: " + e.getMessage());
             return;
         }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -304,7 +305,7 @@ class SmtpdTlsTest {
                         "--to", "someone@other.example", "--helo", "client.example", "--body", "relayed")
                         .redirectErrorStream(true).start();
             } catch (IOException e) {
-                Assumptions.abort("swaks is not installed: " + e.getMessage());
+                Peers.abort("swaks is not installed: " + e.getMessage());
                 return;
             }
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -336,7 +337,7 @@ class SmtpdTlsTest {
             p = new ProcessBuilder("python3", "-c", script, String.valueOf(server.port())).redirectErrorStream(true)
                     .start();
         } catch (IOException e) {
-            Assumptions.abort("python3 is not installed: " + e.getMessage());
+            Peers.abort("python3 is not installed: " + e.getMessage());
             return;
         }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -1,5 +1,7 @@
 package org.postern.smtpd;
 
+import org.postern.test.Peers;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,7 +15,6 @@ import javax.net.ssl.X509TrustManager;
 
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import org.junit.jupiter.api.Assumptions;
 
 /** TestCertificates - a self-signed certificate made with openssl for the TLS tests, and a trusting client. */
 final class TestCertificates {
@@ -37,7 +38,7 @@ final class TestCertificates {
                     key.toString(), "-out", cert.toString(), "-days", "2", "-subj", "/CN=mx.example.org")
                     .redirectErrorStream(true).start();
         } catch (IOException e) {
-            Assumptions.abort("openssl is not available to make a test certificate: " + e.getMessage());
+            Peers.abort("openssl is not available to make a test certificate: " + e.getMessage());
             throw e;
         }
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -1,6 +1,7 @@
 package org.postern.smtp.dns;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.postern.test.Peers;
+
 
 import java.io.File;
 import java.io.IOException;
@@ -36,7 +37,7 @@ public final class Dnsmasq implements AutoCloseable {
      * probeName has an address.
      */
     public static Dnsmasq start(String probeName, String... options) throws IOException, InterruptedException {
-        assumeTrue(new File(DNSMASQ).canExecute(), "dnsmasq is not installed at " + DNSMASQ);
+        Peers.assume(new File(DNSMASQ).canExecute(), "dnsmasq is not installed at " + DNSMASQ);
         StringBuilder failures = new StringBuilder();
         for (int attempt = 0; attempt < 3; attempt++) {
             int port;
