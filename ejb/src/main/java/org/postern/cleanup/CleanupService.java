@@ -9,19 +9,13 @@ import jakarta.persistence.PersistenceContext;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import org.postern.queue.ContentChunk;
-import org.postern.queue.QueueState;
 import org.postern.queue.QueuedMessage;
 import org.postern.service.ConfigService;
 import org.postern.service.MailLog;
 import org.postern.smtpd.Envelope;
-import org.postern.smtpd.QueueIds;
 
 /**
  * CleanupService - writes a received message into the queue (Postfix's cleanup(8)).
@@ -31,11 +25,15 @@ import org.postern.smtpd.QueueIds;
  * (orig_to= in the log, Original-Recipient in notices). A recipient address that appears
  * twice, given twice or reached through an alias as well, is stored once (compared
  * exactly: a local part may be case-sensitive).
- * Envelope, recipients and content go into the database in one transaction. Content is
- * streamed in {@link ContentChunk#MAX_SIZE} chunks, each flushed and detached at once, so
- * a message of any size needs one chunk of memory; a message that fits one chunk (most
- * mail) is inserted in a single flush, envelope, recipients and content together. Any
- * failure rolls the whole message back.
+ * (The rows themselves are made by {@link QueueRows}.)
+ *
+ * <p>Two ways in, each one transaction in which any failure rolls the whole message back:
+ * {@link #storeAll} writes the messages of a group commit (mail up to
+ * queue_memory_message_limit, already in memory) with plain JDBC batches;
+ * {@link #store} streams a larger message in {@link ContentChunk#MAX_SIZE} chunks, each
+ * flushed and detached at once, so that a message of any size needs one chunk of memory.
+ * Neither syncs: the caller does, once per group commit ({@link GroupCommit},
+ * {@link QueueSync}), before any 250.
  */
 @Stateless
 public class CleanupService {
