@@ -37,6 +37,14 @@ import org.postern.service.MailLog;
  * right in that transaction too. Moving a message to the corrupt queue queues the
  * postmaster's notice (notify_classes resource or software) in the transaction of the move.
  *
+ * <p>The hot path is plain JDBC on the transaction's connection, for many messages at
+ * once, while the JPA entities stay the schema: {@link #claimAll} claims the messages of
+ * one delivery request together, {@link #removeDelivered} removes a batch of messages whose
+ * every recipient was sent, {@link #releaseBorn} gives back the leases of messages born
+ * leased whose delivery from memory never started. The lease token is always the row's
+ * version, whichever path took it. The rows of new mail are written by the cleanup side
+ * (QueueRows, in a group commit).
+ *
  * <h2>CONFIGURATION PARAMETERS</h2>
  * Those of {@link BounceNotifier}: myhostname, myorigin, mail_name, bounce_size_limit,
  * notify_classes (resource, software), bounce_notice_recipient, 2bounce_notice_recipient,
