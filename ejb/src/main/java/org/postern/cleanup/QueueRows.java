@@ -49,9 +49,11 @@ public final class QueueRows {
     /** the allocation size of queue_recipient_seq (QueuedRecipient's allocationSize, the migration's INCREMENT BY) */
     static final int ID_BLOCK = 50;
 
-    /* the block of recipient ids being handed out: next..last */
-    private static long nextId = 1;
-    private static long lastId = 0;
+    /*
+     * the blocks of recipient ids being handed out, {next, last}, one per database (its
+     * JDBC URL): a block fetched from one database's sequence must never be used in another
+     */
+    private static final java.util.Map<String, long[]> BLOCKS = new java.util.HashMap<>();
 
     private QueueRows() {
     }
@@ -149,6 +151,7 @@ public final class QueueRows {
      * transaction: one batched INSERT per table. Fills in {@link Prepared#recipientIds}.
      */
     public static void insert(Connection c, List<Prepared> batch) throws SQLException {
+        String database = c.getMetaData().getURL();
         try (PreparedStatement msg = c.prepareStatement(INSERT_MESSAGE);
              PreparedStatement rcpt = c.prepareStatement(INSERT_RECIPIENT);
              PreparedStatement data = c.prepareStatement(INSERT_CONTENT)) {
@@ -178,7 +181,7 @@ public final class QueueRows {
                 List<QueuedRecipient> rs = m.getRecipients();
                 for (int i = 0; i < rs.size(); i++) {
                     QueuedRecipient r = rs.get(i);
-                    long id = nextRecipientId(c);
+                    long id = nextRecipientId(c, database);
                     p.recipientIds()[i] = id;
                     rcpt.setLong(1, id);
                     rcpt.setString(2, m.getQueueId());
@@ -220,14 +223,15 @@ public final class QueueRows {
      * nextRecipientId - the next id of this node's block; a new block of ID_BLOCK from the
      * sequence when it is used up (the sequence value v owns v-49..v, as for Hibernate)
      */
-    private static synchronized long nextRecipientId(Connection c) throws SQLException {
-        if (nextId > lastId) {
+    private static synchronized long nextRecipientId(Connection c, String database) throws SQLException {
+        long[] block = BLOCKS.computeIfAbsent(database, k -> new long[] {1, 0});
+        if (block[0] > block[1]) {
             long v = nextSequenceValue(c);
-            lastId = v;
+            block[1] = v;
             // the sequence's first value owns only itself: no id below 1
-            nextId = Math.max(1, v - ID_BLOCK + 1);
+            block[0] = Math.max(1, v - ID_BLOCK + 1);
         }
-        return nextId++;
+        return block[0]++;
     }
 
     private static long nextSequenceValue(Connection c) throws SQLException {
