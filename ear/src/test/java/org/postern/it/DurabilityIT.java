@@ -147,22 +147,10 @@ class DurabilityIT {
 
     /** send - one message in a session of its own; its id is added when it got 250. */
     private static void send(String id, Set<String> acknowledged) {
-        try (SmtpClient c = new SmtpClient("127.0.0.1", SMTPD_PORT)) {
-            c.reply();
-            c.send("EHLO client.test");
-            c.reply();
-            c.send("MAIL FROM:<load@client.test>");
-            c.reply();
-            c.send("RCPT TO:<sink@remote.test>");
-            c.reply();
-            c.send("DATA");
-            c.reply();
-            c.write(("Message-ID: <" + id + "@test>\r\nSubject: " + id + "\r\n\r\n" + "x".repeat(500)
-                    + "\r\n.\r\n").getBytes(StandardCharsets.US_ASCII));
-            if (c.reply().startsWith("250 2.0.0 Ok: queued as ")) {
+        try {
+            if (SmtpClient.message("127.0.0.1", SMTPD_PORT, id, 500).startsWith("250 2.0.0 Ok: queued as ")) {
                 acknowledged.add(id);
             }
-            c.send("QUIT");
         } catch (IOException e) {
             throw new AssertionError(id + ": " + e, e);
         }

@@ -42,6 +42,34 @@ final class SmtpClient implements AutoCloseable {
         out.flush();
     }
 
+    /**
+     * message - one message in a session of its own (EHLO, MAIL, RCPT, DATA, QUIT), with
+     * "Message-ID: &lt;id@test&gt;" and a body of {@code bodySize} bytes; the reply to its
+     * final dot.
+     */
+    static String message(String host, int port, String id, int bodySize) throws IOException {
+        try (SmtpClient c = new SmtpClient(host, port)) {
+            c.reply();
+            c.send("EHLO client.test");
+            c.reply();
+            c.send("MAIL FROM:<load@client.test>");
+            c.reply();
+            c.send("RCPT TO:<sink@remote.test>");
+            c.reply();
+            c.send("DATA");
+            c.reply();
+            c.write(("Message-ID: <" + id + "@test>\r\nSubject: " + id + "\r\n\r\n"
+                    + "x".repeat(bodySize) + "\r\n.\r\n").getBytes(StandardCharsets.US_ASCII));
+            String reply = c.reply();
+            try {
+                c.send("QUIT");
+            } catch (IOException e) {
+                // the reply counts, whatever becomes of the session after it
+            }
+            return reply;
+        }
+    }
+
     @Override
     public void close() throws IOException {
         socket.close();

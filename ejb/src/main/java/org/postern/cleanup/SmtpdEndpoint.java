@@ -196,17 +196,14 @@ public class SmtpdEndpoint implements SmtpdListener {
                     MailLog.cleanup(p.queueId() + ": message-id=" + rows.messageId());
                 }
                 if (p.hold() != null) {
+                    MailLog.cleanup(p.queueId() + ": hold: " + p.hold());
                     continue;
                 }
                 if (rows != null && rows.leased()) {
-                    AcceptedMessages.accepted(QueueStore.Claim.born(rows.message(), rows.recipientIds(), rows.content()), rows.length());
+                    AcceptedMessages.accepted(QueueStore.Claim.born(rows.message(), rows.recipientIds(), rows.content()),
+                            rows.length());
                 }
                 wake.add(p.queueId());
-            }
-            for (Pending p : items) {
-                if (p.hold() != null) {
-                    MailLog.cleanup(p.queueId() + ": hold: " + p.hold());
-                }
             }
             requests.wakeUpAll(wake);
         }

@@ -140,13 +140,7 @@ public class DeliveryAgent {
     public void deliver(String queueId) {
         AcceptedMessages.Accepted accepted = AcceptedMessages.shared().take(queueId);
         if (accepted != null) {
-            // born leased, its place in the active queue taken when it was accepted
-            try {
-                deliverRound(accepted.claim(), Instant.now(), true);
-            } finally {
-                AcceptedMessages.shared().unreserve(accepted.bytes());
-                leaveActive();
-            }
+            deliverAccepted(accepted);
             return;
         }
         int limit = configService.current().getInt("qmgr_message_active_limit");
@@ -172,17 +166,14 @@ public class DeliveryAgent {
         List<String> stored = new ArrayList<>(queueIds.size());
         for (String id : queueIds) {
             AcceptedMessages.Accepted a = AcceptedMessages.shared().take(id);
-            if (a != null) {
-                try {
-                    deliverRound(a.claim(), Instant.now(), true);
-                } catch (RuntimeException e) {
-                    failed(id, e);
-                } finally {
-                    AcceptedMessages.shared().unreserve(a.bytes());
-                    leaveActive();
-                }
-            } else {
+            if (a == null) {
                 stored.add(id);
+                continue;
+            }
+            try {
+                deliverAccepted(a);
+            } catch (RuntimeException e) {
+                failed(id, e);
             }
         }
         if (stored.isEmpty()) {
@@ -232,6 +223,16 @@ public class DeliveryAgent {
             for (int i = done; i < entered.size(); i++) {
                 leaveActive();
             }
+        }
+    }
+
+    /* deliverAccepted - the first round of a message born leased, from memory; its place in the active queue was taken when it was accepted */
+    private void deliverAccepted(AcceptedMessages.Accepted accepted) {
+        try {
+            deliverRound(accepted.claim(), Instant.now(), true);
+        } finally {
+            AcceptedMessages.shared().unreserve(accepted.bytes());
+            leaveActive();
         }
     }
 

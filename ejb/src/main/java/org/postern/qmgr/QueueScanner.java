@@ -77,10 +77,7 @@ public class QueueScanner {
         java.util.Map<String, Long> leases = new java.util.LinkedHashMap<>();
         for (AcceptedMessages.Accepted a : stale) {
             leases.put(a.claim().queueId(), a.claim().lease());
-            AcceptedMessages.shared().unreserve(a.bytes());
-            if (ActiveMessages.shared().leave()) {
-                ActiveMessages.shared().markWaiting();
-            }
+            AcceptedMessages.abandon(a.bytes());
         }
         try {
             int n = store.releaseBorn(leases);

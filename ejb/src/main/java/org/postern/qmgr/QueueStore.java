@@ -570,20 +570,13 @@ public class QueueStore {
 
     /**
      * removeDelivered - remove, in one transaction, messages whose every recipient was sent
-     * in a first round that owed no notice (the common case of relayed mail): a few bulk
+     * in a round that owed no notice (the common case of relayed mail): a few batched
      * statements for the whole batch instead of loading, updating and deleting each message
-     * row by row. A message whose lease token no longer matches (held, moved to the corrupt
+     * row by row. The messages of {@code indexed} (retries: a first delivery has none) take
+     * their fast flush index rows with them. A message whose lease token no longer matches (held, moved to the corrupt
      * queue, or released meanwhile) is left alone and returned, for the caller to record
      * its outcomes the ordinary way ({@link #finishRound}). Nothing here needs a sync: a
      * removal lost in a crash only means the message is delivered again.
-     */
-    public List<String> removeDelivered(Map<String, Long> leases) {
-        return removeDelivered(leases, java.util.Set.of());
-    }
-
-    /**
-     * removeDelivered - the same, where the messages of {@code indexed} may have rows in a
-     * fast flush index (a retry: a first delivery has none) that go with them.
      */
     public List<String> removeDelivered(Map<String, Long> leases, java.util.Set<String> indexed) {
         if (leases.isEmpty()) {

@@ -158,7 +158,7 @@ public interface GroupCommitStoreContract extends QueueDatabaseContract {
         Map<String, Long> leases = new LinkedHashMap<>();
         leases.put(gone, 0L);
         leases.put(kept, 0L);
-        List<String> lost = database().inTransaction(new QueueStore(), q -> q.removeDelivered(leases));
+        List<String> lost = database().inTransaction(new QueueStore(), q -> q.removeDelivered(leases, Set.of()));
 
         assertEquals(List.of(kept), lost, "the held message is reported back, not removed");
         assertEquals(0, database().rows("queue_message", gone));
