@@ -11,8 +11,8 @@
 #   EAR=FILE           Postern's ear (default: ear/target/postern.ear)
 #   DB=h2|postgresql   Postern's queue database (default h2)
 #   ROUNDS=N           rounds per MTA, alternating Postern, Postfix, ... (default 3)
-#   WARMUP=N           messages sent to each MTA before the first round, not counted (default 3000:
-#                      a JVM needs a few thousand messages before its JIT is warm)
+#   WARMUP=N           messages sent to each MTA before the first round, not counted (default 10000:
+#                      Postern's JVM is still getting faster after 3000; see bench/RESULTS.md)
 #   BENCH_OFFSET=N     WildFly port offset (default 500: management on 10490)
 #   BENCH_PORTS=N      base of the loopback listener ports (default 14000)
 #   POSTERN_HEAP=OPTS  the WildFly JVM's sizing (JBOSS_JAVA_SIZING; standalone.conf: -Xms64m -Xmx512m)
@@ -32,7 +32,7 @@ WILDFLY=${WILDFLY%/}
 EAR=${EAR:-$BENCH_TOP/ear/target/postern.ear}
 DB=${DB:-h2}
 ROUNDS=${ROUNDS:-3}
-WARMUP=${WARMUP:-3000}
+WARMUP=${WARMUP:-10000}
 BENCH_OFFSET=${BENCH_OFFSET:-500}
 BENCH_PORTS=${BENCH_PORTS:-14000}
 POSTERN_PORT=$((BENCH_PORTS + 25))
