@@ -1,5 +1,6 @@
 package org.postern.bounce;
 
+import org.postern.config.Parameters;
 import jakarta.persistence.EntityManager;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
@@ -101,9 +102,9 @@ public final class BounceNotifier {
             return List.of();
         }
         String sender = m.getSender();
-        String doubleBounceSender = qualify(config.get("double_bounce_sender"));
+        String doubleBounceSender = qualify(config.get(Parameters.DOUBLE_BOUNCE_SENDER));
         if (sender.equalsIgnoreCase(doubleBounceSender)
-                || sender.equalsIgnoreCase(config.get("double_bounce_sender"))) {
+                || sender.equalsIgnoreCase(config.get(Parameters.DOUBLE_BOUNCE_SENDER))) {
             // Postfix's bounce daemon says this with msg_warn, hence "warning: "
             MAILLOG.warning("warning: " + m.getQueueId() + ": undeliverable postmaster notification discarded");
             LOG.warning("PSTN5101: " + m.getQueueId() + ": postmaster notification to "
@@ -124,7 +125,7 @@ public final class BounceNotifier {
                 return List.of();
             }
             kind = DsnComposer.Kind.POSTMASTER;
-            to = qualify(config.get("2bounce_notice_recipient"));
+            to = qualify(config.get(Parameters.DOUBLE_BOUNCE_NOTICE_RECIPIENT));
             envelopeSender = doubleBounceSender;
             headersOnly = true;
             reported = bounced;
@@ -147,7 +148,7 @@ public final class BounceNotifier {
         queued.add(report(kind, m, reported, to, envelopeSender, headersOnly, null, now));
         if (kind == DsnComposer.Kind.SENDER && notifies("bounce")) {
             // notify_classes = bounce: the postmaster gets the headers of every bounced message
-            queued.add(report(DsnComposer.Kind.BOUNCE_COPY, m, reported, qualify(config.get("bounce_notice_recipient")),
+            queued.add(report(DsnComposer.Kind.BOUNCE_COPY, m, reported, qualify(config.get(Parameters.BOUNCE_NOTICE_RECIPIENT)),
                     doubleBounceSender, true, null, now));
         }
         return queued;
@@ -168,7 +169,7 @@ public final class BounceNotifier {
      */
     public String success(QueuedMessage m, List<Delivered> delivered, Instant now) {
         if (delivered.isEmpty() || m.getSender().isEmpty()
-                || m.getSender().equalsIgnoreCase(qualify(config.get("double_bounce_sender")))) {
+                || m.getSender().equalsIgnoreCase(qualify(config.get(Parameters.DOUBLE_BOUNCE_SENDER)))) {
             return null;
         }
         List<QueuedRecipient> reported = new ArrayList<>();
@@ -194,24 +195,24 @@ public final class BounceNotifier {
      */
     public String errorNotice(QueuedMessage m, String klass, String reason, Instant now) {
         if (!notifies(klass)
-                || m.getSender().equalsIgnoreCase(qualify(config.get("double_bounce_sender")))) {
+                || m.getSender().equalsIgnoreCase(qualify(config.get(Parameters.DOUBLE_BOUNCE_SENDER)))) {
             return null;
         }
         String id = QueueIds.next();
-        String to = qualify(config.get("error_notice_recipient"));
+        String to = qualify(config.get(Parameters.ERROR_NOTICE_RECIPIENT));
         byte[] header = headerOf(m);
-        DsnComposer composer = new DsnComposer(config.get("myhostname"), config.get("mail_name"),
-                Math.max(0, config.getInt("bounce_size_limit")));
+        DsnComposer composer = new DsnComposer(config.get(Parameters.MYHOSTNAME), config.get(Parameters.MAIL_NAME),
+                Math.max(0, config.get(Parameters.BOUNCE_SIZE_LIMIT)));
         DsnComposer.Report notice = composer.errorNotice(id, to, m.getQueueId(), m.getSender(), klass, reason,
                 header, now);
-        store(id, qualify(config.get("double_bounce_sender")), to, notice, now);
+        store(id, qualify(config.get(Parameters.DOUBLE_BOUNCE_SENDER)), to, notice, now);
         MAILLOG.info(m.getQueueId() + ": postmaster " + klass + " notification: " + id);
         return id;
     }
 
     /** notifies - notify_classes has the class ("bounce" implies "2bounce"). */
     boolean notifies(String klass) {
-        for (String c : config.getList("notify_classes")) {
+        for (String c : config.get(Parameters.NOTIFY_CLASSES)) {
             String k = c.trim().toLowerCase(Locale.ROOT);
             if (k.equals(klass) || (klass.equals("2bounce") && k.equals("bounce"))) {
                 return true;
@@ -243,9 +244,9 @@ public final class BounceNotifier {
      */
     public List<String> delayWarning(QueuedMessage m, List<QueuedRecipient> deferred, Instant previousRound,
                                      Instant now) {
-        Duration warnAfter = config.getTime("delay_warning_time");
+        Duration warnAfter = config.get(Parameters.DELAY_WARNING_TIME);
         if (deferred.isEmpty() || warnAfter.isZero() || warnAfter.isNegative() || m.getSender().isEmpty()
-                || m.getSender().equalsIgnoreCase(qualify(config.get("double_bounce_sender")))) {
+                || m.getSender().equalsIgnoreCase(qualify(config.get(Parameters.DOUBLE_BOUNCE_SENDER)))) {
             return List.of();
         }
         // once per message: only the round that crosses the warning time warns
@@ -262,13 +263,13 @@ public final class BounceNotifier {
         if (reported.isEmpty()) {
             return List.of();
         }
-        Instant retryUntil = m.getArrival().plus(config.getTime("maximal_queue_lifetime"));
+        Instant retryUntil = m.getArrival().plus(config.get(Parameters.MAXIMAL_QUEUE_LIFETIME));
         List<String> queued = new ArrayList<>(2);
         queued.add(report(DsnComposer.Kind.DELAY, m, reported, m.getSender(), "", true, retryUntil, now));
         if (notifies("delay")) {
             // notify_classes = delay: the postmaster gets a copy of the warning's headers
-            queued.add(report(DsnComposer.Kind.DELAY_COPY, m, reported, qualify(config.get("delay_notice_recipient")),
-                    qualify(config.get("double_bounce_sender")), true, retryUntil, now));
+            queued.add(report(DsnComposer.Kind.DELAY_COPY, m, reported, qualify(config.get(Parameters.DELAY_NOTICE_RECIPIENT)),
+                    qualify(config.get(Parameters.DOUBLE_BOUNCE_SENDER)), true, retryUntil, now));
         }
         return queued;
     }
@@ -288,12 +289,12 @@ public final class BounceNotifier {
             failures.add(new DsnComposer.Failure(r.getAddress(), r.getOrcpt(), r.getDsn(), r.getRelay(),
                     r.getReply(), actions == null ? null : actions.get(i)));
         }
-        int limit = Math.max(0, config.getInt("bounce_size_limit"));
+        int limit = Math.max(0, config.get(Parameters.BOUNCE_SIZE_LIMIT));
         byte[] content = originalContent(m, limit + 1);
         DsnComposer.Original original = new DsnComposer.Original(m.getQueueId(), m.getSender(), m.getArrival(),
                 m.getEnvid(), content, content.length >= m.getSize(), retryUntil);
         String id = QueueIds.next();
-        DsnComposer composer = new DsnComposer(config.get("myhostname"), config.get("mail_name"), limit);
+        DsnComposer composer = new DsnComposer(config.get(Parameters.MYHOSTNAME), config.get(Parameters.MAIL_NAME), limit);
         DsnComposer.Report report = composer.compose(kind, id, to, original, failures, headersOnly, now);
         store(id, envelopeSender, to, report, now);
         MAILLOG.info(m.getQueueId() + ": " + switch (kind) {
@@ -329,7 +330,7 @@ public final class BounceNotifier {
 
     /** qualify - an address without a domain gets @$myorigin, as Postfix's trivial-rewrite does. */
     private String qualify(String address) {
-        return address.indexOf('@') >= 0 ? address : address + "@" + config.get("myorigin");
+        return address.indexOf('@') >= 0 ? address : address + "@" + config.get(Parameters.MYORIGIN);
     }
 
     /** originalContent - at most max bytes from the start of the message's content. */

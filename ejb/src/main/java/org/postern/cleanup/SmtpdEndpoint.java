@@ -1,5 +1,6 @@
 package org.postern.cleanup;
 
+import org.postern.config.Parameters;
 import jakarta.ejb.EJB;
 import jakarta.ejb.MessageDriven;
 import jakarta.ejb.TransactionAttribute;
@@ -105,7 +106,7 @@ public class SmtpdEndpoint implements SmtpdListener {
         }
         Config config = configService.current();
         String hold = envelope.mailParams().get(Envelope.HOLD);
-        long perMessage = config.getSize("queue_memory_message_limit");
+        long perMessage = config.get(Parameters.QUEUE_MEMORY_MESSAGE_LIMIT);
         byte[] head;
         try {
             // at most one byte past the bound tells whether the message is larger
@@ -120,8 +121,8 @@ public class SmtpdEndpoint implements SmtpdListener {
         if (head.length > perMessage) {
             pending = storeLarge(envelope, new SequenceInputStream(new ByteArrayInputStream(head), content), hold);
         } else {
-            leased = hold == null && config.getSize("queue_memory_limit") > 0 && AcceptedMessages.admit(head.length,
-                    config.getInt("qmgr_message_active_limit"), config.getSize("queue_memory_limit"));
+            leased = hold == null && config.get(Parameters.QUEUE_MEMORY_LIMIT) > 0 && AcceptedMessages.admit(head.length,
+                    config.get(Parameters.QMGR_MESSAGE_ACTIVE_LIMIT), config.get(Parameters.QUEUE_MEMORY_LIMIT));
             Instant now = Instant.now();
             try {
                 pending = new Pending(envelope.queueId(), QueueRows.prepare(envelope, head, head.length,
@@ -136,7 +137,7 @@ public class SmtpdEndpoint implements SmtpdListener {
             }
         }
         try {
-            COMMITS.submit(pending, config.getInt("queue_group_commit_limit"), new Batch());
+            COMMITS.submit(pending, config.get(Parameters.QUEUE_GROUP_COMMIT_LIMIT), new Batch());
         } catch (GroupCommit.StoreException e) {
             // the transaction rolled back (nothing of the message remains), or the sync failed
             if (leased) {

@@ -1,5 +1,6 @@
 package org.postern.cleanup;
 
+import org.postern.config.Parameters;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -65,11 +66,11 @@ public final class VirtualAliases {
 
     /** of - the aliases of a configuration, its tables opened once. */
     public static VirtualAliases of(Config c) {
-        List<String> localDomains = new ArrayList<>(c.getList("mydestination"));
-        localDomains.add(c.get("myorigin"));
-        return new VirtualAliases(LookupTables.openAll(c.getList("virtual_alias_maps")),
-                DomainList.parse(localDomains, false, "mydestination"), c.get("myorigin").toLowerCase(Locale.ROOT),
-                c.getInt("virtual_alias_recursion_limit"), c.getInt("virtual_alias_expansion_limit"));
+        List<String> localDomains = new ArrayList<>(c.get(Parameters.MYDESTINATION));
+        localDomains.add(c.get(Parameters.MYORIGIN));
+        return new VirtualAliases(LookupTables.openAll(c.get(Parameters.VIRTUAL_ALIAS_MAPS)),
+                DomainList.parse(localDomains, false, "mydestination"), c.get(Parameters.MYORIGIN).toLowerCase(Locale.ROOT),
+                c.get(Parameters.VIRTUAL_ALIAS_RECURSION_LIMIT), c.get(Parameters.VIRTUAL_ALIAS_EXPANSION_LIMIT));
     }
 
     /** isEmpty - true without virtual_alias_maps: every address stays as it is. */

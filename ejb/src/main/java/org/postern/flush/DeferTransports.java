@@ -1,5 +1,6 @@
 package org.postern.flush;
 
+import org.postern.config.Parameters;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -34,7 +35,7 @@ public final class DeferTransports {
 
     /** of - defer_transports of the configuration. */
     public static DeferTransports of(Config config) {
-        return new DeferTransports(config.getList("defer_transports"));
+        return new DeferTransports(config.get(Parameters.DEFER_TRANSPORTS));
     }
 
     /**

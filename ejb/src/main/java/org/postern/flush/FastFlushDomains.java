@@ -1,5 +1,6 @@
 package org.postern.flush;
 
+import org.postern.config.Parameters;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -47,7 +48,7 @@ public final class FastFlushDomains {
 
     /** of - fast_flush_domains of the configuration. */
     public static FastFlushDomains of(Config config) {
-        return new FastFlushDomains(config.getList("fast_flush_domains"));
+        return new FastFlushDomains(config.get(Parameters.FAST_FLUSH_DOMAINS));
     }
 
     /** isEmpty - true when no destination has an index (fast flush is off). */

@@ -1,5 +1,6 @@
 package org.postern.qmgr;
 
+import org.postern.config.Parameters;
 import jakarta.annotation.Resource;
 import jakarta.ejb.EJB;
 import jakarta.ejb.Stateless;
@@ -35,7 +36,7 @@ import org.postern.smtp.NextHop;
 import org.postern.smtp.OutboundMessage;
 import org.postern.smtp.SmtpClientConnection;
 import org.postern.smtp.SmtpClientConnectionFactory;
-import org.postern.smtp.SmtpClientSettings;
+import org.postern.smtp.SmtpClientParameters;
 import org.postern.smtp.SmtpDestinationLimiter;
 
 /**
@@ -68,7 +69,7 @@ import org.postern.smtp.SmtpDestinationLimiter;
  * recipient of its message and owes no notice ends in a batched removal
  * ({@link Removals}); any other round is recorded by {@link QueueStore#finishRound}, tried
  * again a few times when the database fails ({@link #FINISH_ATTEMPTS}). The client
- * settings of a next hop are built once per configuration ({@link #cachedSettings}).
+ * settings of a next hop are built once per configuration ({@link SmtpClientParameters#cachedSettings}).
  *
  * <p>A recipient that a server accepted gets the action of its success notice
  * (NOTIFY=SUCCESS): none when that server announced DSN (NOTIFY went on to it), else
@@ -143,7 +144,7 @@ public class DeliveryAgent {
             deliverAccepted(accepted);
             return;
         }
-        int limit = configService.current().getInt("qmgr_message_active_limit");
+        int limit = configService.current().get(Parameters.QMGR_MESSAGE_ACTIVE_LIMIT);
         ActiveMessages active = ActiveMessages.shared();
         if (!active.enter(limit)) {
             LOG.fine(() -> queueId + ": active queue full (qmgr_message_active_limit = " + limit + "); left due");
@@ -179,7 +180,7 @@ public class DeliveryAgent {
         if (stored.isEmpty()) {
             return;
         }
-        int limit = configService.current().getInt("qmgr_message_active_limit");
+        int limit = configService.current().get(Parameters.QMGR_MESSAGE_ACTIVE_LIMIT);
         List<String> entered = new ArrayList<>(stored.size());
         for (String id : stored) {
             if (!ActiveMessages.shared().enter(limit)) {
@@ -244,7 +245,7 @@ public class DeliveryAgent {
     /* leaveActive - give the place in the active queue back; wake what waited for one */
     private void leaveActive() {
         if (ActiveMessages.shared().leave()) {
-            wakeWaiting(configService.current().getInt("qmgr_message_active_limit"));
+            wakeWaiting(configService.current().get(Parameters.QMGR_MESSAGE_ACTIVE_LIMIT));
         }
     }
 
@@ -382,12 +383,12 @@ public class DeliveryAgent {
         Duration age = Duration.between(claim.arrival(), now);
         // notices (from <> or, for postmaster notices, from double_bounce_sender) live
         // bounce_queue_lifetime, other mail maximal_queue_lifetime
-        String doubleBounce = config.get("double_bounce_sender") + "@";
+        String doubleBounce = config.get(Parameters.DOUBLE_BOUNCE_SENDER) + "@";
         boolean notice = claim.sender().isEmpty()
                 || claim.sender().regionMatches(true, 0, doubleBounce, 0, doubleBounce.length());
-        Duration lifetime = config.getTime(notice ? "bounce_queue_lifetime" : "maximal_queue_lifetime");
-        Instant retry = now.plus(backoff(age, config.getTime("minimal_backoff_time"),
-                config.getTime("maximal_backoff_time")));
+        Duration lifetime = config.get(notice ? Parameters.BOUNCE_QUEUE_LIFETIME : Parameters.MAXIMAL_QUEUE_LIFETIME);
+        Instant retry = now.plus(backoff(age, config.get(Parameters.MINIMAL_BACKOFF_TIME),
+                config.get(Parameters.MAXIMAL_BACKOFF_TIME)));
 
         Map<Long, QueueStore.Outcome> outcomes = new HashMap<>();
         Map<NextHop, List<QueueStore.Claim.Rcpt>> byHop = new LinkedHashMap<>();
@@ -416,7 +417,7 @@ public class DeliveryAgent {
         }
         for (Map.Entry<NextHop, List<QueueStore.Claim.Rcpt>> e : byHop.entrySet()) {
             List<QueueStore.Claim.Rcpt> all = e.getValue();
-            int limit = recipientLimit(config, e.getKey());
+            int limit = SmtpClientParameters.of(e.getKey()).recipientLimit(config);
             int step = limit == 0 ? all.size() : limit;
             for (int i = 0; i < all.size(); i += step) {
                 List<QueueStore.Claim.Rcpt> batch = all.subList(i, Math.min(all.size(), i + step));
@@ -459,7 +460,7 @@ public class DeliveryAgent {
         SmtpDestinationLimiter.Permit permit;
         try {
             permit = SmtpDestinationLimiter.shared().acquire(lmtp ? "lmtp" : "smtp", hop.destination(),
-                    concurrencyLimit(config, hop), CONCURRENCY_WAIT);
+                    SmtpClientParameters.of(hop).concurrencyLimit(config), CONCURRENCY_WAIT);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             permit = null;
@@ -469,7 +470,7 @@ public class DeliveryAgent {
             List<DeliveryOutcome.RecipientOutcome> busy = new ArrayList<>();
             for (QueueStore.Claim.Rcpt r : batch) {
                 busy.add(new DeliveryOutcome.RecipientOutcome(r.address(), DeliveryOutcome.Status.DEFERRED, "4.4.5",
-                        "delivery temporarily suspended: concurrency limit " + concurrencyLimit(config, hop)
+                        "delivery temporarily suspended: concurrency limit " + SmtpClientParameters.of(hop).concurrencyLimit(config)
                                 + " for " + hop.destination() + " reached"));
             }
             outcome = new DeliveryOutcome("none", busy, 0, 0);
@@ -478,7 +479,7 @@ public class DeliveryAgent {
             try (SmtpDestinationLimiter.Permit held = permit) {
                 outcome = connect(claim, hop, lmtp, msg, config, batch);
             }
-            if (!lmtp && loopsToBestMx(outcome) && !config.get("best_mx_transport").isBlank()) {
+            if (!lmtp && loopsToBestMx(outcome) && !config.get(Parameters.BEST_MX_TRANSPORT).isBlank()) {
                 outcome = bestMx(claim, hop, msg, config, batch, outcome);
             }
             if (outcome.tls() != null) {
@@ -502,7 +503,7 @@ public class DeliveryAgent {
      */
     private DeliveryOutcome bestMx(QueueStore.Claim claim, NextHop hop, OutboundMessage msg, Config config,
                                    List<QueueStore.Claim.Rcpt> batch, DeliveryOutcome looped) {
-        String best = config.get("best_mx_transport").trim();
+        String best = config.get(Parameters.BEST_MX_TRANSPORT).trim();
         int colon = best.indexOf(':');
         TransportResolver.Route route;
         try {
@@ -524,7 +525,7 @@ public class DeliveryAgent {
     private DeliveryOutcome connect(QueueStore.Claim claim, NextHop hop, boolean lmtp, OutboundMessage msg,
                                     Config config, List<QueueStore.Claim.Rcpt> batch) {
         DeliveryOutcome outcome;
-        try (SmtpClientConnection c = connections.getConnection(hop, cachedSettings(config, lmtp, hop))) {
+        try (SmtpClientConnection c = connections.getConnection(hop, SmtpClientParameters.of(lmtp).cachedSettings(config, hop))) {
             outcome = c.deliver(msg);
         } catch (ResourceException | RuntimeException e) {
             LOG.warning("PSTN4402: " + claim.queueId() + ": no connection to " + hop.destination() + ": " + e);
@@ -555,7 +556,7 @@ public class DeliveryAgent {
         }
         DeliveryOutcome.RecipientOutcome first = outcome.recipients().get(0);
         DeadDestinations.shared().markDead(hop, first.dsn(), first.reply(),
-                Instant.now().plus(config.getTime("minimal_backoff_time")));
+                Instant.now().plus(config.get(Parameters.MINIMAL_BACKOFF_TIME)));
     }
 
     private void recordBatch(QueueStore.Claim claim, NextHop hop, List<QueueStore.Claim.Rcpt> batch, boolean lmtp,
@@ -593,20 +594,7 @@ public class DeliveryAgent {
         if (outcome.dsnAware(server)) {
             return null;
         }
-        return lmtp && config.getBoolean("lmtp_assume_final") ? "delivered" : "relayed";
-    }
-
-    /** concurrencyLimit - transport_destination_concurrency_limit of the hop's transport; 0 = unlimited. */
-    static int concurrencyLimit(Config config, NextHop hop) {
-        boolean lmtp = hop.protocol() == NextHop.Protocol.LMTP;
-        return Math.max(0, config.getInt(lmtp ? "lmtp_destination_concurrency_limit"
-                : "smtp_destination_concurrency_limit"));
-    }
-
-    /** recipientLimit - transport_destination_recipient_limit of the hop's transport; 0 = unlimited. */
-    static int recipientLimit(Config config, NextHop hop) {
-        boolean lmtp = hop.protocol() == NextHop.Protocol.LMTP;
-        return Math.max(0, config.getInt(lmtp ? "lmtp_destination_recipient_limit" : "smtp_destination_recipient_limit"));
+        return lmtp && config.get(Parameters.LMTP_ASSUME_FINAL) ? "delivered" : "relayed";
     }
 
     /**
@@ -682,226 +670,4 @@ public class DeliveryAgent {
         return Duration.between(from, to).toNanos() / 1e9;
     }
 
-    /** the client settings per next hop of the configuration in force: built once, not per delivery */
-    private static volatile SettingsCache settingsCache;
-
-    private record SettingsCache(Config config, java.util.concurrent.ConcurrentHashMap<Object, SmtpClientSettings> byHop) {
-    }
-
-    private record HopKey(boolean lmtp, NextHop hop) {
-    }
-
-    /** SETTINGS_CACHE_LIMIT - next hops whose settings are kept; past it the cache starts again */
-    static final int SETTINGS_CACHE_LIMIT = 10_000;
-
-    /**
-     * cachedSettings - {@link #settings} of the next hop, computed once per configuration and
-     * next hop (about 60 parameter look-ups and a policy-table search each time otherwise).
-     * A new configuration (a reload) starts a new cache.
-     */
-    static SmtpClientSettings cachedSettings(Config c, boolean lmtp, NextHop hop) {
-        SettingsCache cache = settingsCache;
-        if (cache == null || cache.config() != c || cache.byHop().size() > SETTINGS_CACHE_LIMIT) {
-            cache = new SettingsCache(c, new java.util.concurrent.ConcurrentHashMap<>());
-            settingsCache = cache;
-        }
-        return cache.byHop().computeIfAbsent(new HopKey(lmtp, hop), k -> settings(c, lmtp, hop));
-    }
-
-    /** settings - client parameters from main.cf, smtp_* or lmtp_* names (LMTP is a mode of one client). */
-    static SmtpClientSettings settings(Config c, boolean lmtp) {
-        return settings(c, lmtp, null);
-    }
-
-    /**
-     * settings - the same for one next hop: {@code destination} (as in NextHop.destination())
-     * is matched against smtp_connection_cache_destinations; null matches nothing.
-     */
-    static SmtpClientSettings settings(Config c, boolean lmtp, NextHop hop) {
-        String p = lmtp ? "lmtp_" : "smtp_";
-        SmtpClientSettings.Session session = new SmtpClientSettings.Session(
-                c.getBoolean(p + "skip_5xx_greeting"),
-                lmtp || c.getBoolean("smtp_always_send_ehlo"),
-                !lmtp && c.getBoolean("smtp_never_send_ehlo"),
-                c.getBoolean(p + "skip_quit_response"),
-                c.getBoolean(p + "quote_rfc821_envelope"),
-                c.getList(lmtp ? "lmtp_discard_lhlo_keywords" : "smtp_discard_ehlo_keywords"),
-                c.get(p + "bind_address"),
-                c.get(p + "bind_address6"),
-                !c.getBoolean("disable_mime_output_conversion"),
-                c.getBoolean(p + "send_xforward_command"));
-        List<String> protocols = c.getList("inet_protocols").stream().map(s -> s.toLowerCase(Locale.ROOT)).toList();
-        boolean all = protocols.contains("all");
-        SmtpClientSettings.Routing routing = new SmtpClientSettings.Routing(
-                c.getBoolean(p + "randomize_addresses"),
-                c.getInt(p + "mx_address_limit"),
-                c.getInt(p + "mx_session_limit"),
-                !lmtp && c.getBoolean("ignore_mx_lookup_error"),
-                !lmtp && c.getBoolean("smtp_defer_if_no_mx_address_found"),
-                c.getBoolean("disable_dns_lookups"),
-                c.getList(p + "host_lookup"),
-                all || protocols.contains("ipv4") || !protocols.contains("ipv6"),
-                all || protocols.contains("ipv6"),
-                lmtp ? List.of() : c.getList("smtp_fallback_relay"),
-                ownAddresses(c),
-                List.of(c.get("myhostname")),
-                c.get("best_mx_transport"));
-        SmtpClientSettings.Cache cache = lmtp
-                ? new SmtpClientSettings.Cache(c.getBoolean("lmtp_cache_connection"),
-                        c.getInt("lmtp_connection_reuse_count_limit"), c.getTime("lmtp_connection_cache_time_limit"),
-                        c.getTime("lmtp_connection_reuse_time_limit"))
-                : new SmtpClientSettings.Cache(c.getBoolean("smtp_connection_cache_on_demand")
-                        || cachedDestination(c.getList("smtp_connection_cache_destinations"), hop),
-                        c.getInt("smtp_connection_cache_reuse_limit"), c.getTime("smtp_connection_cache_time_limit"),
-                        c.getTime("smtp_connection_reuse_time_limit"));
-        return new SmtpClientSettings(
-                c.get(lmtp ? "lmtp_lhlo_name" : "smtp_helo_name"),
-                c.getTime(p + "connect_timeout"),
-                c.getTime(lmtp ? "lmtp_lhlo_timeout" : "smtp_helo_timeout"),
-                c.getTime(p + "mail_timeout"),
-                c.getTime(p + "rcpt_timeout"),
-                c.getTime(p + "data_init_timeout"),
-                c.getTime(p + "data_xfer_timeout"),
-                c.getTime(p + "data_done_timeout"),
-                c.getTime(p + "rset_timeout"),
-                c.getTime(p + "quit_timeout"),
-                c.getInt(p + "line_length_limit"),
-                session, routing, cache, tls(c, p, hop),
-                new SmtpClientSettings.Sasl(c.getBoolean(p + "sasl_auth_enable"), c.getList(p + "sasl_password_maps"),
-                        c.getList(p + "sasl_security_options"), c.getList(p + "sasl_tls_security_options"),
-                        c.getList(p + "sasl_mechanism_filter")));
-    }
-
-    /**
-     * tls - the TLS policy of a next hop: its smtp_tls_policy_maps entry ("level [match=a:b]"),
-     * else smtp_tls_security_level; the names to match from smtp_tls_verify_cert_match or
-     * smtp_tls_secure_cert_match unless the entry has match=.
-     */
-    static SmtpClientSettings.Tls tls(Config c, String p, NextHop hop) {
-        String level = c.get(p + "tls_security_level");
-        List<String> match = null;
-        String policy = hop == null ? null : tlsPolicy(c, p, hop);
-        if (policy != null) {
-            String[] words = policy.trim().split("\\s+");
-            level = words[0];
-            for (int i = 1; i < words.length; i++) {
-                if (words[i].toLowerCase(Locale.ROOT).startsWith("match=")) {
-                    match = List.of(words[i].substring(6).split(":"));
-                }
-            }
-        }
-        String l = level.trim().toLowerCase(Locale.ROOT);
-        if (match == null) {
-            match = c.getList(l.equals("secure") ? p + "tls_secure_cert_match" : p + "tls_verify_cert_match");
-        }
-        return new SmtpClientSettings.Tls(l, c.get(p + "tls_CAfile"), c.get(p + "tls_CApath"), match,
-                c.getTime(p + "starttls_timeout"));
-    }
-
-    private static volatile Map.Entry<List<String>, List<LookupTable>> policyTables;
-
-    /* tlsPolicy - the policy map entry for the next hop: domain[:port] then .parent domains, or [host][:port] */
-    private static String tlsPolicy(Config c, String p, NextHop hop) {
-        List<String> specs = c.getList(p + "tls_policy_maps");
-        if (specs.isEmpty() || hop.host() == null) {
-            return null;
-        }
-        Map.Entry<List<String>, List<LookupTable>> cached = policyTables;
-        List<LookupTable> tables;
-        if (cached != null && cached.getKey().equals(specs)) {
-            tables = cached.getValue();
-        } else {
-            tables = new ArrayList<>();
-            for (String spec : specs) {
-                tables.add(LookupTables.open(spec));
-            }
-            policyTables = Map.entry(List.copyOf(specs), tables);
-        }
-        String host = hop.host().toLowerCase(Locale.ROOT);
-        String port = hop.port() == 25 || hop.port() == 24 ? "" : ":" + hop.port();
-        List<String> keys = new ArrayList<>();
-        if (hop.mxLookup()) {
-            keys.add(host + port);
-            for (int dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
-                keys.add(host.substring(dot));
-            }
-        } else {
-            keys.add("[" + host + "]" + port);
-        }
-        for (String key : keys) {
-            for (LookupTable t : tables) {
-                Optional<String> v = t.lookup(key);
-                if (v.isPresent()) {
-                    return v.get();
-                }
-            }
-        }
-        return null;
-    }
-
-    /* cachedDestination - the next hop is listed in smtp_connection_cache_destinations (domain, [host], host:port) */
-    static boolean cachedDestination(List<String> destinations, NextHop hop) {
-        if (hop == null || hop.host() == null) {
-            return false;
-        }
-        String host = hop.host().toLowerCase(Locale.ROOT);
-        for (String d : destinations) {
-            String x = d.trim().toLowerCase(Locale.ROOT);
-            if (x.startsWith("smtp:")) {
-                x = x.substring(5);
-            }
-            String plain = hop.mxLookup() ? host : "[" + host + "]";
-            if (x.equals(plain) || x.equals(plain + ":" + hop.port()) || x.equals(hop.destination().toLowerCase(Locale.ROOT))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static volatile Map.Entry<List<String>, List<String>> ownCache;
-
-    /**
-     * ownAddresses - this system's addresses for mail loop detection: inet_interfaces
-     * ("all": every address of every interface, "loopback-only", or addresses and names)
-     * plus proxy_interfaces; computed once per distinct setting, not per message.
-     */
-    static List<String> ownAddresses(Config c) {
-        List<String> key = new ArrayList<>(c.getList("inet_interfaces"));
-        key.add("|");
-        key.addAll(c.getList("proxy_interfaces"));
-        Map.Entry<List<String>, List<String>> cached = ownCache;
-        if (cached != null && cached.getKey().equals(key)) {
-            return cached.getValue();
-        }
-        Set<String> out = new LinkedHashSet<>();
-        boolean proxy = false;
-        for (String item : key) {
-            if (item.equals("|")) {
-                proxy = true;
-                continue;
-            }
-            String v = item.toLowerCase(Locale.ROOT).replaceAll("^\\[|\\]$", "");
-            try {
-                if (!proxy && v.equals("all")) {
-                    for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-                        for (InetAddress a : Collections.list(ni.getInetAddresses())) {
-                            out.add(a.getHostAddress().replaceAll("%.*$", ""));
-                        }
-                    }
-                } else if (!proxy && v.equals("loopback-only")) {
-                    out.add("127.0.0.1");
-                    out.add("0:0:0:0:0:0:0:1");
-                } else {
-                    for (InetAddress a : InetAddress.getAllByName(v)) {
-                        out.add(a.getHostAddress());
-                    }
-                }
-            } catch (IOException e) {
-                LOG.warning("PSTN4403: inet_interfaces/proxy_interfaces: cannot resolve " + item + ": " + e);
-            }
-        }
-        List<String> result = List.copyOf(out);
-        ownCache = Map.entry(List.copyOf(key), result);
-        return result;
-    }
 }

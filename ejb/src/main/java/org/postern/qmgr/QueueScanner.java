@@ -1,5 +1,6 @@
 package org.postern.qmgr;
 
+import org.postern.config.Parameters;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.Resource;
 import jakarta.ejb.EJB;
@@ -96,7 +97,7 @@ public class QueueScanner {
             LOG.info(() -> "PSTN4502: " + released + " message(s) that were being delivered when node "
                     + QueueStore.NODE + " stopped are due again");
         }
-        long delay = Math.max(1000, config.current().getTime("queue_run_delay").toMillis());
+        long delay = Math.max(1000, config.current().get(Parameters.QUEUE_RUN_DELAY).toMillis());
         timers.createIntervalTimer(5000, delay, new TimerConfig("postern-queue-scan", false));
     }
 
@@ -105,7 +106,7 @@ public class QueueScanner {
         sweepAccepted();
         // qmgr_message_active_limit: request no more than the active queue has room for
         int room = Math.min(BATCH, ActiveMessages.shared()
-                .room(config.current().getInt("qmgr_message_active_limit")));
+                .room(config.current().get(Parameters.QMGR_MESSAGE_ACTIVE_LIMIT)));
         if (room <= 0) {
             ActiveMessages.shared().markWaiting();
             LOG.fine("queue scan: the active queue is full; due messages wait for room");

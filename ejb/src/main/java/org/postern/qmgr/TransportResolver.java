@@ -1,5 +1,6 @@
 package org.postern.qmgr;
 
+import org.postern.config.Parameters;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -79,24 +80,24 @@ public final class TransportResolver {
      */
     public TransportResolver(Config config, Map<String, String> services) throws ConfigException {
         this.services = Map.copyOf(services);
-        for (String spec : config.getList("transport_maps")) {
+        for (String spec : config.get(Parameters.TRANSPORT_MAPS)) {
             maps.add(LookupTables.open(spec));
         }
-        defaultTransport = config.get("default_transport");
-        relayTransport = config.get("relay_transport");
-        relayDomains = DomainList.parse(config.getList("relay_domains"), true, "relay_domains");
-        mydestination = DomainList.parse(config.getList("mydestination"), false, "mydestination");
-        virtualDomains = DomainList.parse(config.getList("virtual_mailbox_domains"), false,
+        defaultTransport = config.get(Parameters.DEFAULT_TRANSPORT);
+        relayTransport = config.get(Parameters.RELAY_TRANSPORT);
+        relayDomains = DomainList.parse(config.get(Parameters.RELAY_DOMAINS), true, "relay_domains");
+        mydestination = DomainList.parse(config.get(Parameters.MYDESTINATION), false, "mydestination");
+        virtualDomains = DomainList.parse(config.get(Parameters.VIRTUAL_MAILBOX_DOMAINS), false,
                 "virtual_mailbox_domains");
-        aliasDomains = DomainList.parse(config.getList("virtual_alias_domains"), false, "virtual_alias_domains");
-        String local = config.get("local_transport").trim();
-        String mailbox = config.get("mailbox_transport").trim();
+        aliasDomains = DomainList.parse(config.get(Parameters.VIRTUAL_ALIAS_DOMAINS), false, "virtual_alias_domains");
+        String local = config.get(Parameters.LOCAL_TRANSPORT).trim();
+        String mailbox = config.get(Parameters.MAILBOX_TRANSPORT).trim();
         // no local(8) here: its mailbox delivery is what mailbox_transport names
         localTransport = isTransport(local, "local") && !mailbox.isEmpty() ? mailbox : local;
-        virtualTransport = config.get("virtual_transport").trim();
+        virtualTransport = config.get(Parameters.VIRTUAL_TRANSPORT).trim();
         this.config = config;
-        relayhost = config.get("relayhost").trim();
-        lmtpPort = port(config.get("lmtp_tcp_port").trim(), "lmtp_tcp_port");
+        relayhost = config.get(Parameters.RELAYHOST).trim();
+        lmtpPort = port(config.get(Parameters.LMTP_TCP_PORT).trim(), "lmtp_tcp_port");
     }
 
     /** Route - a resolved next hop, or the reason why there is none. */

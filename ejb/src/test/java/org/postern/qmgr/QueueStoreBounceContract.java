@@ -1,5 +1,6 @@
 package org.postern.qmgr;
 
+import org.postern.config.Parameters;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -212,7 +213,7 @@ public interface QueueStoreBounceContract extends QueueDatabaseContract {
 
     @Test
     default void withTheDefaultNotifyClassesAnUndeliverableBounceIsDiscarded() {
-        assertEquals(List.of("resource", "software"), config().getList("notify_classes"));
+        assertEquals(List.of("resource", "software"), config().get(Parameters.NOTIFY_CLASSES));
         String bounce = stored("", Map.of(), rcpt("sender@example.org", null, null));
         QueueStore.Claim c = claim(bounce, T0.plusSeconds(1));
 

@@ -1,5 +1,6 @@
 package org.postern.qmgr;
 
+import org.postern.config.Parameters;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -548,7 +549,7 @@ public interface QueueStoreContract extends QueueDatabaseContract {
                 .setParameter("id", id).getResultList());
         assertEquals(1, notices.size());
         QueuedMessage n = database().message(notices.get(0));
-        assertEquals("double-bounce@" + org.postern.config.Config.defaults().get("myorigin"), n.getSender());
+        assertEquals("double-bounce@" + org.postern.config.Config.defaults().get(Parameters.MYORIGIN), n.getSender());
         assertTrue(n.getRecipients().get(0).getAddress().startsWith("postmaster@"));
         byte[] text = database().withoutTransaction(new QueueStore(), q -> q.chunk(n.getQueueId(), 0));
         String notice = new String(text, java.nio.charset.StandardCharsets.US_ASCII);

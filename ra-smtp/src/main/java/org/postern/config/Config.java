@@ -180,7 +180,7 @@ public final class Config {
             String host = expander.value(Parameters.MYHOSTNAME.name());
             return HostNames.domainOf(host).replace("$", "$$");
         }
-        Parameter p = Parameters.all().get(name);
+        Parameter<?> p = Parameters.all().get(name);
         return p == null ? null : p.defaultValue();
     }
 
@@ -193,7 +193,7 @@ public final class Config {
                 value = firstLine(value);
             }
             values.put(name, value);
-            Parameter p = Parameters.all().get(name);
+            Parameter<?> p = Parameters.all().get(name);
             if (p != null) {
                 parsed.put(name, TypedValues.parse(p, value));
             }
@@ -224,7 +224,7 @@ public final class Config {
         for (Entry e : entries.values()) {
             Expander.referencedNames(e.raw(), referenced);
         }
-        for (Parameter p : Parameters.all().values()) {
+        for (Parameter<?> p : Parameters.all().values()) {
             Expander.referencedNames(p.defaultValue(), referenced);
         }
         List<String> out = new ArrayList<>();
@@ -245,26 +245,37 @@ public final class Config {
         return out;
     }
 
-    private Parameter registered(String name, Parameter.Type type) {
-        Parameter p = Parameters.all().get(name);
+    private static Parameter<?> registered(String name) {
+        Parameter<?> p = Parameters.all().get(name);
         if (p == null) {
             throw new IllegalArgumentException("unknown parameter: " + name);
-        }
-        if (type != null && p.type() != type) {
-            throw new IllegalArgumentException("parameter " + name + " is of type " + p.type() + ", not " + type);
         }
         return p;
     }
 
-    /** get - the expanded value of a registered parameter (for a choice: as registered). */
-    public String get(String name) {
-        Parameter p = registered(name, null);
-        return p.choices().isEmpty() ? expanded.get(name) : (String) typed.get(name);
+    /**
+     * get - the value of a parameter, parsed to its type: a String (for a choice, the choice
+     * as registered), Boolean, Integer, Long (SIZE, in bytes), Duration (TIME) or an
+     * unmodifiable List&lt;String&gt; (LIST).
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T get(Parameter<T> p) {
+        Object value = typed.get(p.name());
+        if (value == null) {
+            registered(p.name());
+        }
+        return (T) value;
     }
 
-    /** get - the expanded value of a registered parameter. */
-    public String get(Parameter p) {
-        return get(p.name());
+    /** text - the expanded text of a parameter, as postconf shows it (any type). */
+    public String text(Parameter<?> p) {
+        return text(p.name());
+    }
+
+    /** text - the expanded text of a registered parameter named at run time (postconf name). */
+    public String text(String name) {
+        registered(name);
+        return expanded.get(name);
     }
 
     /**
@@ -273,43 +284,18 @@ public final class Config {
      * queue_directory.
      */
     public String socketPath(String name) {
-        return name.startsWith("/") ? name : java.nio.file.Path.of(get("queue_directory")).resolve(name).toString();
-    }
-
-    /** getBoolean - a BOOLEAN parameter. */
-    public boolean getBoolean(String name) {
-        registered(name, Parameter.Type.BOOLEAN);
-        return (Boolean) typed.get(name);
-    }
-
-    /** getInt - an INT parameter. */
-    public int getInt(String name) {
-        registered(name, Parameter.Type.INT);
-        return (Integer) typed.get(name);
-    }
-
-    /** getSize - a SIZE parameter, in bytes. */
-    public long getSize(String name) {
-        registered(name, Parameter.Type.SIZE);
-        return (Long) typed.get(name);
-    }
-
-    /** getTime - a TIME parameter. */
-    public Duration getTime(String name) {
-        registered(name, Parameter.Type.TIME);
-        return (Duration) typed.get(name);
-    }
-
-    /** getList - the elements of a LIST parameter. */
-    @SuppressWarnings("unchecked")
-    public List<String> getList(String name) {
-        registered(name, Parameter.Type.LIST);
-        return (List<String>) typed.get(name);
+        return name.startsWith("/") ? name
+                : java.nio.file.Path.of(get(Parameters.QUEUE_DIRECTORY)).resolve(name).toString();
     }
 
     /** isExplicit - true when main.cf or an override sets this name (postconf -n). */
     public boolean isExplicit(String name) {
         return entries.containsKey(name);
+    }
+
+    /** isExplicit - true when main.cf or an override sets this parameter. */
+    public boolean isExplicit(Parameter<?> p) {
+        return isExplicit(p.name());
     }
 
     /** warnings - the warnings given when this configuration was made, in order. */

@@ -20,7 +20,7 @@ final class TypedValues {
     }
 
     /** parse - the typed value (String, Boolean, Integer, Long, Duration or List). */
-    static Object parse(Parameter p, String value) {
+    static Object parse(Parameter<?> p, String value) {
         return switch (p.type()) {
             case STRING -> string(p, value);
             case BOOLEAN -> bool(p.name(), value);
@@ -31,7 +31,7 @@ final class TypedValues {
         };
     }
 
-    static String string(Parameter p, String value) {
+    static String string(Parameter<?> p, String value) {
         if (p.choices().isEmpty()) {
             return value;
         }

@@ -1,5 +1,6 @@
 package org.postern.ra;
 
+import org.postern.config.Parameters;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.File;
@@ -64,59 +65,59 @@ final class SmtpdSettingsFactory {
      */
     static SmtpdSettings from(Config c, String serviceName, SmtpdListener listener) {
         return new SmtpdSettings(serviceName,
-                c.get("myhostname"),
-                c.get("smtpd_banner"),
-                c.get("mail_name"),
-                c.getSize("message_size_limit"),
-                c.getInt("line_length_limit"),
-                c.getTime("smtpd_timeout"),
-                c.getInt("smtpd_recipient_limit"),
-                c.getInt("smtpd_hard_error_limit"),
-                c.getBoolean("smtpd_helo_required"),
-                c.getBoolean("disable_vrfy_command"),
-                SmtpdSettings.BareNewline.parse(c.get("smtpd_forbid_bare_newline")),
-                NetworkList.parse(c.getList("smtpd_forbid_bare_newline_exclusions"),
+                c.get(Parameters.MYHOSTNAME),
+                c.get(Parameters.SMTPD_BANNER),
+                c.get(Parameters.MAIL_NAME),
+                c.get(Parameters.MESSAGE_SIZE_LIMIT),
+                c.get(Parameters.LINE_LENGTH_LIMIT),
+                c.get(Parameters.SMTPD_TIMEOUT),
+                c.get(Parameters.SMTPD_RECIPIENT_LIMIT),
+                c.get(Parameters.SMTPD_HARD_ERROR_LIMIT),
+                c.get(Parameters.SMTPD_HELO_REQUIRED),
+                c.get(Parameters.DISABLE_VRFY_COMMAND),
+                SmtpdSettings.BareNewline.parse(c.get(Parameters.SMTPD_FORBID_BARE_NEWLINE)),
+                NetworkList.parse(c.get(Parameters.SMTPD_FORBID_BARE_NEWLINE_EXCLUSIONS),
                         "smtpd_forbid_bare_newline_exclusions"),
-                c.getInt("smtpd_forbid_bare_newline_reject_code"),
+                c.get(Parameters.SMTPD_FORBID_BARE_NEWLINE_REJECT_CODE),
                 spoolDirectory(),
                 SmtpdSettings.policy(c),
-                c.getInt("smtpd_soft_error_limit"),
-                c.getTime("smtpd_error_sleep_time"),
-                c.getInt("smtpd_junk_command_limit"),
-                c.getInt("hopcount_limit"),
-                c.getSize("queue_minfree"),
-                c.getInt("smtpd_client_connection_count_limit"),
-                c.getInt("smtpd_client_connection_rate_limit"),
-                c.getTime("anvil_rate_time_unit"),
-                NetworkList.parse(c.getList("smtpd_client_event_limit_exceptions"),
+                c.get(Parameters.SMTPD_SOFT_ERROR_LIMIT),
+                c.get(Parameters.SMTPD_ERROR_SLEEP_TIME),
+                c.get(Parameters.SMTPD_JUNK_COMMAND_LIMIT),
+                c.get(Parameters.HOPCOUNT_LIMIT),
+                c.get(Parameters.QUEUE_MINFREE),
+                c.get(Parameters.SMTPD_CLIENT_CONNECTION_COUNT_LIMIT),
+                c.get(Parameters.SMTPD_CLIENT_CONNECTION_RATE_LIMIT),
+                c.get(Parameters.ANVIL_RATE_TIME_UNIT),
+                NetworkList.parse(c.get(Parameters.SMTPD_CLIENT_EVENT_LIMIT_EXCEPTIONS),
                         "smtpd_client_event_limit_exceptions"),
-                SmtpdSettings.TlsLevel.parse(c.get("smtpd_tls_security_level")),
+                SmtpdSettings.TlsLevel.parse(c.get(Parameters.SMTPD_TLS_SECURITY_LEVEL)),
                 sslContext(c),
-                c.getBoolean("smtpd_tls_wrappermode"),
-                c.getBoolean("smtpd_sasl_auth_enable"),
-                c.getBoolean("smtpd_tls_auth_only"),
+                c.get(Parameters.SMTPD_TLS_WRAPPERMODE),
+                c.get(Parameters.SMTPD_SASL_AUTH_ENABLE),
+                c.get(Parameters.SMTPD_TLS_AUTH_ONLY),
                 authenticator(c, serviceName, listener),
-                c.get("smtpd_upstream_proxy_protocol").equals("haproxy"),
-                c.getTime("smtpd_upstream_proxy_timeout"),
-                NetworkList.parse(c.getList("debug_peer_list"), "debug_peer_list"),
-                c.getInt("debug_peer_level"),
-                c.getBoolean("smtpd_peername_lookup"),
-                c.getBoolean("smtpd_forbid_unauth_pipelining"),
-                c.get("always_bcc"),
-                c.getBoolean("always_add_missing_headers"),
+                c.get(Parameters.SMTPD_UPSTREAM_PROXY_PROTOCOL).equals("haproxy"),
+                c.get(Parameters.SMTPD_UPSTREAM_PROXY_TIMEOUT),
+                NetworkList.parse(c.get(Parameters.DEBUG_PEER_LIST), "debug_peer_list"),
+                c.get(Parameters.DEBUG_PEER_LEVEL),
+                c.get(Parameters.SMTPD_PEERNAME_LOOKUP),
+                c.get(Parameters.SMTPD_FORBID_UNAUTH_PIPELINING),
+                c.get(Parameters.ALWAYS_BCC),
+                c.get(Parameters.ALWAYS_ADD_MISSING_HEADERS),
                 headerRewriteClients(c),
                 notifyClasses(c),
-                c.get("error_notice_recipient"),
-                c.get("double_bounce_sender"),
-                c.getSize("smtpd_spool_memory_limit"));
+                c.get(Parameters.ERROR_NOTICE_RECIPIENT),
+                c.get(Parameters.DOUBLE_BOUNCE_SENDER),
+                c.get(Parameters.SMTPD_SPOOL_MEMORY_LIMIT));
     }
 
     /** headerRewriteClients - local_header_rewrite_clients with inet_interfaces and mynetworks. */
     static HeaderRewriteClients headerRewriteClients(Config c) {
         try {
-            return HeaderRewriteClients.parse(c.getList("local_header_rewrite_clients"),
-                    HeaderRewriteClients.ownAddresses(c.getList("inet_interfaces")),
-                    NetworkList.parse(c.getList("mynetworks"), "mynetworks"));
+            return HeaderRewriteClients.parse(c.get(Parameters.LOCAL_HEADER_REWRITE_CLIENTS),
+                    HeaderRewriteClients.ownAddresses(c.get(Parameters.INET_INTERFACES)),
+                    NetworkList.parse(c.get(Parameters.MYNETWORKS), "mynetworks"));
         } catch (IllegalArgumentException e) {
             throw new ConfigException("local_header_rewrite_clients", 0, e.getMessage(), e);
         }
@@ -125,7 +126,7 @@ final class SmtpdSettingsFactory {
     /** notifyClasses - notify_classes, lower case; unknown class names are refused. */
     static java.util.Set<String> notifyClasses(Config c) {
         java.util.Set<String> classes = new java.util.HashSet<>();
-        for (String name : c.getList("notify_classes")) {
+        for (String name : c.get(Parameters.NOTIFY_CLASSES)) {
             String n = name.toLowerCase(java.util.Locale.ROOT);
             if (!java.util.Set.of("bounce", "2bounce", "data", "delay", "policy", "protocol", "resource",
                     "software").contains(n)) {
@@ -144,13 +145,13 @@ final class SmtpdSettingsFactory {
      */
     static List<String> listenAddresses(Config c) {
         List<String> out = new ArrayList<>();
-        for (String e : c.getList("inet_interfaces")) {
+        for (String e : c.get(Parameters.INET_INTERFACES)) {
             String v = e.trim().toLowerCase(java.util.Locale.ROOT);
             if (v.equals("all")) {
                 return Collections.singletonList(null);
             }
             if (v.equals("loopback-only")) {
-                String protocols = String.join(",", c.getList("inet_protocols")).toLowerCase(java.util.Locale.ROOT);
+                String protocols = String.join(",", c.get(Parameters.INET_PROTOCOLS)).toLowerCase(java.util.Locale.ROOT);
                 boolean v6 = protocols.contains("ipv6") || protocols.contains("all");
                 boolean v4 = protocols.contains("ipv4") || protocols.contains("all") || !v6;
                 if (v4) {
@@ -186,14 +187,14 @@ final class SmtpdSettingsFactory {
      * than silently disabling TLS.
      */
     static SslContext sslContext(Config c) {
-        boolean wanted = SmtpdSettings.TlsLevel.parse(c.get("smtpd_tls_security_level")) != SmtpdSettings.TlsLevel.NONE
-                || c.getBoolean("smtpd_tls_wrappermode");
+        boolean wanted = SmtpdSettings.TlsLevel.parse(c.get(Parameters.SMTPD_TLS_SECURITY_LEVEL)) != SmtpdSettings.TlsLevel.NONE
+                || c.get(Parameters.SMTPD_TLS_WRAPPERMODE);
         if (!wanted) {
             return null;
         }
-        String cert = c.get("smtpd_tls_cert_file");
-        String key = c.get("smtpd_tls_key_file");
-        String store = c.get("smtpd_tls_keystore_file").trim();
+        String cert = c.get(Parameters.SMTPD_TLS_CERT_FILE);
+        String key = c.get(Parameters.SMTPD_TLS_KEY_FILE);
+        String store = c.get(Parameters.SMTPD_TLS_KEYSTORE_FILE).trim();
         if (!store.isEmpty()) {
             if (!cert.isEmpty()) {
                 throw new ConfigException("smtpd_tls_keystore_file", 0, "specify either smtpd_tls_keystore_file or "
@@ -203,8 +204,8 @@ final class SmtpdSettingsFactory {
         }
         if (cert.isEmpty() || key.isEmpty()) {
             throw new ConfigException("smtpd_tls_cert_file", 0, "TLS is enabled (smtpd_tls_security_level = "
-                    + c.get("smtpd_tls_security_level") + ", smtpd_tls_wrappermode = "
-                    + (c.getBoolean("smtpd_tls_wrappermode") ? "yes" : "no")
+                    + c.get(Parameters.SMTPD_TLS_SECURITY_LEVEL) + ", smtpd_tls_wrappermode = "
+                    + (c.get(Parameters.SMTPD_TLS_WRAPPERMODE) ? "yes" : "no")
                     + ") but smtpd_tls_cert_file or smtpd_tls_key_file is empty (or set smtpd_tls_keystore_file)");
         }
         try {
@@ -226,10 +227,10 @@ final class SmtpdSettingsFactory {
         if (!path.isAbsolute() && configDir != null) {
             path = Path.of(configDir).resolve(path);
         }
-        char[] password = c.get("smtpd_tls_keystore_password").toCharArray();
-        String alias = c.get("smtpd_tls_keystore_alias").trim();
+        char[] password = c.get(Parameters.SMTPD_TLS_KEYSTORE_PASSWORD).toCharArray();
+        String alias = c.get(Parameters.SMTPD_TLS_KEYSTORE_ALIAS).trim();
         try {
-            KeyStore store = KeyStore.getInstance(c.get("smtpd_tls_keystore_type"));
+            KeyStore store = KeyStore.getInstance(c.get(Parameters.SMTPD_TLS_KEYSTORE_TYPE));
             try (InputStream in = Files.newInputStream(path)) {
                 store.load(in, password);
             }
@@ -272,16 +273,16 @@ final class SmtpdSettingsFactory {
      * rather than silently offering no AUTH.
      */
     static SmtpdAuthenticator authenticator(Config c, String serviceName, SmtpdListener listener) {
-        if (!c.getBoolean("smtpd_sasl_auth_enable")) {
+        if (!c.get(Parameters.SMTPD_SASL_AUTH_ENABLE)) {
             return null;
         }
-        switch (c.get("smtpd_sasl_type")) {
+        switch (c.get(Parameters.SMTPD_SASL_TYPE)) {
             case "dovecot":
                 try {
                     // smtpd_sasl_path = private/auth (Postfix + Dovecot's usual setting) is under queue_directory
-                    String path = c.get("smtpd_sasl_path").trim();
+                    String path = c.get(Parameters.SMTPD_SASL_PATH).trim();
                     return new DovecotAuthenticator(path.startsWith("inet:") ? path : c.socketPath(path),
-                            c.getTime("smtpd_timeout"));
+                            c.get(Parameters.SMTPD_TIMEOUT));
                 } catch (IllegalArgumentException e) {
                     throw new ConfigException("smtpd_sasl_path", 0, e.getMessage(), e);
                 }

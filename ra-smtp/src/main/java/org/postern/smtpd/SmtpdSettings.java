@@ -1,5 +1,6 @@
 package org.postern.smtpd;
 
+import org.postern.config.Parameters;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -250,11 +251,11 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
     public static SmtpdCheck policy(Config config) {
         PolicySettings p = PolicySettings.from(config);
         // DNS is only set up when a restriction or the peer name lookup needs it
-        boolean peername = config.getBoolean("smtpd_peername_lookup");
+        boolean peername = config.get(Parameters.SMTPD_PEERNAME_LOOKUP);
         boolean dns = p.needsDns() || peername;
         // the client's name comes from /etc/hosts first, as nsswitch's "files dns"
-        return new SmtpdCheck(p, dns ? DnsJavaLookup.fromSystem(config.getInt("smtpd_dns_cache_size"),
-                        config.getTime("smtpd_dns_cache_max_ttl"), config.getTime("smtpd_dns_negative_ttl"))
+        return new SmtpdCheck(p, dns ? DnsJavaLookup.fromSystem(config.get(Parameters.SMTPD_DNS_CACHE_SIZE),
+                        config.get(Parameters.SMTPD_DNS_CACHE_MAX_TTL), config.get(Parameters.SMTPD_DNS_NEGATIVE_TTL))
                         : DnsLookup.NONE,
                 peername ? HostsFile.system() : HostsFile.EMPTY);
     }

@@ -26,45 +26,45 @@ class ConfigParseTest {
     @Test
     void nameValueWithAndWithoutSpaces() {
         Config c = Config.parse("mail_name=Alpha\nrelayhost   =   [mx.example.com]:587   \nsyslog_name =\n", F);
-        assertEquals("Alpha", c.get("mail_name"));
-        assertEquals("[mx.example.com]:587", c.get("relayhost"));
-        assertEquals("", c.get("syslog_name"));
-        assertTrue(c.isExplicit("relayhost"));
-        assertFalse(c.isExplicit("myorigin"));
+        assertEquals("Alpha", c.get(Parameters.MAIL_NAME));
+        assertEquals("[mx.example.com]:587", c.get(Parameters.RELAYHOST));
+        assertEquals("", c.get(Parameters.SYSLOG_NAME));
+        assertTrue(c.isExplicit(Parameters.RELAYHOST));
+        assertFalse(c.isExplicit(Parameters.MYORIGIN));
     }
 
     @Test
     void commentsAndBlankLinesAreIgnored() {
         Config c = Config.parse("# a comment\n\n   # indented comment\n \t \nmail_name = X # not a comment\n", F);
-        assertEquals("X # not a comment", c.get("mail_name"));
+        assertEquals("X # not a comment", c.get(Parameters.MAIL_NAME));
         assertEquals(List.of(), c.warnings());
     }
 
     @Test
     void continuationLinesJoinWithOneSpace() {
         Config c = Config.parse("mydestination = a.example,\n    b.example,\n\t\tc.example\nmail_name = M\n", F);
-        assertEquals("a.example, b.example, c.example", c.get("mydestination"));
-        assertEquals(List.of("a.example", "b.example", "c.example"), c.getList("mydestination"));
-        assertEquals("M", c.get("mail_name"));
+        assertEquals("a.example, b.example, c.example", c.text(Parameters.MYDESTINATION));
+        assertEquals(List.of("a.example", "b.example", "c.example"), c.get(Parameters.MYDESTINATION));
+        assertEquals("M", c.get(Parameters.MAIL_NAME));
     }
 
     @Test
     void commentInsideAContinuationDoesNotEndIt() {
         Config c = Config.parse("mynetworks = 10.0.0.0/8\n# the lab\n  192.0.2.0/24\n", F);
-        assertEquals(List.of("10.0.0.0/8", "192.0.2.0/24"), c.getList("mynetworks"));
+        assertEquals(List.of("10.0.0.0/8", "192.0.2.0/24"), c.get(Parameters.MYNETWORKS));
     }
 
     @Test
     void crlfLineEndingsAreAccepted() {
         Config c = Config.parse("mail_name = CR\r\nmydestination = a,\r\n  b\r\n", F);
-        assertEquals("CR", c.get("mail_name"));
-        assertEquals("a, b", c.get("mydestination"));
+        assertEquals("CR", c.get(Parameters.MAIL_NAME));
+        assertEquals("a, b", c.text(Parameters.MYDESTINATION));
     }
 
     @Test
     void laterDefinitionOverridesEarlier() {
         Config c = Config.parse("message_size_limit = 1\nmessage_size_limit = 2\n", F);
-        assertEquals(2L, c.getSize("message_size_limit"));
+        assertEquals(2L, c.get(Parameters.MESSAGE_SIZE_LIMIT));
     }
 
     @Test
@@ -99,16 +99,18 @@ class ConfigParseTest {
     @Test
     void unknownNameInGetIsIllegalArgument() {
         Config c = Config.parse("foo = bar\n", F);
-        assertThrows(IllegalArgumentException.class, () -> c.get("foo"));
-        assertThrows(IllegalArgumentException.class, () -> c.get("alias_maps"));
+        assertThrows(IllegalArgumentException.class, () -> c.text("foo"));
+        assertThrows(IllegalArgumentException.class, () -> c.text("alias_maps"));
     }
 
     @Test
-    void typedGetterOfTheWrongTypeIsIllegalArgument() {
-        Config c = Config.defaults();
-        assertThrows(IllegalArgumentException.class, () -> c.getInt("smtpd_timeout"));
-        assertThrows(IllegalArgumentException.class, () -> c.getTime("message_size_limit"));
-        assertEquals("300s", c.get("smtpd_timeout"));
+    void typedGetReturnsTheParsedValueAndTextTheExpandedOne() {
+        // a getter of the wrong type no longer compiles: Parameter<T> carries the type
+        Config c = Config.parse("smtpd_timeout = 5m\nmessage_size_limit = 2048\n", F);
+        assertEquals(java.time.Duration.ofMinutes(5), c.get(Parameters.SMTPD_TIMEOUT));
+        assertEquals("5m", c.text(Parameters.SMTPD_TIMEOUT));
+        assertEquals(2048L, c.get(Parameters.MESSAGE_SIZE_LIMIT));
+        assertEquals("2048", c.text("message_size_limit"));
     }
 
     @Test
@@ -118,11 +120,11 @@ class ConfigParseTest {
         o.put("smtpd_timeout", "10s");
         o.put("smtpd_banner", "$myhostname ready");
         Config c = base.withOverrides(o, "master.cf, line 7");
-        assertEquals(java.time.Duration.ofSeconds(10), c.getTime("smtpd_timeout"));
-        assertEquals(c.get("myhostname") + " ready", c.get("smtpd_banner"));
-        assertEquals("Base", c.get("mail_name"));
+        assertEquals(java.time.Duration.ofSeconds(10), c.get(Parameters.SMTPD_TIMEOUT));
+        assertEquals(c.get(Parameters.MYHOSTNAME) + " ready", c.get(Parameters.SMTPD_BANNER));
+        assertEquals("Base", c.get(Parameters.MAIL_NAME));
         // the base is unchanged
-        assertEquals(java.time.Duration.ofSeconds(60), base.getTime("smtpd_timeout"));
+        assertEquals(java.time.Duration.ofSeconds(60), base.get(Parameters.SMTPD_TIMEOUT));
 
         ConfigException e = assertThrows(ConfigException.class,
                 () -> base.withOverrides(Map.of("message_size_limit", "big"), "master.cf, line 7"));
@@ -133,8 +135,8 @@ class ConfigParseTest {
     void overrideCanChangeWhatMainCfValuesExpandTo() {
         Config base = Config.parse("myhostname = a.example.com\n", F);
         Config c = base.withOverrides(Map.of("myhostname", "b.example.com"), "master.cf, line 2");
-        assertEquals("b.example.com ESMTP Postern", c.get("smtpd_banner"));
-        assertEquals("example.com", c.get("mydomain"));
+        assertEquals("b.example.com ESMTP Postern", c.get(Parameters.SMTPD_BANNER));
+        assertEquals("example.com", c.get(Parameters.MYDOMAIN));
     }
 
     @Test
@@ -145,7 +147,7 @@ class ConfigParseTest {
 
         Files.writeString(dir.resolve("main.cf"), "mail_name = Loaded\n");
         Config c = Config.load(dir);
-        assertEquals("Loaded", c.get("mail_name"));
+        assertEquals("Loaded", c.get(Parameters.MAIL_NAME));
         assertEquals(Optional.of(dir), c.configDir());
         assertEquals(dir.resolve("main.cf").toString(), c.fileName());
     }
@@ -153,7 +155,7 @@ class ConfigParseTest {
     @Test
     void missingMainCfMeansDefaults(@TempDir Path dir) {
         Config c = Config.load(dir);
-        assertEquals("Postern", c.get("mail_name"));
+        assertEquals("Postern", c.get(Parameters.MAIL_NAME));
         assertEquals(Optional.of(dir), c.configDir());
         assertEquals(List.of(), c.warnings());
         assertEquals(Optional.empty(), Config.defaults().configDir());
@@ -169,13 +171,13 @@ class ConfigParseTest {
     @Test
     void mydomainFollowsAConfiguredMyhostname() {
         Config c = Config.parse("myhostname = mx1.mail.example.org\n", F);
-        assertEquals("mail.example.org", c.get("mydomain"));
+        assertEquals("mail.example.org", c.get(Parameters.MYDOMAIN));
         assertEquals(List.of("mx1.mail.example.org", "localhost.mail.example.org", "localhost"),
-                c.getList("mydestination"));
+                c.get(Parameters.MYDESTINATION));
         Config bare = Config.parse("myhostname = gateway\n", F);
-        assertEquals("localdomain", bare.get("mydomain"));
+        assertEquals("localdomain", bare.get(Parameters.MYDOMAIN));
         Config both = Config.parse("myhostname = mx.a.example\nmydomain = b.example\n", F);
-        assertEquals("b.example", both.get("mydomain"));
+        assertEquals("b.example", both.get(Parameters.MYDOMAIN));
     }
 
     @Test
@@ -213,7 +215,7 @@ class ConfigParseTest {
         Path mailname = dir.resolve("mailname");
         Files.writeString(mailname, "example.org\nsecond line ignored\n");
         Config c = Config.parse("myhostname = mx.example.org\nmyorigin = " + mailname, "main.cf");
-        assertEquals("example.org", c.get("myorigin"));
+        assertEquals("example.org", c.get(Parameters.MYORIGIN));
         ConfigException missing = assertThrows(ConfigException.class,
                 () -> Config.parse("myorigin = " + dir.resolve("absent"), "main.cf"));
         assertTrue(missing.getMessage().contains("cannot read the file"), missing.getMessage());

@@ -11,7 +11,7 @@ class ExpansionTest {
 
     /** banner - the expanded smtpd_banner after the given main.cf lines. */
     private static String banner(String lines) {
-        return Config.parse("myhostname = mx.example.com\n" + lines + "\n", F).get("smtpd_banner");
+        return Config.parse("myhostname = mx.example.com\n" + lines + "\n", F).get(Parameters.SMTPD_BANNER);
     }
 
     @Test
@@ -143,7 +143,7 @@ class ExpansionTest {
     @Test
     void typedValuesAreCheckedAfterExpansion() {
         Config c = Config.parse("default_destination_recipient_limit = 7\n", F);
-        assertEquals(7, c.getInt("lmtp_destination_recipient_limit"));
+        assertEquals(7, c.get(Parameters.LMTP_DESTINATION_RECIPIENT_LIMIT));
         ConfigException e = assertThrows(ConfigException.class,
                 () -> Config.parse("default_destination_recipient_limit = $mail_name\n", F));
         assertEquals("main.cf, line 1: bad numerical configuration: default_destination_recipient_limit = Postern",

@@ -86,8 +86,8 @@ class MasterCfTest {
     void settingsApplyTheOverridesToMainCf() {
         MasterService s = one("2525 inet n - n - - smtpd -o smtpd_timeout=10s -o { smtpd_banner = $mail_name here }");
         Config c = s.settings(Config.parse("mail_name = Edge\n", "main.cf"));
-        assertEquals(Duration.ofSeconds(10), c.getTime("smtpd_timeout"));
-        assertEquals("Edge here", c.get("smtpd_banner"));
+        assertEquals(Duration.ofSeconds(10), c.get(Parameters.SMTPD_TIMEOUT));
+        assertEquals("Edge here", c.get(Parameters.SMTPD_BANNER));
 
         MasterService bad = one("2525 inet n - n - - smtpd -o smtpd_timeout=soon");
         ConfigException e = assertThrows(ConfigException.class, () -> bad.settings(Config.defaults()));

@@ -16,7 +16,7 @@ class ParametersTest {
     @Test
     void everyParameterHasADoc() {
         List<String> undocumented = new ArrayList<>();
-        for (Parameter p : Parameters.all().values()) {
+        for (Parameter<?> p : Parameters.all().values()) {
             if (p.doc().isBlank()) {
                 undocumented.add(p.name());
             }
@@ -29,9 +29,9 @@ class ParametersTest {
     @Test
     void everyDefaultIsValidForItsType() {
         Config c = Config.defaults();
-        for (Parameter p : Parameters.all().values()) {
+        for (Parameter<?> p : Parameters.all().values()) {
             // get() succeeds for every registered parameter; the typed value was parsed at construction
-            c.get(p.name());
+            c.get(p);
         }
     }
 
@@ -48,51 +48,51 @@ class ParametersTest {
     @Test
     void postfixDefaults() {
         Config c = Config.defaults();
-        assertEquals(10240000L, c.getSize("message_size_limit"));
-        assertEquals(2048, c.getInt("line_length_limit"));
-        assertEquals(Duration.ofSeconds(300), c.getTime("smtpd_timeout"));
-        assertEquals(1000, c.getInt("smtpd_recipient_limit"));
-        assertEquals(20, c.getInt("smtpd_hard_error_limit"));
-        assertEquals(10, c.getInt("smtpd_soft_error_limit"));
-        assertEquals(Duration.ofSeconds(1), c.getTime("smtpd_error_sleep_time"));
-        assertEquals(Duration.ofDays(5), c.getTime("maximal_queue_lifetime"));
-        assertEquals(Duration.ofDays(5), c.getTime("bounce_queue_lifetime"));
-        assertEquals(Duration.ofSeconds(4000), c.getTime("maximal_backoff_time"));
-        assertEquals(Duration.ofSeconds(300), c.getTime("minimal_backoff_time"));
-        assertEquals(Duration.ofSeconds(300), c.getTime("queue_run_delay"));
-        assertEquals(Duration.ofSeconds(30), c.getTime("smtp_connect_timeout"));
-        assertEquals(Duration.ZERO, c.getTime("lmtp_connect_timeout"));
-        assertEquals(Duration.ofSeconds(300), c.getTime("lmtp_lhlo_timeout"));
-        assertEquals(Duration.ofSeconds(600), c.getTime("lmtp_data_done_timeout"));
-        assertEquals(Duration.ofSeconds(20), c.getTime("smtp_rset_timeout"));
-        assertEquals(998, c.getInt("smtp_line_length_limit"));
-        assertEquals(50, c.getInt("default_destination_recipient_limit"));
-        assertEquals(50, c.getInt("lmtp_destination_recipient_limit"));
-        assertEquals("24", c.get("lmtp_tcp_port"));
-        assertEquals("smtp", c.get("default_transport"));
-        assertEquals("relay", c.get("relay_transport"));
-        assertEquals("", c.get("relayhost"));
-        assertEquals(List.of(), c.getList("relay_domains"));
-        assertEquals(List.of(), c.getList("transport_maps"));
-        assertEquals(List.of("127.0.0.0/8", "[::1]/128"), c.getList("mynetworks"));
-        assertEquals("Postern", c.get("mail_name"));
-        assertEquals("0.1.0", c.get("mail_version"));
-        assertEquals("postern", c.get("syslog_name"));
-        assertEquals("normalize", c.get("smtpd_forbid_bare_newline"));
-        assertEquals(List.of("127.0.0.0/8", "[::1]/128"), c.getList("smtpd_forbid_bare_newline_exclusions"));
-        assertEquals(550, c.getInt("smtpd_forbid_bare_newline_reject_code"));
+        assertEquals(10240000L, c.get(Parameters.MESSAGE_SIZE_LIMIT));
+        assertEquals(2048, c.get(Parameters.LINE_LENGTH_LIMIT));
+        assertEquals(Duration.ofSeconds(300), c.get(Parameters.SMTPD_TIMEOUT));
+        assertEquals(1000, c.get(Parameters.SMTPD_RECIPIENT_LIMIT));
+        assertEquals(20, c.get(Parameters.SMTPD_HARD_ERROR_LIMIT));
+        assertEquals(10, c.get(Parameters.SMTPD_SOFT_ERROR_LIMIT));
+        assertEquals(Duration.ofSeconds(1), c.get(Parameters.SMTPD_ERROR_SLEEP_TIME));
+        assertEquals(Duration.ofDays(5), c.get(Parameters.MAXIMAL_QUEUE_LIFETIME));
+        assertEquals(Duration.ofDays(5), c.get(Parameters.BOUNCE_QUEUE_LIFETIME));
+        assertEquals(Duration.ofSeconds(4000), c.get(Parameters.MAXIMAL_BACKOFF_TIME));
+        assertEquals(Duration.ofSeconds(300), c.get(Parameters.MINIMAL_BACKOFF_TIME));
+        assertEquals(Duration.ofSeconds(300), c.get(Parameters.QUEUE_RUN_DELAY));
+        assertEquals(Duration.ofSeconds(30), c.get(Parameters.SMTP_CONNECT_TIMEOUT));
+        assertEquals(Duration.ZERO, c.get(Parameters.LMTP_CONNECT_TIMEOUT));
+        assertEquals(Duration.ofSeconds(300), c.get(Parameters.LMTP_LHLO_TIMEOUT));
+        assertEquals(Duration.ofSeconds(600), c.get(Parameters.LMTP_DATA_DONE_TIMEOUT));
+        assertEquals(Duration.ofSeconds(20), c.get(Parameters.SMTP_RSET_TIMEOUT));
+        assertEquals(998, c.get(Parameters.SMTP_LINE_LENGTH_LIMIT));
+        assertEquals(50, c.get(Parameters.DEFAULT_DESTINATION_RECIPIENT_LIMIT));
+        assertEquals(50, c.get(Parameters.LMTP_DESTINATION_RECIPIENT_LIMIT));
+        assertEquals("24", c.get(Parameters.LMTP_TCP_PORT));
+        assertEquals("smtp", c.get(Parameters.DEFAULT_TRANSPORT));
+        assertEquals("relay", c.get(Parameters.RELAY_TRANSPORT));
+        assertEquals("", c.get(Parameters.RELAYHOST));
+        assertEquals(List.of(), c.get(Parameters.RELAY_DOMAINS));
+        assertEquals(List.of(), c.get(Parameters.TRANSPORT_MAPS));
+        assertEquals(List.of("127.0.0.0/8", "[::1]/128"), c.get(Parameters.MYNETWORKS));
+        assertEquals("Postern", c.get(Parameters.MAIL_NAME));
+        assertEquals("0.1.0", c.get(Parameters.MAIL_VERSION));
+        assertEquals("postern", c.get(Parameters.SYSLOG_NAME));
+        assertEquals("normalize", c.get(Parameters.SMTPD_FORBID_BARE_NEWLINE));
+        assertEquals(List.of("127.0.0.0/8", "[::1]/128"), c.get(Parameters.SMTPD_FORBID_BARE_NEWLINE_EXCLUSIONS));
+        assertEquals(550, c.get(Parameters.SMTPD_FORBID_BARE_NEWLINE_REJECT_CODE));
     }
 
     @Test
     void hostNameDefaultsAreQualified() {
         Config c = Config.defaults();
-        String host = c.get("myhostname");
+        String host = c.get(Parameters.MYHOSTNAME);
         assertTrue(host.contains("."), host);
-        assertEquals(host.substring(host.indexOf('.') + 1), c.get("mydomain"));
-        assertEquals(host, c.get("myorigin"));
-        assertEquals(host, c.get("smtp_helo_name"));
-        assertEquals(host + " ESMTP Postern", c.get("smtpd_banner"));
-        assertEquals(List.of(host, "localhost." + c.get("mydomain"), "localhost"), c.getList("mydestination"));
+        assertEquals(host.substring(host.indexOf('.') + 1), c.get(Parameters.MYDOMAIN));
+        assertEquals(host, c.get(Parameters.MYORIGIN));
+        assertEquals(host, c.get(Parameters.SMTP_HELO_NAME));
+        assertEquals(host + " ESMTP Postern", c.get(Parameters.SMTPD_BANNER));
+        assertEquals(List.of(host, "localhost." + c.get(Parameters.MYDOMAIN), "localhost"), c.get(Parameters.MYDESTINATION));
     }
 
     @Test

@@ -23,20 +23,20 @@ class TypedValuesTest {
 
     @Test
     void timeUnits() {
-        assertEquals(Duration.ofSeconds(45), c("smtpd_timeout = 45s").getTime("smtpd_timeout"));
-        assertEquals(Duration.ofMinutes(2), c("smtpd_timeout = 2m").getTime("smtpd_timeout"));
-        assertEquals(Duration.ofHours(1), c("smtpd_timeout = 1h").getTime("smtpd_timeout"));
-        assertEquals(Duration.ofDays(3), c("smtpd_timeout = 3d").getTime("smtpd_timeout"));
-        assertEquals(Duration.ofDays(14), c("smtpd_timeout = 2w").getTime("smtpd_timeout"));
-        assertEquals(Duration.ofHours(1), c("smtpd_timeout = 1H").getTime("smtpd_timeout"));
-        assertEquals(Duration.ZERO, c("smtp_connect_timeout = 0").getTime("smtp_connect_timeout"));
+        assertEquals(Duration.ofSeconds(45), c("smtpd_timeout = 45s").get(Parameters.SMTPD_TIMEOUT));
+        assertEquals(Duration.ofMinutes(2), c("smtpd_timeout = 2m").get(Parameters.SMTPD_TIMEOUT));
+        assertEquals(Duration.ofHours(1), c("smtpd_timeout = 1h").get(Parameters.SMTPD_TIMEOUT));
+        assertEquals(Duration.ofDays(3), c("smtpd_timeout = 3d").get(Parameters.SMTPD_TIMEOUT));
+        assertEquals(Duration.ofDays(14), c("smtpd_timeout = 2w").get(Parameters.SMTPD_TIMEOUT));
+        assertEquals(Duration.ofHours(1), c("smtpd_timeout = 1H").get(Parameters.SMTPD_TIMEOUT));
+        assertEquals(Duration.ZERO, c("smtp_connect_timeout = 0").get(Parameters.SMTP_CONNECT_TIMEOUT));
     }
 
     @Test
     void bareNumberUsesTheDefaultUnit() {
-        assertEquals(Duration.ofSeconds(300), c("smtpd_timeout = 300").getTime("smtpd_timeout"));
-        assertEquals(Duration.ofDays(5), c("maximal_queue_lifetime = 5").getTime("maximal_queue_lifetime"));
-        assertEquals(Duration.ofDays(2), c("bounce_queue_lifetime = 2").getTime("bounce_queue_lifetime"));
+        assertEquals(Duration.ofSeconds(300), c("smtpd_timeout = 300").get(Parameters.SMTPD_TIMEOUT));
+        assertEquals(Duration.ofDays(5), c("maximal_queue_lifetime = 5").get(Parameters.MAXIMAL_QUEUE_LIFETIME));
+        assertEquals(Duration.ofDays(2), c("bounce_queue_lifetime = 2").get(Parameters.BOUNCE_QUEUE_LIFETIME));
     }
 
     @Test
@@ -53,9 +53,9 @@ class TypedValuesTest {
 
     @Test
     void sizesAndInts() {
-        assertEquals(0L, c("message_size_limit = 0").getSize("message_size_limit"));
-        assertEquals(52428800000L, c("message_size_limit = 52428800000").getSize("message_size_limit"));
-        assertEquals(5, c("smtpd_recipient_limit = 5").getInt("smtpd_recipient_limit"));
+        assertEquals(0L, c("message_size_limit = 0").get(Parameters.MESSAGE_SIZE_LIMIT));
+        assertEquals(52428800000L, c("message_size_limit = 52428800000").get(Parameters.MESSAGE_SIZE_LIMIT));
+        assertEquals(5, c("smtpd_recipient_limit = 5").get(Parameters.SMTPD_RECIPIENT_LIMIT));
     }
 
     @Test
@@ -83,8 +83,8 @@ class TypedValuesTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TypedValues.bool("x", "true"));
         assertEquals("bad boolean configuration: x = true", e.getMessage());
 
-        assertEquals("reject", c("smtpd_forbid_bare_newline = REJECT").get("smtpd_forbid_bare_newline"));
-        assertEquals("yes", c("smtpd_forbid_bare_newline = yes").get("smtpd_forbid_bare_newline"));
+        assertEquals("reject", c("smtpd_forbid_bare_newline = REJECT").get(Parameters.SMTPD_FORBID_BARE_NEWLINE));
+        assertEquals("yes", c("smtpd_forbid_bare_newline = yes").get(Parameters.SMTPD_FORBID_BARE_NEWLINE));
         assertEquals(F + ", line 1: invalid smtpd_forbid_bare_newline value: \"strict\""
                         + " (specify one of: normalize, yes, reject, no)",
                 error("smtpd_forbid_bare_newline = strict"));
@@ -93,10 +93,10 @@ class TypedValuesTest {
     @Test
     void lists() {
         Config c = c("mydestination = a, b  c,,\td ,");
-        assertEquals(List.of("a", "b", "c", "d"), c.getList("mydestination"));
-        assertEquals(List.of(), c("mydestination =").getList("mydestination"));
+        assertEquals(List.of("a", "b", "c", "d"), c.get(Parameters.MYDESTINATION));
+        assertEquals(List.of(), c("mydestination =").get(Parameters.MYDESTINATION));
         assertEquals(List.of("inline:{ a=b, c=d }", "texthash:/etc/postern/transport"),
-                c("transport_maps = inline:{ a=b, c=d }, texthash:/etc/postern/transport").getList("transport_maps"));
+                c("transport_maps = inline:{ a=b, c=d }, texthash:/etc/postern/transport").get(Parameters.TRANSPORT_MAPS));
         assertEquals(F + ", line 1: bad list syntax: transport_maps = inline:{ a=b: missing '}' in: inline:{ a=b",
                 error("transport_maps = inline:{ a=b"));
     }

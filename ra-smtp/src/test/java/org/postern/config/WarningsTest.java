@@ -74,7 +74,7 @@ class WarningsTest {
     void aReferencedNameIsUsed() {
         Config c = Config.parse("my_relays = mx.example.com\nrelayhost = [$my_relays]\n", F);
         assertEquals(List.of(), c.warnings());
-        assertEquals("[mx.example.com]", c.get("relayhost"));
+        assertEquals("[mx.example.com]", c.get(Parameters.RELAYHOST));
         // a reference escaped with $$ is no reference
         Config d = Config.parse("x = 1\nmail_name = $$x\n", F);
         assertEquals(1, d.warnings().size());

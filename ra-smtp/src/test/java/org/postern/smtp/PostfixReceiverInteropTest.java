@@ -1,5 +1,6 @@
 package org.postern.smtp;
 
+import org.postern.config.Parameters;
 import org.postern.test.Peers;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -155,18 +156,18 @@ class PostfixReceiverInteropTest {
      * (DeliveryAgent.settings): the smtp_* names, Postfix's defaults for the rest.
      */
     private static SmtpClientSettings clientSettings(Config c) {
-        SmtpClientSettings d = SmtpClientSettings.defaults(c.get("smtp_helo_name"));
-        return new SmtpClientSettings(d.heloName(), c.getTime("smtp_connect_timeout"),
-                c.getTime("smtp_helo_timeout"), c.getTime("smtp_mail_timeout"), c.getTime("smtp_rcpt_timeout"),
-                c.getTime("smtp_data_init_timeout"), c.getTime("smtp_data_xfer_timeout"),
-                c.getTime("smtp_data_done_timeout"), c.getTime("smtp_rset_timeout"), c.getTime("smtp_quit_timeout"),
-                c.getInt("smtp_line_length_limit"), null, null, null,
-                new SmtpClientSettings.Tls(c.get("smtp_tls_security_level"), c.get("smtp_tls_CAfile"),
-                        c.get("smtp_tls_CApath"), c.getList("smtp_tls_verify_cert_match"),
-                        c.getTime("smtp_starttls_timeout")),
-                new SmtpClientSettings.Sasl(c.getBoolean("smtp_sasl_auth_enable"),
-                        c.getList("smtp_sasl_password_maps"), c.getList("smtp_sasl_security_options"),
-                        c.getList("smtp_sasl_tls_security_options"), c.getList("smtp_sasl_mechanism_filter")));
+        SmtpClientSettings d = SmtpClientSettings.defaults(c.get(Parameters.SMTP_HELO_NAME));
+        return new SmtpClientSettings(d.heloName(), c.get(Parameters.SMTP_CONNECT_TIMEOUT),
+                c.get(Parameters.SMTP_HELO_TIMEOUT), c.get(Parameters.SMTP_MAIL_TIMEOUT), c.get(Parameters.SMTP_RCPT_TIMEOUT),
+                c.get(Parameters.SMTP_DATA_INIT_TIMEOUT), c.get(Parameters.SMTP_DATA_XFER_TIMEOUT),
+                c.get(Parameters.SMTP_DATA_DONE_TIMEOUT), c.get(Parameters.SMTP_RSET_TIMEOUT), c.get(Parameters.SMTP_QUIT_TIMEOUT),
+                c.get(Parameters.SMTP_LINE_LENGTH_LIMIT), null, null, null,
+                new SmtpClientSettings.Tls(c.get(Parameters.SMTP_TLS_SECURITY_LEVEL), c.get(Parameters.SMTP_TLS_CAFILE),
+                        c.get(Parameters.SMTP_TLS_CAPATH), c.get(Parameters.SMTP_TLS_VERIFY_CERT_MATCH),
+                        c.get(Parameters.SMTP_STARTTLS_TIMEOUT)),
+                new SmtpClientSettings.Sasl(c.get(Parameters.SMTP_SASL_AUTH_ENABLE),
+                        c.get(Parameters.SMTP_SASL_PASSWORD_MAPS), c.get(Parameters.SMTP_SASL_SECURITY_OPTIONS),
+                        c.get(Parameters.SMTP_SASL_TLS_SECURITY_OPTIONS), c.get(Parameters.SMTP_SASL_MECHANISM_FILTER)));
     }
 
     private static Config clientConfig(String relay) {

@@ -1,5 +1,6 @@
 package org.postern.smtp;
 
+import org.postern.config.Parameters;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -106,17 +107,17 @@ class SmtpConnectionCacheTest {
     @Test
     void theReuseLimitsOfMainCfAsPostfix34HasThem() {
         org.postern.config.Config d = org.postern.config.Config.parse("", "main.cf");
-        assertEquals(0, d.getInt("smtp_connection_reuse_count_limit"));
-        assertEquals(0, d.getInt("smtp_connection_cache_reuse_limit"), "the 2.2 name no longer caps reuse at 10");
-        assertEquals(0, d.getInt("lmtp_connection_reuse_count_limit"));
-        assertEquals(Duration.ofSeconds(300), d.getTime("smtp_connection_reuse_time_limit"));
-        assertEquals(Duration.ofSeconds(300), d.getTime("lmtp_connection_reuse_time_limit"));
+        assertEquals(0, d.get(Parameters.SMTP_CONNECTION_REUSE_COUNT_LIMIT));
+        assertEquals(0, d.get(Parameters.SMTP_CONNECTION_CACHE_REUSE_LIMIT), "the 2.2 name no longer caps reuse at 10");
+        assertEquals(0, d.get(Parameters.LMTP_CONNECTION_REUSE_COUNT_LIMIT));
+        assertEquals(Duration.ofSeconds(300), d.get(Parameters.SMTP_CONNECTION_REUSE_TIME_LIMIT));
+        assertEquals(Duration.ofSeconds(300), d.get(Parameters.LMTP_CONNECTION_REUSE_TIME_LIMIT));
         // the older name follows the newer one unless it is set itself
         org.postern.config.Config c = org.postern.config.Config.parse("smtp_connection_reuse_count_limit = 7", "main.cf");
-        assertEquals(7, c.getInt("smtp_connection_cache_reuse_limit"));
+        assertEquals(7, c.get(Parameters.SMTP_CONNECTION_CACHE_REUSE_LIMIT));
         c = org.postern.config.Config.parse("smtp_connection_reuse_count_limit = 7\n"
                 + "smtp_connection_cache_reuse_limit = 3", "main.cf");
-        assertEquals(3, c.getInt("smtp_connection_cache_reuse_limit"));
+        assertEquals(3, c.get(Parameters.SMTP_CONNECTION_CACHE_REUSE_LIMIT));
         assertEquals(Duration.ofSeconds(300), SmtpClientSettings.Cache.defaults().reuseTimeLimit());
         assertEquals(SmtpClientSettings.Cache.defaults(), new SmtpClientSettings.Cache(true, 0, Duration.ofSeconds(2)),
                 "the three-argument form (DeliveryAgent's) means the default reuse time limit");
@@ -158,7 +159,7 @@ class SmtpConnectionCacheTest {
         server = new FakeSmtpServer(true);
         // lmtp_connection_cache_time_limit defaults to $max_idle: what main.cf says is what the session gets
         Duration idle = org.postern.config.Config.parse("max_idle = 1s", "main.cf")
-                .getTime("lmtp_connection_cache_time_limit");
+                .get(Parameters.LMTP_CONNECTION_CACHE_TIME_LIMIT);
         assertEquals(Duration.ofSeconds(1), idle);
         SmtpClientSettings settings = fast().withSession(SmtpClientSettings.Session.defaults(true))
                 .withCache(new SmtpClientSettings.Cache(true, 0, idle));

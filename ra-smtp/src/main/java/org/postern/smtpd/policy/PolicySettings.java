@@ -1,5 +1,7 @@
 package org.postern.smtpd.policy;
 
+import org.postern.config.Parameter;
+import org.postern.config.Parameters;
 import java.util.List;
 import java.util.Set;
 
@@ -70,8 +72,8 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
 
     /** from - the policy of a listener's configuration; ConfigException on a bad restriction or table. */
     public static PolicySettings from(Config c) {
-        List<Restriction> relay = list(c, "smtpd_relay_restrictions");
-        List<Restriction> recipient = list(c, "smtpd_recipient_restrictions");
+        List<Restriction> relay = list(c, Parameters.SMTPD_RELAY_RESTRICTIONS);
+        List<Restriction> recipient = list(c, Parameters.SMTPD_RECIPIENT_RESTRICTIONS);
         if (relay.stream().noneMatch(r -> RELAY_GUARDS.contains(r.name()))
                 && recipient.stream().noneMatch(r -> RELAY_GUARDS.contains(r.name()))) {
             // Postfix refuses to start as an open relay; so does Postern.
@@ -79,52 +81,55 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
                     + "smtpd_recipient_restrictions, specify at least one working instance of: "
                     + "reject_unauth_destination, defer_unauth_destination, reject, defer");
         }
-        DomainList mydestination = DomainList.parse(c.getList("mydestination"), false, "mydestination");
-        DomainList relayDomains = DomainList.parse(c.getList("relay_domains"), true, "relay_domains");
-        DomainList virtualDomains = DomainList.parse(c.getList("virtual_mailbox_domains"), false,
+        DomainList mydestination = DomainList.parse(c.get(Parameters.MYDESTINATION), false, "mydestination");
+        DomainList relayDomains = DomainList.parse(c.get(Parameters.RELAY_DOMAINS), true, "relay_domains");
+        DomainList virtualDomains = DomainList.parse(c.get(Parameters.VIRTUAL_MAILBOX_DOMAINS), false,
                 "virtual_mailbox_domains");
-        DomainList aliasDomains = DomainList.parse(c.getList("virtual_alias_domains"), false,
+        DomainList aliasDomains = DomainList.parse(c.get(Parameters.VIRTUAL_ALIAS_DOMAINS), false,
                 "virtual_alias_domains");
         AddressResolver resolver = new AddressResolver(mydestination, aliasDomains, virtualDomains, relayDomains,
-                c.get("myorigin"),
-                c.getBoolean("swap_bangpath"), c.getBoolean("allow_percent_hack"));
-        Codes codes = new Codes(code(c, "access_map_reject_code"), code(c, "access_map_defer_code"),
-                code(c, "invalid_hostname_reject_code"), code(c, "non_fqdn_reject_code"), code(c, "reject_code"),
-                code(c, "defer_code"), code(c, "relay_domains_reject_code"),
-                code(c, "unknown_relay_recipient_reject_code"), code(c, "unknown_address_reject_code"),
-                code(c, "unknown_client_reject_code"), code(c, "maps_rbl_reject_code"),
-                code(c, "unknown_hostname_reject_code"), code(c, "unknown_virtual_mailbox_reject_code"),
-                code(c, "unknown_virtual_alias_reject_code"), code(c, "multi_recipient_bounce_reject_code"));
-        for (String d : c.getList("maps_rbl_domains")) {
+                c.get(Parameters.MYORIGIN),
+                c.get(Parameters.SWAP_BANGPATH), c.get(Parameters.ALLOW_PERCENT_HACK));
+        Codes codes = new Codes(code(c, Parameters.ACCESS_MAP_REJECT_CODE), code(c, Parameters.ACCESS_MAP_DEFER_CODE),
+                code(c, Parameters.INVALID_HOSTNAME_REJECT_CODE), code(c, Parameters.NON_FQDN_REJECT_CODE), code(c, Parameters.REJECT_CODE),
+                code(c, Parameters.DEFER_CODE), code(c, Parameters.RELAY_DOMAINS_REJECT_CODE),
+                code(c, Parameters.UNKNOWN_RELAY_RECIPIENT_REJECT_CODE), code(c, Parameters.UNKNOWN_ADDRESS_REJECT_CODE),
+                code(c, Parameters.UNKNOWN_CLIENT_REJECT_CODE), code(c, Parameters.MAPS_RBL_REJECT_CODE),
+                code(c, Parameters.UNKNOWN_HOSTNAME_REJECT_CODE), code(c, Parameters.UNKNOWN_VIRTUAL_MAILBOX_REJECT_CODE),
+                code(c, Parameters.UNKNOWN_VIRTUAL_ALIAS_REJECT_CODE), code(c, Parameters.MULTI_RECIPIENT_BOUNCE_REJECT_CODE));
+        for (String d : c.get(Parameters.MAPS_RBL_DOMAINS)) {
             if (!Hostnames.validHostname(d)) {
                 throw new ConfigException("maps_rbl_domains", 0, "bad DNS domain: \"" + d + "\"");
             }
         }
-        return new PolicySettings(list(c, "smtpd_client_restrictions"), list(c, "smtpd_helo_restrictions"),
-                list(c, "smtpd_sender_restrictions"), relay, recipient, list(c, "smtpd_data_restrictions"),
-                list(c, "smtpd_end_of_data_restrictions"), list(c, "smtpd_etrn_restrictions"),
-                c.getBoolean("smtpd_delay_reject"), NetworkList.parse(c.getList("mynetworks"), "mynetworks"),
-                resolver, LookupTables.openAll(c.getList("relay_recipient_maps")),
-                LookupTables.openAll(c.getList("virtual_mailbox_maps")),
-                LookupTables.openAll(c.getList("virtual_alias_maps")),
-                c.getBoolean("smtpd_reject_unlisted_recipient"), c.getBoolean("allow_untrusted_routing"),
-                c.get("smtpd_null_access_lookup_key"), codes, c.getList("maps_rbl_domains"), policyClients(c),
-                LookupTables.openAll(c.getList("smtpd_sender_login_maps")), c.getBoolean("smtpd_sasl_auth_enable"),
-                c.getBoolean("smtpd_reject_unlisted_sender"));
+        return new PolicySettings(list(c, Parameters.SMTPD_CLIENT_RESTRICTIONS), list(c, Parameters.SMTPD_HELO_RESTRICTIONS),
+                list(c, Parameters.SMTPD_SENDER_RESTRICTIONS), relay, recipient, list(c, Parameters.SMTPD_DATA_RESTRICTIONS),
+                list(c, Parameters.SMTPD_END_OF_DATA_RESTRICTIONS), list(c, Parameters.SMTPD_ETRN_RESTRICTIONS),
+                c.get(Parameters.SMTPD_DELAY_REJECT), NetworkList.parse(c.get(Parameters.MYNETWORKS), "mynetworks"),
+                resolver, LookupTables.openAll(c.get(Parameters.RELAY_RECIPIENT_MAPS)),
+                LookupTables.openAll(c.get(Parameters.VIRTUAL_MAILBOX_MAPS)),
+                LookupTables.openAll(c.get(Parameters.VIRTUAL_ALIAS_MAPS)),
+                c.get(Parameters.SMTPD_REJECT_UNLISTED_RECIPIENT), c.get(Parameters.ALLOW_UNTRUSTED_ROUTING),
+                c.get(Parameters.SMTPD_NULL_ACCESS_LOOKUP_KEY), codes, c.get(Parameters.MAPS_RBL_DOMAINS), policyClients(c),
+                LookupTables.openAll(c.get(Parameters.SMTPD_SENDER_LOGIN_MAPS)), c.get(Parameters.SMTPD_SASL_AUTH_ENABLE),
+                c.get(Parameters.SMTPD_REJECT_UNLISTED_SENDER));
     }
 
     /** policyClients - one client per distinct check_policy_service server of any list, by its argument. */
     private static java.util.Map<String, PolicyClient> policyClients(Config c) {
-        PolicyClient.Settings defaults = new PolicyClient.Settings(c.getTime("smtpd_policy_service_timeout"),
-                c.getTime("smtpd_policy_service_max_idle"), c.getTime("smtpd_policy_service_max_ttl"),
-                c.get("smtpd_policy_service_default_action"), c.getInt("smtpd_policy_service_try_limit"),
-                c.getTime("smtpd_policy_service_retry_delay"), c.getInt("smtpd_policy_service_request_limit"),
-                c.get("smtpd_policy_service_policy_context"));
+        PolicyClient.Settings defaults = new PolicyClient.Settings(c.get(Parameters.SMTPD_POLICY_SERVICE_TIMEOUT),
+                c.get(Parameters.SMTPD_POLICY_SERVICE_MAX_IDLE), c.get(Parameters.SMTPD_POLICY_SERVICE_MAX_TTL),
+                c.get(Parameters.SMTPD_POLICY_SERVICE_DEFAULT_ACTION), c.get(Parameters.SMTPD_POLICY_SERVICE_TRY_LIMIT),
+                c.get(Parameters.SMTPD_POLICY_SERVICE_RETRY_DELAY), c.get(Parameters.SMTPD_POLICY_SERVICE_REQUEST_LIMIT),
+                c.get(Parameters.SMTPD_POLICY_SERVICE_POLICY_CONTEXT));
         java.util.Map<String, PolicyClient> clients = new java.util.LinkedHashMap<>();
-        for (String name : List.of("smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions",
-                "smtpd_relay_restrictions", "smtpd_recipient_restrictions", "smtpd_data_restrictions",
-                "smtpd_end_of_data_restrictions", "smtpd_etrn_restrictions")) {
-            for (Restriction r : list(c, name)) {
+        for (Parameter<List<String>> list : List.of(Parameters.SMTPD_CLIENT_RESTRICTIONS,
+                Parameters.SMTPD_HELO_RESTRICTIONS, Parameters.SMTPD_SENDER_RESTRICTIONS,
+                Parameters.SMTPD_RELAY_RESTRICTIONS, Parameters.SMTPD_RECIPIENT_RESTRICTIONS,
+                Parameters.SMTPD_DATA_RESTRICTIONS, Parameters.SMTPD_END_OF_DATA_RESTRICTIONS,
+                Parameters.SMTPD_ETRN_RESTRICTIONS)) {
+            String name = list.name();
+            for (Restriction r : list(c, list)) {
                 if (r.name().equals("check_policy_service") && !clients.containsKey(r.arg())) {
                     // unix:private/policy is relative to queue_directory, as in Postfix
                     String spec = r.arg().startsWith("unix:") ? "unix:" + c.socketPath(r.arg().substring(5)) : r.arg();
@@ -142,13 +147,14 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
                 .flatMap(List::stream).anyMatch(r -> Restriction.DNS.contains(r.name()));
     }
 
-    private static List<Restriction> list(Config c, String name) {
-        return Restriction.parseList(c.getList(name), name);
+    private static List<Restriction> list(Config c, Parameter<List<String>> p) {
+        return Restriction.parseList(c.get(p), p.name());
     }
 
     /** code - a reply code parameter: 4XX or 5XX. */
-    private static int code(Config c, String name) {
-        int v = c.getInt(name);
+    private static int code(Config c, Parameter<Integer> p) {
+        String name = p.name();
+        int v = c.get(p);
         if (v < 400 || v > 599) {
             throw new ConfigException(name, 0, "bad reply code " + v + ": specify a 4XX or 5XX code");
         }

@@ -1,4 +1,4 @@
-package org.postern.qmgr;
+package org.postern.smtp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,12 +9,9 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.postern.config.Config;
-import org.postern.smtp.DeliveryOutcome;
-import org.postern.smtp.NextHop;
-import org.postern.smtp.SmtpClientSettings;
 
-/** DeliveryAgent.settings: main.cf to client settings, smtp_* names or lmtp_* names (LMTP mode). */
-class DeliveryAgentSettingsTest {
+/** SmtpClientParameters: main.cf to client settings, smtp_* names or lmtp_* names (LMTP mode). */
+class SmtpClientParametersTest {
 
     private static Config cf(String text) {
         return Config.parse(text, "main.cf");
@@ -22,7 +19,7 @@ class DeliveryAgentSettingsTest {
 
     @Test
     void postfixDefaultsForSmtp() {
-        SmtpClientSettings s = DeliveryAgent.settings(cf("myhostname = mx.example.org\ninet_interfaces = 127.0.0.1"), false);
+        SmtpClientSettings s = settings(cf("myhostname = mx.example.org\ninet_interfaces = 127.0.0.1"), false);
         assertEquals("mx.example.org", s.heloName());
         assertEquals(Duration.ofSeconds(600), s.dataDoneTimeout());
         assertEquals(new SmtpClientSettings.Session(true, true, false, true, true, List.of(), "", "", true), s.session());
@@ -40,7 +37,7 @@ class DeliveryAgentSettingsTest {
 
     @Test
     void everySmtpParameterReachesTheSettings() {
-        SmtpClientSettings s = DeliveryAgent.settings(cf(String.join("\n",
+        SmtpClientSettings s = settings(cf(String.join("\n",
                 "smtp_helo_name = helo.example", "smtp_skip_5xx_greeting = no", "smtp_always_send_ehlo = no",
                 "smtp_never_send_ehlo = yes", "smtp_skip_quit_response = no", "smtp_quote_rfc821_envelope = no",
                 "smtp_discard_ehlo_keywords = PIPELINING, dsn", "smtp_bind_address = 127.0.0.2",
@@ -62,7 +59,7 @@ class DeliveryAgentSettingsTest {
 
     @Test
     void lmtpModeUsesTheLmtpNames() {
-        SmtpClientSettings s = DeliveryAgent.settings(cf(String.join("\n",
+        SmtpClientSettings s = settings(cf(String.join("\n",
                 "lmtp_lhlo_name = lhlo.example", "lmtp_lhlo_timeout = 7s", "lmtp_skip_quit_response = no",
                 "lmtp_discard_lhlo_keywords = 8bitmime", "lmtp_cache_connection = no",
                 "lmtp_connection_cache_time_limit = 9s", "fallback_relay = [relay.example]",
@@ -79,37 +76,27 @@ class DeliveryAgentSettingsTest {
     void connectionCacheDestinationsEnableCachingPerNextHop() {
         Config c = cf("smtp_connection_cache_on_demand = no\n"
                 + "smtp_connection_cache_destinations = example.com, [relay.example]:2525\ninet_interfaces = 127.0.0.1");
-        assertTrue(DeliveryAgent.settings(c, false, NextHop.smtp("example.com", 25, true)).cache().enabled());
-        assertTrue(DeliveryAgent.settings(c, false, NextHop.smtp("relay.example", 2525, false)).cache().enabled());
-        assertFalse(DeliveryAgent.settings(c, false, NextHop.smtp("relay.example", 25, false)).cache().enabled());
-        assertFalse(DeliveryAgent.settings(c, false, NextHop.smtp("other.example", 25, true)).cache().enabled());
+        assertTrue(SmtpClientParameters.of(false).settings(c, NextHop.smtp("example.com", 25, true)).cache().enabled());
+        assertTrue(SmtpClientParameters.of(false).settings(c, NextHop.smtp("relay.example", 2525, false)).cache().enabled());
+        assertFalse(SmtpClientParameters.of(false).settings(c, NextHop.smtp("relay.example", 25, false)).cache().enabled());
+        assertFalse(SmtpClientParameters.of(false).settings(c, NextHop.smtp("other.example", 25, true)).cache().enabled());
     }
 
     @Test
     void recipientLimitsPerTransport() {
         Config c = cf("default_destination_recipient_limit = 7\nlmtp_destination_recipient_limit = 1");
-        assertEquals(7, DeliveryAgent.recipientLimit(c, NextHop.smtp("x.example", 25, true)));
-        assertEquals(1, DeliveryAgent.recipientLimit(c, NextHop.lmtpInet("127.0.0.1", 24)));
-        assertEquals(0, DeliveryAgent.recipientLimit(cf("smtp_destination_recipient_limit = 0"),
+        assertEquals(7, recipientLimit(c, NextHop.smtp("x.example", 25, true)));
+        assertEquals(1, recipientLimit(c, NextHop.lmtpInet("127.0.0.1", 24)));
+        assertEquals(0, recipientLimit(cf("smtp_destination_recipient_limit = 0"),
                 NextHop.smtp("x.example", 25, true)), "0 = unlimited");
-    }
-
-    @Test
-    void aLookupFailureOfARelayhostDefersInsteadOfBouncing() {
-        DeliveryOutcome.RecipientOutcome nx = new DeliveryOutcome.RecipientOutcome("a@dom.example",
-                DeliveryOutcome.Status.BOUNCED, "5.4.4", "Host or domain name not found.");
-        assertEquals(DeliveryOutcome.Status.BOUNCED, DeliveryAgent.soften(nx, NextHop.smtp("dom.example", 25, true)).status());
-        DeliveryOutcome.RecipientOutcome soft = DeliveryAgent.soften(nx, NextHop.smtp("relay.example", 25, false));
-        assertEquals(DeliveryOutcome.Status.DEFERRED, soft.status());
-        assertEquals("4.4.4", soft.dsn());
     }
 
     @Test
     void concurrencyLimitsPerTransport() {
         Config c = cf("default_destination_concurrency_limit = 4\nlmtp_destination_concurrency_limit = 2");
-        assertEquals(4, DeliveryAgent.concurrencyLimit(c, NextHop.smtp("x.example", 25, true)));
-        assertEquals(2, DeliveryAgent.concurrencyLimit(c, NextHop.lmtpUnix("/run/lmtp")));
-        assertEquals(20, DeliveryAgent.concurrencyLimit(cf(""), NextHop.smtp("x.example", 25, true)));
+        assertEquals(4, concurrencyLimit(c, NextHop.smtp("x.example", 25, true)));
+        assertEquals(2, concurrencyLimit(c, NextHop.lmtpUnix("/run/lmtp")));
+        assertEquals(20, concurrencyLimit(cf(""), NextHop.smtp("x.example", 25, true)));
     }
 
     @Test
@@ -120,26 +107,38 @@ class DeliveryAgentSettingsTest {
                 "[relay.example]:587 encrypt", "strict.example secure match=mx.strict.example:.strict.example", ""));
         Config c = cf(String.join("\n", "smtp_tls_security_level = may", "smtp_tls_CAfile = /etc/ssl/ca.pem",
                 "smtp_tls_policy_maps = texthash:" + policy, "inet_interfaces = 127.0.0.1"));
-        SmtpClientSettings.Tls plain = DeliveryAgent.settings(c, false, NextHop.smtp("other.example", 25, true)).tls();
+        SmtpClientSettings.Tls plain = SmtpClientParameters.of(false).settings(c, NextHop.smtp("other.example", 25, true)).tls();
         assertEquals(new SmtpClientSettings.Tls("may", "/etc/ssl/ca.pem", "", List.of("hostname"), Duration.ofSeconds(300)), plain);
         assertEquals(List.of("nexthop", "dot-nexthop"),
-                DeliveryAgent.settings(c, false, NextHop.smtp("secure.example", 25, true)).tls().match());
-        assertEquals("secure", DeliveryAgent.settings(c, false, NextHop.smtp("secure.example", 25, true)).tls().level());
-        assertEquals("verify", DeliveryAgent.settings(c, false, NextHop.smtp("a.sub.example", 25, true)).tls().level());
-        assertEquals("encrypt", DeliveryAgent.settings(c, false, NextHop.smtp("relay.example", 587, false)).tls().level());
-        assertEquals("may", DeliveryAgent.settings(c, false, NextHop.smtp("relay.example", 25, false)).tls().level());
+                SmtpClientParameters.of(false).settings(c, NextHop.smtp("secure.example", 25, true)).tls().match());
+        assertEquals("secure", SmtpClientParameters.of(false).settings(c, NextHop.smtp("secure.example", 25, true)).tls().level());
+        assertEquals("verify", SmtpClientParameters.of(false).settings(c, NextHop.smtp("a.sub.example", 25, true)).tls().level());
+        assertEquals("encrypt", SmtpClientParameters.of(false).settings(c, NextHop.smtp("relay.example", 587, false)).tls().level());
+        assertEquals("may", SmtpClientParameters.of(false).settings(c, NextHop.smtp("relay.example", 25, false)).tls().level());
         assertEquals(List.of("mx.strict.example", ".strict.example"),
-                DeliveryAgent.settings(c, false, NextHop.smtp("strict.example", 25, true)).tls().match());
-        assertEquals("none", DeliveryAgent.settings(cf("inet_interfaces = 127.0.0.1"), false, null).tls().level());
+                SmtpClientParameters.of(false).settings(c, NextHop.smtp("strict.example", 25, true)).tls().match());
+        assertEquals("none", SmtpClientParameters.of(false).settings(cf("inet_interfaces = 127.0.0.1"), null).tls().level());
     }
 
     @Test
     void saslParametersReachTheSettingsWithoutAnyPassword() {
-        SmtpClientSettings.Sasl sasl = DeliveryAgent.settings(cf(String.join("\n", "smtp_sasl_auth_enable = yes",
+        SmtpClientSettings.Sasl sasl = settings(cf(String.join("\n", "smtp_sasl_auth_enable = yes",
                 "smtp_sasl_password_maps = texthash:/etc/postern/sasl_passwd", "smtp_sasl_tls_security_options = noanonymous",
                 "smtp_sasl_mechanism_filter = plain, login", "inet_interfaces = 127.0.0.1")), false).sasl();
         assertEquals(new SmtpClientSettings.Sasl(true, List.of("texthash:/etc/postern/sasl_passwd"),
                 List.of("noplaintext", "noanonymous"), List.of("noanonymous"), List.of("PLAIN", "LOGIN")), sasl);
-        assertFalse(DeliveryAgent.settings(cf("inet_interfaces = 127.0.0.1"), true).sasl().enabled());
+        assertFalse(settings(cf("inet_interfaces = 127.0.0.1"), true).sasl().enabled());
+    }
+
+    private static SmtpClientSettings settings(Config c, boolean lmtp) {
+        return SmtpClientParameters.of(lmtp).settings(c);
+    }
+
+    private static int recipientLimit(Config c, NextHop hop) {
+        return SmtpClientParameters.of(hop).recipientLimit(c);
+    }
+
+    private static int concurrencyLimit(Config c, NextHop hop) {
+        return SmtpClientParameters.of(hop).concurrencyLimit(c);
     }
 }

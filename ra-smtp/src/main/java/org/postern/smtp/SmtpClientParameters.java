@@ -1,0 +1,427 @@
+package org.postern.smtp;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.logging.Logger;
+import org.postern.config.Config;
+import org.postern.config.Parameter;
+import org.postern.config.Parameters;
+import org.postern.config.maps.LookupTable;
+import org.postern.config.maps.LookupTables;
+
+/**
+ * SmtpClientParameters - the SMTP and LMTP client's parameter table.
+ *
+ * <h2>NAME</h2>
+ * SmtpClientParameters - which main.cf parameters the client reads, and the settings of a
+ * delivery made from them, as Postfix's {@code smtp_params.c}.
+ *
+ * <h2>DESCRIPTION</h2>
+ * Postfix runs one program, smtp(8), as the SMTP client and, under the name lmtp, as the
+ * LMTP client: the same parameter with an {@code smtp_} or an {@code lmtp_} name. Here the
+ * two tables are {@link #SMTP} and {@link #LMTP}: each field is the typed key of one
+ * parameter in that flavour ({@code connectTimeout} is {@code smtp_connect_timeout} or
+ * {@code lmtp_connect_timeout}), so that the code that reads them is written once and
+ * "find usages" of a parameter constant finds its reader. A few names differ between the
+ * two ({@code smtp_helo_name}/{@code lmtp_lhlo_name}, {@code smtp_discard_ehlo_keywords}/
+ * {@code lmtp_discard_lhlo_keywords}) and a few exist only for SMTP (EHLO choice, MX
+ * lookup errors, fallback relays); LMTP uses fixed values for those, as lmtp(8) does.
+ *
+ * <p>{@link #settings(Config, NextHop)} turns a configuration and a next hop into the
+ * {@link SmtpClientSettings} of a delivery (TLS policy from {@code *_tls_policy_maps},
+ * connection caching from {@code smtp_connection_cache_destinations});
+ * {@link #cachedSettings(Config, NextHop)} does it once per configuration and next hop.
+ * The queue manager asks {@link #concurrencyLimit} and {@link #recipientLimit} of the
+ * transport.
+ *
+ * <h2>CONFIGURATION PARAMETERS</h2>
+ * The {@code smtp_*} and {@code lmtp_*} parameters of the fields below, and
+ * {@code inet_protocols}, {@code inet_interfaces}, {@code proxy_interfaces},
+ * {@code disable_dns_lookups}, {@code ignore_mx_lookup_error}, {@code best_mx_transport},
+ * {@code disable_mime_output_conversion}, {@code myhostname}.
+ *
+ * <h2>DIAGNOSTICS</h2>
+ * PSTN4403 (warning, category org.postern.qmgr): an inet_interfaces or proxy_interfaces
+ * name that does not resolve.
+ */
+public final class SmtpClientParameters {
+    /** the category of the queue manager, which logged these warnings before the table moved here */
+    private static final Logger LOG = Logger.getLogger("org.postern.qmgr");
+
+    /** SMTP - the smtp_* table */
+    public static final SmtpClientParameters SMTP = new SmtpClientParameters(false);
+    /** LMTP - the lmtp_* table */
+    public static final SmtpClientParameters LMTP = new SmtpClientParameters(true);
+
+    private final boolean lmtp;
+    /** smtp_skip_5xx_greeting, or lmtp_skip_5xx_greeting */
+    final Parameter<Boolean> skip5xxGreeting;
+    /** smtp_skip_quit_response, or lmtp_skip_quit_response */
+    final Parameter<Boolean> skipQuitResponse;
+    /** smtp_quote_rfc821_envelope, or lmtp_quote_rfc821_envelope */
+    final Parameter<Boolean> quoteRfc821Envelope;
+    /** smtp_bind_address, or lmtp_bind_address */
+    final Parameter<String> bindAddress;
+    /** smtp_bind_address6, or lmtp_bind_address6 */
+    final Parameter<String> bindAddress6;
+    /** smtp_send_xforward_command, or lmtp_send_xforward_command */
+    final Parameter<Boolean> sendXforwardCommand;
+    /** smtp_randomize_addresses, or lmtp_randomize_addresses */
+    final Parameter<Boolean> randomizeAddresses;
+    /** smtp_mx_address_limit, or lmtp_mx_address_limit */
+    final Parameter<Integer> mxAddressLimit;
+    /** smtp_mx_session_limit, or lmtp_mx_session_limit */
+    final Parameter<Integer> mxSessionLimit;
+    /** smtp_host_lookup, or lmtp_host_lookup */
+    final Parameter<List<String>> hostLookup;
+    /** smtp_connect_timeout, or lmtp_connect_timeout */
+    final Parameter<Duration> connectTimeout;
+    /** smtp_mail_timeout, or lmtp_mail_timeout */
+    final Parameter<Duration> mailTimeout;
+    /** smtp_rcpt_timeout, or lmtp_rcpt_timeout */
+    final Parameter<Duration> rcptTimeout;
+    /** smtp_data_init_timeout, or lmtp_data_init_timeout */
+    final Parameter<Duration> dataInitTimeout;
+    /** smtp_data_xfer_timeout, or lmtp_data_xfer_timeout */
+    final Parameter<Duration> dataXferTimeout;
+    /** smtp_data_done_timeout, or lmtp_data_done_timeout */
+    final Parameter<Duration> dataDoneTimeout;
+    /** smtp_rset_timeout, or lmtp_rset_timeout */
+    final Parameter<Duration> rsetTimeout;
+    /** smtp_quit_timeout, or lmtp_quit_timeout */
+    final Parameter<Duration> quitTimeout;
+    /** smtp_line_length_limit, or lmtp_line_length_limit */
+    final Parameter<Integer> lineLengthLimit;
+    /** smtp_sasl_auth_enable, or lmtp_sasl_auth_enable */
+    final Parameter<Boolean> saslAuthEnable;
+    /** smtp_sasl_password_maps, or lmtp_sasl_password_maps */
+    final Parameter<List<String>> saslPasswordMaps;
+    /** smtp_sasl_security_options, or lmtp_sasl_security_options */
+    final Parameter<List<String>> saslSecurityOptions;
+    /** smtp_sasl_tls_security_options, or lmtp_sasl_tls_security_options */
+    final Parameter<List<String>> saslTlsSecurityOptions;
+    /** smtp_sasl_mechanism_filter, or lmtp_sasl_mechanism_filter */
+    final Parameter<List<String>> saslMechanismFilter;
+    /** smtp_tls_security_level, or lmtp_tls_security_level */
+    final Parameter<String> tlsSecurityLevel;
+    /** smtp_tls_CAfile, or lmtp_tls_CAfile */
+    final Parameter<String> tlsCafile;
+    /** smtp_tls_CApath, or lmtp_tls_CApath */
+    final Parameter<String> tlsCapath;
+    /** smtp_tls_secure_cert_match, or lmtp_tls_secure_cert_match */
+    final Parameter<List<String>> tlsSecureCertMatch;
+    /** smtp_tls_verify_cert_match, or lmtp_tls_verify_cert_match */
+    final Parameter<List<String>> tlsVerifyCertMatch;
+    /** smtp_starttls_timeout, or lmtp_starttls_timeout */
+    final Parameter<Duration> starttlsTimeout;
+    /** smtp_tls_policy_maps, or lmtp_tls_policy_maps */
+    final Parameter<List<String>> tlsPolicyMaps;
+    /** smtp_destination_concurrency_limit, or lmtp_destination_concurrency_limit */
+    final Parameter<Integer> destinationConcurrencyLimit;
+    /** smtp_destination_recipient_limit, or lmtp_destination_recipient_limit */
+    final Parameter<Integer> destinationRecipientLimit;
+    /** smtp_discard_ehlo_keywords, or lmtp_discard_lhlo_keywords */
+    final Parameter<List<String>> discardKeywords;
+    /** smtp_helo_name, or lmtp_lhlo_name */
+    final Parameter<String> heloName;
+    /** smtp_helo_timeout, or lmtp_lhlo_timeout */
+    final Parameter<Duration> heloTimeout;
+
+    private SmtpClientParameters(boolean lmtp) {
+        this.lmtp = lmtp;
+        skip5xxGreeting = lmtp ? Parameters.LMTP_SKIP_5XX_GREETING : Parameters.SMTP_SKIP_5XX_GREETING;
+        skipQuitResponse = lmtp ? Parameters.LMTP_SKIP_QUIT_RESPONSE : Parameters.SMTP_SKIP_QUIT_RESPONSE;
+        quoteRfc821Envelope = lmtp ? Parameters.LMTP_QUOTE_RFC821_ENVELOPE : Parameters.SMTP_QUOTE_RFC821_ENVELOPE;
+        bindAddress = lmtp ? Parameters.LMTP_BIND_ADDRESS : Parameters.SMTP_BIND_ADDRESS;
+        bindAddress6 = lmtp ? Parameters.LMTP_BIND_ADDRESS6 : Parameters.SMTP_BIND_ADDRESS6;
+        sendXforwardCommand = lmtp ? Parameters.LMTP_SEND_XFORWARD_COMMAND : Parameters.SMTP_SEND_XFORWARD_COMMAND;
+        randomizeAddresses = lmtp ? Parameters.LMTP_RANDOMIZE_ADDRESSES : Parameters.SMTP_RANDOMIZE_ADDRESSES;
+        mxAddressLimit = lmtp ? Parameters.LMTP_MX_ADDRESS_LIMIT : Parameters.SMTP_MX_ADDRESS_LIMIT;
+        mxSessionLimit = lmtp ? Parameters.LMTP_MX_SESSION_LIMIT : Parameters.SMTP_MX_SESSION_LIMIT;
+        hostLookup = lmtp ? Parameters.LMTP_HOST_LOOKUP : Parameters.SMTP_HOST_LOOKUP;
+        connectTimeout = lmtp ? Parameters.LMTP_CONNECT_TIMEOUT : Parameters.SMTP_CONNECT_TIMEOUT;
+        mailTimeout = lmtp ? Parameters.LMTP_MAIL_TIMEOUT : Parameters.SMTP_MAIL_TIMEOUT;
+        rcptTimeout = lmtp ? Parameters.LMTP_RCPT_TIMEOUT : Parameters.SMTP_RCPT_TIMEOUT;
+        dataInitTimeout = lmtp ? Parameters.LMTP_DATA_INIT_TIMEOUT : Parameters.SMTP_DATA_INIT_TIMEOUT;
+        dataXferTimeout = lmtp ? Parameters.LMTP_DATA_XFER_TIMEOUT : Parameters.SMTP_DATA_XFER_TIMEOUT;
+        dataDoneTimeout = lmtp ? Parameters.LMTP_DATA_DONE_TIMEOUT : Parameters.SMTP_DATA_DONE_TIMEOUT;
+        rsetTimeout = lmtp ? Parameters.LMTP_RSET_TIMEOUT : Parameters.SMTP_RSET_TIMEOUT;
+        quitTimeout = lmtp ? Parameters.LMTP_QUIT_TIMEOUT : Parameters.SMTP_QUIT_TIMEOUT;
+        lineLengthLimit = lmtp ? Parameters.LMTP_LINE_LENGTH_LIMIT : Parameters.SMTP_LINE_LENGTH_LIMIT;
+        saslAuthEnable = lmtp ? Parameters.LMTP_SASL_AUTH_ENABLE : Parameters.SMTP_SASL_AUTH_ENABLE;
+        saslPasswordMaps = lmtp ? Parameters.LMTP_SASL_PASSWORD_MAPS : Parameters.SMTP_SASL_PASSWORD_MAPS;
+        saslSecurityOptions = lmtp ? Parameters.LMTP_SASL_SECURITY_OPTIONS : Parameters.SMTP_SASL_SECURITY_OPTIONS;
+        saslTlsSecurityOptions = lmtp ? Parameters.LMTP_SASL_TLS_SECURITY_OPTIONS : Parameters.SMTP_SASL_TLS_SECURITY_OPTIONS;
+        saslMechanismFilter = lmtp ? Parameters.LMTP_SASL_MECHANISM_FILTER : Parameters.SMTP_SASL_MECHANISM_FILTER;
+        tlsSecurityLevel = lmtp ? Parameters.LMTP_TLS_SECURITY_LEVEL : Parameters.SMTP_TLS_SECURITY_LEVEL;
+        tlsCafile = lmtp ? Parameters.LMTP_TLS_CAFILE : Parameters.SMTP_TLS_CAFILE;
+        tlsCapath = lmtp ? Parameters.LMTP_TLS_CAPATH : Parameters.SMTP_TLS_CAPATH;
+        tlsSecureCertMatch = lmtp ? Parameters.LMTP_TLS_SECURE_CERT_MATCH : Parameters.SMTP_TLS_SECURE_CERT_MATCH;
+        tlsVerifyCertMatch = lmtp ? Parameters.LMTP_TLS_VERIFY_CERT_MATCH : Parameters.SMTP_TLS_VERIFY_CERT_MATCH;
+        starttlsTimeout = lmtp ? Parameters.LMTP_STARTTLS_TIMEOUT : Parameters.SMTP_STARTTLS_TIMEOUT;
+        tlsPolicyMaps = lmtp ? Parameters.LMTP_TLS_POLICY_MAPS : Parameters.SMTP_TLS_POLICY_MAPS;
+        destinationConcurrencyLimit = lmtp ? Parameters.LMTP_DESTINATION_CONCURRENCY_LIMIT : Parameters.SMTP_DESTINATION_CONCURRENCY_LIMIT;
+        destinationRecipientLimit = lmtp ? Parameters.LMTP_DESTINATION_RECIPIENT_LIMIT : Parameters.SMTP_DESTINATION_RECIPIENT_LIMIT;
+        discardKeywords = lmtp ? Parameters.LMTP_DISCARD_LHLO_KEYWORDS : Parameters.SMTP_DISCARD_EHLO_KEYWORDS;
+        heloName = lmtp ? Parameters.LMTP_LHLO_NAME : Parameters.SMTP_HELO_NAME;
+        heloTimeout = lmtp ? Parameters.LMTP_LHLO_TIMEOUT : Parameters.SMTP_HELO_TIMEOUT;
+    }
+
+    /** of - the table of one flavour. */
+    public static SmtpClientParameters of(boolean lmtp) {
+        return lmtp ? LMTP : SMTP;
+    }
+
+    /** of - the table of a next hop's protocol. */
+    public static SmtpClientParameters of(NextHop hop) {
+        return of(hop.protocol() == NextHop.Protocol.LMTP);
+    }
+
+    /** concurrencyLimit - transport_destination_concurrency_limit of this transport; 0 = unlimited. */
+    public int concurrencyLimit(Config config) {
+        return Math.max(0, config.get(destinationConcurrencyLimit));
+    }
+
+    /** recipientLimit - transport_destination_recipient_limit of this transport; 0 = unlimited. */
+    public int recipientLimit(Config config) {
+        return Math.max(0, config.get(destinationRecipientLimit));
+    }
+
+    /** assumeFinal - lmtp_assume_final: an LMTP 250 is a final delivery (DSN "delivered"). */
+    public boolean assumeFinal(Config config) {
+        return lmtp && config.get(Parameters.LMTP_ASSUME_FINAL);
+    }
+
+    /** the client settings per next hop of the configuration in force: built once, not per delivery */
+    private static volatile SettingsCache settingsCache;
+
+    private record SettingsCache(Config config, java.util.concurrent.ConcurrentHashMap<Object, SmtpClientSettings> byHop) {
+    }
+
+    private record HopKey(boolean lmtp, NextHop hop) {
+    }
+
+    /** SETTINGS_CACHE_LIMIT - next hops whose settings are kept; past it the cache starts again */
+    public static final int SETTINGS_CACHE_LIMIT = 10_000;
+
+    /**
+     * cachedSettings - {@link #settings} of the next hop, computed once per configuration and
+     * next hop (about 60 parameter look-ups and a policy-table search each time otherwise).
+     * A new configuration (a reload) starts a new cache.
+     */
+    public SmtpClientSettings cachedSettings(Config c, NextHop hop) {
+        SettingsCache cache = settingsCache;
+        if (cache == null || cache.config() != c || cache.byHop().size() > SETTINGS_CACHE_LIMIT) {
+            cache = new SettingsCache(c, new java.util.concurrent.ConcurrentHashMap<>());
+            settingsCache = cache;
+        }
+        return cache.byHop().computeIfAbsent(new HopKey(lmtp, hop), k -> settings(c, hop));
+    }
+
+    /** settings - client parameters from main.cf, smtp_* or lmtp_* names (LMTP is a mode of one client). */
+    public SmtpClientSettings settings(Config c) {
+        return settings(c, null);
+    }
+
+    /**
+     * settings - the same for one next hop: {@code destination} (as in NextHop.destination())
+     * is matched against smtp_connection_cache_destinations; null matches nothing.
+     */
+    public SmtpClientSettings settings(Config c, NextHop hop) {
+        SmtpClientSettings.Session session = new SmtpClientSettings.Session(
+                c.get(skip5xxGreeting),
+                lmtp || c.get(Parameters.SMTP_ALWAYS_SEND_EHLO),
+                !lmtp && c.get(Parameters.SMTP_NEVER_SEND_EHLO),
+                c.get(skipQuitResponse),
+                c.get(quoteRfc821Envelope),
+                c.get(discardKeywords),
+                c.get(bindAddress),
+                c.get(bindAddress6),
+                !c.get(Parameters.DISABLE_MIME_OUTPUT_CONVERSION),
+                c.get(sendXforwardCommand));
+        List<String> protocols = c.get(Parameters.INET_PROTOCOLS).stream().map(s -> s.toLowerCase(Locale.ROOT)).toList();
+        boolean all = protocols.contains("all");
+        SmtpClientSettings.Routing routing = new SmtpClientSettings.Routing(
+                c.get(randomizeAddresses),
+                c.get(mxAddressLimit),
+                c.get(mxSessionLimit),
+                !lmtp && c.get(Parameters.IGNORE_MX_LOOKUP_ERROR),
+                !lmtp && c.get(Parameters.SMTP_DEFER_IF_NO_MX_ADDRESS_FOUND),
+                c.get(Parameters.DISABLE_DNS_LOOKUPS),
+                c.get(hostLookup),
+                all || protocols.contains("ipv4") || !protocols.contains("ipv6"),
+                all || protocols.contains("ipv6"),
+                lmtp ? List.of() : c.get(Parameters.SMTP_FALLBACK_RELAY),
+                ownAddresses(c),
+                List.of(c.get(Parameters.MYHOSTNAME)),
+                c.get(Parameters.BEST_MX_TRANSPORT));
+        SmtpClientSettings.Cache cache = lmtp
+                ? new SmtpClientSettings.Cache(c.get(Parameters.LMTP_CACHE_CONNECTION),
+                        c.get(Parameters.LMTP_CONNECTION_REUSE_COUNT_LIMIT), c.get(Parameters.LMTP_CONNECTION_CACHE_TIME_LIMIT),
+                        c.get(Parameters.LMTP_CONNECTION_REUSE_TIME_LIMIT))
+                : new SmtpClientSettings.Cache(c.get(Parameters.SMTP_CONNECTION_CACHE_ON_DEMAND)
+                        || cachedDestination(c.get(Parameters.SMTP_CONNECTION_CACHE_DESTINATIONS), hop),
+                        c.get(Parameters.SMTP_CONNECTION_CACHE_REUSE_LIMIT), c.get(Parameters.SMTP_CONNECTION_CACHE_TIME_LIMIT),
+                        c.get(Parameters.SMTP_CONNECTION_REUSE_TIME_LIMIT));
+        return new SmtpClientSettings(
+                c.get(heloName),
+                c.get(connectTimeout),
+                c.get(heloTimeout),
+                c.get(mailTimeout),
+                c.get(rcptTimeout),
+                c.get(dataInitTimeout),
+                c.get(dataXferTimeout),
+                c.get(dataDoneTimeout),
+                c.get(rsetTimeout),
+                c.get(quitTimeout),
+                c.get(lineLengthLimit),
+                session, routing, cache, tls(c, hop),
+                new SmtpClientSettings.Sasl(c.get(saslAuthEnable), c.get(saslPasswordMaps),
+                        c.get(saslSecurityOptions), c.get(saslTlsSecurityOptions),
+                        c.get(saslMechanismFilter)));
+    }
+
+    /**
+     * tls - the TLS policy of a next hop: its smtp_tls_policy_maps entry ("level [match=a:b]"),
+     * else smtp_tls_security_level; the names to match from smtp_tls_verify_cert_match or
+     * smtp_tls_secure_cert_match unless the entry has match=.
+     */
+    SmtpClientSettings.Tls tls(Config c, NextHop hop) {
+        String level = c.get(tlsSecurityLevel);
+        List<String> match = null;
+        String policy = hop == null ? null : tlsPolicy(c, hop);
+        if (policy != null) {
+            String[] words = policy.trim().split("\\s+");
+            level = words[0];
+            for (int i = 1; i < words.length; i++) {
+                if (words[i].toLowerCase(Locale.ROOT).startsWith("match=")) {
+                    match = List.of(words[i].substring(6).split(":"));
+                }
+            }
+        }
+        String l = level.trim().toLowerCase(Locale.ROOT);
+        if (match == null) {
+            match = c.get(l.equals("secure") ? tlsSecureCertMatch : tlsVerifyCertMatch);
+        }
+        return new SmtpClientSettings.Tls(l, c.get(tlsCafile), c.get(tlsCapath), match,
+                c.get(starttlsTimeout));
+    }
+
+    /** the tables of the last tls_policy_maps value seen (one per client flavour) */
+    private volatile Map.Entry<List<String>, List<LookupTable>> policyTables;
+
+    /* tlsPolicy - the policy map entry for the next hop: domain[:port] then .parent domains, or [host][:port] */
+    private String tlsPolicy(Config c, NextHop hop) {
+        List<String> specs = c.get(tlsPolicyMaps);
+        if (specs.isEmpty() || hop.host() == null) {
+            return null;
+        }
+        Map.Entry<List<String>, List<LookupTable>> cached = policyTables;
+        List<LookupTable> tables;
+        if (cached != null && cached.getKey().equals(specs)) {
+            tables = cached.getValue();
+        } else {
+            tables = new ArrayList<>();
+            for (String spec : specs) {
+                tables.add(LookupTables.open(spec));
+            }
+            policyTables = Map.entry(List.copyOf(specs), tables);
+        }
+        String host = hop.host().toLowerCase(Locale.ROOT);
+        String port = hop.port() == 25 || hop.port() == 24 ? "" : ":" + hop.port();
+        List<String> keys = new ArrayList<>();
+        if (hop.mxLookup()) {
+            keys.add(host + port);
+            for (int dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
+                keys.add(host.substring(dot));
+            }
+        } else {
+            keys.add("[" + host + "]" + port);
+        }
+        for (String key : keys) {
+            for (LookupTable t : tables) {
+                Optional<String> v = t.lookup(key);
+                if (v.isPresent()) {
+                    return v.get();
+                }
+            }
+        }
+        return null;
+    }
+
+    /* cachedDestination - the next hop is listed in smtp_connection_cache_destinations (domain, [host], host:port) */
+    static boolean cachedDestination(List<String> destinations, NextHop hop) {
+        if (hop == null || hop.host() == null) {
+            return false;
+        }
+        String host = hop.host().toLowerCase(Locale.ROOT);
+        for (String d : destinations) {
+            String x = d.trim().toLowerCase(Locale.ROOT);
+            if (x.startsWith("smtp:")) {
+                x = x.substring(5);
+            }
+            String plain = hop.mxLookup() ? host : "[" + host + "]";
+            if (x.equals(plain) || x.equals(plain + ":" + hop.port()) || x.equals(hop.destination().toLowerCase(Locale.ROOT))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static volatile Map.Entry<List<String>, List<String>> ownCache;
+
+    /**
+     * ownAddresses - this system's addresses for mail loop detection: inet_interfaces
+     * ("all": every address of every interface, "loopback-only", or addresses and names)
+     * plus proxy_interfaces; computed once per distinct setting, not per message.
+     */
+    public static List<String> ownAddresses(Config c) {
+        List<String> key = new ArrayList<>(c.get(Parameters.INET_INTERFACES));
+        key.add("|");
+        key.addAll(c.get(Parameters.PROXY_INTERFACES));
+        Map.Entry<List<String>, List<String>> cached = ownCache;
+        if (cached != null && cached.getKey().equals(key)) {
+            return cached.getValue();
+        }
+        Set<String> out = new LinkedHashSet<>();
+        boolean proxy = false;
+        for (String item : key) {
+            if (item.equals("|")) {
+                proxy = true;
+                continue;
+            }
+            String v = item.toLowerCase(Locale.ROOT).replaceAll("^\\[|\\]$", "");
+            try {
+                if (!proxy && v.equals("all")) {
+                    for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                        for (InetAddress a : Collections.list(ni.getInetAddresses())) {
+                            out.add(a.getHostAddress().replaceAll("%.*$", ""));
+                        }
+                    }
+                } else if (!proxy && v.equals("loopback-only")) {
+                    out.add("127.0.0.1");
+                    out.add("0:0:0:0:0:0:0:1");
+                } else {
+                    for (InetAddress a : InetAddress.getAllByName(v)) {
+                        out.add(a.getHostAddress());
+                    }
+                }
+            } catch (IOException e) {
+                LOG.warning("PSTN4403: inet_interfaces/proxy_interfaces: cannot resolve " + item + ": " + e);
+            }
+        }
+        List<String> result = List.copyOf(out);
+        ownCache = Map.entry(List.copyOf(key), result);
+        return result;
+    }
+}
