@@ -459,7 +459,7 @@ public class DeliveryAgent {
         }
         SmtpDestinationLimiter.Permit permit;
         try {
-            permit = SmtpDestinationLimiter.shared().acquire(lmtp ? "lmtp" : "smtp", hop.destination(),
+            permit = connections.reserve(lmtp ? "lmtp" : "smtp", hop,
                     SmtpClientParameters.of(hop).concurrencyLimit(config), CONCURRENCY_WAIT);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -33,6 +33,7 @@ import org.postern.smtp.OutboundMessage;
 import org.postern.smtp.SmtpClientConnection;
 import org.postern.smtp.SmtpClientConnectionFactory;
 import org.postern.smtp.SmtpClientSettings;
+import org.postern.smtp.SmtpDestinationLimiter;
 import org.postern.smtpd.Envelope;
 import org.postern.smtpd.QueueIds;
 
@@ -151,19 +152,32 @@ class DeliveryAgentRoundTest {
     private final TxStore store = new TxStore();
     private final Requests requests = new Requests();
     private final List<Call> calls = new CopyOnWriteArrayList<>();
+    /** the destination slots of the fake connection pool */
+    private final SmtpDestinationLimiter slots = new SmtpDestinationLimiter();
 
     private DeliveryAgent agent(String mainCf, BiFunction<NextHop, OutboundMessage, DeliveryOutcome> script)
             throws ReflectiveOperationException {
         DeliveryAgent a = new DeliveryAgent();
-        SmtpClientConnectionFactory factory = (hop, settings) -> new SmtpClientConnection() {
+        SmtpClientConnectionFactory factory = new SmtpClientConnectionFactory() {
             @Override
-            public DeliveryOutcome deliver(OutboundMessage message) {
-                calls.add(new Call(hop, settings, message));
-                return script.apply(hop, message);
+            public SmtpClientConnection getConnection(NextHop hop, SmtpClientSettings settings) {
+                return new SmtpClientConnection() {
+                    @Override
+                    public DeliveryOutcome deliver(OutboundMessage message) {
+                        calls.add(new Call(hop, settings, message));
+                        return script.apply(hop, message);
+                    }
+
+                    @Override
+                    public void close() {
+                    }
+                };
             }
 
             @Override
-            public void close() {
+            public SmtpDestinationLimiter.Permit reserve(String transport, NextHop hop, int limit, Duration maxWait)
+                    throws InterruptedException {
+                return slots.acquire(transport, hop.destination(), limit, maxWait);
             }
         };
         set(a, "store", store);
@@ -287,8 +301,7 @@ class DeliveryAgentRoundTest {
         DeliveryAgent a = agent("smtp_destination_concurrency_limit = 1",
                 (hop, m) -> all(m, DeliveryOutcome.Status.SENT, "2.0.0", "250 2.0.0 Ok"));
         String destination = NextHop.smtp("busy.example", 25, true).destination();
-        try (org.postern.smtp.SmtpDestinationLimiter.Permit held = org.postern.smtp.SmtpDestinationLimiter.shared()
-                .acquire("smtp", destination, 1, Duration.ZERO)) {
+        try (SmtpDestinationLimiter.Permit held = slots.acquire("smtp", destination, 1, Duration.ZERO)) {
             long t0 = System.nanoTime();
             a.deliver(stored("a@busy.example"));
             long waited = System.nanoTime() - t0;

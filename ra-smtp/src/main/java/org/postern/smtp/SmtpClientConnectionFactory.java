@@ -1,5 +1,7 @@
 package org.postern.smtp;
 
+import java.time.Duration;
+
 import jakarta.resource.ResourceException;
 
 /**
@@ -11,4 +13,14 @@ public interface SmtpClientConnectionFactory {
 
     /** getConnection - a connection to {@code hop}, new or cached, with these client settings. */
     SmtpClientConnection getConnection(NextHop hop, SmtpClientSettings settings) throws ResourceException;
+
+    /**
+     * reserve - a slot for one delivery to {@code hop}'s destination by {@code transport}
+     * (smtp, lmtp) under a destination concurrency limit of {@code limit} (0: no limit),
+     * waiting at most {@code maxWait}; null when the limit stayed reached. The slots belong
+     * to the adapter's connection pool, where the connections are, and are shared by every
+     * delivery through it. Close the permit when the delivery is done.
+     */
+    SmtpDestinationLimiter.Permit reserve(String transport, NextHop hop, int limit, Duration maxWait)
+            throws InterruptedException;
 }

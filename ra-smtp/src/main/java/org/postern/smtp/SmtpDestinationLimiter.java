@@ -7,10 +7,12 @@ import java.util.Map;
 /**
  * SmtpDestinationLimiter - the destination concurrency limit of qmgr(8): at most N parallel
  * deliveries per transport and next-hop destination, across every delivery bean of this
- * JVM (transport_destination_concurrency_limit, default_destination_concurrency_limit = 20).
+ * client connection pool (transport_destination_concurrency_limit,
+ * default_destination_concurrency_limit = 20).
  *
  * <h2>DESCRIPTION</h2>
- * One counting slot table per adapter class loader ({@link #shared()}), keyed by transport
+ * One counting slot table per client connection pool (the managed connection factory owns it,
+ * and {@link SmtpClientConnectionFactory#reserve} hands out its slots), keyed by transport
  * and destination. {@link #acquire} waits for a slot at most the given time and returns
  * null when none became free; the caller defers the recipients briefly rather than holding
  * its thread (a slow destination must not take every delivery thread: head-of-line
@@ -20,12 +22,10 @@ import java.util.Map;
  * destinations in use.
  *
  * <h2>BUGS</h2>
- * Per JVM: in a cluster each node has its own slots (N nodes: up to N times the limit).
+ * Per pool, so per JVM: in a cluster each node has its own slots (N nodes: up to N times the limit).
  * No feedback-driven concurrency (Postfix's slow start, destination_concurrency_feedback).
  */
 public final class SmtpDestinationLimiter {
-
-    private static final SmtpDestinationLimiter SHARED = new SmtpDestinationLimiter();
 
     /** Permit - one delivery slot; close it when the delivery is done. */
     public interface Permit extends AutoCloseable {
@@ -41,11 +41,6 @@ public final class SmtpDestinationLimiter {
     }
 
     private final Map<String, Slot> slots = new HashMap<>();
-
-    /** shared - the table of this JVM (of the adapter's class loader). */
-    public static SmtpDestinationLimiter shared() {
-        return SHARED;
-    }
 
     /**
      * acquire - a slot for a delivery to {@code destination} by {@code transport}, waiting at

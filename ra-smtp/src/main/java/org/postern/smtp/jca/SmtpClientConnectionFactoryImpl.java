@@ -1,6 +1,7 @@
 package org.postern.smtp.jca;
 
 import java.io.Serializable;
+import java.time.Duration;
 
 import javax.naming.Reference;
 
@@ -12,11 +13,14 @@ import org.postern.smtp.NextHop;
 import org.postern.smtp.SmtpClientConnection;
 import org.postern.smtp.SmtpClientConnectionFactory;
 import org.postern.smtp.SmtpClientSettings;
+import org.postern.smtp.SmtpDestinationLimiter;
 
 /**
  * SmtpClientConnectionFactoryImpl - the connection factory bound in JNDI: every
  * {@link #getConnection} goes through the container's ConnectionManager, which matches a
- * pooled session for the same next hop and settings or creates a new one.
+ * pooled session for the same next hop and settings or creates a new one. {@link #reserve}
+ * takes a slot of the destination concurrency limit from the managed connection factory,
+ * which owns the slots of every delivery through this pool.
  */
 public final class SmtpClientConnectionFactoryImpl implements SmtpClientConnectionFactory, Serializable, Referenceable {
 
@@ -34,6 +38,12 @@ public final class SmtpClientConnectionFactoryImpl implements SmtpClientConnecti
     @Override
     public SmtpClientConnection getConnection(NextHop hop, SmtpClientSettings settings) throws ResourceException {
         return (SmtpClientConnection) connectionManager.allocateConnection(mcf, new SmtpClientRequestInfo(hop, settings));
+    }
+
+    @Override
+    public SmtpDestinationLimiter.Permit reserve(String transport, NextHop hop, int limit, Duration maxWait)
+            throws InterruptedException {
+        return mcf.limiter().acquire(transport, hop.destination(), limit, maxWait);
     }
 
     @Override

@@ -15,6 +15,7 @@ import jakarta.resource.spi.ManagedConnectionFactory;
 import jakarta.resource.spi.ResourceAdapter;
 import jakarta.resource.spi.ResourceAdapterAssociation;
 
+import org.postern.smtp.SmtpDestinationLimiter;
 import org.postern.smtp.SmtpClientSession;
 import org.postern.smtp.dns.DnsJavaResolver;
 import org.postern.smtp.dns.DnsResolver;
@@ -46,6 +47,17 @@ public class SmtpClientManagedConnectionFactory implements ManagedConnectionFact
     /** SmtpClientManagedConnectionFactory - with a resolver of one's own (tests). */
     public SmtpClientManagedConnectionFactory(DnsResolver dns) {
         this.dns = dns;
+    }
+
+    /** the destination concurrency slots of every delivery through this adapter's pool */
+    private transient SmtpDestinationLimiter limiter;
+
+    /** limiter - the slots of transport_destination_concurrency_limit, one table per connection definition. */
+    synchronized SmtpDestinationLimiter limiter() {
+        if (limiter == null) {
+            limiter = new SmtpDestinationLimiter();
+        }
+        return limiter;
     }
 
     private DnsResolver dns() {

@@ -114,6 +114,29 @@ class SmtpClientJcaTest {
     }
 
     @Test
+    void destinationSlotsBelongToThePoolAndAreSharedByItsFactories() throws Exception {
+        SmtpClientManagedConnectionFactory mcf = new SmtpClientManagedConnectionFactory();
+        SmtpClientConnectionFactory one = (SmtpClientConnectionFactory) mcf.createConnectionFactory();
+        SmtpClientConnectionFactory two = (SmtpClientConnectionFactory) mcf.createConnectionFactory();
+        NextHop hop = NextHop.smtp("slots.example", 25, true);
+        try (var held = one.reserve("smtp", hop, 1, Duration.ZERO)) {
+            assertTrue(held != null, "the first slot is free");
+            assertEquals(null, two.reserve("smtp", hop, 1, Duration.ofMillis(20)), "the pool's only slot is taken");
+            try (var lmtp = two.reserve("lmtp", hop, 1, Duration.ZERO)) {
+                assertTrue(lmtp != null, "another transport has slots of its own");
+            }
+            SmtpClientConnectionFactory otherPool = (SmtpClientConnectionFactory)
+                    new SmtpClientManagedConnectionFactory().createConnectionFactory();
+            try (var other = otherPool.reserve("smtp", hop, 1, Duration.ZERO)) {
+                assertTrue(other != null, "another pool has slots of its own: no JVM-wide static");
+            }
+        }
+        try (var again = two.reserve("smtp", hop, 1, Duration.ZERO)) {
+            assertTrue(again != null, "a closed permit gives its slot back");
+        }
+    }
+
+    @Test
     void aSecondDeliveryToTheSameHopReusesTheManagedConnection() throws Exception {
         SmtpTestServers.Handle a = SmtpTestServers.start();
         SmtpTestServers.Handle b = SmtpTestServers.start();
