@@ -96,7 +96,7 @@ public final class DovecotAuthenticator implements SmtpdAuthenticator {
                 }
             }
         } catch (IOException e) {
-            LOG.log(Level.WARNING, "PSTN1120: cannot talk to the dovecot auth server " + path + ": " + e);
+            LOG.log(Level.WARNING, "PSTN1050: cannot talk to the dovecot auth server " + path + ": " + e);
             throw new IllegalStateException("dovecot auth server " + path + " unavailable", e);
         } finally {
             Arrays.fill(secret, (byte) 0);

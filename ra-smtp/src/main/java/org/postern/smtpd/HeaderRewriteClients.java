@@ -98,7 +98,7 @@ public final class HeaderRewriteClients {
                         }
                     }
                 } catch (SocketException | RuntimeException ex) {
-                    LOG.warning("PSTN1040: cannot list the network interfaces: " + ex + "; only loopback is local");
+                    LOG.warning("PSTN1042: cannot list the network interfaces: " + ex + "; only loopback is local");
                 }
                 own.add("127.0.0.1");
                 own.add("0:0:0:0:0:0:0:1");
@@ -112,7 +112,7 @@ public final class HeaderRewriteClients {
                         own.add(canonical(a));
                     }
                 } catch (UnknownHostException ex) {
-                    LOG.warning("PSTN1041: inet_interfaces: cannot resolve \"" + element + "\"");
+                    LOG.warning("PSTN1043: inet_interfaces: cannot resolve \"" + element + "\"");
                 }
             }
         }

@@ -34,7 +34,7 @@ import org.postern.config.maps.LookupTables;
  * defer_code (450), relay_domains_reject_code (554), unknown_relay_recipient_reject_code (550),
  * unknown_address_reject_code (450), unknown_client_reject_code (450),
  * maps_rbl_reject_code (554), maps_rbl_domains (for reject_maps_rbl),
- * unknown_hostname_reject_code (450), and for check_policy_service
+ * unknown_hostname_reject_code (450), and for {@code check_policy_service}
  * smtpd_policy_service_timeout, smtpd_policy_service_max_idle,
  * smtpd_policy_service_max_ttl, smtpd_policy_service_default_action,
  * smtpd_policy_service_try_limit, smtpd_policy_service_retry_delay,
