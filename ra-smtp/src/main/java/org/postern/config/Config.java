@@ -32,8 +32,8 @@ import java.util.logging.Logger;
  * {@link Expander}: {@code $name}, {@code ${name}}, {@code $(name)},
  * {@code ${name?value}}, {@code ${name:value}}, {@code ${name?{v1}:{v2}}}, {@code $$}.
  *
- * <p>Everything is checked when the Config is made, so that a bad file fails the start
- * or the reload and never a session: syntax, expansion loops, and every registered
+ * <p>Everything is checked when the Config is made, so that a bad file fails the
+ * deployment and never a session: syntax, expansion loops, and every registered
  * parameter's value against its type. A parameter that Postern does not know is not
  * fatal: it is logged once, as {@code unused parameter} when Postfix does not know it
  * either, or as {@code parameter not supported by Postern, ignored} when it does. Like

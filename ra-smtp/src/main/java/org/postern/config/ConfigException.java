@@ -7,7 +7,7 @@ package org.postern.config;
  * reason, in Postfix's shape: {@code /etc/postern/main.cf, line 3: missing '=' after
  * attribute name: "foo"}. It is unchecked so that a parser can promise that bad text gives
  * this exception and nothing else; callers that load configuration catch it at the one
- * place where a start or a reload is decided.
+ * place where a start is decided (there is no reload yet).
  */
 public class ConfigException extends RuntimeException {
     private static final long serialVersionUID = 1L;

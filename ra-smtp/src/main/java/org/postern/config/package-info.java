@@ -9,8 +9,9 @@
  * reads main.cf into an immutable, fully validated {@link org.postern.config.Config};
  * {@link org.postern.config.MasterCf#load} reads the services of master.cf, and
  * {@link org.postern.config.MasterService#settings} applies a service's {@code -o}
- * overrides. {@link org.postern.config.Parameters} defines every parameter once. A reload
- * is a new Config; a Config never changes.
+ * overrides. {@link org.postern.config.Parameters} defines every parameter once. A Config
+ * never changes. There is no reload yet: the configuration is read when the application
+ * is deployed, and a redeploy reads it again.
  *
  * <h2>DECISIONS</h2>
  * <ul>

@@ -217,7 +217,7 @@ public final class SmtpClientParameters {
     /**
      * cachedSettings - {@link #settings} of the next hop, computed once per configuration and
      * next hop (about 60 parameter look-ups and a policy-table search each time otherwise).
-     * A new configuration (a reload) starts a new cache.
+     * A new configuration (another Config object) starts a new cache.
      */
     public SmtpClientSettings cachedSettings(Config c, NextHop hop) {
         SettingsCache cache = settingsCache;

@@ -16,8 +16,8 @@ import java.util.Map;
  * and destination. {@link #acquire} waits for a slot at most the given time and returns
  * null when none became free; the caller defers the recipients briefly rather than holding
  * its thread (a slow destination must not take every delivery thread: head-of-line
- * blocking). The limit is given with each request, so a configuration reload applies at
- * once; a lower limit lets running deliveries finish and admits new ones only below it.
+ * blocking). The limit is given with each request, so a new configuration (a redeploy) applies
+ * at once; a lower limit lets running deliveries finish and admits new ones only below it.
  * Entries without deliveries or waiters are removed, so the table is bounded by the
  * destinations in use.
  *

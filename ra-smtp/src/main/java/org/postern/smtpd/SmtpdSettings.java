@@ -19,8 +19,8 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * SmtpdSettings - everything the smtpd engine reads from main.cf and master.cf, resolved.
  *
  * <p>Immutable; the adapter builds one per listener service from the configuration
- * (parameter names and defaults are Postfix's, given in brackets) and builds a new one
- * on reload.
+ * (parameter names and defaults are Postfix's, given in brackets) when it starts; there is
+ * no reload yet (a redeploy builds new ones).
  *
  * @param serviceName               master.cf service name, e.g. "smtpd" or "2525"
  * @param myhostname                myhostname (the host name)
