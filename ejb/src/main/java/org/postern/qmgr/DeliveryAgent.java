@@ -371,6 +371,19 @@ public class DeliveryAgent {
         }
     }
 
+    /**
+     * Round - one delivery round of one message: its claim, the configuration in force, when
+     * the round started, when deferred recipients are tried again, the message's age and
+     * lifetime, and the outcome of each recipient so far (by recipient row id).
+     */
+    private record Round(QueueStore.Claim claim, Config config, Instant start, Instant retry, Duration age,
+                         Duration lifetime, Map<Long, QueueStore.Outcome> outcomes) {
+        /** expire - a deferred recipient past the message's lifetime bounces. */
+        QueueStore.Outcome expire(QueueStore.Outcome o) {
+            return DeliveryAgent.expire(o, age, lifetime);
+        }
+    }
+
     private Map<Long, QueueStore.Outcome> deliverDue(QueueStore.Claim claim, Instant start) {
         Config config = configService.current();
         TransportResolver resolver;
@@ -391,6 +404,7 @@ public class DeliveryAgent {
                 config.get(Parameters.MAXIMAL_BACKOFF_TIME)));
 
         Map<Long, QueueStore.Outcome> outcomes = new HashMap<>();
+        Round round = new Round(claim, config, start, retry, age, lifetime, outcomes);
         Map<NextHop, List<QueueStore.Claim.Rcpt>> byHop = new LinkedHashMap<>();
         DeferTransports deferTransports = DeferTransports.of(config);
         for (QueueStore.Claim.Rcpt r : claim.due()) {
@@ -401,16 +415,16 @@ public class DeliveryAgent {
                         ? new QueueStore.Outcome(RecipientStatus.BOUNCED, route.bounceDsn(), "none", route.error(),
                                 null)
                         : new QueueStore.Outcome(RecipientStatus.DEFERRED, "4.3.0", "none", route.error(), retry);
-                outcomes.put(r.id(), expire(o, age, lifetime));
-                log(claim, r, false, o.relay(), start, 0, 0, outcomes.get(r.id()));
+                outcomes.put(r.id(), round.expire(o));
+                log(round, r, false, o.relay(), 0, 0, outcomes.get(r.id()));
                 continue;
             }
             // defer_transports: mail for these transports waits for a flush (ETRN, sendmail -q)
             if (deferTransports.defers(route.transport(), claim.ignoreDeferTransports())) {
-                QueueStore.Outcome o = expire(new QueueStore.Outcome(RecipientStatus.DEFERRED, DeferTransports.DSN,
-                        "none", DeferTransports.REASON, retry), age, lifetime);
+                QueueStore.Outcome o = round.expire(new QueueStore.Outcome(RecipientStatus.DEFERRED,
+                        DeferTransports.DSN, "none", DeferTransports.REASON, retry));
                 outcomes.put(r.id(), o);
-                log(claim, r, false, "none", start, 0, 0, o);
+                log(round, r, false, "none", 0, 0, o);
                 continue;
             }
             byHop.computeIfAbsent(route.hop(), h -> new ArrayList<>()).add(r);
@@ -421,15 +435,16 @@ public class DeliveryAgent {
             int step = limit == 0 ? all.size() : limit;
             for (int i = 0; i < all.size(); i += step) {
                 List<QueueStore.Claim.Rcpt> batch = all.subList(i, Math.min(all.size(), i + step));
-                deliverBatch(claim, e.getKey(), batch, config, start, retry, age, lifetime, outcomes);
+                deliverBatch(round, e.getKey(), batch);
             }
         }
         return outcomes;
     }
 
-    private void deliverBatch(QueueStore.Claim claim, NextHop hop, List<QueueStore.Claim.Rcpt> batch,
-                              Config config, Instant start, Instant retry, Duration age, Duration lifetime,
-                              Map<Long, QueueStore.Outcome> outcomes) {
+    private void deliverBatch(Round round, NextHop hop, List<QueueStore.Claim.Rcpt> batch) {
+        QueueStore.Claim claim = round.claim();
+        Config config = round.config();
+        Instant retry = round.retry();
         boolean lmtp = hop.protocol() == NextHop.Protocol.LMTP;
         List<OutboundMessage.OutboundRecipient> rcpts = new ArrayList<>();
         for (QueueStore.Claim.Rcpt r : batch) {
@@ -453,8 +468,7 @@ public class DeliveryAgent {
                 suspended.add(new DeliveryOutcome.RecipientOutcome(r.address(), DeliveryOutcome.Status.DEFERRED,
                         dead.dsn(), dead.suspended()));
             }
-            recordBatch(claim, hop, batch, lmtp, new DeliveryOutcome("none", suspended, 0, 0), start, handed, retry,
-                    age, lifetime, outcomes, config);
+            recordBatch(round, hop, batch, new DeliveryOutcome("none", suspended, 0, 0), handed, retry);
             return;
         }
         SmtpDestinationLimiter.Permit permit;
@@ -477,17 +491,17 @@ public class DeliveryAgent {
             retry = Instant.now().plus(CONCURRENCY_RETRY);
         } else {
             try (SmtpDestinationLimiter.Permit held = permit) {
-                outcome = connect(claim, hop, lmtp, msg, config, batch);
+                outcome = connect(round, hop, msg, batch);
             }
             if (!lmtp && loopsToBestMx(outcome) && !config.get(Parameters.BEST_MX_TRANSPORT).isBlank()) {
-                outcome = bestMx(claim, hop, msg, config, batch, outcome);
+                outcome = bestMx(round, hop, msg, batch, outcome);
             }
             if (outcome.tls() != null) {
                 // Postfix's line, once per TLS session: "Verified TLS connection established to ..."
                 MailLog.delivery(lmtp, outcome.tls());
             }
         }
-        recordBatch(claim, hop, batch, lmtp, outcome, start, handed, retry, age, lifetime, outcomes, config);
+        recordBatch(round, hop, batch, outcome, handed, retry);
     }
 
     /* loopsToBestMx - the client found itself the best MX, and best_mx_transport is set (4.4.6) */
@@ -501,9 +515,9 @@ public class DeliveryAgent {
      * (transport, or transport:nexthop; without a next hop, the destination domain). Once only:
      * a best_mx_transport that loops again stays deferred.
      */
-    private DeliveryOutcome bestMx(QueueStore.Claim claim, NextHop hop, OutboundMessage msg, Config config,
-                                   List<QueueStore.Claim.Rcpt> batch, DeliveryOutcome looped) {
-        String best = config.get(Parameters.BEST_MX_TRANSPORT).trim();
+    private DeliveryOutcome bestMx(Round round, NextHop hop, OutboundMessage msg, List<QueueStore.Claim.Rcpt> batch,
+                                   DeliveryOutcome looped) {
+        String best = round.config().get(Parameters.BEST_MX_TRANSPORT).trim();
         int colon = best.indexOf(':');
         TransportResolver.Route route;
         try {
@@ -513,22 +527,21 @@ public class DeliveryAgent {
             return looped;
         }
         if (!route.ok() || route.hop().equals(hop)) {
-            LOG.warning("PSTN4404: " + claim.queueId() + ": best_mx_transport = " + best + ": "
+            LOG.warning("PSTN4404: " + round.claim().queueId() + ": best_mx_transport = " + best + ": "
                     + (route.ok() ? "loops again" : route.error()));
             return looped;
         }
-        boolean lmtp = route.hop().protocol() == NextHop.Protocol.LMTP;
-        return connect(claim, route.hop(), lmtp, msg, config, batch);
+        return connect(round, route.hop(), msg, batch);
     }
 
     /* connect - one delivery through a pooled connection; a pool failure defers the batch */
-    private DeliveryOutcome connect(QueueStore.Claim claim, NextHop hop, boolean lmtp, OutboundMessage msg,
-                                    Config config, List<QueueStore.Claim.Rcpt> batch) {
+    private DeliveryOutcome connect(Round round, NextHop hop, OutboundMessage msg, List<QueueStore.Claim.Rcpt> batch) {
+        Config config = round.config();
         DeliveryOutcome outcome;
-        try (SmtpClientConnection c = connections.getConnection(hop, SmtpClientParameters.of(lmtp).cachedSettings(config, hop))) {
+        try (SmtpClientConnection c = connections.getConnection(hop, SmtpClientParameters.of(hop).cachedSettings(config, hop))) {
             outcome = c.deliver(msg);
         } catch (ResourceException | RuntimeException e) {
-            LOG.warning("PSTN4402: " + claim.queueId() + ": no connection to " + hop.destination() + ": " + e);
+            LOG.warning("PSTN4402: " + round.claim().queueId() + ": no connection to " + hop.destination() + ": " + e);
             List<DeliveryOutcome.RecipientOutcome> failed = new ArrayList<>();
             for (QueueStore.Claim.Rcpt r : batch) {
                 failed.add(new DeliveryOutcome.RecipientOutcome(r.address(), DeliveryOutcome.Status.DEFERRED,
@@ -559,10 +572,10 @@ public class DeliveryAgent {
                 Instant.now().plus(config.get(Parameters.MINIMAL_BACKOFF_TIME)));
     }
 
-    private void recordBatch(QueueStore.Claim claim, NextHop hop, List<QueueStore.Claim.Rcpt> batch, boolean lmtp,
-                             DeliveryOutcome outcome, Instant start, Instant handed, Instant retry, Duration age,
-                             Duration lifetime, Map<Long, QueueStore.Outcome> outcomes, Config config) {
-        double queueSeconds = seconds(start, handed);
+    private void recordBatch(Round round, NextHop hop, List<QueueStore.Claim.Rcpt> batch, DeliveryOutcome outcome,
+                             Instant handed, Instant retry) {
+        boolean lmtp = hop.protocol() == NextHop.Protocol.LMTP;
+        double queueSeconds = seconds(round.start(), handed);
         for (int i = 0; i < batch.size(); i++) {
             QueueStore.Claim.Rcpt r = batch.get(i);
             DeliveryOutcome.RecipientOutcome ro = i < outcome.recipients().size() ? outcome.recipients().get(i)
@@ -575,13 +588,13 @@ public class DeliveryAgent {
                 case DEFERRED -> RecipientStatus.DEFERRED;
             };
             String relay = ro.relay() != null ? ro.relay() : outcome.relay();
-            String action = status == RecipientStatus.SENT ? successAction(outcome, relay, lmtp, config) : null;
-            QueueStore.Outcome o = expire(new QueueStore.Outcome(status, ro.dsn(), relay, ro.reply(),
-                    retry, action), age, lifetime);
-            outcomes.put(r.id(), o);
-            log(claim, r, lmtp, relay, start, outcome.connectSeconds(), outcome.transmitSeconds(), o);
+            String action = status == RecipientStatus.SENT ? successAction(outcome, relay, lmtp, round.config()) : null;
+            QueueStore.Outcome o = round.expire(new QueueStore.Outcome(status, ro.dsn(), relay, ro.reply(),
+                    retry, action));
+            round.outcomes().put(r.id(), o);
+            log(round, r, lmtp, relay, outcome.connectSeconds(), outcome.transmitSeconds(), o);
         }
-        LOG.fine(() -> claim.queueId() + ": queue manager time " + queueSeconds);
+        LOG.fine(() -> round.claim().queueId() + ": queue manager time " + queueSeconds);
     }
 
     /**
@@ -631,8 +644,10 @@ public class DeliveryAgent {
         return age.compareTo(max) > 0 ? max : age;
     }
 
-    private void log(QueueStore.Claim claim, QueueStore.Claim.Rcpt r, boolean lmtp, String relay, Instant start,
-                     double connect, double transmit, QueueStore.Outcome o) {
+    private void log(Round round, QueueStore.Claim.Rcpt r, boolean lmtp, String relay, double connect,
+                     double transmit, QueueStore.Outcome o) {
+        QueueStore.Claim claim = round.claim();
+        Instant start = round.start();
         Instant now = Instant.now();
         double delay = seconds(claim.arrival(), now);
         double before = seconds(claim.arrival(), start);
