@@ -15,7 +15,7 @@ import org.postern.queue.ContentChunk;
 import org.postern.queue.QueuedMessage;
 import org.postern.queue.QueuedRecipient;
 import org.postern.service.MailLog;
-import org.postern.smtpd.QueueIds;
+import org.postern.smtpd.api.QueueIds;
 
 /**
  * BounceNotifier - queues the notices that one delivery round owes: non-delivery reports,

@@ -15,7 +15,7 @@ import org.postern.queue.ContentChunk;
 import org.postern.queue.QueuedMessage;
 import org.postern.service.ConfigService;
 import org.postern.service.MailLog;
-import org.postern.smtpd.Envelope;
+import org.postern.smtpd.api.Envelope;
 
 /**
  * CleanupService - writes a received message into the queue (Postfix's cleanup(8)).

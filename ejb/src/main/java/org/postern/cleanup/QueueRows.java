@@ -20,8 +20,8 @@ import org.postern.queue.QueueState;
 import org.postern.queue.QueuedMessage;
 import org.postern.queue.QueuedRecipient;
 import org.postern.queue.RecipientStatus;
-import org.postern.smtpd.Envelope;
-import org.postern.smtpd.QueueIds;
+import org.postern.smtpd.api.Envelope;
+import org.postern.smtpd.api.QueueIds;
 
 /**
  * QueueRows - the rows of a received message (Postfix's cleanup(8) writing a queue file),

@@ -25,9 +25,9 @@ import org.postern.qmgr.QueueStore;
 import org.postern.service.ConfigService;
 import org.postern.service.ElytronAuthenticator;
 import org.postern.service.MailLog;
-import org.postern.smtpd.EnqueueException;
-import org.postern.smtpd.Envelope;
-import org.postern.smtpd.SmtpdListener;
+import org.postern.smtpd.api.EnqueueException;
+import org.postern.smtpd.api.Envelope;
+import org.postern.smtpd.api.SmtpdListener;
 
 /**
  * SmtpdEndpoint - the message endpoint that the resource adapter's smtpd listeners call.

@@ -3,7 +3,7 @@ package org.postern.qmgr;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.postern.smtp.NextHop;
+import org.postern.smtp.api.NextHop;
 
 /**
  * DeadDestinations - the queue manager's short-term cache of destinations that just failed

@@ -31,13 +31,12 @@ import org.postern.flush.DeferTransports;
 import org.postern.queue.RecipientStatus;
 import org.postern.service.ConfigService;
 import org.postern.service.MailLog;
-import org.postern.smtp.DeliveryOutcome;
-import org.postern.smtp.NextHop;
-import org.postern.smtp.OutboundMessage;
-import org.postern.smtp.SmtpClientConnection;
-import org.postern.smtp.SmtpClientConnectionFactory;
-import org.postern.smtp.SmtpClientParameters;
-import org.postern.smtp.SmtpDestinationLimiter;
+import org.postern.smtp.api.DeliveryOutcome;
+import org.postern.smtp.api.NextHop;
+import org.postern.smtp.api.OutboundMessage;
+import org.postern.smtp.api.SmtpClientConnection;
+import org.postern.smtp.api.SmtpClientConnectionFactory;
+import org.postern.smtp.api.SmtpClientParameters;
 
 /**
  * DeliveryAgent - one delivery round of one message (qmgr(8) with smtp(8)/lmtp(8)).
@@ -82,7 +81,7 @@ import org.postern.smtp.SmtpDestinationLimiter;
  * (no), smtp_destination_concurrency_limit and
  * lmtp_destination_concurrency_limit ($default_destination_concurrency_limit, 20; 0 = no
  * limit: parallel deliveries per destination across every delivery bean of the JVM, see
- * {@link SmtpDestinationLimiter}; a batch that finds no slot within {@link #CONCURRENCY_WAIT}
+ * {@link SmtpClientConnectionFactory#reserve}; a batch that finds no slot within {@link #CONCURRENCY_WAIT}
  * is deferred with 4.4.5 and tried again after {@link #CONCURRENCY_RETRY}),
  * smtp_destination_recipient_limit and
  * lmtp_destination_recipient_limit ($default_destination_recipient_limit, 50; 0 = no limit),
@@ -471,7 +470,7 @@ public class DeliveryAgent {
             recordBatch(round, hop, batch, new DeliveryOutcome("none", suspended, 0, 0), handed, retry);
             return;
         }
-        SmtpDestinationLimiter.Permit permit;
+        SmtpClientConnectionFactory.Permit permit;
         try {
             permit = connections.reserve(lmtp ? "lmtp" : "smtp", hop,
                     SmtpClientParameters.of(hop).concurrencyLimit(config), CONCURRENCY_WAIT);
@@ -490,7 +489,7 @@ public class DeliveryAgent {
             outcome = new DeliveryOutcome("none", busy, 0, 0);
             retry = Instant.now().plus(CONCURRENCY_RETRY);
         } else {
-            try (SmtpDestinationLimiter.Permit held = permit) {
+            try (SmtpClientConnectionFactory.Permit held = permit) {
                 outcome = connect(round, hop, msg, batch);
             }
             if (!lmtp && loopsToBestMx(outcome) && !config.get(Parameters.BEST_MX_TRANSPORT).isBlank()) {

@@ -10,7 +10,7 @@ import jakarta.jms.Message;
 import jakarta.jms.MessageListener;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import org.postern.smtpd.QueueIds;
+import org.postern.smtpd.api.QueueIds;
 
 /**
  * QueueManager - takes delivery requests from the JMS queue postern.active (qmgr(8)).

@@ -11,7 +11,7 @@ import org.postern.config.ConfigException;
 import org.postern.config.DomainList;
 import org.postern.config.maps.LookupTable;
 import org.postern.config.maps.LookupTables;
-import org.postern.smtp.NextHop;
+import org.postern.smtp.api.NextHop;
 
 /**
  * TransportResolver - the next hop of a recipient (Postfix's trivial-rewrite resolver and

@@ -27,8 +27,8 @@ import org.postern.queue.QueuedMessage;
 import org.postern.queue.QueuedRecipient;
 import org.postern.queue.RecipientStatus;
 import org.postern.queue.TestMessages;
-import org.postern.smtpd.Envelope;
-import org.postern.smtpd.QueueIds;
+import org.postern.smtpd.api.Envelope;
+import org.postern.smtpd.api.QueueIds;
 
 /**
  * CleanupServiceContract - CleanupService.store on a real database: what it writes, that

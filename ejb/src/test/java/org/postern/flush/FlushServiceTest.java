@@ -30,7 +30,7 @@ import org.postern.queue.QueuedMessage;
 import org.postern.queue.QueuedRecipient;
 import org.postern.queue.RecipientStatus;
 import org.postern.service.ConfigService;
-import org.postern.smtpd.QueueIds;
+import org.postern.smtpd.api.QueueIds;
 
 /**
  * FlushServiceTest - the ETRN contract of FlushService: true (250 Queuing started) and

@@ -27,15 +27,14 @@ import org.postern.queue.QueueDatabase;
 import org.postern.queue.QueuedMessage;
 import org.postern.queue.RecipientStatus;
 import org.postern.service.ConfigService;
-import org.postern.smtp.DeliveryOutcome;
-import org.postern.smtp.NextHop;
-import org.postern.smtp.OutboundMessage;
-import org.postern.smtp.SmtpClientConnection;
-import org.postern.smtp.SmtpClientConnectionFactory;
-import org.postern.smtp.SmtpClientSettings;
-import org.postern.smtp.SmtpDestinationLimiter;
-import org.postern.smtpd.Envelope;
-import org.postern.smtpd.QueueIds;
+import org.postern.smtp.api.DeliveryOutcome;
+import org.postern.smtp.api.NextHop;
+import org.postern.smtp.api.OutboundMessage;
+import org.postern.smtp.api.SmtpClientConnection;
+import org.postern.smtp.api.SmtpClientConnectionFactory;
+import org.postern.smtp.api.SmtpClientSettings;
+import org.postern.smtpd.api.Envelope;
+import org.postern.smtpd.api.QueueIds;
 
 /**
  * One delivery round of DeliveryAgent on H2, outside the container, with a scripted
@@ -152,8 +151,18 @@ class DeliveryAgentRoundTest {
     private final TxStore store = new TxStore();
     private final Requests requests = new Requests();
     private final List<Call> calls = new CopyOnWriteArrayList<>();
-    /** the destination slots of the fake connection pool */
-    private final SmtpDestinationLimiter slots = new SmtpDestinationLimiter();
+    /** the destination slots of the fake connection pool: one semaphore per transport and destination */
+    private final Map<String, java.util.concurrent.Semaphore> slots = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private SmtpClientConnectionFactory.Permit slot(String transport, String destination, int limit, Duration maxWait)
+            throws InterruptedException {
+        if (limit <= 0) {
+            return () -> { };
+        }
+        java.util.concurrent.Semaphore s = slots.computeIfAbsent(transport + " " + destination,
+                k -> new java.util.concurrent.Semaphore(limit));
+        return s.tryAcquire(maxWait.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS) ? s::release : null;
+    }
 
     private DeliveryAgent agent(String mainCf, BiFunction<NextHop, OutboundMessage, DeliveryOutcome> script)
             throws ReflectiveOperationException {
@@ -175,9 +184,9 @@ class DeliveryAgentRoundTest {
             }
 
             @Override
-            public SmtpDestinationLimiter.Permit reserve(String transport, NextHop hop, int limit, Duration maxWait)
+            public SmtpClientConnectionFactory.Permit reserve(String transport, NextHop hop, int limit, Duration maxWait)
                     throws InterruptedException {
-                return slots.acquire(transport, hop.destination(), limit, maxWait);
+                return slot(transport, hop.destination(), limit, maxWait);
             }
         };
         set(a, "store", store);
@@ -301,7 +310,7 @@ class DeliveryAgentRoundTest {
         DeliveryAgent a = agent("smtp_destination_concurrency_limit = 1",
                 (hop, m) -> all(m, DeliveryOutcome.Status.SENT, "2.0.0", "250 2.0.0 Ok"));
         String destination = NextHop.smtp("busy.example", 25, true).destination();
-        try (SmtpDestinationLimiter.Permit held = slots.acquire("smtp", destination, 1, Duration.ZERO)) {
+        try (SmtpClientConnectionFactory.Permit held = slot("smtp", destination, 1, Duration.ZERO)) {
             long t0 = System.nanoTime();
             a.deliver(stored("a@busy.example"));
             long waited = System.nanoTime() - t0;

@@ -3,8 +3,8 @@ package org.postern.qmgr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
-import org.postern.smtp.DeliveryOutcome;
-import org.postern.smtp.NextHop;
+import org.postern.smtp.api.DeliveryOutcome;
+import org.postern.smtp.api.NextHop;
 
 /** DeliveryAgent.soften: a DNS failure of a relay host or fallback relay is not the recipient's. */
 class DeliveryAgentSoftenTest {

@@ -13,7 +13,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.postern.cleanup.CleanupService;
 import org.postern.queue.QueueDatabase;
-import org.postern.smtpd.QueueIds;
+import org.postern.smtpd.api.QueueIds;
 
 /** H2SchemaTest - with the application's settings, QueueSchema creates and updates the H2 schema itself. */
 class H2SchemaTest {

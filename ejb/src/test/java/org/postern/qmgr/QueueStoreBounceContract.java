@@ -28,8 +28,8 @@ import org.postern.queue.QueueState;
 import org.postern.queue.QueuedMessage;
 import org.postern.queue.QueuedRecipient;
 import org.postern.queue.RecipientStatus;
-import org.postern.smtpd.Envelope;
-import org.postern.smtpd.QueueIds;
+import org.postern.smtpd.api.Envelope;
+import org.postern.smtpd.api.QueueIds;
 
 /**
  * QueueStoreBounceContract - non-delivery reports: finishing a round with bounced

@@ -29,8 +29,8 @@ import org.postern.queue.QueueState;
 import org.postern.queue.QueuedMessage;
 import org.postern.queue.QueuedRecipient;
 import org.postern.queue.RecipientStatus;
-import org.postern.smtpd.Envelope;
-import org.postern.smtpd.QueueIds;
+import org.postern.smtpd.api.Envelope;
+import org.postern.smtpd.api.QueueIds;
 
 /**
  * QueueStoreContract - the queue manager's transactions (claim, finish, release, due) on

@@ -26,8 +26,8 @@ import org.postern.queue.QueueDatabaseContract;
 import org.postern.queue.QueueState;
 import org.postern.queue.QueuedMessage;
 import org.postern.queue.RecipientStatus;
-import org.postern.smtpd.Envelope;
-import org.postern.smtpd.QueueIds;
+import org.postern.smtpd.api.Envelope;
+import org.postern.smtpd.api.QueueIds;
 
 /**
  * QueueStoreFlushContract - the fast flush index kept by QueueStore.finishRound, and the

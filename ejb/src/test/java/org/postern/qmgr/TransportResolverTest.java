@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import org.junit.jupiter.api.Test;
 import org.postern.config.Config;
-import org.postern.smtp.NextHop;
+import org.postern.smtp.api.NextHop;
 
 class TransportResolverTest {
 

@@ -9,7 +9,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.postern.smtpd.Envelope;
+import org.postern.smtpd.api.Envelope;
 
 /** TestMessages - envelopes and contents for the queue tests. */
 public final class TestMessages {

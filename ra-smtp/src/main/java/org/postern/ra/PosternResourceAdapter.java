@@ -26,9 +26,9 @@ import org.postern.config.ConfigException;
 import org.postern.config.ConfigLocator;
 import org.postern.config.MasterCf;
 import org.postern.config.MasterService;
-import org.postern.smtpd.EnqueueException;
-import org.postern.smtpd.Envelope;
-import org.postern.smtpd.SmtpdListener;
+import org.postern.smtpd.api.EnqueueException;
+import org.postern.smtpd.api.Envelope;
+import org.postern.smtpd.api.SmtpdListener;
 import org.postern.smtpd.SmtpdServer;
 
 /**

@@ -21,10 +21,10 @@ import org.postern.config.Config;
 import org.postern.config.ConfigException;
 import org.postern.config.NetworkList;
 import org.postern.smtpd.DovecotAuthenticator;
-import org.postern.smtpd.EnqueueException;
+import org.postern.smtpd.api.EnqueueException;
 import org.postern.smtpd.HeaderRewriteClients;
 import org.postern.smtpd.SmtpdAuthenticator;
-import org.postern.smtpd.SmtpdListener;
+import org.postern.smtpd.api.SmtpdListener;
 import org.postern.smtpd.SmtpdSettings;
 
 /**

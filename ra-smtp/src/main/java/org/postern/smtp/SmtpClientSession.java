@@ -1,5 +1,9 @@
 package org.postern.smtp;
 
+import org.postern.smtp.api.DeliveryOutcome;
+import org.postern.smtp.api.NextHop;
+import org.postern.smtp.api.OutboundMessage;
+import org.postern.smtp.api.SmtpClientSettings;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,9 +21,9 @@ import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-import org.postern.smtp.DeliveryOutcome.RecipientOutcome;
-import org.postern.smtp.DeliveryOutcome.Status;
-import org.postern.smtp.OutboundMessage.OutboundRecipient;
+import org.postern.smtp.api.DeliveryOutcome.RecipientOutcome;
+import org.postern.smtp.api.DeliveryOutcome.Status;
+import org.postern.smtp.api.OutboundMessage.OutboundRecipient;
 import org.postern.smtp.dns.DnsJavaResolver;
 import org.postern.smtp.dns.DnsResolver;
 

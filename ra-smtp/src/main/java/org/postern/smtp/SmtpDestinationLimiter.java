@@ -1,5 +1,8 @@
 package org.postern.smtp;
 
+import org.postern.smtp.api.SmtpClientConnectionFactory.Permit;
+
+import org.postern.smtp.api.SmtpClientConnectionFactory;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -26,12 +29,6 @@ import java.util.Map;
  * No feedback-driven concurrency (Postfix's slow start, destination_concurrency_feedback).
  */
 public final class SmtpDestinationLimiter {
-
-    /** Permit - one delivery slot; close it when the delivery is done. */
-    public interface Permit extends AutoCloseable {
-        @Override
-        void close();
-    }
 
     private static final Permit UNLIMITED = () -> { };
 

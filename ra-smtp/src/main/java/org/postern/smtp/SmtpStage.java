@@ -1,5 +1,6 @@
 package org.postern.smtp;
 
+import org.postern.smtp.api.SmtpClientSettings;
 import java.time.Duration;
 import java.util.function.Function;
 

@@ -1,5 +1,6 @@
 package org.postern.smtp;
 
+import org.postern.smtp.api.SmtpClientSettings;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;

@@ -1,5 +1,8 @@
 package org.postern.smtp;
 
+import org.postern.smtp.api.DeliveryOutcome;
+import org.postern.smtp.api.NextHop;
+import org.postern.smtp.api.SmtpClientSettings;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -12,7 +15,7 @@ import java.util.Locale;
 import java.util.Random;
 import java.util.regex.Pattern;
 
-import org.postern.smtp.DeliveryOutcome.Status;
+import org.postern.smtp.api.DeliveryOutcome.Status;
 import org.postern.smtp.dns.DnsLookupException;
 import org.postern.smtp.dns.DnsResolver;
 import org.postern.smtp.dns.MxRecord;

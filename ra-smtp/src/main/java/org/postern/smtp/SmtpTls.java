@@ -1,5 +1,6 @@
 package org.postern.smtp;
 
+import org.postern.smtp.api.SmtpClientSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;

@@ -1,5 +1,6 @@
 package org.postern.smtpd;
 
+import org.postern.smtpd.api.Envelope;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneId;

@@ -1,5 +1,6 @@
 package org.postern.smtpd;
 
+import org.postern.smtpd.api.SmtpdListener;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;

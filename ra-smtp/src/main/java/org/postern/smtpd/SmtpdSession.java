@@ -1,5 +1,9 @@
 package org.postern.smtpd;
 
+import org.postern.smtpd.api.EnqueueException;
+import org.postern.smtpd.api.Envelope;
+import org.postern.smtpd.api.QueueIds;
+import org.postern.smtpd.api.SmtpdListener;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;

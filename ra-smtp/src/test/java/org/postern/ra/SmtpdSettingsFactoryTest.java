@@ -10,9 +10,9 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.postern.config.Config;
-import org.postern.smtpd.EnqueueException;
-import org.postern.smtpd.Envelope;
-import org.postern.smtpd.SmtpdListener;
+import org.postern.smtpd.api.EnqueueException;
+import org.postern.smtpd.api.Envelope;
+import org.postern.smtpd.api.SmtpdListener;
 import org.postern.smtpd.SmtpdSettings;
 
 class SmtpdSettingsFactoryTest {

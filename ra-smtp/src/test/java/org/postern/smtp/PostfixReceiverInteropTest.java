@@ -1,5 +1,11 @@
 package org.postern.smtp;
 
+import org.postern.smtp.api.DeliveryOutcome;
+import org.postern.smtp.api.NextHop;
+import org.postern.smtp.api.OutboundMessage;
+import org.postern.smtp.api.SmtpClientConnection;
+import org.postern.smtp.api.SmtpClientConnectionFactory;
+import org.postern.smtp.api.SmtpClientSettings;
 import org.postern.config.Parameters;
 import org.postern.test.Peers;
 
@@ -25,9 +31,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.postern.config.Config;
-import org.postern.smtp.DeliveryOutcome.RecipientOutcome;
-import org.postern.smtp.DeliveryOutcome.Status;
-import org.postern.smtp.OutboundMessage.OutboundRecipient;
+import org.postern.smtp.api.DeliveryOutcome.RecipientOutcome;
+import org.postern.smtp.api.DeliveryOutcome.Status;
+import org.postern.smtp.api.OutboundMessage.OutboundRecipient;
 import org.postern.smtp.jca.SmtpClientManagedConnectionFactory;
 
 /**

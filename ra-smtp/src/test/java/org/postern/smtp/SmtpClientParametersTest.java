@@ -1,5 +1,8 @@
 package org.postern.smtp;
 
+import org.postern.smtp.api.NextHop;
+import org.postern.smtp.api.SmtpClientParameters;
+import org.postern.smtp.api.SmtpClientSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,9 @@
 package org.postern.smtp;
 
+import org.postern.smtp.api.DeliveryOutcome;
+import org.postern.smtp.api.NextHop;
+import org.postern.smtp.api.OutboundMessage;
+import org.postern.smtp.api.SmtpClientSettings;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,9 +25,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.postern.smtp.DeliveryOutcome.RecipientOutcome;
-import org.postern.smtp.DeliveryOutcome.Status;
-import org.postern.smtp.OutboundMessage.OutboundRecipient;
+import org.postern.smtp.api.DeliveryOutcome.RecipientOutcome;
+import org.postern.smtp.api.DeliveryOutcome.Status;
+import org.postern.smtp.api.OutboundMessage.OutboundRecipient;
 
 /** Conversations of the client with a scripted server on 127.0.0.1. */
 class SmtpClientSessionTest {

@@ -1,5 +1,9 @@
 package org.postern.smtp;
 
+import org.postern.smtp.api.DeliveryOutcome;
+import org.postern.smtp.api.NextHop;
+import org.postern.smtp.api.OutboundMessage;
+import org.postern.smtp.api.SmtpClientSettings;
 import org.postern.config.Parameters;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,7 +17,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.postern.smtp.DeliveryOutcome.Status;
+import org.postern.smtp.api.DeliveryOutcome.Status;
 
 /** The connection cache as the session keeps it: reuse count and time limits, idle time limit, caching off. */
 class SmtpConnectionCacheTest {

@@ -1,5 +1,8 @@
 package org.postern.smtp;
 
+import org.postern.smtp.api.SmtpClientConnectionFactory;
+import org.postern.smtp.api.DeliveryOutcome;
+import org.postern.smtp.api.NextHop;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -17,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
-import org.postern.smtp.DeliveryOutcome.Status;
+import org.postern.smtp.api.DeliveryOutcome.Status;
 
 /** Destination concurrency across threads (the delivery beans of one JVM). */
 class SmtpDestinationLimiterTest {
@@ -25,26 +28,26 @@ class SmtpDestinationLimiterTest {
     @Test
     void atMostTheLimitRunAtOnceAndTheRestWaitOrTimeOut() throws Exception {
         SmtpDestinationLimiter limiter = new SmtpDestinationLimiter();
-        SmtpDestinationLimiter.Permit a = limiter.acquire("smtp", "d.test:25", 2, Duration.ZERO);
-        SmtpDestinationLimiter.Permit b = limiter.acquire("smtp", "d.test:25", 2, Duration.ZERO);
+        SmtpClientConnectionFactory.Permit a = limiter.acquire("smtp", "d.test:25", 2, Duration.ZERO);
+        SmtpClientConnectionFactory.Permit b = limiter.acquire("smtp", "d.test:25", 2, Duration.ZERO);
         assertNotNull(a);
         assertNotNull(b);
         long t0 = System.nanoTime();
         assertNull(limiter.acquire("smtp", "d.test:25", 2, Duration.ofMillis(200)), "the third waits, then gives up");
         assertTrue(System.nanoTime() - t0 >= 190_000_000L);
         // other destinations and other transports have their own slots
-        SmtpDestinationLimiter.Permit other = limiter.acquire("smtp", "e.test:25", 2, Duration.ZERO);
-        SmtpDestinationLimiter.Permit lmtp = limiter.acquire("lmtp", "d.test:25", 2, Duration.ZERO);
+        SmtpClientConnectionFactory.Permit other = limiter.acquire("smtp", "e.test:25", 2, Duration.ZERO);
+        SmtpClientConnectionFactory.Permit lmtp = limiter.acquire("lmtp", "d.test:25", 2, Duration.ZERO);
         assertNotNull(other);
         assertNotNull(lmtp);
         // a waiter gets the slot as soon as one is released
         ExecutorService pool = Executors.newSingleThreadExecutor();
-        Future<SmtpDestinationLimiter.Permit> waiter = pool.submit(
+        Future<SmtpClientConnectionFactory.Permit> waiter = pool.submit(
                 () -> limiter.acquire("smtp", "d.test:25", 2, Duration.ofSeconds(5)));
         Thread.sleep(100);
         a.close();
         a.close();   // closing twice releases once
-        SmtpDestinationLimiter.Permit c = waiter.get(2, TimeUnit.SECONDS);
+        SmtpClientConnectionFactory.Permit c = waiter.get(2, TimeUnit.SECONDS);
         assertNotNull(c);
         assertEquals(2, limiter.inUse("smtp", "d.test:25"));
         b.close();
@@ -67,7 +70,7 @@ class SmtpDestinationLimiterTest {
             List<Future<Status>> results = new ArrayList<>();
             for (int i = 0; i < 24; i++) {
                 results.add(pool.submit(() -> {
-                    try (SmtpDestinationLimiter.Permit p = limiter.acquire("smtp", hop.destination(), 3, Duration.ofSeconds(20))) {
+                    try (SmtpClientConnectionFactory.Permit p = limiter.acquire("smtp", hop.destination(), 3, Duration.ofSeconds(20))) {
                         int now = running.incrementAndGet();
                         peak.accumulateAndGet(now, Math::max);
                         try (SmtpClientSession s = new SmtpClientSession(hop, fast())) {

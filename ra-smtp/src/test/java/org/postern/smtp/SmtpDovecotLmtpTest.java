@@ -1,5 +1,8 @@
 package org.postern.smtp;
 
+import org.postern.smtp.api.DeliveryOutcome;
+import org.postern.smtp.api.NextHop;
+import org.postern.smtp.api.SmtpClientSettings;
 import org.postern.test.Peers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,8 +25,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.postern.smtp.DeliveryOutcome.RecipientOutcome;
-import org.postern.smtp.DeliveryOutcome.Status;
+import org.postern.smtp.api.DeliveryOutcome.RecipientOutcome;
+import org.postern.smtp.api.DeliveryOutcome.Status;
 
 /**
  * Interop with Dovecot's LMTP server over TCP and over a unix-domain socket, with a mailbox

@@ -1,5 +1,8 @@
 package org.postern.smtp;
 
+import org.postern.smtp.api.DeliveryOutcome;
+import org.postern.smtp.api.NextHop;
+import org.postern.smtp.api.SmtpClientSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -17,7 +20,7 @@ import java.util.Map;
 import java.util.Random;
 
 import org.junit.jupiter.api.Test;
-import org.postern.smtp.DeliveryOutcome.Status;
+import org.postern.smtp.api.DeliveryOutcome.Status;
 import org.postern.smtp.SmtpTargetResolverTest.FakeDns;
 import org.postern.smtp.dns.MxRecord;
 

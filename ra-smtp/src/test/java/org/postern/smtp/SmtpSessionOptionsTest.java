@@ -1,5 +1,9 @@
 package org.postern.smtp;
 
+import org.postern.smtp.api.DeliveryOutcome;
+import org.postern.smtp.api.NextHop;
+import org.postern.smtp.api.OutboundMessage;
+import org.postern.smtp.api.SmtpClientSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,8 +21,8 @@ import java.util.logging.Logger;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.postern.smtp.DeliveryOutcome.RecipientOutcome;
-import org.postern.smtp.DeliveryOutcome.Status;
+import org.postern.smtp.api.DeliveryOutcome.RecipientOutcome;
+import org.postern.smtp.api.DeliveryOutcome.Status;
 
 /** The session parameters of smtp(8), as conversations with a scripted server. */
 class SmtpSessionOptionsTest {

@@ -1,5 +1,7 @@
 package org.postern.smtp;
 
+import org.postern.smtp.api.DeliveryOutcome;
+import org.postern.smtp.api.NextHop;
 import org.postern.test.Peers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,8 +21,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.postern.smtp.DeliveryOutcome.RecipientOutcome;
-import org.postern.smtp.DeliveryOutcome.Status;
+import org.postern.smtp.api.DeliveryOutcome.RecipientOutcome;
+import org.postern.smtp.api.DeliveryOutcome.Status;
 
 /** Interop with Postfix's smtp-sink, a peer nobody here wrote (skipped when it is absent). */
 class SmtpSinkInteropTest {

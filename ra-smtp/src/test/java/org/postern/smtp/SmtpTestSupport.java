@@ -1,12 +1,14 @@
 package org.postern.smtp;
 
+import org.postern.smtp.api.OutboundMessage;
+import org.postern.smtp.api.SmtpClientSettings;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.postern.smtp.OutboundMessage.OutboundRecipient;
+import org.postern.smtp.api.OutboundMessage.OutboundRecipient;
 
 /** SmtpTestSupport - settings with tiny time limits and message builders for client tests. */
 final class SmtpTestSupport {

@@ -1,5 +1,7 @@
 package org.postern.smtpd;
 
+import org.postern.smtpd.api.EnqueueException;
+import org.postern.smtpd.api.Envelope;
 import org.postern.test.Peers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,5 +1,8 @@
 package org.postern.smtpd;
 
+import org.postern.smtpd.api.EnqueueException;
+import org.postern.smtpd.api.Envelope;
+import org.postern.smtpd.api.SmtpdListener;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;

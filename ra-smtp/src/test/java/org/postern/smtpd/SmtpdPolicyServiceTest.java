@@ -1,5 +1,7 @@
 package org.postern.smtpd;
 
+import org.postern.smtpd.api.Envelope;
+import org.postern.smtpd.api.QueueIds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

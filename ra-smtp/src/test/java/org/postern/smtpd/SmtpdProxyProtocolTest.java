@@ -1,5 +1,6 @@
 package org.postern.smtpd;
 
+import org.postern.smtpd.api.Envelope;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,5 +1,6 @@
 package org.postern.smtpd;
 
+import org.postern.smtpd.api.SmtpdListener;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;

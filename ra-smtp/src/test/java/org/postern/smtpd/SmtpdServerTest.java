@@ -1,5 +1,8 @@
 package org.postern.smtpd;
 
+import org.postern.smtpd.api.EnqueueException;
+import org.postern.smtpd.api.Envelope;
+import org.postern.smtpd.api.SmtpdListener;
 import org.postern.test.Peers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,5 +1,9 @@
 package org.postern.smtpd;
 
+import org.postern.smtpd.api.EnqueueException;
+import org.postern.smtpd.api.Envelope;
+import org.postern.smtpd.api.QueueIds;
+import org.postern.smtpd.api.SmtpdListener;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -9,10 +9,10 @@ import jakarta.resource.Referenceable;
 import jakarta.resource.ResourceException;
 import jakarta.resource.spi.ConnectionManager;
 
-import org.postern.smtp.NextHop;
-import org.postern.smtp.SmtpClientConnection;
-import org.postern.smtp.SmtpClientConnectionFactory;
-import org.postern.smtp.SmtpClientSettings;
+import org.postern.smtp.api.NextHop;
+import org.postern.smtp.api.SmtpClientConnection;
+import org.postern.smtp.api.SmtpClientConnectionFactory;
+import org.postern.smtp.api.SmtpClientSettings;
 import org.postern.smtp.SmtpDestinationLimiter;
 
 /**
@@ -41,7 +41,7 @@ public final class SmtpClientConnectionFactoryImpl implements SmtpClientConnecti
     }
 
     @Override
-    public SmtpDestinationLimiter.Permit reserve(String transport, NextHop hop, int limit, Duration maxWait)
+    public SmtpClientConnectionFactory.Permit reserve(String transport, NextHop hop, int limit, Duration maxWait)
             throws InterruptedException {
         return mcf.limiter().acquire(transport, hop.destination(), limit, maxWait);
     }

@@ -1,8 +1,8 @@
 package org.postern.smtp.jca;
 
-import org.postern.smtp.DeliveryOutcome;
-import org.postern.smtp.OutboundMessage;
-import org.postern.smtp.SmtpClientConnection;
+import org.postern.smtp.api.DeliveryOutcome;
+import org.postern.smtp.api.OutboundMessage;
+import org.postern.smtp.api.SmtpClientConnection;
 
 /**
  * SmtpClientConnectionImpl - the application's handle on a pooled session. {@link #close}

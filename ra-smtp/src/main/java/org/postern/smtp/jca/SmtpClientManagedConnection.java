@@ -20,8 +20,8 @@ import jakarta.resource.spi.LocalTransaction;
 import jakarta.resource.spi.ManagedConnection;
 import jakarta.resource.spi.ManagedConnectionMetaData;
 
-import org.postern.smtp.DeliveryOutcome;
-import org.postern.smtp.OutboundMessage;
+import org.postern.smtp.api.DeliveryOutcome;
+import org.postern.smtp.api.OutboundMessage;
 import org.postern.smtp.SmtpClientSession;
 
 /**

@@ -2,8 +2,8 @@ package org.postern.smtp.jca;
 
 import jakarta.resource.spi.ConnectionRequestInfo;
 
-import org.postern.smtp.NextHop;
-import org.postern.smtp.SmtpClientSettings;
+import org.postern.smtp.api.NextHop;
+import org.postern.smtp.api.SmtpClientSettings;
 
 /**
  * SmtpClientRequestInfo - what a connection request asks for: a next hop with client

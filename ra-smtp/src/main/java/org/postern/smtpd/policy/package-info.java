@@ -27,7 +27,7 @@
  * does not implement are refused as configuration errors rather than silently ignored.
  *
  * <p>Decisions that do need the queue (HOLD, DISCARD) are not made here: they are
- * recorded in the envelope's mail parameters ({@link org.postern.smtpd.Envelope#HOLD},
- * {@link org.postern.smtpd.Envelope#DISCARD}) for the endpoint and the queue to act on.
+ * recorded in the envelope's mail parameters ({@link org.postern.smtpd.api.Envelope#HOLD},
+ * {@link org.postern.smtpd.api.Envelope#DISCARD}) for the endpoint and the queue to act on.
  */
 package org.postern.smtpd.policy;

@@ -24,14 +24,14 @@ import jakarta.resource.spi.ManagedConnectionFactory;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.postern.smtp.DeliveryOutcome;
-import org.postern.smtp.DeliveryOutcome.Status;
-import org.postern.smtp.NextHop;
-import org.postern.smtp.OutboundMessage;
-import org.postern.smtp.OutboundMessage.OutboundRecipient;
-import org.postern.smtp.SmtpClientConnection;
-import org.postern.smtp.SmtpClientConnectionFactory;
-import org.postern.smtp.SmtpClientSettings;
+import org.postern.smtp.api.DeliveryOutcome;
+import org.postern.smtp.api.DeliveryOutcome.Status;
+import org.postern.smtp.api.NextHop;
+import org.postern.smtp.api.OutboundMessage;
+import org.postern.smtp.api.OutboundMessage.OutboundRecipient;
+import org.postern.smtp.api.SmtpClientConnection;
+import org.postern.smtp.api.SmtpClientConnectionFactory;
+import org.postern.smtp.api.SmtpClientSettings;
 import org.postern.smtp.SmtpTestServers;
 
 /** The JCA layer under a hand-rolled pooling ConnectionManager, as IronJacamar drives it. */

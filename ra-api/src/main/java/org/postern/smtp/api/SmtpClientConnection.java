@@ -1,4 +1,4 @@
-package org.postern.smtp;
+package org.postern.smtp.api;
 
 /**
  * SmtpClientConnection - a handle on one SMTP or LMTP session with a next hop.

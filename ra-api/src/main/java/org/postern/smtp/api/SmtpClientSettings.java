@@ -1,4 +1,4 @@
-package org.postern.smtp;
+package org.postern.smtp.api;
 
 import java.io.Serializable;
 import java.time.Duration;

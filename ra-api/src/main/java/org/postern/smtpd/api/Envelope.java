@@ -1,4 +1,4 @@
-package org.postern.smtpd;
+package org.postern.smtpd.api;
 
 import java.io.Serializable;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package org.postern.smtpd;
+package org.postern.smtpd.api;
 
 /** EnqueueException - the endpoint could not store the message; carries the SMTP reply. */
 public class EnqueueException extends Exception {

@@ -1,4 +1,4 @@
-package org.postern.smtpd;
+package org.postern.smtpd.api;
 
 import java.security.SecureRandom;
 import java.util.concurrent.atomic.AtomicLong;

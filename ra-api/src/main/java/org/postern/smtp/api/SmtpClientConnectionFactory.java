@@ -1,4 +1,4 @@
-package org.postern.smtp;
+package org.postern.smtp.api;
 
 import java.time.Duration;
 
@@ -10,6 +10,12 @@ import jakarta.resource.ResourceException;
  * that a borrowed connection may be a cached one (Postfix's connection cache).
  */
 public interface SmtpClientConnectionFactory {
+    /** Permit - one slot of a destination's concurrency limit; close it when the delivery is done. */
+    interface Permit extends AutoCloseable {
+        @Override
+        void close();
+    }
+
 
     /** getConnection - a connection to {@code hop}, new or cached, with these client settings. */
     SmtpClientConnection getConnection(NextHop hop, SmtpClientSettings settings) throws ResourceException;
@@ -21,6 +27,6 @@ public interface SmtpClientConnectionFactory {
      * to the adapter's connection pool, where the connections are, and are shared by every
      * delivery through it. Close the permit when the delivery is done.
      */
-    SmtpDestinationLimiter.Permit reserve(String transport, NextHop hop, int limit, Duration maxWait)
+    Permit reserve(String transport, NextHop hop, int limit, Duration maxWait)
             throws InterruptedException;
 }

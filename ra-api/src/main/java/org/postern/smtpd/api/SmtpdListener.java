@@ -1,4 +1,4 @@
-package org.postern.smtpd;
+package org.postern.smtpd.api;
 
 import java.io.InputStream;
 
@@ -18,6 +18,9 @@ import java.io.InputStream;
  * </ol>
  */
 public interface SmtpdListener {
+    /** ETRN_FAILED - the reply when a flush cannot be started (Postfix smtpd\'s 458). */
+    String ETRN_FAILED = "458 Unable to queue messages";
+
 
     /**
      * enqueue - store a received message durably; returns the queue id.
@@ -41,7 +44,7 @@ public interface SmtpdListener {
      *         says so this way
      */
     default boolean etrn(String domain) throws EnqueueException {
-        throw new EnqueueException(SmtpdSession.ETRN_FAILED, "no flush service", null);
+        throw new EnqueueException(ETRN_FAILED, "no flush service", null);
     }
 
     /**
