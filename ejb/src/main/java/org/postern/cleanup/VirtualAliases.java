@@ -14,6 +14,7 @@ import org.postern.config.DomainList;
 import org.postern.config.Lists;
 import org.postern.config.maps.LookupTable;
 import org.postern.config.maps.LookupTables;
+import org.postern.service.ConfigService;
 
 /**
  * VirtualAliases - envelope recipient rewriting with virtual_alias_maps, as Postfix's
@@ -61,6 +62,11 @@ public final class VirtualAliases {
         this.myorigin = myorigin;
         this.recursionLimit = recursionLimit;
         this.expansionLimit = expansionLimit;
+    }
+
+    /** inForce - the aliases of the configuration in force, made once per configuration. */
+    public static VirtualAliases inForce(ConfigService configService) {
+        return configService.derived(VirtualAliases.class, VirtualAliases::of);
     }
 
     /** of - the aliases of a configuration, its tables opened once. */
