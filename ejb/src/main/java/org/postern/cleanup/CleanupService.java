@@ -47,7 +47,7 @@ public class CleanupService {
     /** store - persist a message; returns its queue id. Runs in a transaction of its own. */
     @TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
     public String store(Envelope env, InputStream content) {
-        QueuedMessage m = QueueRows.newMessage(env, config == null ? null : config.virtualAliases());
+        QueuedMessage m = QueueRows.newMessage(env, config == null ? null : VirtualAliases.inForce(config));
         byte[] buf = new byte[ContentChunk.MAX_SIZE];
         int first;
         try {

@@ -126,7 +126,7 @@ public class SmtpdEndpoint implements SmtpdListener {
             Instant now = Instant.now();
             try {
                 pending = new Pending(envelope.queueId(), QueueRows.prepare(envelope, head, head.length,
-                        configService.virtualAliases(), leased, now, now.plus(DeliveryAgent.LEASE), QueueStore.NODE),
+                        VirtualAliases.inForce(configService), leased, now, now.plus(DeliveryAgent.LEASE), QueueStore.NODE),
                         hold);
             } catch (RuntimeException e) {
                 if (leased) {

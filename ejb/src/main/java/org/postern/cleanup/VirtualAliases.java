@@ -11,10 +11,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.logging.Logger;
 import org.postern.config.Config;
-import org.postern.config.DomainList;
+import org.postern.config.maps.DomainList;
 import org.postern.config.Lists;
 import org.postern.config.maps.LookupTable;
 import org.postern.config.maps.LookupTables;
+import org.postern.service.ConfigService;
 
 /**
  * VirtualAliases - envelope recipient rewriting with virtual_alias_maps, as Postfix's
@@ -62,6 +63,11 @@ public final class VirtualAliases {
         this.myorigin = myorigin;
         this.recursionLimit = recursionLimit;
         this.expansionLimit = expansionLimit;
+    }
+
+    /** inForce - the aliases of the configuration in force, made once per configuration. */
+    public static VirtualAliases inForce(ConfigService configService) {
+        return configService.derived(VirtualAliases.class, VirtualAliases::of);
     }
 
     /** of - the aliases of a configuration, its tables opened once. */

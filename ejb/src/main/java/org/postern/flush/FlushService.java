@@ -7,7 +7,6 @@ import jakarta.ejb.TransactionAttributeType;
 import java.time.Instant;
 import java.util.List;
 import java.util.logging.Logger;
-import org.postern.qmgr.DeliveryRequests;
 import org.postern.service.ConfigService;
 
 /**
@@ -71,8 +70,9 @@ public class FlushService {
     @EJB
     FlushQueue queue;
 
+    /** the queue manager (org.postern.qmgr.DeliveryRequests), which delivers what a flush made due */
     @EJB
-    DeliveryRequests requests;
+    DeliveryTrigger requests;
 
     /**
      * flushDomain - deliver the domain's deferred mail now (ETRN domain, postqueue -s
@@ -90,7 +90,7 @@ public class FlushService {
             LOG.warning("PSTN5202: flush of " + d + " failed: " + e);
             throw new FlushException("flush of " + d + " failed: " + e.getMessage(), e);
         }
-        requests.wakeUpAll(ids, DeliveryRequests.IDS_PER_STORED_REQUEST);
+        requests.deliverNow(ids);
         LOG.info(() -> "PSTN5203: flush " + d + ": " + ids.size() + " message(s) queued for delivery");
         return true;
     }
@@ -104,7 +104,7 @@ public class FlushService {
             LOG.warning("PSTN5204: flush of the whole queue failed: " + e);
             throw new FlushException("flush of the whole queue failed: " + e.getMessage(), e);
         }
-        requests.wakeUpAll(ids, DeliveryRequests.IDS_PER_STORED_REQUEST);
+        requests.deliverNow(ids);
         LOG.info(() -> "PSTN5205: flush: " + ids.size() + " message(s) queued for delivery");
         return ids.size();
     }

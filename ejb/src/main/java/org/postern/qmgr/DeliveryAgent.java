@@ -387,7 +387,7 @@ public class DeliveryAgent {
         Config config = configService.current();
         TransportResolver resolver;
         try {
-            resolver = configService.transportResolver();
+            resolver = TransportResolver.inForce(configService);
         } catch (ConfigException e) {
             throw new IllegalStateException("PSTN4401: transport_maps: " + e.getMessage(), e);
         }
@@ -520,7 +520,7 @@ public class DeliveryAgent {
         int colon = best.indexOf(':');
         TransportResolver.Route route;
         try {
-            route = configService.transportResolver().route(colon < 0 ? best : best.substring(0, colon),
+            route = TransportResolver.inForce(configService).route(colon < 0 ? best : best.substring(0, colon),
                     colon < 0 ? hop.host() : best.substring(colon + 1));
         } catch (ConfigException e) {
             return looped;

@@ -1,6 +1,8 @@
 package org.postern.qmgr;
 
 import jakarta.annotation.Resource;
+import jakarta.ejb.Local;
+import jakarta.ejb.LocalBean;
 import jakarta.ejb.Stateless;
 import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
@@ -13,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.postern.flush.DeliveryTrigger;
 
 /**
  * DeliveryRequests - puts delivery requests on the JMS queue postern.active.
@@ -22,10 +25,15 @@ import java.util.logging.Logger;
  * message costs one durable database write on the receiving path. A request that is
  * lost (a failed send, a crashed broker) is made again by {@link QueueScanner}; a
  * request that finds nothing due is dropped, so duplicates are harmless.
+ *
+ * <p>It is also the flush service's {@link DeliveryTrigger} (a local view of its own, beside
+ * the no-interface view that the queue manager and the smtpd endpoint use).
  */
 @Stateless
+@LocalBean
+@Local(DeliveryTrigger.class)
 @TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
-public class DeliveryRequests {
+public class DeliveryRequests implements DeliveryTrigger {
     private static final Logger LOG = Logger.getLogger("org.postern.qmgr");
     /** the JMS property that carries the queue id */
     public static final String QUEUE_ID = "postern_queue_id";
@@ -81,6 +89,15 @@ public class DeliveryRequests {
                     + e);
             return false;
         }
+    }
+
+    /**
+     * deliverNow - a flush's messages: {@link #IDS_PER_STORED_REQUEST} queue ids per
+     * request, claimed together.
+     */
+    @Override
+    public boolean deliverNow(List<String> queueIds) {
+        return wakeUpAll(queueIds, IDS_PER_STORED_REQUEST);
     }
 
     /** schedule - ask for a delivery attempt after the delay (JMS 2.0 delivery delay). */

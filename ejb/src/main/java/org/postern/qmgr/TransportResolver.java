@@ -8,9 +8,10 @@ import java.util.Map;
 import java.util.Optional;
 import org.postern.config.Config;
 import org.postern.config.ConfigException;
-import org.postern.config.DomainList;
+import org.postern.config.maps.DomainList;
 import org.postern.config.maps.LookupTable;
 import org.postern.config.maps.LookupTables;
+import org.postern.service.ConfigService;
 import org.postern.smtp.api.NextHop;
 
 /**
@@ -68,6 +69,16 @@ public final class TransportResolver {
 
     /** master.cf services that are delivery agents: name -> smtp or lmtp */
     private final Map<String, String> services;
+
+    /**
+     * inForce - the resolver of the configuration in force, with the delivery services of
+     * master.cf; made once per configuration, so that a texthash table is read when the
+     * resolver is made, not for every delivery round.
+     */
+    public static TransportResolver inForce(ConfigService configService) {
+        return configService.derived(TransportResolver.class,
+                c -> new TransportResolver(c, configService.transports()));
+    }
 
     public TransportResolver(Config config) throws ConfigException {
         this(config, Map.of());

@@ -9,14 +9,14 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.logging.Logger;
 import org.postern.config.Config;
 import org.postern.config.ConfigException;
 import org.postern.config.ConfigLocator;
 import org.postern.config.MasterCf;
 import org.postern.config.MasterService;
-import org.postern.cleanup.VirtualAliases;
-import org.postern.qmgr.TransportResolver;
 
 /**
  * ConfigService - the main.cf in force for the queue manager and the smtpd endpoint.
@@ -34,10 +34,10 @@ public class ConfigService {
 
     private volatile Config config;
     private volatile Map<String, String> transports = Map.of();
-    /** the resolver of the configuration in force, with its lookup tables opened once */
-    private volatile Resolver resolver;
+    /** the values made from the configuration in force (its lookup tables opened once), by kind */
+    private volatile Derived derived;
 
-    private record Resolver(Config config, TransportResolver transportResolver, VirtualAliases aliases) {
+    private record Derived(Config config, Map<Class<?>, Object> values) {
     }
 
     @PostConstruct
@@ -74,26 +74,21 @@ public class ConfigService {
     }
 
     /**
-     * transportResolver - transport_maps, relayhost and the transports of master.cf for the
-     * configuration in force. Built once per configuration: a texthash table is read when
-     * the resolver is made, not for every delivery round.
+     * derived - the value of this kind made from the configuration in force: made by
+     * {@code make} the first time it is asked for, then kept until the configuration in
+     * force changes. So a texthash table behind the value is read once per configuration,
+     * not once per delivery round or per message. The kinds live with the code that uses
+     * them ({@code TransportResolver.inForce}, {@code VirtualAliases.inForce}), so that this
+     * service depends on no package that depends on it. A {@code make} that throws keeps
+     * nothing, and the next call tries again.
      */
-    public TransportResolver transportResolver() {
-        return resolver().transportResolver();
-    }
-
-    /** virtualAliases - virtual_alias_maps of the configuration in force, opened once. */
-    public VirtualAliases virtualAliases() {
-        return resolver().aliases();
-    }
-
-    private Resolver resolver() {
+    public <T> T derived(Class<T> kind, Function<Config, T> make) {
         Config c = current();
-        Resolver r = resolver;
-        if (r == null || r.config() != c) {
-            r = new Resolver(c, new TransportResolver(c, transports()), VirtualAliases.of(c));
-            resolver = r;
+        Derived d = derived;
+        if (d == null || d.config() != c) {
+            d = new Derived(c, new ConcurrentHashMap<>());
+            derived = d;
         }
-        return r;
+        return kind.cast(d.values().computeIfAbsent(kind, k -> make.apply(c)));
     }
 }

@@ -22,7 +22,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.postern.cleanup.CleanupService;
 import org.postern.config.Config;
-import org.postern.qmgr.DeliveryRequests;
 import org.postern.queue.FlushEntry;
 import org.postern.queue.QueueDatabase;
 import org.postern.queue.QueueState;
@@ -84,17 +83,9 @@ class FlushServiceTest {
                 return db.inTransaction(new FlushQueue(), q -> q.flushAll(now, max));
             }
         };
-        s.requests = new DeliveryRequests() {
-            @Override
-            public void wakeUp(String queueId) {
-                woken.add(queueId);
-            }
-
-            @Override
-            public boolean wakeUpAll(List<String> queueIds, int perRequest) {
-                woken.addAll(queueIds);
-                return true;
-            }
+        s.requests = queueIds -> {
+            woken.addAll(queueIds);
+            return true;
         };
         return s;
     }

@@ -8,26 +8,15 @@ import static org.postern.queue.TestMessages.envelope;
 import static org.postern.queue.TestMessages.rcpt;
 
 import java.io.ByteArrayInputStream;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.postern.cleanup.CleanupService;
 import org.postern.queue.QueueDatabase;
+import org.postern.queue.schema.QueueSchema;
 import org.postern.smtpd.api.QueueIds;
 
 /** H2SchemaTest - with the application's settings, QueueSchema creates and updates the H2 schema itself. */
 class H2SchemaTest {
-
-    @Test
-    void everyMigrationInTheJarIsListedInOrder() throws Exception {
-        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(
-                java.nio.file.Path.of("src/main/resources", QueueMigrations.LOCATION))) {
-            List<String> found = files.map(f -> f.getFileName().toString())
-                    .sorted(java.util.Comparator.comparingInt(n -> Integer.parseInt(n.substring(1, n.indexOf("__")))))
-                    .toList();
-            assertEquals(found, QueueMigrations.POSTGRESQL);
-        }
-    }
 
     @Test
     void theEmbeddedDefaultGetsItsSchemaFromTheMappingAndKeepsItsRowsOnRestart() {

@@ -8,7 +8,7 @@ import org.postern.queue.QueueDatabase;
 /**
  * PostgresQueueStoreBounceTest - the non-delivery report contract on PostgreSQL
  * with the production schema: Flyway migrations applied and the mapping validated by
- * {@link QueueSchema}, as at deployment.
+ * {@link org.postern.queue.schema.QueueSchema}, as at deployment.
  */
 class PostgresQueueStoreBounceTest implements QueueStoreBounceContract {
     private static QueueDatabase db;

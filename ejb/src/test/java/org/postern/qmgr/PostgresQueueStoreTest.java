@@ -8,7 +8,7 @@ import org.postern.queue.QueueDatabase;
 /**
  * PostgresQueueStoreTest - the QueueStore contract on PostgreSQL
  * with the production schema: Flyway migrations applied and the mapping validated by
- * {@link QueueSchema}, as at deployment.
+ * {@link org.postern.queue.schema.QueueSchema}, as at deployment.
  */
 class PostgresQueueStoreTest implements QueueStoreContract {
     private static QueueDatabase db;

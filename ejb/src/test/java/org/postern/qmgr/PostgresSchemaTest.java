@@ -13,6 +13,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.postern.queue.PostgresCluster;
 import org.postern.queue.QueueDatabase;
+import org.postern.queue.schema.QueueSchema;
 
 /** PostgresSchemaTest - the Flyway migrations and their validation against the mapping. */
 class PostgresSchemaTest {

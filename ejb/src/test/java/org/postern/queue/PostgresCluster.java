@@ -93,7 +93,7 @@ public final class PostgresCluster {
         return database(name, PRODUCTION_SCHEMA);
     }
 
-    /** the persistence unit settings of production (see org.postern.qmgr.QueueSchema) */
+    /** the persistence unit settings of production (see org.postern.queue.schema.QueueSchema) */
     public static final Map<String, String> PRODUCTION_SCHEMA = Map.of(
             "hibernate.hbm2ddl.auto", "none",
             "postern.schema", "migrate");

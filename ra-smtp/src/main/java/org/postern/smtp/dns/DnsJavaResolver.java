@@ -1,24 +1,21 @@
 package org.postern.smtp.dns;
 
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Logger;
 
+import org.postern.dns.DnsServers;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.Cache;
 import org.xbill.DNS.DClass;
-import org.xbill.DNS.ExtendedResolver;
 import org.xbill.DNS.Lookup;
 import org.xbill.DNS.MXRecord;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
-import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
@@ -26,13 +23,12 @@ import org.xbill.DNS.Type;
  * DnsJavaResolver - {@link DnsResolver} on dnsjava, with its own positive and negative
  * cache (TTL-bound), so that mail to one domain does not cost a lookup per message.
  *
- * <p>The name servers are those of resolv.conf unless the system property
- * {@code postern.dns.servers} (comma separated {@code host:port}) names others, as tests
- * do to reach dnsmasq on a loopback port.
+ * <p>The name servers and the dnsjava resolver that asks them come from
+ * {@link DnsServers}: those of resolv.conf unless the system property
+ * {@code postern.dns.servers} names others, the same for smtpd's DNS checks. Queries of
+ * {@link #system()} time out after 10 seconds.
  */
 public final class DnsJavaResolver implements DnsResolver {
-
-    public static final String SERVERS_PROPERTY = "postern.dns.servers";
 
     private static final Logger LOG = Logger.getLogger("org.postern.smtp");
 
@@ -43,71 +39,26 @@ public final class DnsJavaResolver implements DnsResolver {
 
     /** DnsJavaResolver - query these servers ({@code host:port}); empty for resolv.conf. */
     public DnsJavaResolver(List<String> servers, Duration timeout) {
-        resolver = resolver(servers, timeout);
+        resolver = DnsServers.resolver(servers, timeout);
     }
 
-    /**
-     * resolver - a dnsjava resolver for these servers ({@code host}, {@code host:port},
-     * {@code [v6]:port}, a bare IPv6 address); empty for resolv.conf. Shared with smtpd's
-     * DNS checks, so that both sides read postern.dns.servers alike.
-     */
-    public static Resolver resolver(List<String> servers, Duration timeout) {
-        Resolver r;
-        try {
-            if (servers.isEmpty()) {
-                r = new ExtendedResolver();
-            } else {
-                List<Resolver> rs = new ArrayList<>();
-                for (String s : servers) {
-                    rs.add(new SimpleResolver(parse(s)));
-                }
-                r = new ExtendedResolver(rs);
-            }
-        } catch (UnknownHostException | NumberFormatException e) {
-            throw new IllegalArgumentException("PSTN3201: bad DNS server in " + servers + ": " + e.getMessage(), e);
-        }
-        r.setTimeout(timeout);
-        return r;
-    }
-
-    /** system - the shared resolver, configured from {@value #SERVERS_PROPERTY} or resolv.conf. */
+    /** system - the shared resolver, configured from {@link DnsServers#PROPERTY} or resolv.conf. */
     public static DnsJavaResolver system() {
         DnsJavaResolver r = system;
         if (r == null) {
             synchronized (DnsJavaResolver.class) {
                 r = system;
                 if (r == null) {
-                    String p = System.getProperty(SERVERS_PROPERTY, "").trim();
-                    List<String> servers = p.isEmpty() ? List.of() : List.of(p.split("\\s*,\\s*"));
+                    List<String> servers = DnsServers.fromSystem();
                     r = new DnsJavaResolver(servers, Duration.ofSeconds(10));
                     if (!servers.isEmpty()) {
-                        LOG.info("PSTN3200: DNS servers from " + SERVERS_PROPERTY + ": " + servers);
+                        LOG.info("PSTN3200: DNS servers from " + DnsServers.PROPERTY + ": " + servers);
                     }
                     system = r;
                 }
             }
         }
         return r;
-    }
-
-    private static InetSocketAddress parse(String hostPort) throws UnknownHostException {
-        String host = hostPort;
-        int port = 53;
-        if (hostPort.startsWith("[")) {
-            int close = hostPort.indexOf(']');
-            if (close < 0) {
-                throw new UnknownHostException(hostPort);
-            }
-            host = hostPort.substring(1, close);
-            if (hostPort.startsWith(":", close + 1)) {
-                port = Integer.parseInt(hostPort.substring(close + 2));
-            }
-        } else if (hostPort.indexOf(':') >= 0 && hostPort.indexOf(':') == hostPort.lastIndexOf(':')) {
-            // host:port; more than one colon is a bare IPv6 address
-            host = hostPort.substring(0, hostPort.indexOf(':'));
-            port = Integer.parseInt(hostPort.substring(hostPort.indexOf(':') + 1));
-        }
-        return new InetSocketAddress(InetAddress.getByName(host), port);
     }
 
     @Override

@@ -1,6 +1,6 @@
 package org.postern.smtpd.policy;
 
-import org.postern.config.DomainList;
+import org.postern.config.maps.DomainList;
 import java.util.Locale;
 
 /**

@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import org.postern.dns.DnsServers;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
@@ -28,9 +29,9 @@ import org.xbill.DNS.TextParseException;
  * without a thread waiting for them, any number at a time.
  *
  * <h2>DESCRIPTION</h2>
- * The name servers are those of resolv.conf unless the system property
- * {@code postern.dns.servers} (comma separated {@code host:port}, the property the SMTP
- * client's resolver also reads) names others. Each query times out after 5 seconds.
+ * The name servers and the dnsjava resolver that asks them come from
+ * {@link DnsServers}, shared with the SMTP client: those of resolv.conf unless the system
+ * property {@code postern.dns.servers} names others. Each query times out after 5 seconds.
  * Answers are kept in a {@link DnsCache} for their TTL, NXDOMAIN and "no such record"
  * included (RFC 2308); while a query for a name and type is out, other sessions asking
  * the same wait for that one instead of sending their own.
@@ -41,7 +42,6 @@ import org.xbill.DNS.TextParseException;
  */
 public final class DnsJavaLookup implements DnsLookup {
     private static final Logger LOG = Logger.getLogger("org.postern.smtpd");
-    static final String SERVERS_PROPERTY = "postern.dns.servers";
     /** The parameters' defaults: smtpd_dns_cache_size, smtpd_dns_cache_max_ttl, smtpd_dns_negative_ttl. */
     public static final int DEFAULT_CACHE_SIZE = 10_000;
     public static final Duration DEFAULT_CACHE_MAX_TTL = Duration.ofHours(1);
@@ -61,20 +61,18 @@ public final class DnsJavaLookup implements DnsLookup {
     /** DnsJavaLookup - with a cache of cacheSize answers (0: none), TTLs capped at maxTtl. */
     public DnsJavaLookup(List<String> servers, Duration timeout, int cacheSize, Duration maxTtl,
                          Duration negativeTtl) {
-        resolver = org.postern.smtp.dns.DnsJavaResolver.resolver(servers, timeout);
+        resolver = DnsServers.resolver(servers, timeout);
         cache = new DnsCache(cacheSize, maxTtl.toSeconds(), negativeTtl.toSeconds(), System::nanoTime);
     }
 
-    /** fromSystem - the servers of postern.dns.servers, or resolv.conf; the default cache. */
+    /** fromSystem - the servers of postern.dns.servers ({@link DnsServers}), or resolv.conf; the default cache. */
     public static DnsJavaLookup fromSystem() {
         return fromSystem(DEFAULT_CACHE_SIZE, DEFAULT_CACHE_MAX_TTL, DEFAULT_NEGATIVE_TTL);
     }
 
     /** fromSystem - the same with these cache parameters. */
     public static DnsJavaLookup fromSystem(int cacheSize, Duration maxTtl, Duration negativeTtl) {
-        String prop = System.getProperty(SERVERS_PROPERTY, "").trim();
-        List<String> servers = prop.isEmpty() ? List.of() : List.of(prop.split("\\s*,\\s*"));
-        return new DnsJavaLookup(servers, Duration.ofSeconds(5), cacheSize, maxTtl, negativeTtl);
+        return new DnsJavaLookup(DnsServers.fromSystem(), Duration.ofSeconds(5), cacheSize, maxTtl, negativeTtl);
     }
 
     /** cached - the number of answers kept now (monitoring, tests). */

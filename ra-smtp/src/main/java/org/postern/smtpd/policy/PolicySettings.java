@@ -7,7 +7,7 @@ import java.util.Set;
 
 import org.postern.config.Config;
 import org.postern.config.ConfigException;
-import org.postern.config.DomainList;
+import org.postern.config.maps.DomainList;
 import org.postern.config.NetworkList;
 import org.postern.config.maps.LookupTable;
 import org.postern.config.maps.LookupTables;

@@ -10,7 +10,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.postern.config.Config;
-import org.postern.config.DomainList;
+import org.postern.config.maps.DomainList;
 import org.postern.mail.MailAddress;
 
 /** The policy engine's parts: address resolution, domain lists, host name syntax, ETRN. */

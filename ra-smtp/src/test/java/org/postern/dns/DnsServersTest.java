@@ -1,4 +1,4 @@
-package org.postern.smtp.dns;
+package org.postern.dns;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,12 +11,12 @@ import org.junit.jupiter.api.Test;
 import org.xbill.DNS.ExtendedResolver;
 import org.xbill.DNS.SimpleResolver;
 
-/** The postern.dns.servers forms, read alike by the SMTP client and smtpd's DNS checks. */
-class DnsServerSpecTest {
+/** DnsServersTest - the postern.dns.servers forms, read alike by the SMTP client and smtpd's DNS checks. */
+class DnsServersTest {
 
     @Test
     void hostPortBracketedAndBareIpv6() {
-        ExtendedResolver r = (ExtendedResolver) DnsJavaResolver.resolver(
+        ExtendedResolver r = (ExtendedResolver) DnsServers.resolver(
                 List.of("127.0.0.1", "127.0.0.1:5353", "[::1]:5300", "[::1]", "::1"), Duration.ofSeconds(1));
         List<InetSocketAddress> got = Arrays.stream(r.getResolvers())
                 .map(x -> ((SimpleResolver) x).getAddress()).toList();
@@ -24,6 +24,14 @@ class DnsServerSpecTest {
                 new InetSocketAddress("::1", 5300), new InetSocketAddress("::1", 53), new InetSocketAddress("::1", 53)),
                 got);
         assertThrows(IllegalArgumentException.class,
-                () -> DnsJavaResolver.resolver(List.of("127.0.0.1:notaport"), Duration.ofSeconds(1)));
+                () -> DnsServers.resolver(List.of("127.0.0.1:notaport"), Duration.ofSeconds(1)));
+    }
+
+    @Test
+    void thePropertyIsACommaSeparatedListAndBlankMeansResolvConf() {
+        assertEquals(List.of(), DnsServers.parseList(null));
+        assertEquals(List.of(), DnsServers.parseList("  "));
+        assertEquals(List.of("127.0.0.1:5353", "[::1]"), DnsServers.parseList(" 127.0.0.1:5353 , [::1] "));
+        assertEquals("postern.dns.servers", DnsServers.PROPERTY, "the name that bench/ and the tests pass");
     }
 }

@@ -1,4 +1,4 @@
-package org.postern.qmgr;
+package org.postern.queue.schema;
 
 import java.io.PrintWriter;
 import java.lang.reflect.Proxy;
@@ -27,7 +27,8 @@ import org.hibernate.tool.schema.spi.SchemaManagementToolCoordinator;
  * persistence unit starts and before anything uses it.
  *
  * <h2>DESCRIPTION</h2>
- * A Hibernate {@link Integrator} (registered in META-INF/services), active in a persistence
+ * A Hibernate {@link Integrator} (registered in the ejb module's META-INF/services, beside
+ * the persistence unit it serves), active in a persistence
  * unit whose property {@value #PROPERTY} is {@value #MIGRATE} (the application's unit
  * "postern"). On PostgreSQL, the production database, the schema is managed by versioned
  * Flyway migrations (db/migration/postgresql/V*__*.sql, see {@link QueueMigrations}):

@@ -1,11 +1,11 @@
-package org.postern.config;
+package org.postern.config.maps;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-import org.postern.config.maps.LookupTable;
-import org.postern.config.maps.LookupTables;
+import org.postern.config.ConfigException;
+
 
 /**
  * DomainList - a list of domains as relay_domains and mydestination write them, and the

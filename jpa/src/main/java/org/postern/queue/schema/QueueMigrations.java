@@ -1,4 +1,4 @@
-package org.postern.qmgr;
+package org.postern.queue.schema;
 
 import java.io.InputStream;
 import java.io.InputStreamReader;
