@@ -139,11 +139,11 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
     public boolean needsDns() {
         return java.util.stream.Stream.of(clientRestrictions, heloRestrictions, senderRestrictions, relayRestrictions,
                 recipientRestrictions, dataRestrictions, endOfDataRestrictions, etrnRestrictions)
-                .flatMap(List::stream).anyMatch(r -> Restriction.DNS.contains(r.name()));
+                .flatMap(List::stream).anyMatch(r -> r.kind().needsDns());
     }
 
     private static List<Restriction> list(Config c, String name) {
-        return Restriction.parseList(c.getList(name), name);
+        return Restrictions.parseList(c.getList(name), name);
     }
 
     /** code - a reply code parameter: 4XX or 5XX. */
