@@ -23,7 +23,7 @@ import java.util.function.LongSupplier;
  * (Postern parameters).
  *
  * <h2>BUGS</h2>
- * One cache per listener configuration: a reload starts empty, and services do not share
+ * One cache per listener configuration: a redeploy starts empty, and services do not share
  * answers.
  */
 final class DnsCache {

@@ -98,4 +98,18 @@ public final class Hostnames {
         }
         return name;
     }
+
+    /** stripDot - a name without its final dot ("example.com." is "example.com"; "." stays). */
+    static String stripDot(String name) {
+        return name.length() > 1 && name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
+    }
+
+    /** canonical - an IP address in one textual form, to compare addresses; anything else as is. */
+    static String canonical(String address) {
+        try {
+            return java.net.InetAddress.getByName(address).getHostAddress();
+        } catch (java.net.UnknownHostException | RuntimeException e) {
+            return address;
+        }
+    }
 }

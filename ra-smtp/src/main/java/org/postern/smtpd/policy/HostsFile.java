@@ -19,7 +19,7 @@ import java.util.logging.Logger;
  * (nsswitch "hosts: files dns", which Postfix's peer name lookup goes through):
  * 127.0.0.1 is "localhost" without a name server.
  *
- * <p>Read once when the policy is built (so again on a configuration reload), bounded
+ * <p>Read once when the policy is built (at deployment; there is no reload yet), bounded
  * in size; the lookups then never touch the file system. Only the peer name lookup and
  * its verification use it, through {@link #over}; the DNS restrictions ask DNS.
  */

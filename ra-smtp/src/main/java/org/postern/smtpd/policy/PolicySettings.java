@@ -15,7 +15,7 @@ import org.postern.config.maps.LookupTables;
 /**
  * PolicySettings - the parsed main.cf parameters of the policy engine.
  *
- * <p>Built once per listener service (and again on reload) by {@link #from}; every list is
+ * <p>Built once per listener service (at deployment: no reload yet) by {@link #from}; every list is
  * parsed and every table opened here, so that a configuration error fails the start.
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
@@ -144,11 +144,11 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
     public boolean needsDns() {
         return java.util.stream.Stream.of(clientRestrictions, heloRestrictions, senderRestrictions, relayRestrictions,
                 recipientRestrictions, dataRestrictions, endOfDataRestrictions, etrnRestrictions)
-                .flatMap(List::stream).anyMatch(r -> Restriction.DNS.contains(r.name()));
+                .flatMap(List::stream).anyMatch(r -> r.kind().needsDns());
     }
 
     private static List<Restriction> list(Config c, Parameter<List<String>> p) {
-        return Restriction.parseList(c.get(p), p.name());
+        return Restrictions.parseList(c.get(p), p.name());
     }
 
     /** code - a reply code parameter: 4XX or 5XX. */

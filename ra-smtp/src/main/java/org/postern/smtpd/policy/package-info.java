@@ -16,7 +16,7 @@
  * ({@link org.postern.smtpd.policy.CheckContext}), the parsed configuration
  * ({@link org.postern.smtpd.policy.PolicySettings}) and lookup tables, and runs on the
  * session's event loop. Restriction lists and tables are parsed when the settings are
- * built, so that a bad restriction fails the start or the reload, never a session.
+ * built, so that a bad restriction fails the deployment, never a session.
  * Restrictions that need DNS (reject_unknown_*, reject_rbl_client, reject_rhsbl_*,
  * reject_maps_rbl) must
  * not block the event loop either: {@link org.postern.smtpd.policy.SmtpdCheck#prefetch}
@@ -25,6 +25,17 @@
  * from the session's {@link org.postern.smtpd.policy.DnsAnswers}; sleep waits on a timer
  * the same way. Restrictions Postern
  * does not implement are refused as configuration errors rather than silently ignored.
+ *
+ * <h2>Restrictions as objects</h2>
+ * Each restriction is a {@link org.postern.smtpd.policy.RestrictionKind}: its name, its
+ * argument, the DNS queries it needs, whether an access map may return it, and its
+ * evaluation. The kinds are declared by family, one class each (generic, client, HELO,
+ * sender, recipient, DNS lists, policy service), and collected by
+ * {@link org.postern.smtpd.policy.Restrictions}, the registry that parses the lists.
+ * {@link org.postern.smtpd.policy.SmtpdCheck} keeps what Postfix's smtpd_check.c keeps
+ * besides: the stages, the list evaluation and DEFER_IF_PERMIT / DEFER_IF_REJECT. The
+ * behaviour is written down as golden transcripts (src/test/resources/smtpd_check), run by
+ * GoldenTranscriptTest.
  *
  * <p>Decisions that do need the queue (HOLD, DISCARD) are not made here: they are
  * recorded in the envelope's mail parameters ({@link org.postern.smtpd.api.Envelope#HOLD},

@@ -138,9 +138,9 @@ class SmtpdCheckTest {
 
     @Test
     void clientAddressKeys() {
-        assertEquals(List.of("192.0.2.1", "192.0.2", "192.0", "192"), SmtpdCheck.addressKeys("192.0.2.1"));
+        assertEquals(List.of("192.0.2.1", "192.0.2", "192.0", "192"), AccessMaps.addressKeys("192.0.2.1"));
         assertEquals(List.of("2001:db8:0:0:0:0:0:1", "2001:db8:0:0:0:0:0", "2001:db8:0:0:0:0", "2001:db8:0:0:0",
-                "2001:db8:0:0", "2001:db8:0", "2001:db8", "2001"), SmtpdCheck.addressKeys("2001:db8:0:0:0:0:0:1"));
+                "2001:db8:0:0", "2001:db8:0", "2001:db8", "2001"), AccessMaps.addressKeys("2001:db8:0:0:0:0:0:1"));
     }
 
     @Test
@@ -167,9 +167,9 @@ class SmtpdCheckTest {
 
     @Test
     void rblQueryNames() {
-        assertEquals("1.2.0.192.zen.example", SmtpdCheck.rblQuery("192.0.2.1", "zen.example"));
+        assertEquals("1.2.0.192.zen.example", DnsListRestrictions.rblQuery("192.0.2.1", "zen.example"));
         assertEquals("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.zen.example",
-                SmtpdCheck.rblQuery("2001:db8::1", "zen.example"));
-        assertNull(SmtpdCheck.rblQuery("unknown", "zen.example"));
+                DnsListRestrictions.rblQuery("2001:db8::1", "zen.example"));
+        assertNull(DnsListRestrictions.rblQuery("unknown", "zen.example"));
     }
 }
