@@ -85,30 +85,36 @@ public record MailPath(MailAddress address, Map<String, String> params) {
 
     /** closingBracket - index of the '>' that closes the path, skipping quoted text. */
     private static int closingBracket(String s) throws AddressSyntaxException {
-        boolean quoted = false;
-        for (int i = 1; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (quoted) {
-                if (c == '\\') {
-                    i++;
-                } else if (c == '"') {
-                    quoted = false;
-                }
-            } else if (c == '"') {
-                quoted = true;
-            } else if (c == '<') {
-                throw new AddressSyntaxException(BAD_ADDRESS, "nested angle bracket");
-            } else if (c == '>') {
-                return i;
-            }
+        int i = unquoted(s, 1, "<>");
+        if (i < 0) {
+            throw new AddressSyntaxException(BAD_ADDRESS, "missing '>'");
         }
-        throw new AddressSyntaxException(BAD_ADDRESS, "missing '>'");
+        if (s.charAt(i) == '<') {
+            throw new AddressSyntaxException(BAD_ADDRESS, "nested angle bracket");
+        }
+        return i;
     }
 
     /** tokenEnd - end of a bare address: the first unquoted space. */
     private static int tokenEnd(String s) throws AddressSyntaxException {
+        int i = unquoted(s, 0, " \t");
+        if (i == UNTERMINATED) {
+            throw new AddressSyntaxException(BAD_ADDRESS, "unterminated quoted string");
+        }
+        return i < 0 ? s.length() : i;
+    }
+
+    /** what {@link #unquoted} answers when the text ends inside a quoted string */
+    private static final int UNTERMINATED = -2;
+
+    /**
+     * unquoted - the index of the first character at or after {@code from}, outside a quoted
+     * string (backslash escapes inside quotes), that is one of {@code stops}; -1 when there
+     * is none, {@link #UNTERMINATED} when the text ends inside quotes.
+     */
+    private static int unquoted(String s, int from, String stops) {
         boolean quoted = false;
-        for (int i = 0; i < s.length(); i++) {
+        for (int i = from; i < s.length(); i++) {
             char c = s.charAt(i);
             if (quoted) {
                 if (c == '\\') {
@@ -118,14 +124,11 @@ public record MailPath(MailAddress address, Map<String, String> params) {
                 }
             } else if (c == '"') {
                 quoted = true;
-            } else if (c == ' ' || c == '\t') {
+            } else if (stops.indexOf(c) >= 0) {
                 return i;
             }
         }
-        if (quoted) {
-            throw new AddressSyntaxException(BAD_ADDRESS, "unterminated quoted string");
-        }
-        return s.length();
+        return quoted ? UNTERMINATED : -1;
     }
 
     /** stripSourceRoute - drop "@a,@b:" (RFC 5321 3.3, A-d-l) after checking its domains. */

@@ -78,22 +78,23 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
                 Duration.ofSeconds(300), 998);
     }
 
-    public SmtpClientSettings withSession(Session s) {
+    /** with - these settings with other parts (the timeouts and the HELO name are kept). */
+    private SmtpClientSettings with(Session s, Routing r, Cache c, Tls t, Sasl a) {
         return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
                 dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
-                s, routing, cache, tls, sasl);
+                s, r, c, t, a);
+    }
+
+    public SmtpClientSettings withSession(Session s) {
+        return with(s, routing, cache, tls, sasl);
     }
 
     public SmtpClientSettings withRouting(Routing r) {
-        return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
-                dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
-                session, r, cache, tls, sasl);
+        return with(session, r, cache, tls, sasl);
     }
 
     public SmtpClientSettings withCache(Cache c) {
-        return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
-                dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
-                session, routing, c, tls, sasl);
+        return with(session, routing, c, tls, sasl);
     }
 
     /**
@@ -187,15 +188,11 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
     }
 
     public SmtpClientSettings withTls(Tls t) {
-        return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
-                dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
-                session, routing, cache, t, sasl);
+        return with(session, routing, cache, t, sasl);
     }
 
     public SmtpClientSettings withSasl(Sasl a) {
-        return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
-                dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
-                session, routing, cache, tls, a);
+        return with(session, routing, cache, tls, a);
     }
 
     /**
