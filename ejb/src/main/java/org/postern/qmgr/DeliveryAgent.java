@@ -46,11 +46,9 @@ import org.postern.smtp.api.SmtpClientParameters;
  * next hop in batches of at most the destination recipient limit, hands each batch to
  * a pooled SMTP or LMTP connection of the resource adapter, logs every recipient's
  * outcome in Postfix's form and records it. A recipient that got a 4xx, or whose next
- * hop could not be reached, is deferred with Postfix's backoff: the next attempt comes
- * after the message's age, but no sooner than minimal_backoff_time and no later than
- * maximal_backoff_time. A recipient still deferred after maximal_queue_lifetime
- * (bounce_queue_lifetime for bounces) is returned as expired. When no recipient is left
- * the message is removed.
+ * hop could not be reached, is deferred with Postfix's backoff, and one still deferred
+ * past the queue lifetime is returned as expired ({@link RetrySchedule}). When no
+ * recipient is left the message is removed.
  *
  * <p>A round first takes a place in the active queue ({@link ActiveMessages},
  * qmgr_message_active_limit); when there is none, the message is left due in the database
@@ -76,16 +74,15 @@ import org.postern.smtp.api.SmtpClientParameters;
  * itself is queued with the outcomes ({@link QueueStore#finishRound}).
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
- * minimal_backoff_time (300s), maximal_backoff_time (4000s), maximal_queue_lifetime (5d),
- * bounce_queue_lifetime (5d), qmgr_message_active_limit (20000, per JVM), lmtp_assume_final
+ * Those of {@link RetrySchedule}; qmgr_message_active_limit (20000, per JVM), lmtp_assume_final
  * (no), smtp_destination_concurrency_limit and
  * lmtp_destination_concurrency_limit ($default_destination_concurrency_limit, 20; 0 = no
  * limit: parallel deliveries per destination across every delivery bean of the JVM, see
  * {@link SmtpClientConnectionFactory#reserve}; a batch that finds no slot within {@link #CONCURRENCY_WAIT}
- * is deferred with 4.4.5 and tried again after {@link #CONCURRENCY_RETRY}),
+ * is deferred with 4.4.5 and tried again after {@link RetrySchedule#CONCURRENCY_RETRY}),
  * smtp_destination_recipient_limit and
  * lmtp_destination_recipient_limit ($default_destination_recipient_limit, 50; 0 = no limit),
- * and every client parameter of {@link #settings}: smtp_* and lmtp_* timeouts, smtp_helo_name,
+ * and every client parameter of {@link SmtpClientParameters}: smtp_* and lmtp_* timeouts, smtp_helo_name,
  * lmtp_lhlo_name, smtp_fallback_relay, smtp_mx_address_limit, smtp_mx_session_limit,
  * smtp_randomize_addresses, smtp_host_lookup, ignore_mx_lookup_error,
  * smtp_defer_if_no_mx_address_found, disable_dns_lookups, inet_protocols, inet_interfaces and
@@ -113,8 +110,6 @@ public class DeliveryAgent {
      * slow, and waiting longer would tie up delivery threads that other destinations need
      */
     static final Duration CONCURRENCY_WAIT = Duration.ofSeconds(10);
-    /** when a recipient that found no slot is tried again */
-    static final Duration CONCURRENCY_RETRY = Duration.ofSeconds(30);
     /** how often the outcomes of a round are offered to the database before the round gives up */
     static final int FINISH_ATTEMPTS = 4;
     /** the pause after the first failed attempt; it doubles after each */
@@ -372,14 +367,14 @@ public class DeliveryAgent {
 
     /**
      * Round - one delivery round of one message: its claim, the configuration in force, when
-     * the round started, when deferred recipients are tried again, the message's age and
-     * lifetime, and the outcome of each recipient so far (by recipient row id).
+     * the round started, its retry schedule, and the outcome of each recipient so far (by
+     * recipient row id).
      */
-    private record Round(QueueStore.Claim claim, Config config, Instant start, Instant retry, Duration age,
-                         Duration lifetime, Map<Long, QueueStore.Outcome> outcomes) {
+    private record Round(QueueStore.Claim claim, Config config, Instant start, RetrySchedule schedule,
+                         Map<Long, QueueStore.Outcome> outcomes) {
         /** expire - a deferred recipient past the message's lifetime bounces. */
         QueueStore.Outcome expire(QueueStore.Outcome o) {
-            return DeliveryAgent.expire(o, age, lifetime);
+            return schedule.expire(o);
         }
     }
 
@@ -391,19 +386,11 @@ public class DeliveryAgent {
         } catch (ConfigException e) {
             throw new IllegalStateException("PSTN4401: transport_maps: " + e.getMessage(), e);
         }
-        Instant now = Instant.now();
-        Duration age = Duration.between(claim.arrival(), now);
-        // notices (from <> or, for postmaster notices, from double_bounce_sender) live
-        // bounce_queue_lifetime, other mail maximal_queue_lifetime
-        String doubleBounce = config.get(Parameters.DOUBLE_BOUNCE_SENDER) + "@";
-        boolean notice = claim.sender().isEmpty()
-                || claim.sender().regionMatches(true, 0, doubleBounce, 0, doubleBounce.length());
-        Duration lifetime = config.get(notice ? Parameters.BOUNCE_QUEUE_LIFETIME : Parameters.MAXIMAL_QUEUE_LIFETIME);
-        Instant retry = now.plus(backoff(age, config.get(Parameters.MINIMAL_BACKOFF_TIME),
-                config.get(Parameters.MAXIMAL_BACKOFF_TIME)));
+        RetrySchedule schedule = RetrySchedule.of(config, claim.sender(), claim.arrival(), Instant.now());
+        Instant retry = schedule.retry();
 
         Map<Long, QueueStore.Outcome> outcomes = new HashMap<>();
-        Round round = new Round(claim, config, start, retry, age, lifetime, outcomes);
+        Round round = new Round(claim, config, start, schedule, outcomes);
         Map<NextHop, List<QueueStore.Claim.Rcpt>> byHop = new LinkedHashMap<>();
         DeferTransports deferTransports = DeferTransports.of(config);
         for (QueueStore.Claim.Rcpt r : claim.due()) {
@@ -443,7 +430,7 @@ public class DeliveryAgent {
     private void deliverBatch(Round round, NextHop hop, List<QueueStore.Claim.Rcpt> batch) {
         QueueStore.Claim claim = round.claim();
         Config config = round.config();
-        Instant retry = round.retry();
+        Instant retry = round.schedule().retry();
         boolean lmtp = hop.protocol() == NextHop.Protocol.LMTP;
         List<OutboundMessage.OutboundRecipient> rcpts = new ArrayList<>();
         for (QueueStore.Claim.Rcpt r : batch) {
@@ -487,7 +474,7 @@ public class DeliveryAgent {
                                 + " for " + hop.destination() + " reached"));
             }
             outcome = new DeliveryOutcome("none", busy, 0, 0);
-            retry = Instant.now().plus(CONCURRENCY_RETRY);
+            retry = Instant.now().plus(RetrySchedule.CONCURRENCY_RETRY);
         } else {
             try (SmtpClientConnectionFactory.Permit held = permit) {
                 outcome = connect(round, hop, msg, batch);
@@ -624,23 +611,6 @@ public class DeliveryAgent {
             return ro;
         }
         return new DeliveryOutcome.RecipientOutcome(ro.address(), DeliveryOutcome.Status.DEFERRED, "4.4.4", ro.reply());
-    }
-
-    /** expire - a deferred recipient past its lifetime bounces. */
-    private static QueueStore.Outcome expire(QueueStore.Outcome o, Duration age, Duration lifetime) {
-        if (o.status() == RecipientStatus.DEFERRED && age.compareTo(lifetime) >= 0) {
-            return new QueueStore.Outcome(RecipientStatus.BOUNCED, o.dsn().replaceFirst("^4", "5"), o.relay(),
-                    "message expired: " + o.reply(), null);
-        }
-        return o;
-    }
-
-    /** backoff - Postfix's retry interval: the message age, within [min, max]. */
-    static Duration backoff(Duration age, Duration min, Duration max) {
-        if (age.compareTo(min) < 0) {
-            return min;
-        }
-        return age.compareTo(max) > 0 ? max : age;
     }
 
     private void log(Round round, QueueStore.Claim.Rcpt r, boolean lmtp, String relay, double connect,

@@ -11,8 +11,8 @@ class BackoffTest {
 
     @Test
     void theIntervalIsTheMessageAgeWithinMinimalAndMaximalBackoff() {
-        assertEquals(MIN, DeliveryAgent.backoff(Duration.ofSeconds(5), MIN, MAX));
-        assertEquals(Duration.ofSeconds(1200), DeliveryAgent.backoff(Duration.ofSeconds(1200), MIN, MAX));
-        assertEquals(MAX, DeliveryAgent.backoff(Duration.ofDays(2), MIN, MAX));
+        assertEquals(MIN, RetrySchedule.backoff(Duration.ofSeconds(5), MIN, MAX));
+        assertEquals(Duration.ofSeconds(1200), RetrySchedule.backoff(Duration.ofSeconds(1200), MIN, MAX));
+        assertEquals(MAX, RetrySchedule.backoff(Duration.ofDays(2), MIN, MAX));
     }
 }
