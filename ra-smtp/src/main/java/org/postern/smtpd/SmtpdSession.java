@@ -1,5 +1,8 @@
 package org.postern.smtpd;
 
+import static org.postern.smtpd.SmtpdChat.printable;
+import static org.postern.smtpd.SmtpdReplies.*;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -25,8 +28,6 @@ import org.postern.mail.MailAddress;
 import org.postern.mail.MailPath;
 import org.postern.mail.Xtext;
 import org.postern.smtpd.SmtpdSettings.BareNewline;
-import org.postern.smtpd.policy.CheckContext;
-import org.postern.smtpd.policy.DnsAnswers;
 import org.postern.smtpd.policy.SmtpdCheck;
 
 /**
@@ -118,73 +119,14 @@ import org.postern.smtpd.policy.SmtpdCheck;
 public final class SmtpdSession {
     static final Logger LOG = Logger.getLogger("org.postern.smtpd");
     static final Logger MAILLOG = Logger.getLogger("postern.maillog.smtpd");
-
-    // Fixed replies (Postfix smtpd.c texts).
-    static final String OK = "250 2.0.0 Ok";
-    static final String MAIL_OK = "250 2.1.0 Ok";
-    static final String RCPT_OK = "250 2.1.5 Ok";
-    static final String DATA_GO = "354 End data with <CR><LF>.<CR><LF>";
-    static final String BYE = "221 2.0.0 Bye";
-    static final String NOT_RECOGNIZED = "500 5.5.2 Error: command not recognized";
-    static final String NOT_IMPLEMENTED = "502 5.5.1 Error: command not implemented";
-    static final String BAD_SYNTAX = "500 5.5.2 Error: bad syntax";
-    static final String BAD_UTF8 = "500 5.5.2 Error: bad UTF-8 syntax";
-    static final String HELO_SYNTAX = "501 Syntax: HELO hostname";
-    static final String EHLO_SYNTAX = "501 Syntax: EHLO hostname";
-    static final String MAIL_SYNTAX = "501 5.5.4 Syntax: MAIL FROM:<address>";
-    static final String RCPT_SYNTAX = "501 5.5.4 Syntax: RCPT TO:<address>";
-    static final String DATA_SYNTAX = "501 5.5.4 Syntax: DATA";
-    static final String RSET_SYNTAX = "501 5.5.4 Syntax: RSET";
-    static final String VRFY_SYNTAX = "501 5.5.4 Syntax: VRFY address";
-    static final String VRFY_DISABLED = "502 5.5.1 VRFY command is disabled";
-    static final String NEED_HELO = "503 5.5.1 Error: send HELO/EHLO first";
-    /** ETRN replies: Postfix's texts, as the ETRN howto shows them */
-    static final String ETRN_STARTED = "250 Queuing started";
-    static final String ETRN_FAILED = "458 Unable to queue messages";
-    static final String ETRN_SYNTAX = "500 5.5.2 Syntax: ETRN domain";
-    static final String ETRN_BAD_DOMAIN = "501 5.5.4 Error: invalid parameter syntax";
-    static final String NESTED_MAIL = "503 5.5.1 Error: nested MAIL command";
-    static final String NEED_MAIL = "503 5.5.1 Error: need MAIL command";
-    static final String NEED_RCPT = "503 5.5.1 Error: need RCPT command";
-    static final String NO_VALID_RCPT = "554 5.5.1 Error: no valid recipients";
-    static final String BAD_SENDER = "501 5.1.7 Bad sender address syntax";
-    static final String BAD_RECIPIENT = "501 5.1.3 Bad recipient address syntax";
-    static final String BAD_SIZE = "501 5.5.4 Bad message size syntax";
-    static final String SIZE_IMPOSSIBLE = "552 5.3.4 Message size exceeds file system imposed limit";
-    static final String SIZE_EXCEEDS = "552 5.3.4 Message size exceeds fixed limit";
-    static final String BAD_RET = "501 5.5.4 Bad RET parameter syntax";
-    static final String BAD_ENVID = "501 5.5.4 Bad ENVID parameter syntax";
-    static final String BAD_NOTIFY = "501 5.5.4 Error: Bad NOTIFY parameter syntax";
-    static final String BAD_ORCPT = "501 5.5.4 Error: Bad ORCPT parameter syntax";
-    static final String NEED_SMTPUTF8 = "553 5.6.7 Must declare SMTPUTF8 to send unicode address";
-    static final String TOO_MANY_RCPT = "452 4.5.3 Error: too many recipients";
-    static final String TOO_BIG = "552 5.3.4 Error: message file too big";
-    static final String TOO_MANY_HOPS = "554 5.4.0 Error: too many hops";
-    static final String NO_STORAGE = "452 4.3.1 Insufficient system storage";
-    static final String STARTTLS_GO = "220 2.0.0 Ready to start TLS";
-    static final String STARTTLS_SYNTAX = "501 5.5.4 Syntax: STARTTLS";
-    static final String TLS_ACTIVE = "554 5.5.1 Error: TLS already active";
-    static final String NEED_STARTTLS = "530 5.7.0 Must issue a STARTTLS command first";
-    static final String BDAT_SYNTAX = "521 5.5.4 Syntax: BDAT count [LAST]";
-    static final String AUTH_OK = "235 2.7.0 Authentication successful";
-    static final String AUTH_FAILED = "535 5.7.8 Error: authentication failed: authentication failure";
-    static final String AUTH_NOT_ENABLED = "503 5.5.1 Error: authentication not enabled";
-    static final String AUTH_SYNTAX = "501 5.5.4 Syntax: AUTH mechanism";
-    static final String DATA_AFTER_BDAT = "503 5.5.1 Error: DATA after BDAT";
-    static final String WRITE_ERROR = "451 4.3.0 Error: queue file write error";
-    static final String BREAK_RULES = "221 2.7.0 Error: I can break rules, too. Goodbye.";
-    /** HELP: Postfix 3.10+ lists the implemented commands, sorted. */
-    static final String HELP = "214 2.0.0 Commands: DATA EHLO ETRN HELO HELP MAIL NOOP QUIT RCPT RSET VRFY";
+    /** The flush service's failure reply, also {@link SmtpdListener#etrn}'s default. */
+    static final String ETRN_FAILED = SmtpdReplies.ETRN_FAILED;
 
     /** Conversation stages for "... after X from ..." (Postfix smtpd.h). */
-    private static final String AFTER_CONNECT = "CONNECT";
-    private static final String AFTER_DATA = "DATA content";
-    private static final String AFTER_EOM = "END-OF-MESSAGE";
+    static final String AFTER_CONNECT = "CONNECT";
+    static final String AFTER_DATA = "DATA content";
+    static final String AFTER_EOM = "END-OF-MESSAGE";
     private static final String UNKNOWN = "UNKNOWN";
-    /** Postfix's smtpd_history_flush_threshold default: a longer history is forgotten at EHLO, RSET, end of DATA. */
-    private static final int HISTORY_FLUSH_THRESHOLD = 100;
-    /** Bound of a postmaster notice's transcript, in characters. */
-    private static final int HISTORY_MAX_CHARS = 100_000;
     /** The time stamp of an added Message-Id: (Postfix: %Y%m%d%H%M%S in UTC). */
     private static final java.time.format.DateTimeFormatter MESSAGE_ID_TIME =
             java.time.format.DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(java.time.ZoneOffset.UTC);
@@ -192,10 +134,6 @@ public final class SmtpdSession {
     /** Commands that must end a pipelined group (RFC 2920 3.1, RFC 3207, RFC 4954). */
     private static final java.util.Set<String> MUST_BE_LAST = java.util.Set.of("HELO", "EHLO", "STARTTLS", "AUTH",
             "DATA", "NOOP", "VRFY", "ETRN", "QUIT");
-
-    /** Command statistics names, in Postfix's table order; "unknown" last. */
-    private static final List<String> STAT_ORDER = List.of("helo", "ehlo", "starttls", "auth", "mail", "rcpt",
-            "data", "bdat", "rset", "noop", "vrfy", "etrn", "quit", "help", "unknown");
 
     private final SmtpdSettings settings;
     private final SmtpdListener listener;
@@ -207,8 +145,6 @@ public final class SmtpdSession {
     private final int clientPort;
     private String namaddr;
     private final BareNewline bareNewline;
-    /** The client matches debug_peer_list: log the conversation (Postfix's verbose chat log). */
-    private final boolean debugPeer;
 
     // Line framing.
     private final byte[] line;
@@ -216,43 +152,29 @@ public final class SmtpdSession {
     private boolean skippingLongCommand;
     private final Deque<byte[]> held = new ArrayDeque<>();
 
-    // Postmaster notices (notify_classes): the conversation and the error classes seen.
-    /** "In:  " and "Out: " lines, as Postfix's smtpd_chat history; kept only when notify_classes is set. */
-    private final List<String> history = new ArrayList<>();
-    private int historyChars;
-    private boolean historyTruncated;
-    private final java.util.Set<String> errorClasses = new java.util.HashSet<>();
-
     // Session state.
     private boolean suspended;
     private boolean closed;
     private boolean hangup;
     private String reason;
-    private String where = AFTER_CONNECT;
-    private String helo;
-    private String protocol = "SMTP";
+    String where = AFTER_CONNECT;
+    String helo;
+    String protocol = "SMTP";
     private int errorCount;
-    private final Map<String, int[]> stats = new LinkedHashMap<>();
+    private final SmtpdChat chat;
     /** Connect-time client reject (smtpd_delay_reject = no): every command but QUIT gets 503. */
     private String accessDenied;
-    private final Checks checks = new Checks();
-    private final DnsAnswers dnsAnswers = new DnsAnswers();
-    /** check_policy_service answers of the stage being evaluated (filled from the policy client's threads). */
-    private final Map<String, String> policyAnswers = new java.util.concurrent.ConcurrentHashMap<>();
+    private final SmtpdCheckContext checks = new SmtpdCheckContext(this);
     /** The policy protocol's "instance": one value per message transaction. */
-    private String instance = "";
+    String instance = "";
     private static final java.util.concurrent.atomic.AtomicLong SESSIONS = new java.util.concurrent.atomic.AtomicLong(
             new java.security.SecureRandom().nextInt() & 0xFFFFFFL);
     private final long sessionNumber = SESSIONS.getAndIncrement();
     private int transactions;
-    private String checkingSender;
-    private String checkingRecipient;
     /** Input that followed the current command line in the same read, or null. */
     private byte[] pipelined;
     /** The client has pipelined where it may not, at some time in this session (Postfix SMTPD_FLAG_ILL_PIPELINING). */
-    private boolean illPipelining;
-    /** DEFER_IF_PERMIT passed on by the client, HELO and sender stages (smtpd_delay_reject = no). */
-    private final Map<SmtpdCheck.Stage, String> stageDefers = new java.util.EnumMap<>(SmtpdCheck.Stage.class);
+    boolean illPipelining;
     /** Junk commands (NOOP, VRFY, ETRN, RSET) since the last message (smtpd_junk_command_limit). */
     private int junkCommands;
     /** A command line held back by the tarpit, processed first when the delay is over. */
@@ -267,17 +189,17 @@ public final class SmtpdSession {
     private enum AuthStage { NONE, PLAIN, LOGIN_USER, LOGIN_PASS }
     private AuthStage authStage = AuthStage.NONE;
     private String loginUser;
-    private String saslUsername;
-    private String saslMethod;
+    String saslUsername;
+    String saslMethod;
 
     // Transaction state (MAIL .. end of DATA).
-    private String queueId;
-    private MailPath sender;
-    private Map<String, String> mailParams;
+    String queueId;
+    MailPath sender;
+    Map<String, String> mailParams;
     private Instant arrival;
-    private final List<Envelope.Recipient> recipients = new ArrayList<>();
-    private String holdReason;
-    private String discardReason;
+    final List<Envelope.Recipient> recipients = new ArrayList<>();
+    String holdReason;
+    String discardReason;
 
     // DATA state.
     private boolean inData;
@@ -285,7 +207,7 @@ public final class SmtpdSession {
     private SpoolSpace space;
     /** The content of the message being received: memory, then a file past smtpd_spool_memory_limit. */
     private SmtpdSpool spool;
-    private long storedBytes;
+    long storedBytes;
     private long contentBytes;
     private long receivedBytes;
     private boolean tooBig;
@@ -330,58 +252,13 @@ public final class SmtpdSession {
         this.bareNewline = settings.bareNewlineExclusions().test(clientAddress) ? BareNewline.NO
                 : settings.bareNewline();
         this.line = new byte[settings.lineLengthLimit()];
-        this.debugPeer = settings.debugPeerLevel() > 0 && settings.debugPeers().test(clientAddress);
+        this.chat = new SmtpdChat(this, settings,
+                settings.debugPeerLevel() > 0 && settings.debugPeers().test(clientAddress));
     }
 
-    /** reply - send one reply line; logged for clients in debug_peer_list, kept for a notice. */
-    private void reply(String text) {
-        if (debugPeer) {
-            MAILLOG.info("> " + namaddr + ": " + text);
-        }
-        chat("Out: " + text);
-        transport.reply(text);
-    }
-
-    /**
-     * chat - keep one line of the conversation for a postmaster notice. Bounded: at most
-     * HISTORY_MAX_CHARS in all (then one "(transcript truncated)" line), and, as Postfix's
-     * smtpd_history_flush_threshold, forgotten at EHLO, RSET and the end of a message once
-     * over HISTORY_FLUSH_THRESHOLD lines.
-     */
-    private void chat(String text) {
-        if (settings.notifyClasses().isEmpty() || historyTruncated) {
-            return;
-        }
-        if (historyChars + text.length() > HISTORY_MAX_CHARS) {
-            historyTruncated = true;
-            history.add("(transcript truncated)");
-            return;
-        }
-        history.add(text);
-        historyChars += text.length();
-    }
-
-    /** chatFlush - Postfix smtpd_history_flush_threshold: a long history is forgotten. */
-    private void chatFlush() {
-        if (history.size() > HISTORY_FLUSH_THRESHOLD) {
-            history.clear();
-            historyChars = 0;
-            historyTruncated = false;
-        }
-    }
-
-    /** chatText - a command line as the transcript shows it: never the AUTH credentials. */
-    private String chatText(String text) {
-        if (authStage != AuthStage.NONE) {
-            return "********"; // a SASL response line: user name or password
-        }
-        if (text.regionMatches(true, 0, "AUTH ", 0, 5)) {
-            String[] w = text.trim().split("[ \t]+");
-            if (w.length > 2) {
-                return w[0] + " " + w[1] + " ********";
-            }
-        }
-        return printable(text, settings.lineLengthLimit());
+    /** reply - send one reply line (see {@link SmtpdChat#reply}). */
+    void reply(String text) {
+        chat.reply(text);
     }
 
     /** start - log the connection and send the greeting. */
@@ -459,7 +336,7 @@ public final class SmtpdSession {
         }
         if (accessDenied != null) {
             reply(accessDenied);
-            errorClasses.add("policy");
+            chat.errorClass("policy");
             errorCount++;
         } else {
             reply("220 " + settings.banner());
@@ -560,23 +437,21 @@ public final class SmtpdSession {
         } else {
             bareLf = true;
         }
-        int chatMark = history.size();
+        int chatMark = chat.mark();
         try {
             if (inData) {
                 dataLine(len, true, bareLf);
             } else {
                 commandLine(len, bareLf);
             }
-        } catch (DnsPending | SmtpdCheck.PolicyPending pending) {
+        } catch (SmtpdCheckContext.DnsPending | SmtpdCheck.PolicyPending pending) {
             // the line is processed again when the answers are in: keep it in the transcript once
-            while (history.size() > chatMark) {
-                historyChars -= history.remove(history.size() - 1).length();
-            }
+            chat.rewind(chatMark);
             // The restrictions need DNS or policy server answers: hold this line, wait
             // without blocking, then process it again (the answers are kept by then).
             byte[] saved = lineBytes(len, bareLf);
             suspended = true;
-            CompletableFuture<Void> future = pending instanceof DnsPending d ? d.future
+            CompletableFuture<Void> future = pending instanceof SmtpdCheckContext.DnsPending d ? d.future
                     : ((SmtpdCheck.PolicyPending) pending).future();
             transport.await(future, () -> {
                 suspended = false;
@@ -602,25 +477,6 @@ public final class SmtpdSession {
         return saved;
     }
 
-    /** DnsPending - thrown by a command before any change of state when DNS answers are missing. */
-    private static final class DnsPending extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-        final transient CompletableFuture<Void> future;
-
-        DnsPending(CompletableFuture<Void> future) {
-            super(null, null, false, false);
-            this.future = future;
-        }
-    }
-
-    /** prefetch - start the DNS lookups of a stage; throws DnsPending when they are not all done. */
-    private void prefetch(SmtpdCheck.Stage stage, MailAddress recipient) {
-        CompletableFuture<Void> f = settings.check().prefetch(checks, stage, recipient);
-        if (f != null && !f.isDone()) {
-            throw new DnsPending(f);
-        }
-    }
-
     /** partialLine - line_length_limit bytes without LF. */
     private void partialLine(int len) {
         if (inData) {
@@ -638,7 +494,7 @@ public final class SmtpdSession {
             return;
         }
         if (bareLf && bareNewline == BareNewline.REJECT) {
-            logWhatsup("reject", "bare <LF> received");
+            checks.log("reject", "bare <LF> received");
             reply(bareLfReply());
             hangup();
             return;
@@ -652,14 +508,14 @@ public final class SmtpdSession {
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(line, 0, len)).toString();
         } catch (CharacterCodingException e) {
-            chat("In:  " + printable(new String(line, 0, len, StandardCharsets.ISO_8859_1), settings.lineLengthLimit()));
-            count("unknown", false);
+            chat.query(printable(new String(line, 0, len, StandardCharsets.ISO_8859_1), settings.lineLengthLimit()));
+            chat.count("unknown", false);
             where = UNKNOWN;
             error(BAD_UTF8);
             return;
         }
-        chat("In:  " + chatText(text));
-        if (debugPeer) {
+        chat.query(chat.text(text, authStage != AuthStage.NONE));
+        if (chat.debugPeer()) {
             // never the credentials of an AUTH exchange
             boolean secret = authStage != AuthStage.NONE
                     || text.regionMatches(true, 0, "AUTH ", 0, 5) && text.trim().indexOf(' ', 5) > 0;
@@ -672,7 +528,7 @@ public final class SmtpdSession {
         }
         SmtpCommand command = SmtpCommand.parse(text);
         if (command.verb().isEmpty()) {
-            count("unknown", false);
+            chat.count("unknown", false);
             where = UNKNOWN;
             error(BAD_SYNTAX);
             return;
@@ -738,9 +594,9 @@ public final class SmtpdSession {
             MAILLOG.info("improper command pipelining after " + verb + " from " + namaddr + ": "
                     + printable(new String(pipelined, StandardCharsets.UTF_8), 100));
             if (settings.forbidUnauthPipelining()) {
-                errorClasses.add("protocol");
+                chat.errorClass("protocol");
                 where = verb;
-                count(verb.toLowerCase(Locale.ROOT), false);
+                chat.count(verb.toLowerCase(Locale.ROOT), false);
                 reply("554 5.5.0 Error: SMTP protocol synchronization");
                 hangup();
                 return;
@@ -748,7 +604,7 @@ public final class SmtpdSession {
         }
         if (accessDenied != null && !verb.equals("QUIT")) {
             where = verb;
-            count(isNonSmtp(verb) ? "unknown" : verb.toLowerCase(Locale.ROOT), false);
+            chat.count(isNonSmtp(verb) ? "unknown" : verb.toLowerCase(Locale.ROOT), false);
             error("503 5.7.0 Error: access denied for " + namaddr);
             return;
         }
@@ -794,8 +650,8 @@ public final class SmtpdSession {
             default:
                 where = UNKNOWN;
                 if (isNonSmtp(verb)) {
-                    errorClasses.add("protocol");
-                    count("unknown", false);
+                    chat.errorClass("protocol");
+                    chat.count("unknown", false);
                     MAILLOG.warning("warning: non-SMTP command from " + namaddr + ": " + printable(text, 100));
                     reply(BREAK_RULES);
                     hangup();
@@ -804,7 +660,7 @@ public final class SmtpdSession {
                 verb = "UNKNOWN";
                 ok = error(NOT_RECOGNIZED);
         }
-        count(verb.toLowerCase(Locale.ROOT), ok);
+        chat.count(verb.toLowerCase(Locale.ROOT), ok);
         // smtpd_junk_command_limit: a client that keeps the session busy without mail
         // (NOOP/RSET/VRFY floods) starts to collect errors, and so the tarpit and the
         // hard error limit.
@@ -824,7 +680,7 @@ public final class SmtpdSession {
             return policyError(reject);
         }
         resetTransaction();
-        chatFlush();
+        chat.flush();
         helo = arg;
         protocol = "SMTP";
         reply("250 " + settings.myhostname());
@@ -839,7 +695,7 @@ public final class SmtpdSession {
         String previous = helo;
         helo = name;
         try {
-            prefetch(SmtpdCheck.Stage.HELO, null);
+            checks.prefetch(SmtpdCheck.Stage.HELO, null);
             return settings.check().checkHelo(checks);
         } finally {
             helo = previous;
@@ -856,7 +712,7 @@ public final class SmtpdSession {
             return policyError(reject);
         }
         resetTransaction();
-        chatFlush();
+        chat.flush();
         helo = arg;
         protocol = "ESMTP";
         List<String> lines = new ArrayList<>();
@@ -970,15 +826,15 @@ public final class SmtpdSession {
             return error(NO_STORAGE);
         }
         if (!settings.check().delayReject()) {
-            checkingSender = path.isNull() ? "" : path.address().toString();
+            checks.checkingSender = path.isNull() ? "" : path.address().toString();
             try {
-                prefetch(SmtpdCheck.Stage.MAIL, null);
+                checks.prefetch(SmtpdCheck.Stage.MAIL, null);
                 String reject = settings.check().checkSender(checks);
                 if (reject != null) {
                     return policyError(reject);
                 }
             } finally {
-                checkingSender = null;
+                checks.checkingSender = null;
             }
         }
         sender = path;
@@ -1073,15 +929,15 @@ public final class SmtpdSession {
         }
         if (discardReason == null) {
             // After DISCARD every recipient is accepted unchecked: the message goes nowhere.
-            checkingRecipient = path.address().toString();
+            checks.checkingRecipient = path.address().toString();
             try {
-                prefetch(SmtpdCheck.Stage.RCPT, path.address());
+                checks.prefetch(SmtpdCheck.Stage.RCPT, path.address());
                 String reject = settings.check().checkRecipient(checks, path.address());
                 if (reject != null) {
                     return policyError(reject);
                 }
             } finally {
-                checkingRecipient = null;
+                checks.checkingRecipient = null;
             }
         }
         if (queueId == null) {
@@ -1141,7 +997,7 @@ public final class SmtpdSession {
         if (!arg.isEmpty()) {
             return error(DATA_SYNTAX);
         }
-        prefetch(SmtpdCheck.Stage.DATA, null);
+        checks.prefetch(SmtpdCheck.Stage.DATA, null);
         String reject = settings.check().checkData(checks);
         if (reject != null) {
             return policyError(reject);
@@ -1185,9 +1041,9 @@ public final class SmtpdSession {
         } else if (recipients.isEmpty()) {
             refusal = sender == null ? NEED_RCPT : NO_VALID_RCPT;
         } else if (!bdatOpen) {
-            prefetch(SmtpdCheck.Stage.DATA, null);
+            checks.prefetch(SmtpdCheck.Stage.DATA, null);
             if (last) {
-                prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
+                checks.prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
             }
             refusal = settings.check().checkData(checks);
             policyRefusal = refusal != null;
@@ -1195,7 +1051,7 @@ public final class SmtpdSession {
                 refusal = WRITE_ERROR;
             }
         } else if (last) {
-            prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
+            checks.prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
         }
         // Only now, after any DnsPending: the chunk's octets follow this line.
         bdatChunkSize = size;
@@ -1211,7 +1067,7 @@ public final class SmtpdSession {
             } else {
                 error(refusal);
             }
-            count("bdat", false);
+            chat.count("bdat", false);
             return true;
         }
         bdatOpen = true;
@@ -1258,7 +1114,7 @@ public final class SmtpdSession {
     private void chunkDone() {
         if (!bdatLast) {
             reply("250 2.0.0 Ok: " + bdatChunkSize + " bytes");
-            count("bdat", true);
+            chat.count("bdat", true);
             return;
         }
         if (lineLength > 0) {
@@ -1372,6 +1228,37 @@ public final class SmtpdSession {
         return namaddr;
     }
 
+    /** clientName - the client's verified name, or "unknown". */
+    String clientName() {
+        return clientName;
+    }
+
+    /** clientAddress - the client's IP address, textual. */
+    String clientAddress() {
+        return clientAddress;
+    }
+
+    /** clientPort - the client's TCP port. */
+    int clientPort() {
+        return clientPort;
+    }
+
+    SmtpdSettings settings() {
+        return settings;
+    }
+
+    SmtpdTransport transport() {
+        return transport;
+    }
+
+    SmtpdListener listener() {
+        return listener;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
     /** cipherBits - the symmetric key size of a JSSE cipher suite name, 0 when unknown. */
     static int cipherBits(String cipher) {
         if (cipher.contains("AES_256") || cipher.contains("CHACHA20")) {
@@ -1440,7 +1327,7 @@ public final class SmtpdSession {
         AuthStage stage = authStage;
         authStage = AuthStage.NONE;
         if (text.equals("*")) {
-            count("auth", false);
+            chat.count("auth", false);
             error("501 5.7.0 Authentication aborted");
             return;
         }
@@ -1448,7 +1335,7 @@ public final class SmtpdSession {
         try {
             decoded = java.util.Base64.getDecoder().decode(text);
         } catch (IllegalArgumentException e) {
-            count("auth", false);
+            chat.count("auth", false);
             error("501 5.5.2 Cannot decode response");
             return;
         }
@@ -1511,7 +1398,7 @@ public final class SmtpdSession {
             if (outcome[0] == 1) {
                 saslUsername = username;
                 saslMethod = method;
-                count("auth", true);
+                chat.count("auth", true);
                 reply(AUTH_OK);
             } else {
                 authFailed(method, username, outcome[0] == 2 ? "454 4.7.0 Temporary authentication failure"
@@ -1526,7 +1413,7 @@ public final class SmtpdSession {
     private void authFailed(String method, String username, String reply) {
         MAILLOG.warning("warning: " + namaddr + ": SASL " + method + " authentication failed: authentication failure"
                 + (username == null ? "" : ", sasl_username=" + printable(username, 100)));
-        count("auth", false);
+        chat.count("auth", false);
         error(reply);
     }
 
@@ -1536,7 +1423,7 @@ public final class SmtpdSession {
             return error(RSET_SYNTAX);
         }
         resetTransaction();
-        chatFlush();
+        chat.flush();
         reply(OK);
         return true;
     }
@@ -1591,7 +1478,7 @@ public final class SmtpdSession {
         if (!validHostname(domain)) {
             return error(ETRN_BAD_DOMAIN);
         }
-        prefetch(SmtpdCheck.Stage.ETRN, null);
+        checks.prefetch(SmtpdCheck.Stage.ETRN, null);
         String reject = settings.check().checkEtrn(checks, domain);
         if (reject != null) {
             return policyError(reject);
@@ -1605,7 +1492,7 @@ public final class SmtpdSession {
                 return;
             }
             boolean started = reply[0].startsWith("250");
-            count("etrn", started);
+            chat.count("etrn", started);
             if (started) {
                 reply(reply[0]);
             } else {
@@ -1687,7 +1574,7 @@ public final class SmtpdSession {
      * service, protocol for everything else (syntax, sequence, unknown commands).
      */
     private boolean error(String reply) {
-        errorClasses.add(reply.equals(NO_STORAGE) || reply.equals(WRITE_ERROR) ? "resource"
+        chat.errorClass(reply.equals(NO_STORAGE) || reply.equals(WRITE_ERROR) ? "resource"
                 : reply.equals(SIZE_EXCEEDS) || reply.equals(TOO_MANY_RCPT) ? "policy"
                 : reply.equals(ETRN_FAILED) ? "software" : "protocol");
         reply(reply);
@@ -1697,7 +1584,7 @@ public final class SmtpdSession {
 
     /** policyError - a reject or defer of the access policy (smtpd_*_restrictions): class policy. */
     private boolean policyError(String reply) {
-        errorClasses.add("policy");
+        chat.errorClass("policy");
         reply(reply);
         errorCount++;
         return false;
@@ -1868,7 +1755,7 @@ public final class SmtpdSession {
     /** endOfData - with prefetch false the DNS answers are known to be there (BDAT LAST). */
     private void endOfData(boolean prefetch) {
         if (prefetch) {
-            prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
+            checks.prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
         }
         String eodReject = null;
         if (!(bareLfInData && bareNewline == BareNewline.REJECT) && !tooBig && hopCount <= settings.hopcountLimit()
@@ -1897,7 +1784,7 @@ public final class SmtpdSession {
         endHeaders(); // a message that is all headers, or empty
         boolean closedOk = closeSpool();
         if (bareLfInData && bareNewline == BareNewline.REJECT) {
-            logWhatsup("reject", "bare <LF> received");
+            checks.log("reject", "bare <LF> received");
             finishMessage(bareLfReply(), false, "protocol");
             if (settings.bareNewlineRejectCode() == 521) {
                 hangup();
@@ -1910,7 +1797,7 @@ public final class SmtpdSession {
         }
         if (hopCount > settings.hopcountLimit()) {
             // a mail loop: Postfix bounces it; here the client gets the bounce as a reply
-            logWhatsup("reject", TOO_MANY_HOPS);
+            checks.log("reject", TOO_MANY_HOPS);
             finishMessage(TOO_MANY_HOPS, false, "bounce");
             return;
         }
@@ -1993,17 +1880,17 @@ public final class SmtpdSession {
     private void finishMessage(String reply, boolean success, String errorClass) {
         deleteSpool();
         reply(reply);
-        count(messageVerb, success);
+        chat.count(messageVerb, success);
         if (success) {
             // Postfix forgives earlier client errors once a message was received.
             errorCount = 0;
             junkCommands = 0;
         } else {
             errorCount++;
-            errorClasses.add(errorClass);
+            chat.errorClass(errorClass);
         }
         resetTransaction();
-        chatFlush();
+        chat.flush();
         if (!closed && errorCount >= settings.hardErrorLimit()) {
             reason = "too many errors";
             reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
@@ -2054,32 +1941,10 @@ public final class SmtpdSession {
         }
         abortBdat();
         held.clear();
-        MAILLOG.info("disconnect from " + namaddr + formatStats());
-        if (!history.isEmpty() && errorClasses.stream().anyMatch(settings.notifyClasses()::contains)) {
-            notifyPostmaster();
+        MAILLOG.info("disconnect from " + namaddr + chat.formatStats());
+        if (chat.noticeDue()) {
+            chat.notifyPostmaster(reason);
         }
-    }
-
-    /**
-     * notifyPostmaster - Postfix smtpd_chat_notify(): the transcript goes to
-     * error_notice_recipient from double_bounce_sender, queued through the listener like
-     * any message (on the blocking executor). A notice that cannot be queued is logged
-     * and dropped: it is junk mail, never worth a retry.
-     */
-    private void notifyPostmaster() {
-        String id = QueueIds.next();
-        Instant now = clock.instant();
-        byte[] content = SmtpdNotice.content(settings, id, namaddr, List.copyOf(history), reason, now,
-                clock.getZone());
-        Envelope envelope = SmtpdNotice.envelope(settings, id, now, content.length);
-        history.clear();
-        transport.runBlocking(() -> {
-            try {
-                listener.enqueue(envelope, new java.io.ByteArrayInputStream(content));
-            } catch (EnqueueException | RuntimeException e) {
-                MAILLOG.warning("warning: postmaster notify: " + e.getMessage());
-            }
-        }, () -> { });
     }
 
     private void hangup() {
@@ -2139,27 +2004,6 @@ public final class SmtpdSession {
         return settings.bareNewlineRejectCode() + " 5.5.2 " + settings.myhostname() + " Error: bare <LF> received";
     }
 
-    /** logWhatsup - Postfix log_whatsup(): "QUEUEID: reject: WHERE from CLIENT: TEXT; from=<> ...". */
-    private void logWhatsup(String whatsup, String text) {
-        StringBuilder b = new StringBuilder();
-        b.append(queueId != null ? queueId : "NOQUEUE").append(": ").append(whatsup).append(": ")
-                .append(where).append(" from ").append(namaddr).append(": ").append(text).append(';');
-        String from = checks.sender();
-        if (from != null) {
-            b.append(" from=<").append(from).append('>');
-        }
-        if (checkingRecipient != null) {
-            b.append(" to=<").append(checkingRecipient).append('>');
-        } else if (!recipients.isEmpty()) {
-            b.append(" to=<").append(recipients.get(recipients.size() - 1).address()).append('>');
-        }
-        b.append(" proto=").append(protocol);
-        if (helo != null) {
-            b.append(" helo=<").append(printable(helo, 255)).append('>');
-        }
-        MAILLOG.info(b.toString());
-    }
-
     /** isNonSmtp - HTTP verbs and header lines sent to an SMTP port (Postfix is_header, smtpd_forbid_cmds). */
     private static boolean isNonSmtp(String verb) {
         if (verb.equals("CONNECT") || verb.equals("GET") || verb.equals("POST")) {
@@ -2167,157 +2011,5 @@ public final class SmtpdSession {
         }
         return verb.length() > 1 && verb.endsWith(":") && verb.substring(0, verb.length() - 1).chars()
                 .allMatch(c -> c > 32 && c < 127 && c != ':');
-    }
-
-    private void count(String name, boolean success) {
-        int[] c = stats.computeIfAbsent(name, k -> new int[2]);
-        c[1]++;
-        if (success) {
-            c[0]++;
-        }
-    }
-
-    /** formatStats - " ehlo=1 mail=1 rcpt=2 data=1 quit=1 commands=6" (Postfix 3.0+). */
-    String formatStats() {
-        StringBuilder b = new StringBuilder();
-        int success = 0;
-        int total = 0;
-        for (String name : STAT_ORDER) {
-            int[] c = stats.get(name);
-            if (c == null) {
-                continue;
-            }
-            b.append(' ').append(name).append('=').append(c[0]);
-            if (c[0] != c[1]) {
-                b.append('/').append(c[1]);
-            }
-            success += c[0];
-            total += c[1];
-        }
-        b.append(" commands=").append(success);
-        if (success != total || total == 0) {
-            b.append('/').append(total);
-        }
-        return b.toString();
-    }
-
-    /** printable - at most max characters, non-printables as '?'. */
-    static String printable(String s, int max) {
-        StringBuilder b = new StringBuilder(Math.min(s.length(), max));
-        for (int i = 0; i < s.length() && i < max; i++) {
-            char c = s.charAt(i);
-            b.append(c < 32 || c == 127 ? '?' : c);
-        }
-        return b.toString();
-    }
-
-    /** Checks - the session as the policy engine sees it. */
-    private final class Checks implements CheckContext {
-        @Override
-        public String clientName() {
-            return clientName;
-        }
-
-        @Override
-        public String clientAddress() {
-            return clientAddress;
-        }
-
-        @Override
-        public String namaddr() {
-            return namaddr;
-        }
-
-        @Override
-        public String helo() {
-            return helo;
-        }
-
-        @Override
-        public String sender() {
-            if (checkingSender != null) {
-                return checkingSender;
-            }
-            return sender == null ? null : sender.isNull() ? "" : sender.address().toString();
-        }
-
-        @Override
-        public void log(String whatsup, String text) {
-            logWhatsup(whatsup, text);
-        }
-
-        @Override
-        public boolean saslAuthenticated() {
-            return saslUsername != null;
-        }
-
-        @Override
-        public String saslUsername() {
-            return saslUsername;
-        }
-
-        @Override
-        public int recipientCount() {
-            return recipients.size();
-        }
-
-        @Override
-        public boolean illegalPipelining() {
-            return illPipelining;
-        }
-
-        @Override
-        public Map<SmtpdCheck.Stage, String> stageDefers() {
-            return stageDefers;
-        }
-
-        @Override
-        public DnsAnswers dnsAnswers() {
-            return dnsAnswers;
-        }
-
-        @Override
-        public Map<String, String> policyAnswers() {
-            return policyAnswers;
-        }
-
-        @Override
-        public Map<String, String> policyAttributes() {
-            Map<String, String> a = new LinkedHashMap<>();
-            a.put("protocol_state", where.equals(AFTER_EOM) ? "END-OF-MESSAGE" : where);
-            a.put("protocol_name", protocol);
-            a.put("queue_id", queueId == null ? "" : queueId);
-            a.put("recipient_count", String.valueOf(recipients.size()));
-            a.put("instance", instance);
-            a.put("sasl_method", saslMethod == null ? "" : saslMethod);
-            a.put("sasl_username", saslUsername == null ? "" : saslUsername);
-            a.put("sasl_sender", "");
-            a.put("size", String.valueOf(where.equals(AFTER_EOM) || where.equals(AFTER_DATA) ? storedBytes
-                    : mailParams != null && mailParams.containsKey("SIZE") ? Long.parseLong(mailParams.get("SIZE"))
-                    : 0));
-            a.put("ccert_subject", "");
-            a.put("ccert_issuer", "");
-            a.put("ccert_fingerprint", "");
-            a.put("ccert_pubkey_fingerprint", "");
-            a.put("encryption_protocol", "");
-            a.put("encryption_cipher", "");
-            a.put("encryption_keysize", "0");
-            a.put("stress", "");
-            a.put("client_port", String.valueOf(clientPort));
-            a.put("server_address", "");
-            a.put("server_port", "");
-            a.put("mail_version", settings.mailName());
-            return a;
-        }
-
-        @Override
-        public void hold(String reason) {
-            holdReason = reason;
-        }
-
-        @Override
-        public void discard(String reason) {
-            discardReason = reason;
-        }
     }
 }
