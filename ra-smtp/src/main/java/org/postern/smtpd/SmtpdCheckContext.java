@@ -167,7 +167,7 @@ final class SmtpdCheckContext implements CheckContext {
         a.put("sasl_username", s.saslUsername == null ? "" : s.saslUsername);
         a.put("sasl_sender", "");
         a.put("size", String.valueOf(where.equals(SmtpdSession.AFTER_EOM) || where.equals(SmtpdSession.AFTER_DATA)
-                ? s.storedBytes
+                ? s.content.storedBytes()
                 : s.mailParams != null && s.mailParams.containsKey("SIZE") ? Long.parseLong(s.mailParams.get("SIZE"))
                 : 0));
         a.put("ccert_subject", "");

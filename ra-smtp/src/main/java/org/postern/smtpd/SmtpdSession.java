@@ -3,28 +3,25 @@ package org.postern.smtpd;
 import static org.postern.smtpd.SmtpdChat.printable;
 import static org.postern.smtpd.SmtpdReplies.*;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import org.postern.mail.AddressSyntaxException;
-import org.postern.mail.MailAddress;
 import org.postern.mail.MailPath;
 import org.postern.mail.Xtext;
 import org.postern.smtpd.SmtpdSettings.BareNewline;
@@ -127,10 +124,6 @@ public final class SmtpdSession {
     static final String AFTER_DATA = "DATA content";
     static final String AFTER_EOM = "END-OF-MESSAGE";
     private static final String UNKNOWN = "UNKNOWN";
-    /** The time stamp of an added Message-Id: (Postfix: %Y%m%d%H%M%S in UTC). */
-    private static final java.time.format.DateTimeFormatter MESSAGE_ID_TIME =
-            java.time.format.DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(java.time.ZoneOffset.UTC);
-
     /** Commands that must end a pipelined group (RFC 2920 3.1, RFC 3207, RFC 4954). */
     private static final java.util.Set<String> MUST_BE_LAST = java.util.Set.of("HELO", "EHLO", "STARTTLS", "AUTH",
             "DATA", "NOOP", "VRFY", "ETRN", "QUIT");
@@ -146,44 +139,36 @@ public final class SmtpdSession {
     private String namaddr;
     private final BareNewline bareNewline;
 
-    // Line framing.
-    private final byte[] line;
-    private int lineLength;
-    private boolean skippingLongCommand;
-    private final Deque<byte[]> held = new ArrayDeque<>();
-
     // Session state.
-    private boolean suspended;
-    private boolean closed;
+    boolean suspended;
+    boolean closed;
     private boolean hangup;
     private String reason;
     String where = AFTER_CONNECT;
     String helo;
     String protocol = "SMTP";
-    private int errorCount;
-    private final SmtpdChat chat;
+    int errorCount;
+    final SmtpdChat chat;
+    final SmtpdLineFramer framer;
+    final SmtpdContent content;
+    final DataCommands data = new DataCommands(this);
     /** Connect-time client reject (smtpd_delay_reject = no): every command but QUIT gets 503. */
     private String accessDenied;
-    private final SmtpdCheckContext checks = new SmtpdCheckContext(this);
+    final SmtpdCheckContext checks = new SmtpdCheckContext(this);
     /** The policy protocol's "instance": one value per message transaction. */
     String instance = "";
     private static final java.util.concurrent.atomic.AtomicLong SESSIONS = new java.util.concurrent.atomic.AtomicLong(
             new java.security.SecureRandom().nextInt() & 0xFFFFFFL);
     private final long sessionNumber = SESSIONS.getAndIncrement();
     private int transactions;
-    /** Input that followed the current command line in the same read, or null. */
-    private byte[] pipelined;
     /** The client has pipelined where it may not, at some time in this session (Postfix SMTPD_FLAG_ILL_PIPELINING). */
     boolean illPipelining;
     /** Junk commands (NOOP, VRFY, ETRN, RSET) since the last message (smtpd_junk_command_limit). */
-    private int junkCommands;
-    /** A command line held back by the tarpit, processed first when the delay is over. */
-    private byte[] tarpitLine;
-    private boolean tarpitDone;
+    int junkCommands;
     /** TLS is active (STARTTLS completed, or wrapper mode). */
-    private boolean tls;
+    boolean tls;
     /** STARTTLS answered, handshake not yet done: all input is discarded (CVE-2011-0411). */
-    private boolean tlsPending;
+    boolean tlsPending;
 
     // SASL (RFC 4954).
     private enum AuthStage { NONE, PLAIN, LOGIN_USER, LOGIN_PASS }
@@ -196,44 +181,13 @@ public final class SmtpdSession {
     String queueId;
     MailPath sender;
     Map<String, String> mailParams;
-    private Instant arrival;
+    Instant arrival;
     final List<Envelope.Recipient> recipients = new ArrayList<>();
     String holdReason;
     String discardReason;
 
-    // DATA state.
-    private boolean inData;
     /** The spool file system's free space (queue_minfree), measured off the event loop by the listener. */
     private SpoolSpace space;
-    /** The content of the message being received: memory, then a file past smtpd_spool_memory_limit. */
-    private SmtpdSpool spool;
-    long storedBytes;
-    private long contentBytes;
-    private long receivedBytes;
-    private boolean tooBig;
-    private boolean writeFailed;
-    private boolean bareLfInData;
-    private boolean previousPartial;
-    private boolean previousBareLf;
-    private boolean firstLine;
-    private boolean inHeaders;
-    private int hopCount;
-    /** Complete the header section (local_header_rewrite_clients, always_add_missing_headers). */
-    private boolean addHeaders;
-    private boolean seenMessageId;
-    private boolean seenDate;
-    private boolean seenFrom;
-
-    // BDAT state (RFC 3030): the spool is open between chunks while commands are read.
-    private boolean bdatOpen;
-    private long bdatRemaining;
-    private boolean bdatLast;
-    private boolean bdatDiscard;
-    /** A chunk of the current message failed: later chunks are discarded (551 5.0.0). */
-    private boolean bdatFailed;
-    private long bdatChunkSize;
-    /** "data" or "bdat": the command whose statistics the message counts under. */
-    private String messageVerb = "data";
 
     /**
      * @param clientName    client host name as logged, "unknown" when not resolved
@@ -251,7 +205,8 @@ public final class SmtpdSession {
         this.namaddr = clientName + "[" + clientAddress + "]";
         this.bareNewline = settings.bareNewlineExclusions().test(clientAddress) ? BareNewline.NO
                 : settings.bareNewline();
-        this.line = new byte[settings.lineLengthLimit()];
+        this.framer = new SmtpdLineFramer(this, settings, bareNewline);
+        this.content = new SmtpdContent(this, settings, bareNewline, framer.line());
         this.chat = new SmtpdChat(this, settings,
                 settings.debugPeerLevel() > 0 && settings.debugPeers().test(clientAddress));
     }
@@ -267,14 +222,7 @@ public final class SmtpdSession {
             // Postfix's peer name lookup, without blocking: the greeting waits for DNS.
             CompletableFuture<String> name = settings.check().clientName(checks);
             if (!name.isDone()) {
-                suspended = true;
-                transport.await(name, () -> {
-                    suspended = false;
-                    if (!closed) {
-                        named(name.join());
-                        replayHeld();
-                    }
-                });
+                await(name, () -> named(name.join()));
                 return;
             }
             named(name.join());
@@ -296,14 +244,7 @@ public final class SmtpdSession {
         if (!settings.check().delayReject()) {
             CompletableFuture<Void> f = settings.check().prefetch(checks, SmtpdCheck.Stage.CONNECT, null);
             if (f != null && !f.isDone()) {
-                suspended = true;
-                transport.await(f, () -> {
-                    suspended = false;
-                    if (!closed) {
-                        greet();
-                        replayHeld();
-                    }
-                });
+                await(f, this::greet);
                 return;
             }
         }
@@ -312,25 +253,17 @@ public final class SmtpdSession {
 
     /** greet - the client restrictions when not delayed, then the greeting (or the reject). */
     private void greet() {
-        if (!illPipelining && !held.isEmpty()) {
+        if (!illPipelining && framer.firstHeld() != null) {
             // the client spoke before the greeting (for reject_unauth_pipelining)
             illPipelining = true;
-            MAILLOG.info("improper command pipelining after " + AFTER_CONNECT + " from " + namaddr + ": "
-                    + printable(new String(held.peekFirst(), StandardCharsets.UTF_8), 100));
+            framer.logImproperPipelining(AFTER_CONNECT, framer.firstHeld());
         }
         if (!settings.check().delayReject()) {
             // RFC 5321 3.1: a 554 instead of the greeting, then 503 to everything but QUIT.
             try {
                 accessDenied = settings.check().checkClient(checks);
             } catch (SmtpdCheck.PolicyPending pending) {
-                suspended = true;
-                transport.await(pending.future(), () -> {
-                    suspended = false;
-                    if (!closed) {
-                        greet();
-                        replayHeld();
-                    }
-                });
+                await(pending.future(), this::greet);
                 return;
             }
         }
@@ -369,139 +302,43 @@ public final class SmtpdSession {
 
     /** input - process bytes received from the client (any chunking). */
     public void input(byte[] data, int offset, int length) {
-        if (closed || tlsPending) {
-            // After STARTTLS nothing that came in plaintext may be acted on (CVE-2011-0411).
-            return;
-        }
-        if (suspended) {
-            held.addLast(Arrays.copyOfRange(data, offset, offset + length));
-            return;
-        }
-        int end = offset + length;
-        for (int i = offset; i < end; i++) {
-            if (closed || tlsPending) {
-                return; // the rest of the plaintext after STARTTLS is dropped unread
-            }
-            if (suspended) {
-                // End of DATA started an enqueue: keep the rest, ahead of later input.
-                held.addFirst(Arrays.copyOfRange(data, i, end));
-                return;
-            }
-            byte c = data[i];
-            if (bdatRemaining > 0) {
-                chunkByte(c);
-                continue;
-            }
-            if (inData) {
-                receivedBytes++;
-            }
-            if (skippingLongCommand) {
-                if (c == '\n') {
-                    skippingLongCommand = false;
-                    commandTooLong();
-                }
-                continue;
-            }
-            if (c == '\n') {
-                int len = lineLength;
-                lineLength = 0;
-                // what the client sent after this line without waiting for the reply
-                pipelined = i + 1 < end ? Arrays.copyOfRange(data, i + 1, Math.min(end, i + 101))
-                        : held.isEmpty() ? null : held.peekFirst();
-                completeLine(len);
-                pipelined = null;
-            } else {
-                if (lineLength == line.length) {
-                    // line_length_limit reached without LF: a partial line (Postfix smtp_get bound).
-                    int len = lineLength;
-                    lineLength = 0;
-                    partialLine(len);
-                    if (skippingLongCommand) {
-                        continue; // this byte belongs to the over-long command being skipped
-                    }
-                }
-                line[lineLength++] = c;
-            }
-        }
+        framer.input(data, offset, length);
     }
 
-    /** completeLine - a line ended by LF: strip CRLF or note the bare LF. */
-    private void completeLine(int len) {
-        boolean bareLf = false;
-        if (bareNewline == BareNewline.NO) {
-            while (len > 0 && line[len - 1] == '\r') {
-                len--;
-            }
-        } else if (len > 0 && line[len - 1] == '\r') {
-            len--;
-        } else {
-            bareLf = true;
-        }
-        int chatMark = chat.mark();
-        try {
-            if (inData) {
-                dataLine(len, true, bareLf);
-            } else {
-                commandLine(len, bareLf);
-            }
-        } catch (SmtpdCheckContext.DnsPending | SmtpdCheck.PolicyPending pending) {
-            // the line is processed again when the answers are in: keep it in the transcript once
-            chat.rewind(chatMark);
-            // The restrictions need DNS or policy server answers: hold this line, wait
-            // without blocking, then process it again (the answers are kept by then).
-            byte[] saved = lineBytes(len, bareLf);
-            suspended = true;
-            CompletableFuture<Void> future = pending instanceof SmtpdCheckContext.DnsPending d ? d.future
-                    : ((SmtpdCheck.PolicyPending) pending).future();
-            transport.await(future, () -> {
-                suspended = false;
-                if (closed) {
-                    return;
-                }
-                tarpitDone = !inData; // a command's tarpit, if any, was served before the first attempt
-                input(saved, 0, saved.length);
-                replayHeld();
-            });
-        }
+    /**
+     * await - stop reading until {@code pending} is done (DNS, a policy server), then,
+     * unless the session has ended meanwhile, run {@code then} and the input held back.
+     */
+    void await(CompletionStage<?> pending, Runnable then) {
+        suspended = true;
+        transport.await(pending, () -> resume(then));
     }
 
-    /** lineBytes - the current line again, with its line end, to be processed later. */
-    private byte[] lineBytes(int len, boolean bareLf) {
-        byte[] saved = Arrays.copyOf(line, len + (bareLf ? 1 : 2));
-        if (bareLf) {
-            saved[len] = '\n';
-        } else {
-            saved[len] = '\r';
-            saved[len + 1] = '\n';
-        }
-        return saved;
+    /** runBlocking - {@code work} on the blocking executor, then as {@link #await}. */
+    void runBlocking(Runnable work, Runnable then) {
+        suspended = true;
+        transport.runBlocking(work, () -> resume(then));
     }
 
-    /** partialLine - line_length_limit bytes without LF. */
-    private void partialLine(int len) {
-        if (inData) {
-            dataLine(len, false, false);
-        } else {
-            // Postfix skips the rest of an over-long command to stay in sync.
-            skippingLongCommand = true;
+    /** delay - wait {@code delay} (the tarpit), then as {@link #await}. */
+    void delay(Duration delay, Runnable then) {
+        suspended = true;
+        transport.delay(delay, () -> resume(then));
+    }
+
+    /** resume - reading goes on: {@code then}, then the held input, unless the session ended. */
+    private void resume(Runnable then) {
+        suspended = false;
+        if (!closed) {
+            then.run();
+            framer.replayHeld();
         }
     }
 
     // ---------------------------------------------------------------- commands
 
-    private void commandLine(int len, boolean bareLf) {
-        if (tarpit(len, bareLf)) {
-            return;
-        }
-        if (bareLf && bareNewline == BareNewline.REJECT) {
-            checks.log("reject", "bare <LF> received");
-            reply(bareLfReply());
-            hangup();
-            return;
-        }
-        if (bareLf && bareNewline == BareNewline.NOTE) {
-            MAILLOG.info("bare <LF> received from " + namaddr);
-        }
+    /** commandLine - one command line (line[0..len), without its line end): decode, log, dispatch. */
+    void commandLine(byte[] line, int len) {
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
@@ -534,45 +371,11 @@ public final class SmtpdSession {
             return;
         }
         dispatch(command, text);
-        if (!closed && errorCount >= settings.hardErrorLimit()) {
-            reason = "too many errors";
-            reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
-            hangup();
-        }
-    }
-
-    /**
-     * tarpit - smtpd_error_sleep_time: once the client has made smtpd_soft_error_limit
-     * errors, every reply waits (Postfix sleeps before each reply). The command line is
-     * held and processed when the delay is over; reading stops meanwhile, so pipelined
-     * commands wait their turn. True when the line was held.
-     */
-    private boolean tarpit(int len, boolean bareLf) {
-        if (tarpitDone) {
-            tarpitDone = false;
-            return false;
-        }
-        if (errorCount < settings.softErrorLimit() || settings.errorSleepTime().isZero()) {
-            return false;
-        }
-        tarpitLine = lineBytes(len, bareLf);
-        suspended = true;
-        transport.delay(settings.errorSleepTime(), () -> {
-            suspended = false;
-            if (closed) {
-                return;
-            }
-            byte[] l = tarpitLine;
-            tarpitLine = null;
-            tarpitDone = true;
-            input(l, 0, l.length);
-            replayHeld();
-        });
-        return true;
+        hardErrorLimit();
     }
 
     /** hardErrorLimit - smtpd_hard_error_limit reached: 421 and hang up. */
-    private void hardErrorLimit() {
+    void hardErrorLimit() {
         if (!closed && errorCount >= settings.hardErrorLimit()) {
             reason = "too many errors";
             reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
@@ -585,14 +388,14 @@ public final class SmtpdSession {
         String verb = command.verb();
         String arg = command.argument();
         boolean ok;
+        byte[] pipelined = framer.pipelined();
         if (!illPipelining && pipelined != null && pipelined.length > 0
                 && (!protocol.equals("ESMTP") || MUST_BE_LAST.contains(verb))) {
             // RFC 2920 3.1: this command must end a group, or the client was never told
             // that pipelining is allowed (no EHLO). Noted once per session, as Postfix does,
             // for reject_unauth_pipelining; smtpd_forbid_unauth_pipelining ends the session.
             illPipelining = true;
-            MAILLOG.info("improper command pipelining after " + verb + " from " + namaddr + ": "
-                    + printable(new String(pipelined, StandardCharsets.UTF_8), 100));
+            framer.logImproperPipelining(verb, pipelined);
             if (settings.forbidUnauthPipelining()) {
                 chat.errorClass("protocol");
                 where = verb;
@@ -615,7 +418,7 @@ public final class SmtpdSession {
             case "RCPT": where = verb; ok = rcpt(arg); break;
             case "DATA":
                 where = verb;
-                ok = data(arg);
+                ok = data.data(arg);
                 if (ok) {
                     return; // counted at the end of the message
                 }
@@ -628,7 +431,7 @@ public final class SmtpdSession {
             case "STARTTLS": where = verb; ok = starttls(arg); break;
             case "BDAT":
                 where = verb;
-                ok = bdat(arg);
+                ok = data.bdat(arg);
                 if (ok) {
                     return; // counted with the last chunk
                 }
@@ -742,7 +545,7 @@ public final class SmtpdSession {
 
     /** mail - MAIL FROM:&lt;sender&gt; [parameters]: starts a transaction. */
     private boolean mail(String arg) {
-        if (bdatOpen) {
+        if (data.bdatOpen()) {
             return error("503 5.5.1 Error: MAIL after BDAT");
         }
         if (settings.heloRequired() && helo == null) {
@@ -881,7 +684,7 @@ public final class SmtpdSession {
 
     /** rcpt - RCPT TO:&lt;recipient&gt; [NOTIFY= ORCPT=]; the first accepted one assigns the queue id. */
     private boolean rcpt(String arg) {
-        if (bdatOpen) {
+        if (data.bdatOpen()) {
             return error("503 5.5.1 Error: RCPT after BDAT");
         }
         if (sender == null) {
@@ -986,196 +789,6 @@ public final class SmtpdSession {
         return Xtext.isValid(address);
     }
 
-    /** data - DATA: open the spool file, write the Received: header, switch to content. */
-    private boolean data(String arg) {
-        if (bdatOpen) {
-            return error(DATA_AFTER_BDAT);
-        }
-        if (recipients.isEmpty()) {
-            return error(sender == null ? NEED_RCPT : NO_VALID_RCPT);
-        }
-        if (!arg.isEmpty()) {
-            return error(DATA_SYNTAX);
-        }
-        checks.prefetch(SmtpdCheck.Stage.DATA, null);
-        String reject = settings.check().checkData(checks);
-        if (reject != null) {
-            return policyError(reject);
-        }
-        if (!openSpool()) {
-            return error(WRITE_ERROR);
-        }
-        messageVerb = "data";
-        inData = true;
-        where = AFTER_DATA;
-        reply(DATA_GO);
-        return true;
-    }
-
-    /**
-     * bdat - BDAT count [LAST] (RFC 3030): the next count octets are message content, as
-     * they are (no dot-stuffing, no end marker). A chunk that cannot be accepted is still
-     * read and thrown away, so that the session stays in step with the client.
-     */
-    private boolean bdat(String arg) {
-        String[] words = arg.trim().split("[ \t]+");
-        if (arg.isBlank() || words.length > 2 || !words[0].matches("[0-9]{1,18}")
-                || (words.length == 2 && !words[1].equalsIgnoreCase("LAST"))) {
-            // the octets that follow cannot be found: Postfix gives up on the session
-            MAILLOG.info((queueId != null ? queueId : "NOQUEUE") + ": malformed BDAT command syntax from " + namaddr
-                    + ": " + printable("BDAT " + arg, 100));
-            error(BDAT_SYNTAX);
-            hangup();
-            return false;
-        }
-        long size = Long.parseLong(words[0]);
-        boolean last = words.length == 2;
-        String refusal = null;
-        boolean policyRefusal = false;
-        if (bdatFailed) {
-            // an earlier chunk of this message failed: the rest is read and dropped
-            refusal = "551 5.0.0 Discarded " + size + " bytes after earlier error";
-        } else if (size == 0 && !last) {
-            MAILLOG.info((queueId != null ? queueId : "NOQUEUE") + ": null BDAT request from " + namaddr);
-            refusal = "551 5.7.1 Null BDAT request";
-        } else if (recipients.isEmpty()) {
-            refusal = sender == null ? NEED_RCPT : NO_VALID_RCPT;
-        } else if (!bdatOpen) {
-            checks.prefetch(SmtpdCheck.Stage.DATA, null);
-            if (last) {
-                checks.prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
-            }
-            refusal = settings.check().checkData(checks);
-            policyRefusal = refusal != null;
-            if (refusal == null && !openSpool()) {
-                refusal = WRITE_ERROR;
-            }
-        } else if (last) {
-            checks.prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
-        }
-        // Only now, after any DnsPending: the chunk's octets follow this line.
-        bdatChunkSize = size;
-        bdatRemaining = size;
-        bdatLast = last;
-        if (refusal != null) {
-            // read and discard the chunk; the message has failed (RFC 3030 2)
-            abortBdat();
-            bdatFailed = !last && !recipients.isEmpty();
-            bdatDiscard = size > 0;
-            if (policyRefusal) {
-                policyError(refusal);
-            } else {
-                error(refusal);
-            }
-            chat.count("bdat", false);
-            return true;
-        }
-        bdatOpen = true;
-        bdatDiscard = false;
-        messageVerb = "bdat";
-        if (size == 0) {
-            chunkDone();
-        }
-        return true;
-    }
-
-    /** chunkByte - one octet of a BDAT chunk, framed into content lines. */
-    private void chunkByte(byte c) {
-        bdatRemaining--;
-        if (!bdatDiscard) {
-            receivedBytes++;
-            if (c == '\n') {
-                int len = lineLength;
-                lineLength = 0;
-                if (len > 0 && line[len - 1] == '\r') {
-                    len--;
-                }
-                contentLine(len, true);
-            } else {
-                if (lineLength == line.length) {
-                    int len = lineLength;
-                    lineLength = 0;
-                    contentLine(len, false);
-                }
-                line[lineLength++] = c;
-            }
-        }
-        if (bdatRemaining == 0) {
-            if (bdatDiscard) {
-                bdatDiscard = false;
-                lineLength = 0;
-            } else {
-                chunkDone();
-            }
-        }
-    }
-
-    /** chunkDone - the end of a chunk: "250 2.0.0 Ok: N bytes", or the message after LAST. */
-    private void chunkDone() {
-        if (!bdatLast) {
-            reply("250 2.0.0 Ok: " + bdatChunkSize + " bytes");
-            chat.count("bdat", true);
-            return;
-        }
-        if (lineLength > 0) {
-            // the last line of the message without its CRLF
-            int len = lineLength;
-            lineLength = 0;
-            contentLine(len, true);
-        }
-        bdatOpen = false;
-        endOfData(false); // the BDAT LAST command has fetched the DNS answers already
-    }
-
-
-    /** abortBdat - drop a BDAT transaction's spool (RSET, errors, end of session). */
-    private void abortBdat() {
-        if (bdatOpen) {
-            closeSpool();
-            deleteSpool();
-            bdatOpen = false;
-            lineLength = 0;
-        }
-    }
-
-    /**
-     * openSpool - start the content with the Received: header (in memory; a file only with
-     * smtpd_spool_memory_limit = 0); reset the content state.
-     */
-    private boolean openSpool() {
-        try {
-            spool = new SmtpdSpool(settings.spoolDirectory(), queueId, settings.spoolMemoryLimit());
-            byte[] received = ReceivedHeader.format(helo, clientName, clientAddress, settings.myhostname(),
-                    settings.mailName(), protocol + (tls ? "S" : "") + (saslUsername != null ? "A" : ""), queueId,
-                    recipients.size() == 1 ? recipients.get(0).address() : null,
-                    arrival, clock.getZone()).getBytes(StandardCharsets.UTF_8);
-            spool.write(received, 0, received.length);
-            storedBytes = received.length;
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "PSTN1001: cannot create spool file in " + settings.spoolDirectory() + " for "
-                    + queueId, e);
-            closeSpool();
-            deleteSpool();
-            return false;
-        }
-        contentBytes = 0;
-        receivedBytes = 0;
-        tooBig = false;
-        writeFailed = false;
-        bareLfInData = false;
-        previousPartial = false;
-        previousBareLf = false;
-        firstLine = true;
-        inHeaders = true;
-        hopCount = 0;
-        addHeaders = settings.alwaysAddMissingHeaders()
-                || settings.headerRewriteClients().matches(clientAddress, saslUsername != null);
-        seenMessageId = false;
-        seenDate = false;
-        seenFrom = false;
-        return true;
-    }
-
     /**
      * starttls - STARTTLS (RFC 3207): answer 220, then the transport switches to TLS. Any
      * plaintext the client pipelined after the command is discarded, and when the
@@ -1194,8 +807,7 @@ public final class SmtpdSession {
         }
         reply(STARTTLS_GO);
         tlsPending = true;
-        held.clear();
-        lineLength = 0;
+        framer.discard();
         transport.startTls();
         return true;
     }
@@ -1208,9 +820,7 @@ public final class SmtpdSession {
         tls = true;
         if (tlsPending) {
             tlsPending = false;
-            held.clear();
-            lineLength = 0;
-            skippingLongCommand = false;
+            framer.restart();
             resetTransaction();
             helo = null;
             protocol = "SMTP";
@@ -1380,8 +990,7 @@ public final class SmtpdSession {
         Arrays.fill(chars.array(), '\0');
         Arrays.fill(password, (byte) 0);
         int[] outcome = new int[1]; // 0 failed, 1 ok, 2 temporary failure
-        suspended = true;
-        transport.runBlocking(() -> {
+        runBlocking(() -> {
             try {
                 outcome[0] = settings.authenticator().authenticate(authzid, username, secret) ? 1 : 0;
             } catch (RuntimeException e) {
@@ -1391,10 +1000,6 @@ public final class SmtpdSession {
                 Arrays.fill(secret, '\0');
             }
         }, () -> {
-            suspended = false;
-            if (closed) {
-                return;
-            }
             if (outcome[0] == 1) {
                 saslUsername = username;
                 saslMethod = method;
@@ -1405,7 +1010,6 @@ public final class SmtpdSession {
                         : AUTH_FAILED);
                 hardErrorLimit();
             }
-            replayHeld();
         });
     }
 
@@ -1485,12 +1089,7 @@ public final class SmtpdSession {
         }
         String site = domain;
         String[] reply = new String[1];
-        suspended = true;
-        transport.runBlocking(() -> reply[0] = flush(site), () -> {
-            suspended = false;
-            if (closed) {
-                return;
-            }
+        runBlocking(() -> reply[0] = flush(site), () -> {
             boolean started = reply[0].startsWith("250");
             chat.count("etrn", started);
             if (started) {
@@ -1498,7 +1097,6 @@ public final class SmtpdSession {
             } else {
                 error(reply[0]);
             }
-            replayHeld();
         });
         return true;
     }
@@ -1555,25 +1153,13 @@ public final class SmtpdSession {
         return error("555 5.5.4 Unsupported option: " + (value == null ? key : key + "=" + value));
     }
 
-    /** commandTooLong - a command over line_length_limit (skipped to its end). */
-    private void commandTooLong() {
-        LOG.warning("PSTN1002: " + namaddr + ": request longer than " + settings.lineLengthLimit());
-        // Counted as an error (Postfix does not): endless long lines must hit the error limit.
-        error("500 5.5.2 " + settings.myhostname() + " Error: command too long");
-        if (!closed && errorCount >= settings.hardErrorLimit()) {
-            reason = "too many errors";
-            reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
-            hangup();
-        }
-    }
-
     /**
      * error - reply with an error and count it towards smtpd_hard_error_limit; the error
      * class for notify_classes follows the reply: resource for storage and queue file
      * errors, policy for the size and recipient limits, software for a failed flush
      * service, protocol for everything else (syntax, sequence, unknown commands).
      */
-    private boolean error(String reply) {
+    boolean error(String reply) {
         chat.errorClass(reply.equals(NO_STORAGE) || reply.equals(WRITE_ERROR) ? "resource"
                 : reply.equals(SIZE_EXCEEDS) || reply.equals(TOO_MANY_RCPT) ? "policy"
                 : reply.equals(ETRN_FAILED) ? "software" : "protocol");
@@ -1583,330 +1169,11 @@ public final class SmtpdSession {
     }
 
     /** policyError - a reject or defer of the access policy (smtpd_*_restrictions): class policy. */
-    private boolean policyError(String reply) {
+    boolean policyError(String reply) {
         chat.errorClass("policy");
         reply(reply);
         errorCount++;
         return false;
-    }
-
-    // ---------------------------------------------------------------- DATA content
-
-    /** dataLine - one content line (or a piece of a long line when !complete). */
-    private void dataLine(int len, boolean complete, boolean bareLf) {
-        if (bareLf) {
-            if (bareNewline == BareNewline.REJECT) {
-                bareLfInData = true;
-            } else if (bareNewline == BareNewline.NOTE && !bareLfInData) {
-                bareLfInData = true;
-                MAILLOG.info(queueId + ": bare <LF> received from " + namaddr);
-            }
-        }
-        int off = 0;
-        if (!previousPartial && len > 0 && line[0] == '.') {
-            if (len == 1 && complete) {
-                // A dot line next to a bare LF is not the end of DATA when the standard
-                // CRLF.CRLF is required (SMTP smuggling); Postfix drops it.
-                if (bareNewline.wantStandardEndOfData() && (bareLf || previousBareLf)) {
-                    previousBareLf = bareLf;
-                    return;
-                }
-                endOfData();
-                return;
-            }
-            off = 1; // dot-unstuffing, RFC 5321 4.5.2
-        }
-        previousBareLf = bareLf;
-        storeLine(off, len, complete);
-    }
-
-    /** contentLine - one BDAT content line (or piece): stored as it is. */
-    private void contentLine(int len, boolean complete) {
-        storeLine(0, len, complete);
-    }
-
-    /** storeLine - count hops, then write line[off..len) and CRLF when complete, within the size limit. */
-    private void storeLine(int off, int len, boolean complete) {
-        if (inHeaders && !previousPartial) {
-            countHops(off, len);
-        }
-        previousPartial = !complete;
-        int n = len - off;
-        if (firstLine) {
-            firstLine = false;
-            if (n >= 5 && startsWithFrom(off, len)) {
-                write("X-Mailbox-Line: ".getBytes(StandardCharsets.US_ASCII), 0, 16);
-            } else if (n > 0 && (line[off] == ' ' || line[off] == '\t')) {
-                // A first line that starts with white space would continue our Received: header:
-                // it starts the body instead.
-                endHeaders();
-                write(new byte[] {'\r', '\n'}, 0, 2);
-            }
-        }
-        contentBytes += n + (complete ? 2 : 0);
-        if (settings.messageSizeLimit() > 0 && contentBytes > settings.messageSizeLimit()) {
-            if (!tooBig) {
-                tooBig = true;
-                MAILLOG.warning("warning: " + queueId + ": queue file size limit exceeded");
-            }
-            return;
-        }
-        write(line, off, n);
-        if (complete) {
-            write(new byte[] {'\r', '\n'}, 0, 2);
-        }
-    }
-
-    /**
-     * countHops - hopcount_limit: count the client's Received: headers in the primary
-     * header section (a mail loop adds one per pass); the section ends at the first empty
-     * line or the first line that is neither a header nor a continuation.
-     */
-    private void countHops(int off, int len) {
-        if (len == off) {
-            endHeaders();
-            return;
-        }
-        byte c = line[off];
-        if (c == ' ' || c == '\t') {
-            return; // continuation of the previous header
-        }
-        int i = off;
-        while (i < len && line[i] > 32 && line[i] < 127 && line[i] != ':') {
-            i++;
-        }
-        if (i == off || i == len || line[i] != ':') {
-            if (!(firstLine && startsWithFrom(off, len))) {
-                endHeaders();
-            }
-            return;
-        }
-        String name = new String(line, off, i - off, StandardCharsets.US_ASCII);
-        if (name.equalsIgnoreCase("Received")) {
-            hopCount++;
-        } else if (name.equalsIgnoreCase("Message-Id")) {
-            seenMessageId = true;
-        } else if (name.equalsIgnoreCase("Date")) {
-            seenDate = true;
-        } else if (name.equalsIgnoreCase("From")) {
-            seenFrom = true;
-        }
-    }
-
-    /**
-     * endHeaders - the primary header section ends here (an empty line, a line that is no
-     * header, or the end of the message): for a local client (local_header_rewrite_clients)
-     * or with always_add_missing_headers, add what Postfix's cleanup adds when missing, at
-     * the end of the header section and in its order: Message-Id: (arrival time in UTC and
-     * the queue id), Date: (arrival, local time), From: (the envelope sender).
-     */
-    private void endHeaders() {
-        if (!inHeaders) {
-            return;
-        }
-        inHeaders = false;
-        if (!addHeaders) {
-            return;
-        }
-        StringBuilder b = new StringBuilder();
-        if (!seenMessageId) {
-            b.append("Message-Id: <").append(MESSAGE_ID_TIME.format(arrival)).append('.').append(queueId)
-                    .append('@').append(settings.myhostname()).append(">\r\n");
-        }
-        if (!seenDate) {
-            b.append("Date: ").append(ReceivedHeader.mailDate(arrival, clock.getZone())).append("\r\n");
-        }
-        if (!seenFrom) {
-            b.append("From: <").append(sender.isNull() ? "MAILER-DAEMON@" + settings.myhostname()
-                    : sender.address().toString()).append(">\r\n");
-        }
-        byte[] bytes = b.toString().getBytes(StandardCharsets.UTF_8);
-        write(bytes, 0, bytes.length);
-    }
-
-    /** startsWithFrom - Postfix: a first line "From " (after any '>') is an mbox From_ line. */
-    private boolean startsWithFrom(int off, int len) {
-        int i = off;
-        while (i < len && line[i] == '>') {
-            i++;
-        }
-        return len - i >= 5 && line[i] == 'F' && line[i + 1] == 'r' && line[i + 2] == 'o' && line[i + 3] == 'm'
-                && line[i + 4] == ' ';
-    }
-
-    private void write(byte[] bytes, int off, int len) {
-        if (tooBig || writeFailed || bareLfInData && bareNewline == BareNewline.REJECT) {
-            return;
-        }
-        try {
-            spool.write(bytes, off, len);
-            storedBytes += len;
-        } catch (IOException e) {
-            writeFailed = true;
-            LOG.log(Level.WARNING, "PSTN1003: write error on spool file " + spool.where() + " for " + queueId, e);
-        }
-    }
-
-    /** endOfData - the final dot: reject, or hand the message to the listener. */
-    private void endOfData() {
-        endOfData(true);
-    }
-
-    /** endOfData - with prefetch false the DNS answers are known to be there (BDAT LAST). */
-    private void endOfData(boolean prefetch) {
-        if (prefetch) {
-            checks.prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
-        }
-        String eodReject = null;
-        if (!(bareLfInData && bareNewline == BareNewline.REJECT) && !tooBig && hopCount <= settings.hopcountLimit()
-                && !writeFailed) {
-            // smtpd_end_of_data_restrictions before any change of state: a policy server
-            // may have to be asked, and then this is done again when its answer is in
-            String previous = where;
-            where = AFTER_EOM;
-            try {
-                eodReject = settings.check().checkEndOfData(checks);
-            } catch (SmtpdCheck.PolicyPending pending) {
-                where = previous;
-                suspended = true;
-                transport.await(pending.future(), () -> {
-                    suspended = false;
-                    if (!closed) {
-                        endOfData(false);
-                        replayHeld();
-                    }
-                });
-                return;
-            }
-        }
-        inData = false;
-        where = AFTER_EOM;
-        endHeaders(); // a message that is all headers, or empty
-        boolean closedOk = closeSpool();
-        if (bareLfInData && bareNewline == BareNewline.REJECT) {
-            checks.log("reject", "bare <LF> received");
-            finishMessage(bareLfReply(), false, "protocol");
-            if (settings.bareNewlineRejectCode() == 521) {
-                hangup();
-            }
-            return;
-        }
-        if (tooBig) {
-            finishMessage(TOO_BIG, false, "bounce");
-            return;
-        }
-        if (hopCount > settings.hopcountLimit()) {
-            // a mail loop: Postfix bounces it; here the client gets the bounce as a reply
-            checks.log("reject", TOO_MANY_HOPS);
-            finishMessage(TOO_MANY_HOPS, false, "bounce");
-            return;
-        }
-        if (writeFailed || !closedOk) {
-            finishMessage(WRITE_ERROR, false, "resource");
-            return;
-        }
-        if (eodReject != null) {
-            finishMessage(eodReject, false, "policy");
-            return;
-        }
-        Map<String, String> params = new LinkedHashMap<>(mailParams);
-        if (holdReason != null) {
-            params.put(Envelope.HOLD, holdReason);
-        }
-        if (discardReason != null) {
-            params.put(Envelope.DISCARD, discardReason);
-        }
-        List<Envelope.Recipient> all = new ArrayList<>(recipients);
-        if (!settings.alwaysBcc().isEmpty()
-                && all.stream().noneMatch(r -> r.address().equalsIgnoreCase(settings.alwaysBcc()))) {
-            // always_bcc: Postfix's cleanup adds it; no delivery notice for the copy
-            all.add(new Envelope.Recipient(settings.alwaysBcc(), null, "NEVER"));
-        }
-        Envelope envelope = new Envelope(queueId, sender.isNull() ? "" : sender.address().toString(),
-                Map.copyOf(params), List.copyOf(all), clientName, clientAddress, clientPort, helo,
-                protocol, settings.serviceName(), arrival, storedBytes);
-        SmtpdSpool content = spool;
-        spool = null; // the blocking task owns it now, and deletes it
-        String[] result = new String[1];
-        suspended = true;
-        boolean chunked = messageVerb.equals("bdat");
-        long received = receivedBytes;
-        transport.runBlocking(() -> result[0] = enqueue(envelope, content, chunked, received), () -> {
-            suspended = false;
-            if (closed) {
-                return; // the client went away meanwhile; the spool is already gone
-            }
-            String reply = result[0] != null ? result[0] : WRITE_ERROR;
-            finishMessage(reply, reply.startsWith("250"), reply.equals(WRITE_ERROR) ? "resource" : "software");
-            replayHeld();
-        });
-    }
-
-    /**
-     * enqueue - call the listener (on the blocking executor): the reply to send. The
-     * content is a ByteArrayInputStream, or the spool file past smtpd_spool_memory_limit;
-     * the spool is deleted in every case.
-     */
-    private String enqueue(Envelope envelope, SmtpdSpool content, boolean chunked, long received) {
-        try (InputStream in = content.content()) {
-            String id = listener.enqueue(envelope, in);
-            if (!QueueIds.isValid(id)) {
-                LOG.warning("PSTN1004: listener returned queue id \"" + printable(String.valueOf(id), 40)
-                        + "\" for " + envelope.queueId() + "; replying with the session's id");
-                id = envelope.queueId();
-            }
-            return chunked ? "250 2.0.0 Ok: " + received + " bytes queued as " + id : "250 2.0.0 Ok: queued as " + id;
-        } catch (EnqueueException e) {
-            LOG.log(Level.WARNING, "PSTN1005: " + envelope.queueId() + ": enqueue refused: " + e.getMessage(), e);
-            return validReply(e.reply()) ? e.reply() : WRITE_ERROR;
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "PSTN1006: " + envelope.queueId() + ": enqueue failed", e);
-            return WRITE_ERROR;
-        } finally {
-            try {
-                content.delete();
-            } catch (IOException e) {
-                LOG.log(Level.WARNING, "PSTN1007: cannot delete spool file " + content.where(), e);
-            }
-        }
-    }
-
-    private static boolean validReply(String reply) {
-        return reply != null && reply.matches("[45][0-9][0-9]( .*)?") && reply.indexOf('\r') < 0
-                && reply.indexOf('\n') < 0;
-    }
-
-    /** finishMessage - reply after the final dot and end the transaction. */
-    private void finishMessage(String reply, boolean success, String errorClass) {
-        deleteSpool();
-        reply(reply);
-        chat.count(messageVerb, success);
-        if (success) {
-            // Postfix forgives earlier client errors once a message was received.
-            errorCount = 0;
-            junkCommands = 0;
-        } else {
-            errorCount++;
-            chat.errorClass(errorClass);
-        }
-        resetTransaction();
-        chat.flush();
-        if (!closed && errorCount >= settings.hardErrorLimit()) {
-            reason = "too many errors";
-            reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
-            hangup();
-        }
-    }
-
-    /** replayHeld - process input that arrived while the listener was busy. */
-    private void replayHeld() {
-        while (!held.isEmpty() && !suspended && !closed) {
-            byte[] chunk = held.pollFirst();
-            input(chunk, 0, chunk.length);
-        }
-        if (!suspended && !closed) {
-            transport.flush();
-        }
     }
 
     // ---------------------------------------------------------------- end of session
@@ -1929,41 +1196,32 @@ public final class SmtpdSession {
         closed = true;
         if (reason != null && !(where.equals(AFTER_EOM) && reason.equals("lost connection"))) {
             if (where.equals(AFTER_DATA)) {
-                MAILLOG.info(reason + " after DATA (" + receivedBytes + " bytes) from " + namaddr);
+                MAILLOG.info(reason + " after DATA (" + content.receivedBytes() + " bytes) from " + namaddr);
             } else {
                 MAILLOG.info(reason + " after " + where + " from " + namaddr);
             }
         }
-        if (inData) {
-            closeSpool();
-            deleteSpool();
-            inData = false;
-        }
-        abortBdat();
-        held.clear();
+        content.abortData();
+        data.abort();
+        framer.discard();
         MAILLOG.info("disconnect from " + namaddr + chat.formatStats());
         if (chat.noticeDue()) {
             chat.notifyPostmaster(reason);
         }
     }
 
-    private void hangup() {
+    void hangup() {
         hangup = true;
         closed = true;
-        if (inData) {
-            closeSpool();
-            deleteSpool();
-            inData = false;
-        }
-        abortBdat();
+        content.abortData();
+        data.abort();
         transport.close();
     }
 
     // ---------------------------------------------------------------- helpers
 
-    private void resetTransaction() {
-        abortBdat();
-        bdatFailed = false;
+    void resetTransaction() {
+        data.reset();
         sender = null;
         mailParams = null;
         queueId = null;
@@ -1973,34 +1231,7 @@ public final class SmtpdSession {
         discardReason = null;
     }
 
-    /** closeSpool - the content is complete (the file, if any, flushed and closed); false on a write error. */
-    private boolean closeSpool() {
-        if (spool == null) {
-            return true;
-        }
-        try {
-            spool.close();
-            return true;
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "PSTN1003: write error on spool file " + spool.where() + " for " + queueId, e);
-            return false;
-        }
-    }
-
-    /** deleteSpool - drop the content of the current message (memory and file). */
-    private void deleteSpool() {
-        if (spool != null) {
-            SmtpdSpool s = spool;
-            spool = null;
-            try {
-                s.delete();
-            } catch (IOException e) {
-                LOG.log(Level.WARNING, "PSTN1007: cannot delete spool file " + s.where(), e);
-            }
-        }
-    }
-
-    private String bareLfReply() {
+    String bareLfReply() {
         return settings.bareNewlineRejectCode() + " 5.5.2 " + settings.myhostname() + " Error: bare <LF> received";
     }
 
