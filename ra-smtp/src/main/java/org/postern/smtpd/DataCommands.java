@@ -76,7 +76,7 @@ final class DataCommands {
             return s.error(DATA_SYNTAX);
         }
         s.checks.prefetch(SmtpdCheck.Stage.DATA, null);
-        String reject = s.settings().check().checkData(s.checks);
+        String reject = s.settings.check().checkData(s.checks);
         if (reject != null) {
             return s.policyError(reject);
         }
@@ -123,7 +123,7 @@ final class DataCommands {
             if (last) {
                 s.checks.prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
             }
-            refusal = s.settings().check().checkData(s.checks);
+            refusal = s.settings.check().checkData(s.checks);
             policyRefusal = refusal != null;
             if (refusal == null && !s.content.open()) {
                 refusal = WRITE_ERROR;

@@ -2,11 +2,13 @@ package org.postern.smtpd;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * SmtpdChat - the replies of one SMTP session, its transcript and its command statistics.
@@ -45,9 +47,9 @@ final class SmtpdChat {
     private static final int HISTORY_FLUSH_THRESHOLD = 100;
     /** Bound of a postmaster notice's transcript, in characters. */
     private static final int HISTORY_MAX_CHARS = 100_000;
-    /** Command statistics names, in Postfix's table order; "unknown" last. */
-    private static final List<String> STAT_ORDER = List.of("helo", "ehlo", "starttls", "auth", "mail", "rcpt",
-            "data", "bdat", "rset", "noop", "vrfy", "etrn", "quit", "help", "unknown");
+    /** Command statistics names, in the command table's order (Postfix's); "unknown" last. */
+    private static final List<String> STAT_ORDER = Stream.concat(
+            Arrays.stream(SmtpdCommands.values()).map(SmtpdCommands::statName), Stream.of("unknown")).toList();
 
     private final SmtpdSession session;
     private final SmtpdSettings settings;
@@ -77,7 +79,7 @@ final class SmtpdChat {
             SmtpdSession.MAILLOG.info("> " + session.namaddr() + ": " + text);
         }
         keep("Out: " + text);
-        session.transport().reply(text);
+        session.transport.reply(text);
     }
 
     /** query - keep one command line of the client ("In:  ") for a notice, as it is shown. */
@@ -188,13 +190,13 @@ final class SmtpdChat {
      */
     void notifyPostmaster(String reason) {
         String id = QueueIds.next();
-        Instant now = session.clock().instant();
+        Instant now = session.clock.instant();
         byte[] content = SmtpdNotice.content(settings, id, session.namaddr(), List.copyOf(history), reason, now,
-                session.clock().getZone());
+                session.clock.getZone());
         Envelope envelope = SmtpdNotice.envelope(settings, id, now, content.length);
         history.clear();
-        SmtpdListener listener = session.listener();
-        session.transport().runBlocking(() -> {
+        SmtpdListener listener = session.listener;
+        session.transport.runBlocking(() -> {
             try {
                 listener.enqueue(envelope, new java.io.ByteArrayInputStream(content));
             } catch (EnqueueException | RuntimeException e) {

@@ -63,7 +63,7 @@ final class SmtpdCheckContext implements CheckContext {
 
     /** prefetch - start the DNS lookups of a stage; throws DnsPending when they are not all done. */
     void prefetch(SmtpdCheck.Stage stage, MailAddress recipient) {
-        CompletableFuture<Void> f = s.settings().check().prefetch(this, stage, recipient);
+        CompletableFuture<Void> f = s.settings.check().prefetch(this, stage, recipient);
         if (f != null && !f.isDone()) {
             throw new DnsPending(f);
         }
@@ -71,12 +71,12 @@ final class SmtpdCheckContext implements CheckContext {
 
     @Override
     public String clientName() {
-        return s.clientName();
+        return s.clientName;
     }
 
     @Override
     public String clientAddress() {
-        return s.clientAddress();
+        return s.clientAddress;
     }
 
     @Override
@@ -121,12 +121,12 @@ final class SmtpdCheckContext implements CheckContext {
 
     @Override
     public boolean saslAuthenticated() {
-        return s.saslUsername != null;
+        return s.auth.username() != null;
     }
 
     @Override
     public String saslUsername() {
-        return s.saslUsername;
+        return s.auth.username();
     }
 
     @Override
@@ -163,8 +163,8 @@ final class SmtpdCheckContext implements CheckContext {
         a.put("queue_id", s.queueId == null ? "" : s.queueId);
         a.put("recipient_count", String.valueOf(s.recipients.size()));
         a.put("instance", s.instance);
-        a.put("sasl_method", s.saslMethod == null ? "" : s.saslMethod);
-        a.put("sasl_username", s.saslUsername == null ? "" : s.saslUsername);
+        a.put("sasl_method", s.auth.method() == null ? "" : s.auth.method());
+        a.put("sasl_username", s.auth.username() == null ? "" : s.auth.username());
         a.put("sasl_sender", "");
         a.put("size", String.valueOf(where.equals(SmtpdSession.AFTER_EOM) || where.equals(SmtpdSession.AFTER_DATA)
                 ? s.content.storedBytes()
@@ -178,10 +178,10 @@ final class SmtpdCheckContext implements CheckContext {
         a.put("encryption_cipher", "");
         a.put("encryption_keysize", "0");
         a.put("stress", "");
-        a.put("client_port", String.valueOf(s.clientPort()));
+        a.put("client_port", String.valueOf(s.clientPort));
         a.put("server_address", "");
         a.put("server_port", "");
-        a.put("mail_version", s.settings().mailName());
+        a.put("mail_version", s.settings.mailName());
         return a;
     }
 

@@ -142,10 +142,10 @@ final class SmtpdContent {
     boolean open() {
         try {
             spool = new SmtpdSpool(settings.spoolDirectory(), s.queueId, settings.spoolMemoryLimit());
-            byte[] received = ReceivedHeader.format(s.helo, s.clientName(), s.clientAddress(), settings.myhostname(),
-                    settings.mailName(), s.protocol + (s.tls ? "S" : "") + (s.saslUsername != null ? "A" : ""),
+            byte[] received = ReceivedHeader.format(s.helo, s.clientName, s.clientAddress, settings.myhostname(),
+                    settings.mailName(), s.protocol + (s.tls ? "S" : "") + (s.auth.username() != null ? "A" : ""),
                     s.queueId, s.recipients.size() == 1 ? s.recipients.get(0).address() : null,
-                    s.arrival, s.clock().getZone()).getBytes(StandardCharsets.UTF_8);
+                    s.arrival, s.clock.getZone()).getBytes(StandardCharsets.UTF_8);
             spool.write(received, 0, received.length);
             storedBytes = received.length;
         } catch (IOException e) {
@@ -166,7 +166,7 @@ final class SmtpdContent {
         inHeaders = true;
         hopCount = 0;
         addHeaders = settings.alwaysAddMissingHeaders()
-                || settings.headerRewriteClients().matches(s.clientAddress(), s.saslUsername != null);
+                || settings.headerRewriteClients().matches(s.clientAddress, s.auth.username() != null);
         seenMessageId = false;
         seenDate = false;
         seenFrom = false;
@@ -295,7 +295,7 @@ final class SmtpdContent {
                     .append('@').append(settings.myhostname()).append(">\r\n");
         }
         if (!seenDate) {
-            b.append("Date: ").append(ReceivedHeader.mailDate(s.arrival, s.clock().getZone())).append("\r\n");
+            b.append("Date: ").append(ReceivedHeader.mailDate(s.arrival, s.clock.getZone())).append("\r\n");
         }
         if (!seenFrom) {
             b.append("From: <").append(s.sender.isNull() ? "MAILER-DAEMON@" + settings.myhostname()
@@ -410,7 +410,7 @@ final class SmtpdContent {
             all.add(new Envelope.Recipient(settings.alwaysBcc(), null, "NEVER"));
         }
         return new Envelope(s.queueId, s.sender.isNull() ? "" : s.sender.address().toString(),
-                Map.copyOf(params), List.copyOf(all), s.clientName(), s.clientAddress(), s.clientPort(), s.helo,
+                Map.copyOf(params), List.copyOf(all), s.clientName, s.clientAddress, s.clientPort, s.helo,
                 s.protocol, settings.serviceName(), s.arrival, storedBytes);
     }
 
@@ -421,7 +421,7 @@ final class SmtpdContent {
      */
     private String enqueue(Envelope envelope, SmtpdSpool content, boolean chunked, long received) {
         try (InputStream in = content.content()) {
-            String id = s.listener().enqueue(envelope, in);
+            String id = s.listener.enqueue(envelope, in);
             if (!QueueIds.isValid(id)) {
                 SmtpdSession.LOG.warning("PSTN1004: listener returned queue id \"" + printable(String.valueOf(id), 40)
                         + "\" for " + envelope.queueId() + "; replying with the session's id");

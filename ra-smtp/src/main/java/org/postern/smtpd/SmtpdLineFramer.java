@@ -302,7 +302,7 @@ final class SmtpdLineFramer {
             input(chunk, 0, chunk.length);
         }
         if (!s.suspended && !s.closed) {
-            s.transport().flush();
+            s.transport.flush();
         }
     }
 

@@ -40,6 +40,7 @@ final class SmtpdReplies {
     static final String ETRN_FAILED = "458 Unable to queue messages";
     static final String ETRN_SYNTAX = "500 5.5.2 Syntax: ETRN domain";
     static final String ETRN_BAD_DOMAIN = "501 5.5.4 Error: invalid parameter syntax";
+    static final String IN_TRANSACTION = "503 5.5.1 Error: MAIL transaction in progress";
     static final String NESTED_MAIL = "503 5.5.1 Error: nested MAIL command";
     static final String NEED_MAIL = "503 5.5.1 Error: need MAIL command";
     static final String NEED_RCPT = "503 5.5.1 Error: need RCPT command";
