@@ -23,7 +23,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.postern.cleanup.CleanupService;
-import org.postern.queue.QueueDatabase;
 import org.postern.queue.QueueDatabaseContract;
 import org.postern.queue.QueueState;
 import org.postern.queue.QueuedMessage;

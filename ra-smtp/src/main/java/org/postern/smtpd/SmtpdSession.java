@@ -1,36 +1,31 @@
 package org.postern.smtpd;
 
-import org.postern.smtpd.api.EnqueueException;
 import org.postern.smtpd.api.Envelope;
-import org.postern.smtpd.api.QueueIds;
 import org.postern.smtpd.api.SmtpdListener;
-import java.io.IOException;
-import java.io.InputStream;
+import static org.postern.smtpd.SmtpdChat.printable;
+import static org.postern.smtpd.SmtpdReplies.BAD_SYNTAX;
+import static org.postern.smtpd.SmtpdReplies.BAD_UTF8;
+import static org.postern.smtpd.SmtpdReplies.NO_STORAGE;
+import static org.postern.smtpd.SmtpdReplies.SIZE_EXCEEDS;
+import static org.postern.smtpd.SmtpdReplies.TOO_MANY_RCPT;
+import static org.postern.smtpd.SmtpdReplies.WRITE_ERROR;
+
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Deque;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.logging.Level;
+import java.util.concurrent.CompletionStage;
 import java.util.logging.Logger;
 
-import org.postern.mail.AddressSyntaxException;
-import org.postern.mail.MailAddress;
 import org.postern.mail.MailPath;
-import org.postern.mail.Xtext;
 import org.postern.smtpd.SmtpdSettings.BareNewline;
-import org.postern.smtpd.policy.CheckContext;
-import org.postern.smtpd.policy.DnsAnswers;
 import org.postern.smtpd.policy.SmtpdCheck;
 
 /**
@@ -56,6 +51,17 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * (or {@link #refuse} over a connection limit), {@link #tlsStarted} when a TLS
  * handshake is done, {@link #timeout} when the client was idle for smtpd_timeout, and
  * {@link #ended} once the connection is gone.
+ *
+ * <p>The work is split along Postfix's seams. This class keeps the session's state
+ * (SMTPD_STATE: client, HELO name, transaction, error counts), its life cycle (connect,
+ * greeting, timeout, end) and the glue: {@link SmtpdLineFramer} cuts the input into
+ * lines (smtp_get), {@link SmtpdCommands} is the command table that runs a command
+ * through its handler ({@link HeloCommands}, {@link MailCommands}, {@link DataCommands},
+ * {@link SessionCommands}, {@link AuthCommand}, {@link StartTlsCommand},
+ * {@link EtrnCommand}), {@link SmtpdContent} receives the message,
+ * {@link SmtpdChat} sends the replies and keeps the transcript and the statistics
+ * (smtpd_chat.c), and {@link SmtpdCheckContext} is the session as the policy engine sees
+ * it (smtpd_check.c).
  *
  * <p>Access policy: the smtpd_*_restrictions of
  * {@link org.postern.smtpd.policy.SmtpdCheck}. With smtpd_delay_reject = yes (default)
@@ -122,200 +128,73 @@ import org.postern.smtpd.policy.SmtpdCheck;
 public final class SmtpdSession {
     static final Logger LOG = Logger.getLogger("org.postern.smtpd");
     static final Logger MAILLOG = Logger.getLogger("postern.maillog.smtpd");
-
-    // Fixed replies (Postfix smtpd.c texts).
-    static final String OK = "250 2.0.0 Ok";
-    static final String MAIL_OK = "250 2.1.0 Ok";
-    static final String RCPT_OK = "250 2.1.5 Ok";
-    static final String DATA_GO = "354 End data with <CR><LF>.<CR><LF>";
-    static final String BYE = "221 2.0.0 Bye";
-    static final String NOT_RECOGNIZED = "500 5.5.2 Error: command not recognized";
-    static final String NOT_IMPLEMENTED = "502 5.5.1 Error: command not implemented";
-    static final String BAD_SYNTAX = "500 5.5.2 Error: bad syntax";
-    static final String BAD_UTF8 = "500 5.5.2 Error: bad UTF-8 syntax";
-    static final String HELO_SYNTAX = "501 Syntax: HELO hostname";
-    static final String EHLO_SYNTAX = "501 Syntax: EHLO hostname";
-    static final String MAIL_SYNTAX = "501 5.5.4 Syntax: MAIL FROM:<address>";
-    static final String RCPT_SYNTAX = "501 5.5.4 Syntax: RCPT TO:<address>";
-    static final String DATA_SYNTAX = "501 5.5.4 Syntax: DATA";
-    static final String RSET_SYNTAX = "501 5.5.4 Syntax: RSET";
-    static final String VRFY_SYNTAX = "501 5.5.4 Syntax: VRFY address";
-    static final String VRFY_DISABLED = "502 5.5.1 VRFY command is disabled";
-    static final String NEED_HELO = "503 5.5.1 Error: send HELO/EHLO first";
-    /** ETRN replies: Postfix's texts, as the ETRN howto shows them */
-    static final String ETRN_STARTED = "250 Queuing started";
-    static final String ETRN_FAILED = "458 Unable to queue messages";
-    static final String ETRN_SYNTAX = "500 5.5.2 Syntax: ETRN domain";
-    static final String ETRN_BAD_DOMAIN = "501 5.5.4 Error: invalid parameter syntax";
-    static final String NESTED_MAIL = "503 5.5.1 Error: nested MAIL command";
-    static final String NEED_MAIL = "503 5.5.1 Error: need MAIL command";
-    static final String NEED_RCPT = "503 5.5.1 Error: need RCPT command";
-    static final String NO_VALID_RCPT = "554 5.5.1 Error: no valid recipients";
-    static final String BAD_SENDER = "501 5.1.7 Bad sender address syntax";
-    static final String BAD_RECIPIENT = "501 5.1.3 Bad recipient address syntax";
-    static final String BAD_SIZE = "501 5.5.4 Bad message size syntax";
-    static final String SIZE_IMPOSSIBLE = "552 5.3.4 Message size exceeds file system imposed limit";
-    static final String SIZE_EXCEEDS = "552 5.3.4 Message size exceeds fixed limit";
-    static final String BAD_RET = "501 5.5.4 Bad RET parameter syntax";
-    static final String BAD_ENVID = "501 5.5.4 Bad ENVID parameter syntax";
-    static final String BAD_NOTIFY = "501 5.5.4 Error: Bad NOTIFY parameter syntax";
-    static final String BAD_ORCPT = "501 5.5.4 Error: Bad ORCPT parameter syntax";
-    static final String NEED_SMTPUTF8 = "553 5.6.7 Must declare SMTPUTF8 to send unicode address";
-    static final String TOO_MANY_RCPT = "452 4.5.3 Error: too many recipients";
-    static final String TOO_BIG = "552 5.3.4 Error: message file too big";
-    static final String TOO_MANY_HOPS = "554 5.4.0 Error: too many hops";
-    static final String NO_STORAGE = "452 4.3.1 Insufficient system storage";
-    static final String STARTTLS_GO = "220 2.0.0 Ready to start TLS";
-    static final String STARTTLS_SYNTAX = "501 5.5.4 Syntax: STARTTLS";
-    static final String TLS_ACTIVE = "554 5.5.1 Error: TLS already active";
-    static final String NEED_STARTTLS = "530 5.7.0 Must issue a STARTTLS command first";
-    static final String BDAT_SYNTAX = "521 5.5.4 Syntax: BDAT count [LAST]";
-    static final String AUTH_OK = "235 2.7.0 Authentication successful";
-    static final String AUTH_FAILED = "535 5.7.8 Error: authentication failed: authentication failure";
-    static final String AUTH_NOT_ENABLED = "503 5.5.1 Error: authentication not enabled";
-    static final String AUTH_SYNTAX = "501 5.5.4 Syntax: AUTH mechanism";
-    static final String DATA_AFTER_BDAT = "503 5.5.1 Error: DATA after BDAT";
-    static final String WRITE_ERROR = "451 4.3.0 Error: queue file write error";
-    static final String BREAK_RULES = "221 2.7.0 Error: I can break rules, too. Goodbye.";
-    /** HELP: Postfix 3.10+ lists the implemented commands, sorted. */
-    static final String HELP = "214 2.0.0 Commands: DATA EHLO ETRN HELO HELP MAIL NOOP QUIT RCPT RSET VRFY";
+    /** The flush service's failure reply, also {@link SmtpdListener#etrn}'s default. */
+    static final String ETRN_FAILED = SmtpdReplies.ETRN_FAILED;
 
     /** Conversation stages for "... after X from ..." (Postfix smtpd.h). */
-    private static final String AFTER_CONNECT = "CONNECT";
-    private static final String AFTER_DATA = "DATA content";
-    private static final String AFTER_EOM = "END-OF-MESSAGE";
+    static final String AFTER_CONNECT = "CONNECT";
+    static final String AFTER_DATA = "DATA content";
+    static final String AFTER_EOM = "END-OF-MESSAGE";
     private static final String UNKNOWN = "UNKNOWN";
-    /** Postfix's smtpd_history_flush_threshold default: a longer history is forgotten at EHLO, RSET, end of DATA. */
-    private static final int HISTORY_FLUSH_THRESHOLD = 100;
-    /** Bound of a postmaster notice's transcript, in characters. */
-    private static final int HISTORY_MAX_CHARS = 100_000;
-    /** The time stamp of an added Message-Id: (Postfix: %Y%m%d%H%M%S in UTC). */
-    private static final java.time.format.DateTimeFormatter MESSAGE_ID_TIME =
-            java.time.format.DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(java.time.ZoneOffset.UTC);
 
-    /** Commands that must end a pipelined group (RFC 2920 3.1, RFC 3207, RFC 4954). */
-    private static final java.util.Set<String> MUST_BE_LAST = java.util.Set.of("HELO", "EHLO", "STARTTLS", "AUTH",
-            "DATA", "NOOP", "VRFY", "ETRN", "QUIT");
-
-    /** Command statistics names, in Postfix's table order; "unknown" last. */
-    private static final List<String> STAT_ORDER = List.of("helo", "ehlo", "starttls", "auth", "mail", "rcpt",
-            "data", "bdat", "rset", "noop", "vrfy", "etrn", "quit", "help", "unknown");
-
-    private final SmtpdSettings settings;
-    private final SmtpdListener listener;
-    private final SmtpdTransport transport;
-    private final Clock clock;
+    /** The service's parameters. */
+    final SmtpdSettings settings;
+    /** The smtpd endpoint: enqueue and the flush service. */
+    final SmtpdListener listener;
+    /** The connection under the session. */
+    final SmtpdTransport transport;
+    /** The time of arrival and of the headers. */
+    final Clock clock;
     /** The client's verified name (smtpd_peername_lookup), or "unknown". */
-    private String clientName;
-    private final String clientAddress;
-    private final int clientPort;
+    String clientName;
+    /** The client's IP address, textual, and TCP port. */
+    final String clientAddress;
+    final int clientPort;
     private String namaddr;
-    private final BareNewline bareNewline;
-    /** The client matches debug_peer_list: log the conversation (Postfix's verbose chat log). */
-    private final boolean debugPeer;
-
-    // Line framing.
-    private final byte[] line;
-    private int lineLength;
-    private boolean skippingLongCommand;
-    private final Deque<byte[]> held = new ArrayDeque<>();
-
-    // Postmaster notices (notify_classes): the conversation and the error classes seen.
-    /** "In:  " and "Out: " lines, as Postfix's smtpd_chat history; kept only when notify_classes is set. */
-    private final List<String> history = new ArrayList<>();
-    private int historyChars;
-    private boolean historyTruncated;
-    private final java.util.Set<String> errorClasses = new java.util.HashSet<>();
 
     // Session state.
-    private boolean suspended;
-    private boolean closed;
+    boolean suspended;
+    boolean closed;
     private boolean hangup;
     private String reason;
-    private String where = AFTER_CONNECT;
-    private String helo;
-    private String protocol = "SMTP";
-    private int errorCount;
-    private final Map<String, int[]> stats = new LinkedHashMap<>();
+    String where = AFTER_CONNECT;
+    String helo;
+    String protocol = "SMTP";
+    int errorCount;
     /** Connect-time client reject (smtpd_delay_reject = no): every command but QUIT gets 503. */
-    private String accessDenied;
-    private final Checks checks = new Checks();
-    private final DnsAnswers dnsAnswers = new DnsAnswers();
-    /** check_policy_service answers of the stage being evaluated (filled from the policy client's threads). */
-    private final Map<String, String> policyAnswers = new java.util.concurrent.ConcurrentHashMap<>();
+    String accessDenied;
     /** The policy protocol's "instance": one value per message transaction. */
-    private String instance = "";
-    private static final java.util.concurrent.atomic.AtomicLong SESSIONS = new java.util.concurrent.atomic.AtomicLong(
-            new java.security.SecureRandom().nextInt() & 0xFFFFFFL);
-    private final long sessionNumber = SESSIONS.getAndIncrement();
-    private int transactions;
-    private String checkingSender;
-    private String checkingRecipient;
-    /** Input that followed the current command line in the same read, or null. */
-    private byte[] pipelined;
+    String instance = "";
     /** The client has pipelined where it may not, at some time in this session (Postfix SMTPD_FLAG_ILL_PIPELINING). */
-    private boolean illPipelining;
-    /** DEFER_IF_PERMIT passed on by the client, HELO and sender stages (smtpd_delay_reject = no). */
-    private final Map<SmtpdCheck.Stage, String> stageDefers = new java.util.EnumMap<>(SmtpdCheck.Stage.class);
+    boolean illPipelining;
     /** Junk commands (NOOP, VRFY, ETRN, RSET) since the last message (smtpd_junk_command_limit). */
-    private int junkCommands;
-    /** A command line held back by the tarpit, processed first when the delay is over. */
-    private byte[] tarpitLine;
-    private boolean tarpitDone;
+    int junkCommands;
     /** TLS is active (STARTTLS completed, or wrapper mode). */
-    private boolean tls;
+    boolean tls;
     /** STARTTLS answered, handshake not yet done: all input is discarded (CVE-2011-0411). */
-    private boolean tlsPending;
-
-    // SASL (RFC 4954).
-    private enum AuthStage { NONE, PLAIN, LOGIN_USER, LOGIN_PASS }
-    private AuthStage authStage = AuthStage.NONE;
-    private String loginUser;
-    private String saslUsername;
-    private String saslMethod;
+    boolean tlsPending;
 
     // Transaction state (MAIL .. end of DATA).
-    private String queueId;
-    private MailPath sender;
-    private Map<String, String> mailParams;
-    private Instant arrival;
-    private final List<Envelope.Recipient> recipients = new ArrayList<>();
-    private String holdReason;
-    private String discardReason;
+    String queueId;
+    MailPath sender;
+    Map<String, String> mailParams;
+    Instant arrival;
+    final List<Envelope.Recipient> recipients = new ArrayList<>();
+    String holdReason;
+    String discardReason;
 
-    // DATA state.
-    private boolean inData;
-    /** The spool file system's free space (queue_minfree), measured off the event loop by the listener. */
-    private SpoolSpace space;
-    /** The content of the message being received: memory, then a file past smtpd_spool_memory_limit. */
-    private SmtpdSpool spool;
-    private long storedBytes;
-    private long contentBytes;
-    private long receivedBytes;
-    private boolean tooBig;
-    private boolean writeFailed;
-    private boolean bareLfInData;
-    private boolean previousPartial;
-    private boolean previousBareLf;
-    private boolean firstLine;
-    private boolean inHeaders;
-    private int hopCount;
-    /** Complete the header section (local_header_rewrite_clients, always_add_missing_headers). */
-    private boolean addHeaders;
-    private boolean seenMessageId;
-    private boolean seenDate;
-    private boolean seenFrom;
-
-    // BDAT state (RFC 3030): the spool is open between chunks while commands are read.
-    private boolean bdatOpen;
-    private long bdatRemaining;
-    private boolean bdatLast;
-    private boolean bdatDiscard;
-    /** A chunk of the current message failed: later chunks are discarded (551 5.0.0). */
-    private boolean bdatFailed;
-    private long bdatChunkSize;
-    /** "data" or "bdat": the command whose statistics the message counts under. */
-    private String messageVerb = "data";
+    // The parts of the session (Postfix: smtpd_chat.c, smtpd_check.c, the command table).
+    final SmtpdChat chat;
+    final SmtpdCheckContext checks = new SmtpdCheckContext(this);
+    final SmtpdLineFramer framer;
+    final SmtpdContent content;
+    final HeloCommands heloCommands;
+    final MailCommands mailCommands;
+    final DataCommands data;
+    final SessionCommands sessionCommands;
+    final AuthCommand auth;
+    final StartTlsCommand startTls;
+    final EtrnCommand etrn;
 
     /**
      * @param clientName    client host name as logged, "unknown" when not resolved
@@ -331,61 +210,24 @@ public final class SmtpdSession {
         this.clientAddress = clientAddress;
         this.clientPort = clientPort;
         this.namaddr = clientName + "[" + clientAddress + "]";
-        this.bareNewline = settings.bareNewlineExclusions().test(clientAddress) ? BareNewline.NO
+        this.chat = new SmtpdChat(this, settings,
+                settings.debugPeerLevel() > 0 && settings.debugPeers().test(clientAddress));
+        BareNewline bareNewline = settings.bareNewlineExclusions().test(clientAddress) ? BareNewline.NO
                 : settings.bareNewline();
-        this.line = new byte[settings.lineLengthLimit()];
-        this.debugPeer = settings.debugPeerLevel() > 0 && settings.debugPeers().test(clientAddress);
+        this.framer = new SmtpdLineFramer(this, settings, bareNewline);
+        this.content = new SmtpdContent(this, settings, bareNewline, framer.line());
+        this.heloCommands = new HeloCommands(this, settings);
+        this.mailCommands = new MailCommands(this, settings);
+        this.data = new DataCommands(this);
+        this.sessionCommands = new SessionCommands(this, settings);
+        this.auth = new AuthCommand(this, settings);
+        this.startTls = new StartTlsCommand(this, settings);
+        this.etrn = new EtrnCommand(this, settings);
     }
 
-    /** reply - send one reply line; logged for clients in debug_peer_list, kept for a notice. */
-    private void reply(String text) {
-        if (debugPeer) {
-            MAILLOG.info("> " + namaddr + ": " + text);
-        }
-        chat("Out: " + text);
-        transport.reply(text);
-    }
-
-    /**
-     * chat - keep one line of the conversation for a postmaster notice. Bounded: at most
-     * HISTORY_MAX_CHARS in all (then one "(transcript truncated)" line), and, as Postfix's
-     * smtpd_history_flush_threshold, forgotten at EHLO, RSET and the end of a message once
-     * over HISTORY_FLUSH_THRESHOLD lines.
-     */
-    private void chat(String text) {
-        if (settings.notifyClasses().isEmpty() || historyTruncated) {
-            return;
-        }
-        if (historyChars + text.length() > HISTORY_MAX_CHARS) {
-            historyTruncated = true;
-            history.add("(transcript truncated)");
-            return;
-        }
-        history.add(text);
-        historyChars += text.length();
-    }
-
-    /** chatFlush - Postfix smtpd_history_flush_threshold: a long history is forgotten. */
-    private void chatFlush() {
-        if (history.size() > HISTORY_FLUSH_THRESHOLD) {
-            history.clear();
-            historyChars = 0;
-            historyTruncated = false;
-        }
-    }
-
-    /** chatText - a command line as the transcript shows it: never the AUTH credentials. */
-    private String chatText(String text) {
-        if (authStage != AuthStage.NONE) {
-            return "********"; // a SASL response line: user name or password
-        }
-        if (text.regionMatches(true, 0, "AUTH ", 0, 5)) {
-            String[] w = text.trim().split("[ \t]+");
-            if (w.length > 2) {
-                return w[0] + " " + w[1] + " ********";
-            }
-        }
-        return printable(text, settings.lineLengthLimit());
+    /** reply - send one reply line (see {@link SmtpdChat#reply}). */
+    void reply(String text) {
+        chat.reply(text);
     }
 
     /** start - log the connection and send the greeting. */
@@ -394,14 +236,7 @@ public final class SmtpdSession {
             // Postfix's peer name lookup, without blocking: the greeting waits for DNS.
             CompletableFuture<String> name = settings.check().clientName(checks);
             if (!name.isDone()) {
-                suspended = true;
-                transport.await(name, () -> {
-                    suspended = false;
-                    if (!closed) {
-                        named(name.join());
-                        replayHeld();
-                    }
-                });
+                await(name, () -> named(name.join()));
                 return;
             }
             named(name.join());
@@ -423,14 +258,7 @@ public final class SmtpdSession {
         if (!settings.check().delayReject()) {
             CompletableFuture<Void> f = settings.check().prefetch(checks, SmtpdCheck.Stage.CONNECT, null);
             if (f != null && !f.isDone()) {
-                suspended = true;
-                transport.await(f, () -> {
-                    suspended = false;
-                    if (!closed) {
-                        greet();
-                        replayHeld();
-                    }
-                });
+                await(f, this::greet);
                 return;
             }
         }
@@ -439,31 +267,23 @@ public final class SmtpdSession {
 
     /** greet - the client restrictions when not delayed, then the greeting (or the reject). */
     private void greet() {
-        if (!illPipelining && !held.isEmpty()) {
+        if (!illPipelining && framer.firstHeld() != null) {
             // the client spoke before the greeting (for reject_unauth_pipelining)
             illPipelining = true;
-            MAILLOG.info("improper command pipelining after " + AFTER_CONNECT + " from " + namaddr + ": "
-                    + printable(new String(held.peekFirst(), StandardCharsets.UTF_8), 100));
+            framer.logImproperPipelining(AFTER_CONNECT, framer.firstHeld());
         }
         if (!settings.check().delayReject()) {
             // RFC 5321 3.1: a 554 instead of the greeting, then 503 to everything but QUIT.
             try {
                 accessDenied = settings.check().checkClient(checks);
             } catch (SmtpdCheck.PolicyPending pending) {
-                suspended = true;
-                transport.await(pending.future(), () -> {
-                    suspended = false;
-                    if (!closed) {
-                        greet();
-                        replayHeld();
-                    }
-                });
+                await(pending.future(), this::greet);
                 return;
             }
         }
         if (accessDenied != null) {
             reply(accessDenied);
-            errorClasses.add("policy");
+            chat.errorClass("policy");
             errorCount++;
         } else {
             reply("220 " + settings.banner());
@@ -492,860 +312,94 @@ public final class SmtpdSession {
         return closed;
     }
 
-    // ---------------------------------------------------------------- input framing
+    // ---------------------------------------------------------------- input and suspension
 
     /** input - process bytes received from the client (any chunking). */
     public void input(byte[] data, int offset, int length) {
-        if (closed || tlsPending) {
-            // After STARTTLS nothing that came in plaintext may be acted on (CVE-2011-0411).
-            return;
-        }
-        if (suspended) {
-            held.addLast(Arrays.copyOfRange(data, offset, offset + length));
-            return;
-        }
-        int end = offset + length;
-        for (int i = offset; i < end; i++) {
-            if (closed || tlsPending) {
-                return; // the rest of the plaintext after STARTTLS is dropped unread
-            }
-            if (suspended) {
-                // End of DATA started an enqueue: keep the rest, ahead of later input.
-                held.addFirst(Arrays.copyOfRange(data, i, end));
-                return;
-            }
-            byte c = data[i];
-            if (bdatRemaining > 0) {
-                chunkByte(c);
-                continue;
-            }
-            if (inData) {
-                receivedBytes++;
-            }
-            if (skippingLongCommand) {
-                if (c == '\n') {
-                    skippingLongCommand = false;
-                    commandTooLong();
-                }
-                continue;
-            }
-            if (c == '\n') {
-                int len = lineLength;
-                lineLength = 0;
-                // what the client sent after this line without waiting for the reply
-                pipelined = i + 1 < end ? Arrays.copyOfRange(data, i + 1, Math.min(end, i + 101))
-                        : held.isEmpty() ? null : held.peekFirst();
-                completeLine(len);
-                pipelined = null;
-            } else {
-                if (lineLength == line.length) {
-                    // line_length_limit reached without LF: a partial line (Postfix smtp_get bound).
-                    int len = lineLength;
-                    lineLength = 0;
-                    partialLine(len);
-                    if (skippingLongCommand) {
-                        continue; // this byte belongs to the over-long command being skipped
-                    }
-                }
-                line[lineLength++] = c;
-            }
-        }
+        framer.input(data, offset, length);
     }
 
-    /** completeLine - a line ended by LF: strip CRLF or note the bare LF. */
-    private void completeLine(int len) {
-        boolean bareLf = false;
-        if (bareNewline == BareNewline.NO) {
-            while (len > 0 && line[len - 1] == '\r') {
-                len--;
-            }
-        } else if (len > 0 && line[len - 1] == '\r') {
-            len--;
-        } else {
-            bareLf = true;
-        }
-        int chatMark = history.size();
-        try {
-            if (inData) {
-                dataLine(len, true, bareLf);
-            } else {
-                commandLine(len, bareLf);
-            }
-        } catch (DnsPending | SmtpdCheck.PolicyPending pending) {
-            // the line is processed again when the answers are in: keep it in the transcript once
-            while (history.size() > chatMark) {
-                historyChars -= history.remove(history.size() - 1).length();
-            }
-            // The restrictions need DNS or policy server answers: hold this line, wait
-            // without blocking, then process it again (the answers are kept by then).
-            byte[] saved = lineBytes(len, bareLf);
-            suspended = true;
-            CompletableFuture<Void> future = pending instanceof DnsPending d ? d.future
-                    : ((SmtpdCheck.PolicyPending) pending).future();
-            transport.await(future, () -> {
-                suspended = false;
-                if (closed) {
-                    return;
-                }
-                tarpitDone = !inData; // a command's tarpit, if any, was served before the first attempt
-                input(saved, 0, saved.length);
-                replayHeld();
-            });
-        }
+    /**
+     * await - stop reading until {@code pending} is done (DNS, a policy server), then,
+     * unless the session has ended meanwhile, run {@code then} and the input held back.
+     */
+    void await(CompletionStage<?> pending, Runnable then) {
+        suspended = true;
+        transport.await(pending, () -> resume(then));
     }
 
-    /** lineBytes - the current line again, with its line end, to be processed later. */
-    private byte[] lineBytes(int len, boolean bareLf) {
-        byte[] saved = Arrays.copyOf(line, len + (bareLf ? 1 : 2));
-        if (bareLf) {
-            saved[len] = '\n';
-        } else {
-            saved[len] = '\r';
-            saved[len + 1] = '\n';
-        }
-        return saved;
+    /** runBlocking - {@code work} on the blocking executor, then as {@link #await}. */
+    void runBlocking(Runnable work, Runnable then) {
+        suspended = true;
+        transport.runBlocking(work, () -> resume(then));
     }
 
-    /** DnsPending - thrown by a command before any change of state when DNS answers are missing. */
-    private static final class DnsPending extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-        final transient CompletableFuture<Void> future;
-
-        DnsPending(CompletableFuture<Void> future) {
-            super(null, null, false, false);
-            this.future = future;
-        }
+    /** delay - wait {@code delay} (the tarpit), then as {@link #await}. */
+    void delay(Duration delay, Runnable then) {
+        suspended = true;
+        transport.delay(delay, () -> resume(then));
     }
 
-    /** prefetch - start the DNS lookups of a stage; throws DnsPending when they are not all done. */
-    private void prefetch(SmtpdCheck.Stage stage, MailAddress recipient) {
-        CompletableFuture<Void> f = settings.check().prefetch(checks, stage, recipient);
-        if (f != null && !f.isDone()) {
-            throw new DnsPending(f);
-        }
-    }
-
-    /** partialLine - line_length_limit bytes without LF. */
-    private void partialLine(int len) {
-        if (inData) {
-            dataLine(len, false, false);
-        } else {
-            // Postfix skips the rest of an over-long command to stay in sync.
-            skippingLongCommand = true;
+    /** resume - reading goes on: {@code then}, then the held input, unless the session ended. */
+    private void resume(Runnable then) {
+        suspended = false;
+        if (!closed) {
+            then.run();
+            framer.replayHeld();
         }
     }
 
     // ---------------------------------------------------------------- commands
 
-    private void commandLine(int len, boolean bareLf) {
-        if (tarpit(len, bareLf)) {
-            return;
-        }
-        if (bareLf && bareNewline == BareNewline.REJECT) {
-            logWhatsup("reject", "bare <LF> received");
-            reply(bareLfReply());
-            hangup();
-            return;
-        }
-        if (bareLf && bareNewline == BareNewline.NOTE) {
-            MAILLOG.info("bare <LF> received from " + namaddr);
-        }
+    /** commandLine - one command line (line[0..len), without its line end): decode, log, dispatch. */
+    void commandLine(byte[] line, int len) {
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(line, 0, len)).toString();
         } catch (CharacterCodingException e) {
-            chat("In:  " + printable(new String(line, 0, len, StandardCharsets.ISO_8859_1), settings.lineLengthLimit()));
-            count("unknown", false);
+            chat.query(printable(new String(line, 0, len, StandardCharsets.ISO_8859_1), settings.lineLengthLimit()));
+            chat.count("unknown", false);
             where = UNKNOWN;
             error(BAD_UTF8);
             return;
         }
-        chat("In:  " + chatText(text));
-        if (debugPeer) {
+        chat.query(chat.text(text, auth.inExchange()));
+        if (chat.debugPeer()) {
             // never the credentials of an AUTH exchange
-            boolean secret = authStage != AuthStage.NONE
+            boolean secret = auth.inExchange()
                     || text.regionMatches(true, 0, "AUTH ", 0, 5) && text.trim().indexOf(' ', 5) > 0;
             MAILLOG.info("< " + namaddr + ": " + (secret ? "AUTH ********" : printable(text, 1000)));
         }
-        if (authStage != AuthStage.NONE) {
-            authResponse(text);
+        if (auth.inExchange()) {
+            auth.response(text);
             hardErrorLimit();
             return;
         }
         SmtpCommand command = SmtpCommand.parse(text);
         if (command.verb().isEmpty()) {
-            count("unknown", false);
+            chat.count("unknown", false);
             where = UNKNOWN;
             error(BAD_SYNTAX);
             return;
         }
-        dispatch(command, text);
-        if (!closed && errorCount >= settings.hardErrorLimit()) {
-            reason = "too many errors";
-            reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
-            hangup();
-        }
-    }
-
-    /**
-     * tarpit - smtpd_error_sleep_time: once the client has made smtpd_soft_error_limit
-     * errors, every reply waits (Postfix sleeps before each reply). The command line is
-     * held and processed when the delay is over; reading stops meanwhile, so pipelined
-     * commands wait their turn. True when the line was held.
-     */
-    private boolean tarpit(int len, boolean bareLf) {
-        if (tarpitDone) {
-            tarpitDone = false;
-            return false;
-        }
-        if (errorCount < settings.softErrorLimit() || settings.errorSleepTime().isZero()) {
-            return false;
-        }
-        tarpitLine = lineBytes(len, bareLf);
-        suspended = true;
-        transport.delay(settings.errorSleepTime(), () -> {
-            suspended = false;
-            if (closed) {
-                return;
-            }
-            byte[] l = tarpitLine;
-            tarpitLine = null;
-            tarpitDone = true;
-            input(l, 0, l.length);
-            replayHeld();
-        });
-        return true;
+        SmtpdCommands.dispatch(this, command, text);
+        hardErrorLimit();
     }
 
     /** hardErrorLimit - smtpd_hard_error_limit reached: 421 and hang up. */
-    private void hardErrorLimit() {
+    void hardErrorLimit() {
         if (!closed && errorCount >= settings.hardErrorLimit()) {
             reason = "too many errors";
             reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
             hangup();
         }
-    }
-
-    /** dispatch - one place per verb. */
-    private void dispatch(SmtpCommand command, String text) {
-        String verb = command.verb();
-        String arg = command.argument();
-        boolean ok;
-        if (!illPipelining && pipelined != null && pipelined.length > 0
-                && (!protocol.equals("ESMTP") || MUST_BE_LAST.contains(verb))) {
-            // RFC 2920 3.1: this command must end a group, or the client was never told
-            // that pipelining is allowed (no EHLO). Noted once per session, as Postfix does,
-            // for reject_unauth_pipelining; smtpd_forbid_unauth_pipelining ends the session.
-            illPipelining = true;
-            MAILLOG.info("improper command pipelining after " + verb + " from " + namaddr + ": "
-                    + printable(new String(pipelined, StandardCharsets.UTF_8), 100));
-            if (settings.forbidUnauthPipelining()) {
-                errorClasses.add("protocol");
-                where = verb;
-                count(verb.toLowerCase(Locale.ROOT), false);
-                reply("554 5.5.0 Error: SMTP protocol synchronization");
-                hangup();
-                return;
-            }
-        }
-        if (accessDenied != null && !verb.equals("QUIT")) {
-            where = verb;
-            count(isNonSmtp(verb) ? "unknown" : verb.toLowerCase(Locale.ROOT), false);
-            error("503 5.7.0 Error: access denied for " + namaddr);
-            return;
-        }
-        switch (verb) {
-            case "HELO": where = verb; ok = helo(arg); break;
-            case "EHLO": where = verb; ok = ehlo(arg); break;
-            case "MAIL": where = verb; ok = mail(arg); break;
-            case "RCPT": where = verb; ok = rcpt(arg); break;
-            case "DATA":
-                where = verb;
-                ok = data(arg);
-                if (ok) {
-                    return; // counted at the end of the message
-                }
-                break;
-            case "RSET": where = verb; ok = rset(arg); break;
-            case "NOOP": where = verb; ok = noop(); break;
-            case "VRFY": where = verb; ok = vrfy(arg); break;
-            case "QUIT": where = verb; ok = quit(); break;
-            case "HELP": where = verb; ok = help(); break;
-            case "STARTTLS": where = verb; ok = starttls(arg); break;
-            case "BDAT":
-                where = verb;
-                ok = bdat(arg);
-                if (ok) {
-                    return; // counted with the last chunk
-                }
-                break;
-            case "AUTH":
-                where = verb;
-                ok = auth(arg);
-                if (ok) {
-                    return; // counted when the exchange ends
-                }
-                break;
-            case "ETRN":
-                where = verb;
-                ok = etrn(arg);
-                if (ok) {
-                    return; // counted when the flush service has answered
-                }
-                break;
-            default:
-                where = UNKNOWN;
-                if (isNonSmtp(verb)) {
-                    errorClasses.add("protocol");
-                    count("unknown", false);
-                    MAILLOG.warning("warning: non-SMTP command from " + namaddr + ": " + printable(text, 100));
-                    reply(BREAK_RULES);
-                    hangup();
-                    return;
-                }
-                verb = "UNKNOWN";
-                ok = error(NOT_RECOGNIZED);
-        }
-        count(verb.toLowerCase(Locale.ROOT), ok);
-        // smtpd_junk_command_limit: a client that keeps the session busy without mail
-        // (NOOP/RSET/VRFY floods) starts to collect errors, and so the tarpit and the
-        // hard error limit.
-        if ((verb.equals("NOOP") || verb.equals("RSET") || verb.equals("VRFY") || verb.equals("ETRN"))
-                && junkCommands++ >= settings.junkCommandLimit()) {
-            errorCount++;
-        }
-    }
-
-    /** helo - HELO hostname: plain SMTP; resets any transaction (RFC 5321 4.1.4). */
-    private boolean helo(String arg) {
-        if (arg.isEmpty()) {
-            return error(HELO_SYNTAX);
-        }
-        String reject = checkHeloNow(arg);
-        if (reject != null) {
-            return policyError(reject);
-        }
-        resetTransaction();
-        chatFlush();
-        helo = arg;
-        protocol = "SMTP";
-        reply("250 " + settings.myhostname());
-        return true;
-    }
-
-    /** checkHeloNow - smtpd_helo_restrictions at HELO time (smtpd_delay_reject = no); the reject or null. */
-    private String checkHeloNow(String name) {
-        if (settings.check().delayReject()) {
-            return null;
-        }
-        String previous = helo;
-        helo = name;
-        try {
-            prefetch(SmtpdCheck.Stage.HELO, null);
-            return settings.check().checkHelo(checks);
-        } finally {
-            helo = previous;
-        }
-    }
-
-    /** ehlo - EHLO hostname: the extensions in Postfix's order. */
-    private boolean ehlo(String arg) {
-        if (arg.isEmpty()) {
-            return error(EHLO_SYNTAX);
-        }
-        String reject = checkHeloNow(arg);
-        if (reject != null) {
-            return policyError(reject);
-        }
-        resetTransaction();
-        chatFlush();
-        helo = arg;
-        protocol = "ESMTP";
-        List<String> lines = new ArrayList<>();
-        lines.add(settings.myhostname());
-        lines.add("PIPELINING");
-        lines.add(settings.messageSizeLimit() > 0 ? "SIZE " + settings.messageSizeLimit() : "SIZE");
-        if (!settings.disableVrfy()) {
-            lines.add("VRFY");
-        }
-        lines.add("ETRN");
-        if (settings.offersStartTls() && !tls) {
-            lines.add("STARTTLS");
-        }
-        if (settings.offersAuth(tls)) {
-            lines.add("AUTH PLAIN LOGIN");
-        }
-        lines.add("ENHANCEDSTATUSCODES");
-        lines.add("8BITMIME");
-        lines.add("DSN");
-        lines.add("SMTPUTF8");
-        lines.add("CHUNKING");
-        for (int i = 0; i < lines.size(); i++) {
-            reply("250" + (i == lines.size() - 1 ? " " : "-") + lines.get(i));
-        }
-        return true;
-    }
-
-    /** mail - MAIL FROM:&lt;sender&gt; [parameters]: starts a transaction. */
-    private boolean mail(String arg) {
-        if (bdatOpen) {
-            return error("503 5.5.1 Error: MAIL after BDAT");
-        }
-        if (settings.heloRequired() && helo == null) {
-            return error(NEED_HELO);
-        }
-        if (settings.tlsLevel() == SmtpdSettings.TlsLevel.ENCRYPT && !tls) {
-            return error(NEED_STARTTLS);
-        }
-        if (sender != null) {
-            return error(NESTED_MAIL);
-        }
-        if (!arg.regionMatches(true, 0, "FROM:", 0, 5)) {
-            return error(MAIL_SYNTAX);
-        }
-        MailPath path;
-        try {
-            path = MailPath.parse(arg.substring(5));
-        } catch (AddressSyntaxException e) {
-            return error(e.kind() == AddressSyntaxException.Kind.COMMAND_SYNTAX ? MAIL_SYNTAX : BAD_SENDER);
-        }
-        Map<String, String> params = new LinkedHashMap<>();
-        long declaredSize = -1;
-        for (Map.Entry<String, String> p : path.params().entrySet()) {
-            String key = p.getKey();
-            String value = p.getValue();
-            switch (key) {
-                case "BODY":
-                    if (value == null || !(value.equalsIgnoreCase("7BIT") || value.equalsIgnoreCase("8BITMIME"))) {
-                        return unsupported(key, value);
-                    }
-                    params.put(key, value.toUpperCase(Locale.ROOT));
-                    break;
-                case "SIZE":
-                    if (value == null || !value.chars().allMatch(Character::isDigit)) {
-                        return error(BAD_SIZE);
-                    }
-                    if (value.length() > 18) {
-                        return error(SIZE_IMPOSSIBLE);
-                    }
-                    declaredSize = Long.parseLong(value);
-                    params.put(key, value);
-                    break;
-                case "SMTPUTF8":
-                    if (value != null) {
-                        return unsupported(key, value);
-                    }
-                    params.put(key, "");
-                    break;
-                case "AUTH":
-                    // RFC 4954 5: the original submitter, xtext or <>; kept, never trusted
-                    if (!settings.offersAuth(tls) || value == null || !(value.equals("<>") || Xtext.isValid(value))) {
-                        return unsupported(key, value);
-                    }
-                    params.put(key, value);
-                    break;
-                case "RET":
-                    if (value == null || !(value.equalsIgnoreCase("FULL") || value.equalsIgnoreCase("HDRS"))) {
-                        return error(BAD_RET);
-                    }
-                    params.put(key, value.toUpperCase(Locale.ROOT));
-                    break;
-                case "ENVID":
-                    String envid = Xtext.decode(value);
-                    if (envid == null || envid.isEmpty() || envid.length() > 100
-                            || !envid.chars().allMatch(c -> c >= 32 && c < 127)) {
-                        return error(BAD_ENVID);
-                    }
-                    params.put(key, envid);
-                    break;
-                default:
-                    return unsupported(key, value);
-            }
-        }
-        if (!path.isNull() && !path.address().isAscii() && !params.containsKey("SMTPUTF8")) {
-            return error(NEED_SMTPUTF8);
-        }
-        if (settings.messageSizeLimit() > 0 && declaredSize > settings.messageSizeLimit()) {
-            return error(SIZE_EXCEEDS);
-        }
-        if (!enoughSpace(declaredSize)) {
-            return error(NO_STORAGE);
-        }
-        if (!settings.check().delayReject()) {
-            checkingSender = path.isNull() ? "" : path.address().toString();
-            try {
-                prefetch(SmtpdCheck.Stage.MAIL, null);
-                String reject = settings.check().checkSender(checks);
-                if (reject != null) {
-                    return policyError(reject);
-                }
-            } finally {
-                checkingSender = null;
-            }
-        }
-        sender = path;
-        mailParams = params;
-        arrival = clock.instant();
-        instance = Long.toHexString(sessionNumber) + "." + Long.toHexString(arrival.getEpochSecond()) + "."
-                + (++transactions);
-        reply(MAIL_OK);
-        return true;
     }
 
     /** freeSpace - use this free-space figure (the listener's, refreshed in the background). */
     void freeSpace(SpoolSpace shared) {
-        this.space = shared;
-    }
-
-    /**
-     * enoughSpace - queue_minfree (Postfix smtpd_check_queue and smtpd_check_size): the
-     * spool file system must keep queue_minfree bytes and 1.5 times message_size_limit
-     * free, and room for a declared SIZE on top of queue_minfree. The figure is the
-     * listener's {@link SpoolSpace}, at most about a second old; no file system call
-     * here, on the event loop. Unknown (not measurable): the check passes, as before.
-     */
-    private boolean enoughSpace(long declaredSize) {
-        if (space == null) {
-            space = SpoolSpace.direct(settings.spoolDirectory()); // no listener (tests): measure now
-        }
-        long free = space.free();
-        if (free == SpoolSpace.UNKNOWN) {
-            return true;
-        }
-        if (free <= settings.queueMinfree() || free / 1.5 <= settings.messageSizeLimit()) {
-            MAILLOG.warning("warning: not enough free space in mail queue: " + free
-                    + " bytes < 1.5*message size limit");
-            return false;
-        }
-        if (declaredSize > 0 && declaredSize > free - settings.queueMinfree()) {
-            MAILLOG.warning("warning: not enough free space in mail queue: " + free + " bytes; " + namaddr
-                    + " declared SIZE=" + declaredSize);
-            return false;
-        }
-        return true;
-    }
-
-    /** rcpt - RCPT TO:&lt;recipient&gt; [NOTIFY= ORCPT=]; the first accepted one assigns the queue id. */
-    private boolean rcpt(String arg) {
-        if (bdatOpen) {
-            return error("503 5.5.1 Error: RCPT after BDAT");
-        }
-        if (sender == null) {
-            return error(NEED_MAIL);
-        }
-        if (!arg.regionMatches(true, 0, "TO:", 0, 3)) {
-            return error(RCPT_SYNTAX);
-        }
-        MailPath path;
-        try {
-            path = MailPath.parse(arg.substring(3));
-        } catch (AddressSyntaxException e) {
-            return error(e.kind() == AddressSyntaxException.Kind.COMMAND_SYNTAX ? RCPT_SYNTAX : BAD_RECIPIENT);
-        }
-        if (path.isNull()) {
-            return error(BAD_RECIPIENT);
-        }
-        String notify = null;
-        String orcpt = null;
-        for (Map.Entry<String, String> p : path.params().entrySet()) {
-            String value = p.getValue();
-            switch (p.getKey()) {
-                case "NOTIFY":
-                    if (!validNotify(value)) {
-                        return error(BAD_NOTIFY);
-                    }
-                    notify = value.toUpperCase(Locale.ROOT);
-                    break;
-                case "ORCPT":
-                    if (!validOrcpt(value)) {
-                        return error(BAD_ORCPT);
-                    }
-                    orcpt = value;
-                    break;
-                default:
-                    return unsupported(p.getKey(), value);
-            }
-        }
-        // Bound the recipients per message: qmail-dos-2.
-        if (settings.recipientLimit() > 0 && recipients.size() >= settings.recipientLimit()) {
-            return error(TOO_MANY_RCPT);
-        }
-        if (!path.address().isAscii() && !mailParams.containsKey("SMTPUTF8")) {
-            return error(NEED_SMTPUTF8);
-        }
-        if (discardReason == null) {
-            // After DISCARD every recipient is accepted unchecked: the message goes nowhere.
-            checkingRecipient = path.address().toString();
-            try {
-                prefetch(SmtpdCheck.Stage.RCPT, path.address());
-                String reject = settings.check().checkRecipient(checks, path.address());
-                if (reject != null) {
-                    return policyError(reject);
-                }
-            } finally {
-                checkingRecipient = null;
-            }
-        }
-        if (queueId == null) {
-            // As Postfix: the queue id exists from the first accepted recipient on, so
-            // that rejects before it are logged as NOQUEUE.
-            queueId = QueueIds.next();
-            MAILLOG.info(queueId + ": client=" + namaddr + (saslUsername == null ? ""
-                    : ", sasl_method=" + saslMethod + ", sasl_username=" + printable(saslUsername, 100)));
-        }
-        recipients.add(new Envelope.Recipient(path.address().toString(), orcpt, notify));
-        reply(RCPT_OK);
-        return true;
-    }
-
-    /** validNotify - RFC 3461 4.1: NEVER, or a list of SUCCESS, FAILURE, DELAY. */
-    static boolean validNotify(String value) {
-        if (value == null) {
-            return false;
-        }
-        String[] words = value.toUpperCase(Locale.ROOT).split(",", -1);
-        if (words.length == 1 && words[0].equals("NEVER")) {
-            return true;
-        }
-        for (String w : words) {
-            if (!(w.equals("SUCCESS") || w.equals("FAILURE") || w.equals("DELAY"))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** validOrcpt - RFC 3461 4.2: addr-type ";" xtext (utf-8 type: RFC 6533, decoded leniently). */
-    static boolean validOrcpt(String value) {
-        if (value == null) {
-            return false;
-        }
-        int semi = value.indexOf(';');
-        if (semi <= 0 || semi == value.length() - 1) {
-            return false;
-        }
-        String type = value.substring(0, semi);
-        String address = value.substring(semi + 1);
-        if (type.equalsIgnoreCase("utf-8")) {
-            return address.chars().noneMatch(c -> c < 33 || c == 127);
-        }
-        return Xtext.isValid(address);
-    }
-
-    /** data - DATA: open the spool file, write the Received: header, switch to content. */
-    private boolean data(String arg) {
-        if (bdatOpen) {
-            return error(DATA_AFTER_BDAT);
-        }
-        if (recipients.isEmpty()) {
-            return error(sender == null ? NEED_RCPT : NO_VALID_RCPT);
-        }
-        if (!arg.isEmpty()) {
-            return error(DATA_SYNTAX);
-        }
-        prefetch(SmtpdCheck.Stage.DATA, null);
-        String reject = settings.check().checkData(checks);
-        if (reject != null) {
-            return policyError(reject);
-        }
-        if (!openSpool()) {
-            return error(WRITE_ERROR);
-        }
-        messageVerb = "data";
-        inData = true;
-        where = AFTER_DATA;
-        reply(DATA_GO);
-        return true;
-    }
-
-    /**
-     * bdat - BDAT count [LAST] (RFC 3030): the next count octets are message content, as
-     * they are (no dot-stuffing, no end marker). A chunk that cannot be accepted is still
-     * read and thrown away, so that the session stays in step with the client.
-     */
-    private boolean bdat(String arg) {
-        String[] words = arg.trim().split("[ \t]+");
-        if (arg.isBlank() || words.length > 2 || !words[0].matches("[0-9]{1,18}")
-                || (words.length == 2 && !words[1].equalsIgnoreCase("LAST"))) {
-            // the octets that follow cannot be found: Postfix gives up on the session
-            MAILLOG.info((queueId != null ? queueId : "NOQUEUE") + ": malformed BDAT command syntax from " + namaddr
-                    + ": " + printable("BDAT " + arg, 100));
-            error(BDAT_SYNTAX);
-            hangup();
-            return false;
-        }
-        long size = Long.parseLong(words[0]);
-        boolean last = words.length == 2;
-        String refusal = null;
-        boolean policyRefusal = false;
-        if (bdatFailed) {
-            // an earlier chunk of this message failed: the rest is read and dropped
-            refusal = "551 5.0.0 Discarded " + size + " bytes after earlier error";
-        } else if (size == 0 && !last) {
-            MAILLOG.info((queueId != null ? queueId : "NOQUEUE") + ": null BDAT request from " + namaddr);
-            refusal = "551 5.7.1 Null BDAT request";
-        } else if (recipients.isEmpty()) {
-            refusal = sender == null ? NEED_RCPT : NO_VALID_RCPT;
-        } else if (!bdatOpen) {
-            prefetch(SmtpdCheck.Stage.DATA, null);
-            if (last) {
-                prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
-            }
-            refusal = settings.check().checkData(checks);
-            policyRefusal = refusal != null;
-            if (refusal == null && !openSpool()) {
-                refusal = WRITE_ERROR;
-            }
-        } else if (last) {
-            prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
-        }
-        // Only now, after any DnsPending: the chunk's octets follow this line.
-        bdatChunkSize = size;
-        bdatRemaining = size;
-        bdatLast = last;
-        if (refusal != null) {
-            // read and discard the chunk; the message has failed (RFC 3030 2)
-            abortBdat();
-            bdatFailed = !last && !recipients.isEmpty();
-            bdatDiscard = size > 0;
-            if (policyRefusal) {
-                policyError(refusal);
-            } else {
-                error(refusal);
-            }
-            count("bdat", false);
-            return true;
-        }
-        bdatOpen = true;
-        bdatDiscard = false;
-        messageVerb = "bdat";
-        if (size == 0) {
-            chunkDone();
-        }
-        return true;
-    }
-
-    /** chunkByte - one octet of a BDAT chunk, framed into content lines. */
-    private void chunkByte(byte c) {
-        bdatRemaining--;
-        if (!bdatDiscard) {
-            receivedBytes++;
-            if (c == '\n') {
-                int len = lineLength;
-                lineLength = 0;
-                if (len > 0 && line[len - 1] == '\r') {
-                    len--;
-                }
-                contentLine(len, true);
-            } else {
-                if (lineLength == line.length) {
-                    int len = lineLength;
-                    lineLength = 0;
-                    contentLine(len, false);
-                }
-                line[lineLength++] = c;
-            }
-        }
-        if (bdatRemaining == 0) {
-            if (bdatDiscard) {
-                bdatDiscard = false;
-                lineLength = 0;
-            } else {
-                chunkDone();
-            }
-        }
-    }
-
-    /** chunkDone - the end of a chunk: "250 2.0.0 Ok: N bytes", or the message after LAST. */
-    private void chunkDone() {
-        if (!bdatLast) {
-            reply("250 2.0.0 Ok: " + bdatChunkSize + " bytes");
-            count("bdat", true);
-            return;
-        }
-        if (lineLength > 0) {
-            // the last line of the message without its CRLF
-            int len = lineLength;
-            lineLength = 0;
-            contentLine(len, true);
-        }
-        bdatOpen = false;
-        endOfData(false); // the BDAT LAST command has fetched the DNS answers already
-    }
-
-
-    /** abortBdat - drop a BDAT transaction's spool (RSET, errors, end of session). */
-    private void abortBdat() {
-        if (bdatOpen) {
-            closeSpool();
-            deleteSpool();
-            bdatOpen = false;
-            lineLength = 0;
-        }
-    }
-
-    /**
-     * openSpool - start the content with the Received: header (in memory; a file only with
-     * smtpd_spool_memory_limit = 0); reset the content state.
-     */
-    private boolean openSpool() {
-        try {
-            spool = new SmtpdSpool(settings.spoolDirectory(), queueId, settings.spoolMemoryLimit());
-            byte[] received = ReceivedHeader.format(helo, clientName, clientAddress, settings.myhostname(),
-                    settings.mailName(), protocol + (tls ? "S" : "") + (saslUsername != null ? "A" : ""), queueId,
-                    recipients.size() == 1 ? recipients.get(0).address() : null,
-                    arrival, clock.getZone()).getBytes(StandardCharsets.UTF_8);
-            spool.write(received, 0, received.length);
-            storedBytes = received.length;
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "PSTN1001: cannot create spool file in " + settings.spoolDirectory() + " for "
-                    + queueId, e);
-            closeSpool();
-            deleteSpool();
-            return false;
-        }
-        contentBytes = 0;
-        receivedBytes = 0;
-        tooBig = false;
-        writeFailed = false;
-        bareLfInData = false;
-        previousPartial = false;
-        previousBareLf = false;
-        firstLine = true;
-        inHeaders = true;
-        hopCount = 0;
-        addHeaders = settings.alwaysAddMissingHeaders()
-                || settings.headerRewriteClients().matches(clientAddress, saslUsername != null);
-        seenMessageId = false;
-        seenDate = false;
-        seenFrom = false;
-        return true;
-    }
-
-    /**
-     * starttls - STARTTLS (RFC 3207): answer 220, then the transport switches to TLS. Any
-     * plaintext the client pipelined after the command is discarded, and when the
-     * handshake is done ({@link #tlsStarted}) the session starts over: no HELO, no
-     * transaction (RFC 3207 4.2; the CVE-2011-0411 command injection).
-     */
-    private boolean starttls(String arg) {
-        if (!arg.isEmpty()) {
-            return error(STARTTLS_SYNTAX);
-        }
-        if (tls) {
-            return error(TLS_ACTIVE);
-        }
-        if (!settings.offersStartTls()) {
-            return error(NOT_IMPLEMENTED);
-        }
-        reply(STARTTLS_GO);
-        tlsPending = true;
-        held.clear();
-        lineLength = 0;
-        transport.startTls();
-        return true;
+        mailCommands.freeSpace(shared);
     }
 
     /**
@@ -1353,38 +407,12 @@ public final class SmtpdSession {
      * forget everything learned in plaintext and log it as Postfix does.
      */
     public void tlsStarted(String tlsProtocol, String cipher) {
-        tls = true;
-        if (tlsPending) {
-            tlsPending = false;
-            held.clear();
-            lineLength = 0;
-            skippingLongCommand = false;
-            resetTransaction();
-            helo = null;
-            protocol = "SMTP";
-            saslUsername = null;
-            saslMethod = null;
-            authStage = AuthStage.NONE;
-        }
-        int bits = cipherBits(cipher);
-        MAILLOG.info("Anonymous TLS connection established from " + namaddr + ": " + tlsProtocol + " with cipher "
-                + cipher + (bits > 0 ? " (" + bits + "/" + bits + " bits)" : ""));
+        startTls.started(tlsProtocol, cipher);
     }
 
     /** namaddr - "name[address]" of the client, as logged. */
     public String namaddr() {
         return namaddr;
-    }
-
-    /** cipherBits - the symmetric key size of a JSSE cipher suite name, 0 when unknown. */
-    static int cipherBits(String cipher) {
-        if (cipher.contains("AES_256") || cipher.contains("CHACHA20")) {
-            return 256;
-        }
-        if (cipher.contains("AES_128")) {
-            return 128;
-        }
-        return 0;
     }
 
     /** isTls - true once TLS is active. */
@@ -1393,305 +421,13 @@ public final class SmtpdSession {
     }
 
     /**
-     * auth - AUTH PLAIN [initial-response] or AUTH LOGIN [initial-response] (RFC 4954,
-     * RFC 4616). Credentials are checked by the {@link SmtpdAuthenticator} on the blocking
-     * executor; a failure counts as an error (tarpit, hard limit). True while the
-     * exchange goes on or is being checked.
-     */
-    private boolean auth(String arg) {
-        if (!settings.offersAuth(tls)) {
-            return error(AUTH_NOT_ENABLED);
-        }
-        if (settings.heloRequired() && helo == null) {
-            return error(NEED_HELO);
-        }
-        if (sender != null) {
-            return error("503 5.5.1 Error: MAIL transaction in progress");
-        }
-        if (saslUsername != null) {
-            return error("503 5.5.1 Error: already authenticated");
-        }
-        String[] words = arg.trim().split("[ \t]+");
-        if (arg.isBlank() || words.length > 2) {
-            return error(AUTH_SYNTAX);
-        }
-        String mechanism = words[0].toUpperCase(Locale.ROOT);
-        String initial = words.length == 2 ? words[1] : null;
-        if (mechanism.equals("PLAIN")) {
-            if (initial == null) {
-                authStage = AuthStage.PLAIN;
-                reply("334 ");
-                return true;
-            }
-            authStage = AuthStage.PLAIN;
-            authResponse(initial.equals("=") ? "" : initial);
-            return true;
-        }
-        if (mechanism.equals("LOGIN")) {
-            authStage = AuthStage.LOGIN_USER;
-            if (initial == null) {
-                reply("334 VXNlcm5hbWU6"); // "Username:"
-                return true;
-            }
-            authResponse(initial.equals("=") ? "" : initial);
-            return true;
-        }
-        return error("535 5.7.8 Error: authentication failed: Invalid authentication mechanism");
-    }
-
-    /** authResponse - one client line of the SASL exchange: base64, or "*" to cancel. */
-    private void authResponse(String text) {
-        AuthStage stage = authStage;
-        authStage = AuthStage.NONE;
-        if (text.equals("*")) {
-            count("auth", false);
-            error("501 5.7.0 Authentication aborted");
-            return;
-        }
-        byte[] decoded;
-        try {
-            decoded = java.util.Base64.getDecoder().decode(text);
-        } catch (IllegalArgumentException e) {
-            count("auth", false);
-            error("501 5.5.2 Cannot decode response");
-            return;
-        }
-        switch (stage) {
-            case LOGIN_USER:
-                loginUser = new String(decoded, StandardCharsets.UTF_8);
-                authStage = AuthStage.LOGIN_PASS;
-                reply("334 UGFzc3dvcmQ6"); // "Password:"
-                return;
-            case LOGIN_PASS:
-                verify("LOGIN", "", loginUser, decoded);
-                loginUser = null;
-                return;
-            default:
-                // RFC 4616: [authzid] NUL authcid NUL passwd
-                int first = indexOf(decoded, 0);
-                int second = first < 0 ? -1 : indexOf(decoded, first + 1);
-                if (second < 0 || indexOf(decoded, second + 1) >= 0) {
-                    authFailed("PLAIN", null, AUTH_FAILED);
-                    return;
-                }
-                String authzid = new String(decoded, 0, first, StandardCharsets.UTF_8);
-                String authcid = new String(decoded, first + 1, second - first - 1, StandardCharsets.UTF_8);
-                verify("PLAIN", authzid, authcid, Arrays.copyOfRange(decoded, second + 1, decoded.length));
-                Arrays.fill(decoded, (byte) 0);
-        }
-    }
-
-    private static int indexOf(byte[] bytes, int from) {
-        for (int i = from; i < bytes.length; i++) {
-            if (bytes[i] == 0) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    /** verify - ask the authenticator on the blocking executor; reads wait meanwhile. */
-    private void verify(String method, String authzid, String username, byte[] password) {
-        java.nio.CharBuffer chars = StandardCharsets.UTF_8.decode(ByteBuffer.wrap(password));
-        char[] secret = Arrays.copyOfRange(chars.array(), chars.arrayOffset(), chars.arrayOffset() + chars.limit());
-        Arrays.fill(chars.array(), '\0');
-        Arrays.fill(password, (byte) 0);
-        int[] outcome = new int[1]; // 0 failed, 1 ok, 2 temporary failure
-        suspended = true;
-        transport.runBlocking(() -> {
-            try {
-                outcome[0] = settings.authenticator().authenticate(authzid, username, secret) ? 1 : 0;
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "PSTN1009: " + namaddr + ": authenticator failed", e);
-                outcome[0] = 2;
-            } finally {
-                Arrays.fill(secret, '\0');
-            }
-        }, () -> {
-            suspended = false;
-            if (closed) {
-                return;
-            }
-            if (outcome[0] == 1) {
-                saslUsername = username;
-                saslMethod = method;
-                count("auth", true);
-                reply(AUTH_OK);
-            } else {
-                authFailed(method, username, outcome[0] == 2 ? "454 4.7.0 Temporary authentication failure"
-                        : AUTH_FAILED);
-                hardErrorLimit();
-            }
-            replayHeld();
-        });
-    }
-
-    /** authFailed - log as Postfix does, count the error, reply. */
-    private void authFailed(String method, String username, String reply) {
-        MAILLOG.warning("warning: " + namaddr + ": SASL " + method + " authentication failed: authentication failure"
-                + (username == null ? "" : ", sasl_username=" + printable(username, 100)));
-        count("auth", false);
-        error(reply);
-    }
-
-    /** rset - RSET: abort the transaction. */
-    private boolean rset(String arg) {
-        if (!arg.isEmpty()) {
-            return error(RSET_SYNTAX);
-        }
-        resetTransaction();
-        chatFlush();
-        reply(OK);
-        return true;
-    }
-
-    /** noop - NOOP [string] (RFC 5321 4.1.1.9 allows an argument). */
-    private boolean noop() {
-        reply(OK);
-        return true;
-    }
-
-    /** vrfy - VRFY address: without address verification Postfix answers 252 with the argument. */
-    private boolean vrfy(String arg) {
-        if (settings.disableVrfy()) {
-            return error(VRFY_DISABLED);
-        }
-        if (arg.isEmpty()) {
-            return error(VRFY_SYNTAX);
-        }
-        try {
-            MailPath path = MailPath.parse(arg);
-            if (path.isNull() || !path.params().isEmpty()) {
-                return error(BAD_RECIPIENT);
-            }
-        } catch (AddressSyntaxException e) {
-            return error(BAD_RECIPIENT);
-        }
-        reply("252 2.0.0 " + arg);
-        return true;
-    }
-
-    /**
-     * etrn - ETRN domain (RFC 1985): smtpd_etrn_restrictions, then the flush service on the
-     * blocking executor; reads wait meanwhile. A leading '@' (the domain and its
-     * subdomains) or '#' (a queue name) is dropped as Postfix does, and the rest must be
-     * a valid host name: it names a destination in the flush index, never a path.
-     * Returns true when the reply will come from the flush service.
-     */
-    private boolean etrn(String arg) {
-        if (helo == null) {
-            return error(NEED_HELO);
-        }
-        if (sender != null) {
-            return error("503 5.5.1 Error: MAIL transaction in progress");
-        }
-        String domain = arg.trim();
-        if (domain.isEmpty() || domain.contains(" ")) {
-            return error(ETRN_SYNTAX);
-        }
-        if (domain.charAt(0) == '@' || domain.charAt(0) == '#') {
-            domain = domain.substring(1);
-        }
-        if (!validHostname(domain)) {
-            return error(ETRN_BAD_DOMAIN);
-        }
-        prefetch(SmtpdCheck.Stage.ETRN, null);
-        String reject = settings.check().checkEtrn(checks, domain);
-        if (reject != null) {
-            return policyError(reject);
-        }
-        String site = domain;
-        String[] reply = new String[1];
-        suspended = true;
-        transport.runBlocking(() -> reply[0] = flush(site), () -> {
-            suspended = false;
-            if (closed) {
-                return;
-            }
-            boolean started = reply[0].startsWith("250");
-            count("etrn", started);
-            if (started) {
-                reply(reply[0]);
-            } else {
-                error(reply[0]);
-            }
-            replayHeld();
-        });
-        return true;
-    }
-
-    /** flush - ask the listener's flush service (on the blocking executor): the reply to send. */
-    private String flush(String domain) {
-        try {
-            return listener.etrn(domain) ? ETRN_STARTED : "459 <" + domain + ">: service unavailable";
-        } catch (EnqueueException e) {
-            LOG.warning("PSTN1011: " + namaddr + ": ETRN " + domain + ": " + e.getMessage());
-            return ETRN_FAILED;
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "PSTN1012: " + namaddr + ": ETRN " + domain + ": flush service failed", e);
-            return ETRN_FAILED;
-        }
-    }
-
-    /** validHostname - letters, digits, '-' and '.', labels of 1-63, at most 255 (valid_hostname()). */
-    static boolean validHostname(String name) {
-        if (name.isEmpty() || name.length() > 255 || name.startsWith(".") || name.contains("..")) {
-            return false;
-        }
-        for (String label : name.split("\\.")) {
-            if (label.isEmpty() || label.length() > 63 || label.startsWith("-") || label.endsWith("-")) {
-                return false;
-            }
-            for (int i = 0; i < label.length(); i++) {
-                char c = label.charAt(i);
-                if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') && c != '-') {
-                    return false;
-                }
-            }
-        }
-        return true;
-    }
-
-    /** quit - QUIT: say goodbye and close. */
-    private boolean quit() {
-        reply(BYE);
-        hangup();
-        return true;
-    }
-
-    /**
-     * help - HELP: Postfix before 3.10 answered "500 5.5.2 Error: command not recognized";
-     * later versions list the implemented commands, which we do.
-     */
-    private boolean help() {
-        reply(HELP);
-        return true;
-    }
-
-    private boolean unsupported(String key, String value) {
-        return error("555 5.5.4 Unsupported option: " + (value == null ? key : key + "=" + value));
-    }
-
-    /** commandTooLong - a command over line_length_limit (skipped to its end). */
-    private void commandTooLong() {
-        LOG.warning("PSTN1002: " + namaddr + ": request longer than " + settings.lineLengthLimit());
-        // Counted as an error (Postfix does not): endless long lines must hit the error limit.
-        error("500 5.5.2 " + settings.myhostname() + " Error: command too long");
-        if (!closed && errorCount >= settings.hardErrorLimit()) {
-            reason = "too many errors";
-            reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
-            hangup();
-        }
-    }
-
-    /**
      * error - reply with an error and count it towards smtpd_hard_error_limit; the error
      * class for notify_classes follows the reply: resource for storage and queue file
      * errors, policy for the size and recipient limits, software for a failed flush
      * service, protocol for everything else (syntax, sequence, unknown commands).
      */
-    private boolean error(String reply) {
-        errorClasses.add(reply.equals(NO_STORAGE) || reply.equals(WRITE_ERROR) ? "resource"
+    boolean error(String reply) {
+        chat.errorClass(reply.equals(NO_STORAGE) || reply.equals(WRITE_ERROR) ? "resource"
                 : reply.equals(SIZE_EXCEEDS) || reply.equals(TOO_MANY_RCPT) ? "policy"
                 : reply.equals(ETRN_FAILED) ? "software" : "protocol");
         reply(reply);
@@ -1700,330 +436,11 @@ public final class SmtpdSession {
     }
 
     /** policyError - a reject or defer of the access policy (smtpd_*_restrictions): class policy. */
-    private boolean policyError(String reply) {
-        errorClasses.add("policy");
+    boolean policyError(String reply) {
+        chat.errorClass("policy");
         reply(reply);
         errorCount++;
         return false;
-    }
-
-    // ---------------------------------------------------------------- DATA content
-
-    /** dataLine - one content line (or a piece of a long line when !complete). */
-    private void dataLine(int len, boolean complete, boolean bareLf) {
-        if (bareLf) {
-            if (bareNewline == BareNewline.REJECT) {
-                bareLfInData = true;
-            } else if (bareNewline == BareNewline.NOTE && !bareLfInData) {
-                bareLfInData = true;
-                MAILLOG.info(queueId + ": bare <LF> received from " + namaddr);
-            }
-        }
-        int off = 0;
-        if (!previousPartial && len > 0 && line[0] == '.') {
-            if (len == 1 && complete) {
-                // A dot line next to a bare LF is not the end of DATA when the standard
-                // CRLF.CRLF is required (SMTP smuggling); Postfix drops it.
-                if (bareNewline.wantStandardEndOfData() && (bareLf || previousBareLf)) {
-                    previousBareLf = bareLf;
-                    return;
-                }
-                endOfData();
-                return;
-            }
-            off = 1; // dot-unstuffing, RFC 5321 4.5.2
-        }
-        previousBareLf = bareLf;
-        storeLine(off, len, complete);
-    }
-
-    /** contentLine - one BDAT content line (or piece): stored as it is. */
-    private void contentLine(int len, boolean complete) {
-        storeLine(0, len, complete);
-    }
-
-    /** storeLine - count hops, then write line[off..len) and CRLF when complete, within the size limit. */
-    private void storeLine(int off, int len, boolean complete) {
-        if (inHeaders && !previousPartial) {
-            countHops(off, len);
-        }
-        previousPartial = !complete;
-        int n = len - off;
-        if (firstLine) {
-            firstLine = false;
-            if (n >= 5 && startsWithFrom(off, len)) {
-                write("X-Mailbox-Line: ".getBytes(StandardCharsets.US_ASCII), 0, 16);
-            } else if (n > 0 && (line[off] == ' ' || line[off] == '\t')) {
-                // A first line that starts with white space would continue our Received: header:
-                // it starts the body instead.
-                endHeaders();
-                write(new byte[] {'\r', '\n'}, 0, 2);
-            }
-        }
-        contentBytes += n + (complete ? 2 : 0);
-        if (settings.messageSizeLimit() > 0 && contentBytes > settings.messageSizeLimit()) {
-            if (!tooBig) {
-                tooBig = true;
-                MAILLOG.warning("warning: " + queueId + ": queue file size limit exceeded");
-            }
-            return;
-        }
-        write(line, off, n);
-        if (complete) {
-            write(new byte[] {'\r', '\n'}, 0, 2);
-        }
-    }
-
-    /**
-     * countHops - hopcount_limit: count the client's Received: headers in the primary
-     * header section (a mail loop adds one per pass); the section ends at the first empty
-     * line or the first line that is neither a header nor a continuation.
-     */
-    private void countHops(int off, int len) {
-        if (len == off) {
-            endHeaders();
-            return;
-        }
-        byte c = line[off];
-        if (c == ' ' || c == '\t') {
-            return; // continuation of the previous header
-        }
-        int i = off;
-        while (i < len && line[i] > 32 && line[i] < 127 && line[i] != ':') {
-            i++;
-        }
-        if (i == off || i == len || line[i] != ':') {
-            if (!(firstLine && startsWithFrom(off, len))) {
-                endHeaders();
-            }
-            return;
-        }
-        String name = new String(line, off, i - off, StandardCharsets.US_ASCII);
-        if (name.equalsIgnoreCase("Received")) {
-            hopCount++;
-        } else if (name.equalsIgnoreCase("Message-Id")) {
-            seenMessageId = true;
-        } else if (name.equalsIgnoreCase("Date")) {
-            seenDate = true;
-        } else if (name.equalsIgnoreCase("From")) {
-            seenFrom = true;
-        }
-    }
-
-    /**
-     * endHeaders - the primary header section ends here (an empty line, a line that is no
-     * header, or the end of the message): for a local client (local_header_rewrite_clients)
-     * or with always_add_missing_headers, add what Postfix's cleanup adds when missing, at
-     * the end of the header section and in its order: Message-Id: (arrival time in UTC and
-     * the queue id), Date: (arrival, local time), From: (the envelope sender).
-     */
-    private void endHeaders() {
-        if (!inHeaders) {
-            return;
-        }
-        inHeaders = false;
-        if (!addHeaders) {
-            return;
-        }
-        StringBuilder b = new StringBuilder();
-        if (!seenMessageId) {
-            b.append("Message-Id: <").append(MESSAGE_ID_TIME.format(arrival)).append('.').append(queueId)
-                    .append('@').append(settings.myhostname()).append(">\r\n");
-        }
-        if (!seenDate) {
-            b.append("Date: ").append(ReceivedHeader.mailDate(arrival, clock.getZone())).append("\r\n");
-        }
-        if (!seenFrom) {
-            b.append("From: <").append(sender.isNull() ? "MAILER-DAEMON@" + settings.myhostname()
-                    : sender.address().toString()).append(">\r\n");
-        }
-        byte[] bytes = b.toString().getBytes(StandardCharsets.UTF_8);
-        write(bytes, 0, bytes.length);
-    }
-
-    /** startsWithFrom - Postfix: a first line "From " (after any '>') is an mbox From_ line. */
-    private boolean startsWithFrom(int off, int len) {
-        int i = off;
-        while (i < len && line[i] == '>') {
-            i++;
-        }
-        return len - i >= 5 && line[i] == 'F' && line[i + 1] == 'r' && line[i + 2] == 'o' && line[i + 3] == 'm'
-                && line[i + 4] == ' ';
-    }
-
-    private void write(byte[] bytes, int off, int len) {
-        if (tooBig || writeFailed || bareLfInData && bareNewline == BareNewline.REJECT) {
-            return;
-        }
-        try {
-            spool.write(bytes, off, len);
-            storedBytes += len;
-        } catch (IOException e) {
-            writeFailed = true;
-            LOG.log(Level.WARNING, "PSTN1003: write error on spool file " + spool.where() + " for " + queueId, e);
-        }
-    }
-
-    /** endOfData - the final dot: reject, or hand the message to the listener. */
-    private void endOfData() {
-        endOfData(true);
-    }
-
-    /** endOfData - with prefetch false the DNS answers are known to be there (BDAT LAST). */
-    private void endOfData(boolean prefetch) {
-        if (prefetch) {
-            prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
-        }
-        String eodReject = null;
-        if (!(bareLfInData && bareNewline == BareNewline.REJECT) && !tooBig && hopCount <= settings.hopcountLimit()
-                && !writeFailed) {
-            // smtpd_end_of_data_restrictions before any change of state: a policy server
-            // may have to be asked, and then this is done again when its answer is in
-            String previous = where;
-            where = AFTER_EOM;
-            try {
-                eodReject = settings.check().checkEndOfData(checks);
-            } catch (SmtpdCheck.PolicyPending pending) {
-                where = previous;
-                suspended = true;
-                transport.await(pending.future(), () -> {
-                    suspended = false;
-                    if (!closed) {
-                        endOfData(false);
-                        replayHeld();
-                    }
-                });
-                return;
-            }
-        }
-        inData = false;
-        where = AFTER_EOM;
-        endHeaders(); // a message that is all headers, or empty
-        boolean closedOk = closeSpool();
-        if (bareLfInData && bareNewline == BareNewline.REJECT) {
-            logWhatsup("reject", "bare <LF> received");
-            finishMessage(bareLfReply(), false, "protocol");
-            if (settings.bareNewlineRejectCode() == 521) {
-                hangup();
-            }
-            return;
-        }
-        if (tooBig) {
-            finishMessage(TOO_BIG, false, "bounce");
-            return;
-        }
-        if (hopCount > settings.hopcountLimit()) {
-            // a mail loop: Postfix bounces it; here the client gets the bounce as a reply
-            logWhatsup("reject", TOO_MANY_HOPS);
-            finishMessage(TOO_MANY_HOPS, false, "bounce");
-            return;
-        }
-        if (writeFailed || !closedOk) {
-            finishMessage(WRITE_ERROR, false, "resource");
-            return;
-        }
-        if (eodReject != null) {
-            finishMessage(eodReject, false, "policy");
-            return;
-        }
-        Map<String, String> params = new LinkedHashMap<>(mailParams);
-        if (holdReason != null) {
-            params.put(Envelope.HOLD, holdReason);
-        }
-        if (discardReason != null) {
-            params.put(Envelope.DISCARD, discardReason);
-        }
-        List<Envelope.Recipient> all = new ArrayList<>(recipients);
-        if (!settings.alwaysBcc().isEmpty()
-                && all.stream().noneMatch(r -> r.address().equalsIgnoreCase(settings.alwaysBcc()))) {
-            // always_bcc: Postfix's cleanup adds it; no delivery notice for the copy
-            all.add(new Envelope.Recipient(settings.alwaysBcc(), null, "NEVER"));
-        }
-        Envelope envelope = new Envelope(queueId, sender.isNull() ? "" : sender.address().toString(),
-                Map.copyOf(params), List.copyOf(all), clientName, clientAddress, clientPort, helo,
-                protocol, settings.serviceName(), arrival, storedBytes);
-        SmtpdSpool content = spool;
-        spool = null; // the blocking task owns it now, and deletes it
-        String[] result = new String[1];
-        suspended = true;
-        boolean chunked = messageVerb.equals("bdat");
-        long received = receivedBytes;
-        transport.runBlocking(() -> result[0] = enqueue(envelope, content, chunked, received), () -> {
-            suspended = false;
-            if (closed) {
-                return; // the client went away meanwhile; the spool is already gone
-            }
-            String reply = result[0] != null ? result[0] : WRITE_ERROR;
-            finishMessage(reply, reply.startsWith("250"), reply.equals(WRITE_ERROR) ? "resource" : "software");
-            replayHeld();
-        });
-    }
-
-    /**
-     * enqueue - call the listener (on the blocking executor): the reply to send. The
-     * content is a ByteArrayInputStream, or the spool file past smtpd_spool_memory_limit;
-     * the spool is deleted in every case.
-     */
-    private String enqueue(Envelope envelope, SmtpdSpool content, boolean chunked, long received) {
-        try (InputStream in = content.content()) {
-            String id = listener.enqueue(envelope, in);
-            if (!QueueIds.isValid(id)) {
-                LOG.warning("PSTN1004: listener returned queue id \"" + printable(String.valueOf(id), 40)
-                        + "\" for " + envelope.queueId() + "; replying with the session's id");
-                id = envelope.queueId();
-            }
-            return chunked ? "250 2.0.0 Ok: " + received + " bytes queued as " + id : "250 2.0.0 Ok: queued as " + id;
-        } catch (EnqueueException e) {
-            LOG.log(Level.WARNING, "PSTN1005: " + envelope.queueId() + ": enqueue refused: " + e.getMessage(), e);
-            return validReply(e.reply()) ? e.reply() : WRITE_ERROR;
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "PSTN1006: " + envelope.queueId() + ": enqueue failed", e);
-            return WRITE_ERROR;
-        } finally {
-            try {
-                content.delete();
-            } catch (IOException e) {
-                LOG.log(Level.WARNING, "PSTN1007: cannot delete spool file " + content.where(), e);
-            }
-        }
-    }
-
-    private static boolean validReply(String reply) {
-        return reply != null && reply.matches("[45][0-9][0-9]( .*)?") && reply.indexOf('\r') < 0
-                && reply.indexOf('\n') < 0;
-    }
-
-    /** finishMessage - reply after the final dot and end the transaction. */
-    private void finishMessage(String reply, boolean success, String errorClass) {
-        deleteSpool();
-        reply(reply);
-        count(messageVerb, success);
-        if (success) {
-            // Postfix forgives earlier client errors once a message was received.
-            errorCount = 0;
-            junkCommands = 0;
-        } else {
-            errorCount++;
-            errorClasses.add(errorClass);
-        }
-        resetTransaction();
-        chatFlush();
-        if (!closed && errorCount >= settings.hardErrorLimit()) {
-            reason = "too many errors";
-            reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
-            hangup();
-        }
-    }
-
-    /** replayHeld - process input that arrived while the listener was busy. */
-    private void replayHeld() {
-        while (!held.isEmpty() && !suspended && !closed) {
-            byte[] chunk = held.pollFirst();
-            input(chunk, 0, chunk.length);
-        }
-        if (!suspended && !closed) {
-            transport.flush();
-        }
     }
 
     // ---------------------------------------------------------------- end of session
@@ -2046,63 +463,34 @@ public final class SmtpdSession {
         closed = true;
         if (reason != null && !(where.equals(AFTER_EOM) && reason.equals("lost connection"))) {
             if (where.equals(AFTER_DATA)) {
-                MAILLOG.info(reason + " after DATA (" + receivedBytes + " bytes) from " + namaddr);
+                MAILLOG.info(reason + " after DATA (" + content.receivedBytes() + " bytes) from " + namaddr);
             } else {
                 MAILLOG.info(reason + " after " + where + " from " + namaddr);
             }
         }
-        if (inData) {
-            closeSpool();
-            deleteSpool();
-            inData = false;
-        }
-        abortBdat();
-        held.clear();
-        MAILLOG.info("disconnect from " + namaddr + formatStats());
-        if (!history.isEmpty() && errorClasses.stream().anyMatch(settings.notifyClasses()::contains)) {
-            notifyPostmaster();
+        content.abortData();
+        data.abort();
+        framer.discard();
+        MAILLOG.info("disconnect from " + namaddr + chat.formatStats());
+        if (chat.noticeDue()) {
+            chat.notifyPostmaster(reason);
         }
     }
 
-    /**
-     * notifyPostmaster - Postfix smtpd_chat_notify(): the transcript goes to
-     * error_notice_recipient from double_bounce_sender, queued through the listener like
-     * any message (on the blocking executor). A notice that cannot be queued is logged
-     * and dropped: it is junk mail, never worth a retry.
-     */
-    private void notifyPostmaster() {
-        String id = QueueIds.next();
-        Instant now = clock.instant();
-        byte[] content = SmtpdNotice.content(settings, id, namaddr, List.copyOf(history), reason, now,
-                clock.getZone());
-        Envelope envelope = SmtpdNotice.envelope(settings, id, now, content.length);
-        history.clear();
-        transport.runBlocking(() -> {
-            try {
-                listener.enqueue(envelope, new java.io.ByteArrayInputStream(content));
-            } catch (EnqueueException | RuntimeException e) {
-                MAILLOG.warning("warning: postmaster notify: " + e.getMessage());
-            }
-        }, () -> { });
-    }
-
-    private void hangup() {
+    /** hangup - the session ends the connection: drop any content, close after the replies. */
+    void hangup() {
         hangup = true;
         closed = true;
-        if (inData) {
-            closeSpool();
-            deleteSpool();
-            inData = false;
-        }
-        abortBdat();
+        content.abortData();
+        data.abort();
         transport.close();
     }
 
     // ---------------------------------------------------------------- helpers
 
-    private void resetTransaction() {
-        abortBdat();
-        bdatFailed = false;
+    /** resetTransaction - forget the MAIL transaction (RSET, HELO/EHLO, end of message, STARTTLS). */
+    void resetTransaction() {
+        data.reset();
         sender = null;
         mailParams = null;
         queueId = null;
@@ -2112,216 +500,8 @@ public final class SmtpdSession {
         discardReason = null;
     }
 
-    /** closeSpool - the content is complete (the file, if any, flushed and closed); false on a write error. */
-    private boolean closeSpool() {
-        if (spool == null) {
-            return true;
-        }
-        try {
-            spool.close();
-            return true;
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "PSTN1003: write error on spool file " + spool.where() + " for " + queueId, e);
-            return false;
-        }
-    }
-
-    /** deleteSpool - drop the content of the current message (memory and file). */
-    private void deleteSpool() {
-        if (spool != null) {
-            SmtpdSpool s = spool;
-            spool = null;
-            try {
-                s.delete();
-            } catch (IOException e) {
-                LOG.log(Level.WARNING, "PSTN1007: cannot delete spool file " + s.where(), e);
-            }
-        }
-    }
-
-    private String bareLfReply() {
+    /** bareLfReply - the reply to a bare &lt;LF&gt; (smtpd_forbid_bare_newline_reject_code). */
+    String bareLfReply() {
         return settings.bareNewlineRejectCode() + " 5.5.2 " + settings.myhostname() + " Error: bare <LF> received";
-    }
-
-    /** logWhatsup - Postfix log_whatsup(): "QUEUEID: reject: WHERE from CLIENT: TEXT; from=<> ...". */
-    private void logWhatsup(String whatsup, String text) {
-        StringBuilder b = new StringBuilder();
-        b.append(queueId != null ? queueId : "NOQUEUE").append(": ").append(whatsup).append(": ")
-                .append(where).append(" from ").append(namaddr).append(": ").append(text).append(';');
-        String from = checks.sender();
-        if (from != null) {
-            b.append(" from=<").append(from).append('>');
-        }
-        if (checkingRecipient != null) {
-            b.append(" to=<").append(checkingRecipient).append('>');
-        } else if (!recipients.isEmpty()) {
-            b.append(" to=<").append(recipients.get(recipients.size() - 1).address()).append('>');
-        }
-        b.append(" proto=").append(protocol);
-        if (helo != null) {
-            b.append(" helo=<").append(printable(helo, 255)).append('>');
-        }
-        MAILLOG.info(b.toString());
-    }
-
-    /** isNonSmtp - HTTP verbs and header lines sent to an SMTP port (Postfix is_header, smtpd_forbid_cmds). */
-    private static boolean isNonSmtp(String verb) {
-        if (verb.equals("CONNECT") || verb.equals("GET") || verb.equals("POST")) {
-            return true;
-        }
-        return verb.length() > 1 && verb.endsWith(":") && verb.substring(0, verb.length() - 1).chars()
-                .allMatch(c -> c > 32 && c < 127 && c != ':');
-    }
-
-    private void count(String name, boolean success) {
-        int[] c = stats.computeIfAbsent(name, k -> new int[2]);
-        c[1]++;
-        if (success) {
-            c[0]++;
-        }
-    }
-
-    /** formatStats - " ehlo=1 mail=1 rcpt=2 data=1 quit=1 commands=6" (Postfix 3.0+). */
-    String formatStats() {
-        StringBuilder b = new StringBuilder();
-        int success = 0;
-        int total = 0;
-        for (String name : STAT_ORDER) {
-            int[] c = stats.get(name);
-            if (c == null) {
-                continue;
-            }
-            b.append(' ').append(name).append('=').append(c[0]);
-            if (c[0] != c[1]) {
-                b.append('/').append(c[1]);
-            }
-            success += c[0];
-            total += c[1];
-        }
-        b.append(" commands=").append(success);
-        if (success != total || total == 0) {
-            b.append('/').append(total);
-        }
-        return b.toString();
-    }
-
-    /** printable - at most max characters, non-printables as '?'. */
-    static String printable(String s, int max) {
-        StringBuilder b = new StringBuilder(Math.min(s.length(), max));
-        for (int i = 0; i < s.length() && i < max; i++) {
-            char c = s.charAt(i);
-            b.append(c < 32 || c == 127 ? '?' : c);
-        }
-        return b.toString();
-    }
-
-    /** Checks - the session as the policy engine sees it. */
-    private final class Checks implements CheckContext {
-        @Override
-        public String clientName() {
-            return clientName;
-        }
-
-        @Override
-        public String clientAddress() {
-            return clientAddress;
-        }
-
-        @Override
-        public String namaddr() {
-            return namaddr;
-        }
-
-        @Override
-        public String helo() {
-            return helo;
-        }
-
-        @Override
-        public String sender() {
-            if (checkingSender != null) {
-                return checkingSender;
-            }
-            return sender == null ? null : sender.isNull() ? "" : sender.address().toString();
-        }
-
-        @Override
-        public void log(String whatsup, String text) {
-            logWhatsup(whatsup, text);
-        }
-
-        @Override
-        public boolean saslAuthenticated() {
-            return saslUsername != null;
-        }
-
-        @Override
-        public String saslUsername() {
-            return saslUsername;
-        }
-
-        @Override
-        public int recipientCount() {
-            return recipients.size();
-        }
-
-        @Override
-        public boolean illegalPipelining() {
-            return illPipelining;
-        }
-
-        @Override
-        public Map<SmtpdCheck.Stage, String> stageDefers() {
-            return stageDefers;
-        }
-
-        @Override
-        public DnsAnswers dnsAnswers() {
-            return dnsAnswers;
-        }
-
-        @Override
-        public Map<String, String> policyAnswers() {
-            return policyAnswers;
-        }
-
-        @Override
-        public Map<String, String> policyAttributes() {
-            Map<String, String> a = new LinkedHashMap<>();
-            a.put("protocol_state", where.equals(AFTER_EOM) ? "END-OF-MESSAGE" : where);
-            a.put("protocol_name", protocol);
-            a.put("queue_id", queueId == null ? "" : queueId);
-            a.put("recipient_count", String.valueOf(recipients.size()));
-            a.put("instance", instance);
-            a.put("sasl_method", saslMethod == null ? "" : saslMethod);
-            a.put("sasl_username", saslUsername == null ? "" : saslUsername);
-            a.put("sasl_sender", "");
-            a.put("size", String.valueOf(where.equals(AFTER_EOM) || where.equals(AFTER_DATA) ? storedBytes
-                    : mailParams != null && mailParams.containsKey("SIZE") ? Long.parseLong(mailParams.get("SIZE"))
-                    : 0));
-            a.put("ccert_subject", "");
-            a.put("ccert_issuer", "");
-            a.put("ccert_fingerprint", "");
-            a.put("ccert_pubkey_fingerprint", "");
-            a.put("encryption_protocol", "");
-            a.put("encryption_cipher", "");
-            a.put("encryption_keysize", "0");
-            a.put("stress", "");
-            a.put("client_port", String.valueOf(clientPort));
-            a.put("server_address", "");
-            a.put("server_port", "");
-            a.put("mail_version", settings.mailName());
-            return a;
-        }
-
-        @Override
-        public void hold(String reason) {
-            holdReason = reason;
-        }
-
-        @Override
-        public void discard(String reason) {
-            discardReason = reason;
-        }
     }
 }

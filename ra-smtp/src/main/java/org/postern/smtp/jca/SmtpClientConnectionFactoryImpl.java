@@ -13,7 +13,6 @@ import org.postern.smtp.api.NextHop;
 import org.postern.smtp.api.SmtpClientConnection;
 import org.postern.smtp.api.SmtpClientConnectionFactory;
 import org.postern.smtp.api.SmtpClientSettings;
-import org.postern.smtp.SmtpDestinationLimiter;
 
 /**
  * SmtpClientConnectionFactoryImpl - the connection factory bound in JNDI: every
