@@ -180,7 +180,7 @@ final class AuthCommand {
         int[] outcome = new int[1]; // 0 failed, 1 ok, 2 temporary failure
         s.runBlocking(() -> {
             try {
-                outcome[0] = settings.authenticator().authenticate(authzid, username, secret) ? 1 : 0;
+                outcome[0] = settings.security().authenticator().authenticate(authzid, username, secret) ? 1 : 0;
             } catch (RuntimeException e) {
                 SmtpdSession.LOG.log(Level.WARNING, "PSTN1009: " + s.namaddr() + ": authenticator failed", e);
                 outcome[0] = 2;

@@ -40,7 +40,7 @@ record HeloCommands(SmtpdSession s, SmtpdSettings settings) {
         if (!greeting(arg, HELO_SYNTAX, "SMTP")) {
             return false;
         }
-        s.reply("250 " + settings.myhostname());
+        s.reply("250 " + settings.identity().myhostname());
         return true;
     }
 
@@ -50,10 +50,10 @@ record HeloCommands(SmtpdSession s, SmtpdSettings settings) {
             return false;
         }
         List<String> lines = new ArrayList<>();
-        lines.add(settings.myhostname());
+        lines.add(settings.identity().myhostname());
         lines.add("PIPELINING");
-        lines.add(settings.messageSizeLimit() > 0 ? "SIZE " + settings.messageSizeLimit() : "SIZE");
-        if (!settings.disableVrfy()) {
+        lines.add(settings.limits().messageSizeLimit() > 0 ? "SIZE " + settings.limits().messageSizeLimit() : "SIZE");
+        if (!settings.protocol().disableVrfy()) {
             lines.add("VRFY");
         }
         lines.add("ETRN");

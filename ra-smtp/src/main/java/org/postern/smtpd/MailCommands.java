@@ -133,7 +133,7 @@ final class MailCommands {
         if (!path.isNull() && !path.address().isAscii() && !params.containsKey("SMTPUTF8")) {
             return s.error(NEED_SMTPUTF8);
         }
-        if (settings.messageSizeLimit() > 0 && declaredSize > settings.messageSizeLimit()) {
+        if (settings.limits().messageSizeLimit() > 0 && declaredSize > settings.limits().messageSizeLimit()) {
             return s.error(SIZE_EXCEEDS);
         }
         if (!enoughSpace(declaredSize)) {
@@ -174,18 +174,18 @@ final class MailCommands {
      */
     private boolean enoughSpace(long declaredSize) {
         if (space == null) {
-            space = SpoolSpace.direct(settings.spoolDirectory()); // no listener (tests): measure now
+            space = SpoolSpace.direct(settings.content().spoolDirectory()); // no listener (tests): measure now
         }
         long free = space.free();
         if (free == SpoolSpace.UNKNOWN) {
             return true;
         }
-        if (free <= settings.queueMinfree() || free / 1.5 <= settings.messageSizeLimit()) {
+        if (free <= settings.limits().queueMinfree() || free / 1.5 <= settings.limits().messageSizeLimit()) {
             SmtpdSession.MAILLOG.warning("warning: not enough free space in mail queue: " + free
                     + " bytes < 1.5*message size limit");
             return false;
         }
-        if (declaredSize > 0 && declaredSize > free - settings.queueMinfree()) {
+        if (declaredSize > 0 && declaredSize > free - settings.limits().queueMinfree()) {
             SmtpdSession.MAILLOG.warning("warning: not enough free space in mail queue: " + free + " bytes; "
                     + s.namaddr() + " declared SIZE=" + declaredSize);
             return false;
@@ -230,7 +230,7 @@ final class MailCommands {
             }
         }
         // Bound the recipients per message: qmail-dos-2.
-        if (settings.recipientLimit() > 0 && s.recipients.size() >= settings.recipientLimit()) {
+        if (settings.limits().recipientLimit() > 0 && s.recipients.size() >= settings.limits().recipientLimit()) {
             return s.error(TOO_MANY_RCPT);
         }
         if (!path.address().isAscii() && !s.mailParams.containsKey("SMTPUTF8")) {

@@ -56,7 +56,7 @@ record SessionCommands(SmtpdSession s, SmtpdSettings settings) {
 
     /** vrfy - VRFY address: without address verification Postfix answers 252 with the argument. */
     boolean vrfy(String arg) {
-        if (settings.disableVrfy()) {
+        if (settings.protocol().disableVrfy()) {
             return s.error(VRFY_DISABLED);
         }
         if (arg.isEmpty()) {

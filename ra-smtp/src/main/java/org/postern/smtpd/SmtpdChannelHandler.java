@@ -82,8 +82,8 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
         String client = "unknown[" + address + "]";
         String warning = (outcome.limit().equals("rate") ? "Connection rate limit exceeded: "
                 : "Connection concurrency limit exceeded: ") + outcome.value() + " from " + client
-                + " for service " + settings.serviceName();
-        String reply = "421 4.7.0 " + settings.myhostname() + " Error: too many connections from " + address;
+                + " for service " + settings.identity().serviceName();
+        String reply = "421 4.7.0 " + settings.identity().myhostname() + " Error: too many connections from " + address;
         guarded(() -> session.refuse(warning, reply));
     }
 
@@ -234,7 +234,7 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
         // The 220 leaves in plaintext now; everything read from here on goes through TLS,
         // including bytes of this read batch that the session has not consumed.
         ctx.flush();
-        SslHandler tls = new SslHandler(settings.sslContext().newEngine(ctx.alloc()));
+        SslHandler tls = new SslHandler(settings.security().sslContext().newEngine(ctx.alloc()));
         ctx.pipeline().addFirst(TLS_HANDLER, tls);
     }
 
@@ -245,7 +245,7 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "PSTN1034: internal error in smtpd session " + ctx.channel(), e);
             if (ctx.channel().isActive()) {
-                ctx.writeAndFlush(Unpooled.copiedBuffer("421 4.3.0 " + settings.myhostname()
+                ctx.writeAndFlush(Unpooled.copiedBuffer("421 4.3.0 " + settings.identity().myhostname()
                         + " Server local error\r\n", StandardCharsets.UTF_8)).addListener(ChannelFutureListener.CLOSE);
             }
         }

@@ -96,7 +96,7 @@ final class SmtpdChat {
      * HISTORY_MAX_CHARS in all (then one "(transcript truncated)" line).
      */
     private void keep(String text) {
-        if (settings.notifyClasses().isEmpty() || historyTruncated) {
+        if (settings.notices().notifyClasses().isEmpty() || historyTruncated) {
             return;
         }
         if (historyChars + text.length() > HISTORY_MAX_CHARS) {
@@ -140,7 +140,7 @@ final class SmtpdChat {
                 return w[0] + " " + w[1] + " ********";
             }
         }
-        return printable(line, settings.lineLengthLimit());
+        return printable(line, settings.limits().lineLengthLimit());
     }
 
     /** errorClass - the session had an error of this notify_classes class. */
@@ -183,7 +183,7 @@ final class SmtpdChat {
 
     /** noticeDue - the session had errors of a class in notify_classes, and there is a transcript. */
     boolean noticeDue() {
-        return !history.isEmpty() && errorClasses.stream().anyMatch(settings.notifyClasses()::contains);
+        return !history.isEmpty() && errorClasses.stream().anyMatch(settings.notices().notifyClasses()::contains);
     }
 
     /**

@@ -181,7 +181,7 @@ final class SmtpdCheckContext implements CheckContext {
         a.put("client_port", String.valueOf(s.clientPort));
         a.put("server_address", "");
         a.put("server_port", "");
-        a.put("mail_version", s.settings.mailName());
+        a.put("mail_version", s.settings.identity().mailName());
         return a;
     }
 

@@ -96,11 +96,11 @@ enum SmtpdCommands {
         /** AUTH is offered here (smtpd_sasl_auth_enable, smtpd_tls_auth_only). */
         AUTH_ENABLED(s -> s.settings.offersAuth(s.tls) ? null : AUTH_NOT_ENABLED),
         /** smtpd_helo_required = yes: HELO or EHLO first. */
-        HELO_IF_REQUIRED(s -> s.settings.heloRequired() && s.helo == null ? NEED_HELO : null),
+        HELO_IF_REQUIRED(s -> s.settings.protocol().heloRequired() && s.helo == null ? NEED_HELO : null),
         /** HELO or EHLO first, whatever smtpd_helo_required says (ETRN, RFC 1985). */
         HELO(s -> s.helo == null ? NEED_HELO : null),
         /** smtpd_tls_security_level = encrypt: STARTTLS first. */
-        TLS_IF_ENFORCED(s -> s.settings.tlsLevel() == SmtpdSettings.TlsLevel.ENCRYPT && !s.tls
+        TLS_IF_ENFORCED(s -> s.settings.security().tlsLevel() == SmtpdSettings.TlsLevel.ENCRYPT && !s.tls
                 ? NEED_STARTTLS : null),
         /** No MAIL transaction in progress. */
         NO_TRANSACTION(s -> s.sender != null ? IN_TRANSACTION : null);
@@ -160,7 +160,7 @@ enum SmtpdCommands {
             // for reject_unauth_pipelining; smtpd_forbid_unauth_pipelining ends the session.
             s.illPipelining = true;
             s.framer.logImproperPipelining(verb, pipelined);
-            if (s.settings.forbidUnauthPipelining()) {
+            if (s.settings.protocol().forbidUnauthPipelining()) {
                 s.chat.errorClass("protocol");
                 s.where = verb;
                 s.chat.count(verb.toLowerCase(Locale.ROOT), false);
@@ -188,7 +188,7 @@ enum SmtpdCommands {
         // smtpd_junk_command_limit: a client that keeps the session busy without mail
         // (NOOP/RSET/VRFY floods) starts to collect errors, and so the tarpit and the
         // hard error limit.
-        if (cmd.flags.contains(Flag.JUNK) && s.junkCommands++ >= s.settings.junkCommandLimit()) {
+        if (cmd.flags.contains(Flag.JUNK) && s.junkCommands++ >= s.settings.limits().junkCommandLimit()) {
             s.errorCount++;
         }
     }

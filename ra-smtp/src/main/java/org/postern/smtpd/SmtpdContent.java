@@ -145,15 +145,15 @@ final class SmtpdContent {
      */
     boolean open() {
         try {
-            spool = new SmtpdSpool(settings.spoolDirectory(), s.queueId, settings.spoolMemoryLimit());
-            byte[] received = ReceivedHeader.format(s.helo, s.clientName, s.clientAddress, settings.myhostname(),
-                    settings.mailName(), s.protocol + (s.tls ? "S" : "") + (s.auth.username() != null ? "A" : ""),
+            spool = new SmtpdSpool(settings.content().spoolDirectory(), s.queueId, settings.limits().spoolMemoryLimit());
+            byte[] received = ReceivedHeader.format(s.helo, s.clientName, s.clientAddress, settings.identity().myhostname(),
+                    settings.identity().mailName(), s.protocol + (s.tls ? "S" : "") + (s.auth.username() != null ? "A" : ""),
                     s.queueId, s.recipients.size() == 1 ? s.recipients.get(0).address() : null,
                     s.arrival, s.clock.getZone()).getBytes(StandardCharsets.UTF_8);
             spool.write(received, 0, received.length);
             storedBytes = received.length;
         } catch (IOException e) {
-            SmtpdSession.LOG.log(Level.WARNING, "PSTN1001: cannot create spool file in " + settings.spoolDirectory()
+            SmtpdSession.LOG.log(Level.WARNING, "PSTN1001: cannot create spool file in " + settings.content().spoolDirectory()
                     + " for " + s.queueId, e);
             close();
             delete();
@@ -169,8 +169,8 @@ final class SmtpdContent {
         firstLine = true;
         inHeaders = true;
         hopCount = 0;
-        addHeaders = settings.alwaysAddMissingHeaders()
-                || settings.headerRewriteClients().matches(s.clientAddress, s.auth.username() != null);
+        addHeaders = settings.content().alwaysAddMissingHeaders()
+                || settings.content().headerRewriteClients().matches(s.clientAddress, s.auth.username() != null);
         seenMessageId = false;
         seenDate = false;
         seenFrom = false;
@@ -229,7 +229,7 @@ final class SmtpdContent {
             }
         }
         contentBytes += n + (complete ? 2 : 0);
-        if (settings.messageSizeLimit() > 0 && contentBytes > settings.messageSizeLimit()) {
+        if (settings.limits().messageSizeLimit() > 0 && contentBytes > settings.limits().messageSizeLimit()) {
             if (!tooBig) {
                 tooBig = true;
                 SmtpdSession.MAILLOG.warning("warning: " + s.queueId + ": queue file size limit exceeded");
@@ -296,13 +296,13 @@ final class SmtpdContent {
         StringBuilder b = new StringBuilder();
         if (!seenMessageId) {
             b.append("Message-Id: <").append(MESSAGE_ID_TIME.format(s.arrival)).append('.').append(s.queueId)
-                    .append('@').append(settings.myhostname()).append(">\r\n");
+                    .append('@').append(settings.identity().myhostname()).append(">\r\n");
         }
         if (!seenDate) {
             b.append("Date: ").append(ReceivedHeader.mailDate(s.arrival, s.clock.getZone())).append("\r\n");
         }
         if (!seenFrom) {
-            b.append("From: <").append(s.sender.isNull() ? "MAILER-DAEMON@" + settings.myhostname()
+            b.append("From: <").append(s.sender.isNull() ? "MAILER-DAEMON@" + settings.identity().myhostname()
                     : s.sender.address().toString()).append(">\r\n");
         }
         byte[] bytes = b.toString().getBytes(StandardCharsets.UTF_8);
@@ -342,7 +342,7 @@ final class SmtpdContent {
             s.checks.prefetch(SmtpdCheck.Stage.END_OF_DATA, null);
         }
         String eodReject = null;
-        if (!(bareLfInData && bareNewline == BareNewline.REJECT) && !tooBig && hopCount <= settings.hopcountLimit()
+        if (!(bareLfInData && bareNewline == BareNewline.REJECT) && !tooBig && hopCount <= settings.limits().hopcountLimit()
                 && !writeFailed) {
             // smtpd_end_of_data_restrictions before any change of state: a policy server
             // may have to be asked, and then this is done again when its answer is in
@@ -363,7 +363,7 @@ final class SmtpdContent {
         if (bareLfInData && bareNewline == BareNewline.REJECT) {
             s.checks.log("reject", "bare <LF> received");
             finishMessage(s.bareLfReply(), false, "protocol");
-            if (settings.bareNewlineRejectCode() == 521) {
+            if (settings.protocol().bareNewlineRejectCode() == 521) {
                 s.hangup();
             }
             return;
@@ -372,7 +372,7 @@ final class SmtpdContent {
             finishMessage(TOO_BIG, false, "bounce");
             return;
         }
-        if (hopCount > settings.hopcountLimit()) {
+        if (hopCount > settings.limits().hopcountLimit()) {
             // a mail loop: Postfix bounces it; here the client gets the bounce as a reply
             s.checks.log("reject", TOO_MANY_HOPS);
             finishMessage(TOO_MANY_HOPS, false, "bounce");
@@ -408,14 +408,14 @@ final class SmtpdContent {
             params.put(Envelope.DISCARD, s.discardReason);
         }
         List<Envelope.Recipient> all = new ArrayList<>(s.recipients);
-        if (!settings.alwaysBcc().isEmpty()
-                && all.stream().noneMatch(r -> r.address().equalsIgnoreCase(settings.alwaysBcc()))) {
+        if (!settings.content().alwaysBcc().isEmpty()
+                && all.stream().noneMatch(r -> r.address().equalsIgnoreCase(settings.content().alwaysBcc()))) {
             // always_bcc: Postfix's cleanup adds it; no delivery notice for the copy
-            all.add(new Envelope.Recipient(settings.alwaysBcc(), null, "NEVER"));
+            all.add(new Envelope.Recipient(settings.content().alwaysBcc(), null, "NEVER"));
         }
         return new Envelope(s.queueId, s.sender.isNull() ? "" : s.sender.address().toString(),
                 Map.copyOf(params), List.copyOf(all), s.clientName, s.clientAddress, s.clientPort, s.helo,
-                s.protocol, settings.serviceName(), s.arrival, storedBytes);
+                s.protocol, settings.identity().serviceName(), s.arrival, storedBytes);
     }
 
     /**

@@ -65,7 +65,7 @@ final class SmtpdLineFramer {
         this.s = session;
         this.settings = settings;
         this.bareNewline = bareNewline;
-        this.line = new byte[settings.lineLengthLimit()];
+        this.line = new byte[settings.limits().lineLengthLimit()];
     }
 
     /** line - the line buffer: the current line is line[0..len) of the call that passes it on. */
@@ -216,9 +216,9 @@ final class SmtpdLineFramer {
 
     /** commandTooLong - a command over line_length_limit (skipped to its end). */
     private void commandTooLong() {
-        SmtpdSession.LOG.warning("PSTN1002: " + s.namaddr() + ": request longer than " + settings.lineLengthLimit());
+        SmtpdSession.LOG.warning("PSTN1002: " + s.namaddr() + ": request longer than " + settings.limits().lineLengthLimit());
         // Counted as an error (Postfix does not): endless long lines must hit the error limit.
-        s.error("500 5.5.2 " + settings.myhostname() + " Error: command too long");
+        s.error("500 5.5.2 " + settings.identity().myhostname() + " Error: command too long");
         s.hardErrorLimit();
     }
 
@@ -233,11 +233,11 @@ final class SmtpdLineFramer {
             tarpitDone = false;
             return false;
         }
-        if (s.errorCount < settings.softErrorLimit() || settings.errorSleepTime().isZero()) {
+        if (s.errorCount < settings.limits().softErrorLimit() || settings.limits().errorSleepTime().isZero()) {
             return false;
         }
         tarpitLine = lineBytes(len, bareLf);
-        s.delay(settings.errorSleepTime(), () -> {
+        s.delay(settings.limits().errorSleepTime(), () -> {
             byte[] l = tarpitLine;
             tarpitLine = null;
             tarpitDone = true;

@@ -37,22 +37,22 @@ final class SmtpdNotice {
 
     /** envelope - the notice's envelope: local, from double_bounce_sender to error_notice_recipient. */
     static Envelope envelope(SmtpdSettings settings, String queueId, Instant now, long size) {
-        return new Envelope(queueId, qualify(settings.doubleBounceSender(), settings.myhostname()), Map.of(),
-                List.of(new Envelope.Recipient(qualify(settings.errorNoticeRecipient(), settings.myhostname()),
+        return new Envelope(queueId, qualify(settings.notices().doubleBounceSender(), settings.identity().myhostname()), Map.of(),
+                List.of(new Envelope.Recipient(qualify(settings.notices().errorNoticeRecipient(), settings.identity().myhostname()),
                         null, null)),
-                "localhost", "127.0.0.1", 0, null, "local", settings.serviceName(), now, size);
+                "localhost", "127.0.0.1", 0, null, "local", settings.identity().serviceName(), now, size);
     }
 
     /** content - the message, CRLF line endings. */
     static byte[] content(SmtpdSettings settings, String queueId, String namaddr, List<String> history,
                           String reason, Instant now, ZoneId zone) {
         StringBuilder b = new StringBuilder(4096);
-        String host = settings.myhostname();
+        String host = settings.identity().myhostname();
         line(b, "Message-Id: <" + ID_TIME.format(now) + "." + queueId + "@" + host + ">");
         line(b, "Date: " + ReceivedHeader.mailDate(now, zone));
         line(b, "From: Mail Delivery System <MAILER-DAEMON@" + host + ">");
-        line(b, "To: Postmaster <" + qualify(settings.errorNoticeRecipient(), host) + ">");
-        line(b, "Subject: " + settings.mailName() + " SMTP server: errors from " + ascii(namaddr));
+        line(b, "To: Postmaster <" + qualify(settings.notices().errorNoticeRecipient(), host) + ">");
+        line(b, "Subject: " + settings.identity().mailName() + " SMTP server: errors from " + ascii(namaddr));
         line(b, "");
         line(b, "Transcript of session follows.");
         line(b, "");

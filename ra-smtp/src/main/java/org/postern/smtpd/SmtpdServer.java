@@ -83,9 +83,9 @@ public final class SmtpdServer {
         this.listener = Objects.requireNonNull(listener, "listener");
         this.group = Objects.requireNonNull(group, "group");
         this.blocking = Objects.requireNonNull(blocking, "blocking");
-        this.limiter = new ClientConnectionLimiter(settings.connectionCountLimit(), settings.connectionRateLimit(),
-                settings.rateTimeUnit(), settings.eventLimitExceptions(), System::nanoTime);
-        this.space = SpoolSpace.background(settings.spoolDirectory(), blocking);
+        this.limiter = new ClientConnectionLimiter(settings.connections().connectionCountLimit(), settings.connections().connectionRateLimit(),
+                settings.connections().rateTimeUnit(), settings.connections().eventLimitExceptions(), System::nanoTime);
+        this.space = SpoolSpace.background(settings.content().spoolDirectory(), blocking);
     }
 
     /** withClock - use another clock for Received: dates and arrival times (tests). */
@@ -149,16 +149,16 @@ public final class SmtpdServer {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         sessions.add(ch);
-                        if (settings.upstreamProxy()) {
+                        if (settings.connections().upstreamProxy()) {
                             // the PROXY header comes first, before TLS and SMTP
-                            ch.pipeline().addLast("proxy", new ProxyProtocolHandler(settings.upstreamProxyTimeout()));
+                            ch.pipeline().addLast("proxy", new ProxyProtocolHandler(settings.connections().upstreamProxyTimeout()));
                         }
-                        if (settings.tlsWrapperMode()) {
+                        if (settings.security().tlsWrapperMode()) {
                             // implicit TLS (smtpd_tls_wrappermode): the greeting waits for the handshake
                             ch.pipeline().addLast(SmtpdChannelHandler.TLS_HANDLER,
-                                    new SslHandler(settings.sslContext().newEngine(ch.alloc())));
+                                    new SslHandler(settings.security().sslContext().newEngine(ch.alloc())));
                         }
-                        long timeout = settings.timeout().toMillis();
+                        long timeout = settings.limits().timeout().toMillis();
                         ch.pipeline().addLast("idle", new IdleStateHandler(timeout, 0, 0,
                                 java.util.concurrent.TimeUnit.MILLISECONDS));
                         ch.pipeline().addLast("smtpd", new SmtpdChannelHandler(settings, listener, blocking, clock,

@@ -211,9 +211,9 @@ public final class SmtpdSession {
         this.clientPort = clientPort;
         this.namaddr = clientName + "[" + clientAddress + "]";
         this.chat = new SmtpdChat(this, settings,
-                settings.debugPeerLevel() > 0 && settings.debugPeers().test(clientAddress));
-        BareNewline bareNewline = settings.bareNewlineExclusions().test(clientAddress) ? BareNewline.NO
-                : settings.bareNewline();
+                settings.connections().debugPeerLevel() > 0 && settings.connections().debugPeers().test(clientAddress));
+        BareNewline bareNewline = settings.protocol().bareNewlineExclusions().test(clientAddress) ? BareNewline.NO
+                : settings.protocol().bareNewline();
         this.framer = new SmtpdLineFramer(this, settings, bareNewline);
         this.content = new SmtpdContent(this, settings, bareNewline, framer.line());
         this.heloCommands = new HeloCommands(this, settings);
@@ -232,7 +232,7 @@ public final class SmtpdSession {
 
     /** start - log the connection and send the greeting. */
     public void start() {
-        if (settings.peernameLookup()) {
+        if (settings.connections().peernameLookup()) {
             // Postfix's peer name lookup, without blocking: the greeting waits for DNS.
             CompletableFuture<String> name = settings.check().clientName(checks);
             if (!name.isDone()) {
@@ -286,7 +286,7 @@ public final class SmtpdSession {
             chat.errorClass("policy");
             errorCount++;
         } else {
-            reply("220 " + settings.banner());
+            reply("220 " + settings.identity().banner());
         }
         transport.flush();
     }
@@ -359,7 +359,7 @@ public final class SmtpdSession {
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(line, 0, len)).toString();
         } catch (CharacterCodingException e) {
-            chat.query(printable(new String(line, 0, len, StandardCharsets.ISO_8859_1), settings.lineLengthLimit()));
+            chat.query(printable(new String(line, 0, len, StandardCharsets.ISO_8859_1), settings.limits().lineLengthLimit()));
             chat.count("unknown", false);
             where = UNKNOWN;
             error(BAD_UTF8);
@@ -390,9 +390,9 @@ public final class SmtpdSession {
 
     /** hardErrorLimit - smtpd_hard_error_limit reached: 421 and hang up. */
     void hardErrorLimit() {
-        if (!closed && errorCount >= settings.hardErrorLimit()) {
+        if (!closed && errorCount >= settings.limits().hardErrorLimit()) {
             reason = "too many errors";
-            reply("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
+            reply("421 4.7.0 " + settings.identity().myhostname() + " Error: too many errors");
             hangup();
         }
     }
@@ -451,7 +451,7 @@ public final class SmtpdSession {
             return;
         }
         reason = "timeout";
-        reply("421 4.4.2 " + settings.myhostname() + " Error: timeout exceeded");
+        reply("421 4.4.2 " + settings.identity().myhostname() + " Error: timeout exceeded");
         hangup();
     }
 
@@ -502,6 +502,6 @@ public final class SmtpdSession {
 
     /** bareLfReply - the reply to a bare &lt;LF&gt; (smtpd_forbid_bare_newline_reject_code). */
     String bareLfReply() {
-        return settings.bareNewlineRejectCode() + " 5.5.2 " + settings.myhostname() + " Error: bare <LF> received";
+        return settings.protocol().bareNewlineRejectCode() + " 5.5.2 " + settings.identity().myhostname() + " Error: bare <LF> received";
     }
 }

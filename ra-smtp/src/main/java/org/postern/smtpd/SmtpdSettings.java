@@ -20,87 +20,200 @@ import org.postern.smtpd.policy.SmtpdCheck;
  *
  * <p>Immutable; the adapter builds one per listener service from the configuration
  * (parameter names and defaults are Postfix's, given in brackets) when it starts; there is
- * no reload yet (a redeploy builds new ones).
+ * no reload yet (a redeploy builds new ones). The values are grouped by what they are for,
+ * each group a record of its own; {@link Builder} has every value flat, for tests and
+ * for the with... variants.
  *
- * @param serviceName               master.cf service name, e.g. "smtpd" or "2525"
- * @param myhostname                myhostname (the host name)
- * @param banner                    smtpd_banner, already expanded ($myhostname ESMTP $mail_name)
- * @param mailName                  mail_name (Postfix; Postern uses "Postern")
- * @param messageSizeLimit          message_size_limit in bytes, 0 = unlimited (10240000)
- * @param lineLengthLimit           line_length_limit (2048)
- * @param timeout                   smtpd_timeout (300s)
- * @param recipientLimit            smtpd_recipient_limit (1000), 0 = unlimited
- * @param hardErrorLimit            smtpd_hard_error_limit (20)
- * @param heloRequired              smtpd_helo_required (no)
- * @param disableVrfy               disable_vrfy_command (no)
- * @param bareNewline               smtpd_forbid_bare_newline (Postfix 3.9+: normalize)
- * @param bareNewlineExclusions     smtpd_forbid_bare_newline_exclusions ($mynetworks), as a
- *                                  predicate on the client IP address text
- * @param bareNewlineRejectCode     smtpd_forbid_bare_newline_reject_code (550)
- * @param spoolDirectory            where message content is spooled until the endpoint
- *                                  has stored it
- * @param check                     the access policy (smtpd_*_restrictions), see
- *                                  {@link org.postern.smtpd.policy.PolicySettings}
- * @param softErrorLimit            smtpd_soft_error_limit (10)
- * @param errorSleepTime            smtpd_error_sleep_time (1s)
- * @param junkCommandLimit          smtpd_junk_command_limit (100)
- * @param hopcountLimit             hopcount_limit (50), Received: headers per message
- * @param queueMinfree              queue_minfree in bytes (0: only the message size check)
- * @param connectionCountLimit      smtpd_client_connection_count_limit (50), 0 = none
- * @param connectionRateLimit       smtpd_client_connection_rate_limit (0 = none)
- * @param rateTimeUnit              anvil_rate_time_unit (60s)
- * @param eventLimitExceptions      smtpd_client_event_limit_exceptions ($mynetworks), as a
- *                                  predicate on the client IP address text
- * @param tlsLevel                  smtpd_tls_security_level (empty: none)
- * @param sslContext                the server TLS context from smtpd_tls_cert_file and
- *                                  smtpd_tls_key_file, or null without TLS
- * @param tlsWrapperMode            smtpd_tls_wrappermode (no): TLS from the first byte
- * @param saslAuthEnable            smtpd_sasl_auth_enable (no)
- * @param tlsAuthOnly               smtpd_tls_auth_only (no): AUTH only under TLS
- * @param authenticator             checks AUTH credentials; null: AUTH is not offered even
- *                                  with smtpd_sasl_auth_enable = yes
- * @param upstreamProxy             smtpd_upstream_proxy_protocol = haproxy: a PROXY v1/v2
- *                                  header precedes the conversation (and TLS)
- * @param upstreamProxyTimeout      smtpd_upstream_proxy_timeout (5s)
- * @param debugPeers                debug_peer_list (empty), as a predicate on the client
- *                                  IP address text
- * @param debugPeerLevel            debug_peer_level (2): above 0, the conversation with a
- *                                  matching client is logged
- * @param peernameLookup            smtpd_peername_lookup (yes): look up (hosts file, then
- *                                  DNS) and verify the client's name before the greeting
- * @param forbidUnauthPipelining    smtpd_forbid_unauth_pipelining (no, as Postfix 3.7):
- *                                  554 and disconnect on RFC 2920 violations
- * @param alwaysBcc                 always_bcc (empty): an extra recipient of every message
- * @param alwaysAddMissingHeaders   always_add_missing_headers (no): add Message-Id:, Date: and
- *                                  From: when missing, whatever the client
- * @param headerRewriteClients      local_header_rewrite_clients (permit_inet_interfaces): the
- *                                  clients whose messages get the missing headers
- * @param notifyClasses             notify_classes (resource, software), lower case: the error
- *                                  classes of a session that send the postmaster a transcript
- * @param errorNoticeRecipient      error_notice_recipient (postmaster)
- * @param doubleBounceSender        double_bounce_sender (double-bounce), the sender of the
- *                                  notices, qualified with myhostname when it has no domain
- * @param spoolMemoryLimit          smtpd_spool_memory_limit (Postern, 1048576): message content
- *                                  kept in memory up to this many bytes, then in a spool file;
- *                                  0 = always a file
+ * @param identity    who the server says it is ({@link Identity})
+ * @param limits      per-session limits and error handling ({@link Limits})
+ * @param connections connection limits, PROXY protocol, peer name, debug peers ({@link Connections})
+ * @param protocol    how strictly the dialogue is read ({@link Protocol})
+ * @param security    STARTTLS and AUTH ({@link Security})
+ * @param content     spool and what is added to the content ({@link Content})
+ * @param notices     postmaster transcripts of failed sessions ({@link Notices})
+ * @param check       the access policy (smtpd_*_restrictions), see
+ *                    {@link org.postern.smtpd.policy.PolicySettings}
  */
-public record SmtpdSettings(String serviceName, String myhostname, String banner, String mailName,
-                            long messageSizeLimit, int lineLengthLimit, Duration timeout,
-                            int recipientLimit, int hardErrorLimit, boolean heloRequired,
-                            boolean disableVrfy, BareNewline bareNewline,
-                            Predicate<String> bareNewlineExclusions, int bareNewlineRejectCode,
-                            Path spoolDirectory, SmtpdCheck check, int softErrorLimit,
-                            Duration errorSleepTime, int junkCommandLimit, int hopcountLimit,
-                            long queueMinfree, int connectionCountLimit, int connectionRateLimit,
-                            Duration rateTimeUnit, Predicate<String> eventLimitExceptions,
-                            TlsLevel tlsLevel, SslContext sslContext, boolean tlsWrapperMode,
-                            boolean saslAuthEnable, boolean tlsAuthOnly, SmtpdAuthenticator authenticator,
-                            boolean upstreamProxy, Duration upstreamProxyTimeout,
-                            Predicate<String> debugPeers, int debugPeerLevel, boolean peernameLookup,
-                            boolean forbidUnauthPipelining, String alwaysBcc,
-                            boolean alwaysAddMissingHeaders, HeaderRewriteClients headerRewriteClients,
-                            java.util.Set<String> notifyClasses, String errorNoticeRecipient,
-                            String doubleBounceSender, long spoolMemoryLimit) {
+public record SmtpdSettings(Identity identity, Limits limits, Connections connections, Protocol protocol,
+                            Security security, Content content, Notices notices, SmtpdCheck check) {
+
+    /**
+     * Identity - who the server says it is.
+     *
+     * @param serviceName master.cf service name, e.g. "smtpd" or "2525"
+     * @param myhostname  myhostname (the host name)
+     * @param banner      smtpd_banner, already expanded ($myhostname ESMTP $mail_name)
+     * @param mailName    mail_name (Postfix; Postern uses "Postern")
+     */
+    public record Identity(String serviceName, String myhostname, String banner, String mailName) {
+        public Identity {
+            Objects.requireNonNull(serviceName, "serviceName");
+            Objects.requireNonNull(myhostname, "myhostname");
+            Objects.requireNonNull(banner, "banner");
+            Objects.requireNonNull(mailName, "mailName");
+        }
+    }
+
+    /**
+     * Limits - per-session limits and error handling.
+     *
+     * @param messageSizeLimit message_size_limit in bytes, 0 = unlimited (10240000)
+     * @param lineLengthLimit  line_length_limit (2048)
+     * @param timeout          smtpd_timeout (300s)
+     * @param recipientLimit   smtpd_recipient_limit (1000), 0 = unlimited
+     * @param hardErrorLimit   smtpd_hard_error_limit (20)
+     * @param softErrorLimit   smtpd_soft_error_limit (10)
+     * @param errorSleepTime   smtpd_error_sleep_time (1s)
+     * @param junkCommandLimit smtpd_junk_command_limit (100)
+     * @param hopcountLimit    hopcount_limit (50), Received: headers per message
+     * @param queueMinfree     queue_minfree in bytes (0: only the message size check)
+     * @param spoolMemoryLimit smtpd_spool_memory_limit (Postern, 1048576): message content kept in memory up to this many bytes, then in a spool file; 0 = always a file
+     */
+    public record Limits(long messageSizeLimit, int lineLengthLimit, Duration timeout, int recipientLimit,
+                         int hardErrorLimit, int softErrorLimit, Duration errorSleepTime, int junkCommandLimit,
+                         int hopcountLimit, long queueMinfree, long spoolMemoryLimit) {
+        public Limits {
+            Objects.requireNonNull(timeout, "timeout");
+            Objects.requireNonNull(errorSleepTime, "errorSleepTime");
+            if (softErrorLimit < 0 || junkCommandLimit < 1 || hopcountLimit < 1 || queueMinfree < 0
+                    || errorSleepTime.isNegative()) {
+                throw new IllegalArgumentException("smtpd_soft_error_limit >= 0, smtpd_junk_command_limit >= 1, "
+                        + "hopcount_limit >= 1, queue_minfree >= 0 and smtpd_error_sleep_time >= 0 required");
+            }
+            if (spoolMemoryLimit < 0 || spoolMemoryLimit > SmtpdSpool.MAX_MEMORY) {
+                throw new IllegalArgumentException("smtpd_spool_memory_limit must be >= 0 and <= "
+                        + SmtpdSpool.MAX_MEMORY + ": " + spoolMemoryLimit);
+            }
+            if (messageSizeLimit < 0) {
+                throw new IllegalArgumentException("message_size_limit must be >= 0: " + messageSizeLimit);
+            }
+            if (lineLengthLimit < 512) {
+                // RFC 5321 4.5.3.1.4/6: command lines of 512 octets must fit.
+                throw new IllegalArgumentException("line_length_limit must be >= 512: " + lineLengthLimit);
+            }
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("smtpd_timeout must be > 0: " + timeout);
+            }
+            if (recipientLimit < 0 || hardErrorLimit < 1) {
+                throw new IllegalArgumentException("smtpd_recipient_limit >= 0 and smtpd_hard_error_limit >= 1 required");
+            }
+        }
+    }
+
+    /**
+     * Connections - what is known and enforced about clients before the conversation: connection limits (anvil), the PROXY protocol, the peer name, debug peers.
+     *
+     * @param connectionCountLimit smtpd_client_connection_count_limit (50), 0 = none
+     * @param connectionRateLimit  smtpd_client_connection_rate_limit (0 = none)
+     * @param rateTimeUnit         anvil_rate_time_unit (60s)
+     * @param eventLimitExceptions smtpd_client_event_limit_exceptions ($mynetworks), as a predicate on the client IP address text
+     * @param upstreamProxy        smtpd_upstream_proxy_protocol = haproxy: a PROXY v1/v2 header precedes the conversation (and TLS)
+     * @param upstreamProxyTimeout smtpd_upstream_proxy_timeout (5s)
+     * @param peernameLookup       smtpd_peername_lookup (yes): look up (hosts file, then DNS) and verify the client's name before the greeting
+     * @param debugPeers           debug_peer_list (empty), as a predicate on the client IP address text
+     * @param debugPeerLevel       debug_peer_level (2): above 0, the conversation with a matching client is logged
+     */
+    public record Connections(int connectionCountLimit, int connectionRateLimit, Duration rateTimeUnit,
+                              Predicate<String> eventLimitExceptions, boolean upstreamProxy,
+                              Duration upstreamProxyTimeout, boolean peernameLookup, Predicate<String> debugPeers,
+                              int debugPeerLevel) {
+        public Connections {
+            Objects.requireNonNull(rateTimeUnit, "rateTimeUnit");
+            Objects.requireNonNull(eventLimitExceptions, "eventLimitExceptions");
+            Objects.requireNonNull(upstreamProxyTimeout, "upstreamProxyTimeout");
+            Objects.requireNonNull(debugPeers, "debugPeers");
+            if (connectionCountLimit < 0 || connectionRateLimit < 0 || rateTimeUnit.isNegative()
+                    || rateTimeUnit.isZero()) {
+                throw new IllegalArgumentException("smtpd_client_connection_count_limit >= 0, "
+                        + "smtpd_client_connection_rate_limit >= 0 and anvil_rate_time_unit > 0 required");
+            }
+        }
+    }
+
+    /**
+     * Protocol - how strictly the SMTP dialogue is read.
+     *
+     * @param heloRequired           smtpd_helo_required (no)
+     * @param disableVrfy            disable_vrfy_command (no)
+     * @param bareNewline            smtpd_forbid_bare_newline (Postfix 3.9+: normalize)
+     * @param bareNewlineExclusions  smtpd_forbid_bare_newline_exclusions ($mynetworks), as a predicate on the client IP address text
+     * @param bareNewlineRejectCode  smtpd_forbid_bare_newline_reject_code (550)
+     * @param forbidUnauthPipelining smtpd_forbid_unauth_pipelining (no, as Postfix 3.7): 554 and disconnect on RFC 2920 violations
+     */
+    public record Protocol(boolean heloRequired, boolean disableVrfy, BareNewline bareNewline,
+                           Predicate<String> bareNewlineExclusions, int bareNewlineRejectCode,
+                           boolean forbidUnauthPipelining) {
+        public Protocol {
+            Objects.requireNonNull(bareNewline, "bareNewline");
+            Objects.requireNonNull(bareNewlineExclusions, "bareNewlineExclusions");
+            if (bareNewlineRejectCode < 500 || bareNewlineRejectCode > 599) {
+                throw new IllegalArgumentException("smtpd_forbid_bare_newline_reject_code must be 5XX: "
+                        + bareNewlineRejectCode);
+            }
+        }
+    }
+
+    /**
+     * Security - STARTTLS and AUTH.
+     *
+     * @param tlsLevel       smtpd_tls_security_level (empty: none)
+     * @param sslContext     the server TLS context from smtpd_tls_cert_file and smtpd_tls_key_file, or null without TLS
+     * @param tlsWrapperMode smtpd_tls_wrappermode (no): TLS from the first byte
+     * @param saslAuthEnable smtpd_sasl_auth_enable (no)
+     * @param tlsAuthOnly    smtpd_tls_auth_only (no): AUTH only under TLS
+     * @param authenticator  checks AUTH credentials; null: AUTH is not offered even with smtpd_sasl_auth_enable = yes
+     */
+    public record Security(TlsLevel tlsLevel, SslContext sslContext, boolean tlsWrapperMode,
+                           boolean saslAuthEnable, boolean tlsAuthOnly, SmtpdAuthenticator authenticator) {
+        public Security {
+            Objects.requireNonNull(tlsLevel, "tlsLevel");
+            if ((tlsLevel != TlsLevel.NONE || tlsWrapperMode) && sslContext == null) {
+                throw new IllegalArgumentException("smtpd_tls_security_level = " + tlsLevel.name().toLowerCase(Locale.ROOT)
+                        + (tlsWrapperMode ? " with smtpd_tls_wrappermode = yes" : "")
+                        + " needs a certificate and key: set smtpd_tls_cert_file and smtpd_tls_key_file");
+            }
+        }
+    }
+
+    /**
+     * Content - where content is spooled and what is added to it.
+     *
+     * @param spoolDirectory          where message content is spooled until the endpoint has stored it
+     * @param alwaysBcc               always_bcc (empty): an extra recipient of every message
+     * @param alwaysAddMissingHeaders always_add_missing_headers (no): add Message-Id:, Date: and From: when missing, whatever the client
+     * @param headerRewriteClients    local_header_rewrite_clients (permit_inet_interfaces): the clients whose messages get the missing headers
+     */
+    public record Content(Path spoolDirectory, String alwaysBcc, boolean alwaysAddMissingHeaders,
+                          HeaderRewriteClients headerRewriteClients) {
+        public Content {
+            Objects.requireNonNull(spoolDirectory, "spoolDirectory");
+            Objects.requireNonNull(alwaysBcc, "alwaysBcc");
+            Objects.requireNonNull(headerRewriteClients, "headerRewriteClients");
+            if (!alwaysBcc.isEmpty()) {
+                try {
+                    org.postern.mail.MailAddress.parse(alwaysBcc);
+                } catch (org.postern.mail.AddressSyntaxException e) {
+                    throw new IllegalArgumentException("always_bcc: bad address \"" + alwaysBcc + "\": " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * Notices - the transcripts of failed sessions sent to the postmaster.
+     *
+     * @param notifyClasses        notify_classes (resource, software), lower case: the error classes of a session that send the postmaster a transcript
+     * @param errorNoticeRecipient error_notice_recipient (postmaster)
+     * @param doubleBounceSender   double_bounce_sender (double-bounce), the sender of the notices, qualified with myhostname when it has no domain
+     */
+    public record Notices(java.util.Set<String> notifyClasses, String errorNoticeRecipient,
+                          String doubleBounceSender) {
+        public Notices {
+            notifyClasses = java.util.Set.copyOf(notifyClasses);
+            Objects.requireNonNull(errorNoticeRecipient, "errorNoticeRecipient");
+            Objects.requireNonNull(doubleBounceSender, "doubleBounceSender");
+        }
+    }
 
     /**
      * BareNewline - values of smtpd_forbid_bare_newline (Postfix 3.9, postconf(5)).
@@ -159,69 +272,14 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
     }
 
     public SmtpdSettings {
-        Objects.requireNonNull(serviceName, "serviceName");
-        Objects.requireNonNull(myhostname, "myhostname");
-        Objects.requireNonNull(banner, "banner");
-        Objects.requireNonNull(mailName, "mailName");
-        Objects.requireNonNull(timeout, "timeout");
-        Objects.requireNonNull(bareNewline, "bareNewline");
-        Objects.requireNonNull(bareNewlineExclusions, "bareNewlineExclusions");
-        Objects.requireNonNull(spoolDirectory, "spoolDirectory");
+        Objects.requireNonNull(identity, "identity");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(connections, "connections");
+        Objects.requireNonNull(protocol, "protocol");
+        Objects.requireNonNull(security, "security");
+        Objects.requireNonNull(content, "content");
+        Objects.requireNonNull(notices, "notices");
         Objects.requireNonNull(check, "check");
-        Objects.requireNonNull(errorSleepTime, "errorSleepTime");
-        Objects.requireNonNull(rateTimeUnit, "rateTimeUnit");
-        Objects.requireNonNull(tlsLevel, "tlsLevel");
-        Objects.requireNonNull(upstreamProxyTimeout, "upstreamProxyTimeout");
-        Objects.requireNonNull(debugPeers, "debugPeers");
-        Objects.requireNonNull(alwaysBcc, "alwaysBcc");
-        Objects.requireNonNull(headerRewriteClients, "headerRewriteClients");
-        notifyClasses = java.util.Set.copyOf(notifyClasses);
-        Objects.requireNonNull(errorNoticeRecipient, "errorNoticeRecipient");
-        Objects.requireNonNull(doubleBounceSender, "doubleBounceSender");
-        if (!alwaysBcc.isEmpty()) {
-            try {
-                org.postern.mail.MailAddress.parse(alwaysBcc);
-            } catch (org.postern.mail.AddressSyntaxException e) {
-                throw new IllegalArgumentException("always_bcc: bad address \"" + alwaysBcc + "\": " + e.getMessage());
-            }
-        }
-        if ((tlsLevel != TlsLevel.NONE || tlsWrapperMode) && sslContext == null) {
-            throw new IllegalArgumentException("smtpd_tls_security_level = " + tlsLevel.name().toLowerCase(Locale.ROOT)
-                    + (tlsWrapperMode ? " with smtpd_tls_wrappermode = yes" : "")
-                    + " needs a certificate and key: set smtpd_tls_cert_file and smtpd_tls_key_file");
-        }
-        Objects.requireNonNull(eventLimitExceptions, "eventLimitExceptions");
-        if (connectionCountLimit < 0 || connectionRateLimit < 0 || rateTimeUnit.isNegative()
-                || rateTimeUnit.isZero()) {
-            throw new IllegalArgumentException("smtpd_client_connection_count_limit >= 0, "
-                    + "smtpd_client_connection_rate_limit >= 0 and anvil_rate_time_unit > 0 required");
-        }
-        if (softErrorLimit < 0 || junkCommandLimit < 1 || hopcountLimit < 1 || queueMinfree < 0
-                || errorSleepTime.isNegative()) {
-            throw new IllegalArgumentException("smtpd_soft_error_limit >= 0, smtpd_junk_command_limit >= 1, "
-                    + "hopcount_limit >= 1, queue_minfree >= 0 and smtpd_error_sleep_time >= 0 required");
-        }
-        if (spoolMemoryLimit < 0 || spoolMemoryLimit > SmtpdSpool.MAX_MEMORY) {
-            throw new IllegalArgumentException("smtpd_spool_memory_limit must be >= 0 and <= "
-                    + SmtpdSpool.MAX_MEMORY + ": " + spoolMemoryLimit);
-        }
-        if (messageSizeLimit < 0) {
-            throw new IllegalArgumentException("message_size_limit must be >= 0: " + messageSizeLimit);
-        }
-        if (lineLengthLimit < 512) {
-            // RFC 5321 4.5.3.1.4/6: command lines of 512 octets must fit.
-            throw new IllegalArgumentException("line_length_limit must be >= 512: " + lineLengthLimit);
-        }
-        if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("smtpd_timeout must be > 0: " + timeout);
-        }
-        if (recipientLimit < 0 || hardErrorLimit < 1) {
-            throw new IllegalArgumentException("smtpd_recipient_limit >= 0 and smtpd_hard_error_limit >= 1 required");
-        }
-        if (bareNewlineRejectCode < 500 || bareNewlineRejectCode > 599) {
-            throw new IllegalArgumentException("smtpd_forbid_bare_newline_reject_code must be 5XX: "
-                    + bareNewlineRejectCode);
-        }
     }
 
     /** smtpd_spool_memory_limit's default, 1 MiB: see {@link org.postern.config.Parameters#SMTPD_SPOOL_MEMORY_LIMIT}. */
@@ -236,15 +294,18 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
      * name server.
      */
     public static SmtpdSettings defaults(String serviceName, String myhostname, Path spoolDirectory) {
-        return new SmtpdSettings(serviceName, myhostname, myhostname + " ESMTP Postern", "Postern",
-                10_240_000L, 2048, Duration.ofSeconds(300), 1000, 20, false, false,
-                BareNewline.NORMALIZE, address -> false, 550, spoolDirectory,
-                policy(Config.parse("myhostname = " + myhostname, "defaults")), 10, Duration.ofSeconds(1), 100,
-                50, 0, 50, 0, Duration.ofSeconds(60), address -> false, TlsLevel.NONE, null, false, false, false,
-                null, false, Duration.ofSeconds(5), address -> false, 2, false, false, "", false,
-                HeaderRewriteClients.parse(java.util.List.of("permit_inet_interfaces"),
-                        HeaderRewriteClients.ownAddresses(java.util.List.of("all")), address -> false),
-                java.util.Set.of("resource", "software"), "postmaster", "double-bounce", DEFAULT_SPOOL_MEMORY_LIMIT);
+        return new SmtpdSettings(
+                new Identity(serviceName, myhostname, myhostname + " ESMTP Postern", "Postern"),
+                new Limits(10_240_000L, 2048, Duration.ofSeconds(300), 1000, 20, 10, Duration.ofSeconds(1), 100, 50, 0,
+                        DEFAULT_SPOOL_MEMORY_LIMIT),
+                new Connections(50, 0, Duration.ofSeconds(60), address -> false, false, Duration.ofSeconds(5), false,
+                        address -> false, 2),
+                new Protocol(false, false, BareNewline.NORMALIZE, address -> false, 550, false),
+                new Security(TlsLevel.NONE, null, false, false, false, null),
+                new Content(spoolDirectory, "", false, HeaderRewriteClients.parse(java.util.List.of("permit_inet_interfaces"),
+                        HeaderRewriteClients.ownAddresses(java.util.List.of("all")), address -> false)),
+                new Notices(java.util.Set.of("resource", "software"), "postmaster", "double-bounce"),
+                policy(Config.parse("myhostname = " + myhostname, "defaults")));
     }
 
     /** policy - the access policy of a configuration (restriction lists parsed, tables opened). */
@@ -262,7 +323,7 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
 
     /** offersStartTls - STARTTLS is announced and accepted (not in wrapper mode: TLS is on already). */
     public boolean offersStartTls() {
-        return tlsLevel != TlsLevel.NONE && !tlsWrapperMode;
+        return security.tlsLevel() != TlsLevel.NONE && !security.tlsWrapperMode();
     }
 
     /**
@@ -270,8 +331,8 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
      * smtpd_tls_security_level = encrypt no password is taken before STARTTLS either.
      */
     public boolean offersAuth(boolean tlsActive) {
-        return saslAuthEnable && authenticator != null
-                && (tlsActive || !tlsAuthOnly && tlsLevel != TlsLevel.ENCRYPT);
+        return security.saslAuthEnable() && security.authenticator() != null
+                && (tlsActive || !security.tlsAuthOnly() && security.tlsLevel() != TlsLevel.ENCRYPT);
     }
 
     /** toBuilder - a mutable copy, for the with... variants. */
@@ -321,14 +382,14 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
     /** withPolicy - a copy with the access policy of a main.cf text (tests, postconf-like tools). */
     public SmtpdSettings withPolicy(String mainCf) {
         Builder b = toBuilder();
-        b.check = policy(Config.parse("myhostname = " + myhostname + "\n" + mainCf, "main.cf"));
+        b.check = policy(Config.parse("myhostname = " + identity.myhostname() + "\n" + mainCf, "main.cf"));
         return b.build();
     }
 
     /** withPolicy - the same, with the DNS lookups of this resolver. */
     public SmtpdSettings withPolicy(String mainCf, DnsLookup dns) {
         Builder b = toBuilder();
-        b.check = new SmtpdCheck(PolicySettings.from(Config.parse("myhostname = " + myhostname + "\n" + mainCf,
+        b.check = new SmtpdCheck(PolicySettings.from(Config.parse("myhostname = " + identity.myhostname() + "\n" + mainCf,
                 "main.cf")), dns);
         return b.build();
     }
@@ -381,62 +442,63 @@ public record SmtpdSettings(String serviceName, String myhostname, String banner
         public long spoolMemoryLimit;
 
         Builder(SmtpdSettings s) {
-            serviceName = s.serviceName;
-            myhostname = s.myhostname;
-            banner = s.banner;
-            mailName = s.mailName;
-            messageSizeLimit = s.messageSizeLimit;
-            lineLengthLimit = s.lineLengthLimit;
-            timeout = s.timeout;
-            recipientLimit = s.recipientLimit;
-            hardErrorLimit = s.hardErrorLimit;
-            heloRequired = s.heloRequired;
-            disableVrfy = s.disableVrfy;
-            bareNewline = s.bareNewline;
-            bareNewlineExclusions = s.bareNewlineExclusions;
-            bareNewlineRejectCode = s.bareNewlineRejectCode;
-            spoolDirectory = s.spoolDirectory;
+            serviceName = s.identity().serviceName();
+            myhostname = s.identity().myhostname();
+            banner = s.identity().banner();
+            mailName = s.identity().mailName();
+            messageSizeLimit = s.limits().messageSizeLimit();
+            lineLengthLimit = s.limits().lineLengthLimit();
+            timeout = s.limits().timeout();
+            recipientLimit = s.limits().recipientLimit();
+            hardErrorLimit = s.limits().hardErrorLimit();
+            heloRequired = s.protocol().heloRequired();
+            disableVrfy = s.protocol().disableVrfy();
+            bareNewline = s.protocol().bareNewline();
+            bareNewlineExclusions = s.protocol().bareNewlineExclusions();
+            bareNewlineRejectCode = s.protocol().bareNewlineRejectCode();
+            spoolDirectory = s.content().spoolDirectory();
             check = s.check;
-            softErrorLimit = s.softErrorLimit;
-            errorSleepTime = s.errorSleepTime;
-            junkCommandLimit = s.junkCommandLimit;
-            hopcountLimit = s.hopcountLimit;
-            queueMinfree = s.queueMinfree;
-            connectionCountLimit = s.connectionCountLimit;
-            connectionRateLimit = s.connectionRateLimit;
-            rateTimeUnit = s.rateTimeUnit;
-            eventLimitExceptions = s.eventLimitExceptions;
-            tlsLevel = s.tlsLevel;
-            sslContext = s.sslContext;
-            tlsWrapperMode = s.tlsWrapperMode;
-            saslAuthEnable = s.saslAuthEnable;
-            tlsAuthOnly = s.tlsAuthOnly;
-            authenticator = s.authenticator;
-            upstreamProxy = s.upstreamProxy;
-            upstreamProxyTimeout = s.upstreamProxyTimeout;
-            debugPeers = s.debugPeers;
-            debugPeerLevel = s.debugPeerLevel;
-            peernameLookup = s.peernameLookup;
-            forbidUnauthPipelining = s.forbidUnauthPipelining;
-            alwaysBcc = s.alwaysBcc;
-            alwaysAddMissingHeaders = s.alwaysAddMissingHeaders;
-            headerRewriteClients = s.headerRewriteClients;
-            notifyClasses = s.notifyClasses;
-            errorNoticeRecipient = s.errorNoticeRecipient;
-            doubleBounceSender = s.doubleBounceSender;
-            spoolMemoryLimit = s.spoolMemoryLimit;
+            softErrorLimit = s.limits().softErrorLimit();
+            errorSleepTime = s.limits().errorSleepTime();
+            junkCommandLimit = s.limits().junkCommandLimit();
+            hopcountLimit = s.limits().hopcountLimit();
+            queueMinfree = s.limits().queueMinfree();
+            connectionCountLimit = s.connections().connectionCountLimit();
+            connectionRateLimit = s.connections().connectionRateLimit();
+            rateTimeUnit = s.connections().rateTimeUnit();
+            eventLimitExceptions = s.connections().eventLimitExceptions();
+            tlsLevel = s.security().tlsLevel();
+            sslContext = s.security().sslContext();
+            tlsWrapperMode = s.security().tlsWrapperMode();
+            saslAuthEnable = s.security().saslAuthEnable();
+            tlsAuthOnly = s.security().tlsAuthOnly();
+            authenticator = s.security().authenticator();
+            upstreamProxy = s.connections().upstreamProxy();
+            upstreamProxyTimeout = s.connections().upstreamProxyTimeout();
+            debugPeers = s.connections().debugPeers();
+            debugPeerLevel = s.connections().debugPeerLevel();
+            peernameLookup = s.connections().peernameLookup();
+            forbidUnauthPipelining = s.protocol().forbidUnauthPipelining();
+            alwaysBcc = s.content().alwaysBcc();
+            alwaysAddMissingHeaders = s.content().alwaysAddMissingHeaders();
+            headerRewriteClients = s.content().headerRewriteClients();
+            notifyClasses = s.notices().notifyClasses();
+            errorNoticeRecipient = s.notices().errorNoticeRecipient();
+            doubleBounceSender = s.notices().doubleBounceSender();
+            spoolMemoryLimit = s.limits().spoolMemoryLimit();
         }
 
         /** build - the settings; IllegalArgumentException on a bad value. */
         public SmtpdSettings build() {
-            return new SmtpdSettings(serviceName, myhostname, banner, mailName, messageSizeLimit, lineLengthLimit,
-                    timeout, recipientLimit, hardErrorLimit, heloRequired, disableVrfy, bareNewline,
-                    bareNewlineExclusions, bareNewlineRejectCode, spoolDirectory, check, softErrorLimit,
-                    errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree, connectionCountLimit,
-                    connectionRateLimit, rateTimeUnit, eventLimitExceptions, tlsLevel, sslContext, tlsWrapperMode,
-                    saslAuthEnable, tlsAuthOnly, authenticator, upstreamProxy, upstreamProxyTimeout, debugPeers,
-                    debugPeerLevel, peernameLookup, forbidUnauthPipelining, alwaysBcc, alwaysAddMissingHeaders,
-                    headerRewriteClients, notifyClasses, errorNoticeRecipient, doubleBounceSender, spoolMemoryLimit);
+            return new SmtpdSettings(
+                    new Identity(serviceName, myhostname, banner, mailName),
+                    new Limits(messageSizeLimit, lineLengthLimit, timeout, recipientLimit, hardErrorLimit, softErrorLimit, errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree, spoolMemoryLimit),
+                    new Connections(connectionCountLimit, connectionRateLimit, rateTimeUnit, eventLimitExceptions, upstreamProxy, upstreamProxyTimeout, peernameLookup, debugPeers, debugPeerLevel),
+                    new Protocol(heloRequired, disableVrfy, bareNewline, bareNewlineExclusions, bareNewlineRejectCode, forbidUnauthPipelining),
+                    new Security(tlsLevel, sslContext, tlsWrapperMode, saslAuthEnable, tlsAuthOnly, authenticator),
+                    new Content(spoolDirectory, alwaysBcc, alwaysAddMissingHeaders, headerRewriteClients),
+                    new Notices(notifyClasses, errorNoticeRecipient, doubleBounceSender),
+                    check);
         }
     }
 }

@@ -20,15 +20,15 @@ class SmtpdSettingsFactoryTest {
     @Test
     void postfixDefaultsBecomeEngineSettings() {
         SmtpdSettings s = SmtpdSettingsFactory.from(Config.parse("myhostname = mx.example.com", "main.cf"), "smtpd");
-        assertEquals("mx.example.com ESMTP Postern", s.banner());
-        assertEquals(10_240_000L, s.messageSizeLimit());
-        assertEquals(2048, s.lineLengthLimit());
-        assertEquals(Duration.ofSeconds(300), s.timeout());
-        assertEquals(1000, s.recipientLimit());
-        assertEquals(SmtpdSettings.BareNewline.NORMALIZE, s.bareNewline());
+        assertEquals("mx.example.com ESMTP Postern", s.identity().banner());
+        assertEquals(10_240_000L, s.limits().messageSizeLimit());
+        assertEquals(2048, s.limits().lineLengthLimit());
+        assertEquals(Duration.ofSeconds(300), s.limits().timeout());
+        assertEquals(1000, s.limits().recipientLimit());
+        assertEquals(SmtpdSettings.BareNewline.NORMALIZE, s.protocol().bareNewline());
         // the exclusions default to $mynetworks, the loopback networks
-        assertTrue(s.bareNewlineExclusions().test("127.0.0.1"));
-        assertFalse(s.bareNewlineExclusions().test("192.0.2.1"));
+        assertTrue(s.protocol().bareNewlineExclusions().test("127.0.0.1"));
+        assertFalse(s.protocol().bareNewlineExclusions().test("192.0.2.1"));
     }
 
     @Test
@@ -36,9 +36,9 @@ class SmtpdSettingsFactoryTest {
         Config main = Config.parse("message_size_limit = 1000\nmynetworks = 192.0.2.0/24", "main.cf");
         Config c = main.withOverrides(Map.of("message_size_limit", "5000", "smtpd_timeout", "10s"), "master.cf");
         SmtpdSettings s = SmtpdSettingsFactory.from(c, "587");
-        assertEquals(5000, s.messageSizeLimit());
-        assertEquals(Duration.ofSeconds(10), s.timeout());
-        assertTrue(s.bareNewlineExclusions().test("192.0.2.9"));
+        assertEquals(5000, s.limits().messageSizeLimit());
+        assertEquals(Duration.ofSeconds(10), s.limits().timeout());
+        assertTrue(s.protocol().bareNewlineExclusions().test("192.0.2.9"));
     }
 
     @Test
@@ -53,19 +53,19 @@ class SmtpdSettingsFactoryTest {
                 + "smtpd_soft_error_limit = 3\nsmtpd_error_sleep_time = 5\nsmtpd_junk_command_limit = 7\n"
                 + "hopcount_limit = 9\nqueue_minfree = 1048576\nsmtpd_client_connection_count_limit = 4\n"
                 + "smtpd_client_connection_rate_limit = 30\nanvil_rate_time_unit = 2m", "main.cf"), "smtpd");
-        assertEquals(3, s.softErrorLimit());
-        assertEquals(Duration.ofSeconds(5), s.errorSleepTime());
-        assertEquals(7, s.junkCommandLimit());
-        assertEquals(9, s.hopcountLimit());
-        assertEquals(1L << 20, s.queueMinfree());
-        assertEquals(4, s.connectionCountLimit());
-        assertEquals(30, s.connectionRateLimit());
-        assertEquals(Duration.ofMinutes(2), s.rateTimeUnit());
+        assertEquals(3, s.limits().softErrorLimit());
+        assertEquals(Duration.ofSeconds(5), s.limits().errorSleepTime());
+        assertEquals(7, s.limits().junkCommandLimit());
+        assertEquals(9, s.limits().hopcountLimit());
+        assertEquals(1L << 20, s.limits().queueMinfree());
+        assertEquals(4, s.connections().connectionCountLimit());
+        assertEquals(30, s.connections().connectionRateLimit());
+        assertEquals(Duration.ofMinutes(2), s.connections().rateTimeUnit());
         // the exceptions default to $mynetworks
-        assertTrue(s.eventLimitExceptions().test("127.0.0.1"));
-        assertFalse(s.eventLimitExceptions().test("192.0.2.1"));
+        assertTrue(s.connections().eventLimitExceptions().test("127.0.0.1"));
+        assertFalse(s.connections().eventLimitExceptions().test("192.0.2.1"));
         assertTrue(s.check().delayReject());
-        assertEquals(SmtpdSettings.TlsLevel.NONE, s.tlsLevel());
+        assertEquals(SmtpdSettings.TlsLevel.NONE, s.security().tlsLevel());
     }
 
     @Test
@@ -86,13 +86,13 @@ class SmtpdSettingsFactoryTest {
         SmtpdSettings submissions = SmtpdSettingsFactory.from(services.get(0).settings(main), "465");
         SmtpdSettings submission = SmtpdSettingsFactory.from(services.get(1).settings(main), "587");
         SmtpdSettings smtp = SmtpdSettingsFactory.from(services.get(2).settings(main), "25");
-        assertTrue(submissions.tlsWrapperMode());
+        assertTrue(submissions.security().tlsWrapperMode());
         assertFalse(submissions.offersStartTls());
-        assertTrue(submissions.sslContext() != null, "key and certificate in one file, as Postfix allows");
-        assertEquals(SmtpdSettings.TlsLevel.ENCRYPT, submission.tlsLevel());
+        assertTrue(submissions.security().sslContext() != null, "key and certificate in one file, as Postfix allows");
+        assertEquals(SmtpdSettings.TlsLevel.ENCRYPT, submission.security().tlsLevel());
         assertTrue(submission.offersStartTls());
-        assertEquals(SmtpdSettings.TlsLevel.NONE, smtp.tlsLevel());
-        assertEquals(null, smtp.sslContext());
+        assertEquals(SmtpdSettings.TlsLevel.NONE, smtp.security().tlsLevel());
+        assertEquals(null, smtp.security().sslContext());
     }
 
     /** a listener whose authenticate answers from a map, or throws when the domain is down */
@@ -118,13 +118,13 @@ class SmtpdSettingsFactoryTest {
         Config c = Config.parse("smtpd_sasl_auth_enable = yes", "main.cf");
         SmtpdSettings s = SmtpdSettingsFactory.from(c, "587", listener(Map.of("alice", "s3cret"), false));
         assertTrue(s.offersAuth(false));
-        assertTrue(s.authenticator().authenticate("", "alice", "s3cret".toCharArray()));
-        assertFalse(s.authenticator().authenticate("", "alice", "wrong".toCharArray()));
-        assertFalse(s.authenticator().authenticate("bob", "alice", "s3cret".toCharArray()));
+        assertTrue(s.security().authenticator().authenticate("", "alice", "s3cret".toCharArray()));
+        assertFalse(s.security().authenticator().authenticate("", "alice", "wrong".toCharArray()));
+        assertFalse(s.security().authenticator().authenticate("bob", "alice", "s3cret".toCharArray()));
         // a domain that cannot answer is a temporary failure (the session says 454), never a success
         SmtpdSettings down = SmtpdSettingsFactory.from(c, "587", listener(Map.of(), true));
         assertThrows(IllegalStateException.class,
-                () -> down.authenticator().authenticate("", "alice", "s3cret".toCharArray()));
+                () -> down.security().authenticator().authenticate("", "alice", "s3cret".toCharArray()));
     }
 
     @Test
@@ -133,7 +133,7 @@ class SmtpdSettingsFactoryTest {
                 "main.cf");
         SmtpdSettings s = SmtpdSettingsFactory.from(c, "submission", listener(Map.of("alice", "s3cret"), false));
         assertTrue(s.offersAuth(false));
-        assertTrue(s.authenticator().authenticate("", "alice", "s3cret".toCharArray()));
+        assertTrue(s.security().authenticator().authenticate("", "alice", "s3cret".toCharArray()));
     }
 
     @Test

@@ -117,8 +117,8 @@ class DovecotAuthenticatorTest {
                 "queue_directory = " + socket.getParent().getParent(),
                 "smtpd_sasl_path = " + socket.getParent().getFileName() + "/" + socket.getFileName()), "main.cf");
         SmtpdSettings s = org.postern.ra.SmtpdSettingsFactoryAccess.from(c, "submission");
-        assertTrue(s.authenticator().authenticate("", "alice", "s3cret".toCharArray()));
-        assertFalse(s.authenticator().authenticate("", "alice", "wrong".toCharArray()));
+        assertTrue(s.security().authenticator().authenticate("", "alice", "s3cret".toCharArray()));
+        assertFalse(s.security().authenticator().authenticate("", "alice", "wrong".toCharArray()));
     }
 
     @Test

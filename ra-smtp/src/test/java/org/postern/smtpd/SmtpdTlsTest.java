@@ -358,6 +358,6 @@ class SmtpdTlsTest {
                 org.postern.config.ConfigException.class, () -> org.postern.ra.SmtpdSettingsFactoryAccess.from(c, "smtpd"));
         assertTrue(e.getMessage().contains("smtpd_tls_cert_file"), e.getMessage());
         assertNull(org.postern.ra.SmtpdSettingsFactoryAccess.from(Config.parse("myhostname = h.example", "main.cf"),
-                "smtpd").sslContext());
+                "smtpd").security().sslContext());
     }
 }
