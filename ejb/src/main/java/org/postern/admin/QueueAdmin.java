@@ -5,12 +5,23 @@ import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.PersistenceContext;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.postern.queue.QueueState;
+import org.postern.queue.QueuedMessage;
+import org.postern.queue.QueuedRecipient;
+import org.postern.queue.RecipientStatus;
 
-/** QueueAdmin - read-only views of the queue for the console (and later JMX and REST). */
+/**
+ * QueueAdmin - read-only views of the queue for the console, JMX ({@link QueueControl})
+ * and the commands: counts per queue, and pages of messages in queue id order, so that a
+ * queue of any size is listed without loading it at once.
+ */
 @Stateless
 @TransactionAttribute(TransactionAttributeType.SUPPORTS)
 public class QueueAdmin {
@@ -30,5 +41,62 @@ public class QueueAdmin {
             counts.put((QueueState) row[0], (Long) row[1]);
         }
         return counts;
+    }
+
+    /**
+     * ids - up to max queue ids of messages in the given states after {@code after}
+     * (null or empty: from the start), in queue id order.
+     */
+    public List<String> ids(Collection<QueueState> states, String after, int max) {
+        return em.createQuery("SELECT m.queueId FROM QueuedMessage m WHERE m.state IN :states"
+                        + " AND m.queueId > :after ORDER BY m.queueId", String.class)
+                .setParameter("states", EnumSet.copyOf(states))
+                .setParameter("after", after == null ? "" : after)
+                .setMaxResults(max)
+                .getResultList();
+    }
+
+    /**
+     * list - up to max messages in the state after {@code after} (null or empty: from
+     * the start), in queue id order, with their recipients still to be delivered in
+     * envelope order; a deferred recipient's reason is its last reply.
+     */
+    public List<QueueEntry> list(QueueState state, String queueName, String after, int max) {
+        List<QueuedMessage> messages = em.createQuery("SELECT m FROM QueuedMessage m WHERE m.state = :state"
+                        + " AND m.queueId > :after ORDER BY m.queueId", QueuedMessage.class)
+                .setParameter("state", state)
+                .setParameter("after", after == null ? "" : after)
+                .setMaxResults(max)
+                .getResultList();
+        if (messages.isEmpty()) {
+            return List.of();
+        }
+        Map<String, List<RecipientEntry>> recipients = new LinkedHashMap<>();
+        for (QueuedMessage m : messages) {
+            recipients.put(m.getQueueId(), new ArrayList<>());
+        }
+        List<QueuedRecipient> rows = em.createQuery("SELECT r FROM QueuedRecipient r"
+                        + " WHERE r.message.queueId IN :ids AND r.status IN :waiting"
+                        + " ORDER BY r.message.queueId, r.position", QueuedRecipient.class)
+                .setParameter("ids", recipients.keySet())
+                .setParameter("waiting", EnumSet.of(RecipientStatus.PENDING, RecipientStatus.DEFERRED))
+                .getResultList();
+        for (QueuedRecipient r : rows) {
+            String why = r.getStatus() == RecipientStatus.DEFERRED && r.getReply() != null ? r.getReply() : "";
+            recipients.get(r.getMessage().getQueueId()).add(new RecipientEntry(r.getAddress(), why));
+        }
+        List<QueueEntry> out = new ArrayList<>(messages.size());
+        for (QueuedMessage m : messages) {
+            out.add(new QueueEntry(queueName, m.getQueueId(), m.getArrival().getEpochSecond(), m.getSize(), false,
+                    m.getSender(), recipients.get(m.getQueueId()).toArray(new RecipientEntry[0])));
+        }
+        return out;
+    }
+
+    /** state - the message's queue state, null when there is no such message. */
+    public QueueState state(String queueId) {
+        List<QueueState> s = em.createQuery("SELECT m.state FROM QueuedMessage m WHERE m.queueId = :id",
+                QueueState.class).setParameter("id", queueId).getResultList();
+        return s.isEmpty() ? null : s.get(0);
     }
 }

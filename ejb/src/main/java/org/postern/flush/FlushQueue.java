@@ -57,7 +57,7 @@ public class FlushQueue {
                     + " AND m.state IN :states ORDER BY m.queueId", String.class)
                     .setParameter("ids", ids).setParameter("states", FLUSHABLE).getResultList();
             if (!live.isEmpty()) {
-                makeDue(live, now);
+                makeDue(live, now, true);
                 flushed.addAll(live);
             }
         }
@@ -89,6 +89,29 @@ public class FlushQueue {
     }
 
     /**
+     * flushMessages - make these messages due now, whatever their backoff: with {@code
+     * flush} as a flush does (postqueue -i: what defer_transports holds back goes too),
+     * else only due (postsuper -r: defer_transports still applies, as when Postfix
+     * requeues a message through cleanup). Returns the ids of those made due; held,
+     * corrupt and unknown ones are left out.
+     */
+    public List<String> flushMessages(List<String> queueIds, boolean flush, Instant time) {
+        Instant now = stored(time);
+        List<String> due = new ArrayList<>();
+        for (int i = 0; i < queueIds.size(); i += IN_LIST) {
+            List<String> ids = queueIds.subList(i, Math.min(queueIds.size(), i + IN_LIST));
+            List<String> live = em.createQuery("SELECT m.queueId FROM QueuedMessage m WHERE m.queueId IN :ids"
+                    + " AND m.state IN :states ORDER BY m.queueId", String.class)
+                    .setParameter("ids", ids).setParameter("states", FLUSHABLE).getResultList();
+            if (!live.isEmpty()) {
+                makeDue(live, now, flush);
+                due.addAll(live);
+            }
+        }
+        return due;
+    }
+
+    /**
      * stored - the time as every database keeps it: a timestamp column rounds to its
      * precision, maybe upwards, and a due time that became later than the "now" compared
      * with it would not be due.
@@ -97,14 +120,14 @@ public class FlushQueue {
         return time.truncatedTo(ChronoUnit.MILLIS);
     }
 
-    /** makeDue - the messages and their waiting recipients are due now. */
-    private void makeDue(List<String> ids, Instant now) {
+    /** makeDue - the messages and their waiting recipients are due now; flushed: past defer_transports too. */
+    private void makeDue(List<String> ids, Instant now, boolean flushed) {
         em.createQuery("UPDATE QueuedRecipient r SET r.nextAttempt = :now WHERE r.status IN :waiting"
                         + " AND r.message.queueId IN :ids")
                 .setParameter("now", now).setParameter("waiting", WAITING).setParameter("ids", ids)
                 .executeUpdate();
-        em.createQuery("UPDATE QueuedMessage m SET m.nextAttempt = :now, m.flushRequested = TRUE"
-                        + " WHERE m.queueId IN :ids")
+        em.createQuery("UPDATE QueuedMessage m SET m.nextAttempt = :now"
+                        + (flushed ? ", m.flushRequested = TRUE" : "") + " WHERE m.queueId IN :ids")
                 .setParameter("now", now).setParameter("ids", ids).executeUpdate();
     }
 }

@@ -108,4 +108,21 @@ public class FlushService {
         LOG.info(() -> "PSTN5205: flush: " + ids.size() + " message(s) queued for delivery");
         return ids.size();
     }
+
+    /**
+     * flushMessages - deliver these messages now (postqueue -i; with {@code flush} false,
+     * postsuper -r, defer_transports still holds mail back); returns the ids made due
+     * (held and corrupt mail stays where it is).
+     */
+    public List<String> flushMessages(List<String> queueIds, boolean flush) throws FlushException {
+        List<String> ids;
+        try {
+            ids = queue.flushMessages(queueIds, flush, Instant.now());
+        } catch (RuntimeException e) {
+            LOG.warning("PSTN5206: flush of " + queueIds.size() + " message(s) failed: " + e);
+            throw new FlushException("flush of messages failed: " + e.getMessage(), e);
+        }
+        requests.deliverNow(ids);
+        return ids;
+    }
 }

@@ -545,6 +545,21 @@ public class QueueStore {
         return new Released(true, next, false);
     }
 
+    /**
+     * delete - remove the message, whatever its state (postsuper -d): its content,
+     * recipients and flush index rows; no notice is sent. A delivery in progress is not
+     * interrupted, but records nothing when it ends. Returns false when there is no such
+     * message.
+     */
+    public boolean delete(String queueId) {
+        QueuedMessage m = em.find(QueuedMessage.class, queueId);
+        if (m == null) {
+            return false;
+        }
+        remove(m, true);
+        return true;
+    }
+
     /** Released - the outcome of releaseHold: whether it was held, when it is due, whether it was removed. */
     public record Released(boolean released, Instant next, boolean removed) {
     }

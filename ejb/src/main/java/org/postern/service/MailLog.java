@@ -14,6 +14,7 @@ public final class MailLog {
     private static final Logger QMGR = Logger.getLogger("postern.maillog.qmgr");
     private static final Logger SMTP = Logger.getLogger("postern.maillog.smtp");
     private static final Logger LMTP = Logger.getLogger("postern.maillog.lmtp");
+    private static final Logger POSTSUPER = Logger.getLogger("postern.maillog.postsuper");
 
     private MailLog() {
     }
@@ -24,6 +25,11 @@ public final class MailLog {
 
     public static void qmgr(String line) {
         QMGR.info(line);
+    }
+
+    /** postsuper - what an administrator did to a message: removed, placed on hold, released from hold, requeued. */
+    public static void postsuper(String line) {
+        POSTSUPER.info(line);
     }
 
     /** delivery - a line of the smtp or lmtp delivery agent. */

@@ -1,0 +1,296 @@
+package org.postern.admin;
+
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.ejb.ConcurrencyManagement;
+import jakarta.ejb.ConcurrencyManagementType;
+import jakarta.ejb.EJB;
+import jakarta.ejb.Singleton;
+import jakarta.ejb.Startup;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
+import java.lang.management.ManagementFactory;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.logging.Logger;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import org.postern.flush.FlushException;
+import org.postern.flush.FlushService;
+import org.postern.qmgr.QueueStore;
+import org.postern.queue.QueueState;
+import org.postern.service.MailLog;
+import org.postern.smtpd.api.QueueIds;
+
+/**
+ * QueueControl - registers the queue's MXBean, {@code org.postern:type=Queue}
+ * ({@link QueueControlMXBean}), in the server's MBean server while Postern is deployed,
+ * and carries out its operations with the queue's beans: every change to a message is a
+ * transaction of its own, as postsuper changes one queue file at a time, and is written
+ * to the mail log as postsuper writes it ({@code postsuper[pid]: ID: removed}, {@code
+ * placed on hold}, {@code released from hold}, {@code requeued}), so that log tools such as
+ * pflogsumm count them.
+ */
+@Singleton
+@Startup
+@ConcurrencyManagement(ConcurrencyManagementType.BEAN)
+@TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
+public class QueueControl implements QueueControlMXBean {
+    private static final Logger LOG = Logger.getLogger("org.postern.admin");
+    /** the MXBean's name */
+    public static final String NAME = "org.postern:type=Queue";
+    /** messages listed per page at most, and ids taken per step of an ALL operation */
+    static final int PAGE = 500;
+
+    /** the queue names postsuper and postqueue take, and what they are here (maildrop: nothing) */
+    static final Map<String, Set<QueueState>> QUEUES = Map.of(
+            "hold", EnumSet.of(QueueState.HOLD),
+            "incoming", EnumSet.of(QueueState.INCOMING),
+            "active", EnumSet.of(QueueState.ACTIVE),
+            "deferred", EnumSet.of(QueueState.DEFERRED),
+            "corrupt", EnumSet.of(QueueState.CORRUPT),
+            "maildrop", EnumSet.noneOf(QueueState.class));
+
+    @EJB
+    private QueueAdmin admin;
+
+    @EJB
+    private QueueStore store;
+
+    @EJB
+    private FlushService flush;
+
+    private ObjectName name;
+
+    @PostConstruct
+    void register() {
+        try {
+            name = new ObjectName(NAME);
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            if (server.isRegistered(name)) {
+                server.unregisterMBean(name);
+            }
+            server.registerMBean(new javax.management.StandardMBean(this, QueueControlMXBean.class, true), name);
+        } catch (JMException e) {
+            // the queue works without it; administrators lose the commands, and are told so
+            LOG.severe("PSTN6001: cannot register " + NAME + " (postqueue, postsuper and JMX will not work): " + e);
+        }
+    }
+
+    @PreDestroy
+    void unregister() {
+        try {
+            if (name != null) {
+                ManagementFactory.getPlatformMBeanServer().unregisterMBean(name);
+            }
+        } catch (JMException e) {
+            LOG.warning("PSTN6002: cannot unregister " + NAME + ": " + e);
+        }
+    }
+
+    /** states - the queue states of the queue names, default when none is given. */
+    static Set<QueueState> states(String[] queueNames, Set<QueueState> defaults) {
+        if (queueNames == null || queueNames.length == 0) {
+            return defaults;
+        }
+        Set<QueueState> out = EnumSet.noneOf(QueueState.class);
+        for (String q : queueNames) {
+            Set<QueueState> s = QUEUES.get(q.toLowerCase(Locale.ROOT));
+            if (s == null) {
+                throw new IllegalArgumentException("invalid directory name: " + q);
+            }
+            out.addAll(s);
+        }
+        return out;
+    }
+
+    /** queueName - Postfix's name of a queue state. */
+    static String queueName(QueueState state) {
+        return state.name().toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public QueueEntry[] list(String queueName, String after, int max) {
+        Set<QueueState> s = states(new String[] {queueName}, Set.of());
+        if (s.size() != 1) {
+            return new QueueEntry[0];
+        }
+        QueueState state = s.iterator().next();
+        return admin.list(state, queueName(state), after, Math.max(1, Math.min(max, PAGE)))
+                .toArray(new QueueEntry[0]);
+    }
+
+    @Override
+    public long[] counts() {
+        Map<QueueState, Long> c = admin.counts();
+        return new long[] {c.get(QueueState.HOLD), c.get(QueueState.INCOMING), c.get(QueueState.ACTIVE),
+                c.get(QueueState.DEFERRED), c.get(QueueState.CORRUPT)};
+    }
+
+    @Override
+    public int delete(String[] queueIds, String[] queueNames) {
+        Set<QueueState> in = states(queueNames, EnumSet.allOf(QueueState.class));
+        return each(queueIds, in, id -> {
+            if (store.delete(id)) {
+                MailLog.postsuper(id + ": removed");
+                return true;
+            }
+            return false;
+        });
+    }
+
+    @Override
+    public int hold(String[] queueIds, String[] queueNames) {
+        Set<QueueState> in = states(queueNames, EnumSet.of(QueueState.INCOMING, QueueState.ACTIVE,
+                QueueState.DEFERRED));
+        in.remove(QueueState.HOLD);
+        in.remove(QueueState.CORRUPT);
+        return each(queueIds, in, id -> {
+            if (store.hold(id)) {
+                MailLog.postsuper(id + ": placed on hold");
+                return true;
+            }
+            return false;
+        });
+    }
+
+    @Override
+    public int release(String[] queueIds, String[] queueNames) {
+        Set<QueueState> in = states(queueNames, EnumSet.of(QueueState.HOLD));
+        in.retainAll(EnumSet.of(QueueState.HOLD));
+        List<String> due = new ArrayList<>();
+        Instant now = Instant.now();
+        int n = each(queueIds, in, id -> {
+            QueueStore.Released r = store.releaseHold(id, now);
+            if (r.released()) {
+                MailLog.postsuper(id + ": released from hold");
+                if (r.next() != null && !r.next().isAfter(Instant.now())) {
+                    due.add(id);
+                }
+            }
+            return r.released();
+        });
+        wake(due);
+        return n;
+    }
+
+    @Override
+    public int requeue(String[] queueIds, String[] queueNames) {
+        Set<QueueState> in = states(queueNames, EnumSet.of(QueueState.HOLD, QueueState.INCOMING,
+                QueueState.ACTIVE, QueueState.DEFERRED));
+        in.remove(QueueState.CORRUPT);
+        List<String> chosen = new ArrayList<>();
+        Instant now = Instant.now();
+        each(queueIds, in, id -> {
+            if (admin.state(id) == QueueState.HOLD && store.releaseHold(id, now).removed()) {
+                return false;
+            }
+            chosen.add(id);
+            return true;
+        });
+        int n = 0;
+        for (int i = 0; i < chosen.size(); i += PAGE) {
+            List<String> due;
+            try {
+                due = flush.flushMessages(chosen.subList(i, Math.min(chosen.size(), i + PAGE)), false);
+            } catch (FlushException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+            for (String id : due) {
+                MailLog.postsuper(id + ": requeued");
+            }
+            n += due.size();
+        }
+        return n;
+    }
+
+    @Override
+    public int flush() {
+        try {
+            return flush.flushAll();
+        } catch (FlushException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public boolean flushSite(String site) {
+        try {
+            return flush.flushDomain(site);
+        } catch (FlushException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public boolean deliver(String queueId) {
+        if (!QueueIds.isValid(queueId)) {
+            return false;
+        }
+        try {
+            return !flush.flushMessages(List.of(queueId), true).isEmpty();
+        } catch (FlushException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /** wake - released mail that is due now is delivered now, not at the next queue scan. */
+    private void wake(List<String> due) {
+        for (int i = 0; i < due.size(); i += PAGE) {
+            try {
+                flush.flushMessages(due.subList(i, Math.min(due.size(), i + PAGE)), false);
+            } catch (FlushException e) {
+                LOG.warning("PSTN6003: released mail waits for the queue scan: " + e.getMessage());
+                return;
+            }
+        }
+    }
+
+    /**
+     * each - apply the action to each message named (ALL: every message in the states, a
+     * page of ids at a time) that is in one of the states; returns how many it changed.
+     * Ids that are not queue ids are skipped (the command warns of them).
+     */
+    private int each(String[] queueIds, Set<QueueState> in, Predicate<String> action) {
+        if (in.isEmpty() || queueIds == null) {
+            return 0;
+        }
+        int n = 0;
+        if (Arrays.asList(queueIds).contains("ALL")) {
+            String after = "";
+            List<String> page;
+            do {
+                page = admin.ids(in, after, PAGE);
+                for (String id : page) {
+                    n += apply(id, action);
+                }
+                after = page.isEmpty() ? after : page.get(page.size() - 1);
+            } while (page.size() == PAGE);
+            return n;
+        }
+        for (String id : queueIds) {
+            if (QueueIds.isValid(id) && in.contains(admin.state(id))) {
+                n += apply(id, action);
+            }
+        }
+        return n;
+    }
+
+    private static int apply(String id, Predicate<String> action) {
+        try {
+            return action.test(id) ? 1 : 0;
+        } catch (RuntimeException e) {
+            // one message that cannot be changed (a delivery updated it at the same moment) does not stop the rest
+            LOG.warning("PSTN6004: " + id + ": not changed: " + e);
+            return 0;
+        }
+    }
+}
