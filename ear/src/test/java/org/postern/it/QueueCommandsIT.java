@@ -28,8 +28,8 @@ import org.postern.smtp.PostfixInstance;
  * QueueCommandsIT - the commands that the build installs in the server's bin/
  * (postqueue, postsuper, mailq), run as an administrator runs them on the server's host,
  * against the deployed EAR and real mail: deferred mail (etrn.test's server is down),
- * held mail, requeue, delete; and postqueue -p and -j compared with what Postfix's own
- * postqueue prints for a deferred message of a private Postfix instance.
+ * held mail, requeue, delete; and postqueue -p and -j and qshape compared with what
+ * Postfix's own commands print for a deferred message of a private Postfix instance.
  */
 @ExtendWith(ArquillianExtension.class)
 @RunAsClient
@@ -150,6 +150,7 @@ class QueueCommandsIT {
         int dead = PostfixInstance.freePort();
         String postfixOut;
         String postfixJson;
+        String postfixShape;
         try (PostfixInstance postfix = PostfixInstance.start(dir, List.of("enable_long_queue_ids = yes",
                 "relayhost = [127.0.0.1]:" + dead, "myhostname = postfix.example"),
                 List.of("127.0.0.1:" + port + " inet n - n - - smtpd"))) {
@@ -160,6 +161,7 @@ class QueueCommandsIT {
             assertTrue(log.contains("status=deferred"), log);
             postfixOut = exec(List.of("/usr/sbin/postqueue", "-c", dir.resolve("conf").toString(), "-p"), null).out;
             postfixJson = exec(List.of("/usr/sbin/postqueue", "-c", dir.resolve("conf").toString(), "-j"), null).out;
+            postfixShape = exec(List.of("/usr/sbin/qshape", "-c", dir.resolve("conf").toString(), "deferred"), null).out;
         }
         String id = send("fourth@etrn.test");
         DeliveryIT.waitForLog(id, "status=deferred");
@@ -187,6 +189,15 @@ class QueueCommandsIT {
         assertEquals(pb.get(2).trim(), ob.get(2).trim());
         // -j: the same fields in the same order
         assertEquals(keys(postfixJson.lines().findFirst().orElseThrow()), keys(oursJson), postfixJson + oursJson);
+        // qshape: the same heading (bucket limits and widths) and the domain right-aligned in the same column
+        String shape = run(null, "qshape", "deferred").out;
+        List<String> ps = postfixShape.lines().toList();
+        List<String> os = shape.lines().toList();
+        assertEquals(ps.get(0), os.get(0), postfixShape + "\n" + shape);
+        String theirLine = ps.stream().filter(l -> l.trim().startsWith("etrn.test ")).findFirst().orElseThrow();
+        String ourLine = os.stream().filter(l -> l.trim().startsWith("etrn.test ")).findFirst().orElseThrow();
+        assertEquals(theirLine.indexOf("etrn.test"), ourLine.indexOf("etrn.test"), postfixShape + "\n" + shape);
+        assertTrue(ourLine.matches(" +etrn\\.test +[1-9]\\d* +[1-9]\\d*( +0)+"), "a new message is in the first bucket: " + shape);
         assertEquals(0, run(id + "\n", "postsuper", "-d", "-").status);
     }
 

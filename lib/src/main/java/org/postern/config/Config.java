@@ -288,6 +288,28 @@ public final class Config {
                 : java.nio.file.Path.of(get(Parameters.QUEUE_DIRECTORY)).resolve(name).toString();
     }
 
+    /**
+     * unexpanded - the value as main.cf has it, or the default when main.cf does not set
+     * it, without $name expansion (what postconf prints without -x); null for a name that
+     * is neither set nor registered. mydomain's default is the one derived from myhostname.
+     */
+    public String unexpanded(String name) {
+        Entry e = entries.get(name);
+        if (e != null) {
+            return e.raw();
+        }
+        if (name.equals(Parameters.MYDOMAIN.name())) {
+            return expanded.get(name);
+        }
+        Parameter<?> p = Parameters.all().get(name);
+        return p == null ? null : p.defaultValue();
+    }
+
+    /** explicitNames - the names main.cf (or an override) sets, known to Postern or not (postconf -n). */
+    public List<String> explicitNames() {
+        return List.copyOf(entries.keySet());
+    }
+
     /** isExplicit - true when main.cf or an override sets this name (postconf -n). */
     public boolean isExplicit(String name) {
         return entries.containsKey(name);

@@ -100,28 +100,39 @@ public final class Postqueue {
 
     /** list - the whole queue, a page at a time, as -p or -j prints it. */
     static void list(Server server, PrintStream out, boolean json) {
-        long messages = 0;
-        long bytes = 0;
-        for (String queue : new String[] {"hold", "incoming", "active", "deferred"}) {
+        long[] messages = {0};
+        long[] bytes = {0};
+        each(server, new String[] {"hold", "incoming", "active", "deferred"}, m -> {
+            if (json) {
+                out.print(json(m));
+            } else {
+                out.print(messages[0] == 0 ? heading() : "\n");
+                out.print(block(m));
+            }
+            messages[0]++;
+            bytes[0] += (Long) m.get("messageSize");
+        });
+        out.flush();
+        footer(out, json, messages[0], bytes[0]);
+    }
+
+    /** each - every message of the queues, in order, a page at a time. */
+    static void each(Server server, String[] queues, java.util.function.Consumer<CompositeData> action) {
+        for (String queue : queues) {
             String after = "";
             CompositeData[] page;
             do {
                 page = (CompositeData[]) server.queue("list", new Object[] {queue, after, PAGE},
                         new String[] {String.class.getName(), String.class.getName(), int.class.getName()});
                 for (CompositeData m : page) {
-                    if (json) {
-                        out.print(json(m));
-                    } else {
-                        out.print(messages == 0 ? heading() : "\n");
-                        out.print(block(m));
-                    }
-                    messages++;
-                    bytes += (Long) m.get("messageSize");
+                    action.accept(m);
                     after = (String) m.get("queueId");
                 }
-                out.flush();
             } while (page.length == PAGE);
         }
+    }
+
+    private static void footer(PrintStream out, boolean json, long messages, long bytes) {
         if (!json) {
             out.print(messages == 0 ? "Mail queue is empty\n"
                     : "\n-- " + bytes / 1024 + " Kbytes in " + messages + " Request" + (messages == 1 ? "" : "s") + ".\n");

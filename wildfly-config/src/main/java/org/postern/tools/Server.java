@@ -49,13 +49,18 @@ final class Server implements AutoCloseable {
         return a == null || a.isBlank() ? "127.0.0.1:9990" : a.trim();
     }
 
+    /** quiet - library logging on stderr only from this level up: a command prints its own messages. */
+    static void quiet(Level level) {
+        ROOT.setLevel(level);
+        for (Handler h : ROOT.getHandlers()) {
+            h.setLevel(level);
+        }
+    }
+
     /** connect - to the server, or Fatal (EX_UNAVAILABLE) when it does not answer. */
     static Server connect(String program) {
         // the remoting client announces its versions at INFO on stderr: not for a command's output
-        ROOT.setLevel(Level.WARNING);
-        for (Handler h : ROOT.getHandlers()) {
-            h.setLevel(Level.WARNING);
-        }
+        quiet(Level.WARNING);
         String address = address();
         try {
             JMXServiceURL url = new JMXServiceURL("service:jmx:remote+http://" + address);
