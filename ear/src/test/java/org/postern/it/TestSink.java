@@ -40,6 +40,8 @@ final class TestSink implements AutoCloseable {
     private final AtomicInteger transactions = new AtomicInteger();
     private final AtomicInteger connections = new AtomicInteger();
     private final Thread acceptor;
+    /** the open sessions, closed with the sink: a closed sink is a server that went away */
+    private final java.util.Set<Socket> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     TestSink(int port, boolean lmtp, IntFunction<String> endOfDataReply) throws IOException {
         this.lmtp = lmtp;
@@ -77,6 +79,7 @@ final class TestSink implements AutoCloseable {
         while (!server.isClosed()) {
             try {
                 Socket s = server.accept();
+                sessions.add(s);
                 connections.incrementAndGet();
                 Thread t = new Thread(() -> session(s), "test-sink-session");
                 t.setDaemon(true);
@@ -185,5 +188,9 @@ final class TestSink implements AutoCloseable {
     @Override
     public void close() throws IOException {
         server.close();
+        // a client's cached connection must not outlive the sink and feed the next one's test
+        for (Socket s : sessions) {
+            s.close();
+        }
     }
 }
