@@ -115,9 +115,6 @@ final class TestSink implements AutoCloseable {
                     byte[] content = readData(in);
                     int n = transactions.incrementAndGet();
                     String r = endOfDataReply.apply(n);
-                    if (r.startsWith("2")) {
-                        deliveries.add(new Delivery(from, List.copyOf(rcpts), content));
-                    }
                     if (lmtp) {
                         StringBuilder sb = new StringBuilder();
                         for (int i = 0; i < rcpts.size(); i++) {
@@ -126,6 +123,11 @@ final class TestSink implements AutoCloseable {
                         reply(out, sb.toString());
                     } else {
                         reply(out, r);
+                    }
+                    // recorded once the reply is out: a test that closes the sink on seeing it
+                    // must not cut the reply off (the client would defer and send it again)
+                    if (r.startsWith("2")) {
+                        deliveries.add(new Delivery(from, List.copyOf(rcpts), content));
                     }
                 } else if (upper.equals("RSET")) {
                     from = null;
