@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Postern's whole test suite: unit tests, then the integration tests that deploy the EAR
 # to the provisioned WildFly and talk to real peers (swaks, Dovecot LMTP, Postfix's
-# smtp-sink, dnsmasq, PostgreSQL, strace). Installs the Debian packages those peers come
+# smtp-sink, dnsmasq, PostgreSQL, strace, Chromium). Installs the Debian packages those peers come
 # from when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,6 +17,8 @@ command -v strace >/dev/null 2>&1 || need+=(strace)
 # the SMTP client's interop test with Python's aiosmtpd, and the benchmarks' sinks
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# ConsoleIT drives the console in headless Chromium through chromedriver (Selenium)
+[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || need+=(chromium chromium-driver)
 # the PostgreSQL contract tests, PostgresCrashIT and DurabilityIT run a private cluster
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 if [ ${#need[@]} -gt 0 ]; then

@@ -46,12 +46,33 @@ final class TestSink implements AutoCloseable {
     TestSink(int port, boolean lmtp, IntFunction<String> endOfDataReply) throws IOException {
         this.lmtp = lmtp;
         this.endOfDataReply = endOfDataReply;
-        this.server = new ServerSocket();
-        server.setReuseAddress(true);
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        this.server = listen(port);
         acceptor = new Thread(this::acceptLoop, "test-sink-" + port);
         acceptor.setDaemon(true);
         acceptor.start();
+    }
+
+    /** listen - a listening socket on the port; the previous test's sink there may be closing still. */
+    private static ServerSocket listen(int port) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            ServerSocket s = new ServerSocket();
+            try {
+                s.setReuseAddress(true);
+                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+                return s;
+            } catch (java.net.BindException e) {
+                s.close();
+                if (attempt == 50) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     static TestSink smtp(int port) throws IOException {

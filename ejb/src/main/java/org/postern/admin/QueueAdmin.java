@@ -68,6 +68,18 @@ public class QueueAdmin {
                 .setParameter("after", after == null ? "" : after)
                 .setMaxResults(max)
                 .getResultList();
+        return entries(messages, queueName);
+    }
+
+    /** state - the message's queue state, null when there is no such message. */
+    public QueueState state(String queueId) {
+        List<QueueState> s = em.createQuery("SELECT m.state FROM QueuedMessage m WHERE m.queueId = :id",
+                QueueState.class).setParameter("id", queueId).getResultList();
+        return s.isEmpty() ? null : s.get(0);
+    }
+
+    /** entries - the messages with their recipients still to be delivered (a deferred one's reason is its last reply). */
+    private List<QueueEntry> entries(List<QueuedMessage> messages, String queueName) {
         if (messages.isEmpty()) {
             return List.of();
         }
@@ -93,10 +105,89 @@ public class QueueAdmin {
         return out;
     }
 
-    /** state - the message's queue state, null when there is no such message. */
-    public QueueState state(String queueId) {
-        List<QueueState> s = em.createQuery("SELECT m.state FROM QueuedMessage m WHERE m.queueId = :id",
-                QueueState.class).setParameter("id", queueId).getResultList();
-        return s.isEmpty() ? null : s.get(0);
+    /**
+     * Filter - what the console's queue browser narrows a queue to; null or blank parts
+     * match everything. Text matches ignore case and may be any part (sender, recipient,
+     * last reply); domain matches the end of a recipient address; minAgeMinutes keeps
+     * messages that arrived at least that long ago.
+     */
+    public record Filter(String sender, String recipient, String domain, String reply, Integer minAgeMinutes)
+            implements java.io.Serializable {
+        public static final Filter NONE = new Filter(null, null, null, null, null);
+    }
+
+    /** count - the messages of the state that the filter keeps. */
+    public long count(QueueState state, Filter filter) {
+        StringBuilder q = new StringBuilder("SELECT COUNT(m) FROM QueuedMessage m WHERE m.state = :state");
+        Map<String, Object> params = where(q, filter);
+        jakarta.persistence.TypedQuery<Long> query = em.createQuery(q.toString(), Long.class)
+                .setParameter("state", state);
+        params.forEach(query::setParameter);
+        return query.getSingleResult();
+    }
+
+    /** page - max messages of the state that the filter keeps, from offset on, in queue id order. */
+    public List<QueueEntry> page(QueueState state, String queueName, Filter filter, int offset, int max) {
+        StringBuilder q = new StringBuilder("SELECT m FROM QueuedMessage m WHERE m.state = :state");
+        Map<String, Object> params = where(q, filter);
+        q.append(" ORDER BY m.queueId");
+        jakarta.persistence.TypedQuery<QueuedMessage> query = em.createQuery(q.toString(), QueuedMessage.class)
+                .setParameter("state", state);
+        params.forEach(query::setParameter);
+        return entries(query.setFirstResult(Math.max(0, offset)).setMaxResults(max).getResultList(), queueName);
+    }
+
+    /** pageIds - the same as ids only, for an action on every message the filter keeps. */
+    public List<String> pageIds(QueueState state, Filter filter, String after, int max) {
+        StringBuilder q = new StringBuilder("SELECT m.queueId FROM QueuedMessage m WHERE m.state = :state"
+                + " AND m.queueId > :after");
+        Map<String, Object> params = where(q, filter);
+        q.append(" ORDER BY m.queueId");
+        jakarta.persistence.TypedQuery<String> query = em.createQuery(q.toString(), String.class)
+                .setParameter("state", state).setParameter("after", after == null ? "" : after);
+        params.forEach(query::setParameter);
+        return query.setMaxResults(max).getResultList();
+    }
+
+    /** where - the filter's conditions appended to a query on QueuedMessage m; their parameters. */
+    private static Map<String, Object> where(StringBuilder q, Filter f) {
+        Map<String, Object> params = new LinkedHashMap<>();
+        if (f == null) {
+            return params;
+        }
+        if (present(f.sender())) {
+            q.append(" AND LOWER(m.sender) LIKE :sender ESCAPE '!'");
+            params.put("sender", "%" + like(f.sender()) + "%");
+        }
+        if (present(f.recipient())) {
+            q.append(" AND EXISTS (SELECT r FROM QueuedRecipient r WHERE r.message = m AND LOWER(r.address) LIKE :rcpt"
+                    + " ESCAPE '!')");
+            params.put("rcpt", "%" + like(f.recipient()) + "%");
+        }
+        if (present(f.domain())) {
+            q.append(" AND EXISTS (SELECT r FROM QueuedRecipient r WHERE r.message = m AND LOWER(r.address) LIKE :domain"
+                    + " ESCAPE '!')");
+            String d = f.domain().strip();
+            params.put("domain", "%" + (d.startsWith("@") || d.startsWith(".") ? "" : "@") + like(d));
+        }
+        if (present(f.reply())) {
+            q.append(" AND EXISTS (SELECT r FROM QueuedRecipient r WHERE r.message = m AND LOWER(r.reply) LIKE :reply"
+                    + " ESCAPE '!')");
+            params.put("reply", "%" + like(f.reply()) + "%");
+        }
+        if (f.minAgeMinutes() != null && f.minAgeMinutes() > 0) {
+            q.append(" AND m.arrival <= :before");
+            params.put("before", java.time.Instant.now().minusSeconds(60L * f.minAgeMinutes()));
+        }
+        return params;
+    }
+
+    private static boolean present(String s) {
+        return s != null && !s.isBlank();
+    }
+
+    /** like - the text, lower case, with LIKE's wildcards taken literally (escape character '!'). */
+    static String like(String s) {
+        return s.strip().toLowerCase(java.util.Locale.ROOT).replace("!", "!!").replace("%", "!%").replace("_", "!_");
     }
 }

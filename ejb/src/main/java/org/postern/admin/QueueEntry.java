@@ -7,7 +7,8 @@ import java.beans.ConstructorProperties;
  * {@code postqueue -j} (queue_name, queue_id, arrival_time, message_size, forced_expire,
  * sender, recipients), as a JMX composite value.
  */
-public final class QueueEntry {
+public final class QueueEntry implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     private final String queueName;
     private final String queueId;
     private final long arrivalTime;

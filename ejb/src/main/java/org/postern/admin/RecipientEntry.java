@@ -3,7 +3,8 @@ package org.postern.admin;
 import java.beans.ConstructorProperties;
 
 /** RecipientEntry - a recipient still to be delivered and why it waits (empty: not tried yet). */
-public final class RecipientEntry {
+public final class RecipientEntry implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     private final String address;
     private final String delayReason;
 

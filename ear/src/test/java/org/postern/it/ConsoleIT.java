@@ -1,0 +1,217 @@
+package org.postern.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.jboss.arquillian.container.test.api.Deployment;
+import org.jboss.arquillian.container.test.api.RunAsClient;
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.shrinkwrap.api.spec.EnterpriseArchive;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+import org.postern.test.Peers;
+
+/**
+ * ConsoleIT - the console in a real browser (Debian's headless Chromium, driven by
+ * Selenium through chromedriver) against the deployed EAR: the first administrator logs
+ * in with the password the build generated, browses and filters the queue, holds and
+ * releases a real deferred message, flushes its domain and sees the mail arrive at the
+ * domain's sink; a viewer sees the queue and no button that changes mail. Each step saves
+ * a screenshot under target/screenshots/.
+ */
+@ExtendWith(ArquillianExtension.class)
+@RunAsClient
+class ConsoleIT {
+    private static final String BASE = "http://127.0.0.1:8180/postern";
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static final Path SHOTS = Path.of("target", "screenshots");
+    private static WebDriver browser;
+
+    @Deployment(testable = false)
+    static EnterpriseArchive deployment() {
+        return Postern.ear();
+    }
+
+    @BeforeAll
+    static void chromium() throws Exception {
+        Peers.assume(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+                "chromium and chromium-driver are not installed");
+        Files.createDirectories(SHOTS);
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1400,1000");
+        // Debian's chromedriver, not one that Selenium Manager would download
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
+                .build();
+        browser = new ChromeDriver(service, options);
+    }
+
+    @AfterAll
+    static void close() {
+        if (browser != null) {
+            browser.quit();
+        }
+    }
+
+    @Test
+    void anAdministratorHoldsReleasesAndFlushesRealMail() throws Exception {
+        String id = send("console@etrn.test");
+        DeliveryIT.waitForLog(id, "status=deferred");
+        String[] admin = Files.readString(Path.of(System.getProperty("it.server"), "configuration",
+                "postern-admin-password")).strip().split(" ");
+        logIn(admin[0], admin[1]);
+        waitFor(By.id("queue"));
+        shot("1-dashboard");
+
+        browser.findElement(By.id("browse")).click();
+        waitFor(By.id("browser:recipient")).sendKeys("console@etrn.test");
+        showUntil(By.cssSelector(".id-" + id));
+        shot("2-queue-filtered");
+
+        confirm(By.cssSelector(".hold-" + id));
+        waitForText("Placed on hold: 1 message");
+        chooseQueue("hold");
+        showUntil(By.cssSelector(".release-" + id));
+        shot("3-held");
+        String log = Files.readString(Postern.mailLog());
+        assertTrue(log.contains("postern/postsuper[") && log.contains(id + ": placed on hold"), "mail log");
+
+        confirm(By.cssSelector(".release-" + id));
+        waitForText("Released from hold: 1 message");
+        shot("4-released");
+
+        try (TestSink customer = TestSink.smtp(12529)) {
+            WebElement site = browser.findElement(By.id("flush:site"));
+            site.clear();
+            site.sendKeys("etrn.test");
+            browser.findElement(By.id("flush:flushSite")).click();
+            waitForText("Queuing started for etrn.test.");
+            shot("5-flushed");
+            TestSink.Delivery d = null;
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < end && (d == null || !d.text().contains("id " + id))) {
+                d = customer.next(1, TimeUnit.SECONDS);
+            }
+            assertNotNull(d, "the flushed mail did not arrive");
+            assertTrue(d.text().contains("id " + id), d.text());
+        }
+        String audit = Files.readString(Path.of(System.getProperty("it.server"), "log", "server.log"));
+        assertTrue(audit.contains("PSTN6102: audit: console user=admin action=hold queue_id=" + id), "audit log");
+        assertTrue(audit.contains("PSTN6102: audit: console user=admin action=flush site=etrn.test eligible=true"),
+                "audit log");
+    }
+
+    @Test
+    void aViewerSeesTheQueueAndNoButtonThatChangesMail() throws Exception {
+        String id = send("viewer@etrn.test");
+        DeliveryIT.waitForLog(id, "status=deferred");
+        logIn("it-viewer", "Viewer-Pass-1");
+        browser.get(BASE + "/queue.xhtml");
+        waitFor(By.id("browser:recipient")).sendKeys("viewer@etrn.test");
+        showUntil(By.cssSelector(".id-" + id));
+        shot("6-viewer");
+        assertEquals(List.of(), browser.findElements(By.cssSelector(".hold-" + id)));
+        assertEquals(List.of(), browser.findElements(By.id("flush:site")));
+        assertEquals(List.of(), browser.findElements(By.id("browser:deleteAll")));
+    }
+
+    /** logIn - a fresh session: log out, then the login form. */
+    private static void logIn(String user, String password) {
+        browser.manage().deleteAllCookies();
+        browser.get(BASE + "/");
+        waitFor(By.id("j_username")).sendKeys(user);
+        browser.findElement(By.id("j_password")).sendKeys(password);
+        browser.findElement(By.id("login")).click();
+        waitFor(By.id("user"));
+    }
+
+    /** chooseQueue - pick the queue in the menu (through its widget: the page re-renders the menu after each action). */
+    private static void chooseQueue(String queue) {
+        ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("PF('queueMenu').selectValue(arguments[0]);",
+                queue);
+    }
+
+    /**
+     * showUntil - press Show until the element is there: a deferred message is in the
+     * active queue for the moments of each retry (every 2 to 4 s here).
+     */
+    private static void showUntil(By by) throws Exception {
+        try {
+            new WebDriverWait(browser, Duration.ofSeconds(30)).pollingEvery(Duration.ofSeconds(1)).until(d -> {
+                d.findElement(By.id("browser:show")).click();
+                try {
+                    return new WebDriverWait(d, Duration.ofSeconds(2))
+                            .until(ExpectedConditions.visibilityOfElementLocated(by));
+                } catch (org.openqa.selenium.TimeoutException e) {
+                    return null;
+                }
+            });
+        } catch (org.openqa.selenium.TimeoutException e) {
+            shot("failed-" + by.toString().replaceAll("[^A-Za-z0-9-]", "_"));
+            throw e;
+        }
+    }
+
+    /** confirm - click a button that asks, and answer yes. */
+    private static void confirm(By button) {
+        browser.findElement(button).click();
+        new WebDriverWait(browser, Duration.ofSeconds(10))
+                .until(ExpectedConditions.elementToBeClickable(By.cssSelector(".ui-confirmdialog-yes"))).click();
+    }
+
+    private static WebElement waitFor(By by) {
+        return new WebDriverWait(browser, Duration.ofSeconds(20)).until(ExpectedConditions.visibilityOfElementLocated(by));
+    }
+
+    private static void waitForText(String text) {
+        new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> d.getPageSource().contains(text));
+    }
+
+    private static void shot(String name) throws Exception {
+        Path file = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
+        Files.copy(file, SHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static String send(String rcpt) throws Exception {
+        try (SmtpClient c = new SmtpClient(Postern.HOST, Postern.PORT)) {
+            c.reply();
+            c.send("EHLO client.example.org");
+            c.reply();
+            c.send("MAIL FROM:<sender@example.org>");
+            c.reply();
+            c.send("RCPT TO:<" + rcpt + ">");
+            assertTrue(c.reply().startsWith("250"));
+            c.send("DATA");
+            c.reply();
+            c.send("Subject: for the console");
+            c.send("");
+            c.send("held, released, flushed");
+            c.send(".");
+            String queued = Postern.queueId(c.reply());
+            c.send("QUIT");
+            c.reply();
+            return queued;
+        }
+    }
+}
