@@ -82,12 +82,36 @@ class ConsoleIT {
                 "postern-admin-password")).strip().split(" ");
         logIn(admin[0], admin[1]);
         waitFor(By.id("queue"));
+        // qshape deferred on the dashboard (reloaded: the message is active for the moments of each retry)
+        new WebDriverWait(browser, Duration.ofSeconds(20)).pollingEvery(Duration.ofSeconds(1)).until(d -> {
+            d.navigate().refresh();
+            return d.findElement(By.id("shape")).getText().contains("etrn.test");
+        });
+        // a row per domain: the domain, the total and the ten age buckets, the new message in the first
+        List<WebElement> cells = browser.findElement(By.xpath("//table[@id='shape']//tr[td[1]='etrn.test']"))
+                .findElements(By.tagName("td"));
+        assertEquals(12, cells.size());
+        assertTrue(Integer.parseInt(cells.get(1).getText()) >= 1 && Integer.parseInt(cells.get(2).getText()) >= 1,
+                cells.stream().map(WebElement::getText).toList().toString());
         shot("1-dashboard");
 
         browser.findElement(By.id("browse")).click();
         waitFor(By.id("browser:recipient")).sendKeys("console@etrn.test");
         showUntil(By.cssSelector(".id-" + id));
         shot("2-queue-filtered");
+
+        // the message's page: envelope, recipients with the last reply, header, download
+        browser.findElement(By.cssSelector("a.id-" + id)).click();
+        assertEquals(id, waitFor(By.id("message-id")).getText());
+        String recipients = browser.findElement(By.id("recipients")).getText();
+        assertTrue(recipients.contains("console@etrn.test") && recipients.contains("Connection refused"), recipients);
+        assertTrue(browser.findElement(By.id("header")).getText().contains("Subject: for the console"),
+                browser.findElement(By.id("header")).getText());
+        assertEquals(1, browser.findElements(By.id("raw")).size(), "an administrator may download the message");
+        shot("2b-message");
+        browser.get(BASE + "/queue.xhtml");
+        waitFor(By.id("browser:recipient")).sendKeys("console@etrn.test");
+        showUntil(By.cssSelector(".id-" + id));
 
         confirm(By.cssSelector(".hold-" + id));
         waitForText("Placed on hold: 1 message");
@@ -134,6 +158,18 @@ class ConsoleIT {
         assertEquals(List.of(), browser.findElements(By.cssSelector(".hold-" + id)));
         assertEquals(List.of(), browser.findElements(By.id("flush:site")));
         assertEquals(List.of(), browser.findElements(By.id("browser:deleteAll")));
+        browser.findElement(By.cssSelector("a.id-" + id)).click();
+        assertEquals(id, waitFor(By.id("message-id")).getText());
+        assertEquals(List.of(), browser.findElements(By.id("raw")), "a viewer gets no download of someone's mail");
+        // leave no deferred mail for etrn.test's sink in the tests that follow
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("jboss.home"), "bin", "postsuper").toString(),
+                "-d", id).redirectErrorStream(true);
+        pb.environment().put("POSTERN_MANAGEMENT", "127.0.0.1:10090");
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        Process p = pb.start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, out);
     }
 
     /** logIn - a fresh session: log out, then the login form. */

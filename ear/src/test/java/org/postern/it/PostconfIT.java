@@ -140,6 +140,28 @@ class PostconfIT {
         assertEquals(theirs.out, ours.out);
     }
 
+    @Test
+    void postfixCheckFindsWhatWouldStopTheServer(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("master.cf"), "127.0.0.1:2525 inet n - n - - smtpd\n");
+        Files.writeString(dir.resolve("main.cf"), MAIN_CF);
+        Result good = exec(postfixCommand(dir, "check"));
+        assertEquals(0, good.status, good.toString());
+        Files.writeString(dir.resolve("main.cf"), "# fine\nmessage_size_limit = lots\n");
+        Result bad = exec(postfixCommand(dir, "check"));
+        assertEquals(1, bad.status, bad.toString());
+        assertTrue(bad.err.contains("postfix: fatal: ") && bad.err.contains("line 2") && bad.err.contains("message_size_limit"),
+                bad.err);
+        Files.writeString(dir.resolve("main.cf"), "transport_maps = texthash:" + dir.resolve("missing") + "\n");
+        Result table = exec(postfixCommand(dir, "check"));
+        assertEquals(1, table.status, table.toString());
+        assertTrue(table.err.contains("postfix: fatal: transport_maps: "), table.err);
+    }
+
+    private static List<String> postfixCommand(Path dir, String command) {
+        return List.of(Path.of(System.getProperty("jboss.home"), "bin", "postfix").toString(), "-c", dir.toString(),
+                command);
+    }
+
     private static Map<String, String> values(String listing) {
         Map<String, String> out = new TreeMap<>();
         for (String l : listing.lines().toList()) {

@@ -137,6 +137,11 @@ class QueueCommandsIT {
         assertEquals("postsuper: fatal: invalid directory name: nosuchqueue\n", queue.err);
         Result site = run(null, "postqueue", "-s", "not.a.customer.example");
         assertEquals(69, site.status, site.toString());
+        Result status = run(null, "postfix", "status");
+        assertEquals(0, status.status, status.toString());
+        assertTrue(status.err.matches("postfix/postfix-script: the Postern mail system is running: PID: \\d+\n"),
+                status.err);
+        assertEquals(1, runAt("127.0.0.1:1", null, "postfix", "status").status);
         Result down = runAt("127.0.0.1:1", null, "postqueue", "-p");
         assertEquals(69, down.status, down.toString());
         assertTrue(down.err.startsWith("postqueue: fatal: Cannot connect to Postern at 127.0.0.1:1"), down.err);

@@ -81,6 +81,13 @@ class RestIT {
         assertTrue(held.contains("\"queue_id\":\"" + id + "\",\"arrival_time\":"), held);
         assertTrue(held.contains("\"address\":\"rest@etrn.test\",\"delay_reason\":\""), held);
 
+        // the raw message: for operators, not for viewers
+        HttpResponse<String> raw = request("GET", "/raw?id=" + id, OPERATOR, null);
+        assertEquals(200, raw.statusCode(), raw.body());
+        assertEquals("message/rfc822", raw.headers().firstValue("Content-Type").orElse("").split(";")[0]);
+        assertTrue(raw.body().contains("Subject: for the API\r\n") && raw.body().contains("held and released"), raw.body());
+        assertEquals(403, request("GET", "/raw?id=" + id, VIEWER, null).statusCode());
+
         assertEquals("{\"action\":\"release\",\"count\":1}",
                 request("POST", "/api/queue/release", OPERATOR, "{\"queue_ids\":[\"" + id + "\"]}").body());
         assertEquals("{\"action\":\"delete\",\"count\":1}",

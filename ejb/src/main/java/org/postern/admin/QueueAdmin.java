@@ -190,4 +190,88 @@ public class QueueAdmin {
     static String like(String s) {
         return s.strip().toLowerCase(java.util.Locale.ROOT).replace("!", "!!").replace("%", "!%").replace("_", "!_");
     }
+
+    /** HEADER_LIMIT - the most of a header the message page shows */
+    static final int HEADER_LIMIT = 64 * 1024;
+
+    /** detail - the message's envelope, header and recipients; null when there is no such message. */
+    public MessageDetail detail(String queueId) {
+        QueuedMessage m = em.find(QueuedMessage.class, queueId);
+        if (m == null) {
+            return null;
+        }
+        List<MessageDetail.Recipient> rcpts = new ArrayList<>();
+        // a query, not m.getRecipients(): without a transaction (SUPPORTS) the entity is detached
+        for (QueuedRecipient r : em.createQuery("SELECT r FROM QueuedRecipient r WHERE r.message.queueId = :id"
+                + " ORDER BY r.position", QueuedRecipient.class).setParameter("id", queueId).getResultList()) {
+            rcpts.add(new MessageDetail.Recipient(r.getAddress(), r.getOrcpt(),
+                    r.getStatus().name().toLowerCase(java.util.Locale.ROOT), r.getDsn(), r.getRelay(), r.getReply(),
+                    r.getAttempts(), r.getLastAttempt(), r.getNextAttempt()));
+        }
+        String client = (m.getClientName() == null ? "unknown" : m.getClientName())
+                + "[" + (m.getClientAddress() == null ? "" : m.getClientAddress()) + "]";
+        return new MessageDetail(m.getQueueId(), m.getState().name().toLowerCase(java.util.Locale.ROOT), m.getSender(),
+                m.getArrival(), m.getSize(), client, m.getHelo(), m.getProtocol(), m.getEnvid(), m.getRet(),
+                m.getNextAttempt(), header(m), rcpts);
+    }
+
+    /** header - the stored content up to the empty line that ends the header (at most HEADER_LIMIT bytes). */
+    private String header(QueuedMessage m) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (int seq = 0; seq < m.getContentChunks() && out.size() < HEADER_LIMIT; seq++) {
+            byte[] data = chunk(m.getQueueId(), seq);
+            if (data == null) {
+                break;
+            }
+            out.writeBytes(data);
+            String text = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+            int end = text.indexOf("\r\n\r\n");
+            if (end >= 0) {
+                return text.substring(0, end);
+            }
+        }
+        String text = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+        return text.length() > HEADER_LIMIT ? text.substring(0, HEADER_LIMIT) : text;
+    }
+
+    /** chunks - how many content chunks the message has, or -1 when there is no such message. */
+    public int chunks(String queueId) {
+        QueuedMessage m = em.find(QueuedMessage.class, queueId);
+        return m == null ? -1 : m.getContentChunks();
+    }
+
+    /** chunk - one chunk of the stored content (the raw message is their concatenation), null when missing. */
+    public byte[] chunk(String queueId, int seq) {
+        org.postern.queue.ContentChunk c = em.find(org.postern.queue.ContentChunk.class,
+                new org.postern.queue.ContentChunk.Key(queueId, seq));
+        if (c == null) {
+            return null;
+        }
+        byte[] data = c.getData();
+        em.detach(c);
+        return data;
+    }
+
+    /**
+     * shape - qshape's histogram of the recipients still to be delivered in the state, by
+     * recipient domain and age (10 buckets from 5 minutes, as qshape by default).
+     */
+    public List<org.postern.mail.QueueShape.Row> shape(QueueState state) {
+        org.postern.mail.QueueShape shape = org.postern.mail.QueueShape.defaults();
+        long now = java.time.Instant.now().getEpochSecond();
+        List<Object[]> rows = em.createQuery("SELECT r.address, m.arrival FROM QueuedRecipient r JOIN r.message m"
+                        + " WHERE m.state = :state AND r.status IN :waiting", Object[].class)
+                .setParameter("state", state)
+                .setParameter("waiting", EnumSet.of(RecipientStatus.PENDING, RecipientStatus.DEFERRED))
+                .getResultList();
+        for (Object[] row : rows) {
+            shape.add((String) row[0], ((java.time.Instant) row[1]).getEpochSecond(), now);
+        }
+        return shape.rows();
+    }
+
+    /** shapeHeadings - the bucket headings of {@link #shape}. */
+    public List<String> shapeHeadings() {
+        return org.postern.mail.QueueShape.defaults().headings();
+    }
 }

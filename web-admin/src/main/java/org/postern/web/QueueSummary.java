@@ -27,4 +27,18 @@ public class QueueSummary {
     public QueueState[] getStates() {
         return QueueState.values();
     }
+
+    private java.util.List<org.postern.mail.QueueShape.Row> shape;
+
+    /** shape - qshape deferred: recipients by domain and age. */
+    public java.util.List<org.postern.mail.QueueShape.Row> getShape() {
+        if (shape == null) {
+            shape = admin.shape(QueueState.DEFERRED);
+        }
+        return shape;
+    }
+
+    public java.util.List<String> getShapeHeadings() {
+        return admin.shapeHeadings();
+    }
 }

@@ -1,12 +1,9 @@
 package org.postern.tools;
 
 import java.io.PrintStream;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import javax.management.openmbean.CompositeData;
+import org.postern.mail.QueueShape;
 
 /**
  * Qshape - Postfix's qshape(1) for Postern: the queue by domain and age.
@@ -41,20 +38,28 @@ public final class Qshape {
 
     static int run(String[] args, PrintStream out) {
         Getopt g = Getopt.parse(args, "lhc:psw:b:t:m:n:N:", USAGE);
-        Shape shape = new Shape();
+        boolean linear = false;
+        boolean senders = false;
+        boolean parents = false;
+        int width = 80;
+        int buckets = 10;
+        int tick = 5;
+        int minSubdomains = 5;
         for (Getopt.Option o : g.options) {
             switch (o.letter()) {
                 case 'h': throw new Server.Fatal(0, USAGE);
-                case 'l': shape.linear = true; break;
-                case 's': shape.senders = true; break;
-                case 'p': shape.parents = true; break;
-                case 'w': shape.width = Math.max(shape.width, number(o.argument())); break;
-                case 'b': shape.buckets = positive(o.argument(), shape.buckets); break;
-                case 't': shape.tick = positive(o.argument(), shape.tick); break;
-                case 'm': shape.minSubdomains = positive(o.argument(), shape.minSubdomains); break;
+                case 'l': linear = true; break;
+                case 's': senders = true; break;
+                case 'p': parents = true; break;
+                case 'w': width = Math.max(width, number(o.argument())); break;
+                case 'b': buckets = positive(o.argument(), buckets); break;
+                case 't': tick = positive(o.argument(), tick); break;
+                case 'm': minSubdomains = positive(o.argument(), minSubdomains); break;
                 default: break;
             }
         }
+        QueueShape shape = new QueueShape(linear, parents, buckets, tick, minSubdomains);
+        boolean bySender = senders;
         List<String> queues = g.operands.isEmpty() ? List.of("incoming", "active") : g.operands;
         for (String q : queues) {
             if (!List.of("hold", "incoming", "active", "deferred", "maildrop", "corrupt").contains(q)) {
@@ -63,9 +68,18 @@ public final class Qshape {
         }
         long now = System.currentTimeMillis() / 1000;
         try (Server server = Server.connect("qshape")) {
-            Postqueue.each(server, queues.toArray(new String[0]), m -> shape.add(m, now));
+            Postqueue.each(server, queues.toArray(new String[0]), m -> {
+                long arrival = (Long) m.get("arrivalTime");
+                if (bySender) {
+                    shape.add((String) m.get("sender"), arrival, now);
+                } else {
+                    for (CompositeData r : (CompositeData[]) m.get("recipients")) {
+                        shape.add((String) r.get("address"), arrival, now);
+                    }
+                }
+            });
         }
-        out.print(shape.results());
+        out.print(shape.text(width));
         out.flush();
         return 0;
     }
@@ -81,146 +95,5 @@ public final class Qshape {
     private static int positive(String s, int otherwise) {
         int n = number(s);
         return n > 0 ? n : otherwise;
-    }
-
-    /** Shape - the counts per domain and bucket; bucket 0 is the total. */
-    static final class Shape {
-        boolean linear;
-        boolean senders;
-        boolean parents;
-        int width = 80;
-        int buckets = 10;
-        int tick = 5;
-        int minSubdomains = 5;
-        final Map<String, long[]> counts = new HashMap<>();
-        final Map<String, Integer> subdomains = new HashMap<>();
-
-        /** bucket - the age bucket (1 to buckets) of a message that arrived at the time. */
-        int bucket(long arrival, long now) {
-            double m = (now - arrival) / (60.0 * tick);
-            if (m < 1) {
-                return 1;
-            }
-            int b = linear ? (int) (m + 1) : 2 + (int) (Math.log(m) / Math.log(2));
-            return Math.min(b, buckets);
-        }
-
-        void add(CompositeData message, long now) {
-            int b = bucket((Long) message.get("arrivalTime"), now);
-            List<String> addresses = new ArrayList<>();
-            if (senders) {
-                addresses.add((String) message.get("sender"));
-            } else {
-                for (CompositeData r : (CompositeData[]) message.get("recipients")) {
-                    addresses.add((String) r.get("address"));
-                }
-            }
-            for (String address : addresses) {
-                count("TOTAL", b);
-                String d = domain(address.toLowerCase(Locale.ROOT));
-                boolean isNew = false;
-                while (true) {
-                    boolean old = count(d, b) > 1;
-                    if (isNew) {
-                        subdomains.merge(d, 1, Integer::sum);
-                    }
-                    isNew = !old;
-                    if (!parents) {
-                        break;
-                    }
-                    // the parent of a.b.c is .b.c; a top-level domain has none
-                    String bare = d.startsWith(".") ? d.substring(1) : d;
-                    int dot = bare.indexOf('.');
-                    if (dot < 0 || bare.indexOf('.', dot + 1) < 0) {
-                        break;
-                    }
-                    d = bare.substring(dot);
-                }
-            }
-        }
-
-        /** domain - the domain of an address as qshape takes it: MAILER-DAEMON for the null address. */
-        static String domain(String address) {
-            if (address.isEmpty()) {
-                return "MAILER-DAEMON";
-            }
-            String d = address.substring(address.lastIndexOf('@') + 1);
-            while (d.contains("..")) {
-                d = d.replace("..", ".");
-            }
-            if (d.startsWith(".")) {
-                d = d.substring(1);
-            }
-            if (d.endsWith(".") && d.length() > 1) {
-                d = d.substring(0, d.length() - 1);
-            }
-            return d;
-        }
-
-        private long count(String domain, int bucket) {
-            long[] c = counts.computeIfAbsent(domain, k -> new long[buckets + 1]);
-            c[bucket]++;
-            return ++c[0];
-        }
-
-        /** results - the heading and a line per domain. */
-        String results() {
-            long[] total = counts.computeIfAbsent("TOTAL", k -> new long[buckets + 1]);
-            List<String> heads = new ArrayList<>();
-            List<Integer> widths = new ArrayList<>();
-            int domainWidth = width;
-            String t = "0";
-            long tv = 0;
-            for (int i = 0; i <= buckets; ) {
-                String h = i == 0 ? "T" : t;
-                int l = Math.max(Long.toString(total[i]).length(), h.length());
-                l = l > 2 ? l + 1 : 3;
-                heads.add(h);
-                widths.add(l);
-                domainWidth -= l;
-                if (++i < buckets) {
-                    tv += tv != 0 && !linear ? tv : tick;
-                    t = Long.toString(tv);
-                } else {
-                    t = tv + "+";
-                }
-            }
-            domainWidth = Math.max(domainWidth, 18);
-            StringBuilder b = new StringBuilder();
-            line(b, "", heads, widths, domainWidth);
-            List<String> domains = new ArrayList<>(counts.keySet());
-            domains.sort((x, y) -> {
-                int c = Long.compare(counts.get(y)[0], counts.get(x)[0]);
-                if (c == 0) {
-                    c = Integer.compare(x.length(), y.length());
-                }
-                return c != 0 ? c : x.compareTo(y);
-            });
-            for (String d : domains) {
-                if (d.startsWith(".") && subdomains.getOrDefault(d, 0) < minSubdomains) {
-                    continue;
-                }
-                List<String> cells = new ArrayList<>();
-                for (long n : counts.get(d)) {
-                    cells.add(Long.toString(n));
-                }
-                line(b, d, cells, widths, domainWidth);
-            }
-            return b.toString();
-        }
-
-        private static void line(StringBuilder b, String d, List<String> cells, List<Integer> widths, int dw) {
-            int len = d.length();
-            if (len > dw) {
-                b.append(d.startsWith(".") ? ".+" + d.substring(len - dw + 2) : "+" + d.substring(len - dw + 1));
-            } else {
-                b.append(" ".repeat(dw - len)).append(d);
-            }
-            for (int i = 0; i < cells.size(); i++) {
-                String c = cells.get(i);
-                b.append(" ".repeat(Math.max(0, widths.get(i) - c.length()))).append(c);
-            }
-            b.append('\n');
-        }
     }
 }

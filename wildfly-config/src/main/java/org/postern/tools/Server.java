@@ -85,6 +85,15 @@ final class Server implements AutoCloseable {
         }
     }
 
+    /** attribute - an attribute of any MBean of the server. */
+    Object attribute(ObjectName mbean, String attribute) {
+        try {
+            return connection.getAttribute(mbean, attribute);
+        } catch (JMException | IOException e) {
+            throw new Fatal(EX_UNAVAILABLE, program + " request failed: " + reason(e));
+        }
+    }
+
     private static String reason(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
