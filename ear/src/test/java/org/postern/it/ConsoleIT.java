@@ -101,7 +101,8 @@ class ConsoleIT {
         shot("2-queue-filtered");
 
         // the message's page: envelope, recipients with the last reply, header, download
-        browser.findElement(By.cssSelector("a.id-" + id)).click();
+        ajaxDone();
+        click(By.cssSelector("a.id-" + id));
         assertEquals(id, waitFor(By.id("message-id")).getText());
         String recipients = browser.findElement(By.id("recipients")).getText();
         assertTrue(recipients.contains("console@etrn.test") && recipients.contains("Connection refused"), recipients);
@@ -129,7 +130,8 @@ class ConsoleIT {
             WebElement site = browser.findElement(By.id("flush:site"));
             site.clear();
             site.sendKeys("etrn.test");
-            browser.findElement(By.id("flush:flushSite")).click();
+            ajaxDone();
+            click(By.id("flush:flushSite"));
             waitForText("Queuing started for etrn.test.");
             shot("5-flushed");
             TestSink.Delivery d = null;
@@ -158,7 +160,8 @@ class ConsoleIT {
         assertEquals(List.of(), browser.findElements(By.cssSelector(".hold-" + id)));
         assertEquals(List.of(), browser.findElements(By.id("flush:site")));
         assertEquals(List.of(), browser.findElements(By.id("browser:deleteAll")));
-        browser.findElement(By.cssSelector("a.id-" + id)).click();
+        ajaxDone();
+        click(By.cssSelector("a.id-" + id));
         assertEquals(id, waitFor(By.id("message-id")).getText());
         assertEquals(List.of(), browser.findElements(By.id("raw")), "a viewer gets no download of someone's mail");
         // leave no deferred mail for etrn.test's sink in the tests that follow
@@ -195,13 +198,9 @@ class ConsoleIT {
     private static void showUntil(By by) throws Exception {
         try {
             new WebDriverWait(browser, Duration.ofSeconds(30)).pollingEvery(Duration.ofSeconds(1)).until(d -> {
-                d.findElement(By.id("browser:show")).click();
-                try {
-                    return new WebDriverWait(d, Duration.ofSeconds(2))
-                            .until(ExpectedConditions.visibilityOfElementLocated(by));
-                } catch (org.openqa.selenium.TimeoutException e) {
-                    return null;
-                }
+                click(By.id("browser:show"));
+                ajaxDone();
+                return d.findElements(by).isEmpty() ? null : Boolean.TRUE;
             });
         } catch (org.openqa.selenium.TimeoutException e) {
             shot("failed-" + by.toString().replaceAll("[^A-Za-z0-9-]", "_"));
@@ -209,9 +208,27 @@ class ConsoleIT {
         }
     }
 
+    /** ajaxDone - wait until PrimeFaces has no request in flight (the page is what the last answer made it). */
+    private static void ajaxDone() {
+        new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> Boolean.TRUE.equals(
+                ((org.openqa.selenium.JavascriptExecutor) d).executeScript(
+                        "return !window.PrimeFaces || PrimeFaces.ajax.Queue.isEmpty();")));
+    }
+
+    /** click - click the element, found again when an update replaced it in between. */
+    private static void click(By by) {
+        new WebDriverWait(browser, Duration.ofSeconds(10))
+                .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+                .until(d -> {
+                    d.findElement(by).click();
+                    return true;
+                });
+    }
+
     /** confirm - click a button that asks, and answer yes. */
     private static void confirm(By button) {
-        browser.findElement(button).click();
+        ajaxDone();
+        click(button);
         new WebDriverWait(browser, Duration.ofSeconds(10))
                 .until(ExpectedConditions.elementToBeClickable(By.cssSelector(".ui-confirmdialog-yes"))).click();
     }

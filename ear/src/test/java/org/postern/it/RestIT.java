@@ -90,6 +90,15 @@ class RestIT {
 
         assertEquals("{\"action\":\"release\",\"count\":1}",
                 request("POST", "/api/queue/release", OPERATOR, "{\"queue_ids\":[\"" + id + "\"]}").body());
+        assertEquals("{\"action\":\"requeue\",\"count\":1}",
+                request("POST", "/api/queue/requeue", OPERATOR, "{\"queue_ids\":[\"" + id + "\"]}").body());
+        HttpResponse<String> deliver = request("POST", "/api/queue/deliver/" + id, OPERATOR, null);
+        assertEquals(200, deliver.statusCode(), deliver.body());
+        assertEquals("{\"action\":\"deliver\",\"queue_id\":\"" + id + "\"}", deliver.body());
+        assertEquals(404, request("POST", "/api/queue/deliver/0000000000000000", OPERATOR, null).statusCode());
+        HttpResponse<String> flush = request("POST", "/api/queue/flush", OPERATOR, null);
+        assertEquals(200, flush.statusCode(), flush.body());
+        assertTrue(flush.body().matches("\\{\"action\":\"flush\",\"woken\":\\d+\\}"), flush.body());
         assertEquals("{\"action\":\"delete\",\"count\":1}",
                 request("POST", "/api/queue/delete", OPERATOR, "{\"queue_ids\":[\"" + id + "\"]}").body());
         DeliveryIT.waitForLog(id, "removed");

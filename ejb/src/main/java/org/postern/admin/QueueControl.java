@@ -284,13 +284,28 @@ public class QueueControl implements QueueControlMXBean {
         return n;
     }
 
+    /** ATTEMPTS - tries of one change that a delivery round's update of the same message made fail */
+    static final int ATTEMPTS = 5;
+
     private static int apply(String id, Predicate<String> action) {
-        try {
-            return action.test(id) ? 1 : 0;
-        } catch (RuntimeException e) {
-            // one message that cannot be changed (a delivery updated it at the same moment) does not stop the rest
-            LOG.warning("PSTN6004: " + id + ": not changed: " + e);
-            return 0;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return action.test(id) ? 1 : 0;
+            } catch (RuntimeException e) {
+                // a delivery round updated the message at the same moment (optimistic lock): its
+                // transaction is short, so try again; one message that cannot be changed does not
+                // stop the rest
+                if (attempt == ATTEMPTS) {
+                    LOG.warning("PSTN6004: " + id + ": not changed: " + e);
+                    return 0;
+                }
+                try {
+                    Thread.sleep(100L * attempt);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return 0;
+                }
+            }
         }
     }
 }
