@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.jboss.arquillian.container.test.api.Deployment;
 import org.jboss.arquillian.container.test.api.RunAsClient;
 import org.jboss.arquillian.junit5.ArquillianExtension;
@@ -76,7 +75,7 @@ class ConsoleIT {
 
     @Test
     void anAdministratorHoldsReleasesAndFlushesRealMail() throws Exception {
-        String id = send("console@etrn.test");
+        String id = Postern.send("console@etrn.test", "for the console", "held, released, flushed");
         DeliveryIT.waitForLog(id, "status=deferred");
         String[] admin = Files.readString(Path.of(System.getProperty("it.server"), "configuration",
                 "postern-admin-password")).strip().split(" ");
@@ -134,11 +133,7 @@ class ConsoleIT {
             click(By.id("flush:flushSite"));
             waitForText("Queuing started for etrn.test.");
             shot("5-flushed");
-            TestSink.Delivery d = null;
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (System.nanoTime() < end && (d == null || !d.text().contains("id " + id))) {
-                d = customer.next(1, TimeUnit.SECONDS);
-            }
+            TestSink.Delivery d = customer.nextWith(id, 30);
             assertNotNull(d, "the flushed mail did not arrive");
             assertTrue(d.text().contains("id " + id), d.text());
         }
@@ -150,7 +145,7 @@ class ConsoleIT {
 
     @Test
     void aViewerSeesTheQueueAndNoButtonThatChangesMail() throws Exception {
-        String id = send("viewer@etrn.test");
+        String id = Postern.send("viewer@etrn.test", "for the console", "seen by a viewer");
         DeliveryIT.waitForLog(id, "status=deferred");
         logIn("it-viewer", "Viewer-Pass-1");
         browser.get(BASE + "/queue.xhtml");
@@ -165,14 +160,8 @@ class ConsoleIT {
         assertEquals(id, waitFor(By.id("message-id")).getText());
         assertEquals(List.of(), browser.findElements(By.id("raw")), "a viewer gets no download of someone's mail");
         // leave no deferred mail for etrn.test's sink in the tests that follow
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("jboss.home"), "bin", "postsuper").toString(),
-                "-d", id).redirectErrorStream(true);
-        pb.environment().put("POSTERN_MANAGEMENT", "127.0.0.1:10090");
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        Process p = pb.start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, out);
+        Commands.Result deleted = Commands.server(null, "postsuper", "-d", id);
+        assertEquals(0, deleted.status(), deleted.toString());
     }
 
     /** logIn - a fresh session: log out, then the login form. */
@@ -244,27 +233,5 @@ class ConsoleIT {
     private static void shot(String name) throws Exception {
         Path file = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
         Files.copy(file, SHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
-    }
-
-    private static String send(String rcpt) throws Exception {
-        try (SmtpClient c = new SmtpClient(Postern.HOST, Postern.PORT)) {
-            c.reply();
-            c.send("EHLO client.example.org");
-            c.reply();
-            c.send("MAIL FROM:<sender@example.org>");
-            c.reply();
-            c.send("RCPT TO:<" + rcpt + ">");
-            assertTrue(c.reply().startsWith("250"));
-            c.send("DATA");
-            c.reply();
-            c.send("Subject: for the console");
-            c.send("");
-            c.send("held, released, flushed");
-            c.send(".");
-            String queued = Postern.queueId(c.reply());
-            c.send("QUIT");
-            c.reply();
-            return queued;
-        }
     }
 }

@@ -39,7 +39,7 @@ class EtrnIT {
                 log.toString());
         try (TestSink customer = TestSink.smtp(12529)) {
             assertEquals("250 Queuing started", etrn("etrn.test"));
-            TestSink.Delivery d = nextWith(customer, queueId, 30);
+            TestSink.Delivery d = customer.nextWith(queueId, 30);
             assertNotNull(d, "ETRN did not bring the deferred mail");
             assertTrue(d.text().contains("id " + queueId), d.text());
             DeliveryIT.waitForLog(queueId, "removed");
@@ -71,27 +71,11 @@ class EtrnIT {
             assertEquals(0, customer.connections());
 
             assertEquals("250 Queuing started", etrn("later.test"));
-            TestSink.Delivery d = nextWith(customer, queueId, 30);
+            TestSink.Delivery d = customer.nextWith(queueId, 30);
             assertNotNull(d, "ETRN did not move the etrn-only mail");
             assertTrue(d.text().contains("id " + queueId), d.text());
             DeliveryIT.waitForLog(queueId, "removed");
         }
-    }
-
-    /**
-     * nextWith - the next delivery that carries the queue id (mail another test left for
-     * the same domain may come first), or null after the seconds.
-     */
-    static TestSink.Delivery nextWith(TestSink sink, String queueId, int seconds) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < end) {
-            TestSink.Delivery d = sink.next(Math.max(1, TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime())),
-                    TimeUnit.MILLISECONDS);
-            if (d != null && d.text().contains("id " + queueId)) {
-                return d;
-            }
-        }
-        return null;
     }
 
     /** send - one message to the recipient; its queue id. */

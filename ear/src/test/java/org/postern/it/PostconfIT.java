@@ -52,44 +52,44 @@ class PostconfIT {
         List<String> edits = List.of("-e", "mynetworks=192.0.2.0/24", "smtpd_recipient_limit = 50",
                 "message_size_limit=300");
         exec(postfix(theirs, edits));
-        Result r = exec(postern(ours, edits));
-        assertEquals(0, r.status, r.toString());
+        Commands.Result r = exec(postern(ours, edits));
+        assertEquals(0, r.status(), r.toString());
         assertEquals(Files.readString(theirs.resolve("main.cf")), Files.readString(ours.resolve("main.cf")));
 
         exec(postfix(theirs, List.of("-X", "relay_domains")));
-        assertEquals(0, exec(postern(ours, List.of("-X", "relay_domains"))).status);
+        assertEquals(0, exec(postern(ours, List.of("-X", "relay_domains"))).status());
         assertEquals(Files.readString(theirs.resolve("main.cf")), Files.readString(ours.resolve("main.cf")));
 
         // -n lists the same settings (Postfix adds config_directory for -c)
-        List<String> pn = new ArrayList<>(exec(postfix(theirs, List.of("-n"))).out.lines().toList());
+        List<String> pn = new ArrayList<>(exec(postfix(theirs, List.of("-n"))).out().lines().toList());
         pn.removeIf(l -> l.startsWith("config_directory ="));
-        assertEquals(pn, exec(postern(ours, List.of("-n"))).out.lines().toList());
+        assertEquals(pn, exec(postern(ours, List.of("-n"))).out().lines().toList());
         // and the values of names, unexpanded, alone with -h
-        assertEquals(exec(postfix(theirs, List.of("smtpd_banner", "message_size_limit"))).out,
-                exec(postern(ours, List.of("smtpd_banner", "message_size_limit"))).out);
-        assertEquals(exec(postfix(theirs, List.of("-h", "mynetworks"))).out,
-                exec(postern(ours, List.of("-h", "mynetworks"))).out);
+        assertEquals(exec(postfix(theirs, List.of("smtpd_banner", "message_size_limit"))).out(),
+                exec(postern(ours, List.of("smtpd_banner", "message_size_limit"))).out());
+        assertEquals(exec(postfix(theirs, List.of("-h", "mynetworks"))).out(),
+                exec(postern(ours, List.of("-h", "mynetworks"))).out());
     }
 
     @Test
     void aValueTheServerWouldRefuseIsRefusedAndMainCfStays(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("main.cf"), MAIN_CF);
-        Result r = exec(postern(dir, List.of("-e", "message_size_limit=lots")));
-        assertEquals(1, r.status, r.toString());
-        assertTrue(r.err.startsWith("postconf: fatal: ") && r.err.contains("message_size_limit"), r.err);
-        assertTrue(r.err.contains("is unchanged"), r.err);
+        Commands.Result r = exec(postern(dir, List.of("-e", "message_size_limit=lots")));
+        assertEquals(1, r.status(), r.toString());
+        assertTrue(r.err().startsWith("postconf: fatal: ") && r.err().contains("message_size_limit"), r.err());
+        assertTrue(r.err().contains("is unchanged"), r.err());
         assertEquals(MAIN_CF, Files.readString(dir.resolve("main.cf")));
     }
 
     @Test
     void unknownNamesGetPostfixsWarning(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("main.cf"), MAIN_CF);
-        Result theirs = exec(postfix(dir, List.of("no_such_parameter")));
-        Result ours = exec(postern(dir, List.of("no_such_parameter")));
-        assertEquals(theirs.status, ours.status);
+        Commands.Result theirs = exec(postfix(dir, List.of("no_such_parameter")));
+        Commands.Result ours = exec(postern(dir, List.of("no_such_parameter")));
+        assertEquals(theirs.status(), ours.status());
         assertEquals("postconf: warning: no_such_parameter: unknown parameter",
-                ours.err.strip());
-        assertTrue(theirs.err.contains("warning: no_such_parameter: unknown parameter"), theirs.err);
+                ours.err().strip());
+        assertTrue(theirs.err().contains("warning: no_such_parameter: unknown parameter"), theirs.err());
     }
 
     /**
@@ -115,8 +115,8 @@ class PostconfIT {
                 Map.entry("smtpd_sasl_type", "elytron: there is no Cyrus SASL on the JVM"),
                 Map.entry("lmtp_connection_cache_time_limit", "$max_idle, as lmtp(8) documents for lmtp_cache_connection"));
         Files.writeString(dir.resolve("main.cf"), "");
-        Map<String, String> theirs = values(exec(postfix(dir, List.of("-d"))).out);
-        Map<String, String> ours = values(exec(postern(dir, List.of("-d"))).out);
+        Map<String, String> theirs = values(exec(postfix(dir, List.of("-d"))).out());
+        Map<String, String> ours = values(exec(postern(dir, List.of("-d"))).out());
         List<String> differ = new ArrayList<>();
         for (Map.Entry<String, String> e : ours.entrySet()) {
             String p = theirs.get(e.getKey());
@@ -134,31 +134,31 @@ class PostconfIT {
                 + "127.0.0.1:2587 inet n - n - - smtpd\n  -o smtpd_tls_security_level=encrypt\n";
         Files.writeString(dir.resolve("master.cf"), master);
         Files.writeString(dir.resolve("main.cf"), "");
-        Result theirs = exec(postfix(dir, List.of("-M")));
-        Result ours = exec(postern(dir, List.of("-M")));
-        assertEquals(0, ours.status, ours.toString());
-        assertEquals(theirs.out, ours.out);
+        Commands.Result theirs = exec(postfix(dir, List.of("-M")));
+        Commands.Result ours = exec(postern(dir, List.of("-M")));
+        assertEquals(0, ours.status(), ours.toString());
+        assertEquals(theirs.out(), ours.out());
     }
 
     @Test
     void postfixCheckFindsWhatWouldStopTheServer(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("master.cf"), "127.0.0.1:2525 inet n - n - - smtpd\n");
         Files.writeString(dir.resolve("main.cf"), MAIN_CF);
-        Result good = exec(postfixCommand(dir, "check"));
-        assertEquals(0, good.status, good.toString());
+        Commands.Result good = exec(postfixCommand(dir, "check"));
+        assertEquals(0, good.status(), good.toString());
         Files.writeString(dir.resolve("main.cf"), "# fine\nmessage_size_limit = lots\n");
-        Result bad = exec(postfixCommand(dir, "check"));
-        assertEquals(1, bad.status, bad.toString());
-        assertTrue(bad.err.contains("postfix: fatal: ") && bad.err.contains("line 2") && bad.err.contains("message_size_limit"),
-                bad.err);
+        Commands.Result bad = exec(postfixCommand(dir, "check"));
+        assertEquals(1, bad.status(), bad.toString());
+        assertTrue(bad.err().contains("postfix: fatal: ") && bad.err().contains("line 2") && bad.err().contains("message_size_limit"),
+                bad.err());
         Files.writeString(dir.resolve("main.cf"), "transport_maps = texthash:" + dir.resolve("missing") + "\n");
-        Result table = exec(postfixCommand(dir, "check"));
-        assertEquals(1, table.status, table.toString());
-        assertTrue(table.err.contains("postfix: fatal: transport_maps: "), table.err);
+        Commands.Result table = exec(postfixCommand(dir, "check"));
+        assertEquals(1, table.status(), table.toString());
+        assertTrue(table.err().contains("postfix: fatal: transport_maps: "), table.err());
     }
 
     private static List<String> postfixCommand(Path dir, String command) {
-        return List.of(Path.of(System.getProperty("jboss.home"), "bin", "postfix").toString(), "-c", dir.toString(),
+        return List.of(Commands.bin("postfix"), "-c", dir.toString(),
                 command);
     }
 
@@ -178,32 +178,13 @@ class PostconfIT {
     }
 
     private static List<String> postern(Path dir, List<String> args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("jboss.home"), "bin", "postconf").toString(),
+        List<String> cmd = new ArrayList<>(List.of(Commands.bin("postconf"),
                 "-c", dir.toString()));
         cmd.addAll(args);
         return cmd;
     }
 
-    record Result(int status, String out, String err) {
-    }
-
-    private static Result exec(List<String> command) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(command);
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        Path out = Files.createTempFile("postconf", ".out");
-        Path err = Files.createTempFile("postconf", ".err");
-        try {
-            Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-            p.getOutputStream().close();
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new AssertionError(command + " did not end in 60 s");
-            }
-            return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-                    Files.readString(err, StandardCharsets.UTF_8));
-        } finally {
-            Files.deleteIfExists(out);
-            Files.deleteIfExists(err);
-        }
+    private static Commands.Result exec(List<String> command) throws Exception {
+        return Commands.run(Map.of(), null, command);
     }
 }

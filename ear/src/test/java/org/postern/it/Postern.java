@@ -47,4 +47,33 @@ final class Postern {
         }
         return m.group(1);
     }
+
+    /** send - one message from sender@example.org to the recipient through Postern; its queue id. */
+    static String send(String rcpt, String subject, String body) throws Exception {
+        try (SmtpClient c = new SmtpClient(HOST, PORT)) {
+            c.reply();
+            c.send("EHLO client.example.org");
+            c.reply();
+            c.send("MAIL FROM:<sender@example.org>");
+            String mail = c.reply();
+            if (!mail.startsWith("250")) {
+                throw new AssertionError("MAIL FROM: " + mail);
+            }
+            c.send("RCPT TO:<" + rcpt + ">");
+            String r = c.reply();
+            if (!r.startsWith("250")) {
+                throw new AssertionError("RCPT TO:<" + rcpt + ">: " + r);
+            }
+            c.send("DATA");
+            c.reply();
+            c.send("Subject: " + subject);
+            c.send("");
+            c.send(body);
+            c.send(".");
+            String id = queueId(c.reply());
+            c.send("QUIT");
+            c.reply();
+            return id;
+        }
+    }
 }

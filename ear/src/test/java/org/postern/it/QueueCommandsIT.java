@@ -51,17 +51,17 @@ class QueueCommandsIT {
         DeliveryIT.waitForLog(a, "status=deferred");
         DeliveryIT.waitForLog(b, "status=deferred");
 
-        Result hold = run(null, "postsuper", "-h", b);
-        assertEquals(0, hold.status, hold.toString());
-        assertEquals("postsuper: Placed on hold: 1 message\n", hold.err, hold.toString());
+        Commands.Result hold = run(null, "postsuper", "-h", b);
+        assertEquals(0, hold.status(), hold.toString());
+        assertEquals("postsuper: Placed on hold: 1 message\n", hold.err(), hold.toString());
         assertTrue(waitForLine(b + ": placed on hold").contains("postern/postsuper["));
 
-        Result p = run(null, "postqueue", "-p");
-        assertEquals(0, p.status, p.toString());
-        List<String> lines = p.out.lines().toList();
+        Commands.Result p = run(null, "postqueue", "-p");
+        assertEquals(0, p.status(), p.toString());
+        List<String> lines = p.out().lines().toList();
         assertEquals("----Queue ID----- --Size-- ---Arrival Time---- --Sender/Recipient------", lines.get(0));
-        assertTrue(FOOTER.matcher(lines.get(lines.size() - 1)).matches(), p.out);
-        assertEquals("", lines.get(lines.size() - 2), p.out);
+        assertTrue(FOOTER.matcher(lines.get(lines.size() - 1)).matches(), p.out());
+        assertEquals("", lines.get(lines.size() - 2), p.out());
         List<String> blockA = block(lines, a);
         List<String> blockB = block(lines, b);
         Matcher ma = MESSAGE.matcher(blockA.get(0));
@@ -76,75 +76,75 @@ class QueueCommandsIT {
         assertTrue(mb.matches(), blockB.toString());
         assertEquals("!", mb.group(2), "a held message is marked with !: " + blockB);
 
-        Result j = run(null, "postqueue", "-j");
-        assertEquals(0, j.status, j.toString());
-        String ja = j.out.lines().filter(l -> l.contains("\"queue_id\": \"" + a + "\"")).findFirst().orElseThrow();
+        Commands.Result j = run(null, "postqueue", "-j");
+        assertEquals(0, j.status(), j.toString());
+        String ja = j.out().lines().filter(l -> l.contains("\"queue_id\": \"" + a + "\"")).findFirst().orElseThrow();
         assertTrue(ja.matches("\\{\"queue_name\": \"deferred\", \"queue_id\": \"" + a + "\", \"arrival_time\": \\d+, "
                 + "\"message_size\": \\d+, \"forced_expire\": false, \"sender\": \"sender@example.org\", "
                 + "\"recipients\": \\[\\{\"address\": \"first@etrn.test\", \"delay_reason\": \".*Connection refused.*\"\\}\\]\\}"),
                 ja);
-        assertTrue(j.out.contains("{\"queue_name\": \"hold\", \"queue_id\": \"" + b + "\""), j.out);
+        assertTrue(j.out().contains("{\"queue_name\": \"hold\", \"queue_id\": \"" + b + "\""), j.out());
 
-        Result release = run(null, "postsuper", "-H", b);
-        assertEquals("postsuper: Released from hold: 1 message\n", release.err, release.toString());
+        Commands.Result release = run(null, "postsuper", "-H", b);
+        assertEquals("postsuper: Released from hold: 1 message\n", release.err(), release.toString());
         waitForLine(b + ": released from hold");
 
         // ids on standard input, as in: mailq | awk ... | postsuper -d -
-        Result delete = run(a + "\n" + b + "\n", "postsuper", "-d", "-");
-        assertEquals(0, delete.status, delete.toString());
-        assertEquals("postsuper: Deleted: 2 messages\n", delete.err, delete.toString());
+        Commands.Result delete = run(a + "\n" + b + "\n", "postsuper", "-d", "-");
+        assertEquals(0, delete.status(), delete.toString());
+        assertEquals("postsuper: Deleted: 2 messages\n", delete.err(), delete.toString());
         waitForLine(a + ": removed");
         waitForLine(b + ": removed");
-        Result after = run(null, "mailq");
-        assertFalse(after.out.contains(a) || after.out.contains(b), after.out);
-        assertEquals(0, run(null, "postsuper", "-d", a).err.length(), "nothing to delete, nothing said");
+        Commands.Result after = run(null, "mailq");
+        assertFalse(after.out().contains(a) || after.out().contains(b), after.out());
+        assertEquals(0, run(null, "postsuper", "-d", a).err().length(), "nothing to delete, nothing said");
     }
 
     @Test
     void requeueDeliversHeldMailAndPostqueueIDeliversWhatDeferTransportsHoldsBack() throws Exception {
         String held = send("third@etrn.test");
         DeliveryIT.waitForLog(held, "status=deferred");
-        assertEquals("postsuper: Placed on hold: 1 message\n", run(null, "postsuper", "-h", held).err);
+        assertEquals("postsuper: Placed on hold: 1 message\n", run(null, "postsuper", "-h", held).err());
         try (TestSink customer = TestSink.smtp(12529)) {
             // held mail waits, whatever the backoff (2s here)
-            assertNull(nextWith(customer, held, 6), "held mail was delivered");
-            Result r = run(null, "postsuper", "-r", held);
-            assertEquals("postsuper: Requeued: 1 message\n", r.err, r.toString());
-            assertNotNull(nextWith(customer, held, 30), "requeued mail did not arrive");
+            assertNull(customer.nextWith(held, 6), "held mail was delivered");
+            Commands.Result r = run(null, "postsuper", "-r", held);
+            assertEquals("postsuper: Requeued: 1 message\n", r.err(), r.toString());
+            assertNotNull(customer.nextWith(held, 30), "requeued mail did not arrive");
             DeliveryIT.waitForLog(held, "removed");
         }
         // later.test goes through the etrn-only transport (defer_transports): only a flush moves it
         String later = send("user@later.test");
         DeliveryIT.waitForLog(later, "status=deferred");
         try (TestSink customer = TestSink.smtp(12530)) {
-            assertNull(nextWith(customer, later, 4), "etrn-only mail moved on its own");
-            Result i = run(null, "postqueue", "-i", later);
-            assertEquals(0, i.status, i.toString());
-            assertNotNull(nextWith(customer, later, 30), "postqueue -i did not deliver");
+            assertNull(customer.nextWith(later, 4), "etrn-only mail moved on its own");
+            Commands.Result i = run(null, "postqueue", "-i", later);
+            assertEquals(0, i.status(), i.toString());
+            assertNotNull(customer.nextWith(later, 30), "postqueue -i did not deliver");
         }
     }
 
     @Test
     void usageErrorsAndUnknownIdsGetPostfixsExitStatuses() throws Exception {
-        Result none = run(null, "postqueue");
-        assertEquals(64, none.status, none.toString());
-        assertTrue(none.err.startsWith("postqueue: fatal: usage: postqueue -f"), none.err);
-        Result bad = run(null, "postsuper", "-d", "nonsense");
-        assertEquals(0, bad.status, bad.toString());
-        assertEquals("postsuper: warning: invalid mail queue id: nonsense\n", bad.err);
-        Result queue = run(null, "postsuper", "-d", "ALL", "nosuchqueue");
-        assertEquals(1, queue.status, queue.toString());
-        assertEquals("postsuper: fatal: invalid directory name: nosuchqueue\n", queue.err);
-        Result site = run(null, "postqueue", "-s", "not.a.customer.example");
-        assertEquals(69, site.status, site.toString());
-        Result status = run(null, "postfix", "status");
-        assertEquals(0, status.status, status.toString());
-        assertTrue(status.err.matches("postfix/postfix-script: the Postern mail system is running: PID: \\d+\n"),
-                status.err);
-        assertEquals(1, runAt("127.0.0.1:1", null, "postfix", "status").status);
-        Result down = runAt("127.0.0.1:1", null, "postqueue", "-p");
-        assertEquals(69, down.status, down.toString());
-        assertTrue(down.err.startsWith("postqueue: fatal: Cannot connect to Postern at 127.0.0.1:1"), down.err);
+        Commands.Result none = run(null, "postqueue");
+        assertEquals(64, none.status(), none.toString());
+        assertTrue(none.err().startsWith("postqueue: fatal: usage: postqueue -f"), none.err());
+        Commands.Result bad = run(null, "postsuper", "-d", "nonsense");
+        assertEquals(0, bad.status(), bad.toString());
+        assertEquals("postsuper: warning: invalid mail queue id: nonsense\n", bad.err());
+        Commands.Result queue = run(null, "postsuper", "-d", "ALL", "nosuchqueue");
+        assertEquals(1, queue.status(), queue.toString());
+        assertEquals("postsuper: fatal: invalid directory name: nosuchqueue\n", queue.err());
+        Commands.Result site = run(null, "postqueue", "-s", "not.a.customer.example");
+        assertEquals(69, site.status(), site.toString());
+        Commands.Result status = run(null, "postfix", "status");
+        assertEquals(0, status.status(), status.toString());
+        assertTrue(status.err().matches("postfix/postfix-script: the Postern mail system is running: PID: \\d+\n"),
+                status.err());
+        assertEquals(1, runAt("127.0.0.1:1", null, "postfix", "status").status());
+        Commands.Result down = runAt("127.0.0.1:1", null, "postqueue", "-p");
+        assertEquals(69, down.status(), down.toString());
+        assertTrue(down.err().startsWith("postqueue: fatal: Cannot connect to Postern at 127.0.0.1:1"), down.err());
     }
 
     @Test
@@ -164,14 +164,14 @@ class QueueCommandsIT {
             }
             String log = postfix.awaitLog("status=deferred", java.time.Duration.ofSeconds(60));
             assertTrue(log.contains("status=deferred"), log);
-            postfixOut = exec(List.of("/usr/sbin/postqueue", "-c", dir.resolve("conf").toString(), "-p"), null).out;
-            postfixJson = exec(List.of("/usr/sbin/postqueue", "-c", dir.resolve("conf").toString(), "-j"), null).out;
-            postfixShape = exec(List.of("/usr/sbin/qshape", "-c", dir.resolve("conf").toString(), "deferred"), null).out;
+            postfixOut = exec(List.of("/usr/sbin/postqueue", "-c", dir.resolve("conf").toString(), "-p"), null).out();
+            postfixJson = exec(List.of("/usr/sbin/postqueue", "-c", dir.resolve("conf").toString(), "-j"), null).out();
+            postfixShape = exec(List.of("/usr/sbin/qshape", "-c", dir.resolve("conf").toString(), "deferred"), null).out();
         }
         String id = send("fourth@etrn.test");
         DeliveryIT.waitForLog(id, "status=deferred");
-        String ours = run(null, "postqueue", "-p").out;
-        String oursJson = run(null, "postqueue", "-j").out.lines().filter(l -> l.contains(id)).findFirst().orElseThrow();
+        String ours = run(null, "postqueue", "-p").out();
+        String oursJson = run(null, "postqueue", "-j").out().lines().filter(l -> l.contains(id)).findFirst().orElseThrow();
 
         List<String> theirs = postfixOut.lines().toList();
         List<String> mine = ours.lines().toList();
@@ -195,7 +195,7 @@ class QueueCommandsIT {
         // -j: the same fields in the same order
         assertEquals(keys(postfixJson.lines().findFirst().orElseThrow()), keys(oursJson), postfixJson + oursJson);
         // qshape: the same heading (bucket limits and widths) and the domain right-aligned in the same column
-        String shape = run(null, "qshape", "deferred").out;
+        String shape = run(null, "qshape", "deferred").out();
         List<String> ps = postfixShape.lines().toList();
         List<String> os = shape.lines().toList();
         assertEquals(ps.get(0), os.get(0), postfixShape + "\n" + shape);
@@ -203,7 +203,7 @@ class QueueCommandsIT {
         String ourLine = os.stream().filter(l -> l.trim().startsWith("etrn.test ")).findFirst().orElseThrow();
         assertEquals(theirLine.indexOf("etrn.test"), ourLine.indexOf("etrn.test"), postfixShape + "\n" + shape);
         assertTrue(ourLine.matches(" +etrn\\.test +[1-9]\\d* +[1-9]\\d*( +0)+"), "a new message is in the first bucket: " + shape);
-        assertEquals(0, run(id + "\n", "postsuper", "-d", "-").status);
+        assertEquals(0, run(id + "\n", "postsuper", "-d", "-").status());
     }
 
     /** keys - the JSON field names of a line, in order. */
@@ -230,19 +230,6 @@ class QueueCommandsIT {
         throw new AssertionError(queueId + " is not listed:\n" + String.join("\n", lines));
     }
 
-    /** nextWith - the next delivery to the sink that carries the queue id, or null after the seconds. */
-    private static TestSink.Delivery nextWith(TestSink sink, String queueId, int seconds) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < end) {
-            TestSink.Delivery d = sink.next(Math.max(1, TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime())),
-                    TimeUnit.MILLISECONDS);
-            if (d != null && d.text().contains("id " + queueId)) {
-                return d;
-            }
-        }
-        return null;
-    }
-
     /** waitForLine - the first mail log line that contains the text, waiting up to 30 s. */
     private static String waitForLine(String text) throws Exception {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -260,48 +247,17 @@ class QueueCommandsIT {
         throw new AssertionError("no mail log line with: " + text);
     }
 
-    record Result(int status, String out, String err) {
+    /** run - one of the server's commands against the test server's management port. */
+    private static Commands.Result run(String stdin, String... command) throws Exception {
+        return Commands.server(stdin, command[0], java.util.Arrays.copyOfRange(command, 1, command.length));
     }
 
-    /** run - one of the server's commands (bin/NAME) against the test server's management port. */
-    private static Result run(String stdin, String... command) throws Exception {
-        return runAt("127.0.0.1:10090", stdin, command);
+    private static Commands.Result runAt(String management, String stdin, String... command) throws Exception {
+        return Commands.at(management, stdin, command[0], java.util.Arrays.copyOfRange(command, 1, command.length));
     }
 
-    private static Result runAt(String management, String stdin, String... command) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("jboss.home"), "bin", command[0]).toString());
-        cmd.addAll(List.of(command).subList(1, command.length));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().put("POSTERN_MANAGEMENT", management);
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        return exec(pb, stdin);
-    }
-
-    private static Result exec(List<String> command, String stdin) throws Exception {
-        return exec(new ProcessBuilder(command), stdin);
-    }
-
-    private static Result exec(ProcessBuilder pb, String stdin) throws IOException, InterruptedException {
-        Path out = Files.createTempFile("cmd", ".out");
-        Path err = Files.createTempFile("cmd", ".err");
-        try {
-            pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-            Process p = pb.start();
-            try (var in = p.getOutputStream()) {
-                if (stdin != null) {
-                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
-                }
-            }
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new AssertionError(pb.command() + " did not end in 120 s");
-            }
-            return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
-        } finally {
-            Files.deleteIfExists(out);
-            Files.deleteIfExists(err);
-        }
+    private static Commands.Result exec(List<String> command, String stdin) throws Exception {
+        return Commands.run(java.util.Map.of(), stdin, command);
     }
 
     /** send - one message to the recipient through Postern; its queue id. */

@@ -61,7 +61,7 @@ class RestIT {
                 counts.body());
         assertEquals(200, request("GET", "/api/queue/deferred?limit=10", VIEWER, null).statusCode());
         assertEquals(403, request("POST", "/api/queue/delete", VIEWER, "{\"queue_ids\":[\"ALL\"]}").statusCode());
-        assertEquals(403, request("POST", "/api/queue/flush", VIEWER, null).statusCode());
+        assertEquals(403, request("POST", "/api/queue/flush", VIEWER, "{}").statusCode());
         HttpResponse<String> api = request("GET", "/api/openapi.yaml", VIEWER, null);
         assertEquals(200, api.statusCode());
         assertTrue(api.body().startsWith("openapi: 3"), api.body());
@@ -69,7 +69,7 @@ class RestIT {
 
     @Test
     void anOperatorHoldsReleasesAndDeletesDeferredMail() throws Exception {
-        String id = send("rest@etrn.test");
+        String id = Postern.send("rest@etrn.test", "for the API", "held and released");
         DeliveryIT.waitForLog(id, "status=deferred");
         String deferred = page("deferred", VIEWER);
         assertTrue(deferred.contains("\"queue_id\":\"" + id + "\"") || page("active", VIEWER).contains(id), deferred);
@@ -92,11 +92,17 @@ class RestIT {
                 request("POST", "/api/queue/release", OPERATOR, "{\"queue_ids\":[\"" + id + "\"]}").body());
         assertEquals("{\"action\":\"requeue\",\"count\":1}",
                 request("POST", "/api/queue/requeue", OPERATOR, "{\"queue_ids\":[\"" + id + "\"]}").body());
-        HttpResponse<String> deliver = request("POST", "/api/queue/deliver/" + id, OPERATOR, null);
+        HttpResponse<String> deliver = request("POST", "/api/queue/deliver/" + id, OPERATOR, "{}");
         assertEquals(200, deliver.statusCode(), deliver.body());
         assertEquals("{\"action\":\"deliver\",\"queue_id\":\"" + id + "\"}", deliver.body());
-        assertEquals(404, request("POST", "/api/queue/deliver/0000000000000000", OPERATOR, null).statusCode());
-        HttpResponse<String> flush = request("POST", "/api/queue/flush", OPERATOR, null);
+        assertEquals(404, request("POST", "/api/queue/deliver/0000000000000000", OPERATOR, "{}").statusCode());
+        // a post from another site (a form, or no body at all) does not act
+        assertEquals(415, request("POST", "/api/queue/flush", OPERATOR, null).statusCode());
+        assertEquals(415, HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(BASE + "/api/queue/flush"))
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(OPERATOR.getBytes(StandardCharsets.UTF_8)))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("a=b")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        HttpResponse<String> flush = request("POST", "/api/queue/flush", OPERATOR, "{}");
         assertEquals(200, flush.statusCode(), flush.body());
         assertTrue(flush.body().matches("\\{\"action\":\"flush\",\"woken\":\\d+\\}"), flush.body());
         assertEquals("{\"action\":\"delete\",\"count\":1}",
@@ -107,8 +113,8 @@ class RestIT {
         String audit = Files.readString(Path.of(System.getProperty("it.server"), "log", "server.log"));
         assertTrue(audit.contains("PSTN6101: audit: user=it-operator action=hold queue_ids=[" + id + "]"), "audit log");
 
-        assertEquals(404, request("POST", "/api/queue/flush/not.a.customer.example", OPERATOR, null).statusCode());
-        assertEquals(200, request("POST", "/api/queue/flush/etrn.test", OPERATOR, null).statusCode());
+        assertEquals(404, request("POST", "/api/queue/flush/not.a.customer.example", OPERATOR, "{}").statusCode());
+        assertEquals(200, request("POST", "/api/queue/flush/etrn.test", OPERATOR, "{}").statusCode());
     }
 
     @Test
@@ -164,27 +170,5 @@ class RestIT {
         }
         return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()
                 .send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static String send(String rcpt) throws Exception {
-        try (SmtpClient c = new SmtpClient(Postern.HOST, Postern.PORT)) {
-            c.reply();
-            c.send("EHLO client.example.org");
-            c.reply();
-            c.send("MAIL FROM:<sender@example.org>");
-            c.reply();
-            c.send("RCPT TO:<" + rcpt + ">");
-            assertTrue(c.reply().startsWith("250"));
-            c.send("DATA");
-            c.reply();
-            c.send("Subject: for the API");
-            c.send("");
-            c.send("held and released");
-            c.send(".");
-            String id = Postern.queueId(c.reply());
-            c.send("QUIT");
-            c.reply();
-            return id;
-        }
     }
 }

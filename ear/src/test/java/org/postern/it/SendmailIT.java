@@ -39,9 +39,9 @@ class SendmailIT {
     @Test
     void aMessageOnStandardInputArrivesWithTheHeadersItLacked() throws Exception {
         try (TestSink sink = TestSink.smtp(12526)) {
-            Result r = sendmail("Subject: nightly report\n\nall is well\n.\nnot part of the message\n",
+            Commands.Result r = sendmail("Subject: nightly report\n\nall is well\n.\nnot part of the message\n",
                     "-f", "cron@example.org", "ops@smtp.test");
-            assertEquals(0, r.status, r.toString());
+            assertEquals(0, r.status(), r.toString());
             TestSink.Delivery d = sink.next(30, TimeUnit.SECONDS);
             assertNotNull(d, "the message did not arrive");
             assertTrue(d.mailFrom().startsWith("<cron@example.org>"), d.mailFrom());
@@ -71,8 +71,8 @@ class SendmailIT {
                 "..and one that starts with two",
                 "");
         try (TestSink sink = TestSink.smtp(12526)) {
-            Result r = sendmail(message, "-i", "-t", "-f", "backup@example.org");
-            assertEquals(0, r.status, r.toString());
+            Commands.Result r = sendmail(message, "-i", "-t", "-f", "backup@example.org");
+            assertEquals(0, r.status(), r.toString());
             TestSink.Delivery d = sink.next(30, TimeUnit.SECONDS);
             assertNotNull(d, "the message did not arrive");
             List<String> rcpts = new ArrayList<>(d.rcptTo());
@@ -88,8 +88,8 @@ class SendmailIT {
     @Test
     void fullNameAndUnqualifiedSender() throws Exception {
         try (TestSink sink = TestSink.smtp(12526)) {
-            Result r = sendmail("Subject: from cron\n\nbody\n", "-F", "Cron Daemon", "-f", "root", "ops@smtp.test");
-            assertEquals(0, r.status, r.toString());
+            Commands.Result r = sendmail("Subject: from cron\n\nbody\n", "-F", "Cron Daemon", "-f", "root", "ops@smtp.test");
+            assertEquals(0, r.status(), r.toString());
             TestSink.Delivery d = sink.next(30, TimeUnit.SECONDS);
             assertNotNull(d, "the message did not arrive");
             // root gets @$myorigin, as Postfix's trivial-rewrite appends it
@@ -102,56 +102,35 @@ class SendmailIT {
     @Test
     void aRefusedRecipientSendsNothingAndSaysWhy() throws Exception {
         try (TestSink sink = TestSink.smtp(12526)) {
-            Result r = sendmail("Subject: x\n\nbody\n", "-f", "a@example.org", "ops@smtp.test", "bad@@example");
-            assertEquals(67, r.status, r.toString());
-            assertTrue(r.err.startsWith("sendmail: fatal: <bad@@example>: 5"), r.err);
-            assertTrue(r.err.contains("nothing was sent"), r.err);
+            Commands.Result r = sendmail("Subject: x\n\nbody\n", "-f", "a@example.org", "ops@smtp.test", "bad@@example");
+            assertEquals(67, r.status(), r.toString());
+            assertTrue(r.err().startsWith("sendmail: fatal: <bad@@example>: 5"), r.err());
+            assertTrue(r.err().contains("nothing was sent"), r.err());
             assertNull(sink.next(5, TimeUnit.SECONDS), "part of a refused submission was sent");
         }
-        Result none = sendmail("Subject: x\n\nbody\n");
-        assertEquals(64, none.status, none.toString());
-        assertTrue(none.err.contains("Recipient addresses must be specified"), none.err);
+        Commands.Result none = sendmail("Subject: x\n\nbody\n");
+        assertEquals(64, none.status(), none.toString());
+        assertTrue(none.err().contains("Recipient addresses must be specified"), none.err());
     }
 
     @Test
     void queueOptionsArePostqueues() throws Exception {
-        Result q = sendmail("", "-q");
-        assertEquals(0, q.status, q.toString());
-        Result site = sendmail("", "-qRnot.a.customer.example");
-        assertEquals(69, site.status, site.toString());
-        assertTrue(site.err.contains("Flush service is not configured for destination \"not.a.customer.example\""),
-                site.err);
-        Result bp = sendmail("", "-bp");
-        assertEquals(0, bp.status, bp.toString());
-        assertTrue(bp.out.startsWith("----Queue ID-----") || bp.out.equals("Mail queue is empty\n"), bp.out);
+        Commands.Result q = sendmail("", "-q");
+        assertEquals(0, q.status(), q.toString());
+        Commands.Result site = sendmail("", "-qRnot.a.customer.example");
+        assertEquals(69, site.status(), site.toString());
+        assertTrue(site.err().contains("Flush service is not configured for destination \"not.a.customer.example\""),
+                site.err());
+        Commands.Result bp = sendmail("", "-bp");
+        assertEquals(0, bp.status(), bp.toString());
+        assertTrue(bp.out().startsWith("----Queue ID-----") || bp.out().equals("Mail queue is empty\n"), bp.out());
     }
 
-    record Result(int status, String out, String err) {
-    }
-
-    private static Result sendmail(String stdin, String... args) throws Exception {
+    private static Commands.Result sendmail(String stdin, String... args) throws Exception {
         List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("jboss.home"), "bin", "sendmail").toString());
+        cmd.add(Commands.bin("sendmail"));
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().put("POSTERN_MANAGEMENT", "127.0.0.1:10090");
-        pb.environment().put("POSTERN_CONFIG_DIR", System.getProperty("it.config"));
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        Path out = Files.createTempFile("sendmail", ".out");
-        Path err = Files.createTempFile("sendmail", ".err");
-        try {
-            Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-            try (var in = p.getOutputStream()) {
-                in.write(stdin.getBytes(StandardCharsets.UTF_8));
-            }
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new AssertionError(cmd + " did not end in 120 s");
-            }
-            return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
-        } finally {
-            Files.deleteIfExists(out);
-            Files.deleteIfExists(err);
-        }
+        return Commands.run(java.util.Map.of("POSTERN_MANAGEMENT", Commands.MANAGEMENT,
+                "POSTERN_CONFIG_DIR", System.getProperty("it.config")), stdin, cmd);
     }
 }

@@ -88,6 +88,21 @@ final class TestSink implements AutoCloseable {
         return deliveries.poll(timeout, unit);
     }
 
+    /**
+     * nextWith - the next delivery that carries the queue id (in the Received: header;
+     * mail another test left for the same domain may come first), or null after the seconds.
+     */
+    Delivery nextWith(String queueId, int seconds) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < end) {
+            Delivery d = next(Math.max(1, TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime())), TimeUnit.MILLISECONDS);
+            if (d != null && d.text().contains("id " + queueId)) {
+                return d;
+            }
+        }
+        return null;
+    }
+
     int transactions() {
         return transactions.get();
     }

@@ -1,13 +1,27 @@
 package org.postern.mail;
 
 /**
- * Xtext - RFC 3461 section 4 "xtext" decoding and validation.
+ * Xtext - RFC 3461 section 4 "xtext" encoding, decoding and validation.
  *
  * <p>xtext = *( xchar / hexchar ); xchar is any ASCII from "!" to "~" except "+" and "=";
  * hexchar is "+" followed by two upper-case hexadecimal digits.
  */
 public final class Xtext {
     private Xtext() {
+    }
+
+    /** encode - the UTF-8 bytes of the text as xtext: "+", "=" and bytes outside "!".."~" become +XX. */
+    public static String encode(String text) {
+        StringBuilder b = new StringBuilder(text.length());
+        for (byte c : text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            int u = c & 0xff;
+            if (u < 33 || u > 126 || u == '+' || u == '=') {
+                b.append('+').append(String.format("%02X", u));
+            } else {
+                b.append((char) u);
+            }
+        }
+        return b.toString();
     }
 
     /** decode - the decoded text, or null when the input is not valid xtext. */

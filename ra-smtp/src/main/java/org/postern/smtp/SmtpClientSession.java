@@ -1046,18 +1046,9 @@ public final class SmtpClientSession implements AutoCloseable {
         return b.toString();
     }
 
-    /* xtext - RFC 3461 section 4: "+" and characters outside "!".."~", and "=", as +XX */
+    /* xtext - RFC 3461 section 4 (ENVID, ORCPT) */
     private static String xtext(String v) {
-        StringBuilder b = new StringBuilder();
-        for (byte c : v.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
-            int u = c & 0xff;
-            if (u < 33 || u > 126 || u == '+' || u == '=') {
-                b.append('+').append(String.format("%02X", u));
-            } else {
-                b.append((char) u);
-            }
-        }
-        return b.toString();
+        return org.postern.mail.Xtext.encode(v);
     }
 
     private String mailCommand(OutboundMessage m) {

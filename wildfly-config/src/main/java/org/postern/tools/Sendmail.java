@@ -283,7 +283,7 @@ public final class Sendmail {
                     mail.append(" RET=").append(ret);
                 }
                 if (envid != null) {
-                    mail.append(" ENVID=").append(xtext(envid));
+                    mail.append(" ENVID=").append(org.postern.mail.Xtext.encode(envid));
                 }
             }
             if (!ascii(sender) || rcpts.stream().anyMatch(r -> !ascii(r))) {
@@ -317,19 +317,6 @@ public final class Sendmail {
 
     private static boolean ascii(String s) {
         return s.chars().allMatch(c -> c < 128);
-    }
-
-    static String xtext(String s) {
-        StringBuilder b = new StringBuilder();
-        for (byte c : s.getBytes(StandardCharsets.UTF_8)) {
-            int u = c & 0xff;
-            if (u < 33 || u > 126 || u == '+' || u == '=') {
-                b.append('+').append(String.format("%02X", u));
-            } else {
-                b.append((char) u);
-            }
-        }
-        return b.toString();
     }
 
     private static String last(String reply) {

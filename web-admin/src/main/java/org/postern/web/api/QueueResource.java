@@ -46,6 +46,10 @@ import org.postern.admin.RecipientEntry;
  * -f, -s site, -i id (operator).</li>
  * </ul>
  *
+ * <p>Every POST takes a JSON body (an empty object where there is nothing to say): a
+ * request of another web site cannot send that without the browser asking first (CORS),
+ * so a logged-in console user's browser cannot be made to act on mail.
+ *
  * <p>Every change is written to the audit log (logger org.postern.audit: who, what, how
  * many; the server log has when) and, per message, to the mail log as postsuper writes
  * it. Bad input is a 400 with {"error": "..."}.
@@ -146,8 +150,10 @@ public class QueueResource {
 
     @POST
     @Path("flush")
+    @Consumes(MediaType.APPLICATION_JSON)
     @RolesAllowed({"operator", "admin"})
-    public JsonObject flush() {
+    public JsonObject flush(JsonObject body) {
+        requireBody(body);
         int n;
         try {
             n = queue.flush();
@@ -160,8 +166,10 @@ public class QueueResource {
 
     @POST
     @Path("flush/{site}")
+    @Consumes(MediaType.APPLICATION_JSON)
     @RolesAllowed({"operator", "admin"})
-    public JsonObject flushSite(@PathParam("site") String site) {
+    public JsonObject flushSite(@PathParam("site") String site, JsonObject body) {
+        requireBody(body);
         boolean ok;
         try {
             ok = queue.flushSite(site);
@@ -179,8 +187,10 @@ public class QueueResource {
 
     @POST
     @Path("deliver/{id}")
+    @Consumes(MediaType.APPLICATION_JSON)
     @RolesAllowed({"operator", "admin"})
-    public JsonObject deliver(@PathParam("id") String id) {
+    public JsonObject deliver(@PathParam("id") String id, JsonObject body) {
+        requireBody(body);
         boolean ok;
         try {
             ok = queue.deliver(id);
@@ -194,6 +204,13 @@ public class QueueResource {
                     .type(MediaType.APPLICATION_JSON).build());
         }
         return Json.createObjectBuilder().add("action", "deliver").add("queue_id", id).build();
+    }
+
+    /** requireBody - a POST without a JSON body is refused (see the class comment). */
+    private static void requireBody(JsonObject body) {
+        if (body == null) {
+            throw bad("a JSON body is required ({} will do)");
+        }
     }
 
     private void audit(String action, String what) {
