@@ -137,6 +137,14 @@ class ConsoleIT {
             assertNotNull(d, "the flushed mail did not arrive");
             assertTrue(d.text().contains("id " + id), d.text());
         }
+        // the server page: main.cf as postconf -n, and the mail log narrowed to the message
+        browser.get(BASE + "/server.xhtml?q=" + id);
+        String settings = waitFor(By.id("settings")).getText();
+        assertTrue(settings.contains("relay_domains") && settings.contains("etrn.test, later.test, quiet.test"), settings);
+        String maillog = browser.findElement(By.id("maillog")).getText();
+        assertTrue(maillog.contains(id + ": placed on hold") && maillog.lines().allMatch(l -> l.contains(id)), maillog);
+        shot("7-server");
+
         String audit = Files.readString(Path.of(System.getProperty("it.server"), "log", "server.log"));
         assertTrue(audit.contains("PSTN6102: audit: console user=admin action=hold queue_id=" + id), "audit log");
         assertTrue(audit.contains("PSTN6102: audit: console user=admin action=flush site=etrn.test eligible=true"),
