@@ -39,7 +39,13 @@ public class MessageView {
         return ec.isUserInRole("operator") || ec.isUserInRole("admin");
     }
 
+    /** time - for the page: see {@link #format}. */
     public String time(Instant t) {
+        return format(t);
+    }
+
+    /** format - an instant as the console shows times: local, to the second; empty for none. */
+    static String format(Instant t) {
         return t == null ? "" : TIME.format(t.atZone(ZoneId.systemDefault()));
     }
 }

@@ -9,8 +9,6 @@ import jakarta.faces.view.ViewScoped;
 import jakarta.inject.Named;
 import java.io.Serializable;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -37,7 +35,6 @@ import org.primefaces.model.SortMeta;
 public class QueueBrowser implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final Logger AUDIT = Logger.getLogger("org.postern.audit");
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT);
     /** ids per call of an action on every message the filter keeps */
     private static final int STEP = 500;
 
@@ -98,7 +95,7 @@ public class QueueBrowser implements Serializable {
     }
 
     public String arrival(QueueEntry e) {
-        return TIME.format(Instant.ofEpochSecond(e.getArrivalTime()).atZone(ZoneId.systemDefault()));
+        return MessageView.format(Instant.ofEpochSecond(e.getArrivalTime()));
     }
 
     /** act - one action on one message. */

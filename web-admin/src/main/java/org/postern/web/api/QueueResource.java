@@ -133,17 +133,12 @@ public class QueueResource {
                 throw bad("unknown queue: " + q);
             }
         }
-        int n;
-        try {
-            switch (action) {
-                case "delete": n = queue.delete(ids, queues); break;
-                case "hold": n = queue.hold(ids, queues); break;
-                case "release": n = queue.release(ids, queues); break;
-                default: n = queue.requeue(ids, queues); break;
-            }
-        } catch (EJBException e) {
-            throw failed(e);
-        }
+        int n = call(() -> switch (action) {
+            case "delete" -> queue.delete(ids, queues);
+            case "hold" -> queue.hold(ids, queues);
+            case "release" -> queue.release(ids, queues);
+            default -> queue.requeue(ids, queues);
+        });
         audit(action, "queue_ids=" + List.of(ids) + " queues=" + List.of(queues) + " count=" + n);
         return Json.createObjectBuilder().add("action", action).add("count", n).build();
     }
@@ -154,12 +149,7 @@ public class QueueResource {
     @RolesAllowed({"operator", "admin"})
     public JsonObject flush(JsonObject body) {
         requireBody(body);
-        int n;
-        try {
-            n = queue.flush();
-        } catch (EJBException e) {
-            throw failed(e);
-        }
+        int n = call(queue::flush);
         audit("flush", "woken=" + n);
         return Json.createObjectBuilder().add("action", "flush").add("woken", n).build();
     }
@@ -170,17 +160,10 @@ public class QueueResource {
     @RolesAllowed({"operator", "admin"})
     public JsonObject flushSite(@PathParam("site") String site, JsonObject body) {
         requireBody(body);
-        boolean ok;
-        try {
-            ok = queue.flushSite(site);
-        } catch (EJBException e) {
-            throw failed(e);
-        }
+        boolean ok = call(() -> queue.flushSite(site));
         audit("flush", "site=" + site + " eligible=" + ok);
         if (!ok) {
-            throw new WebApplicationException(Response.status(Response.Status.NOT_FOUND)
-                    .entity(error("Flush service is not configured for destination \"" + site + "\""))
-                    .type(MediaType.APPLICATION_JSON).build());
+            throw answer(Response.Status.NOT_FOUND, "Flush service is not configured for destination \"" + site + "\"");
         }
         return Json.createObjectBuilder().add("action", "flush").add("site", site).build();
     }
@@ -191,17 +174,10 @@ public class QueueResource {
     @RolesAllowed({"operator", "admin"})
     public JsonObject deliver(@PathParam("id") String id, JsonObject body) {
         requireBody(body);
-        boolean ok;
-        try {
-            ok = queue.deliver(id);
-        } catch (EJBException e) {
-            throw failed(e);
-        }
+        boolean ok = call(() -> queue.deliver(id));
         audit("deliver", "queue_id=" + id + " due=" + ok);
         if (!ok) {
-            throw new WebApplicationException(Response.status(Response.Status.NOT_FOUND)
-                    .entity(error(id + ": not in the incoming, active or deferred queue"))
-                    .type(MediaType.APPLICATION_JSON).build());
+            throw answer(Response.Status.NOT_FOUND, id + ": not in the incoming, active or deferred queue");
         }
         return Json.createObjectBuilder().add("action", "deliver").add("queue_id", id).build();
     }
@@ -241,17 +217,28 @@ public class QueueResource {
     }
 
     static WebApplicationException bad(String message) {
-        return new WebApplicationException(Response.status(Response.Status.BAD_REQUEST).entity(error(message))
+        return answer(Response.Status.BAD_REQUEST, message);
+    }
+
+    /** answer - a JSON error answer: {"error": message}. */
+    private static WebApplicationException answer(Response.Status status, String message) {
+        return new WebApplicationException(Response.status(status).entity(error(message))
                 .type(MediaType.APPLICATION_JSON).build());
     }
 
-    private static WebApplicationException failed(EJBException e) {
-        Throwable cause = e.getCause() != null ? e.getCause() : e;
-        if (cause instanceof IllegalArgumentException) {
-            return bad(cause.getMessage());
+    /**
+     * call - an operation of the queue bean; its failure is a 400 when the input was
+     * refused (IllegalArgumentException), else a 503 with the reason.
+     */
+    private static <T> T call(java.util.function.Supplier<T> operation) {
+        try {
+            return operation.get();
+        } catch (EJBException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof IllegalArgumentException) {
+                throw bad(cause.getMessage());
+            }
+            throw answer(Response.Status.SERVICE_UNAVAILABLE, String.valueOf(cause.getMessage()));
         }
-        return new WebApplicationException(cause, Response.status(Response.Status.SERVICE_UNAVAILABLE)
-                .entity(error(String.valueOf(cause.getMessage()))).type(MediaType.APPLICATION_JSON).build());
     }
-
 }
