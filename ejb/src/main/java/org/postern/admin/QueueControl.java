@@ -9,7 +9,6 @@ import jakarta.ejb.Singleton;
 import jakarta.ejb.Startup;
 import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
-import java.lang.management.ManagementFactory;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,8 +19,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 import java.util.logging.Logger;
-import javax.management.JMException;
-import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import org.postern.flush.FlushException;
 import org.postern.flush.FlushService;
@@ -72,28 +69,12 @@ public class QueueControl implements QueueControlMXBean {
 
     @PostConstruct
     void register() {
-        try {
-            name = new ObjectName(NAME);
-            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-            if (server.isRegistered(name)) {
-                server.unregisterMBean(name);
-            }
-            server.registerMBean(new javax.management.StandardMBean(this, QueueControlMXBean.class, true), name);
-        } catch (JMException e) {
-            // the queue works without it; administrators lose the commands, and are told so
-            LOG.severe("PSTN6001: cannot register " + NAME + " (postqueue, postsuper and JMX will not work): " + e);
-        }
+        name = MBeans.register(NAME, this, QueueControlMXBean.class);
     }
 
     @PreDestroy
     void unregister() {
-        try {
-            if (name != null) {
-                ManagementFactory.getPlatformMBeanServer().unregisterMBean(name);
-            }
-        } catch (JMException e) {
-            LOG.warning("PSTN6002: cannot unregister " + NAME + ": " + e);
-        }
+        MBeans.unregister(name);
     }
 
     /** states - the queue states of the queue names, default when none is given. */

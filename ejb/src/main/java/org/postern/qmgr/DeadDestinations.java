@@ -82,6 +82,23 @@ public final class DeadDestinations {
         }
     }
 
+    /** DeadEntry - a dead destination as JMX and the console show it. */
+    public record DeadEntry(String destination, String dsn, String reason, Instant until) {
+    }
+
+    /** snapshot - the destinations dead at {@code now}, by destination name. */
+    public java.util.List<DeadEntry> snapshot(Instant now) {
+        java.util.List<DeadEntry> out = new java.util.ArrayList<>();
+        dead.forEach((hop, d) -> {
+            if (d.until().isAfter(now)) {
+                out.add(new DeadEntry(hop.protocol().name().toLowerCase(java.util.Locale.ROOT) + ":"
+                        + hop.destination(), d.dsn(), d.reason(), d.until()));
+            }
+        });
+        out.sort(java.util.Comparator.comparing(DeadEntry::destination));
+        return out;
+    }
+
     /** clear - forget every dead destination (Postfix's "F" trigger: flush dead). */
     public void clear() {
         dead.clear();

@@ -77,7 +77,7 @@ public final class TransportResolver {
      */
     public static TransportResolver inForce(ConfigService configService) {
         return configService.derived(TransportResolver.class,
-                c -> new TransportResolver(c, configService.transports()));
+                (java.util.function.BiFunction<Config, Map<String, String>, TransportResolver>) TransportResolver::new);
     }
 
     public TransportResolver(Config config) throws ConfigException {

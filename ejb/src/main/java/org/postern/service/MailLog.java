@@ -15,6 +15,7 @@ public final class MailLog {
     private static final Logger SMTP = Logger.getLogger("postern.maillog.smtp");
     private static final Logger LMTP = Logger.getLogger("postern.maillog.lmtp");
     private static final Logger POSTSUPER = Logger.getLogger("postern.maillog.postsuper");
+    private static final Logger MASTER = Logger.getLogger("postern.maillog.master");
 
     private MailLog() {
     }
@@ -30,6 +31,11 @@ public final class MailLog {
     /** postsuper - what an administrator did to a message: removed, placed on hold, released from hold, requeued. */
     public static void postsuper(String line) {
         POSTSUPER.info(line);
+    }
+
+    /** master - what happened to the whole server: a reload. */
+    public static void master(String line) {
+        MASTER.info(line);
     }
 
     /** delivery - a line of the smtp or lmtp delivery agent. */

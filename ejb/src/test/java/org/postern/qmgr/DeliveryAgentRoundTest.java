@@ -188,6 +188,11 @@ class DeliveryAgentRoundTest {
                     throws InterruptedException {
                 return slot(transport, hop.destination(), limit, maxWait);
             }
+
+            @Override
+            public java.util.Map<String, Integer> busy() {
+                return java.util.Map.of();
+            }
         };
         set(a, "store", store);
         set(a, "configService", new FixedConfig(mainCf));

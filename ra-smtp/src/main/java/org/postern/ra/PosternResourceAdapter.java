@@ -12,35 +12,38 @@ import jakarta.resource.spi.endpoint.MessageEndpoint;
 import jakarta.resource.spi.endpoint.MessageEndpointFactory;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import javax.transaction.xa.XAResource;
 import org.postern.config.Config;
 import org.postern.config.ConfigException;
-import org.postern.config.ConfigLocator;
 import org.postern.config.MasterCf;
 import org.postern.config.MasterService;
 import org.postern.smtpd.api.EnqueueException;
 import org.postern.smtpd.api.Envelope;
+import org.postern.smtpd.api.SmtpdControl;
 import org.postern.smtpd.api.SmtpdListener;
 import org.postern.smtpd.SmtpdServer;
+import org.postern.smtpd.SmtpdSettings;
 
 /**
  * PosternResourceAdapter - the resource adapter that owns Postern's sockets.
  *
  * <h2>DESCRIPTION</h2>
  * At start it creates one Netty event-loop group whose threads come from the bootstrap
- * context's work manager. When the smtpd endpoint (an MDB bound to {@link SmtpdListener})
- * is activated, it reads main.cf and master.cf and starts one listener per smtpd service
- * of type inet, each with the main.cf parameters overridden by the service's -o options.
- * Deactivation stops exactly the listeners of that activation. Endpoint calls run on
- * the work manager's short-running threads, never on an event loop.
+ * context's work manager. It does not read the configuration itself: the application's
+ * configuration service hands it the parsed main.cf and master.cf through the
+ * administered object {@link SmtpdControlImpl} ({@link SmtpdControl#apply}), at start and
+ * on every reload. One listener runs per smtpd service of type inet, each with the main.cf
+ * parameters overridden by the service's -o options, once both the configuration and the
+ * smtpd endpoint (the MDB bound to {@link SmtpdListener}) are there, whichever comes
+ * second. Deactivation of the endpoint stops the listeners. Endpoint calls run on the work
+ * manager's short-running threads, never on an event loop.
  *
  * <h2>SECURITY</h2>
  * Listens where master.cf says; the embedded default is 127.0.0.1:2525 only.
@@ -51,7 +54,17 @@ import org.postern.smtpd.SmtpdServer;
 public class PosternResourceAdapter implements ResourceAdapter {
     private static final Logger LOG = Logger.getLogger("org.postern.ra");
 
-    private final Map<ActivationSpec, List<SmtpdServer>> activations = new ConcurrentHashMap<>();
+    private final Object lock = new Object();
+    /** the listener the sessions call: the active endpoint, or a temporary failure */
+    private final SmtpdListener dispatch = new Dispatch();
+    private volatile EndpointInvoker endpoint;
+    private ActivationSpec activeSpec;
+    /** the configuration in force, null until the application has applied one */
+    private Plan plan;
+    /** the listeners running, by listen key (addresses and port) */
+    private final Map<String, SmtpdServer> running = new LinkedHashMap<>();
+    /** the listeners a reload removed, whose sessions may still be finishing */
+    private final List<SmtpdServer> retired = new ArrayList<>();
     private BootstrapContext context;
     private EventLoopGroup group;
     private Executor blocking;
@@ -67,8 +80,8 @@ public class PosternResourceAdapter implements ResourceAdapter {
 
     @Override
     public void stop() {
-        for (ActivationSpec spec : new ArrayList<>(activations.keySet())) {
-            stopListeners(spec);
+        synchronized (lock) {
+            stopAll();
         }
         if (group != null) {
             group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
@@ -78,52 +91,168 @@ public class PosternResourceAdapter implements ResourceAdapter {
 
     @Override
     public void endpointActivation(MessageEndpointFactory factory, ActivationSpec spec) throws ResourceException {
-        if (!(spec instanceof SmtpdActivationSpec smtpdSpec)) {
+        if (!(spec instanceof SmtpdActivationSpec)) {
             throw new NotSupportedException("PSTN2103: unknown activation spec " + spec);
         }
-        Path dir = smtpdSpec.getConfigDirectory() != null ? Path.of(smtpdSpec.getConfigDirectory())
-                : ConfigLocator.configDir();
-        Config main;
-        List<MasterService> services;
-        try {
-            main = Config.load(dir);
-            services = MasterCf.load(dir);
-        } catch (ConfigException e) {
-            throw new ResourceException("PSTN2104: fatal: " + e.getMessage(), e);
-        }
-        SmtpdListener listener = new EndpointInvoker(factory);
-        List<SmtpdServer> started = new ArrayList<>();
-        try {
-            for (MasterService s : MasterCf.smtpdServices(services)) {
-                Config c = s.settings(main);
-                SmtpdServer server = new SmtpdServer(s.name(), SmtpdSettingsFactory.from(c, s.name(), listener), listener,
-                        group, blocking);
-                // "127.0.0.1:2525 inet ..." names its address; "smtp inet ..." listens on inet_interfaces
-                server.start(s.bindHost().isPresent() ? List.of(s.bindHost().get())
-                        : SmtpdSettingsFactory.listenAddresses(c), s.port());
-                started.add(server);
-                LOG.info(() -> "PSTN2105: smtpd listening on " + s.name() + " (port " + server.port() + ")");
+        synchronized (lock) {
+            if (activeSpec != null) {
+                throw new NotSupportedException("PSTN2109: an smtpd endpoint is already active");
             }
-        } catch (IOException | RuntimeException e) {
-            started.forEach(SmtpdServer::stop);
-            throw new ResourceException("PSTN2106: cannot start smtpd listeners: " + e.getMessage(), e);
+            endpoint = new EndpointInvoker(factory);
+            activeSpec = spec;
+            if (plan != null) {
+                try {
+                    change(plan, new ArrayList<>());
+                } catch (RuntimeException e) {
+                    endpoint = null;
+                    activeSpec = null;
+                    throw new ResourceException("PSTN2106: cannot start smtpd listeners: " + e.getMessage(), e);
+                }
+            }
         }
-        if (started.isEmpty()) {
-            LOG.warning("PSTN2107: master.cf in " + dir + " declares no smtpd inet service; not listening");
-        }
-        activations.put(spec, started);
     }
 
     @Override
     public void endpointDeactivation(MessageEndpointFactory factory, ActivationSpec spec) {
-        stopListeners(spec);
+        synchronized (lock) {
+            if (spec == activeSpec) {
+                stopAll();
+                activeSpec = null;
+                endpoint = null;
+            }
+        }
     }
 
-    private void stopListeners(ActivationSpec spec) {
-        List<SmtpdServer> servers = activations.remove(spec);
-        if (servers != null) {
-            servers.forEach(SmtpdServer::stop);
+    /** apply - see {@link SmtpdControl#apply}. */
+    List<String> apply(Config main, List<MasterService> services) {
+        Plan next = plan(main, services);
+        synchronized (lock) {
+            List<String> changes = new ArrayList<>();
+            if (endpoint != null) {
+                change(next, changes);
+            } else {
+                changes.add("smtpd: configuration kept until the smtpd endpoint is active");
+            }
+            plan = next;
+            return changes;
         }
+    }
+
+    /** services - see {@link SmtpdControl#services}. */
+    List<SmtpdControl.ServiceState> services() {
+        synchronized (lock) {
+            List<SmtpdControl.ServiceState> out = new ArrayList<>();
+            for (SmtpdServer s : running.values()) {
+                out.add(new SmtpdControl.ServiceState(s.name(), s.listening(), s.sessions(), s.connections()));
+            }
+            return out;
+        }
+    }
+
+    /** Planned - one smtpd service of a configuration: its settings and where it listens. */
+    private record Planned(MasterService service, SmtpdSettings settings, List<String> hosts) {
+        String key() {
+            return hosts + ":" + service.port();
+        }
+
+        String where() {
+            return String.join(",", hosts.stream().map(h -> h == null || h.isEmpty() ? "*" : h).toList())
+                    + ":" + service.port();
+        }
+    }
+
+    /** Plan - a configuration's smtpd services, by listen key, in master.cf order. */
+    private record Plan(Map<String, Planned> services) {
+    }
+
+    /**
+     * plan - every smtpd service's settings made from main and services: a value that does
+     * not validate throws here, before anything changes.
+     */
+    private Plan plan(Config main, List<MasterService> services) {
+        Map<String, Planned> planned = new LinkedHashMap<>();
+        for (MasterService s : MasterCf.smtpdServices(services)) {
+            Config c = s.settings(main);
+            SmtpdSettings settings;
+            try {
+                settings = SmtpdSettingsFactory.from(c, s.name(), dispatch);
+            } catch (ConfigException | IllegalArgumentException e) {
+                // a service with -o options: its master.cf line; otherwise the values are main.cf's
+                throw new ConfigException(s.overrides().isEmpty() ? main.fileName() : s.origin(), 0,
+                        "service " + s.name() + ": " + e.getMessage(), e);
+            }
+            // "127.0.0.1:2525 inet ..." names its address; "smtp inet ..." listens on inet_interfaces
+            List<String> hosts = s.bindHost().isPresent() ? List.of(s.bindHost().get())
+                    : SmtpdSettingsFactory.listenAddresses(c);
+            Planned p = new Planned(s, settings, hosts);
+            Planned other = planned.putIfAbsent(p.key(), p);
+            if (other != null && p.service().port() != 0) {
+                throw new ConfigException(s.origin(), 0, "service " + s.name() + " listens on " + p.where()
+                        + " as service " + other.service().name() + " does");
+            }
+        }
+        return new Plan(planned);
+    }
+
+    /**
+     * change - make the running listeners those of next: bind the new ones first (a
+     * failure closes them again and changes nothing), then give the ones that stay their
+     * new settings, then close the ones that went.
+     */
+    private void change(Plan next, List<String> changes) {
+        List<SmtpdServer> started = new ArrayList<>();
+        Map<String, SmtpdServer> added = new LinkedHashMap<>();
+        try {
+            for (Map.Entry<String, Planned> e : next.services().entrySet()) {
+                Planned p = e.getValue();
+                if (running.containsKey(e.getKey()) && p.service().port() != 0) {
+                    continue;
+                }
+                SmtpdServer server = new SmtpdServer(p.service().name(), p.settings(), dispatch, group, blocking);
+                server.start(p.hosts(), p.service().port());
+                started.add(server);
+                added.put(e.getKey(), server);
+            }
+        } catch (IOException | RuntimeException e) {
+            started.forEach(SmtpdServer::stop);
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+        Map<String, SmtpdServer> now = new LinkedHashMap<>();
+        for (Map.Entry<String, Planned> e : next.services().entrySet()) {
+            Planned p = e.getValue();
+            SmtpdServer server = added.get(e.getKey());
+            if (server != null) {
+                String line = p.service().name() + ": listening on " + String.join(", ", server.listening());
+                changes.add(line);
+                LOG.info("PSTN2105: smtpd " + line);
+            } else {
+                server = running.get(e.getKey());
+                server.reconfigure(p.service().name(), p.settings());
+                changes.add(p.service().name() + ": new sessions use the new settings");
+            }
+            now.put(e.getKey(), server);
+        }
+        for (Map.Entry<String, SmtpdServer> e : running.entrySet()) {
+            if (!now.containsKey(e.getKey())) {
+                SmtpdServer gone = e.getValue();
+                changes.add(gone.name() + ": closed " + String.join(", ", gone.listening())
+                        + (gone.sessions() > 0 ? "; " + gone.sessions() + " sessions finish" : ""));
+                gone.retire();
+                retired.add(gone);
+            }
+        }
+        running.clear();
+        running.putAll(now);
+        if (running.isEmpty()) {
+            LOG.warning("PSTN2107: master.cf declares no smtpd inet service; not listening");
+        }
+    }
+
+    private void stopAll() {
+        running.values().forEach(SmtpdServer::stop);
+        running.clear();
+        retired.forEach(SmtpdServer::stop);
+        retired.clear();
     }
 
     @Override
@@ -144,6 +273,35 @@ public class PosternResourceAdapter implements ResourceAdapter {
     @Override
     public int hashCode() {
         return System.identityHashCode(this);
+    }
+
+    /**
+     * Dispatch - what the sessions call: the endpoint active now. Between a deactivation
+     * and the listeners' close a session gets the endpoint's temporary failure.
+     */
+    private final class Dispatch implements SmtpdListener {
+        private SmtpdListener current(String failureReply) throws EnqueueException {
+            EndpointInvoker e = endpoint;
+            if (e == null) {
+                throw new EnqueueException(failureReply, "PSTN2108: no smtpd endpoint", null);
+            }
+            return e;
+        }
+
+        @Override
+        public String enqueue(Envelope envelope, InputStream content) throws EnqueueException {
+            return current("451 4.3.0 Error: queue file write error").enqueue(envelope, content);
+        }
+
+        @Override
+        public boolean etrn(String domain) throws EnqueueException {
+            return current("458 Unable to queue messages").etrn(domain);
+        }
+
+        @Override
+        public boolean authenticate(String authzid, String username, char[] password) throws EnqueueException {
+            return current("454 4.7.0 Temporary authentication failure").authenticate(authzid, username, password);
+        }
     }
 
     /**

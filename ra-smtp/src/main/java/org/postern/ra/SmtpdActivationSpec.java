@@ -6,27 +6,16 @@ import jakarta.resource.spi.InvalidPropertyException;
 import jakarta.resource.spi.ResourceAdapter;
 
 /**
- * SmtpdActivationSpec - the activation of the smtpd endpoint. The listeners themselves
- * come from master.cf in the configuration directory; the optional property
- * configDirectory names another directory than ConfigLocator's.
+ * SmtpdActivationSpec - the activation of the smtpd endpoint. It has no properties: the
+ * listeners come from master.cf as the application's configuration service hands it to
+ * the adapter ({@link org.postern.smtpd.api.SmtpdControl#apply}).
  */
 public class SmtpdActivationSpec implements ActivationSpec {
     private ResourceAdapter resourceAdapter;
-    private String configDirectory;
-
-    public String getConfigDirectory() {
-        return configDirectory;
-    }
-
-    public void setConfigDirectory(String configDirectory) {
-        this.configDirectory = configDirectory;
-    }
 
     @Override
     public void validate() throws InvalidPropertyException {
-        if (configDirectory != null && configDirectory.isBlank()) {
-            throw new InvalidPropertyException("PSTN2002: configDirectory is blank");
-        }
+        // nothing to validate
     }
 
     @Override

@@ -96,6 +96,24 @@ public final class SmtpDestinationLimiter {
         }
     }
 
+    /**
+     * busy - the deliveries running now per destination ("transport:destination"), and
+     * how many more wait for a slot ("transport:destination waiting"), for JMX.
+     */
+    public Map<String, Integer> busy() {
+        Map<String, Integer> out = new java.util.TreeMap<>();
+        synchronized (slots) {
+            slots.forEach((k, s) -> {
+                String name = k.replace('\u0000', ':');
+                out.put(name, s.inUse);
+                if (s.waiting > 0) {
+                    out.put(name + " waiting", s.waiting);
+                }
+            });
+        }
+        return out;
+    }
+
     /** size - the destinations with running or waiting deliveries (bounded; for tests and JMX). */
     public int size() {
         synchronized (slots) {

@@ -42,10 +42,10 @@ final class ClientConnectionLimiter {
 
     private static final int PURGE_THRESHOLD = 10_000;
 
-    private final int countLimit;
-    private final int rateLimit;
-    private final long unitNanos;
-    private final Predicate<String> exceptions;
+    private int countLimit;
+    private int rateLimit;
+    private long unitNanos;
+    private Predicate<String> exceptions;
     private final LongSupplier nanoTime;
     private final Map<String, Entry> clients = new HashMap<>();
 
@@ -56,6 +56,17 @@ final class ClientConnectionLimiter {
         this.unitNanos = unit.toNanos();
         this.exceptions = exceptions;
         this.nanoTime = nanoTime;
+    }
+
+    /**
+     * limits - new limits after a reload, for the connections that come next; the counts
+     * of the connections open now are kept.
+     */
+    synchronized void limits(int countLimit, int rateLimit, Duration unit, Predicate<String> exceptions) {
+        this.countLimit = countLimit;
+        this.rateLimit = rateLimit;
+        this.unitNanos = unit.toNanos();
+        this.exceptions = exceptions;
     }
 
     /** connect - a connection from address: admitted (and counted) or refused. */

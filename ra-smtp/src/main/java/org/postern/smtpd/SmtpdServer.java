@@ -61,8 +61,12 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 public final class SmtpdServer {
     private static final Logger LOG = Logger.getLogger("org.postern.smtpd");
 
-    private final String serviceName;
-    private final SmtpdSettings settings;
+    private volatile String serviceName;
+    /** the settings for the sessions that start next; a reload replaces them */
+    private volatile SmtpdSettings settings;
+    private final java.util.concurrent.atomic.LongAdder connections = new java.util.concurrent.atomic.LongAdder();
+    /** closed by a reload that removed the service: no more connections, the sessions finish */
+    private volatile boolean retired;
     private final SmtpdListener listener;
     private final EventLoopGroup group;
     private final Executor blocking;
@@ -120,7 +124,7 @@ public final class SmtpdServer {
             // queue_minfree: measured here (the caller's thread), then every second on the
             // blocking executor; the event loop only triggers it
             space.measure();
-            spaceRefresh = group.next().scheduleAtFixedRate(space::refresh, SpoolSpace.REFRESH_INTERVAL_MILLIS,
+            spaceRefresh = group.next().scheduleAtFixedRate(this::refreshSpace, SpoolSpace.REFRESH_INTERVAL_MILLIS,
                     SpoolSpace.REFRESH_INTERVAL_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
             for (String host : hosts) {
                 Channel c = bind(host, serverChannel == null ? port : port());
@@ -148,7 +152,10 @@ public final class SmtpdServer {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        // one settings object per session: a reload affects the next sessions only
+                        SmtpdSettings settings = SmtpdServer.this.settings;
                         sessions.add(ch);
+                        connections.increment();
                         if (settings.connections().upstreamProxy()) {
                             // the PROXY header comes first, before TLS and SMTP
                             ch.pipeline().addLast("proxy", new ProxyProtocolHandler(settings.connections().upstreamProxyTimeout()));
@@ -174,6 +181,76 @@ public final class SmtpdServer {
         }
         LOG.info("PSTN1021: smtpd service " + serviceName + " listening on " + bound.channel().localAddress());
         return bound.channel();
+    }
+
+    /** refreshSpace - queue_minfree's figure; a retired service stops measuring after its last session. */
+    private void refreshSpace() {
+        if (retired && sessions.isEmpty()) {
+            blocking.execute(this::stop); // stop() waits for channels: never on an event loop
+            return;
+        }
+        space.refresh();
+    }
+
+    /**
+     * reconfigure - the settings (and master.cf name) a reload gives this service: the
+     * sessions that start next use them; open sessions keep the settings they started
+     * with, as a Postfix smtpd process keeps its configuration until it exits.
+     */
+    public void reconfigure(String serviceName, SmtpdSettings settings) {
+        this.serviceName = Objects.requireNonNull(serviceName, "serviceName");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        limiter.limits(settings.connections().connectionCountLimit(), settings.connections().connectionRateLimit(),
+                settings.connections().rateTimeUnit(), settings.connections().eventLimitExceptions());
+    }
+
+    /**
+     * retire - a reload removed this service: close its listening sockets now, and let its
+     * sessions finish; the rest of the service stops after the last one.
+     */
+    public synchronized void retire() {
+        if (serverChannel == null) {
+            return;
+        }
+        retired = true;
+        serverChannel.close().awaitUninterruptibly();
+        moreChannels.forEach(c -> c.close().awaitUninterruptibly());
+        LOG.info("PSTN1024: smtpd service " + serviceName + " no longer listening; " + sessions.size()
+                + " sessions finish");
+        if (sessions.isEmpty()) {
+            stop();
+        }
+    }
+
+    /** name - the master.cf service name. */
+    public String name() {
+        return serviceName;
+    }
+
+    /** sessions - the sessions open now. */
+    public int sessions() {
+        return sessions.size();
+    }
+
+    /** connections - the connections accepted since the service started. */
+    public long connections() {
+        return connections.sum();
+    }
+
+    /** listening - the addresses the service listens on ("127.0.0.1:2525"), empty when stopped. */
+    public synchronized java.util.List<String> listening() {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        if (serverChannel != null && !retired) {
+            out.add(address(serverChannel));
+            moreChannels.forEach(c -> out.add(address(c)));
+        }
+        return out;
+    }
+
+    private static String address(Channel c) {
+        InetSocketAddress a = (InetSocketAddress) c.localAddress();
+        String host = a.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
     /** stop - close the listening socket and every session; the event loop group stays up. */

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.logging.Logger;
 import org.postern.admin.QueueAdmin;
 import org.postern.admin.QueueControlMXBean;
 import org.postern.admin.QueueEntry;
@@ -34,7 +33,6 @@ import org.primefaces.model.SortMeta;
 @ViewScoped
 public class QueueBrowser implements Serializable {
     private static final long serialVersionUID = 1L;
-    private static final Logger AUDIT = Logger.getLogger("org.postern.audit");
     /** ids per call of an action on every message the filter keeps */
     private static final int STEP = 500;
 
@@ -196,9 +194,7 @@ public class QueueBrowser implements Serializable {
     }
 
     private static void audit(String action, String what) {
-        ExternalContext ec = FacesContext.getCurrentInstance().getExternalContext();
-        String who = ec.getUserPrincipal() != null ? ec.getUserPrincipal().getName() : "?";
-        AUDIT.info("PSTN6102: audit: console user=" + who + " action=" + action + " " + what);
+        ConsoleAudit.log(action, what);
     }
 
     private static void info(String text) {

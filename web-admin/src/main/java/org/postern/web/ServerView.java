@@ -12,17 +12,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
-import org.postern.config.Config;
-import org.postern.config.ConfigException;
 import org.postern.config.ConfigLocator;
 import org.postern.config.Parameter;
 import org.postern.config.Parameters;
 
 /**
- * ServerView - the console's server page: main.cf as postconf -n shows it, each setting
- * beside its default (values of parameters whose name holds "password" are not shown),
- * and the tail of the mail log, narrowed to the lines that contain a text (a queue id, an
- * address). It reads the files the server reads; it changes nothing.
+ * ServerView - the console's server page: the main.cf in force as postconf -n shows it,
+ * each setting beside its default (values of parameters whose name holds "password" are
+ * not shown), what a reload would change, the smtpd services with their sessions and the
+ * rejects per restriction, the destinations held for dead, and the tail of the mail log,
+ * narrowed to the lines that contain a text (a queue id, an address). An administrator
+ * sets a parameter (postconf -e, then reload; refused with the reason, main.cf unchanged,
+ * when the server refuses the result) or reloads; both are checked against the role on
+ * the server and written to the audit log.
  */
 @Named
 @RequestScoped
@@ -36,29 +38,139 @@ public class ServerView {
     public record Setting(String name, String value, String defaultValue) {
     }
 
+
+    @jakarta.ejb.EJB
+    private org.postern.admin.ServerControl control;
+
     private String error;
+    private String name;
+    private String value;
+
+    /** secret - a parameter whose value the console and the JSON API do not show (its name holds "password"). */
+    public static boolean secret(String name) {
+        return name.toLowerCase(Locale.ROOT).contains("password");
+    }
 
     public String getConfigDir() {
         return ConfigLocator.configDir().toString();
     }
 
-    /** settings - what main.cf sets, sorted by name (postconf -n). */
+    /** settings - what the main.cf in force sets, sorted by name (postconf -n). */
     public List<Setting> getSettings() {
         List<Setting> out = new ArrayList<>();
-        Config config;
-        try {
-            config = Config.load(ConfigLocator.configDir());
-        } catch (ConfigException e) {
-            error = e.getMessage();
-            return out;
-        }
-        for (String name : new TreeSet<>(config.explicitNames())) {
+        java.util.Map<String, String> inForce = control.getParameters();
+        for (String name : new TreeSet<>(inForce.keySet())) {
             Parameter<?> p = Parameters.all().get(name);
-            boolean secret = name.toLowerCase(Locale.ROOT).contains("password");
-            out.add(new Setting(name, secret ? "(not shown)" : config.unexpanded(name),
+            out.add(new Setting(name, secret(name) ? "(not shown)" : inForce.get(name),
                     p == null ? "(not used by Postern)" : p.defaultValue()));
         }
         return out;
+    }
+
+    /** loaded - when the configuration in force was read. */
+    public String getLoaded() {
+        return control.getLoaded();
+    }
+
+    /** pending - what a reload would change (main.cf edited since), or why it would be refused. */
+    public List<String> getPending() {
+        return List.of(control.getPending()).stream().map(l -> secretLine(l)).toList();
+    }
+
+    private static String secretLine(String line) {
+        int colon = line.indexOf(": ", "main.cf: ".length());
+        String n = line.startsWith("main.cf: ") ? line.substring("main.cf: ".length(),
+                colon > 0 ? colon : line.length()).split(" ")[0] : "";
+        return secret(n) ? "main.cf: " + n + " changed (value not shown)" : line;
+    }
+
+    /** services - the smtpd services in force. */
+    public List<org.postern.admin.SmtpdStatisticsMXBean.Service> getServices() {
+        return control.getServices();
+    }
+
+    /** rejects - the rejects per restriction since the server started. */
+    public List<java.util.Map.Entry<String, Long>> getRejects() {
+        return new ArrayList<>(control.getRejects().entrySet());
+    }
+
+    /** dead - the destinations held for dead now. */
+    public List<org.postern.admin.DeliveryStatisticsMXBean.Dead> getDead() {
+        return control.getDeadDestinations();
+    }
+
+    /** canAdminister - the user may change the configuration (admin). */
+    public boolean isCanAdminister() {
+        return FacesContext.getCurrentInstance().getExternalContext().isUserInRole("admin");
+    }
+
+    /** reload - postfix reload, for an administrator. */
+    public void reload() {
+        if (!isCanAdminister()) {
+            message(jakarta.faces.application.FacesMessage.SEVERITY_ERROR, "Only an administrator may reload.");
+            return;
+        }
+        try {
+            String[] changes = control.reload();
+            audit("reload", "changes=" + changes.length);
+            report("Reloaded.", changes);
+        } catch (jakarta.ejb.EJBException e) {
+            audit("reload", "refused");
+            message(jakarta.faces.application.FacesMessage.SEVERITY_ERROR, "Reload refused: " + reason(e));
+        }
+    }
+
+    /** set - postconf -e name=value, then reload, for an administrator. */
+    public void set() {
+        if (!isCanAdminister()) {
+            message(jakarta.faces.application.FacesMessage.SEVERITY_ERROR, "Only an administrator may change main.cf.");
+            return;
+        }
+        String n = name == null ? "" : name.strip();
+        try {
+            String[] changes = control.set(n, value == null ? "" : value);
+            audit("set", "parameter=" + n);
+            report("Set " + n + " and reloaded.", changes);
+        } catch (jakarta.ejb.EJBException e) {
+            audit("set", "parameter=" + n + " refused");
+            message(jakarta.faces.application.FacesMessage.SEVERITY_ERROR, "Refused: " + reason(e));
+        }
+    }
+
+    private static String reason(jakarta.ejb.EJBException e) {
+        Throwable t = e.getCause() != null ? e.getCause() : e;
+        return String.valueOf(t.getMessage());
+    }
+
+    private static void report(String head, String[] changes) {
+        message(jakarta.faces.application.FacesMessage.SEVERITY_INFO, head);
+        for (String c : changes) {
+            message(jakarta.faces.application.FacesMessage.SEVERITY_INFO, secretLine(c));
+        }
+    }
+
+    private static void message(jakarta.faces.application.FacesMessage.Severity severity, String text) {
+        FacesContext.getCurrentInstance().addMessage(null, new jakarta.faces.application.FacesMessage(severity, text, null));
+    }
+
+    private static void audit(String action, String what) {
+        ConsoleAudit.log(action, what);
+    }
+
+    public String getName() {
+        return name;
+    }
+
+    public void setName(String name) {
+        this.name = name;
+    }
+
+    public String getValue() {
+        return value;
+    }
+
+    public void setValue(String value) {
+        this.value = value;
     }
 
     public String getError() {

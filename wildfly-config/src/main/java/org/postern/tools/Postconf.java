@@ -3,11 +3,9 @@ package org.postern.tools;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,6 +13,7 @@ import java.util.Map;
 import java.util.TreeSet;
 import org.postern.config.Config;
 import org.postern.config.ConfigException;
+import org.postern.config.MainCfEditor;
 import org.postern.config.ConfigLocator;
 import org.postern.config.MasterCf;
 import org.postern.config.MasterService;
@@ -198,101 +197,11 @@ public final class Postconf {
             }
             settings.put(a.substring(0, eq).strip(), a.substring(eq + 1).strip());
         }
-        String text;
         try {
-            text = Files.exists(mainCf) ? Files.readString(mainCf, StandardCharsets.UTF_8) : "";
-        } catch (IOException e) {
-            throw new Server.Fatal(1, "read " + mainCf + ": " + e.getMessage());
-        }
-        String edited = edited(text, settings);
-        try {
-            Config.parse(edited, mainCf.toString());
-        } catch (ConfigException | IllegalArgumentException e) {
-            throw new Server.Fatal(1, e.getMessage() + " (" + mainCf + " is unchanged)");
-        }
-        try {
-            Path tmp = mainCf.resolveSibling("main.cf.tmp");
-            Files.writeString(tmp, edited, StandardCharsets.UTF_8);
-            if (Files.exists(mainCf)) {
-                try {
-                    Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(mainCf));
-                } catch (UnsupportedOperationException e) {
-                    // not a POSIX file system: the default permissions
-                }
-            }
-            try {
-                Files.move(tmp, mainCf, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, mainCf, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException e) {
-            throw new Server.Fatal(1, "write " + mainCf + ": " + e.getMessage());
+            MainCfEditor.write(mainCf, settings);
+        } catch (ConfigException e) {
+            throw new Server.Fatal(1, e.getMessage());
         }
         return 0;
-    }
-
-    /**
-     * edited - main.cf with each definition of a named parameter replaced (null value:
-     * removed), and the ones it lacks appended.
-     */
-    static String edited(String text, Map<String, String> settings) {
-        List<String> lines = new ArrayList<>(List.of(text.split("\n", -1)));
-        boolean finalNewline = text.endsWith("\n");
-        if (finalNewline) {
-            lines.remove(lines.size() - 1);
-        }
-        List<String> out = new ArrayList<>();
-        java.util.Set<String> done = new java.util.HashSet<>();
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
-            String name = definedName(line);
-            if (name == null || !settings.containsKey(name)) {
-                out.add(line);
-                continue;
-            }
-            // the definition's continuation lines go with it; comments and blank lines among
-            // them do not end it (as Postfix reads main.cf): they stay, after the new line
-            int last = i;
-            List<String> between = new ArrayList<>();
-            List<String> pending = new ArrayList<>();
-            for (int j = i + 1; j < lines.size(); j++) {
-                String next = lines.get(j);
-                if (next.isBlank() || next.strip().startsWith("#")) {
-                    pending.add(next);
-                } else if (Character.isWhitespace(next.charAt(0))) {
-                    between.addAll(pending);
-                    pending.clear();
-                    last = j;
-                } else {
-                    break;
-                }
-            }
-            String value = settings.get(name);
-            if (value != null) {
-                // every definition is replaced where it is, as Postfix's postconf -e does
-                out.add(value.isEmpty() ? name + " =" : name + " = " + value);
-                done.add(name);
-            }
-            out.addAll(between);
-            i = last;
-        }
-        for (Map.Entry<String, String> s : settings.entrySet()) {
-            if (s.getValue() != null && !done.contains(s.getKey())) {
-                out.add(s.getValue().isEmpty() ? s.getKey() + " =" : s.getKey() + " = " + s.getValue());
-            }
-        }
-        return out.isEmpty() ? "" : String.join("\n", out) + "\n";
-    }
-
-    /** definedName - the name a main.cf line defines, null for a comment, blank or continuation line. */
-    static String definedName(String line) {
-        if (line.isEmpty() || Character.isWhitespace(line.charAt(0)) || line.charAt(0) == '#') {
-            return null;
-        }
-        int i = 0;
-        while (i < line.length() && line.charAt(i) != '=' && !Character.isWhitespace(line.charAt(i))) {
-            i++;
-        }
-        return line.substring(0, i);
     }
 }

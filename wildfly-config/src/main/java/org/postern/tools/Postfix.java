@@ -18,6 +18,7 @@ import org.postern.config.maps.LookupTables;
  * <pre>
  * postfix [-c config_dir] check    main.cf and master.cf as the server reads them
  * postfix status                    whether the server runs Postern
+ * postfix reload                    re-read main.cf, master.cf and the lookup tables
  * postfix flush                     postqueue -f
  * </pre>
  *
@@ -26,12 +27,16 @@ import org.postern.config.maps.LookupTables;
  * {@code postfix: warning: ...} for what it doubts and {@code postfix: fatal: ...} for
  * what would stop the server, and exits 0 when nothing is fatal, 1 otherwise. status
  * prints {@code postfix/postfix-script: the Postern mail system is running: PID: N} and
- * exits 0, or says it is not running and exits 1. start, stop and reload are not offered
- * here: WildFly starts and stops the server (standalone.sh, jboss-cli.sh), and a changed
- * main.cf takes effect when the server restarts or Postern is redeployed.
+ * exits 0, or says it is not running and exits 1. reload asks the running server to read
+ * its configuration again ({@code org.postern:type=Configuration} reload): it prints
+ * {@code postfix/postfix-script: refreshing the Postern mail system} and what changed,
+ * and exits 0; a configuration the server refuses prints {@code postfix: fatal:} with the
+ * file, line and reason and exits 1 (the running configuration stays). start and stop are
+ * not offered: WildFly starts and stops the server (standalone.sh, jboss-cli.sh).
  */
 public final class Postfix {
-    static final String USAGE = "usage: postfix [-c config_dir] check | postfix status | postfix flush";
+    static final String USAGE = "usage: postfix [-c config_dir] check | postfix status | postfix reload | postfix flush";
+    static final String CONFIGURATION = "org.postern:type=Configuration";
 
     private Postfix() {
     }
@@ -59,12 +64,12 @@ public final class Postfix {
                 return status();
             case "flush":
                 return Postqueue.run(new String[] {"-f"}, System.out);
+            case "reload":
+                return reload();
             case "start":
             case "stop":
-            case "reload":
                 throw new Server.Fatal(1, "postfix " + g.operands.get(0) + " is not available in Postern: WildFly starts"
-                        + " and stops the server (bin/standalone.sh; bin/jboss-cli.sh --connect :shutdown), and a"
-                        + " changed main.cf takes effect when the server restarts or Postern is redeployed");
+                        + " and stops the server (bin/standalone.sh; bin/jboss-cli.sh --connect :shutdown)");
             default:
                 throw new Server.Fatal(1, USAGE);
         }
@@ -110,6 +115,24 @@ public final class Postfix {
             }
         }
         return fatal == 0 ? 0 : 1;
+    }
+
+    /** reload - the server reads main.cf, master.cf and the lookup tables again. */
+    static int reload() {
+        try (Server server = Server.connect("postfix")) {
+            Object changes;
+            try {
+                changes = server.invoke(CONFIGURATION, "reload", new Object[0], new String[0]);
+            } catch (Server.Fatal f) {
+                // the server's reason, without the "postfix request failed: " of other commands
+                throw new Server.Fatal(1, f.getMessage().replaceFirst("^postfix request failed: ", ""));
+            }
+            System.err.println("postfix/postfix-script: refreshing the Postern mail system");
+            for (String line : (String[]) changes) {
+                System.err.println("postfix/postfix-script: " + line);
+            }
+            return 0;
+        }
     }
 
     /** status - the server answers and Postern is deployed in it. */

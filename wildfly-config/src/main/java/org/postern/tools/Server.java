@@ -73,11 +73,16 @@ final class Server implements AutoCloseable {
 
     /** queue - invoke an operation of the queue MXBean. */
     Object queue(String operation, Object[] args, String[] signature) {
+        return invoke(QUEUE, operation, args, signature);
+    }
+
+    /** invoke - an operation of one of Postern's MXBeans; a refusal is Fatal with the server's reason. */
+    Object invoke(String mbean, String operation, Object[] args, String[] signature) {
         try {
-            return connection.invoke(new ObjectName(QUEUE), operation, args, signature);
+            return connection.invoke(new ObjectName(mbean), operation, args, signature);
         } catch (javax.management.InstanceNotFoundException e) {
             throw new Fatal(EX_UNAVAILABLE, "Postern is not deployed on the server at " + address()
-                    + " (no " + QUEUE + ")");
+                    + " (no " + mbean + ")");
         } catch (RuntimeMBeanException e) {
             throw new Fatal(EX_SOFTWARE, program + " request failed: " + reason(e.getCause()));
         } catch (JMException | IOException e) {

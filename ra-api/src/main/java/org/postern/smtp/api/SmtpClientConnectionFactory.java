@@ -29,4 +29,10 @@ public interface SmtpClientConnectionFactory {
      */
     Permit reserve(String transport, NextHop hop, int limit, Duration maxWait)
             throws InterruptedException;
+
+    /**
+     * busy - the deliveries running now under a concurrency limit, per destination
+     * ("smtp:example.com"), and the ones waiting for a slot ("smtp:example.com waiting").
+     */
+    java.util.Map<String, Integer> busy();
 }

@@ -46,6 +46,11 @@ public final class SmtpClientConnectionFactoryImpl implements SmtpClientConnecti
     }
 
     @Override
+    public java.util.Map<String, Integer> busy() {
+        return mcf.limiter().busy();
+    }
+
+    @Override
     public void setReference(Reference reference) {
         this.reference = reference;
     }

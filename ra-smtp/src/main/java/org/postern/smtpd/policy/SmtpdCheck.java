@@ -271,7 +271,7 @@ public final class SmtpdCheck {
         ctx.stageDefers().put(Stage.MAIL, ctx.eval.deferIfPermit);
         if (!v.rejected() && s.rejectUnlistedSender() && !ctx.eval.senderChecked
                 && !ctx.eval.discarded && !ctx.sender().isEmpty()) {
-            v = implicit(ctx, SenderRestrictions.unlistedSender(s, ctx.sender()));
+            v = implicit(ctx, SenderRestrictions.unlistedSender(s, ctx.sender()), "reject_unlisted_sender");
         }
         return v;
     }
@@ -307,7 +307,7 @@ public final class SmtpdCheck {
         }
         v = deferIfPermit(ctx, v);
         if (!v.rejected() && s.rejectUnlistedRecipient() && !req.unlistedChecked) {
-            v = implicit(ctx, RecipientRestrictions.unlistedRecipient(req));
+            v = implicit(ctx, RecipientRestrictions.unlistedRecipient(req), "reject_unlisted_recipient");
         }
         return v;
     }
@@ -343,9 +343,10 @@ public final class SmtpdCheck {
     }
 
     /** implicit - the verdict of an implicit reject_unlisted_* check after the lists, logged when it rejects. */
-    private static Verdict implicit(Buffered ctx, Verdict unlisted) {
+    private static Verdict implicit(Buffered ctx, Verdict unlisted, String name) {
         Verdict v = deferIfReject(ctx.eval, unlisted);
         if (v.rejected()) {
+            RejectCounts.count(name);
             ctx.log("reject", v.reply());
         }
         return v;
@@ -355,6 +356,7 @@ public final class SmtpdCheck {
     private static Verdict deferIfPermit(Buffered b, Verdict v) {
         if (!v.rejected() && b.eval.deferIfPermit != null) {
             v = new Verdict(Verdict.Kind.REJECT, b.eval.deferIfPermit);
+            RejectCounts.count("defer_if_permit");
             b.log("reject", v.reply());
         }
         return v;
@@ -405,6 +407,7 @@ public final class SmtpdCheck {
                     continue;
                 }
                 if (top) {
+                    RejectCounts.count(r.name());
                     req.ctx.log("reject", v.reply());
                 }
                 return v;

@@ -2,7 +2,6 @@ package org.postern.web.api;
 
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ejb.EJB;
-import jakarta.ejb.EJBException;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
@@ -19,14 +18,16 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
-import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import static org.postern.web.api.Answers.answer;
+import static org.postern.web.api.Answers.bad;
+import static org.postern.web.api.Answers.call;
+import static org.postern.web.api.Answers.requireBody;
 import jakarta.ws.rs.core.SecurityContext;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Logger;
 import org.postern.admin.QueueControlMXBean;
 import org.postern.admin.QueueEntry;
 import org.postern.admin.RecipientEntry;
@@ -58,7 +59,6 @@ import org.postern.admin.RecipientEntry;
 @Produces(MediaType.APPLICATION_JSON)
 @RequestScoped
 public class QueueResource {
-    private static final Logger AUDIT = Logger.getLogger("org.postern.audit");
     private static final List<String> QUEUES = List.of("hold", "incoming", "active", "deferred", "corrupt");
     private static final int MAX_PAGE = 500;
 
@@ -182,16 +182,8 @@ public class QueueResource {
         return Json.createObjectBuilder().add("action", "deliver").add("queue_id", id).build();
     }
 
-    /** requireBody - a POST without a JSON body is refused (see the class comment). */
-    private static void requireBody(JsonObject body) {
-        if (body == null) {
-            throw bad("a JSON body is required ({} will do)");
-        }
-    }
-
     private void audit(String action, String what) {
-        String who = security.getUserPrincipal() != null ? security.getUserPrincipal().getName() : "?";
-        AUDIT.info("PSTN6101: audit: user=" + who + " action=" + action + " " + what);
+        Answers.audit(security, action, what);
     }
 
     private static String[] strings(JsonObject body, String key) {
@@ -210,35 +202,5 @@ public class QueueResource {
             out.add(s.getString());
         }
         return out.toArray(new String[0]);
-    }
-
-    private static JsonObject error(String message) {
-        return Json.createObjectBuilder().add("error", message).build();
-    }
-
-    static WebApplicationException bad(String message) {
-        return answer(Response.Status.BAD_REQUEST, message);
-    }
-
-    /** answer - a JSON error answer: {"error": message}. */
-    private static WebApplicationException answer(Response.Status status, String message) {
-        return new WebApplicationException(Response.status(status).entity(error(message))
-                .type(MediaType.APPLICATION_JSON).build());
-    }
-
-    /**
-     * call - an operation of the queue bean; its failure is a 400 when the input was
-     * refused (IllegalArgumentException), else a 503 with the reason.
-     */
-    private static <T> T call(java.util.function.Supplier<T> operation) {
-        try {
-            return operation.get();
-        } catch (EJBException e) {
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            if (cause instanceof IllegalArgumentException) {
-                throw bad(cause.getMessage());
-            }
-            throw answer(Response.Status.SERVICE_UNAVAILABLE, String.valueOf(cause.getMessage()));
-        }
     }
 }

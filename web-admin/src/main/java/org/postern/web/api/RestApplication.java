@@ -5,8 +5,9 @@ import jakarta.ws.rs.core.Application;
 
 /**
  * RestApplication - the JSON API under /postern/api/: the queue (counts, listing, hold,
- * release, requeue, delete, flush) with the console's roles. Its description is
- * /postern/api/openapi.yaml.
+ * release, requeue, delete, flush; {@link QueueResource}) and the server (configuration,
+ * reload, listeners, delivery; {@link ServerResource}) with the console's roles. Its
+ * description is /postern/api/openapi.yaml.
  */
 @ApplicationPath("/api")
 public class RestApplication extends Application {

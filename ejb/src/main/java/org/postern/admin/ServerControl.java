@@ -1,0 +1,246 @@
+package org.postern.admin;
+
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.annotation.Resource;
+import jakarta.ejb.ConcurrencyManagement;
+import jakarta.ejb.ConcurrencyManagementType;
+import jakarta.ejb.EJB;
+import jakarta.ejb.LocalBean;
+import jakarta.ejb.Singleton;
+import jakarta.ejb.Startup;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Logger;
+import javax.management.ObjectName;
+import org.postern.config.Config;
+import org.postern.config.ConfigException;
+import org.postern.config.ConfigLocator;
+import org.postern.mail.QueueShape;
+import org.postern.qmgr.DeadDestinations;
+import org.postern.queue.QueueState;
+import org.postern.service.ConfigService;
+import org.postern.smtp.api.SmtpClientConnectionFactory;
+import org.postern.smtpd.api.SmtpdControl;
+
+/**
+ * ServerControl - the configuration, the smtpd listeners and the delivery side over JMX:
+ * registers {@code org.postern:type=Configuration} ({@link ConfigurationControlMXBean}),
+ * {@code org.postern:type=Smtpd} ({@link SmtpdStatisticsMXBean}) and
+ * {@code org.postern:type=Delivery} ({@link DeliveryStatisticsMXBean}) while Postern is
+ * deployed; the console and the JSON API call the same methods. A reload or a change of
+ * main.cf is logged with who asked for it by the caller (the audit log of the console and
+ * the API), and by the configuration service in the mail log as Postfix's master logs it.
+ */
+@Singleton
+@Startup
+@LocalBean // the console and the API use the class; the MXBean interfaces are for JMX
+@ConcurrencyManagement(ConcurrencyManagementType.BEAN)
+@TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
+public class ServerControl implements ConfigurationControlMXBean, SmtpdStatisticsMXBean, DeliveryStatisticsMXBean {
+    private static final Logger LOG = Logger.getLogger("org.postern.admin");
+    public static final String CONFIGURATION = "org.postern:type=Configuration";
+    public static final String SMTPD = "org.postern:type=Smtpd";
+    public static final String DELIVERY = "org.postern:type=Delivery";
+
+    @EJB
+    private ConfigService config;
+
+    @EJB
+    private QueueAdmin admin;
+
+    @Resource(lookup = "java:/postern/SmtpClient")
+    private SmtpClientConnectionFactory connections;
+
+    private final List<ObjectName> names = new ArrayList<>();
+
+    @PostConstruct
+    void register() {
+        names.add(MBeans.register(CONFIGURATION, this, ConfigurationControlMXBean.class));
+        names.add(MBeans.register(SMTPD, this, SmtpdStatisticsMXBean.class));
+        names.add(MBeans.register(DELIVERY, this, DeliveryStatisticsMXBean.class));
+    }
+
+    @PreDestroy
+    void unregister() {
+        names.forEach(MBeans::unregister);
+    }
+
+    // ------------------------------------------------------------ configuration
+
+    @Override
+    public String getConfigDirectory() {
+        return ConfigLocator.configDir().toAbsolutePath().toString();
+    }
+
+    @Override
+    public String getLoaded() {
+        Instant t = config.loaded();
+        return t == null ? "" : t.toString();
+    }
+
+    @Override
+    public Map<String, String> getParameters() {
+        Config c = config.current();
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String n : c.explicitNames()) {
+            out.put(n, c.unexpanded(n));
+        }
+        return out;
+    }
+
+    @Override
+    public String[] getWarnings() {
+        return config.current().warnings().toArray(String[]::new);
+    }
+
+    @Override
+    public String[] getPending() {
+        try {
+            return ConfigService.differences(config.current(), Config.load(ConfigLocator.configDir()))
+                    .toArray(String[]::new);
+        } catch (ConfigException | IllegalArgumentException e) {
+            return new String[] {"refused: " + e.getMessage()};
+        }
+    }
+
+    @Override
+    public String get(String name) {
+        Config c = config.current();
+        try {
+            return c.text(name);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("unknown parameter: " + name);
+        }
+    }
+
+    @Override
+    public String[] set(String name, String value) {
+        Map<String, String> one = new LinkedHashMap<>();
+        one.put(name, value);
+        return set(one);
+    }
+
+    /**
+     * set - postconf -e for each entry (a null value removes the parameter), then one
+     * reload; all are applied or none (main.cf keeps its old text when the reload refuses).
+     */
+    public String[] set(Map<String, String> settings) {
+        Map<String, String> clean = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : settings.entrySet()) {
+            String name = e.getKey();
+            String value = e.getValue();
+            if (name == null || !name.matches("[A-Za-z0-9_]+")) {
+                throw new IllegalArgumentException("invalid parameter name: \"" + name + "\"");
+            }
+            if (value != null && (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0)) {
+                throw new IllegalArgumentException(name + ": a value is one line");
+            }
+            clean.put(name, value == null ? null : value.strip());
+        }
+        if (clean.isEmpty()) {
+            throw new IllegalArgumentException("no parameter to set");
+        }
+        try {
+            return lines(config.set(clean));
+        } catch (RuntimeException e) {
+            throw refused(e);
+        }
+    }
+
+    @Override
+    public String[] reload() {
+        try {
+            return lines(config.reload());
+        } catch (RuntimeException e) {
+            throw refused(e);
+        }
+    }
+
+    /**
+     * refused - a refused configuration (ConfigException, which the container passes on
+     * wrapped in an EJBException) as an IllegalArgumentException with the file, line and
+     * reason, a class every JMX client knows; any other failure as it is.
+     */
+    private static RuntimeException refused(RuntimeException e) {
+        Throwable t = e;
+        while (t instanceof jakarta.ejb.EJBException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof ConfigException || t instanceof IllegalArgumentException) {
+            return new IllegalArgumentException(t.getMessage());
+        }
+        return e;
+    }
+
+    private static String[] lines(ConfigService.Reloaded r) {
+        List<String> out = new ArrayList<>(r.changes());
+        r.warnings().forEach(w -> out.add("warning: " + w));
+        return out.toArray(String[]::new);
+    }
+
+    // ------------------------------------------------------------ smtpd
+
+    @Override
+    public List<Service> getServices() {
+        SmtpdControl s = config.smtpd();
+        List<Service> out = new ArrayList<>();
+        if (s != null) {
+            for (SmtpdControl.ServiceState st : s.services()) {
+                out.add(new Service(st.name(), st.listening(), st.sessions(), st.connections()));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public int getSessions() {
+        return getServices().stream().mapToInt(Service::sessions).sum();
+    }
+
+    @Override
+    public Map<String, Long> getRejects() {
+        SmtpdControl s = config.smtpd();
+        return s == null ? Map.of() : s.rejects();
+    }
+
+    // ------------------------------------------------------------ delivery
+
+    @Override
+    public Map<String, Integer> getBusy() {
+        return connections == null ? Map.of() : connections.busy();
+    }
+
+    @Override
+    public Map<String, Integer> getDeferred() {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        for (QueueShape.Row r : admin.shape(QueueState.DEFERRED)) {
+            if (!"TOTAL".equals(r.domain())) {
+                out.put(r.domain(), (int) r.counts()[0]);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public List<Dead> getDeadDestinations() {
+        List<Dead> out = new ArrayList<>();
+        for (DeadDestinations.DeadEntry d : DeadDestinations.shared().snapshot(Instant.now())) {
+            out.add(new Dead(d.destination(), d.dsn(), d.reason(), d.until().toString()));
+        }
+        return out;
+    }
+
+    @Override
+    public int flushDead() {
+        int n = DeadDestinations.shared().snapshot(Instant.now()).size();
+        DeadDestinations.shared().clear();
+        LOG.info(() -> "PSTN6010: dead destination cache flushed (" + n + " destinations)");
+        return n;
+    }
+}

@@ -1,0 +1,20 @@
+package org.postern.web;
+
+import jakarta.faces.context.ExternalContext;
+import jakarta.faces.context.FacesContext;
+import java.util.logging.Logger;
+
+/** ConsoleAudit - one line of the audit log (logger org.postern.audit) for an action of a console user. */
+final class ConsoleAudit {
+    private static final Logger AUDIT = Logger.getLogger("org.postern.audit");
+
+    private ConsoleAudit() {
+    }
+
+    /** log - who (the logged-in user), the action and what it did; the server log has when. */
+    static void log(String action, String what) {
+        ExternalContext ec = FacesContext.getCurrentInstance().getExternalContext();
+        String who = ec.getUserPrincipal() != null ? ec.getUserPrincipal().getName() : "?";
+        AUDIT.info("PSTN6102: audit: console user=" + who + " action=" + action + " " + what);
+    }
+}
