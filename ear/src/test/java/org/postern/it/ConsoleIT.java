@@ -34,8 +34,11 @@ import org.postern.test.Peers;
  * Selenium through chromedriver) against the deployed EAR: the first administrator logs
  * in with the password the build generated, browses and filters the queue, holds and
  * releases a real deferred message, flushes its domain and sees the mail arrive at the
- * domain's sink; a viewer sees the queue and no button that changes mail. Each step saves
- * a screenshot under target/screenshots/.
+ * domain's sink; the dashboard counts it in the last hour's chart; an administrator sets a
+ * parameter on the server page and a new SMTP session shows it, a refused value leaves
+ * main.cf as it was, and a main.cf edited on disk is shown as pending until Reload; a
+ * viewer sees the queue and no button that changes mail or main.cf. Each step saves a
+ * screenshot under target/screenshots/.
  */
 @ExtendWith(ArquillianExtension.class)
 @RunAsClient
@@ -82,16 +85,24 @@ class ConsoleIT {
         logIn(admin[0], admin[1]);
         waitFor(By.id("queue"));
         // qshape deferred on the dashboard (reloaded: the message is active for the moments of each retry)
-        new WebDriverWait(browser, Duration.ofSeconds(20)).pollingEvery(Duration.ofSeconds(1)).until(d -> {
-            d.navigate().refresh();
-            return d.findElement(By.id("shape")).getText().contains("etrn.test");
-        });
+        new WebDriverWait(browser, Duration.ofSeconds(20)).pollingEvery(Duration.ofSeconds(1))
+                .ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(d -> {
+                    d.navigate().refresh();
+                    return d.findElement(By.id("shape")).getText().contains("etrn.test");
+                });
         // a row per domain: the domain, the total and the ten age buckets, the new message in the first
         List<WebElement> cells = browser.findElement(By.xpath("//table[@id='shape']//tr[td[1]='etrn.test']"))
                 .findElements(By.tagName("td"));
         assertEquals(12, cells.size());
         assertTrue(Integer.parseInt(cells.get(1).getText()) >= 1 && Integer.parseInt(cells.get(2).getText()) >= 1,
                 cells.stream().map(WebElement::getText).toList().toString());
+        // the last hour: the message counts among the accepted ones, and the chart has a line for each kind
+        int accepted = Integer.parseInt(browser.findElement(By.cssSelector("#rates .rate-accepted .hour")).getText());
+        assertTrue(accepted >= 1, "accepted in the last hour: " + accepted);
+        for (String kind : List.of("accepted", "sent", "deferred", "bounced")) {
+            String points = browser.findElement(By.cssSelector("#chart polyline.line-" + kind)).getAttribute("points");
+            assertEquals(60, points.split(" ").length, kind + ": a point a minute");
+        }
         shot("1-dashboard");
 
         browser.findElement(By.id("browse")).click();
@@ -152,6 +163,61 @@ class ConsoleIT {
     }
 
     @Test
+    void anAdministratorChangesAParameterAndItTakesEffectAfterTheReload() throws Exception {
+        Path mainCf = Path.of(System.getProperty("it.config"), "main.cf");
+        String before = Files.readString(mainCf);
+        try {
+            logIn("it-admin", "Admin-Pass-1");
+            browser.get(BASE + "/server.xhtml");
+            waitFor(By.id("config:name")).sendKeys("smtpd_banner");
+            browser.findElement(By.id("config:value")).sendKeys("$myhostname ESMTP from-the-console");
+            confirm(By.id("config:set"));
+            waitForText("Set smtpd_banner and reloaded.");
+            shot("8-set-and-reloaded");
+            assertEquals("220 postern.test ESMTP from-the-console", banner());
+            assertTrue(Files.readString(mainCf).contains("smtpd_banner = $myhostname ESMTP from-the-console"));
+
+            // a value the server refuses: the reason on the page, main.cf and the banner as they were
+            String kept = Files.readString(mainCf);
+            WebElement name = browser.findElement(By.id("config:name"));
+            name.clear();
+            name.sendKeys("message_size_limit");
+            WebElement value = browser.findElement(By.id("config:value"));
+            value.clear();
+            value.sendKeys("lots");
+            confirm(By.id("config:set"));
+            waitForText("bad numerical configuration: message_size_limit = lots");
+            shot("9-refused");
+            assertEquals(kept, Files.readString(mainCf));
+
+            // main.cf edited on disk: the page shows what a reload would change, Reload applies it
+            Commands.Result e = Commands.run(java.util.Map.of("POSTERN_CONFIG_DIR", System.getProperty("it.config")),
+                    null, List.of(Commands.bin("postconf"), "-e", "smtpd_banner = $myhostname ESMTP edited-on-disk"));
+            assertEquals(0, e.status(), e.toString());
+            browser.get(BASE + "/server.xhtml");
+            assertTrue(waitFor(By.id("pending")).getText().contains("smtpd_banner"), "pending change shown");
+            assertEquals("220 postern.test ESMTP from-the-console", banner(), "not before the reload");
+            confirm(By.id("config:reload"));
+            waitForText("Reloaded.");
+            shot("10-reloaded");
+            assertEquals("220 postern.test ESMTP edited-on-disk", banner());
+            String audit = Files.readString(Path.of(System.getProperty("it.server"), "log", "server.log"));
+            assertTrue(audit.contains("PSTN6102: audit: console user=it-admin action=set parameter=smtpd_banner"), "audit");
+            assertTrue(audit.contains("PSTN6102: audit: console user=it-admin action=reload"), "audit");
+        } finally {
+            Files.writeString(mainCf, before);
+            Commands.Result r = Commands.server(null, "postfix", "reload");
+            assertEquals(0, r.status(), r.toString());
+        }
+    }
+
+    private static String banner() throws Exception {
+        try (SmtpClient c = new SmtpClient(Postern.HOST, Postern.PORT)) {
+            return c.reply();
+        }
+    }
+
+    @Test
     void aViewerSeesTheQueueAndNoButtonThatChangesMail() throws Exception {
         String id = Postern.send("viewer@etrn.test", "for the console", "seen by a viewer");
         DeliveryIT.waitForLog(id, "status=deferred");
@@ -167,6 +233,10 @@ class ConsoleIT {
         click(By.cssSelector("a.id-" + id));
         assertEquals(id, waitFor(By.id("message-id")).getText());
         assertEquals(List.of(), browser.findElements(By.id("raw")), "a viewer gets no download of someone's mail");
+        browser.get(BASE + "/server.xhtml");
+        waitFor(By.id("settings"));
+        assertEquals(List.of(), browser.findElements(By.id("config:set")), "a viewer changes no parameter");
+        assertEquals(List.of(), browser.findElements(By.id("config:reload")));
         // leave no deferred mail for etrn.test's sink in the tests that follow
         Commands.Result deleted = Commands.server(null, "postsuper", "-d", id);
         assertEquals(0, deleted.status(), deleted.toString());

@@ -211,6 +211,11 @@ public class ServerControl implements ConfigurationControlMXBean, SmtpdStatistic
 
     // ------------------------------------------------------------ delivery
 
+    /** lastHour - messages accepted and recipients sent, deferred, bounced per minute over the last hour. */
+    public List<org.postern.service.Activity.Minute> lastHour() {
+        return org.postern.service.Activity.shared().lastHour();
+    }
+
     @Override
     public Map<String, Integer> getBusy() {
         return connections == null ? Map.of() : connections.busy();

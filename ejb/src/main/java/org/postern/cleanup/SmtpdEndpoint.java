@@ -22,6 +22,7 @@ import org.postern.qmgr.AcceptedMessages;
 import org.postern.qmgr.DeliveryAgent;
 import org.postern.qmgr.DeliveryRequests;
 import org.postern.qmgr.QueueStore;
+import org.postern.service.Activity;
 import org.postern.service.ConfigService;
 import org.postern.service.ElytronAuthenticator;
 import org.postern.service.MailLog;
@@ -146,6 +147,7 @@ public class SmtpdEndpoint implements SmtpdListener {
             LOG.log(Level.WARNING, "PSTN4101: " + envelope.queueId() + ": queue file write error", e.getCause());
             throw new EnqueueException("store failed: " + e.getMessage(), e);
         }
+        Activity.shared().accepted();
         return envelope.queueId();
     }
 

@@ -21,6 +21,7 @@ import org.postern.config.Config;
 import org.postern.config.ConfigException;
 import org.postern.flush.DeferTransports;
 import org.postern.queue.RecipientStatus;
+import org.postern.service.Activity;
 import org.postern.service.ConfigService;
 import org.postern.service.MailLog;
 import org.postern.smtp.api.DeliveryOutcome;
@@ -631,6 +632,7 @@ public class DeliveryAgent {
                 .append(", status=").append(status)
                 .append(" (").append(o.reply()).append(')');
         MailLog.delivery(lmtp, line.toString());
+        Activity.shared().delivered(status, delay);
     }
 
     /** origTo - the address of an ORCPT parameter (rfc822;addr), or null. */

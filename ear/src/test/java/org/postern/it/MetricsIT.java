@@ -1,0 +1,97 @@
+package org.postern.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.jboss.arquillian.container.test.api.Deployment;
+import org.jboss.arquillian.container.test.api.RunAsClient;
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.shrinkwrap.api.spec.EnterpriseArchive;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * MetricsIT - the Prometheus endpoint of the management interface (WildFly's micrometer
+ * subsystem, configure-metrics.cli) as a scraper reads it: Postern's meters are there and
+ * move with real traffic - a message accepted, a recipient deferred, a RCPT rejected by a
+ * restriction - and no mail address ever appears in it.
+ */
+@ExtendWith(ArquillianExtension.class)
+@RunAsClient
+class MetricsIT {
+    private static final URI METRICS = URI.create("http://127.0.0.1:10090/metrics");
+
+    @Deployment(testable = false)
+    static EnterpriseArchive deployment() {
+        return Postern.ear();
+    }
+
+    @Test
+    void posternsMetersFollowRealTraffic() throws Exception {
+        String before = scrape();
+        double accepted = value(before, "postern_messages_accepted_total\\{[^}]*\\}");
+        double deferred = value(before, "postern_recipients_total\\{[^}]*status=\"deferred\"[^}]*\\}");
+        double rejected = value(before, "postern_smtpd_rejects_total\\{[^}]*restriction=\"reject_unlisted_recipient\"[^}]*\\}");
+
+        String id = Postern.send("metrics@etrn.test", "for the metrics", "deferred: the sink is not there");
+        DeliveryIT.waitForLog(id, "status=deferred");
+        try (SmtpClient c = new SmtpClient(Postern.HOST, Postern.PORT)) {
+            c.reply();
+            c.send("EHLO client.example.org");
+            c.reply();
+            c.send("MAIL FROM:<a@example.org>");
+            c.reply();
+            c.send("RCPT TO:<nobody@hosted.test>");
+            assertTrue(c.reply().startsWith("550 5.1.1"));
+            c.send("QUIT");
+            c.reply();
+        }
+        // the reject counters are registered as restrictions first reject (every 5 s)
+        String after = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            after = scrape();
+            if (value(after, "postern_smtpd_rejects_total\\{[^}]*restriction=\"reject_unlisted_recipient\"[^}]*\\}")
+                    > rejected) {
+                break;
+            }
+            Thread.sleep(1000);
+        }
+        assertTrue(value(after, "postern_messages_accepted_total\\{[^}]*\\}") >= accepted + 1, after);
+        assertTrue(value(after, "postern_recipients_total\\{[^}]*status=\"deferred\"[^}]*\\}") >= deferred + 1, after);
+        assertTrue(value(after, "postern_smtpd_rejects_total\\{[^}]*restriction=\"reject_unlisted_recipient\"[^}]*\\}")
+                >= rejected + 1, after);
+        for (String queue : new String[] {"hold", "incoming", "active", "deferred", "corrupt"}) {
+            assertTrue(Pattern.compile("(?m)^postern_queue_messages\\{[^}]*queue=\"" + queue + "\"").matcher(after).find(),
+                    queue);
+        }
+        assertTrue(after.contains("postern_delivery_delay_seconds_count"), "delivery delays");
+        assertTrue(after.contains("postern_smtpd_sessions"), "sessions");
+        assertFalse(after.contains("@"), "no address in the metrics");
+
+        Commands.Result deleted = Commands.server(null, "postsuper", "-d", id);
+        assertEquals(0, deleted.status(), deleted.toString());
+    }
+
+    private static String scrape() throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(METRICS)
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), "a scraper needs no login on the management interface's loopback");
+        return r.body();
+    }
+
+    /** value - the value of the first sample that matches, 0 when there is none yet. */
+    private static double value(String body, String sample) {
+        Matcher m = Pattern.compile("(?m)^" + sample + " (\\S+)$").matcher(body);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+}
