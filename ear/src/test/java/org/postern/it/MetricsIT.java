@@ -23,7 +23,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * MetricsIT - the Prometheus endpoint of the management interface (WildFly's micrometer
  * subsystem, configure-metrics.cli) as a scraper reads it: Postern's meters are there and
  * move with real traffic - a message accepted, a recipient deferred, a RCPT rejected by a
- * restriction - and no mail address ever appears in it.
+ * restriction - and no mail address ever appears in it. And the health probes: no login,
+ * UP, and readiness DOWN (503) when queue_minfree cannot be kept, while smtpd answers MAIL
+ * with 452 4.3.1 for the same reason.
  */
 @ExtendWith(ArquillianExtension.class)
 @RunAsClient
@@ -80,6 +82,51 @@ class MetricsIT {
 
         Commands.Result deleted = Commands.server(null, "postsuper", "-d", id);
         assertEquals(0, deleted.status(), deleted.toString());
+    }
+
+    @Test
+    void healthAnswersWithoutALoginAndReadinessFollowsQueueMinfree() throws Exception {
+        HttpResponse<String> live = get("http://127.0.0.1:8180/postern/health/live");
+        assertEquals(200, live.statusCode(), live.body());
+        assertTrue(live.body().startsWith("{\"status\":\"UP\""), live.body());
+        HttpResponse<String> ready = get("http://127.0.0.1:8180/postern/health/ready");
+        assertEquals(200, ready.statusCode(), ready.body());
+        for (String check : new String[] {"smtpd-listeners", "queue-database", "queue-minfree"}) {
+            assertTrue(ready.body().contains("{\"name\":\"" + check + "\",\"status\":\"UP\""), ready.body());
+        }
+        assertTrue(ready.body().contains("2 of 2 smtpd services listening"), ready.body());
+
+        // more free space asked for than any disk has: not ready, and smtpd says the same to MAIL
+        java.nio.file.Path mainCf = java.nio.file.Path.of(System.getProperty("it.config"), "main.cf");
+        String before = java.nio.file.Files.readString(mainCf);
+        try {
+            java.nio.file.Files.writeString(mainCf, before + "queue_minfree = 1000000000000000\n");
+            Commands.Result r = Commands.server(null, "postfix", "reload");
+            assertEquals(0, r.status(), r.toString());
+            HttpResponse<String> full = get("http://127.0.0.1:8180/postern/health/ready");
+            assertEquals(503, full.statusCode(), full.body());
+            assertTrue(full.body().startsWith("{\"status\":\"DOWN\""), full.body());
+            assertTrue(full.body().contains("{\"name\":\"queue-minfree\",\"status\":\"DOWN\""), full.body());
+            // the listener's free-space figure is at most a second old
+            Thread.sleep(1500);
+            try (SmtpClient c = new SmtpClient(Postern.HOST, Postern.PORT)) {
+                c.reply();
+                c.send("EHLO client.example.org");
+                c.reply();
+                c.send("MAIL FROM:<a@example.org>");
+                assertEquals("452 4.3.1 Insufficient system storage", c.reply());
+            }
+        } finally {
+            java.nio.file.Files.writeString(mainCf, before);
+            Commands.Result r = Commands.server(null, "postfix", "reload");
+            assertEquals(0, r.status(), r.toString());
+        }
+        assertEquals(200, get("http://127.0.0.1:8180/postern/health/ready").statusCode());
+    }
+
+    private static HttpResponse<String> get(String url) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static String scrape() throws Exception {

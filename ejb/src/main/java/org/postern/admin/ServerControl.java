@@ -57,6 +57,9 @@ public class ServerControl implements ConfigurationControlMXBean, SmtpdStatistic
     @Resource(lookup = "java:/postern/SmtpClient")
     private SmtpClientConnectionFactory connections;
 
+    @Resource(lookup = "java:jboss/datasources/PosternDS")
+    private javax.sql.DataSource database;
+
     private final List<ObjectName> names = new ArrayList<>();
 
     @PostConstruct
@@ -207,6 +210,60 @@ public class ServerControl implements ConfigurationControlMXBean, SmtpdStatistic
     public Map<String, Long> getRejects() {
         SmtpdControl s = config.smtpd();
         return s == null ? Map.of() : s.rejects();
+    }
+
+    // ------------------------------------------------------------ health
+
+    /** Check - one health check: its name, whether it passes, and what it saw. */
+    public record Check(String name, boolean up, String detail) {
+    }
+
+    /** liveness - Postern is deployed and has a configuration in force. */
+    public List<Check> liveness() {
+        return List.of(new Check("postern-configuration", config.current() != null,
+                "configuration read " + getLoaded()));
+    }
+
+    /**
+     * readiness - Postern can take mail: every smtpd service of master.cf is listening,
+     * the queue's database answers within 2 seconds, and the file systems of the spool
+     * and of the server's data keep queue_minfree and 1.5 times message_size_limit free
+     * (the condition under which smtpd answers MAIL with 452 4.3.1).
+     */
+    public List<Check> readiness() {
+        List<Check> out = new ArrayList<>();
+        List<Service> services = getServices();
+        long listening = services.stream().filter(s -> !s.listening().isEmpty()).count();
+        out.add(new Check("smtpd-listeners", !services.isEmpty() && listening == services.size(),
+                listening + " of " + services.size() + " smtpd services listening"));
+        long t0 = System.nanoTime();
+        boolean db;
+        String dbDetail;
+        try (java.sql.Connection c = database.getConnection()) {
+            db = c.isValid(2);
+            dbDetail = db ? "answered in " + (System.nanoTime() - t0) / 1_000_000 + " ms" : "no answer within 2 s";
+        } catch (java.sql.SQLException | RuntimeException e) {
+            db = false;
+            dbDetail = "cannot connect: " + e.getMessage();
+        }
+        out.add(new Check("queue-database", db, dbDetail));
+        Config c = config.current();
+        long minfree = c.get(org.postern.config.Parameters.QUEUE_MINFREE);
+        long sizeLimit = c.get(org.postern.config.Parameters.MESSAGE_SIZE_LIMIT);
+        boolean space = true;
+        StringBuilder detail = new StringBuilder();
+        for (String dir : new String[] {System.getProperty("jboss.server.temp.dir"), System.getProperty("jboss.server.data.dir")}) {
+            if (dir == null) {
+                continue;
+            }
+            long free = new java.io.File(dir).getUsableSpace();
+            boolean ok = free > minfree && free / 1.5 > sizeLimit;
+            space &= ok;
+            detail.append(detail.length() > 0 ? "; " : "").append(free / (1024 * 1024)).append(" MB free")
+                    .append(ok ? "" : " (not enough: queue_minfree " + minfree + ", 1.5 x message_size_limit)");
+        }
+        out.add(new Check("queue-minfree", space, detail.toString()));
+        return out;
     }
 
     // ------------------------------------------------------------ delivery
