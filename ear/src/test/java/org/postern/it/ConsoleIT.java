@@ -37,8 +37,9 @@ import org.postern.test.Peers;
  * domain's sink; the dashboard counts it in the last hour's chart; an administrator sets a
  * parameter on the server page and a new SMTP session shows it, a refused value leaves
  * main.cf as it was, and a main.cf edited on disk is shown as pending until Reload; a
- * viewer sees the queue and no button that changes mail or main.cf. Each step saves a
- * screenshot under target/screenshots/.
+ * viewer sees the queue and no button that changes mail or main.cf; an operator holds
+ * every message of a filter and returns them all to their senders, the page showing the
+ * progress of each bulk action. Each step saves a screenshot under target/screenshots/.
  */
 @ExtendWith(ArquillianExtension.class)
 @RunAsClient
@@ -208,6 +209,90 @@ class ConsoleIT {
             Files.writeString(mainCf, before);
             Commands.Result r = Commands.server(null, "postfix", "reload");
             assertEquals(0, r.status(), r.toString());
+        }
+    }
+
+    @Test
+    void anOperatorHoldsAndReturnsToSenderEveryMessageOfAFilterWithProgress() throws Exception {
+        List<String> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.add(Postern.send("bulk@etrn.test", "bulk " + i, "held in bulk, then returned"));
+        }
+        for (String id : ids) {
+            DeliveryIT.waitForLog(id, "status=deferred");
+        }
+        logIn("it-operator", "Operator-Pass-1");
+        browser.get(BASE + "/queue.xhtml");
+        waitFor(By.id("browser:recipient")).sendKeys("bulk@etrn.test");
+        for (String id : ids) {
+            showUntil(By.cssSelector(".id-" + id));
+        }
+        confirm(By.id("browser:holdAll"));
+        waitForText("Placed on hold: 3 of 3 messages - done");
+        shot("11-bulk-held");
+        chooseQueue("hold");
+        showUntil(By.cssSelector(".id-" + ids.get(2)));
+        confirm(By.id("browser:expireAll"));
+        waitForText("Returned to sender: 3 of 3 messages - done");
+        shot("12-bulk-returned");
+        for (String id : ids) {
+            String line = DeliveryIT.waitForLog(id, "status=expired").stream().filter(l -> l.contains("status=expired"))
+                    .findFirst().orElseThrow();
+            assertTrue(line.contains("(message expired: message is administratively expired)"), line);
+        }
+        String audit = Files.readString(Path.of(System.getProperty("it.server"), "log", "server.log"));
+        assertTrue(audit.contains("PSTN6102: audit: console user=it-operator action=expire filter="), "audit");
+        // the notices to sender@example.org are not this test's business
+        for (String id : ids) {
+            String notice = Postern.logLines(id).stream().filter(l -> l.contains("sender non-delivery notification: "))
+                    .findFirst().orElse("");
+            if (!notice.isEmpty()) {
+                Commands.server(notice.substring(notice.lastIndexOf(' ') + 1) + "\n", "postsuper", "-d", "-");
+            }
+        }
+    }
+
+    @Test
+    void anAdministratorEditsAnAccessTableInTheBrowser() throws Exception {
+        Path config = Path.of(System.getProperty("it.config"));
+        Path mainCf = config.resolve("main.cf");
+        Path table = config.resolve("console_sender_access");
+        String before = Files.readString(mainCf);
+        Files.writeString(table, "# senders refused here\n");
+        try {
+            Commands.Result e = Commands.run(java.util.Map.of("POSTERN_CONFIG_DIR", config.toString()), null,
+                    List.of(Commands.bin("postconf"), "-e", "smtpd_sender_restrictions = check_sender_access texthash:" + table));
+            assertEquals(0, e.status(), e.toString());
+            assertEquals(0, Commands.server(null, "postfix", "reload").status());
+            logIn("it-admin", "Admin-Pass-1");
+            browser.get(BASE + "/server.xhtml");
+            assertTrue(waitFor(By.id("table-files")).getText().contains(table.toString()));
+            ajaxDone();
+            click(By.cssSelector(".show-table-0"));
+            ajaxDone();
+            shot("13-table-opened");
+            WebElement text = waitFor(By.id("tables:text"));
+            assertEquals("# senders refused here", text.getAttribute("value").strip());
+            text.clear();
+            text.sendKeys("refused@example.org REJECT refused by the console's table");
+            confirm(By.id("tables:save"));
+            waitForText("and reloaded.");
+            shot("14-table-saved");
+            assertEquals("refused@example.org REJECT refused by the console's table\n", Files.readString(table));
+            try (SmtpClient c = new SmtpClient(Postern.HOST, Postern.PORT)) {
+                c.reply();
+                c.send("EHLO client.example.org");
+                c.reply();
+                c.send("MAIL FROM:<refused@example.org>");
+                c.reply();
+                c.send("RCPT TO:<someone@etrn.test>");
+                String reply = c.reply();
+                assertTrue(reply.startsWith("554 5.7.1") && reply.contains("refused by the console's table"), reply);
+            }
+        } finally {
+            Files.writeString(mainCf, before);
+            assertEquals(0, Commands.server(null, "postfix", "reload").status());
+            Files.deleteIfExists(table);
         }
     }
 

@@ -53,7 +53,8 @@ class QueueCommandsIT {
 
         Commands.Result hold = run(null, "postsuper", "-h", b);
         assertEquals(0, hold.status(), hold.toString());
-        assertEquals("postsuper: Placed on hold: 1 message\n", hold.err(), hold.toString());
+        assertEquals("postsuper: " + b + ": placed on hold\npostsuper: Placed on hold: 1 message\n", hold.err(),
+                hold.toString());
         assertTrue(waitForLine(b + ": placed on hold").contains("postern/postsuper["));
 
         Commands.Result p = run(null, "postqueue", "-p");
@@ -76,9 +77,15 @@ class QueueCommandsIT {
         assertTrue(mb.matches(), blockB.toString());
         assertEquals("!", mb.group(2), "a held message is marked with !: " + blockB);
 
-        Commands.Result j = run(null, "postqueue", "-j");
-        assertEquals(0, j.status(), j.toString());
-        String ja = j.out().lines().filter(l -> l.contains("\"queue_id\": \"" + a + "\"")).findFirst().orElseThrow();
+        // a deferred message is in the active queue for the moments of each retry (every 2-4 s here)
+        Commands.Result j;
+        String ja;
+        int tries = 0;
+        do {
+            j = run(null, "postqueue", "-j");
+            assertEquals(0, j.status(), j.toString());
+            ja = j.out().lines().filter(l -> l.contains("\"queue_id\": \"" + a + "\"")).findFirst().orElseThrow();
+        } while (ja.contains("\"queue_name\": \"active\"") && ++tries < 20);
         assertTrue(ja.matches("\\{\"queue_name\": \"deferred\", \"queue_id\": \"" + a + "\", \"arrival_time\": \\d+, "
                 + "\"message_size\": \\d+, \"forced_expire\": false, \"sender\": \"sender@example.org\", "
                 + "\"recipients\": \\[\\{\"address\": \"first@etrn.test\", \"delay_reason\": \".*Connection refused.*\"\\}\\]\\}"),
@@ -86,13 +93,15 @@ class QueueCommandsIT {
         assertTrue(j.out().contains("{\"queue_name\": \"hold\", \"queue_id\": \"" + b + "\""), j.out());
 
         Commands.Result release = run(null, "postsuper", "-H", b);
-        assertEquals("postsuper: Released from hold: 1 message\n", release.err(), release.toString());
+        assertEquals("postsuper: " + b + ": released from hold\npostsuper: Released from hold: 1 message\n",
+                release.err(), release.toString());
         waitForLine(b + ": released from hold");
 
         // ids on standard input, as in: mailq | awk ... | postsuper -d -
         Commands.Result delete = run(a + "\n" + b + "\n", "postsuper", "-d", "-");
         assertEquals(0, delete.status(), delete.toString());
-        assertEquals("postsuper: Deleted: 2 messages\n", delete.err(), delete.toString());
+        assertEquals("postsuper: " + a + ": removed\npostsuper: " + b + ": removed\npostsuper: Deleted: 2 messages\n",
+                delete.err(), delete.toString());
         waitForLine(a + ": removed");
         waitForLine(b + ": removed");
         Commands.Result after = run(null, "mailq");
@@ -104,12 +113,13 @@ class QueueCommandsIT {
     void requeueDeliversHeldMailAndPostqueueIDeliversWhatDeferTransportsHoldsBack() throws Exception {
         String held = send("third@etrn.test");
         DeliveryIT.waitForLog(held, "status=deferred");
-        assertEquals("postsuper: Placed on hold: 1 message\n", run(null, "postsuper", "-h", held).err());
+        assertEquals("postsuper: " + held + ": placed on hold\npostsuper: Placed on hold: 1 message\n",
+                run(null, "postsuper", "-h", held).err());
         try (TestSink customer = TestSink.smtp(12529)) {
             // held mail waits, whatever the backoff (2s here)
             assertNull(customer.nextWith(held, 6), "held mail was delivered");
             Commands.Result r = run(null, "postsuper", "-r", held);
-            assertEquals("postsuper: Requeued: 1 message\n", r.err(), r.toString());
+            assertEquals("postsuper: " + held + ": requeued\npostsuper: Requeued: 1 message\n", r.err(), r.toString());
             assertNotNull(customer.nextWith(held, 30), "requeued mail did not arrive");
             DeliveryIT.waitForLog(held, "removed");
         }
@@ -156,6 +166,12 @@ class QueueCommandsIT {
         String postfixOut;
         String postfixJson;
         String postfixShape;
+        String postfixHold;
+        String postfixRelease;
+        String postfixExpire;
+        String postfixExpired;
+        String postfixExpiredJson;
+        String postfixExpireLog;
         try (PostfixInstance postfix = PostfixInstance.start(dir, List.of("enable_long_queue_ids = yes",
                 "relayhost = [127.0.0.1]:" + dead, "myhostname = postfix.example"),
                 List.of("127.0.0.1:" + port + " inet n - n - - smtpd"))) {
@@ -167,6 +183,22 @@ class QueueCommandsIT {
             postfixOut = exec(List.of("/usr/sbin/postqueue", "-c", dir.resolve("conf").toString(), "-p"), null).out();
             postfixJson = exec(List.of("/usr/sbin/postqueue", "-c", dir.resolve("conf").toString(), "-j"), null).out();
             postfixShape = exec(List.of("/usr/sbin/qshape", "-c", dir.resolve("conf").toString(), "deferred"), null).out();
+            // postsuper -e on Postfix's deferred message: what it reports and how the listing marks it
+            String theirId = postfixOut.lines().skip(1).findFirst().orElseThrow().split("\\s+")[0];
+            String conf = dir.resolve("conf").toString();
+            Commands.Result h = exec(List.of("/usr/sbin/postsuper", "-c", conf, "-h", theirId), null);
+            postfixHold = (h.status() + " " + h.err()).replace(theirId, "ID");
+            Commands.Result r = exec(List.of("/usr/sbin/postsuper", "-c", conf, "-H", theirId), null);
+            postfixRelease = (r.status() + " " + r.err()).replace(theirId, "ID");
+            Commands.Result e = exec(List.of("/usr/sbin/postsuper", "-c", conf, "-e", theirId), null);
+            postfixExpire = (e.status() + " " + e.err()).replace(theirId, "ID");
+            postfixExpired = exec(List.of("/usr/sbin/postqueue", "-c", dir.resolve("conf").toString(), "-p"), null).out();
+            postfixExpiredJson = exec(List.of("/usr/sbin/postqueue", "-c", dir.resolve("conf").toString(), "-j"), null).out();
+            postfixExpireLog = postfix.awaitLog(theirId + ": expired", java.time.Duration.ofSeconds(10));
+            assertTrue(postfixExpired.contains(theirId + "#"), "Postfix marks a forced-expired message with #: " + postfixExpired);
+            assertTrue(postfixExpiredJson.contains("\"forced_expire\": true"), postfixExpiredJson);
+            assertTrue(postfixExpireLog.contains("postsuper[") && postfixExpireLog.contains(theirId + ": expired"),
+                    postfixExpireLog);
         }
         String id = send("fourth@etrn.test");
         DeliveryIT.waitForLog(id, "status=deferred");
@@ -204,6 +236,28 @@ class QueueCommandsIT {
         assertEquals(theirLine.indexOf("etrn.test"), ourLine.indexOf("etrn.test"), postfixShape + "\n" + shape);
         assertTrue(ourLine.matches(" +etrn\\.test +[1-9]\\d* +[1-9]\\d*( +0)+"), "a new message is in the first bucket: " + shape);
         assertEquals(0, run(id + "\n", "postsuper", "-d", "-").status());
+
+        // postsuper -e: the same report as Postfix's, the same mail log line, and at the next
+        // delivery round the message is returned to its sender instead of being delivered
+        String expired = send("fifth@etrn.test");
+        DeliveryIT.waitForLog(expired, "status=deferred");
+        // -h and -H first (the message waits in the hold queue between them): what Postfix prints
+        Commands.Result h = run(null, "postsuper", "-h", expired);
+        assertEquals(postfixHold, (h.status() + " " + h.err()).replace(expired, "ID"));
+        Commands.Result r = run(null, "postsuper", "-H", expired);
+        assertEquals(postfixRelease, (r.status() + " " + r.err()).replace(expired, "ID"));
+        Commands.Result e = run(null, "postsuper", "-e", expired);
+        assertEquals(postfixExpire, (e.status() + " " + e.err()).replace(expired, "ID"));
+        assertTrue(waitForLine(expired + ": expired").contains("postern/postsuper["), "mail log");
+        String bounced = DeliveryIT.waitForLog(expired, "status=expired").stream()
+                .filter(l -> l.contains("status=expired")).findFirst().orElseThrow();
+        assertTrue(bounced.contains(expired + ": to=<fifth@etrn.test>, relay=none,")
+                && bounced.contains("dsn=5.7.0, status=expired (message expired: message is administratively expired)"),
+                bounced);
+        String notice = waitForLine(expired + ": sender non-delivery notification: ");
+        String noticeId = notice.substring(notice.lastIndexOf(' ') + 1);
+        assertTrue(waitForLine(expired + ": removed").contains("postern/qmgr["));
+        assertEquals(0, run(noticeId + "\n", "postsuper", "-d", "-").status());
     }
 
     /** keys - the JSON field names of a line, in order. */

@@ -271,6 +271,51 @@ class ReloadIT {
                 .contains("PSTN6101: audit: user=it-admin action=reload"), "the audit log has the reload");
     }
 
+    @Test
+    void anAccessTableEditedThroughTheApiTakesEffectAndABadOneIsRefused() throws Exception {
+        Path table = config.resolve("sender_access");
+        Path clients = config.resolve("client_access");
+        Files.writeString(table, "# senders refused here\n");
+        Files.writeString(clients, "192.0.2.0/24 REJECT\n");
+        try {
+            Commands.Result e = postconf("-e", "smtpd_sender_restrictions = check_sender_access texthash:" + table,
+                    "smtpd_client_restrictions = check_client_access cidr:" + clients);
+            assertEquals(0, e.status(), e.toString());
+            assertEquals(0, Commands.server(null, "postfix", "reload").status());
+
+            HttpResponse<String> list = request("GET", "/api/server/tables", VIEWER, null);
+            assertTrue(list.body().contains("{\"file\":\"" + table + "\",\"type\":\"texthash\","
+                    + "\"parameters\":[\"smtpd_sender_restrictions\"]}"), list.body());
+            assertEquals("# senders refused here\n",
+                    request("GET", "/api/server/tables/content?file=" + table, VIEWER, null).body());
+            assertEquals(400, request("GET", "/api/server/tables/content?file=/etc/passwd", VIEWER, null).statusCode(),
+                    "only tables main.cf names");
+            String body = "{\"file\":\"" + table + "\",\"text\":\"blocked@example.org REJECT blocked by the table\"}";
+            assertEquals(403, request("POST", "/api/server/tables", OPERATOR, body).statusCode());
+            HttpResponse<String> ok = request("POST", "/api/server/tables", ADMIN, body);
+            assertEquals(200, ok.statusCode(), ok.body());
+            try (SmtpClient c = new SmtpClient(Postern.HOST, Postern.PORT)) {
+                c.reply();
+                c.send("EHLO client.example.org");
+                c.reply();
+                c.send("MAIL FROM:<blocked@example.org>");
+                assertTrue(c.reply().startsWith("250"), "smtpd_delay_reject: the sender is judged at RCPT");
+                c.send("RCPT TO:<someone@etrn.test>");
+                String reply = c.reply();
+                assertTrue(reply.startsWith("554 5.7.1") && reply.contains("blocked by the table"), reply);
+            }
+            // a table its type cannot read (cidr_table: not a network): refused, the file as it was
+            HttpResponse<String> bad = request("POST", "/api/server/tables", ADMIN,
+                    "{\"file\":\"" + clients + "\",\"text\":\"not-a-network REJECT\"}");
+            assertEquals(400, bad.statusCode(), bad.body());
+            assertTrue(bad.body().contains(clients + ", line 1") && bad.body().contains("is unchanged"), bad.body());
+            assertEquals("192.0.2.0/24 REJECT\n", Files.readString(clients));
+        } finally {
+            Files.deleteIfExists(table);
+            Files.deleteIfExists(clients);
+        }
+    }
+
     private static Commands.Result postconf(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Commands.bin("postconf")));
         cmd.addAll(List.of(args));

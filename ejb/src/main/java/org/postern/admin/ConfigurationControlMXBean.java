@@ -38,6 +38,18 @@ public interface ConfigurationControlMXBean {
      */
     String[] set(String name, String value);
 
+    /** tables - the lookup table files main.cf names: file to "type: parameters that name it". */
+    Map<String, String> getTables();
+
+    /** readTable - the text of one of those files. */
+    String readTable(String file);
+
+    /**
+     * writeTable - replace one of those files (checked as its type reads it) and reload;
+     * the file keeps its old text when either is refused. Returns what the reload changed.
+     */
+    String[] writeTable(String file, String text);
+
     /** reload - postfix reload: main.cf, master.cf and the lookup tables read again; returns what changed. */
     String[] reload();
 }

@@ -99,7 +99,7 @@ public class QueueAdmin {
         }
         List<QueueEntry> out = new ArrayList<>(messages.size());
         for (QueuedMessage m : messages) {
-            out.add(new QueueEntry(queueName, m.getQueueId(), m.getArrival().getEpochSecond(), m.getSize(), false,
+            out.add(new QueueEntry(queueName, m.getQueueId(), m.getArrival().getEpochSecond(), m.getSize(), m.isForcedExpire(),
                     m.getSender(), recipients.get(m.getQueueId()).toArray(new RecipientEntry[0])));
         }
         return out;

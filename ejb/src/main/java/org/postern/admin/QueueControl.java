@@ -116,12 +116,44 @@ public class QueueControl implements QueueControlMXBean {
                 c.get(QueueState.DEFERRED), c.get(QueueState.CORRUPT)};
     }
 
+    /** the postsuper lines of the operation running on this thread, for {@link #change} */
+    private static final ThreadLocal<List<String>> SAID = new ThreadLocal<>();
+
+    /** said - a postsuper line: to the mail log, and to the caller of {@link #change}. */
+    private static void said(String line) {
+        MailLog.postsuper(line);
+        List<String> journal = SAID.get();
+        if (journal != null) {
+            journal.add(line);
+        }
+    }
+
+    @Override
+    public String[] change(String operation, String[] queueIds, String[] queueNames) {
+        List<String> journal = new ArrayList<>();
+        SAID.set(journal);
+        try {
+            switch (operation) {
+                case "delete" -> delete(queueIds, queueNames);
+                case "hold" -> hold(queueIds, queueNames);
+                case "release" -> release(queueIds, queueNames);
+                case "requeue" -> requeue(queueIds, queueNames);
+                case "expire" -> expire(queueIds, queueNames);
+                case "expireRelease" -> expireRelease(queueIds, queueNames);
+                default -> throw new IllegalArgumentException("unknown operation: " + operation);
+            }
+            return journal.toArray(new String[0]);
+        } finally {
+            SAID.remove();
+        }
+    }
+
     @Override
     public int delete(String[] queueIds, String[] queueNames) {
         Set<QueueState> in = states(queueNames, EnumSet.allOf(QueueState.class));
         return each(queueIds, in, id -> {
             if (store.delete(id)) {
-                MailLog.postsuper(id + ": removed");
+                said(id + ": removed");
                 return true;
             }
             return false;
@@ -136,7 +168,7 @@ public class QueueControl implements QueueControlMXBean {
         in.remove(QueueState.CORRUPT);
         return each(queueIds, in, id -> {
             if (store.hold(id)) {
-                MailLog.postsuper(id + ": placed on hold");
+                said(id + ": placed on hold");
                 return true;
             }
             return false;
@@ -152,7 +184,7 @@ public class QueueControl implements QueueControlMXBean {
         int n = each(queueIds, in, id -> {
             QueueStore.Released r = store.releaseHold(id, now);
             if (r.released()) {
-                MailLog.postsuper(id + ": released from hold");
+                said(id + ": released from hold");
                 if (r.next() != null && !r.next().isAfter(Instant.now())) {
                     due.add(id);
                 }
@@ -186,11 +218,41 @@ public class QueueControl implements QueueControlMXBean {
                 throw new IllegalStateException(e.getMessage(), e);
             }
             for (String id : due) {
-                MailLog.postsuper(id + ": requeued");
+                said(id + ": requeued");
             }
             n += due.size();
         }
         return n;
+    }
+
+    @Override
+    public int expire(String[] queueIds, String[] queueNames) {
+        return expire(queueIds, queueNames, false);
+    }
+
+    @Override
+    public int expireRelease(String[] queueIds, String[] queueNames) {
+        return expire(queueIds, queueNames, true);
+    }
+
+    private int expire(String[] queueIds, String[] queueNames, boolean release) {
+        Set<QueueState> in = states(queueNames, EnumSet.of(QueueState.HOLD, QueueState.INCOMING,
+                QueueState.ACTIVE, QueueState.DEFERRED));
+        in.remove(QueueState.CORRUPT);
+        Instant now = Instant.now();
+        // as in Postfix, the message is returned at its next delivery round, not now: requeue
+        // (postsuper -r, postqueue -i) makes that now
+        return each(queueIds, in, id -> {
+            QueueStore.Expired e = store.expire(id, release, now);
+            if (e.expired()) {
+                // Postfix's postsuper: "ID: expired" (and "released from hold" for -f)
+                said(id + ": expired");
+                if (e.released()) {
+                    said(id + ": released from hold");
+                }
+            }
+            return e.expired();
+        });
     }
 
     @Override

@@ -42,6 +42,24 @@ public interface QueueControlMXBean {
      */
     int requeue(String[] queueIds, String[] queueNames);
 
+    /**
+     * expire - postsuper -e: the messages are returned to their senders at their next
+     * delivery round instead of being delivered (held ones stay held until released);
+     * returns how many were marked.
+     */
+    int expire(String[] queueIds, String[] queueNames);
+
+    /** expireRelease - postsuper -f: as expire, and held messages are released; returns how many were marked. */
+    int expireRelease(String[] queueIds, String[] queueNames);
+
+    /**
+     * change - one of delete, hold, release, requeue, expire, expireRelease on the
+     * messages, as the method of that name does; returns what postsuper prints (and the
+     * mail log gets) for each message changed, in order: "ID: removed", "ID: placed on
+     * hold", "ID: released from hold", "ID: requeued", "ID: expired".
+     */
+    String[] change(String operation, String[] queueIds, String[] queueNames);
+
     /** flush - postqueue -f, sendmail -q: all deferred mail is due at once; returns the messages woken at once. */
     int flush();
 

@@ -105,7 +105,7 @@ public class ServerControl implements ConfigurationControlMXBean, SmtpdStatistic
     @Override
     public String[] getPending() {
         try {
-            return ConfigService.differences(config.current(), Config.load(ConfigLocator.configDir()))
+            return Config.differences(config.current(), Config.load(ConfigLocator.configDir()))
                     .toArray(String[]::new);
         } catch (ConfigException | IllegalArgumentException e) {
             return new String[] {"refused: " + e.getMessage()};
@@ -185,6 +185,122 @@ public class ServerControl implements ConfigurationControlMXBean, SmtpdStatistic
         List<String> out = new ArrayList<>(r.changes());
         r.warnings().forEach(w -> out.add("warning: " + w));
         return out.toArray(String[]::new);
+    }
+
+    // ------------------------------------------------------------ lookup tables
+
+    /** TABLE - a file-based lookup table in a main.cf value: type:/absolute/path */
+    private static final java.util.regex.Pattern TABLE = java.util.regex.Pattern.compile(
+            "(?<![\\w:])(texthash|hash|btree|lmdb|cdb|dbm|sdbm|cidr):(/[^\\s,{}]+)");
+
+    /**
+     * getTables - the lookup table files of the configuration in force (transport_maps,
+     * the access maps of the restrictions, relay_domains, ...), each with its type and the
+     * parameters that name it: file to "type: parameter, parameter". Those in the
+     * configuration directory can be read and replaced ({@link #readTable},
+     * {@link #writeTable}).
+     */
+    public Map<String, String> getTables() {
+        Config c = config.current();
+        Map<String, String> types = new java.util.TreeMap<>();
+        Map<String, List<String>> users = new java.util.TreeMap<>();
+        for (String n : c.explicitNames()) {
+            java.util.regex.Matcher m = TABLE.matcher(c.text(n));
+            while (m.find()) {
+                types.putIfAbsent(m.group(2), m.group(1));
+                List<String> u = users.computeIfAbsent(m.group(2), k -> new ArrayList<>());
+                if (!u.contains(n)) {
+                    u.add(n);
+                }
+            }
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        users.forEach((file, params) -> out.put(file, types.get(file) + ": " + String.join(", ", params)));
+        return out;
+    }
+
+    /** readTable - the text of a lookup table file that the configuration in force names. */
+    public String readTable(String file) {
+        tableType(file);
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of(file));
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage());
+        }
+    }
+
+    /**
+     * writeTable - replace a lookup table file that the configuration in force names, then
+     * reload. The text is checked first as the table's type reads it; when the text or the
+     * reload is refused, the file keeps its old text and the exception says why. Postern
+     * reads the text file itself (no postmap step), so the reload is all a change needs.
+     */
+    public String[] writeTable(String file, String text) {
+        String type = tableType(file);
+        java.nio.file.Path path = java.nio.file.Path.of(file);
+        String body = text.endsWith("\n") || text.isEmpty() ? text : text + "\n";
+        java.nio.file.Path tmp = path.resolveSibling("." + path.getFileName() + ".postern-new");
+        String old;
+        try {
+            old = java.nio.file.Files.readString(path);
+            java.nio.file.Files.writeString(tmp, body);
+            try {
+                org.postern.config.maps.LookupTables.open(type + ":" + tmp);
+            } catch (ConfigException e) {
+                throw new IllegalArgumentException(e.getMessage().replace(tmp.toString(), file) + " (" + file
+                        + " is unchanged)");
+            }
+            try {
+                java.nio.file.Files.setPosixFilePermissions(tmp, java.nio.file.Files.getPosixFilePermissions(path));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system
+            }
+            java.nio.file.Files.move(tmp, path, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException(file + ": cannot write: " + e.getMessage());
+        } finally {
+            try {
+                java.nio.file.Files.deleteIfExists(tmp);
+            } catch (java.io.IOException e) {
+                LOG.warning("PSTN6013: cannot remove " + tmp + ": " + e.getMessage());
+            }
+        }
+        try {
+            return lines(config.reload());
+        } catch (RuntimeException e) {
+            try {
+                java.nio.file.Files.writeString(path, old);
+            } catch (java.io.IOException io) {
+                LOG.severe("PSTN6014: cannot restore " + file + " after a refused reload: " + io.getMessage());
+            }
+            RuntimeException r = refused(e);
+            throw r instanceof IllegalArgumentException ? new IllegalArgumentException(r.getMessage() + " ("
+                    + file + " is unchanged)") : r;
+        }
+    }
+
+    /**
+     * tableType - the type of a table file the configuration in force names and that lies
+     * in the configuration directory (symbolic links resolved); IllegalArgumentException
+     * for any other file, so that neither the console nor JMX reads or writes a file
+     * elsewhere even when main.cf names one.
+     */
+    private String tableType(String file) {
+        String users = file == null ? null : getTables().get(file);
+        if (users == null) {
+            throw new IllegalArgumentException("not a lookup table of the configuration in force: " + file);
+        }
+        java.nio.file.Path dir = ConfigLocator.configDir();
+        try {
+            if (!java.nio.file.Path.of(file).toRealPath().startsWith(dir.toRealPath())) {
+                throw new IllegalArgumentException(file + " is outside " + dir.toAbsolutePath()
+                        + ": tables elsewhere are edited on the host, then postfix reload");
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage());
+        }
+        return users.substring(0, users.indexOf(':'));
     }
 
     // ------------------------------------------------------------ smtpd

@@ -371,6 +371,10 @@ public class DeliveryAgent {
         }
     }
 
+    /** the status and text of a recipient of a message that postsuper -e or -f expired */
+    static final String ADMIN_EXPIRED_DSN = "5.7.0";
+    static final String ADMIN_EXPIRED = "message is administratively expired";
+
     private Map<Long, QueueStore.Outcome> deliverDue(QueueStore.Claim claim, Instant start) {
         Config config = configService.current();
         TransportResolver resolver;
@@ -386,6 +390,17 @@ public class DeliveryAgent {
         Round round = new Round(claim, config, start, schedule, outcomes);
         Map<NextHop, List<QueueStore.Claim.Rcpt>> byHop = new LinkedHashMap<>();
         DeferTransports deferTransports = DeferTransports.of(config);
+        if (claim.forcedExpire()) {
+            // postsuper -e / -f: returned to the sender, not delivered (Postfix qmgr's
+            // "4.7.0 message is administratively expired", bounced as expired mail is)
+            for (QueueStore.Claim.Rcpt r : claim.due()) {
+                QueueStore.Outcome o = new QueueStore.Outcome(RecipientStatus.BOUNCED, ADMIN_EXPIRED_DSN, "none",
+                        "message expired: " + ADMIN_EXPIRED, null);
+                outcomes.put(r.id(), o);
+                log(round, r, false, "none", 0, 0, o);
+            }
+            return outcomes;
+        }
         for (QueueStore.Claim.Rcpt r : claim.due()) {
             TransportResolver.Route route = resolver.resolve(r.address());
             if (!route.ok()) {

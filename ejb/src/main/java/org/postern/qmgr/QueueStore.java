@@ -146,7 +146,7 @@ public class QueueStore {
         em.flush();
         return new Claim(m.getQueueId(), m.getVersion(), m.getSender(), m.getArrival(), m.getSize(),
                 m.getRecipients().size(), m.getEnvid(), m.getRet(), m.getBodyType(), m.getContentChunks(), first,
-                due, flushed, null);
+                due, flushed, null, m.isForcedExpire());
     }
 
     /**
@@ -202,7 +202,7 @@ public class QueueStore {
         }
 
         private record Row(String id, long version, String state, String sender, Instant arrival, long size,
-                           String envid, String ret, String bodyType, int chunks, boolean flushed) {
+                           String envid, String ret, String bodyType, int chunks, boolean flushed, boolean expired) {
         }
 
         void run(List<String> ids, List<Claim> claimed, List<String> odd) throws java.sql.SQLException {
@@ -222,7 +222,7 @@ public class QueueStore {
             }
             Map<String, Row> held = new java.util.LinkedHashMap<>();
             try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT queue_id, version, state, sender, arrival,"
-                    + " size_bytes, envid, ret, body_type, content_chunks, flush_requested FROM queue_message"
+                    + " size_bytes, envid, ret, body_type, content_chunks, flush_requested, forced_expire FROM queue_message"
                     + " WHERE queue_id IN (" + in(ids.size()) + ") AND lease_owner = ? AND lease_until = ?")) {
                 int i = 1;
                 for (String id : ids) {
@@ -234,7 +234,7 @@ public class QueueStore {
                     while (r.next()) {
                         held.put(r.getString(1), new Row(r.getString(1), r.getLong(2), r.getString(3), r.getString(4),
                                 instant(r, 5), r.getLong(6), r.getString(7), r.getString(8), r.getString(9),
-                                r.getInt(10), r.getBoolean(11)));
+                                r.getInt(10), r.getBoolean(11), r.getBoolean(12)));
                     }
                 }
             }
@@ -315,7 +315,7 @@ public class QueueStore {
                     first.add(m.id());
                 }
                 claimed.add(new Claim(m.id(), m.version(), m.sender(), m.arrival(), m.size(), n, m.envid(), m.ret(),
-                        m.bodyType(), m.chunks(), isFirst, List.copyOf(d), m.flushed(), data));
+                        m.bodyType(), m.chunks(), isFirst, List.copyOf(d), m.flushed(), data, m.expired()));
             }
             if (!good.isEmpty()) {
                 // deferred mail being delivered is in the active queue, as in Postfix; a flush is used up
@@ -546,6 +546,32 @@ public class QueueStore {
     }
 
     /**
+     * expire - postsuper -e (release false) or -f (release true): mark the message for
+     * forced expiration, so that its next delivery round returns it to the sender. A held
+     * message stays held with -e (held mail is never delivered, so it expires when it is
+     * released) and is released into the deferred queue with -f. Returns whether the
+     * message was marked; released whether -f released it from hold.
+     */
+    public Expired expire(String queueId, boolean release, Instant now) {
+        QueuedMessage m = em.find(QueuedMessage.class, queueId);
+        if (m == null || m.getState() == QueueState.CORRUPT) {
+            return new Expired(false, false);
+        }
+        m.setForcedExpire(true);
+        boolean released = false;
+        if (release && m.getState() == QueueState.HOLD) {
+            em.flush();
+            released = releaseHold(queueId, now).released();
+        }
+        LOG.info("PSTN4605: " + queueId + ": expired");
+        return new Expired(true, released);
+    }
+
+    /** Expired - the outcome of expire: marked, and released from hold by -f. */
+    public record Expired(boolean expired, boolean released) {
+    }
+
+    /**
      * delete - remove the message, whatever its state (postsuper -d): its content,
      * recipients and flush index rows; no notice is sent. A delivery in progress is not
      * interrupted, but records nothing when it ends. Returns false when there is no such
@@ -694,11 +720,12 @@ public class QueueStore {
      * Claim - what a queue manager may deliver now; lease is the token finish and release
      * need; ignoreDeferTransports: a flush asked for this round, so recipients of a
      * transport in defer_transports are delivered too (see DeferTransports), and the
-     * dead-destination cache is ignored (see DeadDestinations).
+     * dead-destination cache is ignored (see DeadDestinations); forcedExpire: postsuper -e
+     * or -f marked the message, whose due recipients are returned to the sender, not delivered.
      */
     public record Claim(String queueId, long lease, String sender, Instant arrival, long size, int nrcpt, String envid,
                         String ret, String bodyType, int chunks, boolean firstTime, List<Rcpt> due,
-                        boolean ignoreDeferTransports, byte[] content) {
+                        boolean ignoreDeferTransports, byte[] content, boolean forcedExpire) {
         /**
          * born - the claim of a message that cleanup stored born leased to this node
          * ({@code CleanupService.prepare}), for its first delivery straight from memory:
@@ -712,7 +739,7 @@ public class QueueStore {
             }
             return new Claim(m.getQueueId(), m.getVersion(), m.getSender(), m.getArrival(), m.getSize(),
                     m.getRecipients().size(), m.getEnvid(), m.getRet(), m.getBodyType(), m.getContentChunks(), true,
-                    List.copyOf(due), false, content);
+                    List.copyOf(due), false, content, false);
         }
 
         /** Rcpt - a recipient that is due. */

@@ -190,30 +190,13 @@ public class ConfigService {
             changes.addAll(smtpd.apply(next.main(), next.services()));
         }
         if (config != null) {
-            changes.addAll(0, differences(config, next.main()));
+            changes.addAll(0, Config.differences(config, next.main()));
         }
         transports = next.transports();
         config = next.main();
         derived = new Derived(next.main(), next.transports(), values);
         loaded = Instant.now();
         return new Reloaded(changes, next.main().warnings());
-    }
-
-    /** differences - "name: old -> new" for each parameter whose main.cf text changed. */
-    public static List<String> differences(Config before, Config after) {
-        Map<String, String> names = new LinkedHashMap<>();
-        before.explicitNames().forEach(n -> names.put(n, n));
-        after.explicitNames().forEach(n -> names.put(n, n));
-        List<String> out = new ArrayList<>();
-        for (String n : names.keySet()) {
-            String a = before.isExplicit(n) ? before.unexpanded(n) : null;
-            String b = after.isExplicit(n) ? after.unexpanded(n) : null;
-            if (a == null ? b != null : !a.equals(b)) {
-                out.add("main.cf: " + n + (a == null ? " set to \"" + b + "\""
-                        : b == null ? " removed (default applies)" : ": \"" + a + "\" -> \"" + b + "\""));
-            }
-        }
-        return out;
     }
 
     private static String version() {

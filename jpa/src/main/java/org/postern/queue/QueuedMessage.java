@@ -99,6 +99,10 @@ public class QueuedMessage {
     @Column(name = "flush_requested")
     private Boolean flushRequested;
 
+    /** postsuper -e/-f: returned to the sender at the next delivery round (null means false) */
+    @Column(name = "forced_expire")
+    private Boolean forcedExpire;
+
     @Version
     @Column(name = "version", nullable = false)
     private long version;
@@ -159,6 +163,8 @@ public class QueuedMessage {
     public void setActiveSince(Instant activeSince) { this.activeSince = activeSince; }
     public boolean isFlushRequested() { return Boolean.TRUE.equals(flushRequested); }
     public void setFlushRequested(boolean flushRequested) { this.flushRequested = flushRequested; }
+    public boolean isForcedExpire() { return Boolean.TRUE.equals(forcedExpire); }
+    public void setForcedExpire(boolean forcedExpire) { this.forcedExpire = forcedExpire; }
     public List<QueuedRecipient> getRecipients() { return recipients; }
     public long getVersion() { return version; }
 }

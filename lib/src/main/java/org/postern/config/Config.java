@@ -334,4 +334,25 @@ public final class Config {
     public String fileName() {
         return fileName;
     }
+
+    /**
+     * differences - what changed in main.cf's text from before to after, one line per
+     * parameter: "main.cf: name: \"old\" -> \"new\"", "main.cf: name set to \"new\"",
+     * "main.cf: name removed (default applies)" (what postfix reload reports).
+     */
+    public static java.util.List<String> differences(Config before, Config after) {
+        java.util.Map<String, String> names = new java.util.LinkedHashMap<>();
+        before.explicitNames().forEach(n -> names.put(n, n));
+        after.explicitNames().forEach(n -> names.put(n, n));
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (String n : names.keySet()) {
+            String a = before.isExplicit(n) ? before.unexpanded(n) : null;
+            String b = after.isExplicit(n) ? after.unexpanded(n) : null;
+            if (a == null ? b != null : !a.equals(b)) {
+                out.add("main.cf: " + n + (a == null ? " set to \"" + b + "\""
+                        : b == null ? " removed (default applies)" : ": \"" + a + "\" -> \"" + b + "\""));
+            }
+        }
+        return out;
+    }
 }

@@ -14,7 +14,11 @@ final class ConsoleAudit {
     /** log - who (the logged-in user), the action and what it did; the server log has when. */
     static void log(String action, String what) {
         ExternalContext ec = FacesContext.getCurrentInstance().getExternalContext();
-        String who = ec.getUserPrincipal() != null ? ec.getUserPrincipal().getName() : "?";
+        log(ec.getUserPrincipal() != null ? ec.getUserPrincipal().getName() : "?", action, what);
+    }
+
+    /** log - the same for an action that ends outside the user's request (a bulk action in the background). */
+    static void log(String who, String action, String what) {
         AUDIT.info("PSTN6102: audit: console user=" + who + " action=" + action + " " + what);
     }
 }

@@ -25,8 +25,9 @@ import org.primefaces.model.SortMeta;
  * QueueBrowser - the console's queue page: one queue at a time, narrowed by sender,
  * recipient, recipient domain, last reply and age, paged from the database (a queue of
  * any size is never loaded at once); per message and for every message the filter keeps:
- * hold, release, requeue (deliver now), delete - for operators and administrators, each
- * written to the audit log with the user's name. Flush one destination (ETRN) or
+ * hold, release, requeue (deliver now), return to sender (postsuper -f, -r), delete - for
+ * operators and administrators, each written to the audit log with the user's name; an
+ * action on every message the filter keeps runs in the background and shows its progress. Flush one destination (ETRN) or
  * everything.
  */
 @Named
@@ -49,6 +50,10 @@ public class QueueBrowser implements Serializable {
     private String reply;
     private Integer minAge;
     private String flushDomain;
+    private final Progress progress = new Progress();
+
+    @jakarta.annotation.Resource
+    private transient jakarta.enterprise.concurrent.ManagedExecutorService executor;
 
     private final LazyDataModel<QueueEntry> model = new LazyDataModel<>() {
         private static final long serialVersionUID = 1L;
@@ -101,8 +106,21 @@ public class QueueBrowser implements Serializable {
         run(action, new String[] {queueId}, "queue_id=" + queueId);
     }
 
-    /** actOnAll - one action on every message the filter keeps, a step at a time. */
+    /**
+     * actOnAll - one action on every message the filter keeps: the ids are collected, then
+     * the action runs in the background a step of STEP messages at a time, and the page
+     * shows its progress ({@link #getProgress}) until it ends. One bulk action at a time
+     * per page.
+     */
     public void actOnAll(String action) {
+        if (!isCanAct()) {
+            error("Only an operator or an administrator may change mail.");
+            return;
+        }
+        if (progress.running) {
+            error("A bulk action is running; wait for its end.");
+            return;
+        }
         List<String> ids = new ArrayList<>();
         String after = "";
         List<String> step;
@@ -115,12 +133,81 @@ public class QueueBrowser implements Serializable {
             info("No message matches.");
             return;
         }
-        int done = 0;
-        for (int i = 0; i < ids.size(); i += STEP) {
-            done += run(action, ids.subList(i, Math.min(ids.size(), i + STEP)).toArray(new String[0]), null);
+        String who = FacesContext.getCurrentInstance().getExternalContext().getUserPrincipal().getName();
+        String what = "filter=" + filter() + " queue=" + queueName;
+        String[] queues = {queueName};
+        QueueControlMXBean q = queue;
+        Progress p = progress;
+        p.start(word(action), ids.size());
+        executor.submit(() -> {
+            int done = 0;
+            try {
+                for (int i = 0; i < ids.size(); i += STEP) {
+                    List<String> chunk = ids.subList(i, Math.min(ids.size(), i + STEP));
+                    done += perform(q, action, chunk.toArray(new String[0]), queues);
+                    p.step(Math.min(ids.size(), i + STEP), done);
+                }
+                p.end(null);
+            } catch (RuntimeException e) {
+                p.end(e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
+            } finally {
+                ConsoleAudit.log(who, action, what + " count=" + done);
+            }
+        });
+    }
+
+    /**
+     * Progress - a bulk action of this page: how many of its messages were handled and
+     * changed so far; read by the page every second while it runs.
+     */
+    public static final class Progress implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private volatile String word;
+        private volatile int total;
+        private volatile int handled;
+        private volatile int changed;
+        private volatile boolean running;
+        private volatile String failure;
+
+        synchronized void start(String word, int total) {
+            this.word = word;
+            this.total = total;
+            this.handled = 0;
+            this.changed = 0;
+            this.failure = null;
+            this.running = true;
         }
-        audit(action, "filter=" + filter() + " queue=" + queueName + " count=" + done);
-        info(word(action) + ": " + done + " of " + ids.size() + " message" + (ids.size() == 1 ? "" : "s"));
+
+        void step(int handled, int changed) {
+            this.handled = handled;
+            this.changed = changed;
+        }
+
+        void end(String failure) {
+            this.failure = failure;
+            this.running = false;
+        }
+
+        public boolean isRunning() { return running; }
+        public int getTotal() { return total; }
+        public int getHandled() { return handled; }
+
+        /** text - "Placed on hold: 1200 of 5000 messages (24%)", and the end or the failure. */
+        public String getText() {
+            if (total == 0) {
+                return "";
+            }
+            int pct = (int) (100L * handled / total);
+            String s = word + ": " + changed + " of " + total + " message" + (total == 1 ? "" : "s");
+            if (running) {
+                return s + " so far (" + pct + "% handled)";
+            }
+            return failure != null ? s + "; stopped: " + failure : s + " - done";
+        }
+    }
+
+    public Progress getProgress() {
+        return progress;
     }
 
     private int run(String action, String[] ids, String what) {
@@ -128,16 +215,9 @@ public class QueueBrowser implements Serializable {
             error("Only an operator or an administrator may change mail.");
             return 0;
         }
-        String[] queues = {queueName};
         int n;
         try {
-            switch (action) {
-                case "hold": n = queue.hold(ids, queues); break;
-                case "release": n = queue.release(ids, queues); break;
-                case "requeue": n = queue.requeue(ids, queues); break;
-                case "delete": n = queue.delete(ids, queues); break;
-                default: throw new IllegalArgumentException("unknown action " + action);
-            }
+            n = perform(queue, action, ids, new String[] {queueName});
         } catch (EJBException | IllegalArgumentException e) {
             error(action + " failed: " + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
             return 0;
@@ -149,11 +229,28 @@ public class QueueBrowser implements Serializable {
         return n;
     }
 
+    /** perform - the action on the messages with those ids in those queues; how many it changed. */
+    private static int perform(QueueControlMXBean queue, String action, String[] ids, String[] queues) {
+        switch (action) {
+            case "hold": return queue.hold(ids, queues);
+            case "release": return queue.release(ids, queues);
+            case "requeue": return queue.requeue(ids, queues);
+            case "delete": return queue.delete(ids, queues);
+            case "expire":
+                // postsuper -f, then -r: returned to the sender now, held mail too
+                int n = queue.expireRelease(ids, queues);
+                queue.requeue(ids, new String[] {"hold", "incoming", "active", "deferred"});
+                return n;
+            default: throw new IllegalArgumentException("unknown action " + action);
+        }
+    }
+
     private static String word(String action) {
         switch (action) {
             case "hold": return "Placed on hold";
             case "release": return "Released from hold";
             case "requeue": return "Requeued";
+            case "expire": return "Returned to sender";
             default: return "Deleted";
         }
     }

@@ -1,6 +1,5 @@
 package org.postern.web;
 
-import jakarta.enterprise.context.RequestScoped;
 import jakarta.faces.context.FacesContext;
 import jakarta.inject.Named;
 import java.io.IOException;
@@ -27,8 +26,9 @@ import org.postern.config.Parameters;
  * the server and written to the audit log.
  */
 @Named
-@RequestScoped
-public class ServerView {
+@jakarta.faces.view.ViewScoped
+public class ServerView implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     /** the most of the mail log read from its end */
     static final int TAIL_BYTES = 512 * 1024;
     /** the most lines shown */
@@ -155,6 +155,63 @@ public class ServerView {
 
     private static void audit(String action, String what) {
         ConsoleAudit.log(action, what);
+    }
+
+    /** Table - a lookup table file main.cf names: its path, type and the parameters that use it. */
+    public record Table(String file, String use) {
+    }
+
+    private String tableFile;
+    private String tableText;
+
+    /** tables - the lookup table files of the configuration in force. */
+    public List<Table> getTables() {
+        List<Table> out = new ArrayList<>();
+        control.getTables().forEach((f, u) -> out.add(new Table(f, u)));
+        return out;
+    }
+
+    /** openTable - show the table's text in the editor. */
+    public void openTable(String file) {
+        tableFile = file;
+        try {
+            tableText = control.readTable(tableFile);
+        } catch (jakarta.ejb.EJBException e) {
+            tableText = null;
+            message(jakarta.faces.application.FacesMessage.SEVERITY_ERROR, reason(e));
+        }
+    }
+
+    /** saveTable - replace the table's file (checked first) and reload, for an administrator. */
+    public void saveTable() {
+        if (!isCanAdminister()) {
+            message(jakarta.faces.application.FacesMessage.SEVERITY_ERROR, "Only an administrator may change a table.");
+            return;
+        }
+        try {
+            String[] changes = control.writeTable(tableFile, tableText == null ? "" : tableText.replace("\r\n", "\n"));
+            audit("table", "file=" + tableFile);
+            report("Saved " + tableFile + " and reloaded.", changes);
+        } catch (jakarta.ejb.EJBException e) {
+            audit("table", "file=" + tableFile + " refused");
+            message(jakarta.faces.application.FacesMessage.SEVERITY_ERROR, "Refused: " + reason(e));
+        }
+    }
+
+    public String getTableFile() {
+        return tableFile;
+    }
+
+    public void setTableFile(String tableFile) {
+        this.tableFile = tableFile;
+    }
+
+    public String getTableText() {
+        return tableText;
+    }
+
+    public void setTableText(String tableText) {
+        this.tableText = tableText;
     }
 
     public String getName() {

@@ -149,7 +149,9 @@ public final class Postqueue {
     static String block(CompositeData m) {
         StringBuilder b = new StringBuilder();
         String queue = (String) m.get("queueName");
-        String id = (String) m.get("queueId") + (queue.equals("active") ? "*" : queue.equals("hold") ? "!" : "");
+        // Postfix's status character: * active, ! held, # forced to expire (postsuper -e, -f)
+        String id = (String) m.get("queueId") + (queue.equals("active") ? "*" : queue.equals("hold") ? "!"
+                : Boolean.TRUE.equals(m.get("forcedExpire")) ? "#" : "");
         String sender = (String) m.get("sender");
         String arrival = ASCTIME.format(Instant.ofEpochSecond((Long) m.get("arrivalTime")).atZone(ZoneId.systemDefault()));
         b.append(String.format(Locale.ROOT, "%-17s %8d %19.19s %s", id, (Long) m.get("messageSize"), arrival,

@@ -14,11 +14,15 @@ import java.util.Set;
  * Postsuper - Postfix's postsuper(1) for Postern: queue operations by queue id.
  *
  * <pre>
- * postsuper [-v] [-c config_dir] [-d id] [-h id] [-H id] [-r id] [queue ...]
+ * postsuper [-v] [-c config_dir] [-d id] [-e id] [-f id] [-h id] [-H id] [-r id] [queue ...]
  * </pre>
  *
  * <ul>
  * <li>-d id: delete the message (no notice to anyone);</li>
+ * <li>-e id: expire it (Postfix 3.5): at its next delivery round it is returned to the
+ * sender with "message is administratively expired" instead of being delivered; a held
+ * message stays held until it is released;</li>
+ * <li>-f id: expire it and release it from hold;</li>
  * <li>-h id: put it on hold (not delivered until released);</li>
  * <li>-H id: release it from hold;</li>
  * <li>-r id: requeue it, that is deliver it now whatever its backoff (a held message is
@@ -27,23 +31,28 @@ import java.util.Set;
  *
  * <p>Each option may be given more than once. The id {@code ALL} means every message of
  * the queues named after the options (by default: -d every queue, -h incoming, active
- * and deferred, -H hold, -r hold, incoming, active, deferred); {@code -} reads ids from
+ * and deferred, -H hold, -r, -e and -f hold, incoming, active, deferred); {@code -} reads ids from
  * standard input, one per line (the first word of the line), as in {@code mailq | awk
  * ... | postsuper -d -}. Queue names are hold, incoming, active, deferred, maildrop
  * (always empty here) and Postern's corrupt. Like Postfix it reports, on standard error,
  * {@code postsuper: Requeued: N messages}, {@code Deleted: N messages}, {@code Placed on
- * hold: N messages} and {@code Released from hold: N messages} for the counts above zero,
+ * hold: N messages}, {@code Released from hold: N messages} and {@code Force-expired: N
+ * messages} for the counts above zero, after a line per message changed ({@code
+ * postsuper: ID: removed}, {@code placed on hold}, {@code released from hold}, {@code
+ * requeued}, {@code expired}),
  * and warns of a word that is not a queue id. Every change is in the mail log as
  * postsuper writes it. -s, -S and -p (Postfix's structure checks) are accepted and do
  * nothing: the queue is a database. Exit status 0; 1 on a bad queue name; 64 on a usage
  * error; 69 when the server cannot be reached.
  */
 public final class Postsuper {
-    static final String USAGE = "usage: postsuper [-c config_dir] [-d queue_id (delete)] [-h queue_id (hold)]"
+    static final String USAGE = "usage: postsuper [-c config_dir] [-d queue_id (delete)] [-e queue_id (expire)]"
+            + " [-f queue_id (expire and/or un-hold)] [-h queue_id (hold)]"
             + " [-H queue_id (un-hold)] [-p (purge temporary files)] [-r queue_id (requeue)]"
             + " [-s (structure fix)] [-S (stale temporary files)] [-v (verbose)] [queue...]";
     private static final Set<String> QUEUES = Set.of("hold", "incoming", "active", "deferred", "maildrop", "corrupt");
-    private static final String[] SIGNATURE = {String[].class.getName(), String[].class.getName()};
+    private static final String[] CHANGE = {String.class.getName(), String[].class.getName(),
+            String[].class.getName()};
 
     private Postsuper() {
     }
@@ -53,10 +62,10 @@ public final class Postsuper {
     }
 
     static int run(String[] args) {
-        Getopt g = Getopt.parse(args, "c:d:h:H:pr:sSv", USAGE);
+        Getopt g = Getopt.parse(args, "c:d:e:f:h:H:pr:sSv", USAGE);
         // the operations in the order Postfix reports them
         Map<Character, List<String>> ids = new LinkedHashMap<>();
-        for (char c : new char[] {'r', 'd', 'h', 'H'}) {
+        for (char c : new char[] {'r', 'd', 'h', 'H', 'e', 'f'}) {
             ids.put(c, new ArrayList<>());
         }
         List<String> stdin = null;
@@ -92,25 +101,39 @@ public final class Postsuper {
             });
         }
         String[] queues = g.operands.toArray(new String[0]);
-        String[] words = {"Requeued", "Deleted", "Placed on hold", "Released from hold"};
-        String[] operations = {"requeue", "delete", "hold", "release"};
-        int[] counts = new int[4];
+        String[] words = {"Requeued", "Deleted", "Placed on hold", "Released from hold", "Force-expired", null};
+        String[] operations = {"requeue", "delete", "hold", "release", "expire", "expireRelease"};
+        int[] counts = new int[6];
         try (Server server = Server.connect("postsuper")) {
             int k = 0;
             for (List<String> list : ids.values()) {
                 if (!list.isEmpty()) {
-                    counts[k] = (Integer) server.queue(operations[k], new Object[] {list.toArray(new String[0]), queues},
-                            SIGNATURE);
+                    // what Postfix's postsuper prints for each message, then the counts
+                    String[] said = (String[]) server.queue("change", new Object[] {operations[k],
+                            list.toArray(new String[0]), queues}, CHANGE);
+                    for (String line : said) {
+                        System.err.println("postsuper: " + line);
+                    }
+                    String word = operations[k].startsWith("expire") ? ": expired" : null;
+                    counts[k] = word == null ? countOf(said, k) : (int) java.util.Arrays.stream(said)
+                            .filter(l -> l.endsWith(word)).count();
                 }
                 k++;
             }
         }
-        for (int k = 0; k < 4; k++) {
+        counts[4] += counts[5]; // -e and -f: one "Force-expired" count, as Postfix reports it
+        for (int k = 0; k < 5; k++) {
             if (counts[k] > 0) {
                 System.err.println("postsuper: " + words[k] + ": " + counts[k] + " message" + (counts[k] > 1 ? "s" : ""));
             }
         }
         return 0;
+    }
+
+    /** countOf - the messages an operation changed: its lines (release is also in -f's lines). */
+    private static int countOf(String[] said, int k) {
+        String[] words = {": requeued", ": removed", ": placed on hold", ": released from hold"};
+        return (int) java.util.Arrays.stream(said).filter(l -> l.endsWith(words[k])).count();
     }
 
     /** readIds - queue ids from standard input, the first word of each line. */

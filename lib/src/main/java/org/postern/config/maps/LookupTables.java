@@ -22,7 +22,7 @@ import org.postern.config.ConfigException;
  * <dt>{@code hash:/path}, {@code btree:}, {@code lmdb:}, {@code cdb:}, {@code dbm:}, {@code sdbm:}</dt>
  * <dd>Postfix's indexed tables, which postmap builds from the text file /path. Postern
  * reads that text file as texthash does (the indexed file is never read), so a table
- * written for Postfix works unchanged and edits need no postmap, only a restart.</dd>
+ * written for Postfix works unchanged and edits need no postmap, only a reload.</dd>
  * <dt>{@code cidr:/path}</dt>
  * <dd>cidr_table(5): {@code network/prefix result} lines, IPv4 and IPv6, first match in
  * file order wins.</dd>
@@ -39,7 +39,8 @@ import org.postern.config.ConfigException;
  *
  * <h2>BUGS</h2>
  * regexp, pcre and the network tables (ldap, mysql, pgsql, proxy, ...) are not
- * implemented; a file is read when it is opened and not re-read when it changes.
+ * implemented; a file is read when it is opened (at start and on postfix reload), not
+ * when it changes.
  */
 public final class LookupTables {
     private LookupTables() {

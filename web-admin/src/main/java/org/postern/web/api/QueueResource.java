@@ -40,9 +40,9 @@ import org.postern.admin.RecipientEntry;
  * <li>GET /api/queue/{queue}?after=ID&amp;limit=N - a page of one queue (hold, incoming,
  * active, deferred, corrupt) in queue id order, each message with postqueue -j's fields
  * (viewer);</li>
- * <li>POST /api/queue/{delete|hold|release|requeue} with {"queue_ids": [...], "queues":
- * [...]} - postsuper -d, -h, -H, -r; "ALL" as an id means every message of the queues
- * (operator);</li>
+ * <li>POST /api/queue/{delete|hold|release|requeue|expire} with {"queue_ids": [...],
+ * "queues": [...]} - postsuper -d, -h, -H, -r, -e; "ALL" as an id means every message of
+ * the queues (operator);</li>
  * <li>POST /api/queue/flush, /api/queue/flush/{site}, /api/queue/deliver/{id} - postqueue
  * -f, -s site, -i id (operator).</li>
  * </ul>
@@ -116,7 +116,7 @@ public class QueueResource {
     }
 
     @POST
-    @Path("{action: delete|hold|release|requeue}")
+    @Path("{action: delete|hold|release|requeue|expire}")
     @Consumes(MediaType.APPLICATION_JSON)
     @RolesAllowed({"operator", "admin"})
     public JsonObject act(@PathParam("action") String action, JsonObject body) {
@@ -137,6 +137,7 @@ public class QueueResource {
             case "delete" -> queue.delete(ids, queues);
             case "hold" -> queue.hold(ids, queues);
             case "release" -> queue.release(ids, queues);
+            case "expire" -> queue.expire(ids, queues);
             default -> queue.requeue(ids, queues);
         });
         audit(action, "queue_ids=" + List.of(ids) + " queues=" + List.of(queues) + " count=" + n);

@@ -43,6 +43,10 @@ import static org.postern.web.api.Answers.requireBody;
  * reload; a null value removes the parameter; refused (400, main.cf unchanged) when the
  * reload refuses it (admin);</li>
  * <li>POST /api/server/reload with {} - postfix reload (admin);</li>
+ * <li>GET /api/server/tables - the lookup table files main.cf names (viewer); GET
+ * /api/server/tables/content?file=/path - one of them, as text (viewer); POST
+ * /api/server/tables with {"file": "/path", "text": "..."} - replace it (checked as its
+ * type reads it) and reload; only files in the configuration directory (admin);</li>
  * <li>GET /api/server/smtpd - the smtpd services, their sessions and the rejects per
  * restriction (viewer);</li>
  * <li>GET /api/server/delivery - deliveries per destination, deferred recipients per
@@ -143,6 +147,41 @@ public class ServerResource {
             a.add(c);
         }
         return Json.createObjectBuilder().add("changes", a).build();
+    }
+
+    @GET
+    @Path("tables")
+    @RolesAllowed({"viewer", "operator", "admin"})
+    public JsonObject tables() {
+        JsonArrayBuilder out = Json.createArrayBuilder();
+        for (Map.Entry<String, String> e : control.getTables().entrySet()) {
+            String[] typeAndUsers = e.getValue().split(": ", 2);
+            out.add(Json.createObjectBuilder().add("file", e.getKey()).add("type", typeAndUsers[0])
+                    .add("parameters", Json.createArrayBuilder(java.util.List.of(typeAndUsers[1].split(", ")))));
+        }
+        return Json.createObjectBuilder().add("tables", out).build();
+    }
+
+    @GET
+    @Path("tables/content")
+    @Produces(MediaType.TEXT_PLAIN)
+    @RolesAllowed({"viewer", "operator", "admin"})
+    public String table(@jakarta.ws.rs.QueryParam("file") String file) {
+        return call(() -> control.readTable(file));
+    }
+
+    @POST
+    @Path("tables")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @RolesAllowed("admin")
+    public JsonObject writeTable(JsonObject body) {
+        requireBody(body);
+        if (!(body.get("file") instanceof JsonString f) || !(body.get("text") instanceof JsonString t)) {
+            throw bad("a body {\"file\": \"/path\", \"text\": \"...\"} is required");
+        }
+        String[] changes = call(() -> control.writeTable(f.getString(), t.getString()));
+        Answers.audit(security, "table", "file=" + f.getString());
+        return changes(changes);
     }
 
     @GET
