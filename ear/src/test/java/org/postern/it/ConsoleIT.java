@@ -279,16 +279,8 @@ class ConsoleIT {
             waitForText("and reloaded.");
             shot("14-table-saved");
             assertEquals("refused@example.org REJECT refused by the console's table\n", Files.readString(table));
-            try (SmtpClient c = new SmtpClient(Postern.HOST, Postern.PORT)) {
-                c.reply();
-                c.send("EHLO client.example.org");
-                c.reply();
-                c.send("MAIL FROM:<refused@example.org>");
-                c.reply();
-                c.send("RCPT TO:<someone@etrn.test>");
-                String reply = c.reply();
-                assertTrue(reply.startsWith("554 5.7.1") && reply.contains("refused by the console's table"), reply);
-            }
+            String reply = Postern.rcptReply("refused@example.org", "someone@etrn.test");
+            assertTrue(reply.startsWith("554 5.7.1") && reply.contains("refused by the console's table"), reply);
         } finally {
             Files.writeString(mainCf, before);
             assertEquals(0, Commands.server(null, "postfix", "reload").status());

@@ -48,6 +48,28 @@ final class Postern {
         return m.group(1);
     }
 
+    /**
+     * rcptReply - the reply to RCPT TO:&lt;rcpt&gt; after EHLO and MAIL FROM:&lt;sender&gt; (its
+     * 250 asserted: smtpd_delay_reject judges the sender at RCPT), in a session of its own.
+     */
+    static String rcptReply(String sender, String rcpt) throws Exception {
+        try (SmtpClient c = new SmtpClient(HOST, PORT)) {
+            c.reply();
+            c.send("EHLO client.example.org");
+            c.reply();
+            c.send("MAIL FROM:<" + sender + ">");
+            String mail = c.reply();
+            if (!mail.startsWith("250")) {
+                throw new AssertionError("MAIL FROM: " + mail);
+            }
+            c.send("RCPT TO:<" + rcpt + ">");
+            String reply = c.reply();
+            c.send("QUIT");
+            c.reply();
+            return reply;
+        }
+    }
+
     /** send - one message from sender@example.org to the recipient through Postern; its queue id. */
     static String send(String rcpt, String subject, String body) throws Exception {
         try (SmtpClient c = new SmtpClient(HOST, PORT)) {

@@ -175,18 +175,8 @@ class ReloadIT {
     @Test
     void aRemoteJmxClientReadsAndChangesTheServer() throws Exception {
         // a reject that the smtpd MBean counts: a user that hosted.test's table does not list
-        try (SmtpClient c = new SmtpClient(Postern.HOST, Postern.PORT)) {
-            c.reply();
-            c.send("EHLO client.example.org");
-            c.reply();
-            c.send("MAIL FROM:<a@example.org>");
-            c.reply();
-            c.send("RCPT TO:<nobody@hosted.test>");
-            String reply = c.reply();
-            assertTrue(reply.startsWith("550 5.1.1"), reply);
-            c.send("QUIT");
-            c.reply();
-        }
+        String reply = Postern.rcptReply("a@example.org", "nobody@hosted.test");
+        assertTrue(reply.startsWith("550 5.1.1"), reply);
         Map<String, String> got = jmx(
                 "get:org.postern:type=Smtpd:Services",
                 "get:org.postern:type=Smtpd:Rejects",
@@ -294,16 +284,8 @@ class ReloadIT {
             assertEquals(403, request("POST", "/api/server/tables", OPERATOR, body).statusCode());
             HttpResponse<String> ok = request("POST", "/api/server/tables", ADMIN, body);
             assertEquals(200, ok.statusCode(), ok.body());
-            try (SmtpClient c = new SmtpClient(Postern.HOST, Postern.PORT)) {
-                c.reply();
-                c.send("EHLO client.example.org");
-                c.reply();
-                c.send("MAIL FROM:<blocked@example.org>");
-                assertTrue(c.reply().startsWith("250"), "smtpd_delay_reject: the sender is judged at RCPT");
-                c.send("RCPT TO:<someone@etrn.test>");
-                String reply = c.reply();
-                assertTrue(reply.startsWith("554 5.7.1") && reply.contains("blocked by the table"), reply);
-            }
+            String reply = Postern.rcptReply("blocked@example.org", "someone@etrn.test");
+            assertTrue(reply.startsWith("554 5.7.1") && reply.contains("blocked by the table"), reply);
             // a table its type cannot read (cidr_table: not a network): refused, the file as it was
             HttpResponse<String> bad = request("POST", "/api/server/tables", ADMIN,
                     "{\"file\":\"" + clients + "\",\"text\":\"not-a-network REJECT\"}");

@@ -118,6 +118,23 @@ class RestIT {
     }
 
     @Test
+    void anOperatorExpiresAHeldMessage() throws Exception {
+        String id = Postern.send("expire@etrn.test", "for the API", "expired while held");
+        DeliveryIT.waitForLog(id, "status=deferred");
+        String body = "{\"queue_ids\":[\"" + id + "\"]}";
+        assertEquals("{\"action\":\"hold\",\"count\":1}", request("POST", "/api/queue/hold", OPERATOR, body).body());
+        assertEquals(403, request("POST", "/api/queue/expire", VIEWER, body).statusCode());
+        assertEquals("{\"action\":\"expire\",\"count\":1}", request("POST", "/api/queue/expire", OPERATOR, body).body());
+        // held mail is never delivered: it stays held, marked, until released
+        String held = page("hold", VIEWER);
+        assertTrue(java.util.regex.Pattern.compile("\"queue_id\":\"" + id
+                + "\",\"arrival_time\":\\d+,\"message_size\":\\d+,\"forced_expire\":true").matcher(held).find(), held);
+        assertTrue(Postern.logLines(id).stream().anyMatch(l -> l.contains("postern/postsuper[") && l.contains(id + ": expired")),
+                Postern.logLines(id).toString());
+        assertEquals("{\"action\":\"delete\",\"count\":1}", request("POST", "/api/queue/delete", OPERATOR, body).body());
+    }
+
+    @Test
     void badInputIsA400WithTheReason() throws Exception {
         HttpResponse<String> notArray = request("POST", "/api/queue/hold", OPERATOR, "{\"queue_ids\":\"x\"}");
         assertEquals(400, notArray.statusCode(), notArray.body());

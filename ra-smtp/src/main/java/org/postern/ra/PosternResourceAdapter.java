@@ -243,6 +243,7 @@ public class PosternResourceAdapter implements ResourceAdapter {
         }
         running.clear();
         running.putAll(now);
+        retired.removeIf(s -> s.port() == -1); // stopped after their last session
         if (running.isEmpty()) {
             LOG.warning("PSTN2107: master.cf declares no smtpd inet service; not listening");
         }

@@ -139,7 +139,7 @@ public class QueueBrowser implements Serializable {
         QueueControlMXBean q = queue;
         Progress p = progress;
         p.start(word(action), ids.size());
-        executor.submit(() -> {
+        executor().submit(() -> {
             int done = 0;
             try {
                 for (int i = 0; i < ids.size(); i += STEP) {
@@ -204,6 +204,19 @@ public class QueueBrowser implements Serializable {
             }
             return failure != null ? s + "; stopped: " + failure : s + " - done";
         }
+    }
+
+    /** executor - the server's managed executor (looked up again after the view was restored from elsewhere). */
+    private jakarta.enterprise.concurrent.ManagedExecutorService executor() {
+        if (executor == null) {
+            try {
+                executor = (jakarta.enterprise.concurrent.ManagedExecutorService) new javax.naming.InitialContext()
+                        .lookup("java:comp/DefaultManagedExecutorService");
+            } catch (javax.naming.NamingException e) {
+                throw new IllegalStateException("no managed executor: " + e.getMessage(), e);
+            }
+        }
+        return executor;
     }
 
     public Progress getProgress() {
