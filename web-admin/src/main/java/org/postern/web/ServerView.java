@@ -42,7 +42,6 @@ public class ServerView implements java.io.Serializable {
     @jakarta.ejb.EJB
     private org.postern.admin.ServerControl control;
 
-    private String error;
     private String name;
     private String value;
 
@@ -228,10 +227,6 @@ public class ServerView implements java.io.Serializable {
 
     public void setValue(String value) {
         this.value = value;
-    }
-
-    public String getError() {
-        return error;
     }
 
     /** filter - the text the log lines must contain (request parameter q), or empty. */
