@@ -365,14 +365,13 @@ public class DeliveryAgent {
      */
     private record Round(QueueStore.Claim claim, Config config, Instant start, RetrySchedule schedule,
                          Map<Long, QueueStore.Outcome> outcomes) {
-        /** expire - a deferred recipient past the message's lifetime bounces. */
+        /** expire - a deferred recipient past the message's lifetime, or of a forced-expired message, bounces. */
         QueueStore.Outcome expire(QueueStore.Outcome o) {
-            return schedule.expire(o);
+            return schedule.expire(o, claim.forcedExpire());
         }
     }
 
-    /** the status and text of a recipient of a message that postsuper -e or -f expired */
-    static final String ADMIN_EXPIRED_DSN = "5.7.0";
+    /** why a recipient of a message that postsuper -e or -f expired is deferred, then bounced as expired */
     static final String ADMIN_EXPIRED = "message is administratively expired";
 
     private Map<Long, QueueStore.Outcome> deliverDue(QueueStore.Claim claim, Instant start) {
@@ -391,11 +390,11 @@ public class DeliveryAgent {
         Map<NextHop, List<QueueStore.Claim.Rcpt>> byHop = new LinkedHashMap<>();
         DeferTransports deferTransports = DeferTransports.of(config);
         if (claim.forcedExpire()) {
-            // postsuper -e / -f: returned to the sender, not delivered (Postfix qmgr's
-            // "4.7.0 message is administratively expired", bounced as expired mail is)
+            // postsuper -e / -f: returned to the sender, not delivered (Postfix qmgr defers
+            // with "4.7.0 message is administratively expired"; the expiry makes it a bounce)
             for (QueueStore.Claim.Rcpt r : claim.due()) {
-                QueueStore.Outcome o = new QueueStore.Outcome(RecipientStatus.BOUNCED, ADMIN_EXPIRED_DSN, "none",
-                        "message expired: " + ADMIN_EXPIRED, null);
+                QueueStore.Outcome o = round.expire(new QueueStore.Outcome(RecipientStatus.DEFERRED, "4.7.0", "none",
+                        ADMIN_EXPIRED, retry));
                 outcomes.put(r.id(), o);
                 log(round, r, false, "none", 0, 0, o);
             }

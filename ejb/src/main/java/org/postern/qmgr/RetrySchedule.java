@@ -52,7 +52,15 @@ record RetrySchedule(Instant retry, Duration age, Duration lifetime) {
 
     /** expire - a deferred recipient past the message's lifetime bounces. */
     QueueStore.Outcome expire(QueueStore.Outcome o) {
-        if (o.status() == RecipientStatus.DEFERRED && age.compareTo(lifetime) >= 0) {
+        return expire(o, false);
+    }
+
+    /**
+     * expire - a deferred recipient bounces when the message is past its lifetime or
+     * forced (postsuper -e, -f: Postfix's "4.7.0 message is administratively expired").
+     */
+    QueueStore.Outcome expire(QueueStore.Outcome o, boolean forced) {
+        if (o.status() == RecipientStatus.DEFERRED && (forced || age.compareTo(lifetime) >= 0)) {
             return new QueueStore.Outcome(RecipientStatus.BOUNCED, o.dsn().replaceFirst("^4", "5"), o.relay(),
                     "message expired: " + o.reply(), null);
         }

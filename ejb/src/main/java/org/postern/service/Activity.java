@@ -33,7 +33,6 @@ public final class Activity {
 
     private final Clock clock;
     private final LongAdder[] totals = new LongAdder[Kind.values().length];
-    private final LongAdder delays = new LongAdder();
     private final DoubleAdder delaySeconds = new DoubleAdder();
     private final long[] ringMinute = new long[MINUTES];
     private final long[][] ring = new long[MINUTES][Kind.values().length];
@@ -65,7 +64,6 @@ public final class Activity {
         };
         count(k);
         if (k != Kind.DEFERRED) {
-            delays.increment();
             this.delaySeconds.add(Math.max(0, delaySeconds));
         }
     }
@@ -90,7 +88,7 @@ public final class Activity {
 
     /** finalDeliveries - the recipients that got a final status (sent, bounced, expired). */
     public long finalDeliveries() {
-        return delays.sum();
+        return total(Kind.SENT) + total(Kind.BOUNCED);
     }
 
     /** delaySeconds - the sum of their delays, in seconds. */

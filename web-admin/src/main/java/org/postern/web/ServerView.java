@@ -105,33 +105,32 @@ public class ServerView implements java.io.Serializable {
 
     /** reload - postfix reload, for an administrator. */
     public void reload() {
-        if (!isCanAdminister()) {
-            message(jakarta.faces.application.FacesMessage.SEVERITY_ERROR, "Only an administrator may reload.");
-            return;
-        }
-        try {
-            String[] changes = control.reload();
-            audit("reload", "changes=" + changes.length);
-            report("Reloaded.", changes);
-        } catch (jakarta.ejb.EJBException e) {
-            audit("reload", "refused");
-            message(jakarta.faces.application.FacesMessage.SEVERITY_ERROR, "Reload refused: " + reason(e));
-        }
+        administer("reload", "", "Reloaded.", control::reload);
     }
 
     /** set - postconf -e name=value, then reload, for an administrator. */
     public void set() {
+        String n = name == null ? "" : name.strip();
+        administer("set", "parameter=" + n + " ", "Set " + n + " and reloaded.",
+                () -> control.set(n, value == null ? "" : value));
+    }
+
+    /**
+     * administer - a change of the configuration that ends in a reload: only for an
+     * administrator, written to the audit log whether it was made or refused, and its
+     * changes (or the reason of the refusal) shown on the page.
+     */
+    private void administer(String action, String what, String done, java.util.function.Supplier<String[]> change) {
         if (!isCanAdminister()) {
-            message(jakarta.faces.application.FacesMessage.SEVERITY_ERROR, "Only an administrator may change main.cf.");
+            message(jakarta.faces.application.FacesMessage.SEVERITY_ERROR, "Only an administrator may change the configuration.");
             return;
         }
-        String n = name == null ? "" : name.strip();
         try {
-            String[] changes = control.set(n, value == null ? "" : value);
-            audit("set", "parameter=" + n);
-            report("Set " + n + " and reloaded.", changes);
+            String[] changes = change.get();
+            audit(action, what + "changes=" + changes.length);
+            report(done, changes);
         } catch (jakarta.ejb.EJBException e) {
-            audit("set", "parameter=" + n + " refused");
+            audit(action, what + "refused");
             message(jakarta.faces.application.FacesMessage.SEVERITY_ERROR, "Refused: " + reason(e));
         }
     }
@@ -183,18 +182,9 @@ public class ServerView implements java.io.Serializable {
 
     /** saveTable - replace the table's file (checked first) and reload, for an administrator. */
     public void saveTable() {
-        if (!isCanAdminister()) {
-            message(jakarta.faces.application.FacesMessage.SEVERITY_ERROR, "Only an administrator may change a table.");
-            return;
-        }
-        try {
-            String[] changes = control.writeTable(tableFile, tableText == null ? "" : tableText.replace("\r\n", "\n"));
-            audit("table", "file=" + tableFile);
-            report("Saved " + tableFile + " and reloaded.", changes);
-        } catch (jakarta.ejb.EJBException e) {
-            audit("table", "file=" + tableFile + " refused");
-            message(jakarta.faces.application.FacesMessage.SEVERITY_ERROR, "Refused: " + reason(e));
-        }
+        String file = tableFile;
+        String text = tableText == null ? "" : tableText.replace("\r\n", "\n");
+        administer("table", "file=" + file + " ", "Saved " + file + " and reloaded.", () -> control.writeTable(file, text));
     }
 
     public String getTableFile() {
