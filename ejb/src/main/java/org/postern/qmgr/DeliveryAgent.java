@@ -489,8 +489,9 @@ public class DeliveryAgent {
             if (!lmtp && loopsToBestMx(outcome) && !config.get(Parameters.BEST_MX_TRANSPORT).isBlank()) {
                 outcome = bestMx(round, hop, msg, batch, outcome);
             }
-            if (outcome.tls() != null) {
-                // Postfix's line, once per TLS session: "Verified TLS connection established to ..."
+            if (outcome.tls() != null
+                    && SmtpClientParameters.of(hop).cachedSettings(config, hop).tls().options().logLevel() >= 1) {
+                // Postfix's line at smtp_tls_loglevel 1, once per TLS session: "Verified TLS connection established to ..."
                 MailLog.delivery(lmtp, outcome.tls());
             }
         }

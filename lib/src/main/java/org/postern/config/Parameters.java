@@ -628,6 +628,198 @@ public final class Parameters {
     public static final Parameter<Duration> LMTP_STARTTLS_TIMEOUT = register(Parameter.time("lmtp_starttls_timeout", "300s",
             ChronoUnit.SECONDS, "The LMTP client time limit for the TLS handshake."));
 
+    // ---- smtp(8)/lmtp(8) TLS: the Postfix 2.2 names, client keys, protocols and ciphers, logging (issue 12)
+
+    /** smtp_use_tls - Postfix 2.2: opportunistic TLS, when smtp_tls_security_level is empty. */
+    public static final Parameter<Boolean> SMTP_USE_TLS = register(Parameter.bool("smtp_use_tls", "no",
+            "Postfix 2.2 name: with an empty smtp_tls_security_level, yes means level may (TLS when the server "
+                    + "offers STARTTLS, else the clear)."));
+    /** smtp_enforce_tls - Postfix 2.2: mandatory TLS, when smtp_tls_security_level is empty. */
+    public static final Parameter<Boolean> SMTP_ENFORCE_TLS = register(Parameter.bool("smtp_enforce_tls", "no",
+            "Postfix 2.2 name: with an empty smtp_tls_security_level, yes means level verify (or encrypt when "
+                    + "smtp_tls_enforce_peername = no): never send mail in the clear."));
+    /** smtp_tls_enforce_peername - Postfix 2.2: with smtp_enforce_tls, verify the server's name. */
+    public static final Parameter<Boolean> SMTP_TLS_ENFORCE_PEERNAME = register(Parameter.bool(
+            "smtp_tls_enforce_peername", "yes",
+            "Postfix 2.2 name: with smtp_enforce_tls = yes, require a trusted certificate that names the server "
+                    + "(level verify); no gives level encrypt."));
+    /** smtp_tls_per_site - Postfix 2.2: TLS actions by next-hop domain and server host name. */
+    public static final Parameter<List<String>> SMTP_TLS_PER_SITE = register(Parameter.list("smtp_tls_per_site", "",
+            "Postfix 2.2 name: lookup tables from next-hop domain and from server host name to NONE, MAY, "
+                    + "MUST_NOPEERMATCH (encrypt) or MUST (verify), combined as TLS_README says; ignored when "
+                    + "smtp_tls_policy_maps is set."));
+    /** lmtp_use_tls - the LMTP client's smtp_use_tls. */
+    public static final Parameter<Boolean> LMTP_USE_TLS = register(Parameter.bool("lmtp_use_tls", "no",
+            "Postfix 2.2 name: opportunistic TLS in the LMTP client when lmtp_tls_security_level is empty."));
+    /** lmtp_enforce_tls - the LMTP client's smtp_enforce_tls. */
+    public static final Parameter<Boolean> LMTP_ENFORCE_TLS = register(Parameter.bool("lmtp_enforce_tls", "no",
+            "Postfix 2.2 name: mandatory TLS in the LMTP client when lmtp_tls_security_level is empty."));
+    /** lmtp_tls_enforce_peername - the LMTP client's smtp_tls_enforce_peername. */
+    public static final Parameter<Boolean> LMTP_TLS_ENFORCE_PEERNAME = register(Parameter.bool(
+            "lmtp_tls_enforce_peername", "yes", "Postfix 2.2 name: with lmtp_enforce_tls, level verify (yes) or encrypt."));
+    /** lmtp_tls_per_site - the LMTP client's smtp_tls_per_site. */
+    public static final Parameter<List<String>> LMTP_TLS_PER_SITE = register(Parameter.list("lmtp_tls_per_site", "",
+            "Postfix 2.2 name: the LMTP client's per-site TLS actions (NONE, MAY, MUST_NOPEERMATCH, MUST)."));
+
+    /** smtp_tls_cert_file - the SMTP client's certificate (PEM), for servers that ask for one. */
+    public static final Parameter<String> SMTP_TLS_CERT_FILE = register(Parameter.string("smtp_tls_cert_file", "",
+            "File with the SMTP client's RSA certificate (and chain) in PEM format, presented when a server asks "
+                    + "for a client certificate; empty: none."));
+    /** smtp_tls_key_file - the SMTP client's private key (PEM). */
+    public static final Parameter<String> SMTP_TLS_KEY_FILE = register(Parameter.string("smtp_tls_key_file",
+            "$smtp_tls_cert_file", "File with the SMTP client's RSA private key in PEM format (PKCS#8, unencrypted)."));
+    /** smtp_tls_dcert_file - the SMTP client's DSA certificate (PEM). */
+    public static final Parameter<String> SMTP_TLS_DCERT_FILE = register(Parameter.string("smtp_tls_dcert_file", "",
+            "File with the SMTP client's DSA certificate in PEM format (Java offers DSA in TLS 1.2 only)."));
+    /** smtp_tls_dkey_file - the SMTP client's DSA private key (PEM). */
+    public static final Parameter<String> SMTP_TLS_DKEY_FILE = register(Parameter.string("smtp_tls_dkey_file",
+            "$smtp_tls_dcert_file", "File with the SMTP client's DSA private key in PEM format."));
+    /** smtp_tls_eccert_file - the SMTP client's ECDSA certificate (PEM). */
+    public static final Parameter<String> SMTP_TLS_ECCERT_FILE = register(Parameter.string("smtp_tls_eccert_file", "",
+            "File with the SMTP client's ECDSA certificate in PEM format."));
+    /** smtp_tls_eckey_file - the SMTP client's ECDSA private key (PEM). */
+    public static final Parameter<String> SMTP_TLS_ECKEY_FILE = register(Parameter.string("smtp_tls_eckey_file",
+            "$smtp_tls_eccert_file", "File with the SMTP client's ECDSA private key in PEM format."));
+    /** smtp_tls_chain_files - the SMTP client's keys and certificate chains, each file key first. */
+    public static final Parameter<List<String>> SMTP_TLS_CHAIN_FILES = register(Parameter.list("smtp_tls_chain_files", "",
+            "Files each with a private key followed by its certificate chain (PEM), as Postfix 3.4; when set, "
+                    + "the cert/key file parameters are ignored."));
+    /** smtp_tls_keystore_file - the SMTP client's key and certificate in a Java key store (Postern). */
+    public static final Parameter<String> SMTP_TLS_KEYSTORE_FILE = register(Parameter.string("smtp_tls_keystore_file", "",
+            "Postern: a PKCS#12 or JKS key store with the SMTP client's private key and certificate chain, "
+                    + "instead of the PEM files (a relative name is found in jboss.server.config.dir)."));
+    /** smtp_tls_keystore_type - its format. */
+    public static final Parameter<String> SMTP_TLS_KEYSTORE_TYPE = register(Parameter.choice("smtp_tls_keystore_type",
+            "PKCS12", "Postern: the format of smtp_tls_keystore_file, PKCS12 or JKS.", "PKCS12", "JKS"));
+    /** smtp_tls_keystore_password - the password of the store and of its key. */
+    public static final Parameter<String> SMTP_TLS_KEYSTORE_PASSWORD = register(Parameter.string(
+            "smtp_tls_keystore_password", "", "Postern: the password of smtp_tls_keystore_file and of its key."));
+    /** smtp_tls_keystore_alias - which key entry. */
+    public static final Parameter<String> SMTP_TLS_KEYSTORE_ALIAS = register(Parameter.string("smtp_tls_keystore_alias",
+            "", "Postern: the key entry of smtp_tls_keystore_file; empty: the store must hold exactly one key."));
+    /** lmtp_tls_cert_file - the LMTP client's certificate. */
+    public static final Parameter<String> LMTP_TLS_CERT_FILE = register(Parameter.string("lmtp_tls_cert_file", "",
+            "File with the LMTP client's RSA certificate in PEM format."));
+    /** lmtp_tls_key_file - the LMTP client's private key. */
+    public static final Parameter<String> LMTP_TLS_KEY_FILE = register(Parameter.string("lmtp_tls_key_file",
+            "$lmtp_tls_cert_file", "File with the LMTP client's RSA private key in PEM format."));
+    /** lmtp_tls_dcert_file - the LMTP client's DSA certificate. */
+    public static final Parameter<String> LMTP_TLS_DCERT_FILE = register(Parameter.string("lmtp_tls_dcert_file", "",
+            "File with the LMTP client's DSA certificate in PEM format."));
+    /** lmtp_tls_dkey_file - the LMTP client's DSA key. */
+    public static final Parameter<String> LMTP_TLS_DKEY_FILE = register(Parameter.string("lmtp_tls_dkey_file",
+            "$lmtp_tls_dcert_file", "File with the LMTP client's DSA private key in PEM format."));
+    /** lmtp_tls_eccert_file - the LMTP client's ECDSA certificate. */
+    public static final Parameter<String> LMTP_TLS_ECCERT_FILE = register(Parameter.string("lmtp_tls_eccert_file", "",
+            "File with the LMTP client's ECDSA certificate in PEM format."));
+    /** lmtp_tls_eckey_file - the LMTP client's ECDSA key. */
+    public static final Parameter<String> LMTP_TLS_ECKEY_FILE = register(Parameter.string("lmtp_tls_eckey_file",
+            "$lmtp_tls_eccert_file", "File with the LMTP client's ECDSA private key in PEM format."));
+    /** lmtp_tls_chain_files - the LMTP client's key and chain files. */
+    public static final Parameter<List<String>> LMTP_TLS_CHAIN_FILES = register(Parameter.list("lmtp_tls_chain_files", "",
+            "Files each with a private key followed by its certificate chain (PEM), for the LMTP client."));
+    /** lmtp_tls_keystore_file - the LMTP client's Java key store (Postern). */
+    public static final Parameter<String> LMTP_TLS_KEYSTORE_FILE = register(Parameter.string("lmtp_tls_keystore_file", "",
+            "Postern: a PKCS#12 or JKS key store with the LMTP client's private key and certificate chain."));
+    /** lmtp_tls_keystore_type - its format. */
+    public static final Parameter<String> LMTP_TLS_KEYSTORE_TYPE = register(Parameter.choice("lmtp_tls_keystore_type",
+            "PKCS12", "Postern: the format of lmtp_tls_keystore_file, PKCS12 or JKS.", "PKCS12", "JKS"));
+    /** lmtp_tls_keystore_password - the password of the store and of its key. */
+    public static final Parameter<String> LMTP_TLS_KEYSTORE_PASSWORD = register(Parameter.string(
+            "lmtp_tls_keystore_password", "", "Postern: the password of lmtp_tls_keystore_file and of its key."));
+    /** lmtp_tls_keystore_alias - which key entry. */
+    public static final Parameter<String> LMTP_TLS_KEYSTORE_ALIAS = register(Parameter.string("lmtp_tls_keystore_alias",
+            "", "Postern: the key entry of lmtp_tls_keystore_file."));
+
+    /** smtp_tls_protocols - TLS protocols at the opportunistic level. */
+    public static final Parameter<List<String>> SMTP_TLS_PROTOCOLS = register(Parameter.list("smtp_tls_protocols",
+            "!SSLv2, !SSLv3", "TLS protocols the SMTP client uses at level may: names to use, !names to exclude, "
+                    + "or >=/<= bounds (TLSv1, TLSv1.1, TLSv1.2, TLSv1.3); SSLv2/SSLv3 are never used."));
+    /** smtp_tls_mandatory_protocols - TLS protocols when TLS is mandatory. */
+    public static final Parameter<List<String>> SMTP_TLS_MANDATORY_PROTOCOLS = register(Parameter.list(
+            "smtp_tls_mandatory_protocols", "!SSLv2, !SSLv3",
+            "TLS protocols the SMTP client uses at the encrypt, verify and secure levels (same syntax)."));
+    /** smtp_tls_ciphers - the cipher grade at the opportunistic level. */
+    public static final Parameter<String> SMTP_TLS_CIPHERS = register(Parameter.choice("smtp_tls_ciphers", "medium",
+            "The minimum cipher grade at level may: high, medium, low, export or null. Every suite the Java "
+                    + "runtime enables is of OpenSSL's HIGH grade, so each grade gives the runtime's suites "
+                    + "(narrow them with smtp_tls_exclude_ciphers).", "high", "medium", "low", "export", "null"));
+    /** smtp_tls_mandatory_ciphers - the cipher grade when TLS is mandatory. */
+    public static final Parameter<String> SMTP_TLS_MANDATORY_CIPHERS = register(Parameter.choice(
+            "smtp_tls_mandatory_ciphers", "medium", "The minimum cipher grade at the encrypt, verify and secure "
+                    + "levels.", "high", "medium", "low", "export", "null"));
+    /** smtp_tls_exclude_ciphers - ciphers or cipher types never used. */
+    public static final Parameter<List<String>> SMTP_TLS_EXCLUDE_CIPHERS = register(Parameter.list(
+            "smtp_tls_exclude_ciphers", "", "Ciphers or cipher types the SMTP client never uses: OpenSSL names "
+                    + "(ECDHE-RSA-AES128-SHA), standard names (TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA) or types "
+                    + "(aNULL, eNULL, MD5, SHA1, RC4, DES, 3DES, AES128, AES256, CAMELLIA, CHACHA20, kRSA, "
+                    + "aRSA, aECDSA, kDHE, kECDHE, AESGCM, AESCCM); TLS 1.3 suites are not affected, as in OpenSSL."));
+    /** smtp_tls_mandatory_exclude_ciphers - more exclusions when TLS is mandatory. */
+    public static final Parameter<List<String>> SMTP_TLS_MANDATORY_EXCLUDE_CIPHERS = register(Parameter.list(
+            "smtp_tls_mandatory_exclude_ciphers", "", "Further ciphers excluded at the encrypt, verify and "
+                    + "secure levels."));
+    /** smtp_tls_cipherlist - Postfix 2.2: an OpenSSL cipher list. */
+    public static final Parameter<String> SMTP_TLS_CIPHERLIST = register(Parameter.string("smtp_tls_cipherlist", "",
+            "Postfix 2.2 name: an OpenSSL cipher list; its exclusions (!X, -X) are added to "
+                    + "smtp_tls_exclude_ciphers, its selections are left to the Java runtime's defaults."));
+    /** smtp_tls_scert_verifydepth - the longest server certificate chain trusted. */
+    public static final Parameter<Integer> SMTP_TLS_SCERT_VERIFYDEPTH = register(Parameter.integer(
+            "smtp_tls_scert_verifydepth", "9", "The verification depth for server certificates: 1 trusts a "
+                    + "certificate issued directly by a CA of smtp_tls_CAfile/CApath."));
+    /** smtp_tls_loglevel - TLS logging of the SMTP client. */
+    public static final Parameter<Integer> SMTP_TLS_LOGLEVEL = register(Parameter.integer("smtp_tls_loglevel", "0",
+            "0: no TLS logging but errors; 1: Postfix's summary line (\"Verified TLS connection established to "
+                    + "...\"); 2 and more: also the server certificate's subject, issuer and fingerprint."));
+    /** smtp_tls_note_starttls_offer - log servers that offer STARTTLS when TLS is not used with them. */
+    public static final Parameter<Boolean> SMTP_TLS_NOTE_STARTTLS_OFFER = register(Parameter.bool(
+            "smtp_tls_note_starttls_offer", "no",
+            "Log \"Host offered STARTTLS: [name]\" for a server that offers STARTTLS when TLS is off for it."));
+    /** smtp_tls_session_cache_database - whether TLS sessions are resumed. */
+    public static final Parameter<String> SMTP_TLS_SESSION_CACHE_DATABASE = register(Parameter.string(
+            "smtp_tls_session_cache_database", "",
+            "Postfix: the file that smtp processes share TLS sessions through. Postern's client is one process: "
+                    + "any non-empty value turns on its in-memory session cache (sessions resumed per server and "
+                    + "port); the file itself is not used. Empty: no session is resumed, as with Postfix."));
+    /** smtp_tls_session_cache_timeout - how long a TLS session may be resumed. */
+    public static final Parameter<Duration> SMTP_TLS_SESSION_CACHE_TIMEOUT = register(Parameter.time(
+            "smtp_tls_session_cache_timeout", "3600s", ChronoUnit.SECONDS,
+            "How long a cached TLS session may be resumed (at most 8640000s)."));
+    /** lmtp_tls_protocols - the LMTP client's smtp_tls_protocols. */
+    public static final Parameter<List<String>> LMTP_TLS_PROTOCOLS = register(Parameter.list("lmtp_tls_protocols",
+            "!SSLv2, !SSLv3", "TLS protocols the LMTP client uses at level may."));
+    /** lmtp_tls_mandatory_protocols - the LMTP client's smtp_tls_mandatory_protocols. */
+    public static final Parameter<List<String>> LMTP_TLS_MANDATORY_PROTOCOLS = register(Parameter.list(
+            "lmtp_tls_mandatory_protocols", "!SSLv2, !SSLv3", "TLS protocols of the LMTP client when TLS is mandatory."));
+    /** lmtp_tls_ciphers - the LMTP client's smtp_tls_ciphers. */
+    public static final Parameter<String> LMTP_TLS_CIPHERS = register(Parameter.choice("lmtp_tls_ciphers", "medium",
+            "The minimum cipher grade of the LMTP client at level may.", "high", "medium", "low", "export", "null"));
+    /** lmtp_tls_mandatory_ciphers - the LMTP client's smtp_tls_mandatory_ciphers. */
+    public static final Parameter<String> LMTP_TLS_MANDATORY_CIPHERS = register(Parameter.choice(
+            "lmtp_tls_mandatory_ciphers", "medium", "The minimum cipher grade of the LMTP client when TLS is mandatory.",
+            "high", "medium", "low", "export", "null"));
+    /** lmtp_tls_exclude_ciphers - the LMTP client's smtp_tls_exclude_ciphers. */
+    public static final Parameter<List<String>> LMTP_TLS_EXCLUDE_CIPHERS = register(Parameter.list(
+            "lmtp_tls_exclude_ciphers", "", "Ciphers or cipher types the LMTP client never uses."));
+    /** lmtp_tls_mandatory_exclude_ciphers - the LMTP client's smtp_tls_mandatory_exclude_ciphers. */
+    public static final Parameter<List<String>> LMTP_TLS_MANDATORY_EXCLUDE_CIPHERS = register(Parameter.list(
+            "lmtp_tls_mandatory_exclude_ciphers", "", "Further ciphers the LMTP client excludes when TLS is mandatory."));
+    /** lmtp_tls_scert_verifydepth - the LMTP client's smtp_tls_scert_verifydepth. */
+    public static final Parameter<Integer> LMTP_TLS_SCERT_VERIFYDEPTH = register(Parameter.integer(
+            "lmtp_tls_scert_verifydepth", "9", "The verification depth for LMTP server certificates."));
+    /** lmtp_tls_loglevel - the LMTP client's smtp_tls_loglevel. */
+    public static final Parameter<Integer> LMTP_TLS_LOGLEVEL = register(Parameter.integer("lmtp_tls_loglevel", "0",
+            "TLS logging of the LMTP client, as smtp_tls_loglevel."));
+    /** lmtp_tls_note_starttls_offer - the LMTP client's smtp_tls_note_starttls_offer. */
+    public static final Parameter<Boolean> LMTP_TLS_NOTE_STARTTLS_OFFER = register(Parameter.bool(
+            "lmtp_tls_note_starttls_offer", "no", "Log LMTP servers that offer STARTTLS when TLS is off for them."));
+    /** lmtp_tls_session_cache_database - the LMTP client's session cache switch. */
+    public static final Parameter<String> LMTP_TLS_SESSION_CACHE_DATABASE = register(Parameter.string(
+            "lmtp_tls_session_cache_database", "", "As smtp_tls_session_cache_database, for the LMTP client."));
+    /** lmtp_tls_session_cache_timeout - the LMTP client's session cache lifetime. */
+    public static final Parameter<Duration> LMTP_TLS_SESSION_CACHE_TIMEOUT = register(Parameter.time(
+            "lmtp_tls_session_cache_timeout", "3600s", ChronoUnit.SECONDS,
+            "How long a cached LMTP TLS session may be resumed."));
+
     /** smtp_sasl_auth_enable - SASL authentication in the SMTP client. */
     public static final Parameter<Boolean> SMTP_SASL_AUTH_ENABLE = register(Parameter.bool("smtp_sasl_auth_enable", "no",
             "Enable SASL authentication (AUTH PLAIN, LOGIN, CRAM-MD5) in the SMTP client."));

@@ -90,11 +90,17 @@ import org.postern.smtp.dns.DnsResolver;
  * 0): such a session is closed with QUIT after its delivery, as is every session when
  * caching is off for the destination.
  *
- * TLS: smtp_tls_security_level (none, may, encrypt, verify, secure) or the next hop's
- * smtp_tls_policy_maps entry, smtp_tls_CAfile, smtp_tls_CApath, smtp_tls_verify_cert_match,
- * smtp_tls_secure_cert_match, smtp_starttls_timeout; see {@link SmtpTls}. At level may a
- * failed handshake is retried once in the clear with the same server; a STARTTLS refusal
- * continues in the clear; plaintext pipelined after the 220 is refused.
+ * TLS: smtp_tls_security_level (none, may, encrypt, verify, secure; when empty, the Postfix
+ * 2.2 smtp_use_tls, smtp_enforce_tls and smtp_tls_enforce_peername) or the next hop's
+ * smtp_tls_policy_maps entry or smtp_tls_per_site actions (by next hop, then by the server's
+ * host name here); a level Postern does not implement (dane, fingerprint, a typo) defers the
+ * mail with 4.7.5 "client TLS configuration problem". smtp_tls_CAfile, smtp_tls_CApath,
+ * smtp_tls_verify_cert_match, smtp_tls_secure_cert_match, smtp_starttls_timeout, the client
+ * keys (smtp_tls_cert_file and relatives), protocols, cipher exclusions, verify depth, session
+ * cache; see {@link SmtpTls}. smtp_tls_note_starttls_offer logs "Host offered STARTTLS: [name]"
+ * at level none; smtp_tls_loglevel 2 logs the server certificate. At level may a failed
+ * handshake is retried once in the clear with the same server; a STARTTLS refusal continues in
+ * the clear; plaintext pipelined after the 220 is refused.
  *
  * XFORWARD: smtp_send_xforward_command / lmtp_send_xforward_command (no): the original
  * client's attributes before MAIL FROM when the server offers XFORWARD.
@@ -119,6 +125,9 @@ import org.postern.smtp.dns.DnsResolver;
 public final class SmtpClientSession implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger("org.postern.smtp");
+    /* the mail log of the delivery agents (the names of the ejb's MailLog) */
+    private static final Logger MAILLOG_SMTP = Logger.getLogger("postern.maillog.smtp");
+    private static final Logger MAILLOG_LMTP = Logger.getLogger("postern.maillog.lmtp");
 
     private final NextHop hop;
     private final SmtpClientSettings settings;
@@ -647,8 +656,17 @@ public final class SmtpClientSession implements AutoCloseable {
      * is the stream to go on with.
      */
     private Failure startTls(SmtpStream s, SmtpTarget t, SmtpStage helloStage) throws IOException {
-        SmtpClientSettings.Tls tls = settings.tls();
+        // smtp_tls_per_site: the server's host name may change the next hop's level
+        SmtpClientSettings.Tls tls = settings.tls().forHost(t.hostName());
         tlsEstablished = null;
+        if (tls.invalid()) {
+            LOG.warning("PSTN3120: " + t.namaddr() + ": TLS policy level \"" + tls.level()
+                    + "\" is not supported (none, may, encrypt, verify, secure): mail deferred, not sent in the clear");
+            return new Failure(Status.DEFERRED, "4.7.5", "client TLS configuration problem", t.relay());
+        }
+        if (!tls.enabled() && features.starttls() && tls.options().noteStarttlsOffer() && s.isTcp()) {
+            (lmtp ? MAILLOG_LMTP : MAILLOG_SMTP).info("Host offered STARTTLS: [" + t.hostName() + "]");
+        }
         if (!tls.enabled() || !s.isTcp() || plainOnly.contains(t)) {
             if (tls.required() && !s.isTcp()) {
                 return new Failure(Status.DEFERRED, "4.7.4", "TLS is required, but not available over "
@@ -694,6 +712,10 @@ public final class SmtpClientSession implements AutoCloseable {
         }
         tlsEstablished = est.trust() + " TLS connection established to " + t.relay() + ": " + est.protocol()
                 + " with cipher " + est.cipher();
+        if (tls.options().logLevel() >= 2 && est.peer() != null) {
+            // smtp_tls_loglevel 2: the server certificate, as Postfix's summary of it
+            (lmtp ? MAILLOG_LMTP : MAILLOG_SMTP).info(t.relay() + ": " + SmtpTls.describe(est.peer()));
+        }
         // RFC 3207 section 4.2: forget what was learned before TLS, ask again
         SmtpStage stage = lmtp ? SmtpStage.LHLO : SmtpStage.EHLO;
         SmtpReply ehlo = exchange(secure, stage, (lmtp ? "LHLO " : "EHLO ") + settings.heloName());

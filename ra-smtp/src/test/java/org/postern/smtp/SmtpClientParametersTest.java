@@ -144,4 +144,95 @@ class SmtpClientParametersTest {
     private static int concurrencyLimit(Config c, NextHop hop) {
         return SmtpClientParameters.of(hop).concurrencyLimit(c);
     }
+
+    private static SmtpClientSettings.Tls tls(String mainCf, String nexthop) {
+        Config c = Config.parse(mainCf, "main.cf");
+        return SmtpClientParameters.SMTP.settings(c, NextHop.parseSmtp(nexthop)).tls();
+    }
+
+    @Test
+    void thePostfix22TlsNamesMapOntoSecurityLevelsWhenTheLevelIsEmpty() {
+        assertEquals("none", tls("", "example.com").level());
+        assertEquals("may", tls("smtp_use_tls = yes", "example.com").level());
+        assertEquals("verify", tls("smtp_enforce_tls = yes", "example.com").level());
+        assertEquals("verify", tls("smtp_use_tls = yes\nsmtp_enforce_tls = yes", "example.com").level());
+        assertEquals("encrypt", tls("smtp_enforce_tls = yes\nsmtp_tls_enforce_peername = no", "example.com").level());
+        // an explicit level wins
+        assertEquals("may", tls("smtp_enforce_tls = yes\nsmtp_tls_security_level = may", "example.com").level());
+        assertEquals("none", tls("smtp_use_tls = yes\nsmtp_tls_security_level = none", "example.com").level());
+        // the LMTP client reads the lmtp_ names, not the smtp_ ones
+        Config c = Config.parse("lmtp_enforce_tls = yes\nlmtp_tls_enforce_peername = no\nsmtp_use_tls = yes", "main.cf");
+        assertEquals("encrypt", SmtpClientParameters.LMTP.settings(c, null).tls().level());
+        assertEquals("none", SmtpClientParameters.LMTP.settings(Config.parse("smtp_enforce_tls = yes", "main.cf"), null)
+                .tls().level());
+    }
+
+    @Test
+    void perSiteActionsCombineAsTlsReadmeSays() {
+        String table = "smtp_tls_per_site = inline:{example.com=MAY, mx1.example.com=MUST, mx2.example.com=NONE, "
+                + "plain.example=NONE, strict.example=MUST_NOPEERMATCH, odd.example=PERHAPS}\n";
+        // next hop only
+        assertEquals("may", tls(table, "example.com").level());
+        assertEquals("encrypt", tls(table, "strict.example").level());
+        assertEquals("invalid", tls(table, "odd.example").level());
+        assertTrue(tls(table, "odd.example").required(), "an invalid policy never sends in the clear");
+        // a MAY wild card gives way to a stronger global level; NONE of the site does not
+        assertEquals("encrypt", tls(table + "smtp_tls_security_level = encrypt", "example.com").level());
+        assertEquals("none", tls(table + "smtp_tls_security_level = encrypt", "plain.example").level());
+        // not in the table: the global level
+        assertEquals("may", tls(table + "smtp_use_tls = yes", "other.example").level());
+        // the server's host name: MUST raises the next hop's MAY to verify, NONE lowers it to none
+        SmtpClientSettings.Tls t = tls(table, "example.com");
+        assertEquals("verify", t.forHost("mx1.example.com").level());
+        assertEquals("none", t.forHost("mx2.example.com").level());
+        assertEquals("may", t.forHost("mx3.example.com").level());
+        // NONE for the host does not lower a next hop's MUST_NOPEERMATCH
+        String both = "smtp_tls_per_site = inline:{strict.example=MUST_NOPEERMATCH, mx.strict.example=NONE}";
+        assertEquals("encrypt", tls(both, "strict.example").forHost("mx.strict.example").level());
+        // smtp_tls_policy_maps set: smtp_tls_per_site is ignored
+        assertEquals("none", tls(table + "smtp_tls_policy_maps = inline:{other=may}", "strict.example").level());
+    }
+
+    @Test
+    void aPolicyTableLevelPosternDoesNotImplementIsInvalidNotOpportunistic() {
+        SmtpClientSettings.Tls t = tls("smtp_tls_policy_maps = inline:{example.com=dane-only}", "example.com");
+        assertTrue(t.invalid());
+        assertTrue(t.required());
+        assertFalse(tls("smtp_tls_policy_maps = inline:{example.com=may}", "example.com").invalid());
+    }
+
+    @Test
+    void protocolListsAndCipherExclusionsInPostfixSyntax() {
+        String[] supported = {"TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1", "SSLv3"};
+        assertEquals(List.of("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"),
+                List.of(SmtpTls.protocols(List.of("!SSLv2", "!SSLv3"), supported)));
+        assertEquals(List.of("TLSv1.2", "TLSv1.3"), List.of(SmtpTls.protocols(List.of(">=TLSv1.2"), supported)));
+        assertEquals(List.of("TLSv1.2"), List.of(SmtpTls.protocols(List.of(">=TLSv1.2", "<=TLSv1.2"), supported)));
+        assertEquals(List.of("TLSv1.3"), List.of(SmtpTls.protocols(List.of("TLSv1.3"), supported)));
+        assertEquals(List.of("TLSv1.1", "TLSv1.3"),
+                List.of(SmtpTls.protocols(List.of("!TLSv1, !TLSv1.2"), supported)));
+        assertEquals(List.of(), List.of(SmtpTls.protocols(List.of("SSLv3"), supported)), "SSLv3 is never used");
+        assertEquals("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", SmtpTls.openSslName("ECDHE-RSA-AES128-GCM-SHA256"));
+        assertEquals("TLS_RSA_WITH_AES_256_CBC_SHA", SmtpTls.openSslName("AES256-SHA"));
+        assertEquals("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+                SmtpTls.openSslName("ECDHE-ECDSA-CHACHA20-POLY1305"));
+        String[] suites = {"TLS_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "TLS_RSA_WITH_AES_128_CBC_SHA256", "TLS_EMPTY_RENEGOTIATION_INFO_SCSV"};
+        assertEquals(List.of("TLS_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                "TLS_RSA_WITH_AES_128_CBC_SHA256", "TLS_EMPTY_RENEGOTIATION_INFO_SCSV"),
+                List.of(SmtpTls.ciphers(suites, List.of("SHA1"))));
+        assertEquals(List.of("TLS_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+                "TLS_RSA_WITH_AES_128_CBC_SHA256", "TLS_EMPTY_RENEGOTIATION_INFO_SCSV"),
+                List.of(SmtpTls.ciphers(suites, List.of("ECDHE-RSA-AES128-GCM-SHA256"))));
+        assertEquals(List.of("TLS_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "TLS_EMPTY_RENEGOTIATION_INFO_SCSV"),
+                List.of(SmtpTls.ciphers(suites, List.of("kRSA"))));
+    }
+
+    @Test
+    void theObsoleteCipherlistsExclusionsAreKept() {
+        Config c = Config.parse("smtp_tls_cipherlist = ALL:!aNULL:!MD5:-RC4\nsmtp_tls_exclude_ciphers = DES", "main.cf");
+        assertEquals(List.of("DES", "aNULL", "MD5", "RC4"),
+                SmtpClientParameters.SMTP.settings(c, null).tls().options().excludeCiphers());
+    }
 }

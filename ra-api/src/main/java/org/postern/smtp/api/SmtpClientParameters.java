@@ -114,6 +114,44 @@ public final class SmtpClientParameters {
     final Parameter<List<String>> saslMechanismFilter;
     /** smtp_tls_security_level, or lmtp_tls_security_level */
     final Parameter<String> tlsSecurityLevel;
+    /** smtp_use_tls, or lmtp_use_tls (Postfix 2.2) */
+    final Parameter<Boolean> useTls;
+    /** smtp_enforce_tls, or lmtp_enforce_tls (Postfix 2.2) */
+    final Parameter<Boolean> enforceTls;
+    /** smtp_tls_enforce_peername, or lmtp_tls_enforce_peername (Postfix 2.2) */
+    final Parameter<Boolean> tlsEnforcePeername;
+    /** smtp_tls_per_site, or lmtp_tls_per_site (Postfix 2.2) */
+    final Parameter<List<String>> tlsPerSite;
+    /** smtp_tls_chain_files, smtp_tls_cert_file, smtp_tls_key_file, smtp_tls_dcert_file, smtp_tls_dkey_file,
+     *  smtp_tls_eccert_file, smtp_tls_eckey_file, smtp_tls_keystore_file/_type/_password/_alias, or the lmtp_ names */
+    final Parameter<List<String>> tlsChainFiles;
+    final Parameter<String> tlsCertFile;
+    final Parameter<String> tlsKeyFile;
+    final Parameter<String> tlsDcertFile;
+    final Parameter<String> tlsDkeyFile;
+    final Parameter<String> tlsEccertFile;
+    final Parameter<String> tlsEckeyFile;
+    final Parameter<String> tlsKeystoreFile;
+    final Parameter<String> tlsKeystoreType;
+    final Parameter<String> tlsKeystorePassword;
+    final Parameter<String> tlsKeystoreAlias;
+    /** smtp_tls_protocols, smtp_tls_mandatory_protocols, or the lmtp_ names */
+    final Parameter<List<String>> tlsProtocols;
+    final Parameter<List<String>> tlsMandatoryProtocols;
+    /** smtp_tls_ciphers, smtp_tls_mandatory_ciphers, smtp_tls_exclude_ciphers, smtp_tls_mandatory_exclude_ciphers */
+    final Parameter<String> tlsCiphers;
+    final Parameter<String> tlsMandatoryCiphers;
+    final Parameter<List<String>> tlsExcludeCiphers;
+    final Parameter<List<String>> tlsMandatoryExcludeCiphers;
+    /** smtp_tls_scert_verifydepth, or lmtp_tls_scert_verifydepth */
+    final Parameter<Integer> tlsScertVerifydepth;
+    /** smtp_tls_loglevel, or lmtp_tls_loglevel */
+    final Parameter<Integer> tlsLoglevel;
+    /** smtp_tls_note_starttls_offer, or lmtp_tls_note_starttls_offer */
+    final Parameter<Boolean> tlsNoteStarttlsOffer;
+    /** smtp_tls_session_cache_database, smtp_tls_session_cache_timeout, or the lmtp_ names */
+    final Parameter<String> tlsSessionCacheDatabase;
+    final Parameter<Duration> tlsSessionCacheTimeout;
     /** smtp_tls_CAfile, or lmtp_tls_CAfile */
     final Parameter<String> tlsCafile;
     /** smtp_tls_CApath, or lmtp_tls_CApath */
@@ -165,6 +203,34 @@ public final class SmtpClientParameters {
         saslMechanismFilter = lmtp ? Parameters.LMTP_SASL_MECHANISM_FILTER : Parameters.SMTP_SASL_MECHANISM_FILTER;
         tlsSecurityLevel = lmtp ? Parameters.LMTP_TLS_SECURITY_LEVEL : Parameters.SMTP_TLS_SECURITY_LEVEL;
         tlsCafile = lmtp ? Parameters.LMTP_TLS_CAFILE : Parameters.SMTP_TLS_CAFILE;
+        useTls = lmtp ? Parameters.LMTP_USE_TLS : Parameters.SMTP_USE_TLS;
+        enforceTls = lmtp ? Parameters.LMTP_ENFORCE_TLS : Parameters.SMTP_ENFORCE_TLS;
+        tlsEnforcePeername = lmtp ? Parameters.LMTP_TLS_ENFORCE_PEERNAME : Parameters.SMTP_TLS_ENFORCE_PEERNAME;
+        tlsPerSite = lmtp ? Parameters.LMTP_TLS_PER_SITE : Parameters.SMTP_TLS_PER_SITE;
+        tlsChainFiles = lmtp ? Parameters.LMTP_TLS_CHAIN_FILES : Parameters.SMTP_TLS_CHAIN_FILES;
+        tlsCertFile = lmtp ? Parameters.LMTP_TLS_CERT_FILE : Parameters.SMTP_TLS_CERT_FILE;
+        tlsKeyFile = lmtp ? Parameters.LMTP_TLS_KEY_FILE : Parameters.SMTP_TLS_KEY_FILE;
+        tlsDcertFile = lmtp ? Parameters.LMTP_TLS_DCERT_FILE : Parameters.SMTP_TLS_DCERT_FILE;
+        tlsDkeyFile = lmtp ? Parameters.LMTP_TLS_DKEY_FILE : Parameters.SMTP_TLS_DKEY_FILE;
+        tlsEccertFile = lmtp ? Parameters.LMTP_TLS_ECCERT_FILE : Parameters.SMTP_TLS_ECCERT_FILE;
+        tlsEckeyFile = lmtp ? Parameters.LMTP_TLS_ECKEY_FILE : Parameters.SMTP_TLS_ECKEY_FILE;
+        tlsKeystoreFile = lmtp ? Parameters.LMTP_TLS_KEYSTORE_FILE : Parameters.SMTP_TLS_KEYSTORE_FILE;
+        tlsKeystoreType = lmtp ? Parameters.LMTP_TLS_KEYSTORE_TYPE : Parameters.SMTP_TLS_KEYSTORE_TYPE;
+        tlsKeystorePassword = lmtp ? Parameters.LMTP_TLS_KEYSTORE_PASSWORD : Parameters.SMTP_TLS_KEYSTORE_PASSWORD;
+        tlsKeystoreAlias = lmtp ? Parameters.LMTP_TLS_KEYSTORE_ALIAS : Parameters.SMTP_TLS_KEYSTORE_ALIAS;
+        tlsProtocols = lmtp ? Parameters.LMTP_TLS_PROTOCOLS : Parameters.SMTP_TLS_PROTOCOLS;
+        tlsMandatoryProtocols = lmtp ? Parameters.LMTP_TLS_MANDATORY_PROTOCOLS : Parameters.SMTP_TLS_MANDATORY_PROTOCOLS;
+        tlsCiphers = lmtp ? Parameters.LMTP_TLS_CIPHERS : Parameters.SMTP_TLS_CIPHERS;
+        tlsMandatoryCiphers = lmtp ? Parameters.LMTP_TLS_MANDATORY_CIPHERS : Parameters.SMTP_TLS_MANDATORY_CIPHERS;
+        tlsExcludeCiphers = lmtp ? Parameters.LMTP_TLS_EXCLUDE_CIPHERS : Parameters.SMTP_TLS_EXCLUDE_CIPHERS;
+        tlsMandatoryExcludeCiphers = lmtp ? Parameters.LMTP_TLS_MANDATORY_EXCLUDE_CIPHERS
+                : Parameters.SMTP_TLS_MANDATORY_EXCLUDE_CIPHERS;
+        tlsScertVerifydepth = lmtp ? Parameters.LMTP_TLS_SCERT_VERIFYDEPTH : Parameters.SMTP_TLS_SCERT_VERIFYDEPTH;
+        tlsLoglevel = lmtp ? Parameters.LMTP_TLS_LOGLEVEL : Parameters.SMTP_TLS_LOGLEVEL;
+        tlsNoteStarttlsOffer = lmtp ? Parameters.LMTP_TLS_NOTE_STARTTLS_OFFER : Parameters.SMTP_TLS_NOTE_STARTTLS_OFFER;
+        tlsSessionCacheDatabase = lmtp ? Parameters.LMTP_TLS_SESSION_CACHE_DATABASE
+                : Parameters.SMTP_TLS_SESSION_CACHE_DATABASE;
+        tlsSessionCacheTimeout = lmtp ? Parameters.LMTP_TLS_SESSION_CACHE_TIMEOUT : Parameters.SMTP_TLS_SESSION_CACHE_TIMEOUT;
         tlsCapath = lmtp ? Parameters.LMTP_TLS_CAPATH : Parameters.SMTP_TLS_CAPATH;
         tlsSecureCertMatch = lmtp ? Parameters.LMTP_TLS_SECURE_CERT_MATCH : Parameters.SMTP_TLS_SECURE_CERT_MATCH;
         tlsVerifyCertMatch = lmtp ? Parameters.LMTP_TLS_VERIFY_CERT_MATCH : Parameters.SMTP_TLS_VERIFY_CERT_MATCH;
@@ -224,6 +290,10 @@ public final class SmtpClientParameters {
         if (cache == null || cache.config() != c || cache.byHop().size() > SETTINGS_CACHE_LIMIT) {
             cache = new SettingsCache(c, new java.util.concurrent.ConcurrentHashMap<>());
             settingsCache = cache;
+            // table files may have changed with the configuration (postfix reload)
+            SmtpClientSettings.PerSite.forget();
+            SMTP.policyTables = null;
+            LMTP.policyTables = null;
         }
         return cache.byHop().computeIfAbsent(new HopKey(lmtp, hop), k -> settings(c, hop));
     }
@@ -292,13 +362,19 @@ public final class SmtpClientParameters {
     }
 
     /**
-     * tls - the TLS policy of a next hop: its smtp_tls_policy_maps entry ("level [match=a:b]"),
-     * else smtp_tls_security_level; the names to match from smtp_tls_verify_cert_match or
-     * smtp_tls_secure_cert_match unless the entry has match=.
+     * tls - the TLS policy of a next hop, by Postfix's precedence: the next hop's
+     * smtp_tls_policy_maps entry ("level [match=a:b]"); else smtp_tls_per_site (Postfix 2.2,
+     * ignored when smtp_tls_policy_maps is set); else the global level, which is
+     * smtp_tls_security_level or, when that is empty, the level of the Postfix 2.2 names:
+     * smtp_enforce_tls = yes gives verify (encrypt with smtp_tls_enforce_peername = no),
+     * smtp_use_tls = yes gives may, neither gives none. The names to match come from
+     * smtp_tls_verify_cert_match or smtp_tls_secure_cert_match unless the entry has match=.
      */
     SmtpClientSettings.Tls tls(Config c, NextHop hop) {
-        String level = c.get(tlsSecurityLevel);
+        String global = globalLevel(c);
+        String level = global;
         List<String> match = null;
+        SmtpClientSettings.PerSite perSite = null;
         String policy = hop == null ? null : tlsPolicy(c, hop);
         if (policy != null) {
             String[] words = policy.trim().split("\\s+");
@@ -308,13 +384,51 @@ public final class SmtpClientParameters {
                     match = List.of(words[i].substring(6).split(":"));
                 }
             }
+        } else if (hop != null && hop.host() != null && !c.get(tlsPerSite).isEmpty()
+                && c.get(tlsPolicyMaps).isEmpty()) {
+            perSite = SmtpClientSettings.PerSite.forNexthop(c.get(tlsPerSite), hop.host(), global);
+            level = perSite.level(null);
         }
         String l = level.trim().toLowerCase(Locale.ROOT);
         if (match == null) {
             match = c.get(l.equals("secure") ? tlsSecureCertMatch : tlsVerifyCertMatch);
         }
         return new SmtpClientSettings.Tls(l, c.get(tlsCafile), c.get(tlsCapath), match,
-                c.get(starttlsTimeout));
+                c.get(starttlsTimeout), tlsOptions(c), perSite);
+    }
+
+    /** globalLevel - smtp_tls_security_level, or the level that smtp_use_tls/smtp_enforce_tls name when it is empty */
+    String globalLevel(Config c) {
+        String level = c.get(tlsSecurityLevel).trim();
+        if (!level.isEmpty()) {
+            return level;
+        }
+        if (c.get(enforceTls)) {
+            return c.get(tlsEnforcePeername) ? "verify" : "encrypt";
+        }
+        return c.get(useTls) ? "may" : "none";
+    }
+
+    /** tlsOptions - keys, protocols, ciphers, logging and the session cache of this flavour */
+    SmtpClientSettings.TlsOptions tlsOptions(Config c) {
+        SmtpClientSettings.ClientIdentity id = new SmtpClientSettings.ClientIdentity(c.get(tlsChainFiles),
+                c.get(tlsCertFile).trim(), c.get(tlsKeyFile).trim(), c.get(tlsDcertFile).trim(),
+                c.get(tlsDkeyFile).trim(), c.get(tlsEccertFile).trim(), c.get(tlsEckeyFile).trim(),
+                c.get(tlsKeystoreFile).trim(), c.get(tlsKeystoreType), c.get(tlsKeystorePassword),
+                c.get(tlsKeystoreAlias).trim());
+        List<String> exclude = new ArrayList<>(c.get(tlsExcludeCiphers));
+        if (!lmtp) {
+            // smtp_tls_cipherlist (Postfix 2.2): an OpenSSL list; its exclusions are kept
+            for (String item : c.get(Parameters.SMTP_TLS_CIPHERLIST).split("[:,\\s]+")) {
+                if (item.length() > 1 && (item.startsWith("!") || item.startsWith("-"))) {
+                    exclude.add(item.substring(1));
+                }
+            }
+        }
+        return new SmtpClientSettings.TlsOptions(id, c.get(tlsProtocols), c.get(tlsMandatoryProtocols),
+                c.get(tlsCiphers), c.get(tlsMandatoryCiphers), exclude, c.get(tlsMandatoryExcludeCiphers),
+                c.get(tlsScertVerifydepth), c.get(tlsLoglevel), c.get(tlsNoteStarttlsOffer),
+                !c.get(tlsSessionCacheDatabase).isBlank(), c.get(tlsSessionCacheTimeout));
     }
 
     /** the tables of the last tls_policy_maps value seen (one per client flavour) */

@@ -222,26 +222,42 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
     }
 
     /**
-     * Tls - the TLS policy of this destination (smtp_tls_security_level, or the
-     * smtp_tls_policy_maps entry of the next hop).
+     * Tls - the TLS policy of this destination (smtp_tls_security_level, or the Postfix 2.2
+     * smtp_use_tls/smtp_enforce_tls when it is empty, or the smtp_tls_policy_maps entry of
+     * the next hop, or the smtp_tls_per_site actions), and how TLS is done.
      *
-     * @param level           none, may, encrypt, verify or secure
+     * @param level           none, may, encrypt, verify or secure; anything else (a policy
+     *                        table's dane, fingerprint or a typo) is {@link #invalid}: such mail
+     *                        is deferred, never sent in the clear
      * @param caFile          smtp_tls_CAfile (PEM); empty with caPath empty: the Java runtime's trust store
      * @param caPath          smtp_tls_CApath (directory of PEM files)
      * @param match           the names a verify/secure certificate must match: "hostname" (the MX
      *                        host), "nexthop", "dot-nexthop" (subdomains of the next hop), or a literal name
      * @param starttlsTimeout smtp_starttls_timeout (300s): the handshake's time limit
+     * @param options         keys, protocols, ciphers, logging, session cache
+     * @param perSite         the smtp_tls_per_site actions still to apply for the server's host name,
+     *                        or null
      */
-    public record Tls(String level, String caFile, String caPath, List<String> match, Duration starttlsTimeout)
+    public record Tls(String level, String caFile, String caPath, List<String> match, Duration starttlsTimeout,
+                      TlsOptions options, PerSite perSite)
             implements Serializable {
 
         public static final Tls NONE = new Tls("none", "", "", List.of(), Duration.ofSeconds(300));
+
+        /** the levels Postern implements, weakest first (Postfix's order: none, may, encrypt, verify, secure) */
+        public static final List<String> LEVELS = List.of("none", "may", "encrypt", "verify", "secure");
 
         public Tls {
             level = level == null || level.isBlank() ? "none" : level.trim().toLowerCase(Locale.ROOT);
             caFile = caFile == null ? "" : caFile.trim();
             caPath = caPath == null ? "" : caPath.trim();
             match = match.stream().map(m -> m.toLowerCase(Locale.ROOT)).toList();
+            options = options == null ? TlsOptions.DEFAULTS : options;
+        }
+
+        /** Tls - with the default options and no per-site table. */
+        public Tls(String level, String caFile, String caPath, List<String> match, Duration starttlsTimeout) {
+            this(level, caFile, caPath, match, starttlsTimeout, TlsOptions.DEFAULTS, null);
         }
 
         /** enabled - STARTTLS is attempted (may and above). */
@@ -249,14 +265,192 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
             return !level.equals("none");
         }
 
-        /** required - no delivery in the clear (encrypt and above). */
+        /** required - no delivery in the clear (encrypt and above, and an invalid level). */
         public boolean required() {
-            return level.equals("encrypt") || verified();
+            return level.equals("encrypt") || verified() || invalid();
         }
 
         /** verified - the certificate must be trusted and match (verify, secure). */
         public boolean verified() {
             return level.equals("verify") || level.equals("secure");
+        }
+
+        /** invalid - a level Postern does not implement: the mail is deferred ("client TLS configuration problem"). */
+        public boolean invalid() {
+            return !LEVELS.contains(level);
+        }
+
+        /**
+         * forHost - the policy for one server of the next hop: the smtp_tls_per_site action for
+         * its host name combined with the next hop's; this policy when there is no per-site table.
+         */
+        public Tls forHost(String hostName) {
+            if (perSite == null || hostName == null) {
+                return this;
+            }
+            String l = perSite.level(hostName);
+            return l.equals(level) ? this : new Tls(l, caFile, caPath, match, starttlsTimeout, options, perSite);
+        }
+    }
+
+    /**
+     * PerSite - smtp_tls_per_site (Postfix 2.2), the part that depends on the server's host
+     * name. The table is looked up for the next-hop domain (when the policy is made) and then
+     * for each server's host name (when it is connected to). The actions raise or lower the
+     * level as TLS_README describes: NONE lowers a not-found, NONE or MAY to none; MAY applies
+     * only when nothing was found; MUST_NOPEERMATCH raises to encrypt, MUST to verify. A MAY
+     * (a wild-card policy) gives way to a stronger global level; a site found in the table
+     * otherwise overrides the global level; no entry leaves the global level. Another action
+     * makes the level invalid: the mail is deferred.
+     *
+     * @param tables      the smtp_tls_per_site table specifications
+     * @param nexthop     the next-hop domain (or host of [host]), lower case
+     * @param siteLevel   the level after the next-hop lookup: "" when not found
+     * @param globalLevel smtp_tls_security_level, or the level of smtp_use_tls/smtp_enforce_tls
+     */
+    public record PerSite(List<String> tables, String nexthop, String siteLevel, String globalLevel)
+            implements Serializable {
+
+        private static final java.util.Map<List<String>, List<org.postern.config.maps.LookupTable>> OPEN =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        public PerSite {
+            tables = List.copyOf(tables);
+        }
+
+        /** forget - drop the opened tables (a new configuration: their files may have changed). */
+        public static void forget() {
+            OPEN.clear();
+        }
+
+        /** forNexthop - the per-site policy of a next hop: the table looked up for its domain. */
+        public static PerSite forNexthop(List<String> tables, String nexthop, String globalLevel) {
+            String dest = nexthop.toLowerCase(Locale.ROOT);
+            return new PerSite(tables, dest, apply(tables, "", dest), globalLevel);
+        }
+
+        /** level - the effective level for a server of the next hop (null: no host name known). */
+        public String level(String hostName) {
+            String site = siteLevel;
+            if (hostName != null && !site.equals("invalid")) {
+                String host = hostName.toLowerCase(Locale.ROOT);
+                if (!host.equals(nexthop)) {
+                    site = apply(tables, site, host);
+                }
+            }
+            if (site.isEmpty()) {
+                return globalLevel;
+            }
+            if (site.equals("may") && rank(globalLevel) > rank("may")) {
+                return globalLevel;
+            }
+            return site;
+        }
+
+        /* apply - one lookup: the action found for name changes the level as TLS_README says */
+        private static String apply(List<String> tables, String site, String name) {
+            String action = null;
+            for (org.postern.config.maps.LookupTable t : OPEN.computeIfAbsent(tables,
+                    k -> org.postern.config.maps.LookupTables.openAll(k))) {
+                java.util.Optional<String> v = t.lookup(name);
+                if (v.isPresent()) {
+                    action = v.get().trim().toUpperCase(Locale.ROOT);
+                    break;
+                }
+            }
+            if (action == null) {
+                return site;
+            }
+            int r = rank(site);
+            return switch (action) {
+                case "NONE" -> r <= rank("may") ? "none" : site;
+                case "MAY" -> site.isEmpty() ? "may" : site;
+                case "MUST_NOPEERMATCH" -> r < rank("encrypt") ? "encrypt" : site;
+                case "MUST" -> r < rank("verify") ? "verify" : site;
+                default -> "invalid";
+            };
+        }
+
+        /* rank - "" (not found) below none, then Postfix's order */
+        private static int rank(String level) {
+            return level.isEmpty() ? -1 : Tls.LEVELS.indexOf(level);
+        }
+    }
+
+    /**
+     * TlsOptions - how the client does TLS, beside the level.
+     *
+     * @param identity           the client's key and certificate (smtp_tls_cert_file and the
+     *                           others, or a key store); {@link ClientIdentity#NONE}: none
+     * @param protocols          smtp_tls_protocols (level may)
+     * @param mandatoryProtocols smtp_tls_mandatory_protocols (encrypt and above)
+     * @param ciphers            smtp_tls_ciphers grade (level may)
+     * @param mandatoryCiphers   smtp_tls_mandatory_ciphers grade (encrypt and above)
+     * @param excludeCiphers     smtp_tls_exclude_ciphers plus the exclusions of smtp_tls_cipherlist
+     * @param mandatoryExclude   smtp_tls_mandatory_exclude_ciphers (encrypt and above, in addition)
+     * @param verifyDepth        smtp_tls_scert_verifydepth (9)
+     * @param logLevel           smtp_tls_loglevel (0)
+     * @param noteStarttlsOffer  smtp_tls_note_starttls_offer (no)
+     * @param sessionCache       smtp_tls_session_cache_database is not empty: sessions are resumed
+     * @param sessionTimeout     smtp_tls_session_cache_timeout (3600s)
+     */
+    public record TlsOptions(ClientIdentity identity, List<String> protocols, List<String> mandatoryProtocols,
+                             String ciphers, String mandatoryCiphers, List<String> excludeCiphers,
+                             List<String> mandatoryExclude, int verifyDepth, int logLevel, boolean noteStarttlsOffer,
+                             boolean sessionCache, Duration sessionTimeout) implements Serializable {
+
+        public static final TlsOptions DEFAULTS = new TlsOptions(ClientIdentity.NONE, List.of("!SSLv2", "!SSLv3"),
+                List.of("!SSLv2", "!SSLv3"), "medium", "medium", List.of(), List.of(), 9, 0, false, false,
+                Duration.ofSeconds(3600));
+
+        public TlsOptions {
+            identity = identity == null ? ClientIdentity.NONE : identity;
+            protocols = List.copyOf(protocols);
+            mandatoryProtocols = List.copyOf(mandatoryProtocols);
+            excludeCiphers = List.copyOf(excludeCiphers);
+            mandatoryExclude = List.copyOf(mandatoryExclude);
+        }
+    }
+
+    /**
+     * ClientIdentity - the client's private keys and certificates: PEM files as Postfix names
+     * them, or a Java key store. The password is not part of {@link #toString}.
+     *
+     * @param chainFiles       smtp_tls_chain_files: each a key then its chain; when set, the others are ignored
+     * @param certFile         smtp_tls_cert_file (RSA)
+     * @param keyFile          smtp_tls_key_file
+     * @param dcertFile        smtp_tls_dcert_file (DSA)
+     * @param dkeyFile         smtp_tls_dkey_file
+     * @param eccertFile       smtp_tls_eccert_file (ECDSA)
+     * @param eckeyFile        smtp_tls_eckey_file
+     * @param keystoreFile     smtp_tls_keystore_file (Postern)
+     * @param keystoreType     PKCS12 or JKS
+     * @param keystorePassword the store's and its key's password
+     * @param keystoreAlias    the key entry; empty: the only one
+     */
+    public record ClientIdentity(List<String> chainFiles, String certFile, String keyFile, String dcertFile,
+                                 String dkeyFile, String eccertFile, String eckeyFile, String keystoreFile,
+                                 String keystoreType, String keystorePassword, String keystoreAlias)
+            implements Serializable {
+
+        public static final ClientIdentity NONE = new ClientIdentity(List.of(), "", "", "", "", "", "", "", "PKCS12",
+                "", "");
+
+        public ClientIdentity {
+            chainFiles = chainFiles.stream().map(String::trim).filter(f -> !f.isEmpty()).toList();
+        }
+
+        /** empty - no key is configured. */
+        public boolean empty() {
+            return chainFiles.isEmpty() && certFile.isBlank() && dcertFile.isBlank() && eccertFile.isBlank()
+                    && keystoreFile.isBlank();
+        }
+
+        @Override
+        public String toString() {
+            return "ClientIdentity[chainFiles=" + chainFiles + ", certFile=" + certFile + ", keyFile=" + keyFile
+                    + ", dcertFile=" + dcertFile + ", eccertFile=" + eccertFile + ", keystoreFile=" + keystoreFile
+                    + ", keystoreAlias=" + keystoreAlias + "]";
         }
     }
 
