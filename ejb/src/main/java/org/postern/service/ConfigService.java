@@ -185,6 +185,8 @@ public class ConfigService {
                 throw new ConfigException(next.main().fileName(), 0, String.valueOf(e.getMessage()), e);
             }
         }
+        // the SMTP/LMTP client's key files and per-site tables: a bad one refuses the reload now, not at delivery
+        org.postern.smtp.api.SmtpClientParameters.validate(next.main());
         List<String> changes = new ArrayList<>();
         if (smtpd != null) {
             changes.addAll(smtpd.apply(next.main(), next.services()));

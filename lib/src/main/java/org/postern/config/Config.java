@@ -289,6 +289,16 @@ public final class Config {
     }
 
     /**
+     * error - a ConfigException for a parameter's value: the file and line that set it (the
+     * main.cf name and line 0 when it has its default), so that a reload's refusal points
+     * at the line to fix.
+     */
+    public ConfigException error(Parameter<?> p, String reason) {
+        Entry e = entries.get(p.name());
+        return e != null ? new ConfigException(e.origin(), e.line(), reason) : new ConfigException(fileName(), 0, reason);
+    }
+
+    /**
      * unexpanded - the value as main.cf has it, or the default when main.cf does not set
      * it, without $name expansion (what postconf prints without -x); null for a name that
      * is neither set nor registered. mydomain's default is the one derived from myhostname.

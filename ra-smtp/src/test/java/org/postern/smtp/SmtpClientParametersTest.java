@@ -235,4 +235,14 @@ class SmtpClientParametersTest {
         assertEquals(List.of("DES", "aNULL", "MD5", "RC4"),
                 SmtpClientParameters.SMTP.settings(c, null).tls().options().excludeCiphers());
     }
+
+    @Test
+    void aClientKeyFileThatCannotBeReadRefusesTheConfigurationWithItsLine() {
+        Config c = Config.parse("myhostname = a.example\nsmtp_tls_cert_file = /nonexistent/client.pem\n", "main.cf");
+        org.postern.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                org.postern.config.ConfigException.class, () -> SmtpClientParameters.validate(c));
+        assertEquals(2, e.line(), e.getMessage());
+        assertTrue(e.getMessage().contains("smtp_tls_cert_file: cannot read /nonexistent/client.pem"), e.getMessage());
+        SmtpClientParameters.validate(Config.parse("smtp_use_tls = yes", "main.cf"));
+    }
 }

@@ -397,6 +397,29 @@ public final class SmtpClientParameters {
                 c.get(starttlsTimeout), tlsOptions(c), perSite);
     }
 
+    /**
+     * validate - what the client would only find out at delivery: its key files (read as the
+     * TLS engine reads them) and its smtp_tls_per_site tables; for both flavours. A reload
+     * or a start with a bad file is refused, naming the parameter's line.
+     *
+     * @throws org.postern.config.ConfigException the file and line, and what is wrong
+     */
+    public static void validate(Config c) {
+        for (SmtpClientParameters p : List.of(SMTP, LMTP)) {
+            SmtpClientSettings.TlsOptions o = p.tlsOptions(c);
+            try {
+                TlsKeys.load(o.identity(), p.lmtp ? "lmtp_" : "smtp_");
+            } catch (IOException e) {
+                Parameter<?> where = !o.identity().chainFiles().isEmpty() ? p.tlsChainFiles
+                        : !o.identity().certFile().isBlank() ? p.tlsCertFile
+                        : !o.identity().dcertFile().isBlank() ? p.tlsDcertFile
+                        : !o.identity().eccertFile().isBlank() ? p.tlsEccertFile : p.tlsKeystoreFile;
+                throw c.error(where, e.getMessage());
+            }
+            LookupTables.openAll(c.get(p.tlsPerSite));
+        }
+    }
+
     /** globalLevel - smtp_tls_security_level, or the level that smtp_use_tls/smtp_enforce_tls name when it is empty */
     String globalLevel(Config c) {
         String level = c.get(tlsSecurityLevel).trim();
