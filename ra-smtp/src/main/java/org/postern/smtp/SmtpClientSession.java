@@ -660,7 +660,7 @@ public final class SmtpClientSession implements AutoCloseable {
         SmtpClientSettings.Tls tls = settings.tls().forHost(t.hostName());
         tlsEstablished = null;
         if (tls.invalid()) {
-            LOG.warning("PSTN3120: " + t.namaddr() + ": TLS policy level \"" + tls.level()
+            LOG.warning("PSTN3115: " + t.namaddr() + ": TLS policy level \"" + tls.level()
                     + "\" is not supported (none, may, encrypt, verify, secure): mail deferred, not sent in the clear");
             return new Failure(Status.DEFERRED, "4.7.5", "client TLS configuration problem", t.relay());
         }
