@@ -100,7 +100,8 @@ import org.postern.smtp.dns.DnsResolver;
  * client's attributes before MAIL FROM when the server offers XFORWARD, as Postfix sends
  * them (XFORWARD_README): only those the server lists after its XFORWARD keyword, in two
  * commands, NAME ADDR PORT then PROTO HELO IDENT SOURCE, an unknown value as [UNAVAILABLE],
- * values xtext-encoded, a command that would pass 512 octets split in more; see
+ * an IPv6 address as IPv6:addr, values xtext-encoded, a command that would pass 512
+ * octets split in more; see
  * {@link #xforwardCommands}. With PIPELINING they go out in the group with MAIL. Each
  * command and its reply are limited by smtp_xforward_timeout / lmtp_xforward_timeout
  * (300s); a timeout is "timed out while sending XFORWARD name/address" (or
@@ -1060,6 +1061,8 @@ public final class SmtpClientSession implements AutoCloseable {
     static final List<String> XFORWARD_PROTO_HELO = List.of("PROTO", "HELO", "IDENT", "SOURCE");
     /** the value of an attribute that is not known (XFORWARD_README) */
     static final String XFORWARD_UNAVAILABLE = "[UNAVAILABLE]";
+    /** the prefix of an IPv6 ADDR, as Postfix writes it */
+    static final String XFORWARD_IPV6 = "IPv6:";
     /** the longest XFORWARD command line without CRLF: 512 octets with it (RFC 5321 section 4.5.3.1.4) */
     static final int XFORWARD_LINE_LIMIT = 510;
     /** the longest attribute value (XFORWARD_README, note 1); Postfix's smtpd answers 501 to a longer one */
@@ -1075,7 +1078,8 @@ public final class SmtpClientSession implements AutoCloseable {
      * first NAME, ADDR and PORT, then PROTO, HELO, IDENT and SOURCE, each group sent only when
      * one of its announced attributes is known, the others of the group then as [UNAVAILABLE].
      * "unknown" (a client name without reverse DNS, an unknown address, port or protocol)
-     * counts as not known, as in Postfix. Values are xtext-encoded; one whose encoding is
+     * counts as not known, as in Postfix. An IPv6 ADDR gets the prefix IPv6:, as Postfix stores
+     * it (Postfix's smtpd refuses a bare one). Values are xtext-encoded; one whose encoding is
      * longer than 255 characters, or that has CR, LF or NUL, is sent as [UNAVAILABLE]. A group
      * whose line would pass 512 octets with CRLF is sent as several XFORWARD commands.
      *
@@ -1122,6 +1126,11 @@ public final class SmtpClientSession implements AutoCloseable {
         }
         if (!name.equals("HELO") && !name.equals("IDENT") && !name.equals("SOURCE") && v.equalsIgnoreCase("unknown")) {
             return null;
+        }
+        if (name.equals("ADDR") && v.indexOf(':') >= 0 && !v.regionMatches(true, 0, XFORWARD_IPV6, 0, 5)) {
+            // an IPv6 address in the form of mail (RFC 5321 IPv6-address-literal): Postfix's smtpd
+            // answers "501 5.5.4 Bad ADDR syntax" to a bare one
+            v = XFORWARD_IPV6 + v;
         }
         String x = xtext(v);
         return x.length() > XFORWARD_VALUE_LIMIT ? null : x;

@@ -99,8 +99,8 @@ class SmtpXforwardTest {
         Map<String, String> a = Map.of("NAME", "unknown", "ADDR", "2001:db8::7", "PORT", "40123", "PROTO", "ESMTP",
                 "HELO", "a=b c", "IDENT", "Q7", "SOURCE", "REMOTE");
         // the README's example server: NAME ADDR PROTO HELO; an unresolved name is [UNAVAILABLE];
-        // an IPv6 address goes as the queue has it, without brackets
-        assertEquals(List.of("XFORWARD NAME=[UNAVAILABLE] ADDR=2001:db8::7", "XFORWARD PROTO=ESMTP HELO=a+3Db+20c"),
+        // an IPv6 address with the IPv6: prefix Postfix writes, without brackets
+        assertEquals(List.of("XFORWARD NAME=[UNAVAILABLE] ADDR=IPv6:2001:db8::7", "XFORWARD PROTO=ESMTP HELO=a+3Db+20c"),
                 xforwardSent(List.of("XFORWARD NAME ADDR PROTO HELO"), a));
         // the keyword's attribute names in any case and order
         assertEquals(List.of("XFORWARD IDENT=Q7"), xforwardSent(List.of("xforward ident"), a));
