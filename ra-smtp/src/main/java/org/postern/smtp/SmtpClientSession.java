@@ -101,8 +101,8 @@ import org.postern.smtp.dns.DnsResolver;
  * them (XFORWARD_README): only those the server lists after its XFORWARD keyword, in two
  * commands, NAME ADDR PORT then PROTO HELO IDENT SOURCE, an unknown value as [UNAVAILABLE],
  * an IPv6 address as IPv6:addr, values xtext-encoded, a command that would pass 512
- * octets split in more; see
- * {@link #xforwardCommands}. With PIPELINING they go out in the group with MAIL. Each
+ * octets split in more; see {@link #xforwardCommands}. With PIPELINING they go out in the
+ * group with MAIL. Each
  * command and its reply are limited by smtp_xforward_timeout / lmtp_xforward_timeout
  * (300s); a timeout is "timed out while sending XFORWARD name/address" (or
  * "protocol/helo_name"). A refused XFORWARD is logged (PSTN3120, warning) and the mail goes
@@ -112,7 +112,10 @@ import org.postern.smtp.dns.DnsResolver;
  *
  * <h2>BUGS</h2>
  * No BDAT, no DANE, no client certificate; XFORWARD carries what the queue hands over in
- * {@link OutboundMessage#xforward} (see the queue manager for which attributes it knows);
+ * {@link OutboundMessage#xforward} (the queue manager's DeliveryAgent.xforward: all seven
+ * attributes; no PORT for mail queued before schema V6; mail submitted with bin/sendmail
+ * reaches the queue through smtpd on loopback, so it is SOURCE=REMOTE, not LOCAL as
+ * Postfix's pickup mail is);
  * no sender-dependent SASL credentials; the trust anchors of a CAfile/CApath are read
  * once per path (a changed file needs a restart); ENVID and ORCPT are sent as stored (xtext); parts of
  * 8-bit mail that claim 7bit are sent unconverted to servers without 8BITMIME (as Postfix does).
