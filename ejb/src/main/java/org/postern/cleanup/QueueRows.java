@@ -104,6 +104,7 @@ public final class QueueRows {
         }
         QueuedMessage m = new QueuedMessage(env.queueId(), env.sender(), env.arrival());
         m.setClient(env.clientName(), env.clientAddress());
+        m.setClientPort(env.clientPort() > 0 ? env.clientPort() : null);
         m.setHelo(env.helo());
         m.setProtocol(env.protocol());
         m.setService(env.service());
@@ -139,8 +140,8 @@ public final class QueueRows {
 
     private static final String INSERT_MESSAGE = "INSERT INTO queue_message (queue_id, sender, state, arrival,"
             + " size_bytes, client_name, client_address, helo, protocol, service, envid, ret, body_type,"
-            + " content_chunks, next_attempt, lease_until, lease_owner, active_since, flush_requested, version)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)";
+            + " content_chunks, next_attempt, lease_until, lease_owner, active_since, flush_requested, client_port,"
+            + " version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)";
     private static final String INSERT_RECIPIENT = "INSERT INTO queue_recipient (id, queue_id, position, address,"
             + " orcpt, notify, status, dsn, relay, reply, attempts, next_attempt, last_attempt)"
             + " VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0, ?, NULL)";
@@ -177,6 +178,11 @@ public final class QueueRows {
                 msg.setString(17, m.getLeaseOwner());
                 setInstant(msg, 18, m.getActiveSince());
                 msg.setNull(19, Types.BOOLEAN);
+                if (m.getClientPort() != null) {
+                    msg.setInt(20, m.getClientPort());
+                } else {
+                    msg.setNull(20, Types.INTEGER);
+                }
                 msg.addBatch();
                 List<QueuedRecipient> rs = m.getRecipients();
                 for (int i = 0; i < rs.size(); i++) {

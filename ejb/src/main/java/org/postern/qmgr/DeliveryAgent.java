@@ -81,7 +81,8 @@ import org.postern.smtp.api.SmtpClientParameters;
  * smtp_defer_if_no_mx_address_found, disable_dns_lookups, inet_protocols, inet_interfaces and
  * proxy_interfaces (loop detection), best_mx_transport (mail that loops back to us goes
  * to that transport, once), smtp_tls_* and smtp_sasl_* (TLS and SASL policy),
- * smtp_send_xforward_command, the session options and the
+ * smtp_send_xforward_command and smtp_xforward_timeout (the attributes sent: {@link #xforward}),
+ * the session options and the
  * connection cache parameters.
  *
  * <p>Bounce, delay and success notices are queued by {@link QueueStore#finishRound} in the
@@ -434,6 +435,40 @@ public class DeliveryAgent {
         return outcomes;
     }
 
+    /**
+     * xforward - the XFORWARD attributes of a message, for smtp_send_xforward_command and
+     * lmtp_send_xforward_command: the original client's NAME, ADDR, PORT, PROTO and HELO as
+     * the queue stored them, IDENT (the queue id, Postfix's log ident) and SOURCE: LOCAL for
+     * mail that Postern composed itself (bounces and other notices, protocol "local"; Postfix
+     * says LOCAL for pickup and its own mail), with no client attributes then, as Postfix has
+     * none for them; REMOTE for mail that a client handed over by SMTP. What is not known is
+     * left out: the client sends it as [UNAVAILABLE] if the server asks for it.
+     */
+    static Map<String, String> xforward(QueueStore.Claim claim) {
+        Map<String, String> x = new HashMap<>();
+        x.put("IDENT", claim.queueId());
+        QueueStore.Claim.Client c = claim.client();
+        if (c.local()) {
+            x.put("SOURCE", "LOCAL");
+            return x;
+        }
+        putKnown(x, "NAME", c.name());
+        putKnown(x, "ADDR", c.address());
+        putKnown(x, "PORT", c.port() == null ? null : String.valueOf(c.port()));
+        putKnown(x, "PROTO", c.protocol());
+        putKnown(x, "HELO", c.helo());
+        if (c.address() != null) {
+            x.put("SOURCE", "REMOTE");
+        }
+        return x;
+    }
+
+    private static void putKnown(Map<String, String> x, String name, String value) {
+        if (value != null && !value.isBlank()) {
+            x.put(name, value);
+        }
+    }
+
     private void deliverBatch(Round round, NextHop hop, List<QueueStore.Claim.Rcpt> batch) {
         QueueStore.Claim claim = round.claim();
         Config config = round.config();
@@ -447,9 +482,7 @@ public class DeliveryAgent {
                 claim.content() != null
                         ? () -> new java.io.ByteArrayInputStream(claim.content(), 0, (int) claim.size())
                         : () -> new ContentStream(store, claim.queueId(), claim.chunks()), claim.envid(), claim.ret(),
-                "8BITMIME".equalsIgnoreCase(claim.bodyType()),
-                // the claim carries no client attributes (NAME, ADDR, HELO, PROTO) yet: IDENT only
-                Map.of("IDENT", claim.queueId()));
+                "8BITMIME".equalsIgnoreCase(claim.bodyType()), xforward(claim));
         Instant handed = Instant.now();
         DeliveryOutcome outcome;
         // a flush (ETRN, sendmail -q) ignores the dead-destination cache (ETRN_README)

@@ -146,7 +146,7 @@ public class QueueStore {
         em.flush();
         return new Claim(m.getQueueId(), m.getVersion(), m.getSender(), m.getArrival(), m.getSize(),
                 m.getRecipients().size(), m.getEnvid(), m.getRet(), m.getBodyType(), m.getContentChunks(), first,
-                due, flushed, null, m.isForcedExpire());
+                due, flushed, null, m.isForcedExpire(), Claim.Client.of(m));
     }
 
     /**
@@ -202,7 +202,8 @@ public class QueueStore {
         }
 
         private record Row(String id, long version, String state, String sender, Instant arrival, long size,
-                           String envid, String ret, String bodyType, int chunks, boolean flushed, boolean expired) {
+                           String envid, String ret, String bodyType, int chunks, boolean flushed, boolean expired,
+                           Claim.Client client) {
         }
 
         void run(List<String> ids, List<Claim> claimed, List<String> odd) throws java.sql.SQLException {
@@ -222,7 +223,8 @@ public class QueueStore {
             }
             Map<String, Row> held = new java.util.LinkedHashMap<>();
             try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT queue_id, version, state, sender, arrival,"
-                    + " size_bytes, envid, ret, body_type, content_chunks, flush_requested, forced_expire FROM queue_message"
+                    + " size_bytes, envid, ret, body_type, content_chunks, flush_requested, forced_expire, client_name,"
+                    + " client_address, client_port, helo, protocol FROM queue_message"
                     + " WHERE queue_id IN (" + in(ids.size()) + ") AND lease_owner = ? AND lease_until = ?")) {
                 int i = 1;
                 for (String id : ids) {
@@ -234,7 +236,8 @@ public class QueueStore {
                     while (r.next()) {
                         held.put(r.getString(1), new Row(r.getString(1), r.getLong(2), r.getString(3), r.getString(4),
                                 instant(r, 5), r.getLong(6), r.getString(7), r.getString(8), r.getString(9),
-                                r.getInt(10), r.getBoolean(11), r.getBoolean(12)));
+                                r.getInt(10), r.getBoolean(11), r.getBoolean(12), new Claim.Client(r.getString(13),
+                                r.getString(14), r.getObject(15, Integer.class), r.getString(16), r.getString(17))));
                     }
                 }
             }
@@ -315,7 +318,7 @@ public class QueueStore {
                     first.add(m.id());
                 }
                 claimed.add(new Claim(m.id(), m.version(), m.sender(), m.arrival(), m.size(), n, m.envid(), m.ret(),
-                        m.bodyType(), m.chunks(), isFirst, List.copyOf(d), m.flushed(), data, m.expired()));
+                        m.bodyType(), m.chunks(), isFirst, List.copyOf(d), m.flushed(), data, m.expired(), m.client()));
             }
             if (!good.isEmpty()) {
                 // deferred mail being delivered is in the active queue, as in Postfix; a flush is used up
@@ -721,11 +724,39 @@ public class QueueStore {
      * need; ignoreDeferTransports: a flush asked for this round, so recipients of a
      * transport in defer_transports are delivered too (see DeferTransports), and the
      * dead-destination cache is ignored (see DeadDestinations); forcedExpire: postsuper -e
-     * or -f marked the message, whose due recipients are returned to the sender, not delivered.
+     * or -f marked the message, whose due recipients are returned to the sender, not delivered;
+     * client: the original client as the queue stored it, for XFORWARD.
      */
     public record Claim(String queueId, long lease, String sender, Instant arrival, long size, int nrcpt, String envid,
                         String ret, String bodyType, int chunks, boolean firstTime, List<Rcpt> due,
-                        boolean ignoreDeferTransports, byte[] content, boolean forcedExpire) {
+                        boolean ignoreDeferTransports, byte[] content, boolean forcedExpire, Client client) {
+
+        public Claim {
+            client = client != null ? client : Client.NONE;
+        }
+
+        /**
+         * Client - the client that handed the message to Postern, as the queue row has it:
+         * name ("unknown" when smtpd found no name), address, TCP port (null when not stored:
+         * mail queued before schema V6), HELO name, protocol (SMTP, ESMTP, ...; "local" for
+         * mail Postern composed itself: bounces and other notices). Any of them may be null.
+         */
+        public record Client(String name, String address, Integer port, String helo, String protocol) {
+            /** NONE - nothing known */
+            public static final Client NONE = new Client(null, null, null, null, null);
+
+            /** of - the client of a queue row. */
+            public static Client of(QueuedMessage m) {
+                return new Client(m.getClientName(), m.getClientAddress(), m.getClientPort(), m.getHelo(),
+                        m.getProtocol());
+            }
+
+            /** local - mail that no client sent: Postern's own notices (protocol "local") */
+            public boolean local() {
+                return "local".equalsIgnoreCase(protocol);
+            }
+        }
+
         /**
          * born - the claim of a message that cleanup stored born leased to this node
          * ({@code CleanupService.prepare}), for its first delivery straight from memory:
@@ -739,7 +770,7 @@ public class QueueStore {
             }
             return new Claim(m.getQueueId(), m.getVersion(), m.getSender(), m.getArrival(), m.getSize(),
                     m.getRecipients().size(), m.getEnvid(), m.getRet(), m.getBodyType(), m.getContentChunks(), true,
-                    List.copyOf(due), false, content, false);
+                    List.copyOf(due), false, content, false, Client.of(m));
         }
 
         /** Rcpt - a recipient that is due. */

@@ -198,6 +198,8 @@ public interface GroupCommitStoreContract extends QueueDatabaseContract {
         // a retry of a message whose only chunk was lost: for claim() to move to the corrupt queue
         database().update(em -> em.createQuery("DELETE FROM ContentChunk c WHERE c.queueId = :id")
                 .setParameter("id", broken).executeUpdate());
+        // mail queued before schema V6 has no client port
+        database().update(em -> em.find(QueuedMessage.class, large).setClientPort(null));
         // the first recipient of "small" is done already: only b is due
         database().update(em -> em.find(QueuedMessage.class, small).getRecipients().get(0)
                 .record(RecipientStatus.SENT, "2.0.0", "x", "250 ok", T0, null));
@@ -222,8 +224,12 @@ public interface GroupCommitStoreContract extends QueueDatabaseContract {
         assertEquals(2, s0.nrcpt());
         assertEquals(List.of("b@example.com"), s0.due().stream().map(QueueStore.Claim.Rcpt::address).toList());
         assertArrayEquals(smallData, s0.content(), "a single chunk comes with the claim");
+        assertEquals(new QueueStore.Claim.Client("client.example.net", "192.0.2.10", 49152, "client.example.net",
+                "ESMTP"), s0.client(), "the original client, read with the row, for XFORWARD");
         QueueStore.Claim l0 = b.claimed().stream().filter(c -> c.queueId().equals(large)).findFirst().orElseThrow();
         assertNull(l0.content(), "larger content is streamed chunk by chunk");
+        assertNull(l0.client().port(), "no port stored: none claimed");
+        assertEquals("192.0.2.10", l0.client().address());
         assertEquals(3, l0.chunks());
         QueuedMessage x = database().message(broken);
         assertNull(x.getLeaseUntil(), "an odd message's lease is given back");

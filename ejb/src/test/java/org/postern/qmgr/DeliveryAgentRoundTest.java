@@ -235,8 +235,27 @@ class DeliveryAgentRoundTest {
         assertEquals(3, calls.size());
         calls.forEach(c -> assertEquals(1, c.message().recipients().size()));
         assertEquals(NextHop.lmtpInet("127.0.0.1", 2424), calls.get(0).hop());
-        assertEquals(Map.of("IDENT", id), calls.get(0).message().xforward());
+        // XFORWARD: the original client as smtpd stored it, the queue id, and SOURCE=REMOTE
+        assertEquals(Map.of("IDENT", id, "NAME", "client.example.net", "ADDR", "192.0.2.10", "PORT", "49152",
+                "PROTO", "ESMTP", "HELO", "client.example.net", "SOURCE", "REMOTE"), calls.get(0).message().xforward());
         assertEquals(List.of(), requests.scheduled, "all sent: removed, nothing scheduled");
+    }
+
+    @Test
+    void xforwardOfLocalMailAndOfAClientWithoutNameOrPort() {
+        QueueStore.Claim.Client notice = new QueueStore.Claim.Client("localhost", "127.0.0.1", 0, null, "local");
+        assertEquals(Map.of("IDENT", "4ABC", "SOURCE", "LOCAL"), DeliveryAgent.xforward(claim(notice)),
+                "mail Postern composed itself: SOURCE=LOCAL and no client, as Postfix sends for its own mail");
+        QueueStore.Claim.Client old = new QueueStore.Claim.Client("unknown", "2001:db8::7", null, "", "SMTP");
+        assertEquals(Map.of("IDENT", "4ABC", "NAME", "unknown", "ADDR", "2001:db8::7", "PROTO", "SMTP",
+                "SOURCE", "REMOTE"), DeliveryAgent.xforward(claim(old)),
+                "no port stored, an empty HELO: left out, for the client to send as [UNAVAILABLE]");
+        assertEquals(Map.of("IDENT", "4ABC"), DeliveryAgent.xforward(claim(null)));
+    }
+
+    private static QueueStore.Claim claim(QueueStore.Claim.Client client) {
+        return new QueueStore.Claim("4ABC", 1, "s@example.org", Instant.now(), 10, 1, null, null, null, 1, true,
+                List.of(), false, null, false, client);
     }
 
     @Test

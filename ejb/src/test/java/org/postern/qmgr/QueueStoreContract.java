@@ -101,6 +101,9 @@ public interface QueueStoreContract extends QueueDatabaseContract {
         assertEquals("env-1", c.envid());
         assertEquals("HDRS", c.ret());
         assertEquals("8BITMIME", c.bodyType());
+        // the original client as smtpd stored it, for XFORWARD
+        assertEquals(new QueueStore.Claim.Client("client.example.net", "192.0.2.10", 49152, "client.example.net",
+                "ESMTP"), c.client());
         assertTrue(c.firstTime());
         assertEquals(List.of("a@example.com", "b@example.com"), c.due().stream().map(QueueStore.Claim.Rcpt::address).toList());
         assertEquals("rfc822;A@example.com", c.due().get(0).orcpt());

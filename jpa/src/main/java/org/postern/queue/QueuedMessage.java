@@ -55,6 +55,10 @@ public class QueuedMessage {
     @Column(name = "client_address", length = 64)
     private String clientAddress;
 
+    /** the client's TCP port; null when unknown (mail queued before schema V6, local mail) */
+    @Column(name = "client_port")
+    private Integer clientPort;
+
     @Column(name = "helo", length = 255)
     private String helo;
 
@@ -139,6 +143,8 @@ public class QueuedMessage {
     public String getClientName() { return clientName; }
     public String getClientAddress() { return clientAddress; }
     public void setClient(String name, String address) { this.clientName = name; this.clientAddress = address; }
+    public Integer getClientPort() { return clientPort; }
+    public void setClientPort(Integer port) { this.clientPort = port; }
     public String getHelo() { return helo; }
     public void setHelo(String helo) { this.helo = helo; }
     public String getProtocol() { return protocol; }

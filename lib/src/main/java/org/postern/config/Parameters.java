@@ -860,6 +860,14 @@ public final class Parameters {
     /** smtp_send_xforward_command - XFORWARD to an SMTP server that offers it. */
     public static final Parameter<Boolean> SMTP_SEND_XFORWARD_COMMAND = register(Parameter.bool("smtp_send_xforward_command",
             "no", "Send the XFORWARD command when the SMTP server's EHLO response announces XFORWARD support."));
+    /** lmtp_xforward_timeout - the time limit for XFORWARD to an LMTP server. */
+    public static final Parameter<Duration> LMTP_XFORWARD_TIMEOUT = register(Parameter.time("lmtp_xforward_timeout",
+            "300s", ChronoUnit.SECONDS, "The LMTP client time limit for sending the XFORWARD command, and for"
+                    + " receiving the server response."));
+    /** smtp_xforward_timeout - the time limit for XFORWARD to an SMTP server. */
+    public static final Parameter<Duration> SMTP_XFORWARD_TIMEOUT = register(Parameter.time("smtp_xforward_timeout",
+            "300s", ChronoUnit.SECONDS, "The SMTP client time limit for sending the XFORWARD command, and for"
+                    + " receiving the remote SMTP server response."));
     // ---- smtpd access policy (issue 3: smtpd_check)
 
     /** smtpd_client_restrictions - restrictions on the client's address and name. */

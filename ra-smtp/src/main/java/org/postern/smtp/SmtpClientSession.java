@@ -103,13 +103,26 @@ import org.postern.smtp.dns.DnsResolver;
  * the clear; plaintext pipelined after the 220 is refused.
  *
  * XFORWARD: smtp_send_xforward_command / lmtp_send_xforward_command (no): the original
- * client's attributes before MAIL FROM when the server offers XFORWARD.
+ * client's attributes before MAIL FROM when the server offers XFORWARD, as Postfix sends
+ * them (XFORWARD_README): only those the server lists after its XFORWARD keyword, in two
+ * commands, NAME ADDR PORT then PROTO HELO IDENT SOURCE, an unknown value as [UNAVAILABLE],
+ * an IPv6 address as IPv6:addr, values xtext-encoded, a command that would pass 512
+ * octets split in more; see {@link #xforwardCommands}. With PIPELINING they go out in the
+ * group with MAIL. Each
+ * command and its reply are limited by smtp_xforward_timeout / lmtp_xforward_timeout
+ * (300s); a timeout is "timed out while sending XFORWARD name/address" (or
+ * "protocol/helo_name"). A refused XFORWARD is logged (PSTN3120, warning) and the mail goes
+ * on without the attributes, as with Postfix; a 421 defers it.
  * SASL: smtp_sasl_auth_enable, smtp_sasl_password_maps, smtp_sasl_security_options,
  * smtp_sasl_tls_security_options, smtp_sasl_mechanism_filter; see {@link SmtpSasl}.
  *
  * <h2>BUGS</h2>
- * No BDAT, no DANE, no client certificate; XFORWARD carries only what the queue hands over
- * (today IDENT, the queue id); no sender-dependent SASL credentials; the trust anchors of a CAfile/CApath are read
+ * No BDAT, no DANE, no client certificate; XFORWARD carries what the queue hands over in
+ * {@link OutboundMessage#xforward} (the queue manager's DeliveryAgent.xforward: all seven
+ * attributes; no PORT for mail queued before schema V6; mail submitted with bin/sendmail
+ * reaches the queue through smtpd on loopback, so it is SOURCE=REMOTE, not LOCAL as
+ * Postfix's pickup mail is);
+ * no sender-dependent SASL credentials; the trust anchors of a CAfile/CApath are read
  * once per path (a changed file needs a restart); ENVID and ORCPT are sent as stored (xtext); parts of
  * 8-bit mail that claim 7bit are sent unconverted to servers without 8BITMIME (as Postfix does).
  * <p>
@@ -891,25 +904,16 @@ public final class SmtpClientSession implements AutoCloseable {
             rcptCommands.add(rcptCommand(rcpts.get(i)));
         }
         boolean pipelining = features.pipelining();
-        SmtpStage stage = SmtpStage.MAIL;
+        List<Xforward> xforward = settings.session().sendXforward() ? xforwardCommands(m.xforward(), features.xforward())
+                : List.of();
+        SmtpStage stage = xforward.isEmpty() ? SmtpStage.MAIL : xforward.get(0).stage();
         try {
-            if (settings.session().sendXforward() && features.xforward() && !m.xforward().isEmpty()) {
-                stage = SmtpStage.XFORWARD;
-                SmtpReply x = exchange(stream, stage, xforwardCommand(m));
-                answered = x.code() != 421;
-                if (!x.positive()) {
-                    for (int i : sendable) {
-                        out[i] = failed(rcpts.get(i), x, stage);
-                        retry[i] = out[i].status() == Status.DEFERRED;
-                    }
-                    closeIf421(x);
-                    return stage;
-                }
-                stage = SmtpStage.MAIL;
-            }
             if (pipelining) {
-                // RFC 2920: MAIL, RCPT and DATA may be sent as one group; the replies come in order
+                // RFC 2920: XFORWARD, MAIL, RCPT and DATA may be sent as one group; the replies come in order
                 stream.limit(stage.timeout(settings));
+                for (Xforward x : xforward) {
+                    stream.command(x.command());
+                }
                 stream.command(mail);
                 for (String c : rcptCommands) {
                     stream.command(c);
@@ -917,6 +921,26 @@ public final class SmtpClientSession implements AutoCloseable {
                 stream.command("DATA");
                 stream.flush();
             }
+            for (Xforward x : xforward) {
+                stage = x.stage();
+                SmtpReply r = pipelining ? read(stage) : exchange(stream, stage, x.command());
+                answered = answered || r.code() != 421;
+                if (r.code() == 421) {
+                    // RFC 5321 section 3.8: the server is going away; no further reply will come
+                    for (int i : sendable) {
+                        out[i] = failed(rcpts.get(i), r, stage);
+                        retry[i] = true;
+                    }
+                    retire("server said " + r.text());
+                    return stage;
+                }
+                if (!r.positive()) {
+                    // as Postfix: a refused XFORWARD is a warning; the mail goes on without the attributes
+                    LOG.log(Level.WARNING, "PSTN3120: {0}: host {1} said: {2} (in reply to {3})",
+                            new Object[] {m.queueId(), target.namaddr(), r.text(), stage.inReplyTo});
+                }
+            }
+            stage = SmtpStage.MAIL;
             SmtpReply mailReply = pipelining ? read(stage) : exchange(stream, stage, mail);
             answered = answered || mailReply.code() != 421;
             boolean mailOk = mailReply.positive();
@@ -1056,16 +1080,85 @@ public final class SmtpClientSession implements AutoCloseable {
         }
     }
 
-    /* xforwardCommand - XFORWARD with the known attributes, values xtext-encoded (Postfix XFORWARD_README) */
-    private static String xforwardCommand(OutboundMessage m) {
-        StringBuilder b = new StringBuilder("XFORWARD");
-        for (String name : List.of("NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE")) {
-            String v = m.xforward().get(name);
-            if (v != null && !unsafe(v)) {
-                b.append(' ').append(name).append('=').append(xtext(v));
+    /** the attributes of Postfix's first XFORWARD command: the original client's name, address and port */
+    static final List<String> XFORWARD_NAME_ADDR = List.of("NAME", "ADDR", "PORT");
+    /** the attributes of Postfix's second XFORWARD command: protocol, HELO name, log ident and source */
+    static final List<String> XFORWARD_PROTO_HELO = List.of("PROTO", "HELO", "IDENT", "SOURCE");
+    /** the value of an attribute that is not known (XFORWARD_README) */
+    static final String XFORWARD_UNAVAILABLE = "[UNAVAILABLE]";
+    /** the prefix of an IPv6 ADDR, as Postfix writes it */
+    static final String XFORWARD_IPV6 = "IPv6:";
+    /** the longest XFORWARD command line without CRLF: 512 octets with it (RFC 5321 section 4.5.3.1.4) */
+    static final int XFORWARD_LINE_LIMIT = 510;
+    /** the longest attribute value (XFORWARD_README, note 1); Postfix's smtpd answers 501 to a longer one */
+    static final int XFORWARD_VALUE_LIMIT = 255;
+
+    /** Xforward - one XFORWARD command and the stage it is sent in. */
+    record Xforward(SmtpStage stage, String command) {
+    }
+
+    /**
+     * xforwardCommands - the XFORWARD commands for a message, as Postfix's smtp(8) sends them
+     * (XFORWARD_README): only the attributes the server announced after its XFORWARD keyword;
+     * first NAME, ADDR and PORT, then PROTO, HELO, IDENT and SOURCE, each group sent only when
+     * one of its announced attributes is known, the others of the group then as [UNAVAILABLE].
+     * "unknown" (a client name without reverse DNS, an unknown address, port or protocol)
+     * counts as not known, as in Postfix. An IPv6 ADDR gets the prefix IPv6:, as Postfix stores
+     * it (Postfix's smtpd refuses a bare one). Values are xtext-encoded; one whose encoding is
+     * longer than 255 characters, or that has CR, LF or NUL, is sent as [UNAVAILABLE]. A group
+     * whose line would pass 512 octets with CRLF is sent as several XFORWARD commands.
+     *
+     * @param attributes the message's attributes by upper-case name ({@link OutboundMessage#xforward})
+     * @param announced  the attribute names of the server's XFORWARD keyword, upper case
+     */
+    static List<Xforward> xforwardCommands(java.util.Map<String, String> attributes, List<String> announced) {
+        List<Xforward> out = new ArrayList<>();
+        xforwardGroup(out, SmtpStage.XFORWARD_NAME_ADDR, XFORWARD_NAME_ADDR, attributes, announced);
+        xforwardGroup(out, SmtpStage.XFORWARD_PROTO_HELO, XFORWARD_PROTO_HELO, attributes, announced);
+        return out;
+    }
+
+    private static void xforwardGroup(List<Xforward> out, SmtpStage stage, List<String> group,
+                                      java.util.Map<String, String> attributes, List<String> announced) {
+        List<String> words = new ArrayList<>();
+        boolean known = false;
+        for (String name : group) {
+            if (!announced.contains(name)) {
+                continue;
             }
+            String v = xforwardValue(name, attributes.get(name));
+            known |= v != null;
+            words.add(name + "=" + (v != null ? v : XFORWARD_UNAVAILABLE));
         }
-        return b.toString();
+        if (!known) {
+            return;
+        }
+        StringBuilder b = new StringBuilder("XFORWARD");
+        for (String w : words) {
+            if (b.length() > "XFORWARD".length() && b.length() + 1 + w.length() > XFORWARD_LINE_LIMIT) {
+                out.add(new Xforward(stage, b.toString()));
+                b.setLength("XFORWARD".length());
+            }
+            b.append(' ').append(w);
+        }
+        out.add(new Xforward(stage, b.toString()));
+    }
+
+    /* xforwardValue - the xtext of a known value, or null when it is not known or cannot be sent */
+    private static String xforwardValue(String name, String v) {
+        if (v == null || v.isEmpty() || unsafe(v) || XFORWARD_UNAVAILABLE.equalsIgnoreCase(v)) {
+            return null;
+        }
+        if (!name.equals("HELO") && !name.equals("IDENT") && !name.equals("SOURCE") && v.equalsIgnoreCase("unknown")) {
+            return null;
+        }
+        if (name.equals("ADDR") && v.indexOf(':') >= 0 && !v.regionMatches(true, 0, XFORWARD_IPV6, 0, 5)) {
+            // an IPv6 address in the form of mail (RFC 5321 IPv6-address-literal): Postfix's smtpd
+            // answers "501 5.5.4 Bad ADDR syntax" to a bare one
+            v = XFORWARD_IPV6 + v;
+        }
+        String x = xtext(v);
+        return x.length() > XFORWARD_VALUE_LIMIT ? null : x;
     }
 
     /* xtext - RFC 3461 section 4 (ENVID, ORCPT) */

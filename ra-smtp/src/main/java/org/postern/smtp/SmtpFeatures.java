@@ -7,13 +7,17 @@ import java.util.Locale;
  * SmtpFeatures - the EHLO keywords the client uses (RFC 5321 section 4.1.1.1), parsed from
  * the lines after the first of the EHLO reply. A HELO or LHLO-less session has none.
  *
- * @param sizeLimit the SIZE parameter (RFC 1870); 0 when SIZE without a limit, -1 when not offered
+ * @param sizeLimit  the SIZE parameter (RFC 1870); 0 when SIZE without a limit, -1 when not offered
+ * @param xforward   the attribute names after the XFORWARD keyword (Postfix XFORWARD_README: "250-XFORWARD
+ *                   NAME ADDR PROTO HELO"), upper case, in the server's order; empty when XFORWARD is not
+ *                   offered. Only these are sent: a server that lists no attribute gets no XFORWARD.
  */
 record SmtpFeatures(boolean pipelining, long sizeLimit, boolean eightBitMime, boolean smtpUtf8,
                     boolean dsn, boolean enhancedStatusCodes, boolean starttls, List<String> auth,
-                    boolean xforward) {
+                    List<String> xforward) {
 
-    static final SmtpFeatures NONE = new SmtpFeatures(false, -1, false, false, false, false, false, List.of(), false);
+    static final SmtpFeatures NONE = new SmtpFeatures(false, -1, false, false, false, false, false, List.of(),
+            List.of());
 
     /** parse - the features announced in an EHLO/LHLO reply. */
     static SmtpFeatures parse(SmtpReply ehlo) {
@@ -23,7 +27,7 @@ record SmtpFeatures(boolean pipelining, long sizeLimit, boolean eightBitMime, bo
     /** parse - the features announced, minus those in {@code discard} (smtp_discard_ehlo_keywords, lower case). */
     static SmtpFeatures parse(SmtpReply ehlo, List<String> discard) {
         boolean pipelining = false, eight = false, utf8 = false, dsn = false, enhanced = false, tls = false;
-        boolean xforward = false;
+        List<String> xforward = new java.util.ArrayList<>();
         List<String> auth = new java.util.ArrayList<>();
         long size = -1;
         for (int i = 1; i < ehlo.lines().size(); i++) {
@@ -39,18 +43,23 @@ record SmtpFeatures(boolean pipelining, long sizeLimit, boolean eightBitMime, bo
                 case "ENHANCEDSTATUSCODES" -> enhanced = true;
                 case "SIZE" -> size = words.length > 1 ? parseSize(words[1]) : 0;
                 case "STARTTLS" -> tls = true;
-                case "XFORWARD" -> xforward = true;
-                case "AUTH" -> {
-                    for (int w = 1; w < words.length; w++) {
-                        if (!auth.contains(words[w].toUpperCase(Locale.ROOT))) {
-                            auth.add(words[w].toUpperCase(Locale.ROOT));
-                        }
-                    }
-                }
+                case "XFORWARD" -> addAll(xforward, words);
+                case "AUTH" -> addAll(auth, words);
                 default -> { }
             }
         }
-        return new SmtpFeatures(pipelining, size, eight, utf8, dsn, enhanced, tls, List.copyOf(auth), xforward);
+        return new SmtpFeatures(pipelining, size, eight, utf8, dsn, enhanced, tls, List.copyOf(auth),
+                List.copyOf(xforward));
+    }
+
+    /* addAll - the words after the keyword, upper case, each once */
+    private static void addAll(List<String> to, String[] words) {
+        for (int w = 1; w < words.length; w++) {
+            String word = words[w].toUpperCase(Locale.ROOT);
+            if (!word.isEmpty() && !to.contains(word)) {
+                to.add(word);
+            }
+        }
     }
 
     private static long parseSize(String s) {

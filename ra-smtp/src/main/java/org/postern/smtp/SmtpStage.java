@@ -16,7 +16,11 @@ enum SmtpStage {
     LHLO("performing the LHLO handshake", "LHLO command", SmtpClientSettings::heloTimeout),
     STARTTLS("receiving the STARTTLS response", "STARTTLS command", s -> s.tls().starttlsTimeout()),
     AUTH("performing the AUTH handshake", "AUTH command", SmtpClientSettings::heloTimeout),
-    XFORWARD("sending XFORWARD", "XFORWARD command", SmtpClientSettings::mailTimeout),
+    /* XFORWARD NAME, ADDR, PORT; then PROTO, HELO, IDENT, SOURCE: smtp_xforward_timeout (Postfix's words) */
+    XFORWARD_NAME_ADDR("sending XFORWARD name/address", "XFORWARD name/address command",
+            s -> s.session().xforwardTimeout()),
+    XFORWARD_PROTO_HELO("sending XFORWARD protocol/helo_name", "XFORWARD helo/protocol command",
+            s -> s.session().xforwardTimeout()),
     MAIL("sending MAIL FROM", "MAIL FROM command", SmtpClientSettings::mailTimeout),
     RCPT("sending RCPT TO", "RCPT TO command", SmtpClientSettings::rcptTimeout),
     DATA("sending DATA command", "DATA command", SmtpClientSettings::dataInitTimeout),

@@ -76,6 +76,21 @@ class SmtpClientParametersTest {
     }
 
     @Test
+    void xforwardCommandAndTimeoutPerFlavour() {
+        SmtpClientSettings.Session defaults = settings(cf("inet_interfaces = 127.0.0.1"), false).session();
+        assertFalse(defaults.sendXforward());
+        assertEquals(Duration.ofSeconds(300), defaults.xforwardTimeout(), "smtp_xforward_timeout's default");
+        Config c = cf(String.join("\n", "smtp_send_xforward_command = yes", "smtp_xforward_timeout = 7s",
+                "lmtp_xforward_timeout = 2m", "inet_interfaces = 127.0.0.1"));
+        SmtpClientSettings.Session smtp = settings(c, false).session();
+        assertTrue(smtp.sendXforward());
+        assertEquals(Duration.ofSeconds(7), smtp.xforwardTimeout());
+        SmtpClientSettings.Session lmtp = settings(c, true).session();
+        assertFalse(lmtp.sendXforward(), "lmtp_send_xforward_command, not smtp_send_xforward_command");
+        assertEquals(Duration.ofMinutes(2), lmtp.xforwardTimeout());
+    }
+
+    @Test
     void connectionCacheDestinationsEnableCachingPerNextHop() {
         Config c = cf("smtp_connection_cache_on_demand = no\n"
                 + "smtp_connection_cache_destinations = example.com, [relay.example]:2525\ninet_interfaces = 127.0.0.1");

@@ -76,6 +76,8 @@ public final class SmtpClientParameters {
     final Parameter<String> bindAddress6;
     /** smtp_send_xforward_command, or lmtp_send_xforward_command */
     final Parameter<Boolean> sendXforwardCommand;
+    /** smtp_xforward_timeout, or lmtp_xforward_timeout */
+    final Parameter<Duration> xforwardTimeout;
     /** smtp_randomize_addresses, or lmtp_randomize_addresses */
     final Parameter<Boolean> randomizeAddresses;
     /** smtp_mx_address_limit, or lmtp_mx_address_limit */
@@ -183,6 +185,7 @@ public final class SmtpClientParameters {
         bindAddress = lmtp ? Parameters.LMTP_BIND_ADDRESS : Parameters.SMTP_BIND_ADDRESS;
         bindAddress6 = lmtp ? Parameters.LMTP_BIND_ADDRESS6 : Parameters.SMTP_BIND_ADDRESS6;
         sendXforwardCommand = lmtp ? Parameters.LMTP_SEND_XFORWARD_COMMAND : Parameters.SMTP_SEND_XFORWARD_COMMAND;
+        xforwardTimeout = lmtp ? Parameters.LMTP_XFORWARD_TIMEOUT : Parameters.SMTP_XFORWARD_TIMEOUT;
         randomizeAddresses = lmtp ? Parameters.LMTP_RANDOMIZE_ADDRESSES : Parameters.SMTP_RANDOMIZE_ADDRESSES;
         mxAddressLimit = lmtp ? Parameters.LMTP_MX_ADDRESS_LIMIT : Parameters.SMTP_MX_ADDRESS_LIMIT;
         mxSessionLimit = lmtp ? Parameters.LMTP_MX_SESSION_LIMIT : Parameters.SMTP_MX_SESSION_LIMIT;
@@ -318,7 +321,8 @@ public final class SmtpClientParameters {
                 c.get(bindAddress),
                 c.get(bindAddress6),
                 !c.get(Parameters.DISABLE_MIME_OUTPUT_CONVERSION),
-                c.get(sendXforwardCommand));
+                c.get(sendXforwardCommand),
+                c.get(xforwardTimeout));
         List<String> protocols = c.get(Parameters.INET_PROTOCOLS).stream().map(s -> s.toLowerCase(Locale.ROOT)).toList();
         boolean all = protocols.contains("all");
         SmtpClientSettings.Routing routing = new SmtpClientSettings.Routing(

@@ -111,12 +111,17 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
      * @param mimeOutputConversion not disable_mime_output_conversion: 8-bit text to quoted-printable
      *                             for servers without 8BITMIME
      * @param sendXforward         smtp_send_xforward_command / lmtp_send_xforward_command (no)
+     * @param xforwardTimeout      smtp_xforward_timeout / lmtp_xforward_timeout (300s): the time limit
+     *                             for sending XFORWARD and receiving its reply; null is the default
      */
     public record Session(boolean skip5xxGreeting, boolean alwaysSendEhlo, boolean neverSendEhlo,
                           boolean skipQuitResponse, boolean quoteRfc821Envelope, List<String> discardEhloKeywords,
                           String bindAddress, String bindAddress6, boolean mimeOutputConversion,
-                          boolean sendXforward)
+                          boolean sendXforward, Duration xforwardTimeout)
             implements Serializable {
+
+        /** the default of smtp_xforward_timeout and lmtp_xforward_timeout */
+        public static final Duration DEFAULT_XFORWARD_TIMEOUT = Duration.ofSeconds(300);
 
         /** Session - without XFORWARD. */
         public Session(boolean skip5xxGreeting, boolean alwaysSendEhlo, boolean neverSendEhlo,
@@ -126,7 +131,17 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
                     discardEhloKeywords, bindAddress, bindAddress6, mimeOutputConversion, false);
         }
 
+        /** Session - with the default XFORWARD time limit (300s): the form callers used before that limit existed. */
+        public Session(boolean skip5xxGreeting, boolean alwaysSendEhlo, boolean neverSendEhlo,
+                       boolean skipQuitResponse, boolean quoteRfc821Envelope, List<String> discardEhloKeywords,
+                       String bindAddress, String bindAddress6, boolean mimeOutputConversion, boolean sendXforward) {
+            this(skip5xxGreeting, alwaysSendEhlo, neverSendEhlo, skipQuitResponse, quoteRfc821Envelope,
+                    discardEhloKeywords, bindAddress, bindAddress6, mimeOutputConversion, sendXforward,
+                    DEFAULT_XFORWARD_TIMEOUT);
+        }
+
         public Session {
+            xforwardTimeout = xforwardTimeout != null ? xforwardTimeout : DEFAULT_XFORWARD_TIMEOUT;
             discardEhloKeywords = discardEhloKeywords.stream().map(k -> k.toLowerCase(Locale.ROOT)).toList();
             bindAddress = bindAddress == null ? "" : bindAddress.trim();
             bindAddress6 = bindAddress6 == null ? "" : bindAddress6.trim();
