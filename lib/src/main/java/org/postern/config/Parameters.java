@@ -820,6 +820,84 @@ public final class Parameters {
             "lmtp_tls_session_cache_timeout", "3600s", ChronoUnit.SECONDS,
             "How long a cached LMTP TLS session may be resumed."));
 
+    // ---- the process model of smtp(8)/lmtp(8) and the rest of their seed manual pages (issue 12)
+
+    /** config_directory - where main.cf and master.cf are (read-only in Postern). */
+    public static final Parameter<String> CONFIG_DIRECTORY = register(Parameter.string("config_directory", "",
+            "The directory of main.cf and master.cf: in Postern the one the configuration service reads "
+                    + "(system property postern.config.dir; the commands' -c DIR). postconf shows it; setting it "
+                    + "in main.cf moves nothing, as with Postfix."));
+    /** daemon_timeout - the longest one delivery request may take. */
+    public static final Parameter<Duration> DAEMON_TIMEOUT = register(Parameter.time("daemon_timeout", "18000s",
+            ChronoUnit.SECONDS, "How long the SMTP or LMTP client may take to handle one delivery request (one "
+                    + "message to one next hop) before its watchdog closes the connection; the recipients are "
+                    + "deferred (4.4.2)."));
+    /** ipc_timeout - Postfix's internal channels. */
+    public static final Parameter<Duration> IPC_TIMEOUT = register(Parameter.time("ipc_timeout", "3600s",
+            ChronoUnit.SECONDS, "Not applicable in Postern: Postfix's limit on its internal communication "
+                    + "channels; Postern's parts call each other inside one JVM (JCA, EJB), bounded by the "
+                    + "transaction timeout."));
+    /** max_use - requests per Postfix daemon process. */
+    public static final Parameter<Integer> MAX_USE = register(Parameter.integer("max_use", "100",
+            "Not applicable in Postern: Postfix's daemon processes exit after this many requests; Postern's "
+                    + "services are threads of one long-running server (see the connection reuse limits for "
+                    + "sessions)."));
+    /** process_id - read-only: the process id. */
+    public static final Parameter<String> PROCESS_ID = register(Parameter.string("process_id",
+            String.valueOf(ProcessHandle.current().pid()),
+            "Read-only: the process ID of the program that shows it - in Postern the server's JVM, the [pid] "
+                    + "of every mail log line."));
+    /** process_name - read-only: the program's name. */
+    public static final Parameter<String> PROCESS_NAME = register(Parameter.string("process_name", "postern",
+            "Read-only: the process name; the mail log names each service of the server (postern/smtpd, "
+                    + "postern/smtp, postern/qmgr) after syslog_name."));
+    /** syslog_facility - the syslog facility of the mail log. */
+    public static final Parameter<String> SYSLOG_FACILITY = register(Parameter.string("syslog_facility", "mail",
+            "Not applicable in Postern: the mail log is a WildFly log handler (postern-maillog); to send it to "
+                    + "syslog, add a syslog-handler with facility MAIL_SYSTEM to the postern.maillog category."));
+    /** tls_daemon_random_bytes - PRNG seeding by tlsmgr. */
+    public static final Parameter<Integer> TLS_DAEMON_RANDOM_BYTES = register(Parameter.integer(
+            "tls_daemon_random_bytes", "32", "Not applicable in Postern: Postfix's TLS daemons seed their PRNG "
+                    + "from tlsmgr(8); the JVM's SecureRandom seeds itself from the operating system."));
+    /** smtp_skip_4xx_greeting - Postfix 2.0: skip servers that greet with 4XX. */
+    public static final Parameter<Boolean> SMTP_SKIP_4XX_GREETING = register(Parameter.bool("smtp_skip_4xx_greeting",
+            "yes", "Not applicable in Postern: a 4XX greeting always means \"try the next server, later\", "
+                    + "as in Postfix 2.1 and later, which dropped this Postfix 2.0 parameter."));
+    /** mime_nesting_limit - multipart levels the MIME processor follows. */
+    public static final Parameter<Integer> MIME_NESTING_LIMIT = register(Parameter.integer("mime_nesting_limit", "100",
+            "The maximal recursion level of multipart and message/rfc822 parts that the 8BITMIME to 7BIT "
+                    + "conversion follows; deeper parts are sent as they are."));
+    /** mime_boundary_length_limit - significant length of a MIME boundary. */
+    public static final Parameter<Integer> MIME_BOUNDARY_LENGTH_LIMIT = register(Parameter.integer(
+            "mime_boundary_length_limit", "2048",
+            "The maximal length of a MIME multipart boundary string that the 8BITMIME to 7BIT conversion "
+                    + "compares; longer ones are truncated, as Postfix does."));
+    /** smtp_pix_workarounds - what to do for a PIX-like greeting. */
+    public static final Parameter<List<String>> SMTP_PIX_WORKAROUNDS = register(Parameter.list("smtp_pix_workarounds",
+            "disable_esmtp, delay_dotcrlf", "The workarounds for a server whose greeting is only asterisks "
+                    + "(a Cisco PIX \"mailguard\"): disable_esmtp (HELO, not EHLO), delay_dotcrlf (pause before "
+                    + "the final \".\" of old mail)."));
+    /** smtp_pix_workaround_maps - workarounds by server address. */
+    public static final Parameter<List<String>> SMTP_PIX_WORKAROUND_MAPS = register(Parameter.list(
+            "smtp_pix_workaround_maps", "", "Lookup tables by server IP address with the workarounds for that "
+                    + "server, instead of smtp_pix_workarounds."));
+    /** smtp_pix_workaround_delay_time - the pause before "." for delay_dotcrlf. */
+    public static final Parameter<Duration> SMTP_PIX_WORKAROUND_DELAY_TIME = register(Parameter.time(
+            "smtp_pix_workaround_delay_time", "10s", ChronoUnit.SECONDS,
+            "How long the SMTP client pauses before sending \".<CR><LF>\" to a PIX firewall (delay_dotcrlf)."));
+    /** smtp_pix_workaround_threshold_time - how old mail must be for delay_dotcrlf. */
+    public static final Parameter<Duration> SMTP_PIX_WORKAROUND_THRESHOLD_TIME = register(Parameter.time(
+            "smtp_pix_workaround_threshold_time", "500s", ChronoUnit.SECONDS,
+            "How long a message must have been queued before the delay_dotcrlf workaround is used for it."));
+    /** smtp_discard_ehlo_keyword_address_maps - EHLO keywords to ignore, by server address. */
+    public static final Parameter<List<String>> SMTP_DISCARD_EHLO_KEYWORD_ADDRESS_MAPS = register(Parameter.list(
+            "smtp_discard_ehlo_keyword_address_maps", "", "Lookup tables by server IP address with the EHLO "
+                    + "keywords to ignore for that server, instead of smtp_discard_ehlo_keywords."));
+    /** lmtp_discard_lhlo_keyword_address_maps - the LMTP client's. */
+    public static final Parameter<List<String>> LMTP_DISCARD_LHLO_KEYWORD_ADDRESS_MAPS = register(Parameter.list(
+            "lmtp_discard_lhlo_keyword_address_maps", "", "Lookup tables by LMTP server IP address with the LHLO "
+                    + "keywords to ignore for that server."));
+
     /** smtp_sasl_auth_enable - SASL authentication in the SMTP client. */
     public static final Parameter<Boolean> SMTP_SASL_AUTH_ENABLE = register(Parameter.bool("smtp_sasl_auth_enable", "no",
             "Enable SASL authentication (AUTH PLAIN, LOGIN, CRAM-MD5) in the SMTP client."));

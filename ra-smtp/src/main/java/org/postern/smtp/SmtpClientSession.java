@@ -117,7 +117,7 @@ import org.postern.smtp.dns.DnsResolver;
  * smtp_sasl_tls_security_options, smtp_sasl_mechanism_filter; see {@link SmtpSasl}.
  *
  * <h2>BUGS</h2>
- * No BDAT, no DANE, no client certificate; XFORWARD carries what the queue hands over in
+ * No BDAT, no DANE, no MTA-STS; XFORWARD carries what the queue hands over in
  * {@link OutboundMessage#xforward} (the queue manager's DeliveryAgent.xforward: all seven
  * attributes; no PORT for mail queued before schema V6; mail submitted with bin/sendmail
  * reaches the queue through smtpd on loopback, so it is SOURCE=REMOTE, not LOCAL as

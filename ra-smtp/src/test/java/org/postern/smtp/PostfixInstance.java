@@ -83,7 +83,13 @@ public final class PostfixInstance implements AutoCloseable {
                 "data_directory = " + data, "inet_interfaces = 127.0.0.1", "inet_protocols = ipv4",
                 "mydestination =", "alias_maps =", "alias_database =", "local_recipient_maps =",
                 "maillog_file = " + log, "maillog_file_prefixes = " + dir));
-        main.addAll(mainCf);
+        // a line of the caller's replaces a common one of the same name: Postfix warns about a
+        // name set twice, and a private postlogd logging that warning to itself can deadlock
+        for (String line : mainCf) {
+            String name = line.split("=", 2)[0].trim();
+            main.removeIf(l -> l.split("=", 2)[0].trim().equals(name));
+            main.add(line);
+        }
         Files.writeString(conf.resolve("main.cf"), String.join("\n", main) + "\n");
         List<String> master = new ArrayList<>(listeners);
         master.addAll(SERVICES);
