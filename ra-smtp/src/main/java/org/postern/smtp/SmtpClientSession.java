@@ -96,6 +96,9 @@ import org.postern.smtp.dns.DnsResolver;
  * failed handshake is retried once in the clear with the same server; a STARTTLS refusal
  * continues in the clear; plaintext pipelined after the 220 is refused.
  *
+ * Generic maps: smtp_generic_maps / lmtp_generic_maps rewrite MAIL FROM, RCPT TO and the
+ * primary header's address fields of the copy sent, see {@link SmtpGenericRewriter}.
+ *
  * XFORWARD: smtp_send_xforward_command / lmtp_send_xforward_command (no): the original
  * client's attributes before MAIL FROM when the server offers XFORWARD.
  * SASL: smtp_sasl_auth_enable, smtp_sasl_password_maps, smtp_sasl_security_options,
@@ -808,7 +811,8 @@ public final class SmtpClientSession implements AutoCloseable {
         }
         InputStream content;
         try {
-            content = m.content().open();
+            // smtp_generic_maps: the outgoing copy's header addresses; the stored content stays as it is
+            content = SmtpGenericRewriter.content(settings.session().genericMaps(), m.content().open());
         } catch (IOException e) {
             fillAll(m, out, Status.DEFERRED, "4.3.0", "error reading message content: " + e.getMessage());
             return;
@@ -1052,7 +1056,7 @@ public final class SmtpClientSession implements AutoCloseable {
     }
 
     private String mailCommand(OutboundMessage m) {
-        StringBuilder b = new StringBuilder("MAIL FROM:<").append(envelope(m.sender())).append('>');
+        StringBuilder b = new StringBuilder("MAIL FROM:<").append(envelope(generic(m.sender()))).append('>');
         if (features.sizeLimit() >= 0) {
             b.append(" SIZE=").append(m.size());
         }
@@ -1075,7 +1079,7 @@ public final class SmtpClientSession implements AutoCloseable {
     }
 
     private String rcptCommand(OutboundRecipient r) {
-        StringBuilder b = new StringBuilder("RCPT TO:<").append(envelope(r.address())).append('>');
+        StringBuilder b = new StringBuilder("RCPT TO:<").append(envelope(generic(r.address()))).append('>');
         if (features.dsn()) {
             if (r.notifyParam() != null) {
                 b.append(" NOTIFY=").append(r.notifyParam());
@@ -1085,6 +1089,11 @@ public final class SmtpClientSession implements AutoCloseable {
             }
         }
         return b.toString();
+    }
+
+    /* generic - smtp_generic_maps: the envelope address as sent; outcomes and logs keep the original */
+    private String generic(String address) {
+        return SmtpGenericRewriter.envelope(settings.session().genericMaps(), address);
     }
 
     /* envelope - an address as sent: local part quoted when RFC 5321 requires it (smtp_quote_rfc821_envelope) */
