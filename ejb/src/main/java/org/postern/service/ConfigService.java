@@ -28,6 +28,7 @@ import org.postern.config.ConfigLocator;
 import org.postern.config.MainCfEditor;
 import org.postern.config.MasterCf;
 import org.postern.config.MasterService;
+import org.postern.smtp.api.SmtpClientParameters;
 import org.postern.smtpd.api.SmtpdControl;
 
 /**
@@ -45,7 +46,9 @@ import org.postern.smtpd.api.SmtpdControl;
  * lookup tables are read again and validated as a whole - the values made from the
  * configuration in force (transport tables, virtual aliases, ...) are made again from the
  * new one, and the adapter makes every smtpd service's settings and binds the listeners
- * of new services - before anything changes. A configuration that does not validate is
+ * of new services, and the delivery agents' own tables (smtp_generic_maps, lmtp_generic_maps,
+ * {@link SmtpClientParameters#checkTables}) are opened - before anything changes. A
+ * configuration that does not validate is
  * refused with the file, line and reason, and the running one stays. The new one applies
  * to the sessions and delivery rounds that start after the reload.
  */
@@ -175,6 +178,8 @@ public class ConfigService {
      * anything), then this service's own fields.
      */
     private Reloaded install(Loaded next) {
+        // the delivery agents' tables (smtp_generic_maps...): refused here, not at the first delivery
+        SmtpClientParameters.checkTables(next.main());
         Map<Class<?>, Object> values = new ConcurrentHashMap<>();
         for (Map.Entry<Class<?>, BiFunction<Config, Map<String, String>, ?>> m : makers.entrySet()) {
             try {

@@ -946,6 +946,25 @@ public final class Parameters {
     public static final Parameter<Duration> SMTP_XFORWARD_TIMEOUT = register(Parameter.time("smtp_xforward_timeout",
             "300s", ChronoUnit.SECONDS, "The SMTP client time limit for sending the XFORWARD command, and for"
                     + " receiving the remote SMTP server response."));
+    /** smtp_generic_maps - address rewriting in the SMTP client (generic(5)). */
+    public static final Parameter<List<String>> SMTP_GENERIC_MAPS = register(Parameter.list("smtp_generic_maps", "",
+            "Optional lookup tables that perform address rewriting in the SMTP client (envelope sender, envelope "
+                    + "recipients and the addresses of the primary message headers), typically to transform a "
+                    + "locally valid address into a globally valid address; see generic(5)."));
+    /** lmtp_generic_maps - address rewriting in the LMTP client (generic(5)). */
+    public static final Parameter<List<String>> LMTP_GENERIC_MAPS = register(Parameter.list("lmtp_generic_maps", "",
+            "Optional lookup tables that perform address rewriting in the LMTP client; see generic(5)."));
+    /** recipient_delimiter - the characters that separate a local part from its extension. */
+    public static final Parameter<String> RECIPIENT_DELIMITER = register(Parameter.string("recipient_delimiter", "",
+            "The set of characters that can separate an email address localpart from its extension "
+                    + "(user+foo); the first of them in a local part counts. In Postern it applies to the "
+                    + "smtp_generic_maps and lmtp_generic_maps lookups."));
+    /** propagate_unmatched_extensions - which tables copy an address extension into their result. */
+    public static final Parameter<List<String>> PROPAGATE_UNMATCHED_EXTENSIONS = register(Parameter.list(
+            "propagate_unmatched_extensions", "canonical, virtual",
+            "What address lookup tables copy an address extension from the lookup key to the lookup result: "
+                    + "canonical, virtual, alias, forward, include, generic. In Postern only generic "
+                    + "(smtp_generic_maps, lmtp_generic_maps) is implemented."));
     // ---- smtpd access policy (issue 3: smtpd_check)
 
     /** smtpd_client_restrictions - restrictions on the client's address and name. */

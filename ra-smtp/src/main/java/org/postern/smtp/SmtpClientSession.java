@@ -102,6 +102,9 @@ import org.postern.smtp.dns.DnsResolver;
  * handshake is retried once in the clear with the same server; a STARTTLS refusal continues in
  * the clear; plaintext pipelined after the 220 is refused.
  *
+ * Generic maps: smtp_generic_maps / lmtp_generic_maps rewrite MAIL FROM, RCPT TO and the
+ * primary header's address fields of the copy sent, see {@link SmtpGenericRewriter}.
+ *
  * XFORWARD: smtp_send_xforward_command / lmtp_send_xforward_command (no): the original
  * client's attributes before MAIL FROM when the server offers XFORWARD, as Postfix sends
  * them (XFORWARD_README): only those the server lists after its XFORWARD keyword, in two
@@ -843,7 +846,8 @@ public final class SmtpClientSession implements AutoCloseable {
         }
         InputStream content;
         try {
-            content = m.content().open();
+            // smtp_generic_maps: the outgoing copy's header addresses; the stored content stays as it is
+            content = SmtpGenericRewriter.content(settings.session().genericMaps(), m.content().open());
         } catch (IOException e) {
             fillAll(m, out, Status.DEFERRED, "4.3.0", "error reading message content: " + e.getMessage());
             return;
@@ -1167,7 +1171,7 @@ public final class SmtpClientSession implements AutoCloseable {
     }
 
     private String mailCommand(OutboundMessage m) {
-        StringBuilder b = new StringBuilder("MAIL FROM:<").append(envelope(m.sender())).append('>');
+        StringBuilder b = new StringBuilder("MAIL FROM:<").append(envelope(generic(m.sender()))).append('>');
         if (features.sizeLimit() >= 0) {
             b.append(" SIZE=").append(m.size());
         }
@@ -1190,7 +1194,7 @@ public final class SmtpClientSession implements AutoCloseable {
     }
 
     private String rcptCommand(OutboundRecipient r) {
-        StringBuilder b = new StringBuilder("RCPT TO:<").append(envelope(r.address())).append('>');
+        StringBuilder b = new StringBuilder("RCPT TO:<").append(envelope(generic(r.address()))).append('>');
         if (features.dsn()) {
             if (r.notifyParam() != null) {
                 b.append(" NOTIFY=").append(r.notifyParam());
@@ -1200,6 +1204,11 @@ public final class SmtpClientSession implements AutoCloseable {
             }
         }
         return b.toString();
+    }
+
+    /* generic - smtp_generic_maps: the envelope address as sent; outcomes and logs keep the original */
+    private String generic(String address) {
+        return SmtpGenericRewriter.envelope(settings.session().genericMaps(), address);
     }
 
     /* envelope - an address as sent: local part quoted when RFC 5321 requires it (smtp_quote_rfc821_envelope) */

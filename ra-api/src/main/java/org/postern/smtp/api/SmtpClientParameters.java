@@ -18,6 +18,7 @@ import org.postern.config.Parameter;
 import org.postern.config.Parameters;
 import org.postern.config.maps.LookupTable;
 import org.postern.config.maps.LookupTables;
+import org.postern.mail.AddressMapping;
 
 /**
  * SmtpClientParameters - the SMTP and LMTP client's parameter table.
@@ -39,7 +40,8 @@ import org.postern.config.maps.LookupTables;
  *
  * <p>{@link #settings(Config, NextHop)} turns a configuration and a next hop into the
  * {@link SmtpClientSettings} of a delivery (TLS policy from {@code *_tls_policy_maps},
- * connection caching from {@code smtp_connection_cache_destinations});
+ * connection caching from {@code smtp_connection_cache_destinations}, address rewriting from
+ * {@code *_generic_maps});
  * {@link #cachedSettings(Config, NextHop)} does it once per configuration and next hop.
  * The queue manager asks {@link #concurrencyLimit} and {@link #recipientLimit} of the
  * transport.
@@ -48,7 +50,9 @@ import org.postern.config.maps.LookupTables;
  * The {@code smtp_*} and {@code lmtp_*} parameters of the fields below, and
  * {@code inet_protocols}, {@code inet_interfaces}, {@code proxy_interfaces},
  * {@code disable_dns_lookups}, {@code ignore_mx_lookup_error}, {@code best_mx_transport},
- * {@code disable_mime_output_conversion}, {@code myhostname}.
+ * {@code disable_mime_output_conversion}, {@code myhostname}; for the generic maps also
+ * {@code myorigin}, {@code mydestination}, {@code recipient_delimiter},
+ * {@code propagate_unmatched_extensions}.
  *
  * <h2>DIAGNOSTICS</h2>
  * PSTN4403 (warning, category org.postern.qmgr): an inet_interfaces or proxy_interfaces
@@ -176,6 +180,8 @@ public final class SmtpClientParameters {
     final Parameter<String> heloName;
     /** smtp_helo_timeout, or lmtp_lhlo_timeout */
     final Parameter<Duration> heloTimeout;
+    /** smtp_generic_maps, or lmtp_generic_maps */
+    final Parameter<List<String>> genericMaps;
 
     private SmtpClientParameters(boolean lmtp) {
         this.lmtp = lmtp;
@@ -244,6 +250,7 @@ public final class SmtpClientParameters {
         discardKeywords = lmtp ? Parameters.LMTP_DISCARD_LHLO_KEYWORDS : Parameters.SMTP_DISCARD_EHLO_KEYWORDS;
         heloName = lmtp ? Parameters.LMTP_LHLO_NAME : Parameters.SMTP_HELO_NAME;
         heloTimeout = lmtp ? Parameters.LMTP_LHLO_TIMEOUT : Parameters.SMTP_HELO_TIMEOUT;
+        genericMaps = lmtp ? Parameters.LMTP_GENERIC_MAPS : Parameters.SMTP_GENERIC_MAPS;
     }
 
     /** of - the table of one flavour. */
@@ -322,7 +329,8 @@ public final class SmtpClientParameters {
                 c.get(bindAddress6),
                 !c.get(Parameters.DISABLE_MIME_OUTPUT_CONVERSION),
                 c.get(sendXforwardCommand),
-                c.get(xforwardTimeout));
+                c.get(xforwardTimeout),
+                genericMapping(c));
         List<String> protocols = c.get(Parameters.INET_PROTOCOLS).stream().map(s -> s.toLowerCase(Locale.ROOT)).toList();
         boolean all = protocols.contains("all");
         SmtpClientSettings.Routing routing = new SmtpClientSettings.Routing(
@@ -498,6 +506,42 @@ public final class SmtpClientParameters {
             }
         }
         return null;
+    }
+
+    /** the generic maps of the last configuration seen (one per client flavour), opened once for all its next hops */
+    private volatile Map.Entry<Config, Optional<AddressMapping>> genericCache;
+
+    /**
+     * genericMapping - smtp_generic_maps (lmtp_generic_maps) with its tables opened, once per
+     * configuration (a reload opens them again, so an edited table takes effect), or null
+     * when the parameter is empty.
+     *
+     * @throws org.postern.config.ConfigException a table cannot be opened
+     */
+    public AddressMapping genericMapping(Config c) {
+        Map.Entry<Config, Optional<AddressMapping>> cached = genericCache;
+        if (cached != null && cached.getKey() == c) {
+            return cached.getValue().orElse(null);
+        }
+        List<String> maps = c.get(genericMaps);
+        AddressMapping m = maps.isEmpty() ? null : AddressMapping.open(genericMaps.name(), maps,
+                c.get(Parameters.MYDESTINATION), c.get(Parameters.MYORIGIN), ownAddresses(c),
+                c.get(Parameters.RECIPIENT_DELIMITER),
+                c.get(Parameters.PROPAGATE_UNMATCHED_EXTENSIONS).stream().anyMatch(x -> x.equalsIgnoreCase("generic")));
+        genericCache = Map.entry(c, Optional.ofNullable(m));
+        return m;
+    }
+
+    /**
+     * checkTables - open the client's lookup tables that a configuration names
+     * (smtp_generic_maps, lmtp_generic_maps), so that one that cannot be opened refuses the
+     * configuration at its load or reload rather than failing deliveries.
+     *
+     * @throws org.postern.config.ConfigException naming the parameter and the table
+     */
+    public static void checkTables(Config c) {
+        SMTP.genericMapping(c);
+        LMTP.genericMapping(c);
     }
 
     /* cachedDestination - the next hop is listed in smtp_connection_cache_destinations (domain, [host], host:port) */

@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 
+import org.postern.mail.AddressMapping;
+
 /**
  * SmtpClientSettings - the client parameters of one delivery, taken from main.cf with the
  * smtp_* names or, for LMTP, the lmtp_* names (as Postfix's smtp(8) does in LMTP mode).
@@ -113,15 +115,27 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
      * @param sendXforward         smtp_send_xforward_command / lmtp_send_xforward_command (no)
      * @param xforwardTimeout      smtp_xforward_timeout / lmtp_xforward_timeout (300s): the time limit
      *                             for sending XFORWARD and receiving its reply; null is the default
+     * @param genericMaps          smtp_generic_maps / lmtp_generic_maps, tables opened: the envelope and
+     *                             primary header addresses as sent; null: none (the default)
      */
     public record Session(boolean skip5xxGreeting, boolean alwaysSendEhlo, boolean neverSendEhlo,
                           boolean skipQuitResponse, boolean quoteRfc821Envelope, List<String> discardEhloKeywords,
                           String bindAddress, String bindAddress6, boolean mimeOutputConversion,
-                          boolean sendXforward, Duration xforwardTimeout)
+                          boolean sendXforward, Duration xforwardTimeout, AddressMapping genericMaps)
             implements Serializable {
 
         /** the default of smtp_xforward_timeout and lmtp_xforward_timeout */
         public static final Duration DEFAULT_XFORWARD_TIMEOUT = Duration.ofSeconds(300);
+
+        /** Session - without generic maps. */
+        public Session(boolean skip5xxGreeting, boolean alwaysSendEhlo, boolean neverSendEhlo,
+                       boolean skipQuitResponse, boolean quoteRfc821Envelope, List<String> discardEhloKeywords,
+                       String bindAddress, String bindAddress6, boolean mimeOutputConversion,
+                       boolean sendXforward, Duration xforwardTimeout) {
+            this(skip5xxGreeting, alwaysSendEhlo, neverSendEhlo, skipQuitResponse, quoteRfc821Envelope,
+                    discardEhloKeywords, bindAddress, bindAddress6, mimeOutputConversion, sendXforward,
+                    xforwardTimeout, null);
+        }
 
         /** Session - without XFORWARD. */
         public Session(boolean skip5xxGreeting, boolean alwaysSendEhlo, boolean neverSendEhlo,
@@ -145,6 +159,14 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
             discardEhloKeywords = discardEhloKeywords.stream().map(k -> k.toLowerCase(Locale.ROOT)).toList();
             bindAddress = bindAddress == null ? "" : bindAddress.trim();
             bindAddress6 = bindAddress6 == null ? "" : bindAddress6.trim();
+            genericMaps = genericMaps == null || genericMaps.maps().isEmpty() ? null : genericMaps;
+        }
+
+        /** withGenericMaps - this session's options with smtp_generic_maps (null: none). */
+        public Session withGenericMaps(AddressMapping maps) {
+            return new Session(skip5xxGreeting, alwaysSendEhlo, neverSendEhlo, skipQuitResponse, quoteRfc821Envelope,
+                    discardEhloKeywords, bindAddress, bindAddress6, mimeOutputConversion, sendXforward,
+                    xforwardTimeout, maps);
         }
 
         /** defaults - Postfix's defaults; LMTP waits for the QUIT reply (lmtp_skip_quit_response = no). */
