@@ -482,7 +482,7 @@ public class DeliveryAgent {
                 claim.content() != null
                         ? () -> new java.io.ByteArrayInputStream(claim.content(), 0, (int) claim.size())
                         : () -> new ContentStream(store, claim.queueId(), claim.chunks()), claim.envid(), claim.ret(),
-                "8BITMIME".equalsIgnoreCase(claim.bodyType()), xforward(claim));
+                "8BITMIME".equalsIgnoreCase(claim.bodyType()), xforward(claim), claim.arrival());
         Instant handed = Instant.now();
         DeliveryOutcome outcome;
         // a flush (ETRN, sendmail -q) ignores the dead-destination cache (ETRN_README)

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 class SeedParametersTest {
 
     /** the seed parameters that Postern accepts and documents but cannot honour, and why (in their docs) */
-    private static final Set<String> NOT_APPLICABLE = Set.of("ipc_timeout", "max_use", "process_name",
+    private static final Set<String> NOT_APPLICABLE = Set.of("ipc_timeout", "max_use",
             "syslog_facility", "tls_daemon_random_bytes", "smtp_skip_4xx_greeting");
 
     private static List<String> seedParameters() throws IOException {

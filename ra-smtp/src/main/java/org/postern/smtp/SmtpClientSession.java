@@ -174,6 +174,10 @@ public final class SmtpClientSession implements AutoCloseable {
     private SmtpStream handshaken;
     /* set by open() when this delivery established TLS; reported once, as Postfix logs it once */
     private String tlsEstablished;
+    /* the smtp_pix_workarounds delay_dotcrlf of this session's server */
+    private boolean pixDelayDot;
+    /* the queue id of the delivery in progress, for the log lines of the handshake */
+    private volatile String queueId;
     /* targets whose TLS handshake failed at level may: retried in the clear, as Postfix does */
     private final java.util.Set<SmtpTarget> plainOnly = new java.util.HashSet<>();
 
@@ -240,6 +244,29 @@ public final class SmtpClientSession implements AutoCloseable {
     }
 
     private DeliveryOutcome deliverLocked(OutboundMessage message) {
+        queueId = message.queueId();
+        // daemon_timeout: the watchdog of one delivery request; it closes the connection, the
+        // operation in progress fails and the recipients are deferred
+        java.util.concurrent.ScheduledFuture<?> watchdog = SmtpWatchdog.arm(settings.workarounds().daemonTimeout(),
+                this::daemonTimeout);
+        try {
+            return deliverWatched(message);
+        } finally {
+            SmtpWatchdog.disarm(watchdog);
+        }
+    }
+
+    /* daemonTimeout - daemon_timeout ran out: close the connection under the running delivery */
+    private void daemonTimeout() {
+        SmtpStream s = stream;
+        LOG.warning("PSTN3119: " + queueId + ": delivery request took longer than daemon_timeout ("
+                + settings.workarounds().daemonTimeout().toSeconds() + "s): closing the connection");
+        if (s != null) {
+            s.abort();
+        }
+    }
+
+    private DeliveryOutcome deliverWatched(OutboundMessage message) {
         long start = System.nanoTime();
         tlsEstablished = null;
         int n = message.recipients().size();
@@ -574,12 +601,15 @@ public final class SmtpClientSession implements AutoCloseable {
                 // smtp_skip_5xx_greeting = yes: a 5xx greeting means "skip this server", not "bounce"
                 return new Failure(Status.DEFERRED, "4" + greeting.dsn().substring(1), text, t.relay());
             }
-            boolean esmtp = lmtp || (opt.alwaysSendEhlo() || greetingSaysEsmtp(greeting)) && !opt.neverSendEhlo();
+            List<String> pix = pixWorkarounds(greeting, t);
+            pixDelayDot = pix.contains("delay_dotcrlf");
+            boolean esmtp = lmtp || (opt.alwaysSendEhlo() || greetingSaysEsmtp(greeting)) && !opt.neverSendEhlo()
+                    && !pix.contains("disable_esmtp");
             if (esmtp) {
                 stage = lmtp ? SmtpStage.LHLO : SmtpStage.EHLO;
                 SmtpReply ehlo = exchange(s, stage, (lmtp ? "LHLO " : "EHLO ") + settings.heloName());
                 if (ehlo.positive()) {
-                    features = SmtpFeatures.parse(ehlo, opt.discardEhloKeywords());
+                    features = SmtpFeatures.parse(ehlo, discardKeywords(t));
                     return secure(s, t, stage);
                 }
                 if (lmtp || ehlo.replyClass() != 5) {
@@ -678,7 +708,7 @@ public final class SmtpClientSession implements AutoCloseable {
         if (tls.invalid()) {
             LOG.warning("PSTN3115: " + t.namaddr() + ": TLS policy level \"" + tls.level()
                     + "\" is not supported (none, may, encrypt, verify, secure): mail deferred, not sent in the clear");
-            return new Failure(Status.DEFERRED, "4.7.5", "client TLS configuration problem", t.relay());
+            return new Failure(Status.DEFERRED, "4.7.0", "client TLS configuration problem", t.relay());
         }
         if (!tls.enabled() && features.starttls() && tls.options().noteStarttlsOffer() && s.isTcp()) {
             (lmtp ? MAILLOG_LMTP : MAILLOG_SMTP).info("Host offered STARTTLS: [" + t.hostName() + "]");
@@ -738,7 +768,7 @@ public final class SmtpClientSession implements AutoCloseable {
         if (!ehlo.positive()) {
             return replyFailure(t, ehlo, stage);
         }
-        features = SmtpFeatures.parse(ehlo, settings.session().discardEhloKeywords());
+        features = SmtpFeatures.parse(ehlo, discardKeywords(t));
         return null;
     }
 
@@ -755,6 +785,86 @@ public final class SmtpClientSession implements AutoCloseable {
             }
         }
         return names;
+    }
+
+    /*
+     * pixWorkarounds - a greeting of nothing but asterisks (after its code) is a Cisco PIX
+     * "mailguard": the workarounds of smtp_pix_workaround_maps for the server's address, else
+     * smtp_pix_workarounds; logged as Postfix does. Empty for any other greeting.
+     */
+    private List<String> pixWorkarounds(SmtpReply greeting, SmtpTarget t) {
+        SmtpClientSettings.Workarounds w = settings.workarounds();
+        if (lmtp || greeting.code() != 220) {
+            return List.of();
+        }
+        for (String line : greeting.lines()) {
+            for (char ch : line.toCharArray()) {
+                if ("20 *\t".indexOf(ch) < 0) {
+                    return List.of();
+                }
+            }
+        }
+        List<String> words = w.pixWorkarounds();
+        String byAddress = lookup(w.pixWorkaroundMaps(), t.address() == null ? null : t.address().getHostAddress());
+        if (byAddress != null) {
+            words = List.of(byAddress.toLowerCase(java.util.Locale.ROOT).split("[,\\s]+"));
+        }
+        List<String> known = words.stream().filter(x -> x.equals("disable_esmtp") || x.equals("delay_dotcrlf")).toList();
+        if (!known.isEmpty()) {
+            (lmtp ? MAILLOG_LMTP : MAILLOG_SMTP).info((queueId == null ? "" : queueId + ": ")
+                    + "enabling PIX workarounds: " + String.join(" ", known) + " for " + t.relay());
+        }
+        return known;
+    }
+
+    /*
+     * discardKeywords - the EHLO keywords to ignore from this server: its entry in
+     * smtp_discard_ehlo_keyword_address_maps, else smtp_discard_ehlo_keywords; Postfix's
+     * "discarding EHLO keywords" line unless the list says silent-discard.
+     */
+    private List<String> discardKeywords(SmtpTarget t) {
+        List<String> words = settings.session().discardEhloKeywords();
+        String byAddress = lookup(settings.workarounds().discardKeywordMaps(),
+                t.address() == null ? null : t.address().getHostAddress());
+        if (byAddress != null) {
+            words = java.util.Arrays.stream(byAddress.toLowerCase(java.util.Locale.ROOT).split("[,\\s]+"))
+                    .filter(x -> !x.isEmpty()).toList();
+        }
+        List<String> shown = words.stream().filter(x -> !x.equals("silent-discard"))
+                .map(x -> x.toUpperCase(java.util.Locale.ROOT)).toList();
+        if (!shown.isEmpty() && !words.contains("silent-discard")) {
+            (lmtp ? MAILLOG_LMTP : MAILLOG_SMTP).info("discarding " + (lmtp ? "LHLO" : "EHLO") + " keywords: "
+                    + String.join(" ", shown));
+        }
+        return words;
+    }
+
+    /* lookup - a table list looked up by a server's IP address; null: no entry, or no address */
+    private static String lookup(List<String> tables, String address) {
+        if (tables.isEmpty() || address == null) {
+            return null;
+        }
+        for (org.postern.config.maps.LookupTable table : TABLES.computeIfAbsent(tables,
+                org.postern.config.maps.LookupTables::openAll)) {
+            java.util.Optional<String> v = table.lookup(address);
+            if (v.isPresent()) {
+                return v.get();
+            }
+        }
+        return null;
+    }
+
+    /** the tables of smtp_pix_workaround_maps and smtp_discard_ehlo_keyword_address_maps, opened once per value */
+    private static final java.util.Map<List<String>, List<org.postern.config.maps.LookupTable>> TABLES =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static void sleep(java.time.Duration d) throws java.io.InterruptedIOException {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted during the PIX delay");
+        }
     }
 
     /* greetingSaysEsmtp - the word ESMTP after the host name of the greeting (smtp_always_send_ehlo = no) */
@@ -1022,7 +1132,8 @@ public final class SmtpClientSession implements AutoCloseable {
             SmtpContentWriter writer = contentWriter();
             if (m.body8bit() && !features.eightBitMime() && settings.session().mimeOutputConversion()) {
                 // RFC 6152 section 3: a server without 8BITMIME gets 7-bit content
-                boolean converted = SmtpMimeDowngrade.copy(new GuardedInput(content), new WriterOutput(writer));
+                boolean converted = SmtpMimeDowngrade.copy(new GuardedInput(content), new WriterOutput(writer),
+                        settings.workarounds().mimeNestingLimit(), settings.workarounds().mimeBoundaryLimit());
                 writer.finish();
                 if (!converted) {
                     LOG.log(Level.FINE, "PSTN3109: {0}: 8-bit content sent unconverted to {1} (no part declares 8bit or binary)",
@@ -1030,6 +1141,12 @@ public final class SmtpClientSession implements AutoCloseable {
                 }
             } else {
                 writer.copy(new GuardedInput(content));
+            }
+            if (pixDelayDot && m.arrival() != null && java.time.Duration.between(m.arrival(), java.time.Instant.now())
+                    .compareTo(settings.workarounds().pixThreshold()) >= 0) {
+                // smtp_pix_workarounds delay_dotcrlf: the content, then a pause, then "." in a packet of its own
+                stream.flush();
+                sleep(settings.workarounds().pixDelay());
             }
             // the end of the content and the final "." leave in one write (no flush in between);
             // a failed write means the "." did not get out whole, so this is still the body

@@ -47,9 +47,9 @@ import java.util.Locale;
  * <h2>SECURITY</h2>
  * Each header block is buffered up to {@link #HEADER_LIMIT} bytes (Postfix's
  * header_size_limit); a larger one ends the conversion and the rest of the message is
- * sent as it is. Multipart nesting is bounded by {@link #NESTING_LIMIT}
- * (mime_nesting_limit) and boundary strings are truncated to {@link #BOUNDARY_LIMIT}
- * (mime_boundary_length_limit), as Postfix does; body lines are streamed in chunks of at
+ * sent as it is. Multipart nesting is bounded by mime_nesting_limit (default
+ * {@link #NESTING_LIMIT}) and boundary strings are truncated to mime_boundary_length_limit
+ * (default {@link #BOUNDARY_LIMIT}), as Postfix does; body lines are streamed in chunks of at
  * most {@link #CHUNK} bytes.
  *
  * <h2>BUGS</h2>
@@ -91,7 +91,13 @@ final class SmtpMimeDowngrade {
     private boolean eightBit;
     private boolean converted;
 
-    private SmtpMimeDowngrade(InputStream in, OutputStream out) {
+    /* mime_nesting_limit, mime_boundary_length_limit */
+    private final int nestingLimit;
+    private final int boundaryLimit;
+
+    private SmtpMimeDowngrade(InputStream in, OutputStream out, int nestingLimit, int boundaryLimit) {
+        this.nestingLimit = Math.max(1, nestingLimit);
+        this.boundaryLimit = Math.max(1, boundaryLimit);
         this.in = new BufferedInputStream(in, CHUNK);
         this.out = out;
         this.qp = new QuotedPrintable(out);
@@ -102,7 +108,12 @@ final class SmtpMimeDowngrade {
      * something was converted.
      */
     static boolean copy(InputStream in, OutputStream out) throws IOException {
-        return new SmtpMimeDowngrade(in, out).run();
+        return copy(in, out, NESTING_LIMIT, BOUNDARY_LIMIT);
+    }
+
+    /** copy - the same with mime_nesting_limit and mime_boundary_length_limit. */
+    static boolean copy(InputStream in, OutputStream out, int nestingLimit, int boundaryLimit) throws IOException {
+        return new SmtpMimeDowngrade(in, out, nestingLimit, boundaryLimit).run();
     }
 
     /* run - header blocks and bodies in turn until the end of the content */
@@ -320,10 +331,10 @@ final class SmtpMimeDowngrade {
             case "multipart" -> {
                 type = Type.MULTIPART;
                 String b = parameter(semi < 0 ? "" : v.substring(semi + 1), "boundary");
-                if (b != null && !b.isEmpty() && stack.size() < NESTING_LIMIT) {
+                if (b != null && !b.isEmpty() && stack.size() < nestingLimit) {
                     byte[] bytes = b.getBytes(StandardCharsets.ISO_8859_1);
-                    if (bytes.length > BOUNDARY_LIMIT) {
-                        bytes = java.util.Arrays.copyOf(bytes, BOUNDARY_LIMIT);
+                    if (bytes.length > boundaryLimit) {
+                        bytes = java.util.Arrays.copyOf(bytes, boundaryLimit);
                     }
                     boolean digest = sub.equals("digest");
                     stack.push(new Frame(bytes, digest ? Type.MESSAGE : Type.TEXT, digest));

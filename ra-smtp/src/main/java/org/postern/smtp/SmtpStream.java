@@ -269,4 +269,9 @@ final class SmtpStream implements Closeable {
         expired = true;
         closeQuietly(channel);
     }
+
+    /** abort - close the connection from another thread (daemon_timeout): the blocked operation fails as timed out. */
+    void abort() {
+        expire();
+    }
 }

@@ -249,4 +249,24 @@ class SmtpMimeDowngradeTest {
         assertEquals("a\"b", SmtpMimeDowngrade.parameter("boundary=\"a\\\"b\"", "boundary"));
         assertEquals(null, SmtpMimeDowngrade.parameter("charset=utf-8", "boundary"));
     }
+
+    @Test
+    void mimeNestingLimitAndBoundaryLengthLimitAreParameters() throws IOException {
+        String nested = "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n"
+                + "--outer\r\nContent-Type: multipart/alternative; boundary=\"inner\"\r\n\r\n"
+                + "--inner\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+                + TEXT + "--inner--\r\n--outer--\r\n";
+        byte[] bytes = nested.getBytes(StandardCharsets.UTF_8);
+        ByteArrayOutputStream deep = new ByteArrayOutputStream();
+        assertTrue(SmtpMimeDowngrade.copy(new ByteArrayInputStream(bytes), deep, 100, 2048));
+        assertSevenBit(deep.toString(StandardCharsets.ISO_8859_1));
+        // mime_nesting_limit = 1: the inner multipart is not followed, its 8-bit part goes as it is
+        ByteArrayOutputStream shallow = new ByteArrayOutputStream();
+        SmtpMimeDowngrade.copy(new ByteArrayInputStream(bytes), shallow, 1, 2048);
+        assertTrue(shallow.toString(StandardCharsets.UTF_8).contains(TEXT), shallow.toString(StandardCharsets.UTF_8));
+        // mime_boundary_length_limit = 3: "inner" and "outer" compare as "inn" and "out" - still distinct, still converted
+        ByteArrayOutputStream cut = new ByteArrayOutputStream();
+        assertTrue(SmtpMimeDowngrade.copy(new ByteArrayInputStream(bytes), cut, 100, 3));
+        assertSevenBit(cut.toString(StandardCharsets.ISO_8859_1));
+    }
 }

@@ -17,10 +17,11 @@ import java.util.List;
  * @param body8bit   true when the client declared BODY=8BITMIME
  * @param xforward   XFORWARD attributes of the original client (NAME, ADDR, PORT, PROTO, HELO,
  *                   SOURCE, IDENT), as far as known; sent only with smtp_/lmtp_send_xforward_command
+ * @param arrival    when the message was queued (smtp_pix_workaround_threshold_time); null: unknown
  */
 public record OutboundMessage(String queueId, String sender, List<OutboundRecipient> recipients, long size,
                               ContentSource content, String envid, String ret, boolean body8bit,
-                              java.util.Map<String, String> xforward) {
+                              java.util.Map<String, String> xforward, java.time.Instant arrival) {
 
     public OutboundMessage {
         xforward = xforward == null ? java.util.Map.of() : java.util.Map.copyOf(xforward);
@@ -29,7 +30,14 @@ public record OutboundMessage(String queueId, String sender, List<OutboundRecipi
     /** OutboundMessage - without XFORWARD attributes. */
     public OutboundMessage(String queueId, String sender, List<OutboundRecipient> recipients, long size,
                            ContentSource content, String envid, String ret, boolean body8bit) {
-        this(queueId, sender, recipients, size, content, envid, ret, body8bit, null);
+        this(queueId, sender, recipients, size, content, envid, ret, body8bit, null, null);
+    }
+
+    /** OutboundMessage - arrival unknown. */
+    public OutboundMessage(String queueId, String sender, List<OutboundRecipient> recipients, long size,
+                           ContentSource content, String envid, String ret, boolean body8bit,
+                           java.util.Map<String, String> xforward) {
+        this(queueId, sender, recipients, size, content, envid, ret, body8bit, xforward, null);
     }
 
     /** ContentSource - opens the content stream; may be called again for another attempt. */

@@ -370,7 +370,16 @@ public final class SmtpClientParameters {
                 session, routing, cache, tls(c, hop),
                 new SmtpClientSettings.Sasl(c.get(saslAuthEnable), c.get(saslPasswordMaps),
                         c.get(saslSecurityOptions), c.get(saslTlsSecurityOptions),
-                        c.get(saslMechanismFilter)));
+                        c.get(saslMechanismFilter)),
+                new SmtpClientSettings.Workarounds(
+                        lmtp ? List.of() : c.get(Parameters.SMTP_PIX_WORKAROUNDS),
+                        lmtp ? List.of() : c.get(Parameters.SMTP_PIX_WORKAROUND_MAPS),
+                        c.get(Parameters.SMTP_PIX_WORKAROUND_DELAY_TIME),
+                        c.get(Parameters.SMTP_PIX_WORKAROUND_THRESHOLD_TIME),
+                        c.get(lmtp ? Parameters.LMTP_DISCARD_LHLO_KEYWORD_ADDRESS_MAPS
+                                : Parameters.SMTP_DISCARD_EHLO_KEYWORD_ADDRESS_MAPS),
+                        c.get(Parameters.MIME_NESTING_LIMIT), c.get(Parameters.MIME_BOUNDARY_LENGTH_LIMIT),
+                        c.get(Parameters.DAEMON_TIMEOUT)));
     }
 
     /**
@@ -430,6 +439,9 @@ public final class SmtpClientParameters {
             }
             LookupTables.openAll(c.get(p.tlsPerSite));
         }
+        LookupTables.openAll(c.get(Parameters.SMTP_PIX_WORKAROUND_MAPS));
+        LookupTables.openAll(c.get(Parameters.SMTP_DISCARD_EHLO_KEYWORD_ADDRESS_MAPS));
+        LookupTables.openAll(c.get(Parameters.LMTP_DISCARD_LHLO_KEYWORD_ADDRESS_MAPS));
     }
 
     /** globalLevel - smtp_tls_security_level, or the level that smtp_use_tls/smtp_enforce_tls name when it is empty */

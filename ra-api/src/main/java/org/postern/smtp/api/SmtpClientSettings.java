@@ -34,9 +34,20 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
                                  Duration mailTimeout, Duration rcptTimeout, Duration dataInitTimeout,
                                  Duration dataXferTimeout, Duration dataDoneTimeout, Duration rsetTimeout,
                                  Duration quitTimeout, int lineLengthLimit, Session session, Routing routing,
-                                 Cache cache, Tls tls, Sasl sasl) implements Serializable {
+                                 Cache cache, Tls tls, Sasl sasl, Workarounds workarounds) implements Serializable {
+
+    /** SmtpClientSettings - with the default workarounds and limits. */
+    public SmtpClientSettings(String heloName, Duration connectTimeout, Duration heloTimeout,
+                              Duration mailTimeout, Duration rcptTimeout, Duration dataInitTimeout,
+                              Duration dataXferTimeout, Duration dataDoneTimeout, Duration rsetTimeout,
+                              Duration quitTimeout, int lineLengthLimit, Session session, Routing routing, Cache cache,
+                              Tls tls, Sasl sasl) {
+        this(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout, dataInitTimeout, dataXferTimeout,
+                dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit, session, routing, cache, tls, sasl, null);
+    }
 
     public SmtpClientSettings {
+        workarounds = workarounds != null ? workarounds : Workarounds.DEFAULTS;
         session = session != null ? session : Session.defaults(false);
         routing = routing != null ? routing : Routing.defaults();
         cache = cache != null ? cache : Cache.defaults();
@@ -84,7 +95,13 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
     private SmtpClientSettings with(Session s, Routing r, Cache c, Tls t, Sasl a) {
         return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
                 dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
-                s, r, c, t, a);
+                s, r, c, t, a, workarounds);
+    }
+
+    public SmtpClientSettings withWorkarounds(Workarounds w) {
+        return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
+                dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
+                session, routing, cache, tls, sasl, w);
     }
 
     public SmtpClientSettings withSession(Session s) {
@@ -488,6 +505,37 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
             return "ClientIdentity[chainFiles=" + chainFiles + ", certFile=" + certFile + ", keyFile=" + keyFile
                     + ", dcertFile=" + dcertFile + ", eccertFile=" + eccertFile + ", keystoreFile=" + keystoreFile
                     + ", keystoreAlias=" + keystoreAlias + "]";
+        }
+    }
+
+    /**
+     * Workarounds - the client's accommodations of broken servers, and its limits beside the
+     * time limits of each command.
+     *
+     * @param pixWorkarounds         smtp_pix_workarounds (disable_esmtp, delay_dotcrlf): what to do for
+     *                               a server whose greeting is only asterisks (a Cisco PIX "mailguard")
+     * @param pixWorkaroundMaps      smtp_pix_workaround_maps: tables by server IP address, instead of the above
+     * @param pixDelay               smtp_pix_workaround_delay_time (10s): the pause before the final "."
+     * @param pixThreshold           smtp_pix_workaround_threshold_time (500s): how long a message must
+     *                               have been queued for delay_dotcrlf
+     * @param discardKeywordMaps     smtp_discard_ehlo_keyword_address_maps / lmtp_discard_lhlo_keyword_address_maps:
+     *                               tables by server IP address with the keywords to ignore, instead of
+     *                               {@link Session#discardEhloKeywords}
+     * @param mimeNestingLimit       mime_nesting_limit (100): multipart levels the 7-bit conversion follows
+     * @param mimeBoundaryLimit      mime_boundary_length_limit (2048): significant length of a boundary
+     * @param daemonTimeout          daemon_timeout (18000s): the longest one delivery request may take
+     */
+    public record Workarounds(List<String> pixWorkarounds, List<String> pixWorkaroundMaps, Duration pixDelay,
+                              Duration pixThreshold, List<String> discardKeywordMaps, int mimeNestingLimit,
+                              int mimeBoundaryLimit, Duration daemonTimeout) implements Serializable {
+
+        public static final Workarounds DEFAULTS = new Workarounds(List.of("disable_esmtp", "delay_dotcrlf"), List.of(),
+                Duration.ofSeconds(10), Duration.ofSeconds(500), List.of(), 100, 2048, Duration.ofSeconds(18000));
+
+        public Workarounds {
+            pixWorkarounds = pixWorkarounds.stream().map(w -> w.trim().toLowerCase(Locale.ROOT)).toList();
+            pixWorkaroundMaps = List.copyOf(pixWorkaroundMaps);
+            discardKeywordMaps = List.copyOf(discardKeywordMaps);
         }
     }
 
