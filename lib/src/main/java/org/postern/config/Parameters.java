@@ -824,9 +824,10 @@ public final class Parameters {
 
     /** config_directory - where main.cf and master.cf are (read-only in Postern). */
     public static final Parameter<String> CONFIG_DIRECTORY = register(Parameter.string("config_directory", "",
-            "The directory of main.cf and master.cf: in Postern the one the configuration service reads "
-                    + "(system property postern.config.dir; the commands' -c DIR). postconf shows it; setting it "
-                    + "in main.cf moves nothing, as with Postfix."));
+            "Read-only in Postern: main.cf and master.cf are in the directory the server was started with "
+                    + "(system property postern.config.dir, else jboss.server.config.dir/postern; the commands' "
+                    + "-c DIR), named in the mail log's reload line; a value in main.cf moves nothing, as with "
+                    + "Postfix."));
     /** daemon_timeout - the longest one delivery request may take. */
     public static final Parameter<Duration> DAEMON_TIMEOUT = register(Parameter.time("daemon_timeout", "18000s",
             ChronoUnit.SECONDS, "How long the SMTP or LMTP client may take to handle one delivery request (one "
@@ -1178,8 +1179,10 @@ public final class Parameters {
             "The time limit for the proxy protocol specified with smtpd_upstream_proxy_protocol."));
     /** debug_peer_list - clients whose SMTP conversation is logged. */
     public static final Parameter<List<String>> DEBUG_PEER_LIST = register(Parameter.list("debug_peer_list", "",
-            "Clients (network/mask or address) whose SMTP conversation the server logs in full (AUTH "
-                    + "credentials excepted)."));
+            "Clients (network/mask or address) whose SMTP conversation the server logs in full, and servers "
+                    + "(address, network/mask or host name) whose conversation the SMTP and LMTP clients log in "
+                    + "full, as \"> host[addr]:port: command\" and \"< host[addr]:port: reply\" (AUTH credentials "
+                    + "excepted)."));
     /** debug_peer_level - the verbosity for debug_peer_list clients. */
     public static final Parameter<Integer> DEBUG_PEER_LEVEL = register(Parameter.integer("debug_peer_level", "2",
             "The increment in verbose logging level when a remote client matches debug_peer_list; 0 turns the "

@@ -551,6 +551,9 @@ public final class SmtpClientSession implements AutoCloseable {
                 continue;
             }
             connectionsOpened++;
+            if (debugPeer(t)) {
+                s.trace(lmtp ? MAILLOG_LMTP : MAILLOG_SMTP, t.relay());
+            }
             handshaken = s;
             last = handshake(s, t);
             if (last == TLS_RETRY_PLAIN) {
@@ -751,6 +754,9 @@ public final class SmtpClientSession implements AutoCloseable {
                     + t.namaddr(), t.relay());
         }
         SmtpStream secure = SmtpStream.overTls(est);
+        if (debugPeer(t)) {
+            secure.trace(lmtp ? MAILLOG_LMTP : MAILLOG_SMTP, t.relay());
+        }
         handshaken = secure;
         if (tls.verified() && !est.verified()) {
             return new Failure(Status.DEFERRED, "4.7.5", est.trust().equals("Untrusted")
@@ -838,6 +844,28 @@ public final class SmtpClientSession implements AutoCloseable {
         }
         return words;
     }
+
+    /* debugPeer - debug_peer_list names this server (its address or host name) and debug_peer_level is above 0 */
+    private boolean debugPeer(SmtpTarget t) {
+        SmtpClientSettings.Workarounds w = settings.workarounds();
+        if (w.debugPeerList().isEmpty() || w.debugPeerLevel() <= 0) {
+            return false;
+        }
+        // addresses and networks as smtpd reads them; anything else is a host name, compared as such
+        org.postern.config.NetworkList list = DEBUG_PEERS.computeIfAbsent(w.debugPeerList(),
+                l -> org.postern.config.NetworkList.parse(l.stream().filter(SmtpClientSession::networkLike).toList(),
+                        "debug_peer_list"));
+        String address = t.address() == null ? null : t.address().getHostAddress();
+        return address != null && list.test(address)
+                || w.debugPeerList().stream().anyMatch(p -> p.equalsIgnoreCase(t.hostName()));
+    }
+
+    private static boolean networkLike(String p) {
+        return !p.isEmpty() && (Character.isDigit(p.charAt(0)) || p.startsWith("[") || p.contains(":"));
+    }
+
+    private static final java.util.Map<List<String>, org.postern.config.NetworkList> DEBUG_PEERS =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     /* lookup - a table list looked up by a server's IP address; null: no entry, or no address */
     private static String lookup(List<String> tables, String address) {

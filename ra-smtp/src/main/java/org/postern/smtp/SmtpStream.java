@@ -135,6 +135,13 @@ final class SmtpStream implements Closeable {
 
     /** command - queue one command line (CRLF appended); nothing is sent before {@link #flush}. */
     void command(String line) throws IOException {
+        if (trace != null) {
+            // never the credentials of an AUTH command or of the responses that follow it
+            boolean secret = line.regionMatches(true, 0, "AUTH ", 0, 5) && line.trim().indexOf(' ', 5) > 0
+                    || authExchange;
+            trace.info("> " + peer + ": " + (secret ? "AUTH ********" : line));
+            authExchange = line.regionMatches(true, 0, "AUTH ", 0, 5);
+        }
         out.write(line.getBytes(StandardCharsets.UTF_8));
         out.write('\r');
         out.write('\n');
@@ -150,7 +157,29 @@ final class SmtpStream implements Closeable {
     }
 
     /** readReply - read one complete reply, all its continuation lines included. */
+    /* debug_peer_list: the mail log that the conversation goes to, and the peer's name */
+    private java.util.logging.Logger trace;
+    private String peer;
+    private boolean authExchange;
+
+    /** trace - log every command and reply line of this connection (debug_peer_list), as "> peer: ..." and "< peer: ...". */
+    void trace(java.util.logging.Logger log, String peerName) {
+        this.trace = log;
+        this.peer = peerName;
+    }
+
     SmtpReply readReply() throws IOException {
+        SmtpReply r = readReplyLines();
+        if (trace != null) {
+            for (int i = 0; i < r.lines().size(); i++) {
+                String sep = i < r.lines().size() - 1 ? "-" : " ";
+                trace.info("< " + peer + ": " + (r.code() > 0 ? r.code() + sep : "") + r.lines().get(i));
+            }
+        }
+        return r;
+    }
+
+    private SmtpReply readReplyLines() throws IOException {
         List<String> lines = new ArrayList<>();
         int code = -1;
         while (true) {

@@ -205,4 +205,32 @@ class SmtpQuirksInteropTest {
             assertTrue(o.recipients().get(0).reply().contains("timed out while sending RCPT TO"), o.toString());
         }
     }
+
+    @Test
+    void debugPeerListLogsTheConversationWithAMatchingServer() throws Exception {
+        start("plain");
+        SmtpClientSettings.Workarounds d = SmtpClientSettings.Workarounds.DEFAULTS;
+        SmtpClientSettings other = fast().withWorkarounds(new SmtpClientSettings.Workarounds(d.pixWorkarounds(),
+                List.of(), d.pixDelay(), d.pixThreshold(), List.of(), 100, 2048, d.daemonTimeout(),
+                List.of("192.0.2.0/24", "mx.example.com"), 2));
+        deliver(other, message("Q9", Instant.now()));
+        assertTrue(maillog.stream().noneMatch(l -> l.startsWith("> ") || l.startsWith("< ")), maillog.toString());
+        SmtpClientSettings here = fast().withWorkarounds(new SmtpClientSettings.Workarounds(d.pixWorkarounds(),
+                List.of(), d.pixDelay(), d.pixThreshold(), List.of(), 100, 2048, d.daemonTimeout(),
+                List.of("127.0.0.0/8"), 2));
+        deliver(here, message("Q10", Instant.now()));
+        String peerName = "127.0.0.1[127.0.0.1]:" + port;
+        assertTrue(maillog.contains("> " + peerName + ": EHLO client.test"), maillog.toString());
+        assertTrue(maillog.stream().anyMatch(l -> l.startsWith("< " + peerName + ": 220 ")), maillog.toString());
+        assertTrue(maillog.contains("> " + peerName + ": RCPT TO:<rcpt@x.test>"), maillog.toString());
+        assertTrue(maillog.stream().anyMatch(l -> l.equals("< " + peerName + ": 250 2.0.0 Ok: queued")),
+                maillog.toString());
+        // debug_peer_level = 0 turns it off
+        maillog.clear();
+        SmtpClientSettings off = fast().withWorkarounds(new SmtpClientSettings.Workarounds(d.pixWorkarounds(),
+                List.of(), d.pixDelay(), d.pixThreshold(), List.of(), 100, 2048, d.daemonTimeout(),
+                List.of("127.0.0.0/8"), 0));
+        deliver(off, message("Q11", Instant.now()));
+        assertTrue(maillog.stream().noneMatch(l -> l.startsWith("> ")), maillog.toString());
+    }
 }

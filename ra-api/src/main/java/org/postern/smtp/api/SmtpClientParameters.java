@@ -379,7 +379,8 @@ public final class SmtpClientParameters {
                         c.get(lmtp ? Parameters.LMTP_DISCARD_LHLO_KEYWORD_ADDRESS_MAPS
                                 : Parameters.SMTP_DISCARD_EHLO_KEYWORD_ADDRESS_MAPS),
                         c.get(Parameters.MIME_NESTING_LIMIT), c.get(Parameters.MIME_BOUNDARY_LENGTH_LIMIT),
-                        c.get(Parameters.DAEMON_TIMEOUT)));
+                        c.get(Parameters.DAEMON_TIMEOUT), c.get(Parameters.DEBUG_PEER_LIST),
+                        c.get(Parameters.DEBUG_PEER_LEVEL)));
     }
 
     /**

@@ -524,18 +524,31 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
      * @param mimeNestingLimit       mime_nesting_limit (100): multipart levels the 7-bit conversion follows
      * @param mimeBoundaryLimit      mime_boundary_length_limit (2048): significant length of a boundary
      * @param daemonTimeout          daemon_timeout (18000s): the longest one delivery request may take
+     * @param debugPeerList          debug_peer_list: servers (addresses, networks, host names) whose
+     *                               conversation goes to the mail log
+     * @param debugPeerLevel         debug_peer_level (2): 0 turns that off
      */
     public record Workarounds(List<String> pixWorkarounds, List<String> pixWorkaroundMaps, Duration pixDelay,
                               Duration pixThreshold, List<String> discardKeywordMaps, int mimeNestingLimit,
-                              int mimeBoundaryLimit, Duration daemonTimeout) implements Serializable {
+                              int mimeBoundaryLimit, Duration daemonTimeout, List<String> debugPeerList,
+                              int debugPeerLevel) implements Serializable {
 
         public static final Workarounds DEFAULTS = new Workarounds(List.of("disable_esmtp", "delay_dotcrlf"), List.of(),
                 Duration.ofSeconds(10), Duration.ofSeconds(500), List.of(), 100, 2048, Duration.ofSeconds(18000));
+
+        /** Workarounds - without debug peers. */
+        public Workarounds(List<String> pixWorkarounds, List<String> pixWorkaroundMaps, Duration pixDelay,
+                           Duration pixThreshold, List<String> discardKeywordMaps, int mimeNestingLimit,
+                           int mimeBoundaryLimit, Duration daemonTimeout) {
+            this(pixWorkarounds, pixWorkaroundMaps, pixDelay, pixThreshold, discardKeywordMaps, mimeNestingLimit,
+                    mimeBoundaryLimit, daemonTimeout, List.of(), 2);
+        }
 
         public Workarounds {
             pixWorkarounds = pixWorkarounds.stream().map(w -> w.trim().toLowerCase(Locale.ROOT)).toList();
             pixWorkaroundMaps = List.copyOf(pixWorkaroundMaps);
             discardKeywordMaps = List.copyOf(discardKeywordMaps);
+            debugPeerList = debugPeerList == null ? List.of() : List.copyOf(debugPeerList);
         }
     }
 
