@@ -1,6 +1,8 @@
 package org.postern.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -127,6 +129,26 @@ class ReloadIT {
     }
 
     @Test
+    void smtpEnforceTlsKeepsMailOutOfTheClearOnTheServer() throws Exception {
+        // the Postfix 2.2 names with an empty smtp_tls_security_level; the sink offers no STARTTLS
+        try (TestSink sink = TestSink.smtp(12526)) {
+            Commands.Result e = postconf("-e", "smtp_enforce_tls = yes", "smtp_tls_enforce_peername = no");
+            assertEquals(0, e.status(), e.toString());
+            Commands.Result r = Commands.server(null, "postfix", "reload");
+            assertEquals(0, r.status(), r.toString());
+            assertFalse(r.err().contains("not supported"), r.err());
+            String queueId = Postern.send("bob@smtp.test", "enforced", "never in the clear");
+            List<String> log = DeliveryIT.waitForLog(queueId, "status=deferred");
+            assertTrue(log.stream().anyMatch(l -> l.contains("to=<bob@smtp.test>") && l.contains("dsn=4.7.4, "
+                    + "status=deferred (TLS is required, but was not offered by host 127.0.0.1[127.0.0.1])")),
+                    log.toString());
+            assertNull(sink.nextWith(queueId, 3), "the message did not reach the sink");
+            Commands.Result d = Commands.server(null, "postsuper", "-d", queueId);
+            assertEquals(0, d.status(), d.toString());
+        }
+    }
+
+    @Test
     void aConfigurationTheServerCannotUseIsRefusedAndTheRunningOneStays() throws Exception {
         // main.cf that does not parse
         Files.writeString(config.resolve("main.cf"), mainCf + "message_size_limit = lots\n");
@@ -143,6 +165,14 @@ class ReloadIT {
         r = Commands.server(null, "postfix", "reload");
         assertEquals(1, r.status(), r.toString());
         assertTrue(r.err().contains("smtpd_tls_cert_file") && r.err().contains("/nonexistent/cert.pem"), r.err());
+        assertStillServing();
+
+        // a client certificate that is not there: the SMTP client's keys are checked by the reload too
+        Files.writeString(config.resolve("main.cf"), mainCf + "smtp_tls_cert_file = /nonexistent/client.pem\n");
+        r = Commands.server(null, "postfix", "reload");
+        assertEquals(1, r.status(), r.toString());
+        assertTrue(r.err().contains(config.resolve("main.cf") + ", line " + line
+                + ": smtp_tls_cert_file: cannot read /nonexistent/client.pem"), r.err());
         assertStillServing();
 
         // a new service on a port that is taken (the management interface): nothing changes
