@@ -243,12 +243,12 @@ public class ConfigService {
     /**
      * deliveryServices - master.cf's smtp and lmtp services (and the built-in smtp, relay,
      * lmtp) of the configuration in force, each with its own configuration and limits.
-     * Where the configuration in force was not loaded here (a test's own {@link #current}),
-     * those of that configuration without master.cf.
+     * Where no configuration was loaded here (a test's own {@link #current}), those of the
+     * configuration in force without master.cf.
      */
     public DeliveryServices deliveryServices() {
         DeliveryServices d = deliveryServices;
-        if (d != null && d.main() == current()) {
+        if (d != null) {
             return d;
         }
         return derived(DeliveryServices.class, (Function<Config, DeliveryServices>) c -> DeliveryServices.of(c, List.of()));
