@@ -105,8 +105,10 @@ public class ServerControl implements ConfigurationControlMXBean, SmtpdStatistic
     @Override
     public String[] getPending() {
         try {
-            return Config.differences(config.current(), Config.load(ConfigLocator.configDir()))
-                    .toArray(String[]::new);
+            // read as a reload reads it: knowing master.cf's delivery services (no warnings for their names)
+            java.nio.file.Path dir = ConfigLocator.configDir();
+            Config next = Config.load(dir, org.postern.config.ServiceParameters.of(org.postern.config.MasterCf.load(dir)));
+            return Config.differences(config.current(), next).toArray(String[]::new);
         } catch (ConfigException | IllegalArgumentException e) {
             return new String[] {"refused: " + e.getMessage()};
         }

@@ -23,6 +23,7 @@ import org.postern.flush.DeferTransports;
 import org.postern.queue.RecipientStatus;
 import org.postern.service.Activity;
 import org.postern.service.ConfigService;
+import org.postern.service.DeliveryServices;
 import org.postern.service.MailLog;
 import org.postern.smtp.api.DeliveryOutcome;
 import org.postern.smtp.api.NextHop;
@@ -75,6 +76,13 @@ import org.postern.smtp.api.SmtpClientParameters;
  * is deferred with 4.4.5 and tried again after {@link RetrySchedule#CONCURRENCY_RETRY}),
  * smtp_destination_recipient_limit and
  * lmtp_destination_recipient_limit ($default_destination_recipient_limit, 50; 0 = no limit),
+ * and for a master.cf delivery service such as {@code slow unix - - n - 2 smtp} the same
+ * limits under its own name ({@code slow_destination_concurrency_limit},
+ * {@code slow_destination_recipient_limit}, from main.cf) and its maxproc column (2: at most
+ * two deliveries of slow at once, {@link ProcessLimits}; a batch that finds no place is
+ * deferred as above); see {@link DeliveryServices}. The client parameters below are read from
+ * the transport's configuration, main.cf with the {@code -o} overrides of its master.cf line,
+ * so that {@code -o smtp_helo_name=...} changes the HELO of that transport only;
  * and every client parameter of {@link SmtpClientParameters}: smtp_* and lmtp_* timeouts, smtp_helo_name,
  * lmtp_lhlo_name, smtp_fallback_relay, smtp_mx_address_limit, smtp_mx_session_limit,
  * smtp_randomize_addresses, smtp_host_lookup, ignore_mx_lookup_error,
@@ -360,16 +368,20 @@ public class DeliveryAgent {
     }
 
     /**
-     * Round - one delivery round of one message: its claim, the configuration in force, when
-     * the round started, its retry schedule, and the outcome of each recipient so far (by
+     * Round - one delivery round of one message: its claim, the configuration in force (main.cf,
+     * and the delivery services of master.cf with their own configurations), when the round started, its retry schedule, and the outcome of each recipient so far (by
      * recipient row id).
      */
-    private record Round(QueueStore.Claim claim, Config config, Instant start, RetrySchedule schedule,
-                         Map<Long, QueueStore.Outcome> outcomes) {
+    private record Round(QueueStore.Claim claim, Config config, DeliveryServices services, Instant start,
+                         RetrySchedule schedule, Map<Long, QueueStore.Outcome> outcomes) {
         /** expire - a deferred recipient past the message's lifetime, or of a forced-expired message, bounces. */
         QueueStore.Outcome expire(QueueStore.Outcome o) {
             return schedule.expire(o, claim.forcedExpire());
         }
+    }
+
+    /** Lane - the delivery service and next hop of a batch (a queue of Postfix's qmgr). */
+    private record Lane(DeliveryServices.Service service, NextHop hop) {
     }
 
     /** why a recipient of a message that postsuper -e or -f expired is deferred, then bounced as expired */
@@ -387,8 +399,9 @@ public class DeliveryAgent {
         Instant retry = schedule.retry();
 
         Map<Long, QueueStore.Outcome> outcomes = new HashMap<>();
-        Round round = new Round(claim, config, start, schedule, outcomes);
-        Map<NextHop, List<QueueStore.Claim.Rcpt>> byHop = new LinkedHashMap<>();
+        Round round = new Round(claim, config, configService.deliveryServices(), start, schedule, outcomes);
+        // qmgr(8)'s queues are per transport and destination: smtp and slow to one host are two
+        Map<Lane, List<QueueStore.Claim.Rcpt>> byHop = new LinkedHashMap<>();
         DeferTransports deferTransports = DeferTransports.of(config);
         if (claim.forcedExpire()) {
             // postsuper -e / -f: returned to the sender, not delivered (Postfix qmgr defers
@@ -421,15 +434,17 @@ public class DeliveryAgent {
                 log(round, r, false, "none", 0, 0, o);
                 continue;
             }
-            byHop.computeIfAbsent(route.hop(), h -> new ArrayList<>()).add(r);
+            byHop.computeIfAbsent(new Lane(round.services().service(route.transport(), route.hop()), route.hop()),
+                    h -> new ArrayList<>()).add(r);
         }
-        for (Map.Entry<NextHop, List<QueueStore.Claim.Rcpt>> e : byHop.entrySet()) {
+        for (Map.Entry<Lane, List<QueueStore.Claim.Rcpt>> e : byHop.entrySet()) {
             List<QueueStore.Claim.Rcpt> all = e.getValue();
-            int limit = SmtpClientParameters.of(e.getKey()).recipientLimit(config);
+            // transport_destination_recipient_limit of the transport, else default_destination_recipient_limit
+            int limit = e.getKey().service().recipientLimit();
             int step = limit == 0 ? all.size() : limit;
             for (int i = 0; i < all.size(); i += step) {
                 List<QueueStore.Claim.Rcpt> batch = all.subList(i, Math.min(all.size(), i + step));
-                deliverBatch(round, e.getKey(), batch);
+                deliverBatch(round, e.getKey().service(), e.getKey().hop(), batch);
             }
         }
         return outcomes;
@@ -469,9 +484,11 @@ public class DeliveryAgent {
         }
     }
 
-    private void deliverBatch(Round round, NextHop hop, List<QueueStore.Claim.Rcpt> batch) {
+    private void deliverBatch(Round round, DeliveryServices.Service service, NextHop hop,
+                              List<QueueStore.Claim.Rcpt> batch) {
         QueueStore.Claim claim = round.claim();
-        Config config = round.config();
+        // the transport's own configuration: main.cf with the -o overrides of its master.cf line
+        Config config = service.config();
         Instant retry = round.schedule().retry();
         boolean lmtp = hop.protocol() == NextHop.Protocol.LMTP;
         List<OutboundMessage.OutboundRecipient> rcpts = new ArrayList<>();
@@ -494,33 +511,47 @@ public class DeliveryAgent {
                 suspended.add(new DeliveryOutcome.RecipientOutcome(r.address(), DeliveryOutcome.Status.DEFERRED,
                         dead.dsn(), dead.suspended()));
             }
-            recordBatch(round, hop, batch, new DeliveryOutcome("none", suspended, 0, 0), handed, retry);
+            recordBatch(round, service, hop, batch, new DeliveryOutcome("none", suspended, 0, 0), handed, retry);
             return;
         }
-        SmtpClientConnectionFactory.Permit permit;
+        // the transport's process limit (maxproc) first, then its destination concurrency limit
+        SmtpClientConnectionFactory.Permit process;
+        SmtpClientConnectionFactory.Permit permit = null;
+        String full = null;
         try {
-            permit = connections.reserve(lmtp ? "lmtp" : "smtp", hop,
-                    SmtpClientParameters.of(hop).concurrencyLimit(config), CONCURRENCY_WAIT);
+            process = ProcessLimits.shared().acquire(service.name(), service.processLimit(), CONCURRENCY_WAIT);
+            if (process == null) {
+                full = "process limit " + service.processLimit() + " of transport " + service.name() + " reached";
+            } else {
+                permit = connections.reserve(service.name(), hop, service.concurrencyLimit(), CONCURRENCY_WAIT);
+                if (permit == null) {
+                    full = "concurrency limit " + service.concurrencyLimit() + " for " + hop.destination() + " reached";
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            permit = null;
+            process = null;
+            full = "interrupted";
         }
         if (permit == null) {
-            // every slot of the destination stayed busy: try again soon, but give this thread back
+            // every slot stayed busy: try again soon, but give this thread back
+            if (process != null) {
+                process.close();
+            }
             List<DeliveryOutcome.RecipientOutcome> busy = new ArrayList<>();
             for (QueueStore.Claim.Rcpt r : batch) {
                 busy.add(new DeliveryOutcome.RecipientOutcome(r.address(), DeliveryOutcome.Status.DEFERRED, "4.4.5",
-                        "delivery temporarily suspended: concurrency limit " + SmtpClientParameters.of(hop).concurrencyLimit(config)
-                                + " for " + hop.destination() + " reached"));
+                        "delivery temporarily suspended: " + full));
             }
             outcome = new DeliveryOutcome("none", busy, 0, 0);
             retry = Instant.now().plus(RetrySchedule.CONCURRENCY_RETRY);
         } else {
-            try (SmtpClientConnectionFactory.Permit held = permit) {
-                outcome = connect(round, hop, msg, batch);
+            try (SmtpClientConnectionFactory.Permit heldProcess = process;
+                 SmtpClientConnectionFactory.Permit held = permit) {
+                outcome = connect(round, service, hop, msg, batch);
             }
             if (!lmtp && loopsToBestMx(outcome) && !config.get(Parameters.BEST_MX_TRANSPORT).isBlank()) {
-                outcome = bestMx(round, hop, msg, batch, outcome);
+                outcome = bestMx(round, service, hop, msg, batch, outcome);
             }
             if (outcome.tls() != null
                     && SmtpClientParameters.of(hop).cachedSettings(config, hop).tls().options().logLevel() >= 1) {
@@ -528,7 +559,7 @@ public class DeliveryAgent {
                 MailLog.delivery(lmtp, outcome.tls());
             }
         }
-        recordBatch(round, hop, batch, outcome, handed, retry);
+        recordBatch(round, service, hop, batch, outcome, handed, retry);
     }
 
     /* loopsToBestMx - the client found itself the best MX, and best_mx_transport is set (4.4.6) */
@@ -542,9 +573,9 @@ public class DeliveryAgent {
      * (transport, or transport:nexthop; without a next hop, the destination domain). Once only:
      * a best_mx_transport that loops again stays deferred.
      */
-    private DeliveryOutcome bestMx(Round round, NextHop hop, OutboundMessage msg, List<QueueStore.Claim.Rcpt> batch,
-                                   DeliveryOutcome looped) {
-        String best = round.config().get(Parameters.BEST_MX_TRANSPORT).trim();
+    private DeliveryOutcome bestMx(Round round, DeliveryServices.Service service, NextHop hop, OutboundMessage msg,
+                                   List<QueueStore.Claim.Rcpt> batch, DeliveryOutcome looped) {
+        String best = service.config().get(Parameters.BEST_MX_TRANSPORT).trim();
         int colon = best.indexOf(':');
         TransportResolver.Route route;
         try {
@@ -558,14 +589,15 @@ public class DeliveryAgent {
                     + (route.ok() ? "loops again" : route.error()));
             return looped;
         }
-        return connect(round, route.hop(), msg, batch);
+        return connect(round, round.services().service(route.transport(), route.hop()), route.hop(), msg, batch);
     }
 
     /* connect - one delivery through a pooled connection; a pool failure defers the batch */
-    private DeliveryOutcome connect(Round round, NextHop hop, OutboundMessage msg, List<QueueStore.Claim.Rcpt> batch) {
-        Config config = round.config();
+    private DeliveryOutcome connect(Round round, DeliveryServices.Service service, NextHop hop, OutboundMessage msg,
+                                    List<QueueStore.Claim.Rcpt> batch) {
         DeliveryOutcome outcome;
-        try (SmtpClientConnection c = connections.getConnection(hop, SmtpClientParameters.of(hop).cachedSettings(config, hop))) {
+        try (SmtpClientConnection c = connections.getConnection(hop,
+                SmtpClientParameters.of(hop).cachedSettings(service.config(), hop))) {
             outcome = c.deliver(msg);
         } catch (ResourceException | RuntimeException e) {
             LOG.warning("PSTN4402: " + round.claim().queueId() + ": no connection to " + hop.destination() + ": " + e);
@@ -576,7 +608,7 @@ public class DeliveryAgent {
             }
             outcome = new DeliveryOutcome("none", failed, 0, 0, null, java.util.Set.of(), true);
         }
-        updateDeadDestinations(hop, outcome, config);
+        updateDeadDestinations(hop, outcome, round.config());
         return outcome;
     }
 
@@ -599,8 +631,8 @@ public class DeliveryAgent {
                 Instant.now().plus(config.get(Parameters.MINIMAL_BACKOFF_TIME)));
     }
 
-    private void recordBatch(Round round, NextHop hop, List<QueueStore.Claim.Rcpt> batch, DeliveryOutcome outcome,
-                             Instant handed, Instant retry) {
+    private void recordBatch(Round round, DeliveryServices.Service service, NextHop hop,
+                             List<QueueStore.Claim.Rcpt> batch, DeliveryOutcome outcome, Instant handed, Instant retry) {
         boolean lmtp = hop.protocol() == NextHop.Protocol.LMTP;
         double queueSeconds = seconds(round.start(), handed);
         for (int i = 0; i < batch.size(); i++) {
@@ -615,7 +647,7 @@ public class DeliveryAgent {
                 case DEFERRED -> RecipientStatus.DEFERRED;
             };
             String relay = ro.relay() != null ? ro.relay() : outcome.relay();
-            String action = status == RecipientStatus.SENT ? successAction(outcome, relay, lmtp, round.config()) : null;
+            String action = status == RecipientStatus.SENT ? successAction(outcome, relay, lmtp, service.config()) : null;
             QueueStore.Outcome o = round.expire(new QueueStore.Outcome(status, ro.dsn(), relay, ro.reply(),
                     retry, action));
             round.outcomes().put(r.id(), o);

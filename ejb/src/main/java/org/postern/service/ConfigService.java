@@ -13,10 +13,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
@@ -28,6 +26,7 @@ import org.postern.config.ConfigLocator;
 import org.postern.config.MainCfEditor;
 import org.postern.config.MasterCf;
 import org.postern.config.MasterService;
+import org.postern.config.ServiceParameters;
 import org.postern.smtp.api.SmtpClientParameters;
 import org.postern.smtpd.api.SmtpdControl;
 
@@ -51,6 +50,13 @@ import org.postern.smtpd.api.SmtpdControl;
  * configuration that does not validate is
  * refused with the file, line and reason, and the running one stays. The new one applies
  * to the sessions and delivery rounds that start after the reload.
+ *
+ * <p>master.cf's smtp and lmtp services are the delivery transports
+ * ({@link #deliveryServices}): each runs with main.cf plus the {@code -o} overrides of its
+ * line, made when the configuration is loaded, so that a bad override refuses the load or
+ * reload with the master.cf line, as one of an smtpd service does. main.cf is read knowing
+ * these services, so that the parameters named after them
+ * ({@code slow_destination_recipient_limit}) are not reported as unused.
  */
 @Singleton
 @Startup
@@ -63,6 +69,8 @@ public class ConfigService {
 
     private volatile Config config;
     private volatile Map<String, String> transports = Map.of();
+    /** master.cf's delivery services with their own configurations, made with the configuration in force */
+    private volatile DeliveryServices deliveryServices;
     /** the values made from the configuration in force (its lookup tables opened once), by kind */
     private volatile Derived derived;
     /** how each kind of derived value is made, to make them all again on a reload */
@@ -157,19 +165,16 @@ public class ConfigService {
     }
 
     /** Loaded - a configuration read from the directory, not yet in force. */
-    private record Loaded(Config main, List<MasterService> services, Map<String, String> transports) {
+    private record Loaded(Config main, List<MasterService> services, Map<String, String> transports,
+                          DeliveryServices delivery) {
     }
 
     private static Loaded read(Path dir) {
-        Config main = Config.load(dir);
+        // master.cf first: its delivery services name parameters of main.cf (slow_destination_recipient_limit)
         List<MasterService> services = MasterCf.load(dir);
-        Map<String, String> agents = new HashMap<>();
-        for (MasterService s : services) {
-            if ("smtp".equals(s.command()) || "lmtp".equals(s.command())) {
-                agents.put(s.name().toLowerCase(Locale.ROOT), s.command());
-            }
-        }
-        return new Loaded(main, services, Map.copyOf(agents));
+        Config main = Config.load(dir, ServiceParameters.of(services));
+        DeliveryServices delivery = DeliveryServices.of(main, services);
+        return new Loaded(main, services, delivery.commands(), delivery);
     }
 
     /**
@@ -180,6 +185,11 @@ public class ConfigService {
     private Reloaded install(Loaded next) {
         // the delivery agents' tables (smtp_generic_maps...): refused here, not at the first delivery
         SmtpClientParameters.checkTables(next.main());
+        // the same for each delivery service that overrides main.cf (-o smtp_generic_maps=...)
+        for (Config own : next.delivery().ownConfigs()) {
+            SmtpClientParameters.checkTables(own);
+            SmtpClientParameters.validate(own);
+        }
         Map<Class<?>, Object> values = new ConcurrentHashMap<>();
         for (Map.Entry<Class<?>, BiFunction<Config, Map<String, String>, ?>> m : makers.entrySet()) {
             try {
@@ -200,6 +210,7 @@ public class ConfigService {
             changes.addAll(0, Config.differences(config, next.main()));
         }
         transports = next.transports();
+        deliveryServices = next.delivery();
         config = next.main();
         derived = new Derived(next.main(), next.transports(), values);
         loaded = Instant.now();
@@ -227,6 +238,20 @@ public class ConfigService {
      */
     public Map<String, String> transports() {
         return transports;
+    }
+
+    /**
+     * deliveryServices - master.cf's smtp and lmtp services (and the built-in smtp, relay,
+     * lmtp) of the configuration in force, each with its own configuration and limits.
+     * Where no configuration was loaded here (a test's own {@link #current}), those of the
+     * configuration in force without master.cf.
+     */
+    public DeliveryServices deliveryServices() {
+        DeliveryServices d = deliveryServices;
+        if (d != null) {
+            return d;
+        }
+        return derived(DeliveryServices.class, (Function<Config, DeliveryServices>) c -> DeliveryServices.of(c, List.of()));
     }
 
     /** smtpd - the adapter's listeners, or null outside the server (tests). */

@@ -63,11 +63,14 @@ public final class Config {
     private static final Set<String> LOGGED = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Map<String, Object> typed;
     private final List<String> warnings;
+    /** the names master.cf's delivery services add (relay_destination_recipient_limit...) */
+    private final ServiceParameters serviceParameters;
 
     private Config(String fileName, Optional<Path> configDir, LinkedHashMap<String, Entry> entries,
-                   List<String> earlierWarnings, List<Entry> newEntries) {
+                   List<String> earlierWarnings, List<Entry> newEntries, ServiceParameters serviceParameters) {
         this.fileName = fileName;
         this.configDir = configDir;
+        this.serviceParameters = serviceParameters;
         this.entries = Collections.unmodifiableMap(entries);
         Map<String, String> values = new HashMap<>();
         Map<String, Object> parsed = new HashMap<>();
@@ -96,30 +99,46 @@ public final class Config {
 
     /** load - read configDir/main.cf; without one, every parameter has its default. */
     public static Config load(Path configDir) {
+        return load(configDir, ServiceParameters.NONE);
+    }
+
+    /**
+     * load - the same, knowing the parameter names that master.cf's delivery services add
+     * ({@code slow_destination_recipient_limit} for a service {@code slow ... smtp}): those
+     * are not reported as unused, as postconf does not report them.
+     */
+    public static Config load(Path configDir, ServiceParameters services) {
         Path file = configDir.resolve(MAIN_CF);
         String text;
         try {
             text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             LOG.info(() -> "PSTN0103: " + file + ": not found, using default parameter values");
-            return new Config(file.toString(), Optional.of(configDir), new LinkedHashMap<>(), List.of(), List.of());
+            return new Config(file.toString(), Optional.of(configDir), new LinkedHashMap<>(), List.of(), List.of(),
+                    services);
         } catch (IOException | SecurityException e) {
             throw new ConfigException(file.toString(), 0, "cannot read: " + e, e);
         }
-        return parse(text, file.toString(), Optional.of(configDir));
+        return parse(text, file.toString(), Optional.of(configDir), services);
     }
 
     /** parse - a main.cf text; fileName is used in messages. */
     public static Config parse(String text, String fileName) {
-        return parse(text, fileName, Optional.empty());
+        return parse(text, fileName, Optional.empty(), ServiceParameters.NONE);
+    }
+
+    /** parse - a main.cf text, knowing the names that master.cf's delivery services add. */
+    public static Config parse(String text, String fileName, ServiceParameters services) {
+        return parse(text, fileName, Optional.empty(), services);
     }
 
     /** defaults - every parameter at its default value. */
     public static Config defaults() {
-        return new Config(MAIN_CF, Optional.empty(), new LinkedHashMap<>(), List.of(), List.of());
+        return new Config(MAIN_CF, Optional.empty(), new LinkedHashMap<>(), List.of(), List.of(),
+                ServiceParameters.NONE);
     }
 
-    private static Config parse(String text, String fileName, Optional<Path> configDir) {
+    private static Config parse(String text, String fileName, Optional<Path> configDir, ServiceParameters services) {
         Objects.requireNonNull(text, "text");
         LinkedHashMap<String, Entry> entries = new LinkedHashMap<>();
         for (LogicalLines.Line line : LogicalLines.read(text, fileName)) {
@@ -128,7 +147,7 @@ public final class Config {
             entries.remove(e.name());
             entries.put(e.name(), e);
         }
-        return new Config(fileName, configDir, entries, List.of(), List.copyOf(entries.values()));
+        return new Config(fileName, configDir, entries, List.of(), List.copyOf(entries.values()), services);
     }
 
     /** nameValue - split "name = value" as Postfix's split_nameval() does. */
@@ -166,7 +185,7 @@ public final class Config {
             merged.put(name, e);
             added.add(e);
         }
-        return new Config(fileName, configDir, merged, warnings, added);
+        return new Config(fileName, configDir, merged, warnings, added, serviceParameters);
     }
 
     /** raw - the unexpanded value of a name, or null when it is undefined. */
@@ -229,11 +248,12 @@ public final class Config {
         }
         List<String> out = new ArrayList<>();
         for (Entry e : newEntries) {
-            if (Parameters.all().containsKey(e.name()) || referenced.contains(e.name())) {
+            if (Parameters.all().containsKey(e.name()) || referenced.contains(e.name())
+                    || serviceParameters.used(e.name())) {
                 continue;
             }
             String where = ConfigException.location(e.origin(), e.line());
-            String message = Parameters.isPostfixParameter(e.name())
+            String message = Parameters.isPostfixParameter(e.name()) || serviceParameters.derived(e.name())
                     ? "PSTN0102: " + where + ": parameter not supported by Postern, ignored: " + e.name()
                     : "PSTN0101: " + where + ": unused parameter: " + e.name() + "=" + e.raw();
             // the adapter and the queue side each read main.cf: say each thing once per deployment
@@ -265,6 +285,32 @@ public final class Config {
             registered(p.name());
         }
         return (T) value;
+    }
+
+    /**
+     * value - the value of a parameter whose name is made at run time from a master.cf
+     * service name ({@link ServiceParameters}, such as {@code relay_destination_recipient_limit}),
+     * so not registered: main.cf's value (or an override's), else the parameter's default,
+     * expanded and parsed as {@link #get} does. For a registered parameter, {@link #get}.
+     *
+     * @throws ConfigException the value does not parse: the file and line that set it
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T value(Parameter<T> p) {
+        if (Parameters.all().get(p.name()) == p) {
+            return get(p);
+        }
+        Entry e = entries.get(p.name());
+        String own = e != null ? e.raw() : p.defaultValue();
+        Expander[] self = new Expander[1];
+        Expander expander = new Expander(name -> name.equals(p.name()) ? own : raw(name, self[0]));
+        self[0] = expander;
+        try {
+            return (T) TypedValues.parse(p, expander.value(p.name()));
+        } catch (IllegalArgumentException x) {
+            throw e != null ? new ConfigException(e.origin(), e.line(), x.getMessage(), x)
+                    : new ConfigException(fileName, 0, x.getMessage(), x);
+        }
     }
 
     /** text - the expanded text of a parameter, as postconf shows it (any type). */

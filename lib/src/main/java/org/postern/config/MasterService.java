@@ -13,7 +13,9 @@ import java.util.Optional;
  * <p>The fields are those of Postfix: {@code service type private unpriv chroot wakeup
  * maxproc command [args]}. Postern keeps the flags as written ({@code y}, {@code n} or
  * {@code -}) for display; it runs no processes of its own, so only the service name,
- * type, command, arguments and {@code -o} overrides have an effect. For an {@code inet}
+ * type, command, arguments and {@code -o} overrides have an effect, and for a delivery
+ * service (smtp, lmtp) the maxproc column, which bounds its parallel deliveries
+ * ({@link #processLimit}). For an {@code inet}
  * service the name is the listen address: {@code 127.0.0.1:2525}, {@code [::1]:2525},
  * {@code 2525} (all addresses) or a service name ({@code smtp} 25, {@code submission}
  * 587, {@code smtps}/{@code submissions} 465, {@code lmtp} 24).
@@ -84,6 +86,14 @@ public final class MasterService {
     /** maxproc - the "maxproc" field as written. */
     public String maxproc() {
         return maxproc;
+    }
+
+    /**
+     * processLimit - the maxproc column as a number: {@code -} is default_process_limit of
+     * the configuration; 0 means no limit (master(5)).
+     */
+    public int processLimit(Config mainCf) {
+        return maxproc.equals("-") ? mainCf.get(Parameters.DEFAULT_PROCESS_LIMIT) : Integer.parseInt(maxproc);
     }
 
     /** command - the command name, such as smtpd. */

@@ -314,6 +314,11 @@ public final class Parameters {
     public static final Parameter<Integer> DEFAULT_DESTINATION_RECIPIENT_LIMIT = register(Parameter.integer(
             "default_destination_recipient_limit", "50",
             "The default maximal number of recipients per message delivery."));
+    /** default_process_limit - the maxproc of a master.cf service whose column is "-". */
+    public static final Parameter<Integer> DEFAULT_PROCESS_LIMIT = register(Parameter.integer(
+            "default_process_limit", "100",
+            "The default maximal number of processes of a master.cf service (the maxproc column \"-\"); in "
+                    + "Postern, the parallel deliveries of an smtp or lmtp delivery service, all destinations together."));
     /** smtp_destination_recipient_limit - recipients per SMTP delivery. */
     public static final Parameter<Integer> SMTP_DESTINATION_RECIPIENT_LIMIT = register(Parameter.integer(
             "smtp_destination_recipient_limit", "$default_destination_recipient_limit",

@@ -278,11 +278,14 @@ public final class SmtpClientParameters {
         return lmtp && config.get(Parameters.LMTP_ASSUME_FINAL);
     }
 
-    /** the client settings per next hop of the configuration in force: built once, not per delivery */
-    private static volatile SettingsCache settingsCache;
-
-    private record SettingsCache(Config config, java.util.concurrent.ConcurrentHashMap<Object, SmtpClientSettings> byHop) {
-    }
+    /**
+     * the client settings per configuration and next hop, built once, not per delivery: one
+     * table per Config object (main.cf, and the own configuration of each master.cf delivery
+     * service with -o overrides), so that deliveries by several transports do not throw each
+     * other's settings away; a configuration no longer in force goes with its last reference
+     */
+    private static final Map<Config, java.util.concurrent.ConcurrentHashMap<HopKey, SmtpClientSettings>> SETTINGS =
+            Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     private record HopKey(boolean lmtp, NextHop hop) {
     }
@@ -293,19 +296,22 @@ public final class SmtpClientParameters {
     /**
      * cachedSettings - {@link #settings} of the next hop, computed once per configuration and
      * next hop (about 60 parameter look-ups and a policy-table search each time otherwise).
-     * A new configuration (another Config object) starts a new cache.
+     * Each configuration (Config object) has its own cache; one not seen before (a reload,
+     * or a delivery service's own configuration) also has the TLS tables read again.
      */
     public SmtpClientSettings cachedSettings(Config c, NextHop hop) {
-        SettingsCache cache = settingsCache;
-        if (cache == null || cache.config() != c || cache.byHop().size() > SETTINGS_CACHE_LIMIT) {
-            cache = new SettingsCache(c, new java.util.concurrent.ConcurrentHashMap<>());
-            settingsCache = cache;
-            // table files may have changed with the configuration (postfix reload)
-            SmtpClientSettings.PerSite.forget();
-            SMTP.policyTables = null;
-            LMTP.policyTables = null;
+        java.util.concurrent.ConcurrentHashMap<HopKey, SmtpClientSettings> byHop = SETTINGS.get(c);
+        if (byHop == null || byHop.size() > SETTINGS_CACHE_LIMIT) {
+            if (byHop == null) {
+                // table files may have changed with the configuration (postfix reload)
+                SmtpClientSettings.PerSite.forget();
+                SMTP.policyTables.clear();
+                LMTP.policyTables.clear();
+            }
+            byHop = new java.util.concurrent.ConcurrentHashMap<>();
+            SETTINGS.put(c, byHop);
         }
-        return cache.byHop().computeIfAbsent(new HopKey(lmtp, hop), k -> settings(c, hop));
+        return byHop.computeIfAbsent(new HopKey(lmtp, hop), k -> settings(c, hop));
     }
 
     /** settings - client parameters from main.cf, smtp_* or lmtp_* names (LMTP is a mode of one client). */
@@ -479,8 +485,8 @@ public final class SmtpClientParameters {
                 !c.get(tlsSessionCacheDatabase).isBlank(), c.get(tlsSessionCacheTimeout));
     }
 
-    /** the tables of the last tls_policy_maps value seen (one per client flavour) */
-    private volatile Map.Entry<List<String>, List<LookupTable>> policyTables;
+    /** the tables of each tls_policy_maps value seen since the last new configuration (one table set per client flavour) */
+    private final Map<List<String>, List<LookupTable>> policyTables = new java.util.concurrent.ConcurrentHashMap<>();
 
     /* tlsPolicy - the policy map entry for the next hop: domain[:port] then .parent domains, or [host][:port] */
     private String tlsPolicy(Config c, NextHop hop) {
@@ -488,16 +494,13 @@ public final class SmtpClientParameters {
         if (specs.isEmpty() || hop.host() == null) {
             return null;
         }
-        Map.Entry<List<String>, List<LookupTable>> cached = policyTables;
-        List<LookupTable> tables;
-        if (cached != null && cached.getKey().equals(specs)) {
-            tables = cached.getValue();
-        } else {
+        List<LookupTable> tables = policyTables.get(specs);
+        if (tables == null) {
             tables = new ArrayList<>();
             for (String spec : specs) {
                 tables.add(LookupTables.open(spec));
             }
-            policyTables = Map.entry(List.copyOf(specs), tables);
+            policyTables.put(List.copyOf(specs), tables);
         }
         String host = hop.host().toLowerCase(Locale.ROOT);
         String port = hop.port() == 25 || hop.port() == 24 ? "" : ":" + hop.port();
@@ -521,27 +524,28 @@ public final class SmtpClientParameters {
         return null;
     }
 
-    /** the generic maps of the last configuration seen (one per client flavour), opened once for all its next hops */
-    private volatile Map.Entry<Config, Optional<AddressMapping>> genericCache;
+    /** the generic maps of each configuration (one per client flavour), opened once for all its next hops */
+    private final Map<Config, Optional<AddressMapping>> genericCache =
+            Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     /**
      * genericMapping - smtp_generic_maps (lmtp_generic_maps) with its tables opened, once per
-     * configuration (a reload opens them again, so an edited table takes effect), or null
+     * configuration (each Config object: main.cf, or a delivery service's own; a reload opens them again, so an edited table takes effect), or null
      * when the parameter is empty.
      *
      * @throws org.postern.config.ConfigException a table cannot be opened
      */
     public AddressMapping genericMapping(Config c) {
-        Map.Entry<Config, Optional<AddressMapping>> cached = genericCache;
-        if (cached != null && cached.getKey() == c) {
-            return cached.getValue().orElse(null);
+        Optional<AddressMapping> cached = genericCache.get(c);
+        if (cached != null) {
+            return cached.orElse(null);
         }
         List<String> maps = c.get(genericMaps);
         AddressMapping m = maps.isEmpty() ? null : AddressMapping.open(genericMaps.name(), maps,
                 c.get(Parameters.MYDESTINATION), c.get(Parameters.MYORIGIN), ownAddresses(c),
                 c.get(Parameters.RECIPIENT_DELIMITER),
                 c.get(Parameters.PROPAGATE_UNMATCHED_EXTENSIONS).stream().anyMatch(x -> x.equalsIgnoreCase("generic")));
-        genericCache = Map.entry(c, Optional.ofNullable(m));
+        genericCache.put(c, Optional.ofNullable(m));
         return m;
     }
 
