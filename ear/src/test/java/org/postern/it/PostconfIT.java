@@ -113,7 +113,10 @@ class PostconfIT {
                 Map.entry("smtpd_timeout", "no stress mode: the value without stress"),
                 Map.entry("smtpd_forbid_bare_newline", "normalize, as Postfix 3.9 and later (SMTP smuggling)"),
                 Map.entry("smtpd_sasl_type", "elytron: there is no Cyrus SASL on the JVM"),
-                Map.entry("lmtp_connection_cache_time_limit", "$max_idle, as lmtp(8) documents for lmtp_cache_connection"));
+                Map.entry("lmtp_connection_cache_time_limit", "$max_idle, as lmtp(8) documents for lmtp_cache_connection"),
+                Map.entry("config_directory", "read-only: the server's configuration directory is not Postfix's"),
+                Map.entry("process_id", "read-only: another process"),
+                Map.entry("process_name", "read-only: postern, not postconf"));
         Files.writeString(dir.resolve("main.cf"), "");
         Map<String, String> theirs = values(exec(postfix(dir, List.of("-d"))).out());
         Map<String, String> ours = values(exec(postern(dir, List.of("-d"))).out());

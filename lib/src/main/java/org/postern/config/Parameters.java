@@ -738,11 +738,11 @@ public final class Parameters {
 
     /** smtp_tls_protocols - TLS protocols at the opportunistic level. */
     public static final Parameter<List<String>> SMTP_TLS_PROTOCOLS = register(Parameter.list("smtp_tls_protocols",
-            "!SSLv2, !SSLv3", "TLS protocols the SMTP client uses at level may: names to use, !names to exclude, "
+            ">=TLSv1", "TLS protocols the SMTP client uses at level may: names to use, !names to exclude, "
                     + "or >=/<= bounds (TLSv1, TLSv1.1, TLSv1.2, TLSv1.3); SSLv2/SSLv3 are never used."));
     /** smtp_tls_mandatory_protocols - TLS protocols when TLS is mandatory. */
     public static final Parameter<List<String>> SMTP_TLS_MANDATORY_PROTOCOLS = register(Parameter.list(
-            "smtp_tls_mandatory_protocols", "!SSLv2, !SSLv3",
+            "smtp_tls_mandatory_protocols", ">=TLSv1",
             "TLS protocols the SMTP client uses at the encrypt, verify and secure levels (same syntax)."));
     /** smtp_tls_ciphers - the cipher grade at the opportunistic level. */
     public static final Parameter<String> SMTP_TLS_CIPHERS = register(Parameter.choice("smtp_tls_ciphers", "medium",
@@ -791,10 +791,10 @@ public final class Parameters {
             "How long a cached TLS session may be resumed (at most 8640000s)."));
     /** lmtp_tls_protocols - the LMTP client's smtp_tls_protocols. */
     public static final Parameter<List<String>> LMTP_TLS_PROTOCOLS = register(Parameter.list("lmtp_tls_protocols",
-            "!SSLv2, !SSLv3", "TLS protocols the LMTP client uses at level may."));
+            ">=TLSv1", "TLS protocols the LMTP client uses at level may."));
     /** lmtp_tls_mandatory_protocols - the LMTP client's smtp_tls_mandatory_protocols. */
     public static final Parameter<List<String>> LMTP_TLS_MANDATORY_PROTOCOLS = register(Parameter.list(
-            "lmtp_tls_mandatory_protocols", "!SSLv2, !SSLv3", "TLS protocols of the LMTP client when TLS is mandatory."));
+            "lmtp_tls_mandatory_protocols", ">=TLSv1", "TLS protocols of the LMTP client when TLS is mandatory."));
     /** lmtp_tls_ciphers - the LMTP client's smtp_tls_ciphers. */
     public static final Parameter<String> LMTP_TLS_CIPHERS = register(Parameter.choice("lmtp_tls_ciphers", "medium",
             "The minimum cipher grade of the LMTP client at level may.", "high", "medium", "low", "export", "null"));
@@ -880,7 +880,7 @@ public final class Parameters {
                     + "compares; longer ones are truncated, as Postfix does."));
     /** smtp_pix_workarounds - what to do for a PIX-like greeting. */
     public static final Parameter<List<String>> SMTP_PIX_WORKAROUNDS = register(Parameter.list("smtp_pix_workarounds",
-            "disable_esmtp, delay_dotcrlf", "The workarounds for a server whose greeting is only asterisks "
+            "disable_esmtp,delay_dotcrlf", "The workarounds for a server whose greeting is only asterisks "
                     + "(a Cisco PIX \"mailguard\"): disable_esmtp (HELO, not EHLO), delay_dotcrlf (pause before "
                     + "the final \".\" of old mail)."));
     /** smtp_pix_workaround_maps - workarounds by server address. */

@@ -3,6 +3,7 @@ package org.postern.smtp;
 import org.postern.smtp.api.DeliveryOutcome;
 import org.postern.smtp.api.NextHop;
 import org.postern.smtp.api.OutboundMessage;
+import org.postern.smtp.api.SmtpClientParameters;
 import org.postern.smtp.api.SmtpClientSettings;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -872,6 +873,12 @@ public final class SmtpClientSession implements AutoCloseable {
         if (tables.isEmpty() || address == null) {
             return null;
         }
+        long generation = SmtpClientParameters.generation();
+        if (tablesGeneration != generation) {
+            // a new configuration: table files may have changed (postfix reload)
+            TABLES.clear();
+            tablesGeneration = generation;
+        }
         for (org.postern.config.maps.LookupTable table : TABLES.computeIfAbsent(tables,
                 org.postern.config.maps.LookupTables::openAll)) {
             java.util.Optional<String> v = table.lookup(address);
@@ -881,6 +888,8 @@ public final class SmtpClientSession implements AutoCloseable {
         }
         return null;
     }
+
+    private static volatile long tablesGeneration = -1;
 
     /** the tables of smtp_pix_workaround_maps and smtp_discard_ehlo_keyword_address_maps, opened once per value */
     private static final java.util.Map<List<String>, List<org.postern.config.maps.LookupTable>> TABLES =

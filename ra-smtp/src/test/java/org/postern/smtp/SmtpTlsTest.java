@@ -53,7 +53,7 @@ class SmtpTlsTest {
         Peers.assume(Files.isExecutable(keytool), "keytool is not available");
         dir = Files.createTempDirectory("smtp-tls");
         Path ks = dir.resolve("server.p12");
-        char[] pass = ("t" + new Random().nextInt(1_000_000)).toCharArray();   // a throw-away test keystore
+        char[] pass = ("t" + (100_000 + new Random().nextInt(900_000))).toCharArray();   // a throw-away test keystore (keytool wants 6 characters or more)
         run(keytool.toString(), "-genkeypair", "-alias", "srv", "-keyalg", "EC", "-groupname", "secp256r1",
                 "-dname", "CN=mx.tls.test", "-ext", "SAN=dns:mx.tls.test", "-validity", "2",
                 "-keystore", ks.toString(), "-storetype", "PKCS12", "-storepass", new String(pass));

@@ -290,6 +290,16 @@ public final class SmtpClientParameters {
     private record HopKey(boolean lmtp, NextHop hop) {
     }
 
+    private static final java.util.concurrent.atomic.AtomicLong GENERATION = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * generation - a number that changes whenever a configuration not seen before is used (a
+     * start, a reload): the client's caches of opened lookup tables start again then.
+     */
+    public static long generation() {
+        return GENERATION.get();
+    }
+
     /** SETTINGS_CACHE_LIMIT - next hops whose settings are kept; past it the cache starts again */
     public static final int SETTINGS_CACHE_LIMIT = 10_000;
 
@@ -304,6 +314,7 @@ public final class SmtpClientParameters {
         if (byHop == null || byHop.size() > SETTINGS_CACHE_LIMIT) {
             if (byHop == null) {
                 // table files may have changed with the configuration (postfix reload)
+                GENERATION.incrementAndGet();
                 SmtpClientSettings.PerSite.forget();
                 SMTP.policyTables.clear();
                 LMTP.policyTables.clear();

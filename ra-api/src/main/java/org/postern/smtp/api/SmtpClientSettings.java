@@ -453,8 +453,8 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
                              List<String> mandatoryExclude, int verifyDepth, int logLevel, boolean noteStarttlsOffer,
                              boolean sessionCache, Duration sessionTimeout) implements Serializable {
 
-        public static final TlsOptions DEFAULTS = new TlsOptions(ClientIdentity.NONE, List.of("!SSLv2", "!SSLv3"),
-                List.of("!SSLv2", "!SSLv3"), "medium", "medium", List.of(), List.of(), 9, 0, false, false,
+        public static final TlsOptions DEFAULTS = new TlsOptions(ClientIdentity.NONE, List.of(">=TLSv1"),
+                List.of(">=TLSv1"), "medium", "medium", List.of(), List.of(), 9, 0, false, false,
                 Duration.ofSeconds(3600));
 
         public TlsOptions {
