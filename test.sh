@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Postern's whole test suite: unit tests, then the integration tests that deploy the EAR
 # to the provisioned WildFly and talk to real peers (swaks, Dovecot LMTP, Postfix's
-# smtp-sink, dnsmasq, PostgreSQL, strace, Chromium). Installs the Debian packages those peers come
+# smtp-sink, dnsmasq, unbound, PostgreSQL, strace, Chromium). Installs the Debian packages those peers come
 # from when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,6 +11,9 @@ command -v swaks >/dev/null 2>&1 || need+=(swaks)
 [ -x /usr/sbin/dovecot ] && [ -e /usr/lib/dovecot/lmtp ] || need+=(dovecot-core dovecot-lmtpd)
 [ -x /usr/sbin/smtp-sink ] || need+=(postfix)
 command -v dnsmasq >/dev/null 2>&1 || need+=(dnsmasq-base)
+# SmtpDaneUnboundTest: a validating resolver (unbound) and a zone signer (ldns-keygen, ldns-signzone)
+[ -x /usr/sbin/unbound ] || need+=(unbound)
+[ -x /usr/bin/ldns-signzone ] && [ -x /usr/bin/ldns-keygen ] || need+=(ldnsutils)
 command -v pflogsumm >/dev/null 2>&1 || need+=(pflogsumm)
 # DurabilityIT traces the server's system calls (an fsync before every 250)
 command -v strace >/dev/null 2>&1 || need+=(strace)

@@ -587,9 +587,24 @@ public final class Parameters {
 
     /** smtp_tls_security_level - the SMTP client's TLS policy. */
     public static final Parameter<String> SMTP_TLS_SECURITY_LEVEL = register(Parameter.choice("smtp_tls_security_level", "",
-            "The default SMTP client TLS security level: empty or none, may (opportunistic), encrypt, verify "
-                    + "(trusted certificate matching the MX host name) or secure (matching the next-hop domain).",
-            "", "none", "may", "encrypt", "verify", "secure"));
+            "The default SMTP client TLS security level: empty or none, may (opportunistic), encrypt, dane "
+                    + "(opportunistic DANE, RFC 7672), dane-only (mandatory DANE), verify (trusted certificate "
+                    + "matching the MX host name) or secure (matching the next-hop domain).",
+            "", "none", "may", "encrypt", "dane", "dane-only", "verify", "secure"));
+    /** smtp_dns_support_level - DNS features of the SMTP client; dnssec is what DANE needs. */
+    public static final Parameter<String> SMTP_DNS_SUPPORT_LEVEL = register(Parameter.choice("smtp_dns_support_level", "",
+            "The level of DNS support in the SMTP client: empty (disable_dns_lookups decides), disabled, enabled, "
+                    + "or dnssec (DNSSEC-validated lookups through a validating resolver, required by the dane "
+                    + "and dane-only TLS security levels).",
+            "", "disabled", "enabled", "dnssec"));
+    /** smtp_tls_dane_insecure_mx_policy - the TLS policy for an MX host found by an insecure MX lookup at level dane. */
+    public static final Parameter<String> SMTP_TLS_DANE_INSECURE_MX_POLICY = register(Parameter.choice(
+            "smtp_tls_dane_insecure_mx_policy", "",
+            "The TLS policy for MX hosts with secure TLSA records when the next-hop security level is dane but "
+                    + "the MX records were found by an insecure MX lookup: may (TLSA ignored), encrypt (TLS "
+                    + "required, no authentication) or dane (TLSA used, success logged as Trusted); empty is "
+                    + "Postfix's default: dane when smtp_tls_security_level = dane, else may.",
+            "", "may", "encrypt", "dane"));
     /** smtp_tls_CAfile - trusted CA certificates (PEM) for server certificate checks. */
     public static final Parameter<String> SMTP_TLS_CAFILE = register(Parameter.string("smtp_tls_CAfile", "",
             "A file with PEM certificates of the CAs the SMTP client trusts; empty: the Java runtime's trust store."));
@@ -612,8 +627,14 @@ public final class Parameters {
             ChronoUnit.SECONDS, "The SMTP client time limit for the TLS handshake."));
     /** lmtp_tls_security_level - the LMTP client's TLS policy. */
     public static final Parameter<String> LMTP_TLS_SECURITY_LEVEL = register(Parameter.choice("lmtp_tls_security_level", "",
-            "The default LMTP client TLS security level (TCP only): none, may, encrypt, verify or secure.",
-            "", "none", "may", "encrypt", "verify", "secure"));
+            "The default LMTP client TLS security level (TCP only): none, may, encrypt, dane, dane-only, verify "
+                    + "or secure.",
+            "", "none", "may", "encrypt", "dane", "dane-only", "verify", "secure"));
+    /** lmtp_dns_support_level - DNS features of the LMTP client. */
+    public static final Parameter<String> LMTP_DNS_SUPPORT_LEVEL = register(Parameter.choice("lmtp_dns_support_level", "",
+            "The level of DNS support in the LMTP client: empty (disable_dns_lookups decides), disabled, enabled "
+                    + "or dnssec.",
+            "", "disabled", "enabled", "dnssec"));
     /** lmtp_tls_CAfile - trusted CA certificates for the LMTP client. */
     public static final Parameter<String> LMTP_TLS_CAFILE = register(Parameter.string("lmtp_tls_CAfile", "",
             "A file with PEM certificates of the CAs the LMTP client trusts."));

@@ -91,11 +91,13 @@ import org.postern.smtp.dns.DnsResolver;
  * 0): such a session is closed with QUIT after its delivery, as is every session when
  * caching is off for the destination.
  *
- * TLS: smtp_tls_security_level (none, may, encrypt, verify, secure; when empty, the Postfix
- * 2.2 smtp_use_tls, smtp_enforce_tls and smtp_tls_enforce_peername) or the next hop's
- * smtp_tls_policy_maps entry or smtp_tls_per_site actions (by next hop, then by the server's
- * host name here); a level Postern does not implement (dane, fingerprint, a typo) defers the
- * mail with 4.7.5 "client TLS configuration problem". smtp_tls_CAfile, smtp_tls_CApath,
+ * TLS: smtp_tls_security_level (none, may, encrypt, dane, dane-only, verify, secure; when
+ * empty, the Postfix 2.2 smtp_use_tls, smtp_enforce_tls and smtp_tls_enforce_peername) or the
+ * next hop's smtp_tls_policy_maps entry or smtp_tls_per_site actions (by next hop, then by the
+ * server's host name here); a level Postern does not implement (fingerprint, a typo) defers the
+ * mail with 4.7.0 "client TLS configuration problem". At dane and dane-only each server's
+ * DNSSEC-validated TLSA records decide (smtp_dns_support_level = dnssec,
+ * smtp_tls_dane_insecure_mx_policy; see {@link SmtpDane}). smtp_tls_CAfile, smtp_tls_CApath,
  * smtp_tls_verify_cert_match, smtp_tls_secure_cert_match, smtp_starttls_timeout, the client
  * keys (smtp_tls_cert_file and relatives), protocols, cipher exclusions, verify depth, session
  * cache; see {@link SmtpTls}. smtp_tls_note_starttls_offer logs "Host offered STARTTLS: [name]"
@@ -711,9 +713,16 @@ public final class SmtpClientSession implements AutoCloseable {
         tlsEstablished = null;
         if (tls.invalid()) {
             LOG.warning("PSTN3115: " + t.namaddr() + ": TLS policy level \"" + tls.level()
-                    + "\" is not supported (none, may, encrypt, verify, secure): mail deferred, not sent in the clear");
+                    + "\" is not supported (none, may, encrypt, dane, dane-only, verify, secure): mail deferred, "
+                    + "not sent in the clear");
             return new Failure(Status.DEFERRED, "4.7.0", "client TLS configuration problem", t.relay());
         }
+        // dane, dane-only: the server's DNSSEC-validated TLSA records make the effective level (RFC 7672)
+        SmtpDane.Policy dane = SmtpDane.policy(tls, hop, t, targets.dns());
+        if (dane.tls() == null) {
+            return new Failure(Status.DEFERRED, dane.dsn(), dane.text(), t.relay());
+        }
+        tls = dane.tls();
         if (!tls.enabled() && features.starttls() && tls.options().noteStarttlsOffer() && s.isTcp()) {
             (lmtp ? MAILLOG_LMTP : MAILLOG_SMTP).info("Host offered STARTTLS: [" + t.hostName() + "]");
         }
@@ -759,6 +768,16 @@ public final class SmtpClientSession implements AutoCloseable {
             secure.trace(lmtp ? MAILLOG_LMTP : MAILLOG_SMTP, t.relay());
         }
         handshaken = secure;
+        if (dane.authenticates()) {
+            String trust = SmtpDane.verify(SmtpTls.chain(est.socket().getSession()), dane, t.namaddr());
+            if (!trust.equals("Verified")) {
+                return new Failure(Status.DEFERRED, "4.7.5", trust.equals("Untrusted")
+                        ? "Server certificate not trusted" : "Server certificate not verified", t.relay());
+            }
+            // an insecure MX RRset: the match is only "Trusted", the MX host name could be forged
+            est = new SmtpTls.Established(est.socket(), dane.halfDane() ? "Trusted" : "Verified", est.protocol(),
+                    est.cipher(), est.peer());
+        }
         if (tls.verified() && !est.verified()) {
             return new Failure(Status.DEFERRED, "4.7.5", est.trust().equals("Untrusted")
                     ? "Server certificate not trusted" : "Server certificate not verified", t.relay());

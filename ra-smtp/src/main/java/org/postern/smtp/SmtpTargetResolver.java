@@ -81,6 +81,11 @@ final class SmtpTargetResolver {
         this.nativeLookup = nativeLookup;
     }
 
+    /** dns - the resolver of the MX and address lookups (also asked for DANE's TLSA records). */
+    DnsResolver dns() {
+        return dns;
+    }
+
     /** resolve - the targets of {@code hop} under Postfix's default routing. */
     Result resolve(NextHop hop, String localName) {
         return resolve(hop, localName, SmtpClientSettings.Routing.defaults());

@@ -335,8 +335,8 @@ final class SmtpTls {
         }
     }
 
-    /* chain - the server's certificates; empty when it sent none that is X.509 */
-    private static X509Certificate[] chain(SSLSession session) {
+    /** chain - the server's certificates, its own first; empty when it sent none that is X.509. */
+    static X509Certificate[] chain(SSLSession session) {
         try {
             Certificate[] peer = session.getPeerCertificates();
             X509Certificate[] chain = new X509Certificate[peer.length];

@@ -210,10 +210,36 @@ class SmtpClientParametersTest {
 
     @Test
     void aPolicyTableLevelPosternDoesNotImplementIsInvalidNotOpportunistic() {
-        SmtpClientSettings.Tls t = tls("smtp_tls_policy_maps = inline:{example.com=dane-only}", "example.com");
+        SmtpClientSettings.Tls t = tls("smtp_tls_policy_maps = inline:{example.com=fingerprint}", "example.com");
         assertTrue(t.invalid());
         assertTrue(t.required());
         assertFalse(tls("smtp_tls_policy_maps = inline:{example.com=may}", "example.com").invalid());
+        assertFalse(tls("smtp_tls_policy_maps = inline:{example.com=dane-only}", "example.com").invalid());
+    }
+
+    @Test
+    void daneNeedsDnssecLookupsAndTakesTheInsecureMxPolicyDefaultFromTheGlobalLevel() {
+        SmtpClientSettings.Tls off = tls("smtp_tls_security_level = dane", "example.com");
+        assertEquals("dane", off.level());
+        assertEquals("dnssec lookups disabled", off.dane().unavailable());
+        SmtpClientSettings.Tls on = tls("smtp_tls_security_level = dane\nsmtp_dns_support_level = dnssec", "example.com");
+        assertTrue(on.dane().available());
+        assertTrue(on.daneBased());
+        assertEquals("dane", on.dane().insecureMxPolicy(), "Postfix 3.6: dane when the global level is dane");
+        String viaTable = "smtp_dns_support_level = dnssec\nsmtp_tls_security_level = may\n"
+                + "smtp_tls_policy_maps = inline:{example.com=dane}";
+        assertEquals("may", tls(viaTable, "example.com").dane().insecureMxPolicy(), "else may");
+        assertEquals("encrypt", tls(viaTable + "\nsmtp_tls_dane_insecure_mx_policy = encrypt", "example.com")
+                .dane().insecureMxPolicy());
+        assertEquals("MX lookup errors ignored", tls("smtp_tls_security_level = dane\nsmtp_dns_support_level = dnssec\n"
+                + "ignore_mx_lookup_error = yes", "example.com").dane().unavailable());
+        assertEquals("dnssec lookups disabled", tls("smtp_tls_security_level = dane\nsmtp_dns_support_level = dnssec\n"
+                + "smtp_host_lookup = native", "example.com").dane().unavailable());
+        // smtp_dns_support_level = disabled is disable_dns_lookups; when set it overrides that
+        assertTrue(SmtpClientParameters.SMTP.settings(cf("smtp_dns_support_level = disabled"),
+                NextHop.parseSmtp("example.com")).routing().disableDnsLookups());
+        assertFalse(SmtpClientParameters.SMTP.settings(cf("smtp_dns_support_level = enabled\ndisable_dns_lookups = yes"),
+                NextHop.parseSmtp("example.com")).routing().disableDnsLookups());
     }
 
     @Test

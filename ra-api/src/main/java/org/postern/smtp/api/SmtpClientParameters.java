@@ -170,6 +170,8 @@ public final class SmtpClientParameters {
     final Parameter<Duration> starttlsTimeout;
     /** smtp_tls_policy_maps, or lmtp_tls_policy_maps */
     final Parameter<List<String>> tlsPolicyMaps;
+    /** smtp_dns_support_level, or lmtp_dns_support_level */
+    final Parameter<String> dnsSupportLevel;
     /** smtp_destination_concurrency_limit, or lmtp_destination_concurrency_limit */
     final Parameter<Integer> destinationConcurrencyLimit;
     /** smtp_destination_recipient_limit, or lmtp_destination_recipient_limit */
@@ -211,6 +213,7 @@ public final class SmtpClientParameters {
         saslTlsSecurityOptions = lmtp ? Parameters.LMTP_SASL_TLS_SECURITY_OPTIONS : Parameters.SMTP_SASL_TLS_SECURITY_OPTIONS;
         saslMechanismFilter = lmtp ? Parameters.LMTP_SASL_MECHANISM_FILTER : Parameters.SMTP_SASL_MECHANISM_FILTER;
         tlsSecurityLevel = lmtp ? Parameters.LMTP_TLS_SECURITY_LEVEL : Parameters.SMTP_TLS_SECURITY_LEVEL;
+        dnsSupportLevel = lmtp ? Parameters.LMTP_DNS_SUPPORT_LEVEL : Parameters.SMTP_DNS_SUPPORT_LEVEL;
         tlsCafile = lmtp ? Parameters.LMTP_TLS_CAFILE : Parameters.SMTP_TLS_CAFILE;
         useTls = lmtp ? Parameters.LMTP_USE_TLS : Parameters.SMTP_USE_TLS;
         enforceTls = lmtp ? Parameters.LMTP_ENFORCE_TLS : Parameters.SMTP_ENFORCE_TLS;
@@ -356,7 +359,7 @@ public final class SmtpClientParameters {
                 c.get(mxSessionLimit),
                 !lmtp && c.get(Parameters.IGNORE_MX_LOOKUP_ERROR),
                 !lmtp && c.get(Parameters.SMTP_DEFER_IF_NO_MX_ADDRESS_FOUND),
-                c.get(Parameters.DISABLE_DNS_LOOKUPS),
+                disableDnsLookups(c),
                 c.get(hostLookup),
                 all || protocols.contains("ipv4") || !protocols.contains("ipv6"),
                 all || protocols.contains("ipv6"),
@@ -433,7 +436,28 @@ public final class SmtpClientParameters {
             match = c.get(l.equals("secure") ? tlsSecureCertMatch : tlsVerifyCertMatch);
         }
         return new SmtpClientSettings.Tls(l, c.get(tlsCafile), c.get(tlsCapath), match,
-                c.get(starttlsTimeout), tlsOptions(c), perSite);
+                c.get(starttlsTimeout), tlsOptions(c), perSite, dane(c, global));
+    }
+
+    /**
+     * dane - what the dane levels need (Postfix's dane_init): smtp_dns_support_level = dnssec
+     * with DNS in smtp_host_lookup, and (SMTP) ignore_mx_lookup_error = no; and
+     * smtp_tls_dane_insecure_mx_policy, whose empty default is dane when the global level is
+     * dane, else may (Postfix 3.6 and later).
+     */
+    SmtpClientSettings.Dane dane(Config c, String globalLevel) {
+        String why = "";
+        if (!c.get(dnsSupportLevel).trim().equalsIgnoreCase("dnssec")
+                || c.get(hostLookup).stream().noneMatch(w -> w.trim().equalsIgnoreCase("dns"))) {
+            why = "dnssec lookups disabled";
+        } else if (!lmtp && c.get(Parameters.IGNORE_MX_LOOKUP_ERROR)) {
+            why = "MX lookup errors ignored";
+        }
+        String insecure = c.get(Parameters.SMTP_TLS_DANE_INSECURE_MX_POLICY).trim();
+        if (insecure.isEmpty()) {
+            insecure = globalLevel.trim().equalsIgnoreCase("dane") ? "dane" : "may";
+        }
+        return new SmtpClientSettings.Dane(why, insecure);
     }
 
     /**
@@ -460,6 +484,12 @@ public final class SmtpClientParameters {
         LookupTables.openAll(c.get(Parameters.SMTP_PIX_WORKAROUND_MAPS));
         LookupTables.openAll(c.get(Parameters.SMTP_DISCARD_EHLO_KEYWORD_ADDRESS_MAPS));
         LookupTables.openAll(c.get(Parameters.LMTP_DISCARD_LHLO_KEYWORD_ADDRESS_MAPS));
+    }
+
+    /** disableDnsLookups - smtp_dns_support_level = disabled, or disable_dns_lookups when that is empty (Postfix 2.11) */
+    boolean disableDnsLookups(Config c) {
+        String level = c.get(dnsSupportLevel).trim();
+        return level.isEmpty() ? c.get(Parameters.DISABLE_DNS_LOOKUPS) : level.equalsIgnoreCase("disabled");
     }
 
     /** globalLevel - smtp_tls_security_level, or the level that smtp_use_tls/smtp_enforce_tls name when it is empty */

@@ -280,9 +280,11 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
      * smtp_use_tls/smtp_enforce_tls when it is empty, or the smtp_tls_policy_maps entry of
      * the next hop, or the smtp_tls_per_site actions), and how TLS is done.
      *
-     * @param level           none, may, encrypt, verify or secure; anything else (a policy
-     *                        table's dane, fingerprint or a typo) is {@link #invalid}: such mail
-     *                        is deferred, never sent in the clear
+     * @param level           none, may, encrypt, dane, dane-only, verify or secure; anything
+     *                        else (a policy table's fingerprint or a typo) is {@link #invalid}:
+     *                        such mail is deferred, never sent in the clear. dane and dane-only
+     *                        become an effective level per server when the session looks up its
+     *                        TLSA records (see {@link Dane})
      * @param caFile          smtp_tls_CAfile (PEM); empty with caPath empty: the Java runtime's trust store
      * @param caPath          smtp_tls_CApath (directory of PEM files)
      * @param match           the names a verify/secure certificate must match: "hostname" (the MX
@@ -291,15 +293,21 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
      * @param options         keys, protocols, ciphers, logging, session cache
      * @param perSite         the smtp_tls_per_site actions still to apply for the server's host name,
      *                        or null
+     * @param dane            what the dane and dane-only levels need: DNSSEC lookups, the
+     *                        insecure-MX policy; {@link Dane#UNAVAILABLE} when not given
      */
     public record Tls(String level, String caFile, String caPath, List<String> match, Duration starttlsTimeout,
-                      TlsOptions options, PerSite perSite)
+                      TlsOptions options, PerSite perSite, Dane dane)
             implements Serializable {
 
         public static final Tls NONE = new Tls("none", "", "", List.of(), Duration.ofSeconds(300));
 
-        /** the levels Postern implements, weakest first (Postfix's order: none, may, encrypt, verify, secure) */
-        public static final List<String> LEVELS = List.of("none", "may", "encrypt", "verify", "secure");
+        /**
+         * the levels Postern implements, weakest first (Postfix's order: none, may, encrypt, dane,
+         * dane-only, verify, secure; Postfix's fingerprint level is not implemented)
+         */
+        public static final List<String> LEVELS = List.of("none", "may", "encrypt", "dane", "dane-only", "verify",
+                "secure");
 
         public Tls {
             level = level == null || level.isBlank() ? "none" : level.trim().toLowerCase(Locale.ROOT);
@@ -307,6 +315,13 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
             caPath = caPath == null ? "" : caPath.trim();
             match = match.stream().map(m -> m.toLowerCase(Locale.ROOT)).toList();
             options = options == null ? TlsOptions.DEFAULTS : options;
+            dane = dane == null ? Dane.UNAVAILABLE : dane;
+        }
+
+        /** Tls - without DNSSEC support for DANE (the form callers used before the dane levels existed). */
+        public Tls(String level, String caFile, String caPath, List<String> match, Duration starttlsTimeout,
+                   TlsOptions options, PerSite perSite) {
+            this(level, caFile, caPath, match, starttlsTimeout, options, perSite, null);
         }
 
         /** Tls - with the default options and no per-site table. */
@@ -314,14 +329,28 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
             this(level, caFile, caPath, match, starttlsTimeout, TlsOptions.DEFAULTS, null);
         }
 
+        /** withLevel - this policy at another level (the effective level of a DANE destination). */
+        public Tls withLevel(String l) {
+            return new Tls(l, caFile, caPath, match, starttlsTimeout, options, perSite, dane);
+        }
+
         /** enabled - STARTTLS is attempted (may and above). */
         public boolean enabled() {
             return !level.equals("none");
         }
 
-        /** required - no delivery in the clear (encrypt and above, and an invalid level). */
+        /**
+         * required - no delivery in the clear (encrypt and above, and an invalid level). For dane
+         * this is the level with usable TLSA records; the session replaces it by may or encrypt
+         * when the server has none.
+         */
         public boolean required() {
-            return level.equals("encrypt") || verified() || invalid();
+            return level.equals("encrypt") || daneBased() || verified() || invalid();
+        }
+
+        /** daneBased - dane or dane-only: the server's TLSA records decide (RFC 7672). */
+        public boolean daneBased() {
+            return level.equals("dane") || level.equals("dane-only");
         }
 
         /** verified - the certificate must be trusted and match (verify, secure). */
@@ -343,7 +372,34 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
                 return this;
             }
             String l = perSite.level(hostName);
-            return l.equals(level) ? this : new Tls(l, caFile, caPath, match, starttlsTimeout, options, perSite);
+            return l.equals(level) ? this : withLevel(l);
+        }
+    }
+
+    /**
+     * Dane - what the dane and dane-only levels depend on beside the level.
+     *
+     * @param unavailable      why DANE cannot be used, in Postfix's words ("dnssec lookups
+     *                         disabled": smtp_dns_support_level is not dnssec or smtp_host_lookup
+     *                         has no dns; "MX lookup errors ignored": ignore_mx_lookup_error);
+     *                         empty when it can. Then dane is may and dane-only is a
+     *                         configuration problem, as in Postfix
+     * @param insecureMxPolicy smtp_tls_dane_insecure_mx_policy in effect: may, encrypt or dane
+     */
+    public record Dane(String unavailable, String insecureMxPolicy) implements Serializable {
+
+        /** without DNSSEC lookups */
+        public static final Dane UNAVAILABLE = new Dane("dnssec lookups disabled", "may");
+
+        public Dane {
+            unavailable = unavailable == null ? "" : unavailable.trim();
+            insecureMxPolicy = insecureMxPolicy == null || insecureMxPolicy.isBlank() ? "may"
+                    : insecureMxPolicy.trim().toLowerCase(Locale.ROOT);
+        }
+
+        /** available - DNSSEC-validated lookups can be had: the TLSA records may be used. */
+        public boolean available() {
+            return unavailable.isEmpty();
         }
     }
 

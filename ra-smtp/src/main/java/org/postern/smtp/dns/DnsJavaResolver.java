@@ -11,11 +11,17 @@ import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.Cache;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.ExtendedFlags;
+import org.xbill.DNS.Flags;
 import org.xbill.DNS.Lookup;
 import org.xbill.DNS.MXRecord;
+import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
+import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
+import org.xbill.DNS.Section;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
@@ -97,6 +103,46 @@ public final class DnsJavaResolver implements DnsResolver {
             throw first;
         }
         return out;
+    }
+
+    /**
+     * lookupSecure - a query with the DO and AD bits, sent past the cache (the AD bit of each
+     * reply counts); a truncated reply is asked again over TCP by dnsjava.
+     */
+    @Override
+    public SecureAnswer lookupSecure(String name, int type) throws DnsLookupException {
+        Name qname;
+        try {
+            qname = Name.fromString(name, Name.root);
+        } catch (TextParseException e) {
+            throw new DnsLookupException(DnsLookupException.Kind.NOT_FOUND,
+                    "Name service error for " + name + ": invalid host or domain name");
+        }
+        Message query = Message.newQuery(Record.newRecord(qname, type, DClass.IN));
+        query.getHeader().setFlag(Flags.AD);
+        query.addRecord(new OPTRecord(1232, 0, 0, ExtendedFlags.DO), Section.ADDITIONAL);
+        Message reply;
+        try {
+            reply = resolver.send(query);
+        } catch (java.io.IOException e) {
+            throw new DnsLookupException(DnsLookupException.Kind.TEMPORARY, "Host not found, try again");
+        }
+        int rcode = reply.getRcode();
+        boolean ad = reply.getHeader().getFlag(Flags.AD);
+        if (rcode == Rcode.NXDOMAIN) {
+            return new SecureAnswer(List.of(), true, ad);
+        }
+        if (rcode != Rcode.NOERROR) {
+            // SERVFAIL: with a validating resolver also a bogus answer
+            throw new DnsLookupException(DnsLookupException.Kind.TEMPORARY, "Host not found, try again");
+        }
+        List<Record> out = new ArrayList<>();
+        for (Record r : reply.getSection(Section.ANSWER)) {
+            if (r.getType() == type) {
+                out.add(r);
+            }
+        }
+        return new SecureAnswer(out, false, ad);
     }
 
     /* run - one query; the name is absolute, so no search list applies (as Postfix with RES_DEFNAMES off) */

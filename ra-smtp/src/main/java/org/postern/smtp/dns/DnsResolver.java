@@ -22,4 +22,17 @@ public interface DnsResolver {
      * name exists without address records.
      */
     List<InetAddress> lookupAddresses(String host) throws DnsLookupException;
+
+    /**
+     * lookupSecure - one query with the DNSSEC OK and AD bits (smtp_dns_support_level =
+     * dnssec): the records of {@code type} for {@code name} and whether the resolver
+     * validated them. No validation is done here: the resolver is trusted, as Postfix
+     * trusts its own. Resolvers that cannot ask so (test doubles) fail TEMPORARY.
+     *
+     * @throws DnsLookupException TEMPORARY for SERVFAIL (a bogus answer of a validating
+     *                            resolver), timeouts and the like
+     */
+    default SecureAnswer lookupSecure(String name, int type) throws DnsLookupException {
+        throw new DnsLookupException(DnsLookupException.Kind.TEMPORARY, "no DNSSEC-aware resolver");
+    }
 }
