@@ -16,6 +16,7 @@ import org.xbill.DNS.MXRecord;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
+import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
@@ -95,6 +96,17 @@ public final class DnsJavaResolver implements DnsResolver {
         }
         if (out.isEmpty() && first != null) {
             throw first;
+        }
+        return out;
+    }
+
+    @Override
+    public List<String> lookupTxt(String name) throws DnsLookupException {
+        List<String> out = new ArrayList<>();
+        for (Record r : run(name, Type.TXT)) {
+            if (r instanceof TXTRecord txt) {
+                out.add(String.join("", txt.getStrings()));   // RFC 8461 section 3.1: strings are concatenated
+            }
         }
         return out;
     }

@@ -22,4 +22,14 @@ public interface DnsResolver {
      * name exists without address records.
      */
     List<InetAddress> lookupAddresses(String host) throws DnsLookupException;
+
+    /**
+     * lookupTxt - the TXT records of {@code name} (MTA-STS discovery), each record's strings
+     * joined into one; an empty list when the name has none. The default knows no TXT records.
+     *
+     * @throws DnsLookupException NOT_FOUND for NXDOMAIN, TEMPORARY for SERVFAIL, timeouts etc.
+     */
+    default List<String> lookupTxt(String name) throws DnsLookupException {
+        return List.of();
+    }
 }
