@@ -615,6 +615,36 @@ public final class Parameters {
     public static final Parameter<List<String>> SMTP_TLS_POLICY_MAPS = register(Parameter.list("smtp_tls_policy_maps", "",
             "Lookup tables from next-hop destination (domain, .parent, [host]:port) to a TLS policy "
                     + "(\"level [match=name:name]\")."));
+    /** smtp_mta_sts_enable - apply MTA-STS policies (RFC 8461) in the SMTP client (Postern). */
+    public static final Parameter<Boolean> SMTP_MTA_STS_ENABLE = register(Parameter.bool("smtp_mta_sts_enable", "no",
+            "Postern: look up and apply the MTA-STS policy (RFC 8461) of a recipient domain that is delivered "
+                    + "to by MX lookup and has no smtp_tls_policy_maps entry: in enforce mode only the MX hosts "
+                    + "the policy names are tried, with TLS and a certificate that is trusted and matches the MX "
+                    + "host (otherwise the mail is deferred, never sent in the clear); in testing mode failures "
+                    + "are logged only. Off by default: it makes the SMTP client fetch https://mta-sts.<domain>/ "
+                    + "for the domains it sends to (outgoing HTTPS, the Java runtime's trust store) and can defer "
+                    + "mail that Postfix's defaults would send, so an administrator turns it on deliberately; "
+                    + "Postfix itself needs an outside policy server for this."));
+    /** smtp_mta_sts_cache_size - MTA-STS policies kept in memory (Postern). */
+    public static final Parameter<Integer> SMTP_MTA_STS_CACHE_SIZE = register(Parameter.integer("smtp_mta_sts_cache_size",
+            "10000", "Postern: the number of recipient domains whose MTA-STS policy the SMTP client keeps in memory; "
+                    + "when more are seen, expired policies and then the least recently used go."));
+    /** smtp_mta_sts_max_age_limit - the longest time an MTA-STS policy is cached (Postern). */
+    public static final Parameter<Duration> SMTP_MTA_STS_MAX_AGE_LIMIT = register(Parameter.time(
+            "smtp_mta_sts_max_age_limit", "31557600s", ChronoUnit.SECONDS,
+            "Postern: the longest time an MTA-STS policy is used from the cache, whatever its max_age says "
+                    + "(RFC 8461 allows up to 31557600 seconds)."));
+    /** smtp_mta_sts_fetch_timeout - the time limit of one MTA-STS policy fetch (Postern). */
+    public static final Parameter<Duration> SMTP_MTA_STS_FETCH_TIMEOUT = register(Parameter.time(
+            "smtp_mta_sts_fetch_timeout", "60s", ChronoUnit.SECONDS,
+            "Postern: the time limit for fetching an MTA-STS policy over HTTPS (connect, handshake and "
+                    + "response together); more than 60s is taken as 60s (RFC 8461 section 3.3)."));
+    /** smtp_mta_sts_CAfile - the trust anchors of the MTA-STS policy fetch (Postern). */
+    public static final Parameter<String> SMTP_MTA_STS_CAFILE = register(Parameter.string("smtp_mta_sts_CAfile", "",
+            "Postern: a file with PEM certificates of the CAs trusted for the HTTPS certificate of "
+                    + "mta-sts.<domain> when an MTA-STS policy is fetched; empty: the Java runtime's trust store. "
+                    + "(The MX hosts' certificates are checked against smtp_tls_CAfile/smtp_tls_CApath, as at the "
+                    + "verify level.)"));
     /** smtp_tls_verify_cert_match - the names a verify-level certificate must match. */
     public static final Parameter<List<String>> SMTP_TLS_VERIFY_CERT_MATCH = register(Parameter.list("smtp_tls_verify_cert_match",
             "hostname", "How the server certificate is matched at the verify level: hostname (the MX host), "

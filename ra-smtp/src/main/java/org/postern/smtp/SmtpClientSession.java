@@ -105,6 +105,10 @@ import org.postern.smtp.dns.DnsResolver;
  * handshake is retried once in the clear with the same server; a STARTTLS refusal continues in
  * the clear; plaintext pipelined after the 220 is refused.
  *
+ * MTA-STS (RFC 8461, Postern): with smtp_mta_sts_enable = yes, the policy of the recipient
+ * domain limits the MX hosts and requires verified TLS (enforce) or is only logged
+ * (testing); see {@link SmtpMtaSts}. An explicit smtp_tls_policy_maps entry takes precedence.
+ *
  * Generic maps: smtp_generic_maps / lmtp_generic_maps rewrite MAIL FROM, RCPT TO and the
  * primary header's address fields of the copy sent, see {@link SmtpGenericRewriter}.
  *
@@ -123,7 +127,7 @@ import org.postern.smtp.dns.DnsResolver;
  * smtp_sasl_tls_security_options, smtp_sasl_mechanism_filter; see {@link SmtpSasl}.
  *
  * <h2>BUGS</h2>
- * No BDAT, no DANE, no MTA-STS; XFORWARD carries what the queue hands over in
+ * No BDAT, no DANE; XFORWARD carries what the queue hands over in
  * {@link OutboundMessage#xforward} (the queue manager's DeliveryAgent.xforward: all seven
  * attributes; no PORT for mail queued before schema V6; mail submitted with bin/sendmail
  * reaches the queue through smtpd on loopback, so it is SOURCE=REMOTE, not LOCAL as
@@ -181,6 +185,9 @@ public final class SmtpClientSession implements AutoCloseable {
     private boolean pixDelayDot;
     /* the queue id of the delivery in progress, for the log lines of the handshake */
     private volatile String queueId;
+    /* the MTA-STS policy (enforce or testing) of the delivery in progress, or null; the TLS session it checks */
+    private org.postern.smtp.sts.MtaStsPolicy sts;
+    private SmtpTls.Established stsEstablished;
     /* targets whose TLS handshake failed at level may: retried in the clear, as Postfix does */
     private final java.util.Set<SmtpTarget> plainOnly = new java.util.HashSet<>();
 
@@ -297,7 +304,7 @@ public final class SmtpClientSession implements AutoCloseable {
         while (true) {
             if (stream == null) {
                 if (candidates == null) {
-                    SmtpTargetResolver.Result r = targets.resolve(hop, settings.heloName(), settings.routing());
+                    SmtpTargetResolver.Result r = resolveTargets(message);
                     if (r.failure() != null) {
                         fillAll(message, out, r.failure().status(), r.failure().dsn(), r.failure().text());
                         siteFailure = connected < 0;
@@ -358,7 +365,7 @@ public final class SmtpClientSession implements AutoCloseable {
                 break;
             }
             if (candidates == null) {
-                SmtpTargetResolver.Result r = targets.resolve(hop, settings.heloName(), settings.routing());
+                SmtpTargetResolver.Result r = resolveTargets(message);
                 candidates = r.failure() != null ? List.of() : r.targets();
             }
             // the servers not tried yet in this delivery; a cached session's server may be anywhere in the list
@@ -397,6 +404,14 @@ public final class SmtpClientSession implements AutoCloseable {
         DeliveryOutcome o = outcome(relay, out, start, connected, tlsEstablished);
         return new DeliveryOutcome(o.relay(), o.recipients(), o.connectSeconds(), o.transmitSeconds(), o.tls(),
                 dsnRelays, siteFailure);
+    }
+
+    /* resolveTargets - the next hop's servers, those an MTA-STS policy in enforce mode allows (SmtpMtaSts) */
+    private SmtpTargetResolver.Result resolveTargets(OutboundMessage message) {
+        sts = SmtpMtaSts.policy(hop, settings, message, targets.dns());
+        SmtpTargetResolver.Result r = targets.resolve(hop, settings.heloName(), settings.routing(), sts);
+        SmtpMtaSts.testMx(sts, hop, r.targets());
+        return r;
     }
 
     private static boolean sameEndpoint(SmtpTarget a, SmtpTarget b) {
@@ -637,7 +652,25 @@ public final class SmtpClientSession implements AutoCloseable {
     /* secure - STARTTLS, then AUTH: what may precede the mail transactions of a session */
     private Failure secure(SmtpStream s, SmtpTarget t, SmtpStage helloStage) throws IOException {
         Failure f = startTls(s, t, helloStage);
+        f = f != null ? f : mtaSts(t);
         return f != null ? f : authenticate(handshaken, t);
+    }
+
+    /* mtaSts - RFC 8461 section 4.2 for this server: enforce defers, testing logs (SmtpMtaSts) */
+    private Failure mtaSts(SmtpTarget t) {
+        String problem = SmtpMtaSts.problem(sts, t, stsEstablished, features.starttls(),
+                settings.tls().forHost(t.hostName()));
+        if (problem == null) {
+            return null;
+        }
+        if (!sts.enforce()) {
+            SmtpMtaSts.testing(sts, hop, t, problem);
+            return null;
+        }
+        LOG.warning("PSTN3128: " + queueId + ": " + t.relay() + ": " + problem + " (MTA-STS policy of "
+                + SmtpMtaSts.domain(hop) + " in enforce mode): not delivered to this server");
+        return new Failure(Status.DEFERRED, "4.7.5", "MTA-STS policy of " + SmtpMtaSts.domain(hop) + ": "
+                + t.namaddr() + ": " + problem, t.relay());
     }
 
     /*
@@ -709,8 +742,9 @@ public final class SmtpClientSession implements AutoCloseable {
      */
     private Failure startTls(SmtpStream s, SmtpTarget t, SmtpStage helloStage) throws IOException {
         // smtp_tls_per_site: the server's host name may change the next hop's level
-        SmtpClientSettings.Tls tls = settings.tls().forHost(t.hostName());
+        SmtpClientSettings.Tls tls = SmtpMtaSts.tls(sts, t, settings.tls().forHost(t.hostName()));
         tlsEstablished = null;
+        stsEstablished = null;
         if (tls.invalid()) {
             LOG.warning("PSTN3115: " + t.namaddr() + ": TLS policy level \"" + tls.level()
                     + "\" is not supported (none, may, encrypt, dane, dane-only, verify, secure): mail deferred, "
@@ -764,6 +798,7 @@ public final class SmtpClientSession implements AutoCloseable {
                     + t.namaddr(), t.relay());
         }
         SmtpStream secure = SmtpStream.overTls(est);
+        stsEstablished = est;
         if (debugPeer(t)) {
             secure.trace(lmtp ? MAILLOG_LMTP : MAILLOG_SMTP, t.relay());
         }

@@ -19,6 +19,7 @@ import org.postern.smtp.api.DeliveryOutcome.Status;
 import org.postern.smtp.dns.DnsLookupException;
 import org.postern.smtp.dns.DnsResolver;
 import org.postern.smtp.dns.MxRecord;
+import org.postern.smtp.sts.MtaStsPolicy;
 
 /**
  * SmtpTargetResolver - where to connect for a next hop: the addresses to try, in order
@@ -45,6 +46,12 @@ import org.postern.smtp.dns.MxRecord;
  * "unable to find primary relay for X" when a better MX had no address). A bracketed host
  * that is one of our addresses loops too. When best_mx_transport is set, the loop is
  * reported as DEFERRED 4.4.6 instead, and the queue manager hands the mail to that transport.
+ * <p>
+ * MTA-STS (RFC 8461 section 4.1): with a policy in enforce mode only the MX hosts that
+ * match one of its mx patterns are kept (a domain without MX records: the domain itself,
+ * as its implicit MX, must match); when none does, the mail is deferred with 4.7.5 and no
+ * server of the next hop is connected to. The fallback relays are not the recipient
+ * domain's MX hosts and are not filtered.
  *
  * <h2>SECURITY</h2>
  * Trusts DNS answers only as far as their count: the address limit bounds the work.
@@ -81,7 +88,7 @@ final class SmtpTargetResolver {
         this.nativeLookup = nativeLookup;
     }
 
-    /** dns - the resolver of the MX and address lookups (also asked for DANE's TLSA records). */
+    /** dns - the resolver of the MX and address lookups (also asked for DANE's TLSA records and MTA-STS's TXT record). */
     DnsResolver dns() {
         return dns;
     }
@@ -93,11 +100,16 @@ final class SmtpTargetResolver {
 
     /** resolve - the targets of {@code hop}, then of the fallback relays; {@code localName} names a unix socket's host. */
     Result resolve(NextHop hop, String localName, SmtpClientSettings.Routing routing) {
+        return resolve(hop, localName, routing, null);
+    }
+
+    /** resolve - the same, the MX hosts limited by an MTA-STS policy in enforce mode ({@code sts}: null for none). */
+    Result resolve(NextHop hop, String localName, SmtpClientSettings.Routing routing, MtaStsPolicy sts) {
         if (hop.unixPath() != null) {
             return ok(List.of(new SmtpTarget(localName, null, 0, hop.unixPath())));
         }
         boolean smtp = hop.protocol() == NextHop.Protocol.SMTP;
-        Result primary = resolveOne(hop, smtp, routing);
+        Result primary = resolveOne(hop, smtp, routing, sts != null && sts.enforce() ? sts : null);
         if (!smtp || routing.fallbackRelays().isEmpty() || isLoop(primary.failure())) {
             return primary;   // "Don't try any backup host if mail loops to myself"
         }
@@ -109,7 +121,7 @@ final class SmtpTargetResolver {
             } catch (IllegalArgumentException e) {
                 continue;
             }
-            Result r = resolveOne(f, true, routing);
+            Result r = resolveOne(f, true, routing, null);
             for (SmtpTarget t : r.targets()) {
                 SmtpTarget fb = new SmtpTarget(t.hostName(), t.address(), t.port(), t.unixPath(), true);
                 if (all.stream().noneMatch(a -> java.util.Objects.equals(a.address(), fb.address()) && a.port() == fb.port())) {
@@ -125,7 +137,7 @@ final class SmtpTargetResolver {
     }
 
     /* resolveOne - one next hop's targets, limited to smtp_mx_address_limit */
-    private Result resolveOne(NextHop hop, boolean smtp, SmtpClientSettings.Routing routing) {
+    private Result resolveOne(NextHop hop, boolean smtp, SmtpClientSettings.Routing routing, MtaStsPolicy enforce) {
         String host = stripBrackets(hop.host());
         boolean loopDetect = smtp && hop.port() == SMTP_PORT;
         InetAddress literal = literal(host);
@@ -136,7 +148,7 @@ final class SmtpTargetResolver {
         } else if (!hop.mxLookup() || routing.disableDnsLookups() || !smtp) {
             r = hostTargets(host, hop.port(), routing);
         } else {
-            return limit(mxTargets(host, hop.port(), routing, loopDetect), routing);
+            return limit(mxTargets(host, hop.port(), routing, loopDetect, enforce), routing);
         }
         if (loopDetect && r.failure() == null && r.targets().stream().anyMatch(t -> isSelf(t, routing))) {
             return loop(host, routing);
@@ -144,7 +156,8 @@ final class SmtpTargetResolver {
         return limit(r, routing);
     }
 
-    private Result mxTargets(String domain, int port, SmtpClientSettings.Routing routing, boolean loopDetect) {
+    private Result mxTargets(String domain, int port, SmtpClientSettings.Routing routing, boolean loopDetect,
+                             MtaStsPolicy enforce) {
         List<MxRecord> mx;
         try {
             mx = new ArrayList<>(dns.lookupMx(domain));
@@ -155,10 +168,22 @@ final class SmtpTargetResolver {
             return nameServiceError(domain, "MX", e);
         }
         if (mx.isEmpty()) {
+            if (enforce != null && !enforce.mxMatches(domain)) {
+                return stsMismatch(domain, List.of(domain));
+            }
             return hostTargets(domain, port, routing);
         }
         if (mx.size() == 1 && mx.get(0).isNull()) {
             return fail(Status.BOUNCED, "5.1.10", "Domain " + domain + " does not accept mail (nullMX)");
+        }
+        if (enforce != null) {
+            // RFC 8461 section 4.1: no mail to an MX host that the policy does not name
+            List<String> refused = mx.stream().filter(r -> !r.isNull() && !enforce.mxMatches(r.host()))
+                    .map(MxRecord::host).toList();
+            mx.removeIf(r -> !r.isNull() && !enforce.mxMatches(r.host()));
+            if (mx.stream().noneMatch(r -> !r.isNull())) {
+                return stsMismatch(domain, refused);
+            }
         }
         if (routing.randomizeAddresses()) {
             // shuffle first, then a stable sort: equal preferences end up in random order
@@ -230,6 +255,11 @@ final class SmtpTargetResolver {
         boolean defer = routing.deferIfNoMxAddressFound();
         return fail(defer ? Status.DEFERRED : Status.BOUNCED, defer ? "4.4.4" : "5.4.4",
                 "no MX host for " + domain + " has a valid address record");
+    }
+
+    private static Result stsMismatch(String domain, List<String> hosts) {
+        return fail(Status.DEFERRED, "4.7.5", "MTA-STS policy of " + domain + ": no MX host matches its mx patterns ("
+                + String.join(", ", hosts) + ")");
     }
 
     private Result hostTargets(String host, int port, SmtpClientSettings.Routing routing) {

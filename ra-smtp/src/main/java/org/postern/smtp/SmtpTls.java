@@ -362,6 +362,39 @@ final class SmtpTls {
         return matches(chain[0], names) ? "Verified" : "Trusted";
     }
 
+    /**
+     * mtaStsProblem - RFC 8461 section 4.2 for an established session: null when the server's
+     * chain is trusted (the anchors of {@code tls}, as at the verify level) and its certificate
+     * has a subjectAltName dNSName matching {@code host} (a "*" first label matches one label,
+     * RFC 6125; the subject CN does not count); otherwise what is wrong.
+     */
+    static String mtaStsProblem(Established est, SmtpClientSettings.Tls tls, String host) {
+        X509Certificate[] chain;
+        try {
+            chain = chain(est.socket().getSession());
+        } catch (RuntimeException e) {
+            chain = new X509Certificate[0];
+        }
+        if (chain.length == 0 || classify(chain, tls, List.of()).equals("Untrusted")) {
+            return "the certificate of " + host + " is not trusted";
+        }
+        try {
+            Collection<List<?>> alt = chain[0].getSubjectAlternativeNames();
+            if (alt != null) {
+                String wanted = host.toLowerCase(Locale.ROOT).replaceAll("\\.$", "");
+                for (List<?> entry : alt) {
+                    if (entry.size() >= 2 && Integer.valueOf(2).equals(entry.get(0))
+                            && nameMatches(String.valueOf(entry.get(1)).toLowerCase(Locale.ROOT), wanted)) {
+                        return null;
+                    }
+                }
+            }
+        } catch (CertificateParsingException e) {
+            // no usable subjectAltName
+        }
+        return "the certificate has no subjectAltName for " + host;
+    }
+
     /** matches - the certificate names one of {@code names} ("." + domain: any subdomain of it). */
     static boolean matches(X509Certificate cert, List<String> names) {
         List<String> certNames = new ArrayList<>();

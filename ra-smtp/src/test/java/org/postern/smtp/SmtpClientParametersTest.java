@@ -39,6 +39,26 @@ class SmtpClientParametersTest {
     }
 
     @Test
+    void mtaStsAppliesOnlyWhenEnabledToMxDomainsWithoutAnExplicitPolicy() {
+        String on = "inet_interfaces = 127.0.0.1\nsmtp_mta_sts_enable = yes\n";
+        NextHop domain = NextHop.smtp("sts.example", 25, true);
+        // off by default
+        assertFalse(SmtpClientParameters.SMTP.settings(cf("inet_interfaces = 127.0.0.1"), domain).mtaSts().enabled());
+        SmtpClientSettings.MtaSts m = SmtpClientParameters.SMTP.settings(cf(on + "smtp_mta_sts_cache_size = 7\n"
+                + "smtp_mta_sts_fetch_timeout = 300s\nsmtp_mta_sts_CAfile = /etc/sts-ca.pem\n"
+                + "smtp_mta_sts_max_age_limit = 1d"), domain).mtaSts();
+        assertEquals(new SmtpClientSettings.MtaSts(true, 7, Duration.ofDays(1), Duration.ofSeconds(60), "/etc/sts-ca.pem"), m);
+        // not for [host], LMTP, an explicit policy table entry or the relayhost (a DANE level: on the dane branch)
+        assertFalse(SmtpClientParameters.SMTP.settings(cf(on), NextHop.smtp("sts.example", 25, false)).mtaSts().enabled());
+        assertFalse(SmtpClientParameters.LMTP.settings(cf(on), domain).mtaSts().enabled());
+        assertFalse(SmtpClientParameters.SMTP.settings(cf(on + "smtp_tls_policy_maps = inline:{sts.example=may}"),
+                domain).mtaSts().enabled());
+        assertTrue(SmtpClientParameters.SMTP.settings(cf(on + "smtp_tls_policy_maps = inline:{other.example=may}"),
+                domain).mtaSts().enabled());
+        assertFalse(SmtpClientParameters.SMTP.settings(cf(on + "relayhost = sts.example"), domain).mtaSts().enabled());
+    }
+
+    @Test
     void everySmtpParameterReachesTheSettings() {
         SmtpClientSettings s = settings(cf(String.join("\n",
                 "smtp_helo_name = helo.example", "smtp_skip_5xx_greeting = no", "smtp_always_send_ehlo = no",

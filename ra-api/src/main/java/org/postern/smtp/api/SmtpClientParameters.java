@@ -400,7 +400,37 @@ public final class SmtpClientParameters {
                                 : Parameters.SMTP_DISCARD_EHLO_KEYWORD_ADDRESS_MAPS),
                         c.get(Parameters.MIME_NESTING_LIMIT), c.get(Parameters.MIME_BOUNDARY_LENGTH_LIMIT),
                         c.get(Parameters.DAEMON_TIMEOUT), c.get(Parameters.DEBUG_PEER_LIST),
-                        c.get(Parameters.DEBUG_PEER_LEVEL)));
+                        c.get(Parameters.DEBUG_PEER_LEVEL)),
+                mtaSts(c, hop));
+    }
+
+    /**
+     * mtaSts - Postern's MTA-STS (RFC 8461) settings of a next hop. It is enabled only with
+     * smtp_mta_sts_enable = yes, for the SMTP flavour, for a domain reached by MX lookup that
+     * is not the relayhost, and when neither an smtp_tls_policy_maps entry nor a DANE level
+     * decides the next hop's TLS: the precedence is policy table, DANE, MTA-STS, then
+     * smtp_tls_security_level.
+     */
+    SmtpClientSettings.MtaSts mtaSts(Config c, NextHop hop) {
+        boolean on = !lmtp && hop != null && hop.host() != null && hop.mxLookup() && c.get(Parameters.SMTP_MTA_STS_ENABLE)
+                && tlsPolicy(c, hop) == null && !globalLevel(c).trim().toLowerCase(Locale.ROOT).startsWith("dane")
+                && !isRelayhost(c.get(Parameters.RELAYHOST), hop);
+        return new SmtpClientSettings.MtaSts(on, c.get(Parameters.SMTP_MTA_STS_CACHE_SIZE),
+                c.get(Parameters.SMTP_MTA_STS_MAX_AGE_LIMIT), c.get(Parameters.SMTP_MTA_STS_FETCH_TIMEOUT),
+                c.get(Parameters.SMTP_MTA_STS_CAFILE));
+    }
+
+    /* isRelayhost - the next hop is the relayhost (an MX-looked-up relay is not the recipient's domain) */
+    private static boolean isRelayhost(String relayhost, NextHop hop) {
+        if (relayhost == null || relayhost.isBlank()) {
+            return false;
+        }
+        try {
+            NextHop r = NextHop.parseSmtp(relayhost);
+            return r.mxLookup() && r.host().equalsIgnoreCase(hop.host()) && r.port() == hop.port();
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /**

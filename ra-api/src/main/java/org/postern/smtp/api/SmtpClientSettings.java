@@ -29,12 +29,26 @@ import org.postern.mail.AddressMapping;
  *                           ({@link Cache})
  * @param tls                TLS policy (STARTTLS)
  * @param sasl               SASL client (AUTH)
+ * @param workarounds        accommodations of broken servers and limits ({@link Workarounds})
+ * @param mtaSts             whether and how MTA-STS (RFC 8461) applies to this next hop ({@link MtaSts})
  */
 public record SmtpClientSettings(String heloName, Duration connectTimeout, Duration heloTimeout,
                                  Duration mailTimeout, Duration rcptTimeout, Duration dataInitTimeout,
                                  Duration dataXferTimeout, Duration dataDoneTimeout, Duration rsetTimeout,
                                  Duration quitTimeout, int lineLengthLimit, Session session, Routing routing,
-                                 Cache cache, Tls tls, Sasl sasl, Workarounds workarounds) implements Serializable {
+                                 Cache cache, Tls tls, Sasl sasl, Workarounds workarounds, MtaSts mtaSts)
+        implements Serializable {
+
+    /** SmtpClientSettings - without MTA-STS. */
+    public SmtpClientSettings(String heloName, Duration connectTimeout, Duration heloTimeout,
+                              Duration mailTimeout, Duration rcptTimeout, Duration dataInitTimeout,
+                              Duration dataXferTimeout, Duration dataDoneTimeout, Duration rsetTimeout,
+                              Duration quitTimeout, int lineLengthLimit, Session session, Routing routing, Cache cache,
+                              Tls tls, Sasl sasl, Workarounds workarounds) {
+        this(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout, dataInitTimeout, dataXferTimeout,
+                dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit, session, routing, cache, tls, sasl,
+                workarounds, null);
+    }
 
     /** SmtpClientSettings - with the default workarounds and limits. */
     public SmtpClientSettings(String heloName, Duration connectTimeout, Duration heloTimeout,
@@ -53,6 +67,7 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
         cache = cache != null ? cache : Cache.defaults();
         tls = tls != null ? tls : Tls.NONE;
         sasl = sasl != null ? sasl : Sasl.NONE;
+        mtaSts = mtaSts != null ? mtaSts : MtaSts.NONE;
     }
 
     /** SmtpClientSettings - without SASL. */
@@ -95,13 +110,52 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
     private SmtpClientSettings with(Session s, Routing r, Cache c, Tls t, Sasl a) {
         return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
                 dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
-                s, r, c, t, a, workarounds);
+                s, r, c, t, a, workarounds, mtaSts);
     }
 
     public SmtpClientSettings withWorkarounds(Workarounds w) {
         return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
                 dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
-                session, routing, cache, tls, sasl, w);
+                session, routing, cache, tls, sasl, w, mtaSts);
+    }
+
+    public SmtpClientSettings withMtaSts(MtaSts m) {
+        return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
+                dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
+                session, routing, cache, tls, sasl, workarounds, m);
+    }
+
+    /**
+     * MtaSts - SMTP MTA Strict Transport Security (RFC 8461) for this next hop: Postern's own
+     * smtp_mta_sts_* parameters. It applies ({@code enabled}) only when smtp_mta_sts_enable is
+     * yes, the next hop is an SMTP domain reached by MX lookup (not [host], not LMTP) and no
+     * smtp_tls_policy_maps entry names it: an explicit policy wins, then DANE (a dane level),
+     * then MTA-STS, then smtp_tls_security_level. The policies themselves are found and
+     * cached by the SMTP client (org.postern.smtp.sts).
+     *
+     * @param enabled      the policy of the next-hop domain is looked up and applied
+     * @param cacheSize    smtp_mta_sts_cache_size (10000): domains whose policy is kept
+     * @param maxAgeLimit  smtp_mta_sts_max_age_limit (31557600s): the longest a policy is cached
+     * @param fetchTimeout smtp_mta_sts_fetch_timeout (60s, at most 60s): the HTTPS fetch's time limit
+     * @param caFile       smtp_mta_sts_CAfile: PEM trust anchors of the HTTPS fetch; empty: the
+     *                     Java runtime's trust store
+     */
+    public record MtaSts(boolean enabled, int cacheSize, Duration maxAgeLimit, Duration fetchTimeout, String caFile)
+            implements Serializable {
+
+        /** the longest policy fetch RFC 8461 section 3.3 suggests */
+        public static final Duration FETCH_TIMEOUT_LIMIT = Duration.ofSeconds(60);
+
+        public static final MtaSts NONE = new MtaSts(false, 10_000, Duration.ofSeconds(31_557_600),
+                FETCH_TIMEOUT_LIMIT, "");
+
+        public MtaSts {
+            cacheSize = Math.max(1, cacheSize);
+            maxAgeLimit = maxAgeLimit == null || maxAgeLimit.isNegative() ? Duration.ZERO : maxAgeLimit;
+            fetchTimeout = fetchTimeout == null || fetchTimeout.isZero() || fetchTimeout.isNegative()
+                    || fetchTimeout.compareTo(FETCH_TIMEOUT_LIMIT) > 0 ? FETCH_TIMEOUT_LIMIT : fetchTimeout;
+            caFile = caFile == null ? "" : caFile.trim();
+        }
     }
 
     public SmtpClientSettings withSession(Session s) {

@@ -22,6 +22,7 @@ import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
 import org.xbill.DNS.Section;
+import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
@@ -143,6 +144,17 @@ public final class DnsJavaResolver implements DnsResolver {
             }
         }
         return new SecureAnswer(out, false, ad);
+    }
+
+    @Override
+    public List<String> lookupTxt(String name) throws DnsLookupException {
+        List<String> out = new ArrayList<>();
+        for (Record r : run(name, Type.TXT)) {
+            if (r instanceof TXTRecord txt) {
+                out.add(String.join("", txt.getStrings()));   // RFC 8461 section 3.1: strings are concatenated
+            }
+        }
+        return out;
     }
 
     /* run - one query; the name is absolute, so no search list applies (as Postfix with RES_DEFNAMES off) */

@@ -35,4 +35,14 @@ public interface DnsResolver {
     default SecureAnswer lookupSecure(String name, int type) throws DnsLookupException {
         throw new DnsLookupException(DnsLookupException.Kind.TEMPORARY, "no DNSSEC-aware resolver");
     }
+
+    /**
+     * lookupTxt - the TXT records of {@code name} (MTA-STS discovery), each record's strings
+     * joined into one; an empty list when the name has none. The default knows no TXT records.
+     *
+     * @throws DnsLookupException NOT_FOUND for NXDOMAIN, TEMPORARY for SERVFAIL, timeouts etc.
+     */
+    default List<String> lookupTxt(String name) throws DnsLookupException {
+        return List.of();
+    }
 }
