@@ -1027,8 +1027,10 @@ public final class SmtpClientSession implements AutoCloseable {
             fillAll(m, out, Status.BOUNCED, "5.1.7", "invalid sender address or parameter syntax");
             return;
         }
-        boolean utf8 = !ascii(m.sender()) || pending.stream().anyMatch(i -> !ascii(rcpts.get(i).address()));
-        if (utf8 && !features.smtpUtf8()) {
+        // a server without SMTPUTF8 (RFC 6531 section 3.2): a sender that needs UTF-8 fails the
+        // whole message; otherwise only the recipients whose address needs it bounce, and the
+        // others are delivered, as Postfix does
+        if (!ascii(m.sender()) && !features.smtpUtf8()) {
             fillAll(m, out, Status.BOUNCED, "5.6.7",
                     "SMTPUTF8 is required, but was not offered by host " + target.namaddr());
             return;
@@ -1036,6 +1038,11 @@ public final class SmtpClientSession implements AutoCloseable {
         List<Integer> sendable = new ArrayList<>();
         for (int i : pending) {
             OutboundRecipient r = rcpts.get(i);
+            if (!ascii(r.address()) && !features.smtpUtf8()) {
+                out[i] = new RecipientOutcome(r.address(), Status.BOUNCED, "5.6.7",
+                        "SMTPUTF8 is required, but was not offered by host " + target.namaddr());
+                continue;
+            }
             if (unsafe(r.address()) || unsafe(r.orcpt()) || unsafe(r.notifyParam())) {
                 out[i] = new RecipientOutcome(r.address(), Status.BOUNCED, "5.1.3", "invalid recipient address syntax");
             } else {

@@ -490,6 +490,24 @@ class SmtpClientSessionTest {
     }
 
     @Test
+    void withoutSmtputf8OnlyTheRecipientsThatNeedItBounce() throws IOException {
+        server = new FakeSmtpServer(false);
+        DeliveryOutcome o = smtp(fast()).deliver(message("x\r\n", "j\u00f6rg@x.test", "joerg@x.test"));
+        assertOutcome(o.recipients().get(0), Status.BOUNCED, "5.6.7",
+                "SMTPUTF8 is required, but was not offered by host " + peer());
+        assertEquals(Status.SENT, o.recipients().get(1).status(), o.toString());
+        assertEquals(List.of("RCPT TO:<joerg@x.test>"), server.commands("RCPT"));
+        // a sender that needs UTF-8 fails the whole message
+        session.close();
+        OutboundMessage utf8Sender = new OutboundMessage("Q1", "s\u00e9nder@client.test",
+                List.of(new OutboundMessage.OutboundRecipient("joerg@x.test", null, null)), 3,
+                () -> new java.io.ByteArrayInputStream("x\r\n".getBytes(StandardCharsets.US_ASCII)), null, null, false);
+        o = smtp(fast()).deliver(utf8Sender);
+        assertOutcome(o.recipients().get(0), Status.BOUNCED, "5.6.7",
+                "SMTPUTF8 is required, but was not offered by host " + peer());
+    }
+
+    @Test
     void nonAsciiAddressesNeedSmtputf8() throws IOException {
         server = new FakeSmtpServer(false);
         DeliveryOutcome o = smtp(fast()).deliver(message("x\r\n", "j\u00f6rg@x.test"));
