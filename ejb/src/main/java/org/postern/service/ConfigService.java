@@ -183,8 +183,10 @@ public class ConfigService {
      * anything), then this service's own fields.
      */
     private Reloaded install(Loaded next) {
-        // the delivery agents' tables (smtp_generic_maps...): refused here, not at the first delivery
+        // the delivery agents' tables (smtp_generic_maps...) and key files (smtp_tls_cert_file...),
+        // per-site tables: refused here, not at the first delivery
         SmtpClientParameters.checkTables(next.main());
+        SmtpClientParameters.validate(next.main());
         // the same for each delivery service that overrides main.cf (-o smtp_generic_maps=...)
         for (Config own : next.delivery().ownConfigs()) {
             SmtpClientParameters.checkTables(own);
@@ -200,8 +202,6 @@ public class ConfigService {
                 throw new ConfigException(next.main().fileName(), 0, String.valueOf(e.getMessage()), e);
             }
         }
-        // the SMTP/LMTP client's key files and per-site tables: a bad one refuses the reload now, not at delivery
-        org.postern.smtp.api.SmtpClientParameters.validate(next.main());
         List<String> changes = new ArrayList<>();
         if (smtpd != null) {
             changes.addAll(smtpd.apply(next.main(), next.services()));
