@@ -202,8 +202,22 @@ class QueueCommandsIT {
         }
         String id = send("fourth@etrn.test");
         DeliveryIT.waitForLog(id, "status=deferred");
-        String ours = run(null, "postqueue", "-p").out();
-        String oursJson = run(null, "postqueue", "-j").out().lines().filter(l -> l.contains(id)).findFirst().orElseThrow();
+        // the message is retried every few seconds (minimal_backoff_time = 2s) and is in the
+        // active queue meanwhile: take the three listings while it is deferred in all of them
+        String ours = null;
+        String oursJson = null;
+        String shape = null;
+        for (int attempt = 0; attempt < 20; attempt++) {
+            ours = run(null, "postqueue", "-p").out();
+            oursJson = run(null, "postqueue", "-j").out().lines().filter(l -> l.contains(id)).findFirst().orElse(null);
+            shape = run(null, "qshape", "deferred").out();
+            if (ours.contains(id) && oursJson != null
+                    && shape.lines().anyMatch(l -> l.trim().startsWith("etrn.test "))) {
+                break;
+            }
+            Thread.sleep(300);
+        }
+        assertTrue(oursJson != null && ours.contains(id), "the deferred message in the listings: " + ours);
 
         List<String> theirs = postfixOut.lines().toList();
         List<String> mine = ours.lines().toList();
@@ -227,7 +241,6 @@ class QueueCommandsIT {
         // -j: the same fields in the same order
         assertEquals(keys(postfixJson.lines().findFirst().orElseThrow()), keys(oursJson), postfixJson + oursJson);
         // qshape: the same heading (bucket limits and widths) and the domain right-aligned in the same column
-        String shape = run(null, "qshape", "deferred").out();
         List<String> ps = postfixShape.lines().toList();
         List<String> os = shape.lines().toList();
         assertEquals(ps.get(0), os.get(0), postfixShape + "\n" + shape);
