@@ -894,7 +894,7 @@ public final class SmtpClientSession implements AutoCloseable {
         List<String> shown = words.stream().filter(x -> !x.equals("silent-discard"))
                 .map(x -> x.toUpperCase(java.util.Locale.ROOT)).toList();
         if (!shown.isEmpty() && !words.contains("silent-discard")) {
-            (lmtp ? MAILLOG_LMTP : MAILLOG_SMTP).info("discarding " + (lmtp ? "LHLO" : "EHLO") + " keywords: "
+            (lmtp ? MAILLOG_LMTP : MAILLOG_SMTP).info("discarding EHLO keywords: "
                     + String.join(" ", shown));
         }
         return words;
