@@ -41,6 +41,14 @@ import org.postern.smtp.dns.DnsResolver;
  * and DATA go out in one write. In LMTP mode (RFC 2033) each accepted recipient gets its
  * own reply after the final ".". Without an accepted recipient DATA is not sent.
  * <p>
+ * To a server that announces CHUNKING (RFC 3030) the content goes in BDAT chunks instead
+ * of DATA, once the RCPT replies are in ({@link #chunks}). Here Postern's client differs
+ * from Postfix's: Postfix implements BDAT in smtpd(8) only and its smtp(8)/lmtp(8) always
+ * send DATA. BDAT spares the server the scan for the final "." and the client the
+ * dot-stuffing, and a message's size is exact; smtp_discard_ehlo_keywords = chunking (or
+ * smtp_discard_ehlo_keyword_address_maps for one server; lmtp_discard_lhlo_keywords) sends
+ * DATA as Postfix does.
+ * <p>
  * After a transaction the session stays open (the connection cache). A transaction that
  * completed (the reply to end of data was read) needs no RSET: the server has reset its
  * state (RFC 5321 section 4.1.1.4), so the next MAIL FROM follows at once, as with Postfix
@@ -127,7 +135,7 @@ import org.postern.smtp.dns.DnsResolver;
  * smtp_sasl_tls_security_options, smtp_sasl_mechanism_filter; see {@link SmtpSasl}.
  *
  * <h2>BUGS</h2>
- * No BDAT, no DANE; XFORWARD carries what the queue hands over in
+ * XFORWARD carries what the queue hands over in
  * {@link OutboundMessage#xforward} (the queue manager's DeliveryAgent.xforward: all seven
  * attributes; no PORT for mail queued before schema V6; mail submitted with bin/sendmail
  * reaches the queue through smtpd on loopback, so it is SOURCE=REMOTE, not LOCAL as
@@ -175,6 +183,8 @@ public final class SmtpClientSession implements AutoCloseable {
     private boolean answered;
     /* dot-stuffing and folding of the content, kept for the session's messages (its buffers are reused) */
     private SmtpContentWriter contentWriter;
+    private ChunkOutput chunkOutput;             // BDAT, made when the session first sends BDAT
+    private SmtpContentWriter chunkWriter;
     private int connectionsOpened;
     private boolean closedOnPurpose;
     /* the stream that handshake() leaves behind: the TLS one after STARTTLS */
@@ -1072,7 +1082,7 @@ public final class SmtpClientSession implements AutoCloseable {
             retire("content read error");
         } catch (StageException e) {
             String text = ioText(e.cause, target, e.stage);
-            if (e.stage == SmtpStage.DOT) {
+            if (e.stage.endOfData()) {
                 // the server may have the whole message: a retry may deliver it twice (smtp_data_done_timeout)
                 LOG.log(Level.WARNING, "PSTN3106: {0}: {1}", new Object[] {m.queueId(), text});
             } else {
@@ -1082,7 +1092,7 @@ public final class SmtpClientSession implements AutoCloseable {
                 if (out[i] == null) {
                     out[i] = new RecipientOutcome(rcpts.get(i).address(), Status.DEFERRED, "4.4.2", text);
                     // not after the final ".": another server now would make a duplicate more likely
-                    retry[i] = e.stage != SmtpStage.DOT;
+                    retry[i] = !e.stage.endOfData();
                 }
             }
             retire(text);
@@ -1116,6 +1126,7 @@ public final class SmtpClientSession implements AutoCloseable {
             rcptCommands.add(rcptCommand(rcpts.get(i)));
         }
         boolean pipelining = features.pipelining();
+        boolean chunking = features.chunking();
         List<Xforward> xforward = settings.session().sendXforward() ? xforwardCommands(m.xforward(), features.xforward())
                 : List.of();
         SmtpStage stage = xforward.isEmpty() ? SmtpStage.MAIL : xforward.get(0).stage();
@@ -1130,7 +1141,10 @@ public final class SmtpClientSession implements AutoCloseable {
                 for (String c : rcptCommands) {
                     stream.command(c);
                 }
-                stream.command("DATA");
+                if (!chunking) {
+                    // BDAT waits for the RCPT replies: a chunk cannot be taken back when none was accepted
+                    stream.command("DATA");
+                }
                 stream.flush();
             }
             for (Xforward x : xforward) {
@@ -1196,6 +1210,13 @@ public final class SmtpClientSession implements AutoCloseable {
                     out[i] = failed(rcpts.get(i), r, stage);
                     retry[i] = out[i].status() == Status.DEFERRED;
                 }
+            }
+            if (chunking) {
+                if (accepted.isEmpty()) {
+                    closeIf421(last421);
+                    return stage;      // no recipient accepted: no BDAT; RSET before the session is cached
+                }
+                return chunks(m, out, retry, accepted, content);
             }
             stage = SmtpStage.DATA;
             SmtpReply dataReply;
@@ -1271,10 +1292,181 @@ public final class SmtpClientSession implements AutoCloseable {
                 closeIf421(r);
             }
             return stage;
-        } catch (ContentReadException e) {
+        } catch (ContentReadException | StageException e) {
             throw e;
         } catch (IOException e) {
             throw new StageException(stage, e);
+        }
+    }
+
+    /**
+     * chunks - the content in BDAT chunks (RFC 3030) to a server that announced CHUNKING,
+     * after at least one RCPT was accepted: "BDAT n" and n octets of content (CRLF line ends,
+     * long lines folded, no dot-stuffing) per {@link #BDAT_CHUNK} octets, the rest with
+     * "BDAT n LAST" (n may be 0). Without PIPELINING each chunk waits for its reply; with it,
+     * one chunk's reply is outstanding at most while the next goes out, so the content
+     * streams without a round trip per chunk and a refusal stops it after one more chunk
+     * (which the server must discard, RFC 3030 section 4.2). A refused chunk fails the
+     * transaction for the accepted recipients with the server's reply (RSET before the
+     * session is used again); the replies to BDAT LAST are those to end of data: one, or one
+     * per accepted recipient in LMTP. A failure after BDAT LAST went out may mean a
+     * duplicate, as after the "." of DATA.
+     */
+    private SmtpStage chunks(OutboundMessage m, RecipientOutcome[] out, boolean[] retry, List<Integer> accepted,
+                             InputStream content) throws IOException {
+        stream.limit(SmtpStage.BDAT.timeout(settings));
+        if (chunkOutput == null) {
+            chunkOutput = new ChunkOutput();
+            chunkWriter = new SmtpContentWriter(chunkOutput, settings.lineLengthLimit(), false);
+        }
+        ChunkOutput chunker = chunkOutput;
+        chunker.reset(features.pipelining());
+        chunkWriter.reset();
+        try {
+            return chunks(m, out, retry, accepted, content, chunker);
+        } catch (ContentReadException | StageException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new StageException(chunker.stage, e);
+        }
+    }
+
+    private SmtpStage chunks(OutboundMessage m, RecipientOutcome[] out, boolean[] retry, List<Integer> accepted,
+                             InputStream content, ChunkOutput chunker) throws IOException {
+        List<OutboundRecipient> rcpts = m.recipients();
+        SmtpStage stage = SmtpStage.BDAT;
+        SmtpReply refused;
+        try {
+            if (m.body8bit() && !features.eightBitMime() && settings.session().mimeOutputConversion()) {
+                SmtpMimeDowngrade.copy(new GuardedInput(content), new WriterOutput(chunkWriter),
+                        settings.workarounds().mimeNestingLimit(), settings.workarounds().mimeBoundaryLimit());
+                chunkWriter.finish();
+            } else {
+                chunkWriter.copy(new GuardedInput(content));
+            }
+            stage = SmtpStage.BDAT_LAST;
+            chunker.stage = stage;
+            chunker.last();
+            stream.limit(stage.timeout(settings));
+            refused = chunker.awaitOutstanding();
+        } catch (ChunkRefused e) {
+            refused = e.reply;
+        }
+        if (refused != null) {
+            // the transaction failed; no later chunk was sent but the one already in the pipeline
+            for (int i : accepted) {
+                out[i] = failed(rcpts.get(i), refused, SmtpStage.BDAT);
+                retry[i] = out[i].status() == Status.DEFERRED;
+            }
+            if (stage == SmtpStage.BDAT_LAST || refused.code() == 421) {
+                // the number of replies to a failed BDAT LAST is not certain (LMTP): only closing is safe
+                retire(refused.code() == 421 ? "server said " + refused.text() : "BDAT refused");
+            }
+            return SmtpStage.BDAT;
+        }
+        if (lmtp) {
+            // RFC 2033 section 4.2 and RFC 3030: one reply per accepted recipient after BDAT LAST
+            for (int i : accepted) {
+                SmtpReply r = stream.readReply();
+                out[i] = r.positive() ? sent(rcpts.get(i), r) : failed(rcpts.get(i), r, stage);
+            }
+        } else {
+            SmtpReply r = stream.readReply();
+            for (int i : accepted) {
+                out[i] = r.positive() ? sent(rcpts.get(i), r) : failed(rcpts.get(i), r, stage);
+                retry[i] = out[i].status() == Status.DEFERRED;
+            }
+            closeIf421(r);
+        }
+        needsRset = false;   // the reply to BDAT LAST ended the transaction, as the reply to end of data does
+        return stage;
+    }
+
+    /** the octets of content per BDAT chunk but the last: 64 KiB, a buffer per session that used BDAT */
+    static final int BDAT_CHUNK = 65536;
+
+    /** ChunkRefused - the server refused a BDAT chunk; the content is not sent further. */
+    private static final class ChunkRefused extends IOException {
+        private static final long serialVersionUID = 1L;
+        final transient SmtpReply reply;
+
+        ChunkRefused(SmtpReply reply) {
+            super(reply.text());
+            this.reply = reply;
+        }
+    }
+
+    /* ChunkOutput - content octets into BDAT chunks of BDAT_CHUNK octets on the current stream */
+    private final class ChunkOutput extends OutputStream {
+        private final byte[] buf = new byte[BDAT_CHUNK];
+        private int fill;
+        private int outstanding;         // chunks sent whose reply was not read (pipelining: one at most)
+        private boolean pipelined;
+        SmtpStage stage;                 // BDAT, then BDAT_LAST once the last chunk is on its way
+
+        void reset(boolean pipelining) {
+            stage = SmtpStage.BDAT;
+            fill = 0;
+            outstanding = 0;
+            pipelined = pipelining;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            while (len > 0) {
+                int n = Math.min(len, buf.length - fill);
+                System.arraycopy(b, off, buf, fill, n);
+                fill += n;
+                off += n;
+                len -= n;
+                if (fill == buf.length) {
+                    chunk();
+                }
+            }
+        }
+
+        /* chunk - a full chunk out; then the reply of the one before it (pipelining) or of this one */
+        private void chunk() throws IOException {
+            stream.command("BDAT " + fill);
+            stream.write(buf, 0, fill);
+            fill = 0;
+            outstanding++;
+            if (pipelined && outstanding < 2) {
+                return;
+            }
+            stream.flush();
+            SmtpReply r = stream.readReply();
+            outstanding--;
+            if (!r.positive()) {
+                awaitOutstanding();   // the chunk in the pipeline gets its reply too
+                throw new ChunkRefused(r);
+            }
+        }
+
+        /* last - the rest with BDAT LAST */
+        void last() throws IOException {
+            stream.command("BDAT " + fill + " LAST");
+            stream.write(buf, 0, fill);
+            fill = 0;
+            stream.flush();
+        }
+
+        /* awaitOutstanding - the replies of the chunks before BDAT LAST: the first refusal, or null */
+        SmtpReply awaitOutstanding() throws IOException {
+            SmtpReply refused = null;
+            while (outstanding > 0) {
+                SmtpReply r = stream.readReply();
+                outstanding--;
+                if (!r.positive() && refused == null) {
+                    refused = r;
+                }
+            }
+            return refused;
         }
     }
 

@@ -7,7 +7,8 @@ import java.io.OutputStream;
 /**
  * SmtpContentWriter - copies stored message content into the DATA stream: CRLF line
  * endings, dot-stuffing (RFC 5321 section 4.5.2: a line that starts with "." gets another
- * "."), and folding of lines longer than smtp_line_length_limit.
+ * "."), and folding of lines longer than smtp_line_length_limit. For BDAT (RFC 3030) the
+ * same without dot-stuffing: a chunk is counted in octets, "." means nothing in it.
  *
  * <p>Folding is Postfix's: a line longer than the limit is broken by inserting
  * "&lt;CR&gt;&lt;LF&gt;&lt;SPACE&gt;" so that no line sent exceeds the limit (the inserted space counts),
@@ -21,6 +22,7 @@ final class SmtpContentWriter {
 
     private final OutputStream out;
     private final int lineLimit;
+    private final boolean dotStuffing;
     private final byte[] buf = new byte[8192];
     private final byte[] in = new byte[8192];
     private int fill;
@@ -29,8 +31,14 @@ final class SmtpContentWriter {
     private boolean pendingCr;
 
     SmtpContentWriter(OutputStream out, int lineLimit) {
+        this(out, lineLimit, true);
+    }
+
+    /** SmtpContentWriter - {@code dotStuffing} false for the content of BDAT chunks. */
+    SmtpContentWriter(OutputStream out, int lineLimit, boolean dotStuffing) {
         this.out = out;
         this.lineLimit = Math.max(0, lineLimit);
+        this.dotStuffing = dotStuffing;
     }
 
     /** reset - forget the previous message (also one abandoned half-way): the next starts a line. */
@@ -57,7 +65,7 @@ final class SmtpContentWriter {
         }
     }
 
-    /** finish - end the content with a complete line and send what is buffered. */
+    /** finish - end the content with a complete line and send what is buffered (as the final "." must start a line, so a BDAT message ends with CRLF). */
     void finish() throws IOException {
         if (pendingCr || !lineStart) {
             // the content ended without a line terminator: the final "." must start a line
@@ -85,7 +93,7 @@ final class SmtpContentWriter {
     }
 
     private void data(byte b) throws IOException {
-        if (lineStart && b == '.') {
+        if (lineStart && b == '.' && dotStuffing) {
             put((byte) '.');
         }
         lineStart = false;

@@ -11,13 +11,14 @@ import java.util.Locale;
  * @param xforward   the attribute names after the XFORWARD keyword (Postfix XFORWARD_README: "250-XFORWARD
  *                   NAME ADDR PROTO HELO"), upper case, in the server's order; empty when XFORWARD is not
  *                   offered. Only these are sent: a server that lists no attribute gets no XFORWARD.
+ * @param chunking   CHUNKING (RFC 3030): the content goes with BDAT instead of DATA
  */
 record SmtpFeatures(boolean pipelining, long sizeLimit, boolean eightBitMime, boolean smtpUtf8,
                     boolean dsn, boolean enhancedStatusCodes, boolean starttls, List<String> auth,
-                    List<String> xforward) {
+                    List<String> xforward, boolean chunking) {
 
     static final SmtpFeatures NONE = new SmtpFeatures(false, -1, false, false, false, false, false, List.of(),
-            List.of());
+            List.of(), false);
 
     /** parse - the features announced in an EHLO/LHLO reply. */
     static SmtpFeatures parse(SmtpReply ehlo) {
@@ -27,6 +28,7 @@ record SmtpFeatures(boolean pipelining, long sizeLimit, boolean eightBitMime, bo
     /** parse - the features announced, minus those in {@code discard} (smtp_discard_ehlo_keywords, lower case). */
     static SmtpFeatures parse(SmtpReply ehlo, List<String> discard) {
         boolean pipelining = false, eight = false, utf8 = false, dsn = false, enhanced = false, tls = false;
+        boolean chunking = false;
         List<String> xforward = new java.util.ArrayList<>();
         List<String> auth = new java.util.ArrayList<>();
         long size = -1;
@@ -45,11 +47,12 @@ record SmtpFeatures(boolean pipelining, long sizeLimit, boolean eightBitMime, bo
                 case "STARTTLS" -> tls = true;
                 case "XFORWARD" -> addAll(xforward, words);
                 case "AUTH" -> addAll(auth, words);
+                case "CHUNKING" -> chunking = true;
                 default -> { }
             }
         }
         return new SmtpFeatures(pipelining, size, eight, utf8, dsn, enhanced, tls, List.copyOf(auth),
-                List.copyOf(xforward));
+                List.copyOf(xforward), chunking);
     }
 
     /* addAll - the words after the keyword, upper case, each once */

@@ -27,6 +27,10 @@ enum SmtpStage {
     BODY("sending message body", "end of DATA command", SmtpClientSettings::dataXferTimeout),
     DOT("sending end of data -- message may be sent more than once", "end of DATA command",
             SmtpClientSettings::dataDoneTimeout),
+    /* CHUNKING (RFC 3030), which Postfix's client does not send: the words of BODY and DOT, the command BDAT */
+    BDAT("sending message body", "BDAT command", SmtpClientSettings::dataXferTimeout),
+    BDAT_LAST("sending end of data -- message may be sent more than once", "BDAT LAST command",
+            SmtpClientSettings::dataDoneTimeout),
     RSET("sending RSET probe", "RSET command", SmtpClientSettings::rsetTimeout),
     QUIT("sending QUIT", "QUIT command", SmtpClientSettings::quitTimeout);
 
@@ -38,6 +42,11 @@ enum SmtpStage {
         this.doing = doing;
         this.inReplyTo = inReplyTo;
         this.timeout = timeout;
+    }
+
+    /** endOfData - the whole message has gone out: the server may have it, a failure now may mean a duplicate. */
+    boolean endOfData() {
+        return this == DOT || this == BDAT_LAST;
     }
 
     /** timeout - this stage's time limit per read or write under these settings. */

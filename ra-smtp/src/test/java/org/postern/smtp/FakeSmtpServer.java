@@ -42,6 +42,8 @@ final class FakeSmtpServer implements AutoCloseable {
     final List<String> pipelined = new CopyOnWriteArrayList<>();
     /** the content of each message, as received between 354 and the final dot */
     final List<byte[]> messages = new CopyOnWriteArrayList<>();
+    /** the size of each BDAT chunk received (RFC 3030), in order */
+    final List<Integer> chunks = new CopyOnWriteArrayList<>();
     final AtomicInteger connections = new AtomicInteger();
     /** the remote address of each connection, e.g. "/127.0.0.2:41234" */
     final List<String> peers = new CopyOnWriteArrayList<>();
@@ -115,6 +117,7 @@ final class FakeSmtpServer implements AutoCloseable {
                 return;
             }
             List<String> accepted = new ArrayList<>();
+            ByteArrayOutputStream bdat = new ByteArrayOutputStream();
             String line;
             while ((line = readLine(in)) != null) {
                 transcript.add(line);
@@ -135,6 +138,34 @@ final class FakeSmtpServer implements AutoCloseable {
                     in = new BufferedInputStream(ssl.getInputStream());
                     out = ssl.getOutputStream();
                     accepted.clear();
+                    continue;
+                }
+                if (verb.startsWith("BDAT ")) {
+                    // RFC 3030: "BDAT size [LAST]" and exactly size octets; a refusal still reads them
+                    String[] w = verb.split(" +");
+                    byte[] chunk = in.readNBytes(Integer.parseInt(w[1]));
+                    chunks.add(chunk.length);
+                    bdat.write(chunk);
+                    boolean last = w.length > 2 && w[2].equals("LAST");
+                    String r = rule(verb);
+                    if (r == null) {
+                        r = accepted.isEmpty() ? "554 5.5.1 Error: no valid recipients"
+                                : !last ? "250 2.0.0 Ok: " + chunk.length + " bytes"
+                                : rule(".") != null ? rule(".") : null;
+                        if (r == null) {
+                            messages.add(bdat.toByteArray());
+                            r = lmtp ? lmtpDone(accepted) : "250 2.0.0 Ok: queued as FAKE" + messages.size();
+                        }
+                    }
+                    if (last || !r.startsWith("2")) {
+                        bdat.reset();
+                    }
+                    if (last) {
+                        accepted.clear();
+                    }
+                    if (!reply(out, r)) {
+                        return;
+                    }
                     continue;
                 }
                 String r = rule(verb);
