@@ -371,10 +371,7 @@ public final class SmtpClientParameters {
                 ? new SmtpClientSettings.Cache(c.get(Parameters.LMTP_CACHE_CONNECTION),
                         c.get(Parameters.LMTP_CONNECTION_REUSE_COUNT_LIMIT), c.get(Parameters.LMTP_CONNECTION_CACHE_TIME_LIMIT),
                         c.get(Parameters.LMTP_CONNECTION_REUSE_TIME_LIMIT))
-                : new SmtpClientSettings.Cache(c.get(Parameters.SMTP_CONNECTION_CACHE_ON_DEMAND)
-                        || cachedDestination(c.get(Parameters.SMTP_CONNECTION_CACHE_DESTINATIONS), hop),
-                        c.get(Parameters.SMTP_CONNECTION_CACHE_REUSE_LIMIT), c.get(Parameters.SMTP_CONNECTION_CACHE_TIME_LIMIT),
-                        c.get(Parameters.SMTP_CONNECTION_REUSE_TIME_LIMIT));
+                : smtpCache(c, hop);
         return new SmtpClientSettings(
                 c.get(heloName),
                 c.get(connectTimeout),
@@ -402,6 +399,20 @@ public final class SmtpClientParameters {
                         c.get(Parameters.DAEMON_TIMEOUT), c.get(Parameters.DEBUG_PEER_LIST),
                         c.get(Parameters.DEBUG_PEER_LEVEL)),
                 mtaSts(c, hop));
+    }
+
+    /**
+     * smtpCache - the connection cache of an SMTP next hop, as smtp(8) decides it: permanent for a
+     * destination in smtp_connection_cache_destinations; else on demand with
+     * smtp_connection_cache_on_demand = yes (the session is kept only after a request that the
+     * queue manager marked as having a backlog, {@link OutboundMessage#backlog}); else off.
+     */
+    static SmtpClientSettings.Cache smtpCache(Config c, NextHop hop) {
+        boolean listed = cachedDestination(c.get(Parameters.SMTP_CONNECTION_CACHE_DESTINATIONS), hop);
+        boolean onDemand = c.get(Parameters.SMTP_CONNECTION_CACHE_ON_DEMAND);
+        return new SmtpClientSettings.Cache(listed || onDemand, c.get(Parameters.SMTP_CONNECTION_CACHE_REUSE_LIMIT),
+                c.get(Parameters.SMTP_CONNECTION_CACHE_TIME_LIMIT), c.get(Parameters.SMTP_CONNECTION_REUSE_TIME_LIMIT),
+                !listed);
     }
 
     /**
