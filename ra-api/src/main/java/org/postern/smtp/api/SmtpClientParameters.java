@@ -40,7 +40,8 @@ import org.postern.mail.AddressMapping;
  *
  * <p>{@link #settings(Config, NextHop)} turns a configuration and a next hop into the
  * {@link SmtpClientSettings} of a delivery (TLS policy from {@code *_tls_policy_maps},
- * connection caching from {@code smtp_connection_cache_destinations}, address rewriting from
+ * connection caching from {@code smtp_connection_cache_destinations} and
+ * {@code smtp_connection_cache_on_demand} ({@link SmtpClientSettings.Cache#keeps}), address rewriting from
  * {@code *_generic_maps});
  * {@link #cachedSettings(Config, NextHop)} does it once per configuration and next hop.
  * The queue manager asks {@link #concurrencyLimit} and {@link #recipientLimit} of the
