@@ -91,7 +91,12 @@ import org.postern.smtp.api.SmtpClientParameters;
  * to that transport, once), smtp_tls_* and smtp_sasl_* (TLS and SASL policy),
  * smtp_send_xforward_command and smtp_xforward_timeout (the attributes sent: {@link #xforward}),
  * the session options and the
- * connection cache parameters.
+ * connection cache parameters. For smtp_connection_cache_on_demand (yes) each batch tells the
+ * client whether its destination has a backlog ({@link OutboundMessage#backlog}, decided by
+ * {@link DestinationBacklog}: deliveries following back to back, more waiting for a slot than the
+ * concurrency limit lets run, or more batches of the same message), and the client keeps the
+ * session only then; a destination in smtp_connection_cache_destinations, and LMTP with
+ * lmtp_cache_connection, is cached whatever the backlog.
  *
  * <p>Bounce, delay and success notices are queued by {@link QueueStore#finishRound} in the
  * transaction that records the outcomes, and woken here after it commits.
@@ -444,7 +449,7 @@ public class DeliveryAgent {
             int step = limit == 0 ? all.size() : limit;
             for (int i = 0; i < all.size(); i += step) {
                 List<QueueStore.Claim.Rcpt> batch = all.subList(i, Math.min(all.size(), i + step));
-                deliverBatch(round, e.getKey().service(), e.getKey().hop(), batch);
+                deliverBatch(round, e.getKey().service(), e.getKey().hop(), batch, i + step < all.size());
             }
         }
         return outcomes;
@@ -484,8 +489,12 @@ public class DeliveryAgent {
         }
     }
 
+    /*
+     * deliverBatch - one batch to one destination; {@code moreBatches}: the message has more
+     * recipients for the same destination after this batch (a backlog, see DestinationBacklog)
+     */
     private void deliverBatch(Round round, DeliveryServices.Service service, NextHop hop,
-                              List<QueueStore.Claim.Rcpt> batch) {
+                              List<QueueStore.Claim.Rcpt> batch, boolean moreBatches) {
         QueueStore.Claim claim = round.claim();
         // the transport's own configuration: main.cf with the -o overrides of its master.cf line
         Config config = service.config();
@@ -518,6 +527,8 @@ public class DeliveryAgent {
         SmtpClientConnectionFactory.Permit process;
         SmtpClientConnectionFactory.Permit permit = null;
         String full = null;
+        // counted from here (waiting for a slot too) until the delivery is done: smtp_connection_cache_on_demand
+        DestinationBacklog.Ticket ticket = DestinationBacklog.shared().enter(service.name(), hop);
         try {
             process = ProcessLimits.shared().acquire(service.name(), service.processLimit(), CONCURRENCY_WAIT);
             if (process == null) {
@@ -532,9 +543,13 @@ public class DeliveryAgent {
             Thread.currentThread().interrupt();
             process = null;
             full = "interrupted";
+        } catch (RuntimeException e) {
+            ticket.close();
+            throw e;
         }
         if (permit == null) {
             // every slot stayed busy: try again soon, but give this thread back
+            ticket.close();
             if (process != null) {
                 process.close();
             }
@@ -546,11 +561,15 @@ public class DeliveryAgent {
             outcome = new DeliveryOutcome("none", busy, 0, 0);
             retry = Instant.now().plus(RetrySchedule.CONCURRENCY_RETRY);
         } else {
-            try (SmtpClientConnectionFactory.Permit heldProcess = process;
+            try (DestinationBacklog.Ticket done = ticket;
+                 SmtpClientConnectionFactory.Permit heldProcess = process;
                  SmtpClientConnectionFactory.Permit held = permit) {
-                outcome = connect(round, service, hop, msg, batch);
+                // the client keeps its session only while the destination has a backlog (on demand)
+                boolean backlog = ticket.backlog(service.concurrencyLimit(), moreBatches);
+                outcome = connect(round, service, hop, msg.withBacklog(backlog), batch);
             }
             if (!lmtp && loopsToBestMx(outcome) && !config.get(Parameters.BEST_MX_TRANSPORT).isBlank()) {
+                // another destination, whose backlog is not tracked: msg says backlog, cached as before
                 outcome = bestMx(round, service, hop, msg, batch, outcome);
             }
             if (outcome.tls() != null

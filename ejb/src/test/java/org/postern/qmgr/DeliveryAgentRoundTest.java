@@ -53,6 +53,7 @@ class DeliveryAgentRoundTest {
     @BeforeEach
     void forgetDeadDestinations() {
         DeadDestinations.shared().clear();
+        DestinationBacklog.shared().clear();
     }
 
     @AfterAll
@@ -265,6 +266,20 @@ class DeliveryAgentRoundTest {
         a.deliver(stored("a@example.com", "b@example.com", "c@example.com"));
         assertEquals(List.of(2, 1), calls.stream().map(c -> c.message().recipients().size()).toList());
         assertEquals(NextHop.smtp("example.com", 25, true), calls.get(0).hop());
+    }
+
+    @Test
+    void eachBatchTellsTheClientWhetherItsDestinationHasABacklog() throws Exception {
+        DeliveryAgent a = agent("smtp_destination_recipient_limit = 2",
+                (hop, m) -> all(m, DeliveryOutcome.Status.SENT, "2.0.0", "250 2.0.0 Ok"));
+        a.deliver(stored("a@lone.example"));
+        a.deliver(stored("a@batch.example", "b@batch.example", "c@batch.example"));
+        assertEquals(List.of("lone.example", "batch.example", "batch.example"),
+                calls.stream().map(c -> c.hop().host()).toList());
+        assertEquals(List.of(false, true, true), calls.stream().map(c -> c.message().backlog()).toList(),
+                "a one-off message has none; a batch with another after it has one, and that one follows back to back");
+        assertTrue(calls.get(0).settings().cache().onDemand(), "smtp_connection_cache_on_demand = yes");
+        assertEquals(2, DestinationBacklog.shared().size(), "a queue per destination");
     }
 
     /** storedFrom - a message from this sender that arrived this long ago. */

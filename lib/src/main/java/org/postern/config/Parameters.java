@@ -487,8 +487,12 @@ public final class Parameters {
     /** smtp_connection_cache_on_demand - cache sessions while a destination has a backlog. */
     public static final Parameter<Boolean> SMTP_CONNECTION_CACHE_ON_DEMAND = register(Parameter.bool(
             "smtp_connection_cache_on_demand", "yes",
-            "Temporarily enable SMTP connection caching while a destination has a high volume of mail; Postern "
-                    + "keeps the session for smtp_connection_cache_time_limit after each delivery."));
+            "Temporarily enable the SMTP connection cache while a destination has a high volume of mail in the "
+                    + "active queue: the queue manager marks a delivery when its destination (transport and next "
+                    + "hop) has a backlog - deliveries following each other within a second, more of them waiting "
+                    + "than the destination concurrency limit lets run, or more recipients of the same message - "
+                    + "and only then is the session kept for smtp_connection_cache_time_limit; a one-off message "
+                    + "closes its connection. Destinations in smtp_connection_cache_destinations are always cached."));
     /** smtp_connection_cache_destinations - destinations whose sessions are always cached. */
     public static final Parameter<List<String>> SMTP_CONNECTION_CACHE_DESTINATIONS = register(Parameter.list(
             "smtp_connection_cache_destinations", "",

@@ -97,7 +97,13 @@ import org.postern.smtp.dns.DnsResolver;
  * smtp_connection_reuse_count_limit times (0 = no limit; N allows N+1 transactions; the older
  * name smtp_connection_cache_reuse_limit is the same limit; lmtp_connection_reuse_count_limit,
  * 0): such a session is closed with QUIT after its delivery, as is every session when
- * caching is off for the destination.
+ * caching is off for the destination. Whether a session is kept at all: always for a
+ * destination in smtp_connection_cache_destinations and, in LMTP mode, with
+ * lmtp_cache_connection (yes); with smtp_connection_cache_on_demand (yes) only after a request
+ * that the queue manager marked as having a backlog ({@link OutboundMessage#backlog}, Postfix's
+ * DEL_REQ_FLAG_CONN_STORE): a one-off message does not leave a connection open. A cached
+ * session is still reused by a request without a backlog (Postfix's DEL_REQ_FLAG_CONN_LOAD
+ * without STORE), which then closes it.
  *
  * TLS: smtp_tls_security_level (none, may, encrypt, dane, dane-only, verify, secure; when
  * empty, the Postfix 2.2 smtp_use_tls, smtp_enforce_tls and smtp_tls_enforce_peername) or the
@@ -405,7 +411,7 @@ public final class SmtpClientSession implements AutoCloseable {
         if (connected < 0) {
             connected = System.nanoTime();
         }
-        finishUse(cache);
+        finishUse(cache, message.backlog());
         for (int i = 0; i < n; i++) {
             if (relays[i] != null && !relays[i].equals(relay) && out[i] != null) {
                 out[i] = out[i].withRelay(relays[i]);   // logged with the server that answered for it
@@ -465,17 +471,22 @@ public final class SmtpClientSession implements AutoCloseable {
 
     /*
      * finishUse - after a delivery: close the session unless the connection cache keeps it.
-     * A session that is kept after an incomplete transaction gets RSET now, as Postfix does;
-     * after a completed one the server has already reset its state (RFC 5321 section 4.1.1.4),
-     * so the next MAIL FROM needs no RSET before it.
+     * With on-demand caching it is kept only when the queue manager said that the destination
+     * has a backlog ({@code backlog}, Postfix's DEL_REQ_FLAG_CONN_STORE); a cached session reused
+     * for a request without one carries that request and is then closed, as smtp(8) loads from
+     * the cache without storing back. A session that is kept after an incomplete transaction
+     * gets RSET now, as Postfix does; after a completed one the server has already reset its
+     * state (RFC 5321 section 4.1.1.4), so the next MAIL FROM needs no RSET before it.
      */
-    private void finishUse(SmtpClientSettings.Cache cache) {
+    private void finishUse(SmtpClientSettings.Cache cache, boolean backlog) {
         if (stream == null) {
             return;
         }
         lastUsed = System.nanoTime();
         if (!cache.enabled()) {
             quit("connection caching is off for " + hop.destination());
+        } else if (!cache.keeps(backlog)) {
+            quit("no backlog for " + hop.destination() + " (smtp_connection_cache_on_demand)");
         } else if (cache.reuseLimit() > 0 && transactions > cache.reuseLimit()) {
             // reused reuseLimit times: N reuses are N + 1 transactions (smtp_connection_reuse_count_limit)
             quit("reuse count limit " + cache.reuseLimit() + " reached");

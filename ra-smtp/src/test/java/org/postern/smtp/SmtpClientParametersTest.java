@@ -35,7 +35,10 @@ class SmtpClientParametersTest {
         assertEquals(List.of("127.0.0.1"), r.ownAddresses());
         assertEquals(List.of("mx.example.org"), r.ownNames());
         // Postfix 3.4+: reuse bounded by time (smtp_connection_reuse_time_limit, 300s), not by a count (0 = none)
-        assertEquals(new SmtpClientSettings.Cache(true, 0, Duration.ofSeconds(2), Duration.ofSeconds(300)), s.cache());
+        // smtp_connection_cache_on_demand = yes: cached only while the destination has a backlog
+        assertEquals(new SmtpClientSettings.Cache(true, 0, Duration.ofSeconds(2), Duration.ofSeconds(300), true),
+                s.cache());
+        assertEquals(SmtpClientSettings.Cache.defaults(), s.cache(), "Cache.defaults() is main.cf's defaults");
     }
 
     @Test
@@ -118,6 +121,58 @@ class SmtpClientParametersTest {
         assertTrue(SmtpClientParameters.of(false).settings(c, NextHop.smtp("relay.example", 2525, false)).cache().enabled());
         assertFalse(SmtpClientParameters.of(false).settings(c, NextHop.smtp("relay.example", 25, false)).cache().enabled());
         assertFalse(SmtpClientParameters.of(false).settings(c, NextHop.smtp("other.example", 25, true)).cache().enabled());
+    }
+
+    /* cache - the SMTP cache settings of a next hop under this main.cf */
+    private static SmtpClientSettings.Cache cache(String mainCf, NextHop hop) {
+        return SmtpClientParameters.of(false).settings(cf(mainCf + "\ninet_interfaces = 127.0.0.1"), hop).cache();
+    }
+
+    @Test
+    void onDemandCachingKeepsASessionOnlyWhileTheDestinationHasABacklog() {
+        NextHop listed = NextHop.smtp("relay.example", 2525, false);
+        NextHop other = NextHop.smtp("other.example", 25, true);
+        String list = "smtp_connection_cache_destinations = [relay.example]:2525";
+        // on_demand = yes (the default), not listed: kept after a request with a backlog only
+        SmtpClientSettings.Cache demand = cache(list, other);
+        assertTrue(demand.enabled() && demand.onDemand());
+        assertTrue(demand.keeps(true));
+        assertFalse(demand.keeps(false), "a one-off message does not leave a connection open");
+        // listed: always kept, with or without a backlog, whatever on_demand says
+        for (String onDemand : List.of("yes", "no")) {
+            SmtpClientSettings.Cache always = cache(list + "\nsmtp_connection_cache_on_demand = " + onDemand, listed);
+            assertTrue(always.enabled());
+            assertFalse(always.onDemand());
+            assertTrue(always.keeps(true) && always.keeps(false), "on_demand = " + onDemand);
+        }
+        // on_demand = no, not listed: never kept
+        SmtpClientSettings.Cache off = cache(list + "\nsmtp_connection_cache_on_demand = no", other);
+        assertFalse(off.enabled());
+        assertFalse(off.keeps(true) || off.keeps(false));
+    }
+
+    @Test
+    void lmtpCacheConnectionKeepsTheSessionWithoutABacklog() {
+        Config on = cf("inet_interfaces = 127.0.0.1");
+        SmtpClientSettings.Cache lmtp = SmtpClientParameters.of(true).settings(on, NextHop.lmtpInet("127.0.0.1", 24))
+                .cache();
+        assertFalse(lmtp.onDemand(), "lmtp_cache_connection = yes caches always, as lmtp(8) does");
+        assertTrue(lmtp.keeps(false));
+        Config off = cf("lmtp_cache_connection = no\ninet_interfaces = 127.0.0.1");
+        assertFalse(SmtpClientParameters.of(true).settings(off, NextHop.lmtpInet("127.0.0.1", 24)).cache()
+                .keeps(true));
+    }
+
+    @Test
+    void theOldCacheConstructorsMeanPermanentCachingAndOldMessagesHaveABacklog() {
+        assertTrue(new SmtpClientSettings.Cache(true, 0, Duration.ofSeconds(2)).keeps(false));
+        assertFalse(new SmtpClientSettings.Cache(false, 0, Duration.ofSeconds(2), null, true).onDemand(),
+                "caching off is not on demand");
+        org.postern.smtp.api.OutboundMessage m = SmtpTestSupport.message("x\r\n", "a@x.test");
+        assertTrue(m.backlog(), "a caller that does not know caches as before");
+        assertFalse(m.withBacklog(false).backlog());
+        assertEquals(m.recipients(), m.withBacklog(false).recipients());
+        assertTrue(m.withBacklog(true) == m);
     }
 
     @Test

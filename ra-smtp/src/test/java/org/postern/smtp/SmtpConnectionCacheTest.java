@@ -123,8 +123,10 @@ class SmtpConnectionCacheTest {
                 + "smtp_connection_cache_reuse_limit = 3", "main.cf");
         assertEquals(3, c.get(Parameters.SMTP_CONNECTION_CACHE_REUSE_LIMIT));
         assertEquals(Duration.ofSeconds(300), SmtpClientSettings.Cache.defaults().reuseTimeLimit());
-        assertEquals(SmtpClientSettings.Cache.defaults(), new SmtpClientSettings.Cache(true, 0, Duration.ofSeconds(2)),
-                "the three-argument form (DeliveryAgent's) means the default reuse time limit");
+        assertEquals(new SmtpClientSettings.Cache(true, 0, Duration.ofSeconds(2), Duration.ofSeconds(300), false),
+                new SmtpClientSettings.Cache(true, 0, Duration.ofSeconds(2)),
+                "the three-argument form means the default reuse time limit, and permanent caching");
+        assertTrue(SmtpClientSettings.Cache.defaults().onDemand(), "smtp_connection_cache_on_demand = yes");
     }
 
     @Test

@@ -18,13 +18,26 @@ import java.util.List;
  * @param xforward   XFORWARD attributes of the original client (NAME, ADDR, PORT, PROTO, HELO,
  *                   SOURCE, IDENT), as far as known; sent only with smtp_/lmtp_send_xforward_command
  * @param arrival    when the message was queued (smtp_pix_workaround_threshold_time); null: unknown
+ * @param backlog    the queue manager's word that its destination (transport and next hop) has more
+ *                   mail than this request, Postfix's DEL_REQ_FLAG_CONN_STORE: with
+ *                   smtp_connection_cache_on_demand the client keeps the session in the connection
+ *                   cache after this request only when it is true (see {@link SmtpClientSettings.Cache#keeps});
+ *                   the constructors without it say true, so that a caller that does not know
+ *                   caches as on-demand caching did before the queue manager told
  */
 public record OutboundMessage(String queueId, String sender, List<OutboundRecipient> recipients, long size,
                               ContentSource content, String envid, String ret, boolean body8bit,
-                              java.util.Map<String, String> xforward, java.time.Instant arrival) {
+                              java.util.Map<String, String> xforward, java.time.Instant arrival, boolean backlog) {
 
     public OutboundMessage {
         xforward = xforward == null ? java.util.Map.of() : java.util.Map.copyOf(xforward);
+    }
+
+    /** OutboundMessage - backlog unknown: taken as a backlog (the session may be cached). */
+    public OutboundMessage(String queueId, String sender, List<OutboundRecipient> recipients, long size,
+                           ContentSource content, String envid, String ret, boolean body8bit,
+                           java.util.Map<String, String> xforward, java.time.Instant arrival) {
+        this(queueId, sender, recipients, size, content, envid, ret, body8bit, xforward, arrival, true);
     }
 
     /** OutboundMessage - without XFORWARD attributes. */
@@ -38,6 +51,12 @@ public record OutboundMessage(String queueId, String sender, List<OutboundRecipi
                            ContentSource content, String envid, String ret, boolean body8bit,
                            java.util.Map<String, String> xforward) {
         this(queueId, sender, recipients, size, content, envid, ret, body8bit, xforward, null);
+    }
+
+    /** withBacklog - the same request with the queue manager's backlog flag. */
+    public OutboundMessage withBacklog(boolean more) {
+        return more == backlog ? this : new OutboundMessage(queueId, sender, recipients, size, content, envid, ret,
+                body8bit, xforward, arrival, more);
     }
 
     /** ContentSource - opens the content stream; may be called again for another attempt. */

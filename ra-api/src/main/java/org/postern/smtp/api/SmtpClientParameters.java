@@ -40,7 +40,8 @@ import org.postern.mail.AddressMapping;
  *
  * <p>{@link #settings(Config, NextHop)} turns a configuration and a next hop into the
  * {@link SmtpClientSettings} of a delivery (TLS policy from {@code *_tls_policy_maps},
- * connection caching from {@code smtp_connection_cache_destinations}, address rewriting from
+ * connection caching from {@code smtp_connection_cache_destinations} and
+ * {@code smtp_connection_cache_on_demand} ({@link SmtpClientSettings.Cache#keeps}), address rewriting from
  * {@code *_generic_maps});
  * {@link #cachedSettings(Config, NextHop)} does it once per configuration and next hop.
  * The queue manager asks {@link #concurrencyLimit} and {@link #recipientLimit} of the
@@ -371,10 +372,7 @@ public final class SmtpClientParameters {
                 ? new SmtpClientSettings.Cache(c.get(Parameters.LMTP_CACHE_CONNECTION),
                         c.get(Parameters.LMTP_CONNECTION_REUSE_COUNT_LIMIT), c.get(Parameters.LMTP_CONNECTION_CACHE_TIME_LIMIT),
                         c.get(Parameters.LMTP_CONNECTION_REUSE_TIME_LIMIT))
-                : new SmtpClientSettings.Cache(c.get(Parameters.SMTP_CONNECTION_CACHE_ON_DEMAND)
-                        || cachedDestination(c.get(Parameters.SMTP_CONNECTION_CACHE_DESTINATIONS), hop),
-                        c.get(Parameters.SMTP_CONNECTION_CACHE_REUSE_LIMIT), c.get(Parameters.SMTP_CONNECTION_CACHE_TIME_LIMIT),
-                        c.get(Parameters.SMTP_CONNECTION_REUSE_TIME_LIMIT));
+                : smtpCache(c, hop);
         return new SmtpClientSettings(
                 c.get(heloName),
                 c.get(connectTimeout),
@@ -402,6 +400,20 @@ public final class SmtpClientParameters {
                         c.get(Parameters.DAEMON_TIMEOUT), c.get(Parameters.DEBUG_PEER_LIST),
                         c.get(Parameters.DEBUG_PEER_LEVEL)),
                 mtaSts(c, hop));
+    }
+
+    /**
+     * smtpCache - the connection cache of an SMTP next hop, as smtp(8) decides it: permanent for a
+     * destination in smtp_connection_cache_destinations; else on demand with
+     * smtp_connection_cache_on_demand = yes (the session is kept only after a request that the
+     * queue manager marked as having a backlog, {@link OutboundMessage#backlog}); else off.
+     */
+    static SmtpClientSettings.Cache smtpCache(Config c, NextHop hop) {
+        boolean listed = cachedDestination(c.get(Parameters.SMTP_CONNECTION_CACHE_DESTINATIONS), hop);
+        boolean onDemand = c.get(Parameters.SMTP_CONNECTION_CACHE_ON_DEMAND);
+        return new SmtpClientSettings.Cache(listed || onDemand, c.get(Parameters.SMTP_CONNECTION_CACHE_REUSE_LIMIT),
+                c.get(Parameters.SMTP_CONNECTION_CACHE_TIME_LIMIT), c.get(Parameters.SMTP_CONNECTION_REUSE_TIME_LIMIT),
+                !listed);
     }
 
     /**

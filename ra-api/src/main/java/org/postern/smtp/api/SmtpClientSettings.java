@@ -665,10 +665,12 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
     /**
      * Cache - the connection cache of this destination. A session is reused while it is
      * younger than {@code reuseTimeLimit} and has been reused fewer than {@code reuseLimit}
-     * times; between deliveries it waits at most {@code timeLimit}.
+     * times; between deliveries it waits at most {@code timeLimit}. Whether it is kept after
+     * a delivery at all is {@link #keeps}: always when caching is permanent for the
+     * destination, only with a backlog when it is on demand.
      *
-     * @param enabled        smtp_connection_cache_on_demand or the destination in
-     *                       smtp_connection_cache_destinations / lmtp_cache_connection: keep the session open
+     * @param enabled        the session may be kept at all: smtp_connection_cache_on_demand, or the destination
+     *                       in smtp_connection_cache_destinations, or lmtp_cache_connection
      * @param reuseLimit     smtp_connection_reuse_count_limit (0; older name smtp_connection_cache_reuse_limit) /
      *                       lmtp_connection_reuse_count_limit (0): the times a session may be reused, so N
      *                       allows N+1 transactions; 0 = no limit
@@ -676,15 +678,25 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
      *                       an idle session older than this is closed and not reused
      * @param reuseTimeLimit smtp_connection_reuse_time_limit (300s) / lmtp_connection_reuse_time_limit (300s):
      *                       no new transaction on a session opened longer ago than this; zero = no limit
+     * @param onDemand       caching is on demand (smtp_connection_cache_on_demand = yes, destination not in
+     *                       smtp_connection_cache_destinations): the session is kept only after a request
+     *                       whose destination has a backlog ({@link OutboundMessage#backlog}); false: kept
+     *                       after every request while {@code enabled}
      */
-    public record Cache(boolean enabled, int reuseLimit, Duration timeLimit, Duration reuseTimeLimit)
-            implements Serializable {
+    public record Cache(boolean enabled, int reuseLimit, Duration timeLimit, Duration reuseTimeLimit,
+                        boolean onDemand) implements Serializable {
 
         /** the default of smtp_connection_reuse_time_limit and lmtp_connection_reuse_time_limit */
         public static final Duration DEFAULT_REUSE_TIME_LIMIT = Duration.ofSeconds(300);
 
         public Cache {
             reuseTimeLimit = reuseTimeLimit != null ? reuseTimeLimit : DEFAULT_REUSE_TIME_LIMIT;
+            onDemand = enabled && onDemand;
+        }
+
+        /** Cache - permanent caching while {@code enabled} (a listed destination, lmtp_cache_connection). */
+        public Cache(boolean enabled, int reuseLimit, Duration timeLimit, Duration reuseTimeLimit) {
+            this(enabled, reuseLimit, timeLimit, reuseTimeLimit, false);
         }
 
         /** Cache - with the default reuse time limit (300s): the form callers used before that limit existed. */
@@ -692,8 +704,18 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
             this(enabled, reuseLimit, timeLimit, DEFAULT_REUSE_TIME_LIMIT);
         }
 
+        /** defaults - main.cf's defaults for SMTP: on-demand caching, no reuse count limit, 2s idle, 300s reuse. */
         public static Cache defaults() {
-            return new Cache(true, 0, Duration.ofSeconds(2), DEFAULT_REUSE_TIME_LIMIT);
+            return new Cache(true, 0, Duration.ofSeconds(2), DEFAULT_REUSE_TIME_LIMIT, true);
+        }
+
+        /**
+         * keeps - the session goes back into the cache after a request whose destination has
+         * ({@code backlog}) or has not more mail waiting: always when caching is permanent, with
+         * a backlog only when it is on demand, never when caching is off.
+         */
+        public boolean keeps(boolean backlog) {
+            return enabled && (backlog || !onDemand);
         }
     }
 }

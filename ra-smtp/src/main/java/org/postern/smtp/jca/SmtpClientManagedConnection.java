@@ -33,7 +33,8 @@ import org.postern.smtp.SmtpClientSession;
  * <p>After a delivery that left no live session because it failed (connection refused,
  * timeout, lost connection, 421, failed handshake, failed RSET) the managed connection fires
  * CONNECTION_ERROR_OCCURRED so that the pool destroys it instead of caching it. A session
- * the connection cache closed on purpose (caching off for the destination,
+ * the connection cache closed on purpose (caching off for the destination, or on demand and
+ * the request without a backlog,
  * smtp_connection_reuse_count_limit or smtp_connection_reuse_time_limit (300s) reached,
  * idle past smtp_connection_cache_time_limit or,
  * for LMTP, lmtp_connection_cache_time_limit = $max_idle) is no error: the managed
