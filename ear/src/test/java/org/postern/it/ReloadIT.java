@@ -2,6 +2,7 @@ package org.postern.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -145,6 +146,40 @@ class ReloadIT {
             assertNull(sink.nextWith(queueId, 3), "the message did not reach the sink");
             Commands.Result d = Commands.server(null, "postsuper", "-d", queueId);
             assertEquals(0, d.status(), d.toString());
+        }
+    }
+
+    @Test
+    void notifyClassesProtocolSendsThePostmasterTheClientsTranscript() throws Exception {
+        // the sink answers the first end of data with 354: an unexpected reply, Postfix's protocol error class
+        try (TestSink sink = new TestSink(12526, false, n -> n == 1 ? "354 4.0.0 not what you expected" : "250 2.0.0 Ok")) {
+            Commands.Result e = postconf("-e", "notify_classes = resource, software, protocol",
+                    "error_notice_recipient = notices@smtp.test");
+            assertEquals(0, e.status(), e.toString());
+            assertEquals(0, Commands.server(null, "postfix", "reload").status());
+            String queueId = Postern.send("bob@smtp.test", "protocol notice", "a reply out of place");
+            DeliveryIT.waitForLog(queueId, "postmaster protocol notification");
+            List<String> log = DeliveryIT.waitForLog(queueId, "status=deferred");
+            assertTrue(log.stream().anyMatch(l -> l.contains("to=<bob@smtp.test>") && l.contains("status=deferred")
+                    && l.contains("354 4.0.0 not what you expected (in reply to end of DATA command)")), log.toString());
+            TestSink.Delivery notice = null;
+            for (int i = 0; i < 5 && notice == null; i++) {
+                TestSink.Delivery d = sink.next(20, java.util.concurrent.TimeUnit.SECONDS);
+                if (d != null && d.text().contains("SMTP client: errors from")) {
+                    notice = d;
+                }
+            }
+            assertNotNull(notice, "the postmaster's notice reached notices@smtp.test");
+            String text = notice.text();
+            assertEquals(List.of("<notices@smtp.test>"), notice.rcptTo());
+            assertTrue(text.contains("Subject: Postern SMTP client: errors from 127.0.0.1[127.0.0.1]"), text);
+            assertTrue(text.contains("Unexpected response from 127.0.0.1[127.0.0.1] while delivering " + queueId), text);
+            assertTrue(text.contains(" In:  220 sink.test ESMTP test sink\r\n"), text);
+            assertTrue(text.contains(" Out: MAIL FROM:<sender@example.org>"), text);
+            assertTrue(text.contains(" Out: RCPT TO:<bob@smtp.test>"), text);
+            assertTrue(text.contains(" In:  354 4.0.0 not what you expected\r\n"), text);
+            assertFalse(text.contains("a reply out of place"), "the transcript has no message content");
+            Commands.server(null, "postsuper", "-d", queueId);
         }
     }
 

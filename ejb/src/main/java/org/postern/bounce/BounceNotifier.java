@@ -75,8 +75,10 @@ import org.postern.smtpd.api.QueueIds;
  *
  * <h2>BUGS</h2>
  * The corrupt-queue notice is Postern's own (Postfix's qmgr only logs the move); its text
- * is plain, not a DSN. notify_classes policy, protocol and data are smtpd's, not the
- * queue's.
+ * is plain, not a DSN. notify_classes policy and data are smtpd's, not the queue's;
+ * protocol is smtpd's and, for the transcripts of the SMTP/LMTP client, queued here
+ * ({@link #protocolNotice}). The client's transcript covers one delivery request, all the
+ * servers it tried, where Postfix sends one per server session.
  */
 public final class BounceNotifier {
     private static final Logger LOG = Logger.getLogger("org.postern.bounce");
@@ -207,6 +209,28 @@ public final class BounceNotifier {
                 header, now);
         store(id, qualify(config.get(Parameters.DOUBLE_BOUNCE_SENDER)), to, notice, now);
         MAILLOG.info(m.getQueueId() + ": postmaster " + klass + " notification: " + id);
+        return id;
+    }
+
+    /**
+     * protocolNotice - notify_classes = protocol: the client's transcript of a delivery of
+     * {@code queueId} in which {@code server} gave a reply that suggests a protocol error goes
+     * to error_notice_recipient from double_bounce_sender. Never about a postmaster notice or
+     * a bounce to the double-bounce address, so that notices cannot loop. Returns the
+     * notice's queue id, or null.
+     */
+    public String protocolNotice(String queueId, String sender, boolean lmtp, String server, List<String> lines,
+                                 Instant now) {
+        String doubleBounce = qualify(config.get(Parameters.DOUBLE_BOUNCE_SENDER));
+        if (!notifies("protocol") || sender.equalsIgnoreCase(doubleBounce)) {
+            return null;
+        }
+        String id = QueueIds.next();
+        String to = qualify(config.get(Parameters.ERROR_NOTICE_RECIPIENT));
+        DsnComposer composer = new DsnComposer(config.get(Parameters.MYHOSTNAME), config.get(Parameters.MAIL_NAME),
+                Math.max(0, config.get(Parameters.BOUNCE_SIZE_LIMIT)));
+        store(id, doubleBounce, to, composer.transcriptNotice(id, to, queueId, lmtp, server, lines, now), now);
+        MAILLOG.info(queueId + ": postmaster protocol notification: " + id);
         return id;
     }
 

@@ -1,5 +1,7 @@
 package org.postern.bounce;
 
+import org.postern.mail.TranscriptLines;
+
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -231,6 +233,37 @@ public final class DsnComposer {
             }
         }
         b.append("\r\n                   The ").append(clean(mailName)).append(" program\r\n");
+        return new Report(b.toString().getBytes(StandardCharsets.US_ASCII), false, messageId);
+    }
+
+    /**
+     * transcriptNotice - notify_classes = protocol: the transcript of a client conversation in
+     * which {@code server} gave a reply that suggests a protocol error, to the postmaster, as
+     * Postfix's smtp_chat_notify() writes it (Subject "mail_name SMTP client: errors from
+     * server"; "LMTP client" for LMTP), the lines wrapped as in smtpd's notices.
+     */
+    public Report transcriptNotice(String queueId, String to, String aboutId, boolean lmtp, String server,
+                                   List<String> lines, Instant now) {
+        String messageId = "<" + queueId + "@" + myhostname + ">";
+        StringBuilder b = new StringBuilder();
+        field(b, "Date", DATE.format(now));
+        field(b, "From", "MAILER-DAEMON@" + myhostname + " (Mail Delivery System)");
+        field(b, "Subject", clean(mailName) + (lmtp ? " LMTP" : " SMTP") + " client: errors from "
+                + TranscriptLines.ascii(server));
+        field(b, "To", clean(to) + " (Postmaster)");
+        field(b, "Auto-Submitted", "auto-generated");
+        field(b, "MIME-Version", "1.0");
+        field(b, "Content-Type", "text/plain; charset=us-ascii");
+        field(b, "Content-Transfer-Encoding", "7bit");
+        field(b, "Message-Id", messageId);
+        b.append("\r\n");
+        b.append("Unexpected response from ").append(TranscriptLines.ascii(server)).append(" while delivering ")
+                .append(clean(aboutId)).append(".\r\n\r\n");
+        b.append("Transcript of session follows.\r\n\r\n");
+        for (String line : lines) {
+            TranscriptLines.wrap(b, line);
+        }
+        b.append("\r\nFor other details, see the local mail logfile\r\n");
         return new Report(b.toString().getBytes(StandardCharsets.US_ASCII), false, messageId);
     }
 

@@ -572,6 +572,9 @@ public class DeliveryAgent {
                 // another destination, whose backlog is not tracked: msg says backlog, cached as before
                 outcome = bestMx(round, service, hop, msg, batch, outcome);
             }
+            if (outcome.transcript() != null) {
+                protocolNotice(claim, lmtp, outcome.transcript());
+            }
             if (outcome.tls() != null
                     && SmtpClientParameters.of(hop).cachedSettings(config, hop).tls().options().logLevel() >= 1) {
                 // Postfix's line at smtp_tls_loglevel 1, once per TLS session: "Verified TLS connection established to ..."
@@ -579,6 +582,23 @@ public class DeliveryAgent {
             }
         }
         recordBatch(round, service, hop, batch, outcome, handed, retry);
+    }
+
+    /*
+     * protocolNotice - notify_classes = protocol: the client's transcript goes to the
+     * postmaster (Postfix's smtp_chat_notify()); like Postfix's, a notice that cannot be
+     * queued is logged and dropped, never a reason to hold up the delivery
+     */
+    private void protocolNotice(QueueStore.Claim claim, boolean lmtp, DeliveryOutcome.Transcript t) {
+        try {
+            String id = store.protocolNotice(claim.queueId(), claim.sender(), lmtp, t.server(), t.lines(),
+                    Instant.now());
+            if (id != null) {
+                requests.wakeUp(id);
+            }
+        } catch (RuntimeException e) {
+            LOG.warning("PSTN4410: " + claim.queueId() + ": cannot queue the postmaster's protocol notice: " + e);
+        }
     }
 
     /* loopsToBestMx - the client found itself the best MX, and best_mx_transport is set (4.4.6) */

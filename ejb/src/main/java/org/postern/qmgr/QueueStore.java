@@ -391,6 +391,16 @@ public class QueueStore {
         return true;
     }
 
+    /**
+     * protocolNotice - notify_classes = protocol: queue the postmaster's copy of a client
+     * transcript ({@link BounceNotifier#protocolNotice}) in a transaction of its own; the
+     * caller wakes the notice. Returns its queue id, or null when none is due.
+     */
+    public String protocolNotice(String queueId, String sender, boolean lmtp, String server, List<String> lines,
+                                 Instant now) {
+        return new BounceNotifier(em, config()).protocolNotice(queueId, sender, lmtp, server, lines, now);
+    }
+
     /*
      * markCorrupt - the move itself; the postmaster hears of it when notify_classes has the
      * class (resource or software). The notice is due at once and found by the queue scanner.

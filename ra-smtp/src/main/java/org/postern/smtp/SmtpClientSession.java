@@ -189,6 +189,10 @@ public final class SmtpClientSession implements AutoCloseable {
     private boolean answered;
     /* dot-stuffing and folding of the content, kept for the session's messages (its buffers are reused) */
     private SmtpContentWriter contentWriter;
+    /* notify_classes = protocol: this delivery's conversation, or null when not asked for */
+    private final List<String> history;
+    /* the server whose reply suggested a protocol error in this delivery, or null */
+    private String protocolError;
     private ChunkOutput chunkOutput;             // BDAT, made when the session first sends BDAT
     private SmtpContentWriter chunkWriter;
     private int connectionsOpened;
@@ -219,6 +223,7 @@ public final class SmtpClientSession implements AutoCloseable {
         this.hop = hop;
         this.settings = settings;
         this.targets = targets;
+        this.history = settings.workarounds().protocolNotices() ? new ArrayList<>() : null;
         this.lmtp = hop.protocol() == NextHop.Protocol.LMTP;
     }
 
@@ -295,6 +300,10 @@ public final class SmtpClientSession implements AutoCloseable {
     private DeliveryOutcome deliverWatched(OutboundMessage message) {
         long start = System.nanoTime();
         tlsEstablished = null;
+        protocolError = null;
+        if (history != null) {
+            history.clear();   // one transcript per delivery request, as Postfix's per session use
+        }
         int n = message.recipients().size();
         RecipientOutcome[] out = new RecipientOutcome[n];
         boolean[] retry = new boolean[n];
@@ -418,8 +427,10 @@ public final class SmtpClientSession implements AutoCloseable {
             }
         }
         DeliveryOutcome o = outcome(relay, out, start, connected, tlsEstablished);
+        DeliveryOutcome.Transcript transcript = protocolError == null ? null
+                : new DeliveryOutcome.Transcript(protocolError, history);
         return new DeliveryOutcome(o.relay(), o.recipients(), o.connectSeconds(), o.transmitSeconds(), o.tls(),
-                dsnRelays, siteFailure);
+                dsnRelays, siteFailure, transcript);
     }
 
     /* resolveTargets - the next hop's servers, those an MTA-STS policy in enforce mode allows (SmtpMtaSts) */
@@ -593,6 +604,7 @@ public final class SmtpClientSession implements AutoCloseable {
             if (debugPeer(t)) {
                 s.trace(lmtp ? MAILLOG_LMTP : MAILLOG_SMTP, t.relay());
             }
+            s.history(history);
             handshaken = s;
             last = handshake(s, t);
             if (last == TLS_RETRY_PLAIN) {
@@ -823,6 +835,7 @@ public final class SmtpClientSession implements AutoCloseable {
         if (debugPeer(t)) {
             secure.trace(lmtp ? MAILLOG_LMTP : MAILLOG_SMTP, t.relay());
         }
+        secure.history(history);
         handshaken = secure;
         if (dane.authenticates()) {
             String trust = SmtpDane.verify(SmtpTls.chain(est.socket().getSession()), dane, t.namaddr());
@@ -992,6 +1005,7 @@ public final class SmtpClientSession implements AutoCloseable {
     }
 
     private Failure replyFailure(SmtpTarget t, SmtpReply reply, SmtpStage stage) {
+        checkCode(reply, t);
         return new Failure(status(reply), failureDsn(reply), said(t, reply, stage), t.relay());
     }
 
@@ -1681,7 +1695,22 @@ public final class SmtpClientSession implements AutoCloseable {
         return new RecipientOutcome(r.address(), Status.SENT, reply.dsn(), reply.text());
     }
 
+    /*
+     * checkCode - notify_classes = protocol: a reply reported as a failure that suggests a
+     * protocol error - a code outside 4xx and 5xx, 500 to 509 (RFC 5321: syntax errors,
+     * unrecognized commands) or 555 (RFC 1869: unknown MAIL/RCPT parameters) - marks this
+     * delivery's transcript for the postmaster, as Postfix's smtp_check_code() does
+     */
+    private void checkCode(SmtpReply reply, SmtpTarget t) {
+        int c = reply.code();
+        if (history != null && protocolError == null && t != null
+                && (c < 400 || c > 599 || c == 555 || (c >= 500 && c < 510))) {
+            protocolError = t.namaddr();
+        }
+    }
+
     private RecipientOutcome failed(OutboundRecipient r, SmtpReply reply, SmtpStage stage) {
+        checkCode(reply, target);
         return new RecipientOutcome(r.address(), status(reply), failureDsn(reply), said(target, reply, stage));
     }
 

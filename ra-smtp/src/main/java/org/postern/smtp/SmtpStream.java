@@ -135,11 +135,15 @@ final class SmtpStream implements Closeable {
 
     /** command - queue one command line (CRLF appended); nothing is sent before {@link #flush}. */
     void command(String line) throws IOException {
-        if (trace != null) {
+        if (trace != null || history != null) {
             // never the credentials of an AUTH command or of the responses that follow it
             boolean secret = line.regionMatches(true, 0, "AUTH ", 0, 5) && line.trim().indexOf(' ', 5) > 0
                     || authExchange;
-            trace.info("> " + peer + ": " + (secret ? "AUTH ********" : line));
+            String shown = secret ? "AUTH ********" : line;
+            if (trace != null) {
+                trace.info("> " + peer + ": " + shown);
+            }
+            remember("Out: " + shown);
             authExchange = line.regionMatches(true, 0, "AUTH ", 0, 5);
         }
         out.write(line.getBytes(StandardCharsets.UTF_8));
@@ -170,13 +174,31 @@ final class SmtpStream implements Closeable {
 
     SmtpReply readReply() throws IOException {
         SmtpReply r = readReplyLines();
-        if (trace != null) {
+        if (trace != null || history != null) {
             for (int i = 0; i < r.lines().size(); i++) {
                 String sep = i < r.lines().size() - 1 ? "-" : " ";
-                trace.info("< " + peer + ": " + (r.code() > 0 ? r.code() + sep : "") + r.lines().get(i));
+                String line = (r.code() > 0 ? r.code() + sep : "") + r.lines().get(i);
+                if (trace != null) {
+                    trace.info("< " + peer + ": " + line);
+                }
+                remember("In:  " + line);
             }
         }
         return r;
+    }
+
+    /* notify_classes = protocol: the session's transcript, shared by the plain and the TLS stream */
+    private java.util.List<String> history;
+
+    /** history - record every command and reply line in {@code lines} ("Out: ", "In:  "), up to its limit. */
+    void history(java.util.List<String> lines) {
+        this.history = lines;
+    }
+
+    private void remember(String line) {
+        if (history != null && history.size() < org.postern.smtp.api.DeliveryOutcome.Transcript.LIMIT) {
+            history.add(line);
+        }
     }
 
     private SmtpReply readReplyLines() throws IOException {

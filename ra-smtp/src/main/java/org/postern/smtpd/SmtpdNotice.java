@@ -1,5 +1,6 @@
 package org.postern.smtpd;
 
+import org.postern.mail.TranscriptLines;
 import org.postern.smtpd.api.Envelope;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -22,8 +23,6 @@ import java.util.Map;
  * printable ASCII: what came from the client cannot make headers or MIME structure.
  */
 final class SmtpdNotice {
-    private static final int LENGTH = 78;
-    private static final int INDENT = 4;
     private static final DateTimeFormatter ID_TIME =
             DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
 
@@ -57,7 +56,7 @@ final class SmtpdNotice {
         line(b, "Transcript of session follows.");
         line(b, "");
         for (String h : history) {
-            wrap(b, ascii(h));
+            wrap(b, h);
         }
         line(b, "");
         if (reason != null) {
@@ -72,43 +71,13 @@ final class SmtpdNotice {
         b.append(text).append("\r\n");
     }
 
-    /**
-     * wrap - Postfix line_wrap(): lines of at most LENGTH columns broken between words,
-     * continuations indented by INDENT; a word longer than a line is not broken.
-     */
+    /** wrap - one transcript line, wrapped as Postfix's line_wrap() ({@link TranscriptLines}). */
     static void wrap(StringBuilder b, String text) {
-        int lineLen = LENGTH;
-        int indent = 0;
-        int start = 0;
-        int currLen = 0;
-        int word = 0;
-        while (word >= 0) {
-            int nextSpace = word;
-            while (nextSpace < text.length() && text.charAt(nextSpace) != ' ' && text.charAt(nextSpace) != '\t') {
-                nextSpace++;
-            }
-            if (word > start && nextSpace - start > lineLen) {
-                line(b, " " + " ".repeat(indent) + text.substring(start, start + currLen));
-                while (word < text.length() && (text.charAt(word) == ' ' || text.charAt(word) == '\t')) {
-                    word++;
-                }
-                start = word;
-                indent = INDENT;
-                lineLen = LENGTH - INDENT;
-            }
-            currLen = nextSpace - start;
-            word = nextSpace < text.length() ? nextSpace + 1 : -1;
-        }
-        line(b, " " + " ".repeat(indent) + text.substring(start, start + currLen));
+        TranscriptLines.wrap(b, text);
     }
 
     /** ascii - printable ASCII only, others as '?' (Postfix printable()). */
     static String ascii(String s) {
-        StringBuilder b = new StringBuilder(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            b.append(c < 32 || c > 126 ? '?' : c);
-        }
-        return b.toString();
+        return TranscriptLines.ascii(s);
     }
 }

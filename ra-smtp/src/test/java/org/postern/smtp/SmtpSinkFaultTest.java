@@ -219,4 +219,45 @@ class SmtpSinkFaultTest {
             assertTrue(warnings.stream().anyMatch(w -> w.getMessage().startsWith("PSTN3106")), "PSTN3106 warning");
         }
     }
+
+    /* notices - settings whose notify_classes has protocol (or not) */
+    private static SmtpClientSettings notices(boolean protocol) {
+        SmtpClientSettings.Workarounds d = SmtpClientSettings.Workarounds.DEFAULTS;
+        return settings(800).withWorkarounds(new SmtpClientSettings.Workarounds(d.pixWorkarounds(),
+                d.pixWorkaroundMaps(), d.pixDelay(), d.pixThreshold(), d.discardKeywordMaps(), d.mimeNestingLimit(),
+                d.mimeBoundaryLimit(), d.daemonTimeout(), d.debugPeerList(), d.debugPeerLevel(), protocol));
+    }
+
+    @ParameterizedTest(name = "notify_classes protocol {0}")
+    @CsvSource({"true", "false"})
+    void aReplyThatSuggestsAProtocolErrorHandsTheTranscriptToThePostmaster(boolean protocol) throws Exception {
+        // smtp-sink -f answers "500 5.3.0 Error: command failed": a 50x is Postfix's protocol error class
+        int port = start("-f", "RCPT");
+        DeliveryOutcome o;
+        try (SmtpClientSession s = new SmtpClientSession(NextHop.smtp("127.0.0.1", port, false), notices(protocol))) {
+            o = s.deliver(message("Subject: fault\r\n\r\nbody\r\n", "a@x.test"));
+        }
+        assertEquals(Status.BOUNCED, o.recipients().get(0).status());
+        if (!protocol) {
+            assertEquals(null, o.transcript());
+            return;
+        }
+        assertTrue(o.transcript() != null, "a transcript for the postmaster");
+        assertEquals("127.0.0.1[127.0.0.1]", o.transcript().server());
+        List<String> lines = o.transcript().lines();
+        assertEquals("In:  220 smtp-sink ESMTP", lines.get(0));
+        assertEquals("Out: EHLO client.test", lines.get(1));
+        assertTrue(lines.contains("Out: RCPT TO:<a@x.test>"), lines.toString());
+        assertTrue(lines.contains("In:  500 5.3.0 Error: command failed"), lines.toString());
+        assertTrue(lines.stream().noneMatch(l -> l.contains("Subject: fault")), "no content in a transcript");
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"-r, RCPT", "none, -"})
+    void anOrdinaryRejectOrSuccessIsNoProtocolError(String option, String value) throws Exception {
+        int port = start(option, value);
+        try (SmtpClientSession s = new SmtpClientSession(NextHop.smtp("127.0.0.1", port, false), notices(true))) {
+            assertEquals(null, s.deliver(message("Subject: fault\r\n\r\nbody\r\n", "a@x.test")).transcript());
+        }
+    }
 }

@@ -22,13 +22,39 @@ import java.util.Set;
  *                   greeting, EHLO/HELO/LHLO, STARTTLS or AUTH failed) and every recipient carries
  *                   that one failure: Postfix's site failure, which marks the destination dead for a
  *                   while; false when a server was reached, whatever it answered
+ * @param transcript  with notify_classes = protocol, the conversation of a delivery in which a
+ *                   server gave a reply that suggests a protocol error (Postfix's smtp_check_code:
+ *                   a code outside 4xx/5xx where a failure is reported, 500-509, or 555), for the
+ *                   postmaster; null otherwise
  */
 public record DeliveryOutcome(String relay, List<RecipientOutcome> recipients,
                               double connectSeconds, double transmitSeconds, String tls,
-                              Set<String> dsnRelays, boolean siteFailure) {
+                              Set<String> dsnRelays, boolean siteFailure, Transcript transcript) {
 
     public DeliveryOutcome {
         dsnRelays = dsnRelays == null ? Set.of() : Set.copyOf(dsnRelays);
+    }
+
+    /** DeliveryOutcome - without a transcript for the postmaster. */
+    public DeliveryOutcome(String relay, List<RecipientOutcome> recipients, double connectSeconds,
+                           double transmitSeconds, String tls, Set<String> dsnRelays, boolean siteFailure) {
+        this(relay, recipients, connectSeconds, transmitSeconds, tls, dsnRelays, siteFailure, null);
+    }
+
+    /**
+     * Transcript - a client conversation for the postmaster (notify_classes = protocol).
+     *
+     * @param server the server whose reply was the protocol error, name[address]
+     * @param lines  "Out: command" and "In:  reply" lines, AUTH credentials masked, at most
+     *               {@link #LIMIT}
+     */
+    public record Transcript(String server, List<String> lines) implements java.io.Serializable {
+        /** the most lines a transcript keeps */
+        public static final int LIMIT = 1000;
+
+        public Transcript {
+            lines = List.copyOf(lines);
+        }
     }
 
     /** DeliveryOutcome - without DSN-aware servers and without a site failure. */

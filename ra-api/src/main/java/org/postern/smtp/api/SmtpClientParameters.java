@@ -398,7 +398,8 @@ public final class SmtpClientParameters {
                                 : Parameters.SMTP_DISCARD_EHLO_KEYWORD_ADDRESS_MAPS),
                         c.get(Parameters.MIME_NESTING_LIMIT), c.get(Parameters.MIME_BOUNDARY_LENGTH_LIMIT),
                         c.get(Parameters.DAEMON_TIMEOUT), c.get(Parameters.DEBUG_PEER_LIST),
-                        c.get(Parameters.DEBUG_PEER_LEVEL)),
+                        c.get(Parameters.DEBUG_PEER_LEVEL),
+                        c.get(Parameters.NOTIFY_CLASSES).stream().anyMatch(k -> k.trim().equalsIgnoreCase("protocol"))),
                 mtaSts(c, hop));
     }
 

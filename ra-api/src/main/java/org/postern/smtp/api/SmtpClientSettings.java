@@ -637,11 +637,22 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
      * @param debugPeerList          debug_peer_list: servers (addresses, networks, host names) whose
      *                               conversation goes to the mail log
      * @param debugPeerLevel         debug_peer_level (2): 0 turns that off
+     * @param protocolNotices        notify_classes has protocol: a delivery whose server gave a reply that
+     *                               suggests a protocol error hands its transcript to the postmaster
      */
     public record Workarounds(List<String> pixWorkarounds, List<String> pixWorkaroundMaps, Duration pixDelay,
                               Duration pixThreshold, List<String> discardKeywordMaps, int mimeNestingLimit,
                               int mimeBoundaryLimit, Duration daemonTimeout, List<String> debugPeerList,
-                              int debugPeerLevel) implements Serializable {
+                              int debugPeerLevel, boolean protocolNotices) implements Serializable {
+
+        /** Workarounds - without protocol notices. */
+        public Workarounds(List<String> pixWorkarounds, List<String> pixWorkaroundMaps, Duration pixDelay,
+                           Duration pixThreshold, List<String> discardKeywordMaps, int mimeNestingLimit,
+                           int mimeBoundaryLimit, Duration daemonTimeout, List<String> debugPeerList,
+                           int debugPeerLevel) {
+            this(pixWorkarounds, pixWorkaroundMaps, pixDelay, pixThreshold, discardKeywordMaps, mimeNestingLimit,
+                    mimeBoundaryLimit, daemonTimeout, debugPeerList, debugPeerLevel, false);
+        }
 
         public static final Workarounds DEFAULTS = new Workarounds(List.of("disable_esmtp", "delay_dotcrlf"), List.of(),
                 Duration.ofSeconds(10), Duration.ofSeconds(500), List.of(), 100, 2048, Duration.ofSeconds(18000));
