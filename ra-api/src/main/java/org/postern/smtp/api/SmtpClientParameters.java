@@ -401,7 +401,8 @@ public final class SmtpClientParameters {
                         c.get(Parameters.MIME_NESTING_LIMIT), c.get(Parameters.MIME_BOUNDARY_LENGTH_LIMIT),
                         c.get(Parameters.DAEMON_TIMEOUT), c.get(Parameters.DEBUG_PEER_LIST),
                         c.get(Parameters.DEBUG_PEER_LEVEL)),
-                mtaSts(c, hop));
+                mtaSts(c, hop),
+                c.get(Parameters.SYSLOG_NAME));
     }
 
     /**
