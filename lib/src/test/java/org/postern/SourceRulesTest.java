@@ -46,7 +46,6 @@ class SourceRulesTest {
     private static final Map<String, String> DISPLAY_ONLY = Map.ofEntries(
             Map.entry("mail_version", "shown by postconf and available to $mail_version in smtpd_banner"),
             Map.entry("compatibility_level", "accepted and shown; Postern always has the defaults of level 3.6"),
-            Map.entry("syslog_name", "BUGS: the postern/ prefix of the mail log is fixed in the logging set-up"),
             // the seed manual pages' process-model parameters (SeedParametersTest): documented, no effect
             Map.entry("config_directory", "read-only: the directory is the one the server was started with"),
             Map.entry("process_id", "read-only: shown by postconf"),

@@ -102,6 +102,45 @@ class ReloadIT {
                 "postern/master: reload -- in the mail log");
     }
 
+    /**
+     * syslog_name: postconf -e syslog_name=postern-test and a reload rename the lines of the
+     * daemons (postern-test/smtpd, postern-test/qmgr...); postconf -X and a reload give them
+     * the default postern/ back.
+     */
+    @Test
+    void syslogNameRenamesTheMailLogLinesAfterAReload() throws Exception {
+        try (TestSink sink = TestSink.smtp(12526)) {
+            Commands.Result e = postconf("-e", "syslog_name=postern-test");
+            assertEquals(0, e.status(), e.toString());
+            Commands.Result r = Commands.server(null, "postfix", "reload");
+            assertEquals(0, r.status(), r.toString());
+
+            String queueId = Postern.send("bob@smtp.test", "renamed", "logged as postern-test");
+            List<String> log = DeliveryIT.waitForLog(queueId, "removed");
+            for (String daemon : List.of("smtpd", "cleanup", "qmgr", "smtp")) {
+                assertTrue(log.stream().anyMatch(l -> l.contains(" postern-test/" + daemon + "[")),
+                        "postern-test/" + daemon + " lines for " + queueId + ": " + log);
+            }
+            assertTrue(log.stream().noneMatch(l -> l.contains(" postern/")), log.toString());
+            assertTrue(log.stream().anyMatch(l -> l.matches(".* postern-test/qmgr\\[\\d+\\]: " + queueId
+                    + ": removed")), log.toString());
+            assertTrue(Files.readAllLines(Postern.mailLog()).stream().anyMatch(l ->
+                    l.matches(".* postern-test/master\\[\\d+\\]: reload -- version \\S+, configuration .*")),
+                    "postern-test/master: reload -- in the mail log");
+
+            Commands.Result x = postconf("-X", "syslog_name");
+            assertEquals(0, x.status(), x.toString());
+            r = Commands.server(null, "postfix", "reload");
+            assertEquals(0, r.status(), r.toString());
+            String again = Postern.send("bob@smtp.test", "default", "logged as postern");
+            List<String> back = DeliveryIT.waitForLog(again, "removed");
+            assertTrue(back.stream().anyMatch(l -> l.contains(" postern/smtpd[")), back.toString());
+            assertTrue(back.stream().anyMatch(l -> l.matches(".* postern/qmgr\\[\\d+\\]: " + again + ": removed")),
+                    back.toString());
+            assertTrue(back.stream().noneMatch(l -> l.contains("postern-test/")), back.toString());
+        }
+    }
+
     @Test
     void masterCfServicesAreBoundAndClosedByAReload() throws Exception {
         Files.writeString(config.resolve("master.cf"), masterCf

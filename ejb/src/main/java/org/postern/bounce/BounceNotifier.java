@@ -82,8 +82,6 @@ import org.postern.smtpd.api.QueueIds;
  */
 public final class BounceNotifier {
     private static final Logger LOG = Logger.getLogger("org.postern.bounce");
-    /** the mail log of the bounce service (postern/bounce in mail.log) */
-    private static final Logger MAILLOG = Logger.getLogger("postern.maillog.bounce");
 
     private final EntityManager em;
     private final Config config;
@@ -108,7 +106,7 @@ public final class BounceNotifier {
         if (sender.equalsIgnoreCase(doubleBounceSender)
                 || sender.equalsIgnoreCase(config.get(Parameters.DOUBLE_BOUNCE_SENDER))) {
             // Postfix's bounce daemon says this with msg_warn, hence "warning: "
-            MAILLOG.warning("warning: " + m.getQueueId() + ": undeliverable postmaster notification discarded");
+            MailLog.bounceWarning("warning: " + m.getQueueId() + ": undeliverable postmaster notification discarded");
             LOG.warning("PSTN5101: " + m.getQueueId() + ": postmaster notification to "
                     + bounced.get(0).getAddress() + " could not be delivered; discarded");
             return List.of();
@@ -208,7 +206,7 @@ public final class BounceNotifier {
         DsnComposer.Report notice = composer.errorNotice(id, to, m.getQueueId(), m.getSender(), klass, reason,
                 header, now);
         store(id, qualify(config.get(Parameters.DOUBLE_BOUNCE_SENDER)), to, notice, now);
-        MAILLOG.info(m.getQueueId() + ": postmaster " + klass + " notification: " + id);
+        MailLog.bounce(m.getQueueId() + ": postmaster " + klass + " notification: " + id);
         return id;
     }
 
@@ -321,7 +319,7 @@ public final class BounceNotifier {
         DsnComposer composer = new DsnComposer(config.get(Parameters.MYHOSTNAME), config.get(Parameters.MAIL_NAME), limit);
         DsnComposer.Report report = composer.compose(kind, id, to, original, failures, headersOnly, now);
         store(id, envelopeSender, to, report, now);
-        MAILLOG.info(m.getQueueId() + ": " + switch (kind) {
+        MailLog.bounce(m.getQueueId() + ": " + switch (kind) {
             case SENDER -> "sender non-delivery notification: ";
             case POSTMASTER, BOUNCE_COPY -> "postmaster non-delivery notification: ";
             case DELAY -> "sender delay notification: ";

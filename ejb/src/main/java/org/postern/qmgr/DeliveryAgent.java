@@ -415,7 +415,7 @@ public class DeliveryAgent {
                 QueueStore.Outcome o = round.expire(new QueueStore.Outcome(RecipientStatus.DEFERRED, "4.7.0", "none",
                         ADMIN_EXPIRED, retry));
                 outcomes.put(r.id(), o);
-                log(round, r, false, "none", 0, 0, o);
+                log(round, round.config(), r, false, "none", 0, 0, o);
             }
             return outcomes;
         }
@@ -428,7 +428,7 @@ public class DeliveryAgent {
                                 null)
                         : new QueueStore.Outcome(RecipientStatus.DEFERRED, "4.3.0", "none", route.error(), retry);
                 outcomes.put(r.id(), round.expire(o));
-                log(round, r, false, o.relay(), 0, 0, outcomes.get(r.id()));
+                log(round, round.config(), r, false, o.relay(), 0, 0, outcomes.get(r.id()));
                 continue;
             }
             // defer_transports: mail for these transports waits for a flush (ETRN, sendmail -q)
@@ -436,7 +436,7 @@ public class DeliveryAgent {
                 QueueStore.Outcome o = round.expire(new QueueStore.Outcome(RecipientStatus.DEFERRED,
                         DeferTransports.DSN, "none", DeferTransports.REASON, retry));
                 outcomes.put(r.id(), o);
-                log(round, r, false, "none", 0, 0, o);
+                log(round, round.config(), r, false, "none", 0, 0, o);
                 continue;
             }
             byHop.computeIfAbsent(new Lane(round.services().service(route.transport(), route.hop()), route.hop()),
@@ -578,7 +578,7 @@ public class DeliveryAgent {
             if (outcome.tls() != null
                     && SmtpClientParameters.of(hop).cachedSettings(config, hop).tls().options().logLevel() >= 1) {
                 // Postfix's line at smtp_tls_loglevel 1, once per TLS session: "Verified TLS connection established to ..."
-                MailLog.delivery(lmtp, outcome.tls());
+                MailLog.delivery(config, lmtp, outcome.tls());
             }
         }
         recordBatch(round, service, hop, batch, outcome, handed, retry);
@@ -690,7 +690,7 @@ public class DeliveryAgent {
             QueueStore.Outcome o = round.expire(new QueueStore.Outcome(status, ro.dsn(), relay, ro.reply(),
                     retry, action));
             round.outcomes().put(r.id(), o);
-            log(round, r, lmtp, relay, outcome.connectSeconds(), outcome.transmitSeconds(), o);
+            log(round, service.config(), r, lmtp, relay, outcome.connectSeconds(), outcome.transmitSeconds(), o);
         }
         LOG.fine(() -> round.claim().queueId() + ": queue manager time " + queueSeconds);
     }
@@ -725,8 +725,9 @@ public class DeliveryAgent {
         return new DeliveryOutcome.RecipientOutcome(ro.address(), DeliveryOutcome.Status.DEFERRED, "4.4.4", ro.reply());
     }
 
-    private void log(Round round, QueueStore.Claim.Rcpt r, boolean lmtp, String relay, double connect,
-                     double transmit, QueueStore.Outcome o) {
+    /* log - a recipient's line, under the syslog_name of serviceConfig: its delivery service's, or main.cf's */
+    private void log(Round round, Config serviceConfig, QueueStore.Claim.Rcpt r, boolean lmtp,
+                     String relay, double connect, double transmit, QueueStore.Outcome o) {
         QueueStore.Claim claim = round.claim();
         Instant start = round.start();
         Instant now = Instant.now();
@@ -750,7 +751,7 @@ public class DeliveryAgent {
                 .append(", dsn=").append(o.dsn())
                 .append(", status=").append(status)
                 .append(" (").append(o.reply()).append(')');
-        MailLog.delivery(lmtp, line.toString());
+        MailLog.delivery(serviceConfig, lmtp, line.toString());
         Activity.shared().delivered(status, delay);
     }
 

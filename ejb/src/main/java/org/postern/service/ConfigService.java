@@ -212,6 +212,7 @@ public class ConfigService {
         transports = next.transports();
         deliveryServices = next.delivery();
         config = next.main();
+        MailLog.syslogName(next.main());
         derived = new Derived(next.main(), next.transports(), values);
         loaded = Instant.now();
         return new Reloaded(changes, next.main().warnings());

@@ -87,9 +87,11 @@ public final class Parameters {
     public static final Parameter<String> COMPATIBILITY_LEVEL = register(Parameter.string("compatibility_level", "3.6",
             "The Postfix compatibility level; Postern always behaves as level 3.6 (its defaults "
                     + "are those of 3.6 and later) and keeps the value for display."));
-    /** syslog_name - the name that prefixes log records. */
+    /** syslog_name - the name that prefixes mail log records: syslog_name/smtpd[pid]. */
     public static final Parameter<String> SYSLOG_NAME = register(Parameter.string("syslog_name", "postern",
-            "The mail system name that is prepended to the process name in log records."));
+            "The mail system name that is prepended to the process name in mail log records "
+                    + "(postern/smtpd[pid]:). A master.cf -o syslog_name=... names the lines of that smtpd, "
+                    + "smtp or lmtp service; qmgr, cleanup and bounce use main.cf's. A reload applies a change."));
 
     // ---- smtpd
 

@@ -27,6 +27,7 @@ import org.postern.smtp.api.DeliveryOutcome.Status;
 import org.postern.smtp.api.OutboundMessage.OutboundRecipient;
 import org.postern.smtp.dns.DnsJavaResolver;
 import org.postern.smtp.dns.DnsResolver;
+import org.postern.maillog.MailLogger;
 
 /**
  * SmtpClientSession - one SMTP or LMTP client session with a next hop: the protocol of
@@ -74,7 +75,8 @@ import org.postern.smtp.dns.DnsResolver;
  * never written (command injection).
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
- * From {@link SmtpClientSettings}: smtp_helo_name/lmtp_lhlo_name, smtp_connect_timeout (30s),
+ * From {@link SmtpClientSettings}: syslog_name (postern: the mail log names the lines
+ * postern/smtp or postern/lmtp), smtp_helo_name/lmtp_lhlo_name, smtp_connect_timeout (30s),
  * smtp_helo_timeout (300s, also the greeting), smtp_mail_timeout (300s), smtp_rcpt_timeout
  * (300s), smtp_data_init_timeout (120s), smtp_data_xfer_timeout (180s, per write of content;
  * the final "." leaves in the same write as the end of the content), smtp_data_done_timeout
@@ -163,13 +165,13 @@ public final class SmtpClientSession implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger("org.postern.smtp");
     /* the mail log of the delivery agents (the names of the ejb's MailLog) */
-    private static final Logger MAILLOG_SMTP = Logger.getLogger("postern.maillog.smtp");
-    private static final Logger MAILLOG_LMTP = Logger.getLogger("postern.maillog.lmtp");
 
     private final NextHop hop;
     private final SmtpClientSettings settings;
     private final SmtpTargetResolver targets;
     private final boolean lmtp;
+    /** the mail log of the delivery service: syslog_name/smtp or syslog_name/lmtp */
+    private final MailLogger maillog;
 
     /* one delivery at a time; the idle reaper only tries it */
     private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
@@ -225,6 +227,7 @@ public final class SmtpClientSession implements AutoCloseable {
         this.targets = targets;
         this.history = settings.workarounds().protocolNotices() ? new ArrayList<>() : null;
         this.lmtp = hop.protocol() == NextHop.Protocol.LMTP;
+        this.maillog = MailLogger.of(lmtp ? "lmtp" : "smtp", settings.syslogName());
     }
 
     /** connectionsOpened - how many connections this session has opened in its life (tests, statistics). */
@@ -437,7 +440,7 @@ public final class SmtpClientSession implements AutoCloseable {
     private SmtpTargetResolver.Result resolveTargets(OutboundMessage message) {
         sts = SmtpMtaSts.policy(hop, settings, message, targets.dns());
         SmtpTargetResolver.Result r = targets.resolve(hop, settings.heloName(), settings.routing(), sts);
-        SmtpMtaSts.testMx(sts, hop, r.targets());
+        SmtpMtaSts.testMx(maillog, sts, hop, r.targets());
         return r;
     }
 
@@ -602,7 +605,7 @@ public final class SmtpClientSession implements AutoCloseable {
             }
             connectionsOpened++;
             if (debugPeer(t)) {
-                s.trace(lmtp ? MAILLOG_LMTP : MAILLOG_SMTP, t.relay());
+                s.trace(maillog, t.relay());
             }
             s.history(history);
             handshaken = s;
@@ -697,7 +700,7 @@ public final class SmtpClientSession implements AutoCloseable {
             return null;
         }
         if (!sts.enforce()) {
-            SmtpMtaSts.testing(sts, hop, t, problem);
+            SmtpMtaSts.testing(maillog, sts, hop, t, problem);
             return null;
         }
         LOG.warning("PSTN3128: " + queueId + ": " + t.relay() + ": " + problem + " (MTA-STS policy of "
@@ -791,7 +794,7 @@ public final class SmtpClientSession implements AutoCloseable {
         }
         tls = dane.tls();
         if (!tls.enabled() && features.starttls() && tls.options().noteStarttlsOffer() && s.isTcp()) {
-            (lmtp ? MAILLOG_LMTP : MAILLOG_SMTP).info("Host offered STARTTLS: [" + t.hostName() + "]");
+            maillog.info("Host offered STARTTLS: [" + t.hostName() + "]");
         }
         if (!tls.enabled() || !s.isTcp() || plainOnly.contains(t)) {
             if (tls.required() && !s.isTcp()) {
@@ -833,7 +836,7 @@ public final class SmtpClientSession implements AutoCloseable {
         SmtpStream secure = SmtpStream.overTls(est);
         stsEstablished = est;
         if (debugPeer(t)) {
-            secure.trace(lmtp ? MAILLOG_LMTP : MAILLOG_SMTP, t.relay());
+            secure.trace(maillog, t.relay());
         }
         secure.history(history);
         handshaken = secure;
@@ -855,7 +858,7 @@ public final class SmtpClientSession implements AutoCloseable {
                 + " with cipher " + est.cipher();
         if (tls.options().logLevel() >= 2 && est.peer() != null) {
             // smtp_tls_loglevel 2: the server certificate, as Postfix's summary of it
-            (lmtp ? MAILLOG_LMTP : MAILLOG_SMTP).info(t.relay() + ": " + SmtpTls.describe(est.peer()));
+            maillog.info(t.relay() + ": " + SmtpTls.describe(est.peer()));
         }
         // RFC 3207 section 4.2: forget what was learned before TLS, ask again
         SmtpStage stage = lmtp ? SmtpStage.LHLO : SmtpStage.EHLO;
@@ -906,7 +909,7 @@ public final class SmtpClientSession implements AutoCloseable {
         }
         List<String> known = words.stream().filter(x -> x.equals("disable_esmtp") || x.equals("delay_dotcrlf")).toList();
         if (!known.isEmpty()) {
-            (lmtp ? MAILLOG_LMTP : MAILLOG_SMTP).info((queueId == null ? "" : queueId + ": ")
+            maillog.info((queueId == null ? "" : queueId + ": ")
                     + "enabling PIX workarounds: " + String.join(" ", known) + " for " + t.relay());
         }
         return known;
@@ -928,7 +931,7 @@ public final class SmtpClientSession implements AutoCloseable {
         List<String> shown = words.stream().filter(x -> !x.equals("silent-discard"))
                 .map(x -> x.toUpperCase(java.util.Locale.ROOT)).toList();
         if (!shown.isEmpty() && !words.contains("silent-discard")) {
-            (lmtp ? MAILLOG_LMTP : MAILLOG_SMTP).info("discarding EHLO keywords: "
+            maillog.info("discarding EHLO keywords: "
                     + String.join(" ", shown));
         }
         return words;

@@ -4,7 +4,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.logging.Logger;
+import org.postern.maillog.MailLogger;
 
 import org.postern.smtp.api.NextHop;
 import org.postern.smtp.api.OutboundMessage;
@@ -38,8 +38,6 @@ import org.postern.smtp.sts.MtaStsPolicy;
  */
 final class SmtpMtaSts {
 
-    private static final Logger MAILLOG = Logger.getLogger("postern.maillog.smtp");
-
     private SmtpMtaSts() {
     }
 
@@ -65,7 +63,7 @@ final class SmtpMtaSts {
     }
 
     /** testMx - mode testing: log the MX hosts that enforce mode would not try (section 4.1). */
-    static void testMx(MtaStsPolicy sts, NextHop hop, List<SmtpTarget> targets) {
+    static void testMx(MailLogger maillog, MtaStsPolicy sts, NextHop hop, List<SmtpTarget> targets) {
         if (sts == null || !sts.testing()) {
             return;
         }
@@ -76,7 +74,7 @@ final class SmtpMtaSts {
             }
         }
         for (String h : hosts) {
-            MAILLOG.info("MTA-STS testing: policy of " + domain(hop) + " (id " + sts.id() + "): MX host " + h
+            maillog.info("MTA-STS testing: policy of " + domain(hop) + " (id " + sts.id() + "): MX host " + h
                     + " does not match the policy's mx patterns; enforce mode would not deliver to it");
         }
     }
@@ -106,8 +104,8 @@ final class SmtpMtaSts {
     }
 
     /** testing - mode testing: log what enforce mode would have refused about this server. */
-    static void testing(MtaStsPolicy sts, NextHop hop, SmtpTarget t, String problem) {
-        MAILLOG.info("MTA-STS testing: policy of " + domain(hop) + " (id " + sts.id() + "): " + t.relay() + ": "
+    static void testing(MailLogger maillog, MtaStsPolicy sts, NextHop hop, SmtpTarget t, String problem) {
+        maillog.info("MTA-STS testing: policy of " + domain(hop) + " (id " + sts.id() + "): " + t.relay() + ": "
                 + problem + "; enforce mode would not deliver to it");
     }
 }

@@ -162,12 +162,12 @@ final class SmtpStream implements Closeable {
 
     /** readReply - read one complete reply, all its continuation lines included. */
     /* debug_peer_list: the mail log that the conversation goes to, and the peer's name */
-    private java.util.logging.Logger trace;
+    private org.postern.maillog.MailLogger trace;
     private String peer;
     private boolean authExchange;
 
     /** trace - log every command and reply line of this connection (debug_peer_list), as "> peer: ..." and "< peer: ...". */
-    void trace(java.util.logging.Logger log, String peerName) {
+    void trace(org.postern.maillog.MailLogger log, String peerName) {
         this.trace = log;
         this.peer = peerName;
     }

@@ -203,7 +203,7 @@ final class AuthCommand {
 
     /** authFailed - log as Postfix does, count the error, reply. */
     private void authFailed(String method, String username, String reply) {
-        SmtpdSession.MAILLOG.warning("warning: " + s.namaddr() + ": SASL " + method
+        s.maillog.warning("warning: " + s.namaddr() + ": SASL " + method
                 + " authentication failed: authentication failure"
                 + (username == null ? "" : ", sasl_username=" + printable(username, 100)));
         s.chat.count("auth", false);

@@ -100,7 +100,7 @@ final class DataCommands {
         if (arg.isBlank() || words.length > 2 || !words[0].matches("[0-9]{1,18}")
                 || (words.length == 2 && !words[1].equalsIgnoreCase("LAST"))) {
             // the octets that follow cannot be found: Postfix gives up on the session
-            SmtpdSession.MAILLOG.info(queueId + ": malformed BDAT command syntax from " + s.namaddr()
+            s.maillog.info(queueId + ": malformed BDAT command syntax from " + s.namaddr()
                     + ": " + printable("BDAT " + arg, 100));
             s.error(BDAT_SYNTAX);
             s.hangup();
@@ -114,7 +114,7 @@ final class DataCommands {
             // an earlier chunk of this message failed: the rest is read and dropped
             refusal = "551 5.0.0 Discarded " + size + " bytes after earlier error";
         } else if (size == 0 && !last) {
-            SmtpdSession.MAILLOG.info(queueId + ": null BDAT request from " + s.namaddr());
+            s.maillog.info(queueId + ": null BDAT request from " + s.namaddr());
             refusal = "551 5.7.1 Null BDAT request";
         } else if (s.recipients.isEmpty()) {
             refusal = s.sender == null ? NEED_RCPT : NO_VALID_RCPT;

@@ -181,12 +181,12 @@ final class MailCommands {
             return true;
         }
         if (free <= settings.limits().queueMinfree() || free / 1.5 <= settings.limits().messageSizeLimit()) {
-            SmtpdSession.MAILLOG.warning("warning: not enough free space in mail queue: " + free
+            s.maillog.warning("warning: not enough free space in mail queue: " + free
                     + " bytes < 1.5*message size limit");
             return false;
         }
         if (declaredSize > 0 && declaredSize > free - settings.limits().queueMinfree()) {
-            SmtpdSession.MAILLOG.warning("warning: not enough free space in mail queue: " + free + " bytes; "
+            s.maillog.warning("warning: not enough free space in mail queue: " + free + " bytes; "
                     + s.namaddr() + " declared SIZE=" + declaredSize);
             return false;
         }
@@ -253,7 +253,7 @@ final class MailCommands {
             // As Postfix: the queue id exists from the first accepted recipient on, so
             // that rejects before it are logged as NOQUEUE.
             s.queueId = QueueIds.next();
-            SmtpdSession.MAILLOG.info(s.queueId + ": client=" + s.namaddr() + (s.auth.username() == null ? ""
+            s.maillog.info(s.queueId + ": client=" + s.namaddr() + (s.auth.username() == null ? ""
                     : ", sasl_method=" + s.auth.method() + ", sasl_username=" + printable(s.auth.username(), 100)));
         }
         s.recipients.add(new Envelope.Recipient(path.address().toString(), orcpt, notify));

@@ -124,7 +124,7 @@ final class SmtpdChannelHandler extends ChannelInboundHandlerAdapter implements 
                 SSLSession ssl = context.pipeline().get(SslHandler.class).engine().getSession();
                 guarded(() -> session.tlsStarted(ssl.getProtocol(), ssl.getCipherSuite()));
             } else {
-                SmtpdSession.MAILLOG.info("SSL_accept error from " + session.namaddr() + ": "
+                session.maillog.info("SSL_accept error from " + session.namaddr() + ": "
                         + done.cause().getMessage());
                 context.close();
             }

@@ -80,7 +80,7 @@ final class SmtpdChat {
     /** reply - send one reply line; logged for clients in debug_peer_list, kept for a notice. */
     void reply(String text) {
         if (debugPeer) {
-            SmtpdSession.MAILLOG.info("> " + session.namaddr() + ": " + text);
+            session.maillog.info("> " + session.namaddr() + ": " + text);
         }
         keep("Out: " + text);
         session.transport.reply(text);
@@ -204,7 +204,7 @@ final class SmtpdChat {
             try {
                 listener.enqueue(envelope, new java.io.ByteArrayInputStream(content));
             } catch (EnqueueException | RuntimeException e) {
-                SmtpdSession.MAILLOG.warning("warning: postmaster notify: " + e.getMessage());
+                session.maillog.warning("warning: postmaster notify: " + e.getMessage());
             }
         }, () -> { });
     }

@@ -116,7 +116,7 @@ final class SmtpdCheckContext implements CheckContext {
         if (s.helo != null) {
             b.append(" helo=<").append(printable(s.helo, 255)).append('>');
         }
-        SmtpdSession.MAILLOG.info(b.toString());
+        s.maillog.info(b.toString());
     }
 
     @Override

@@ -199,7 +199,7 @@ enum SmtpdCommands {
         if (isNonSmtp(verb)) {
             s.chat.errorClass("protocol");
             s.chat.count("unknown", false);
-            SmtpdSession.MAILLOG.warning("warning: non-SMTP command from " + s.namaddr() + ": "
+            s.maillog.warning("warning: non-SMTP command from " + s.namaddr() + ": "
                     + printable(text, 100));
             s.reply(BREAK_RULES);
             s.hangup();

@@ -184,7 +184,7 @@ final class SmtpdContent {
                 bareLfInData = true;
             } else if (bareNewline == BareNewline.NOTE && !bareLfInData) {
                 bareLfInData = true;
-                SmtpdSession.MAILLOG.info(s.queueId + ": bare <LF> received from " + s.namaddr());
+                s.maillog.info(s.queueId + ": bare <LF> received from " + s.namaddr());
             }
         }
         int off = 0;
@@ -232,7 +232,7 @@ final class SmtpdContent {
         if (settings.limits().messageSizeLimit() > 0 && contentBytes > settings.limits().messageSizeLimit()) {
             if (!tooBig) {
                 tooBig = true;
-                SmtpdSession.MAILLOG.warning("warning: " + s.queueId + ": queue file size limit exceeded");
+                s.maillog.warning("warning: " + s.queueId + ": queue file size limit exceeded");
             }
             return;
         }

@@ -187,7 +187,7 @@ final class SmtpdLineFramer {
             return true;
         }
         if (bareLf && bareNewline == BareNewline.NOTE) {
-            SmtpdSession.MAILLOG.info("bare <LF> received from " + s.namaddr());
+            s.maillog.info("bare <LF> received from " + s.namaddr());
         }
         return false;
     }
@@ -308,7 +308,7 @@ final class SmtpdLineFramer {
 
     /** improperPipelining - log the first command sent ahead of time where RFC 2920 forbids it. */
     void logImproperPipelining(String after, byte[] ahead) {
-        SmtpdSession.MAILLOG.info("improper command pipelining after " + after + " from " + s.namaddr() + ": "
+        s.maillog.info("improper command pipelining after " + after + " from " + s.namaddr() + ": "
                 + printable(new String(ahead, StandardCharsets.UTF_8), 100));
     }
 }

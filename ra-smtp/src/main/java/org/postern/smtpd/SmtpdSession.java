@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.logging.Logger;
+import org.postern.maillog.MailLogger;
 
 import org.postern.mail.MailPath;
 import org.postern.smtpd.SmtpdSettings.BareNewline;
@@ -96,7 +97,8 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * commands that look like HTTP or header lines end the session as in Postfix.
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
- * See {@link SmtpdSettings}: myhostname, smtpd_banner, mail_name, message_size_limit,
+ * See {@link SmtpdSettings}: myhostname, smtpd_banner, mail_name, syslog_name (postern: the
+ * mail log names the lines postern/smtpd), message_size_limit,
  * line_length_limit, smtpd_timeout, smtpd_recipient_limit, smtpd_hard_error_limit,
  * smtpd_soft_error_limit, smtpd_error_sleep_time, smtpd_junk_command_limit,
  * hopcount_limit, queue_minfree, smtpd_helo_required, disable_vrfy_command,
@@ -127,7 +129,6 @@ import org.postern.smtpd.policy.SmtpdCheck;
  */
 public final class SmtpdSession {
     static final Logger LOG = Logger.getLogger("org.postern.smtpd");
-    static final Logger MAILLOG = Logger.getLogger("postern.maillog.smtpd");
     /** The flush service's failure reply, also {@link SmtpdListener#etrn}'s default. */
     static final String ETRN_FAILED = SmtpdReplies.ETRN_FAILED;
 
@@ -139,6 +140,8 @@ public final class SmtpdSession {
 
     /** The service's parameters. */
     final SmtpdSettings settings;
+    /** the mail log of this session: syslog_name/smtpd, syslog_name of the session's service */
+    final MailLogger maillog;
     /** The smtpd endpoint: enqueue and the flush service. */
     final SmtpdListener listener;
     /** The connection under the session. */
@@ -203,6 +206,7 @@ public final class SmtpdSession {
     public SmtpdSession(SmtpdSettings settings, SmtpdListener listener, SmtpdTransport transport,
                         String clientName, String clientAddress, int clientPort, Clock clock) {
         this.settings = settings;
+        this.maillog = MailLogger.of("smtpd", settings.identity().syslogName());
         this.listener = listener;
         this.transport = transport;
         this.clock = clock;
@@ -254,7 +258,7 @@ public final class SmtpdSession {
 
     /** connected - log the connection; the client restrictions when not delayed; greet. */
     private void connected() {
-        MAILLOG.info("connect from " + namaddr);
+        maillog.info("connect from " + namaddr);
         if (!settings.check().delayReject()) {
             CompletableFuture<Void> f = settings.check().prefetch(checks, SmtpdCheck.Stage.CONNECT, null);
             if (f != null && !f.isDone()) {
@@ -296,8 +300,8 @@ public final class SmtpdSession {
      * the warning, send the 421 reply and hang up.
      */
     public void refuse(String warning, String reply) {
-        MAILLOG.info("connect from " + namaddr);
-        MAILLOG.warning("warning: " + warning);
+        maillog.info("connect from " + namaddr);
+        maillog.warning("warning: " + warning);
         reply(reply);
         hangup();
     }
@@ -370,7 +374,7 @@ public final class SmtpdSession {
             // never the credentials of an AUTH exchange
             boolean secret = auth.inExchange()
                     || text.regionMatches(true, 0, "AUTH ", 0, 5) && text.trim().indexOf(' ', 5) > 0;
-            MAILLOG.info("< " + namaddr + ": " + (secret ? "AUTH ********" : printable(text, 1000)));
+            maillog.info("< " + namaddr + ": " + (secret ? "AUTH ********" : printable(text, 1000)));
         }
         if (auth.inExchange()) {
             auth.response(text);
@@ -463,15 +467,15 @@ public final class SmtpdSession {
         closed = true;
         if (reason != null && !(where.equals(AFTER_EOM) && reason.equals("lost connection"))) {
             if (where.equals(AFTER_DATA)) {
-                MAILLOG.info(reason + " after DATA (" + content.receivedBytes() + " bytes) from " + namaddr);
+                maillog.info(reason + " after DATA (" + content.receivedBytes() + " bytes) from " + namaddr);
             } else {
-                MAILLOG.info(reason + " after " + where + " from " + namaddr);
+                maillog.info(reason + " after " + where + " from " + namaddr);
             }
         }
         content.abortData();
         data.abort();
         framer.discard();
-        MAILLOG.info("disconnect from " + namaddr + chat.formatStats());
+        maillog.info("disconnect from " + namaddr + chat.formatStats());
         if (chat.noticeDue()) {
             chat.notifyPostmaster(reason);
         }

@@ -9,6 +9,7 @@ import java.util.function.Predicate;
 
 import io.netty.handler.ssl.SslContext;
 import org.postern.config.Config;
+import org.postern.maillog.MailLogger;
 import org.postern.smtpd.policy.DnsJavaLookup;
 import org.postern.smtpd.policy.DnsLookup;
 import org.postern.smtpd.policy.HostsFile;
@@ -44,13 +45,21 @@ public record SmtpdSettings(Identity identity, Limits limits, Connections connec
      * @param myhostname  myhostname (the host name)
      * @param banner      smtpd_banner, already expanded ($myhostname ESMTP $mail_name)
      * @param mailName    mail_name (Postfix; Postern uses "Postern")
+     * @param syslogName  syslog_name (postern): the mail log names the service's lines syslog_name/smtpd
      */
-    public record Identity(String serviceName, String myhostname, String banner, String mailName) {
+    public record Identity(String serviceName, String myhostname, String banner, String mailName,
+                           String syslogName) {
+        /** Identity - with the default syslog_name. */
+        public Identity(String serviceName, String myhostname, String banner, String mailName) {
+            this(serviceName, myhostname, banner, mailName, MailLogger.DEFAULT_SYSLOG_NAME);
+        }
+
         public Identity {
             Objects.requireNonNull(serviceName, "serviceName");
             Objects.requireNonNull(myhostname, "myhostname");
             Objects.requireNonNull(banner, "banner");
             Objects.requireNonNull(mailName, "mailName");
+            Objects.requireNonNull(syslogName, "syslogName");
         }
     }
 
@@ -400,6 +409,7 @@ public record SmtpdSettings(Identity identity, Limits limits, Connections connec
         public String myhostname;
         public String banner;
         public String mailName;
+        public String syslogName;
         public long messageSizeLimit;
         public int lineLengthLimit;
         public Duration timeout;
@@ -446,6 +456,7 @@ public record SmtpdSettings(Identity identity, Limits limits, Connections connec
             myhostname = s.identity().myhostname();
             banner = s.identity().banner();
             mailName = s.identity().mailName();
+            syslogName = s.identity().syslogName();
             messageSizeLimit = s.limits().messageSizeLimit();
             lineLengthLimit = s.limits().lineLengthLimit();
             timeout = s.limits().timeout();
@@ -491,7 +502,7 @@ public record SmtpdSettings(Identity identity, Limits limits, Connections connec
         /** build - the settings; IllegalArgumentException on a bad value. */
         public SmtpdSettings build() {
             return new SmtpdSettings(
-                    new Identity(serviceName, myhostname, banner, mailName),
+                    new Identity(serviceName, myhostname, banner, mailName, syslogName),
                     new Limits(messageSizeLimit, lineLengthLimit, timeout, recipientLimit, hardErrorLimit, softErrorLimit, errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree, spoolMemoryLimit),
                     new Connections(connectionCountLimit, connectionRateLimit, rateTimeUnit, eventLimitExceptions, upstreamProxy, upstreamProxyTimeout, peernameLookup, debugPeers, debugPeerLevel),
                     new Protocol(heloRequired, disableVrfy, bareNewline, bareNewlineExclusions, bareNewlineRejectCode, forbidUnauthPipelining),

@@ -73,7 +73,7 @@ record StartTlsCommand(SmtpdSession s, SmtpdSettings settings) {
             s.auth.reset();
         }
         int bits = cipherBits(cipher);
-        SmtpdSession.MAILLOG.info("Anonymous TLS connection established from " + s.namaddr() + ": " + tlsProtocol
+        s.maillog.info("Anonymous TLS connection established from " + s.namaddr() + ": " + tlsProtocol
                 + " with cipher " + cipher + (bits > 0 ? " (" + bits + "/" + bits + " bits)" : ""));
     }
 

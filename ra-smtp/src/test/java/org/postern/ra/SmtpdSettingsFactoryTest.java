@@ -41,6 +41,16 @@ class SmtpdSettingsFactoryTest {
         assertTrue(s.protocol().bareNewlineExclusions().test("192.0.2.9"));
     }
 
+    /** syslog_name: main.cf's value, or the service's own -o syslog_name=... */
+    @Test
+    void syslogNameOfMainCfOrOfTheService() {
+        assertEquals("postern", SmtpdSettingsFactory.from(Config.parse("", "main.cf"), "smtpd").identity().syslogName());
+        Config main = Config.parse("syslog_name = postfix-out", "main.cf");
+        assertEquals("postfix-out", SmtpdSettingsFactory.from(main, "smtpd").identity().syslogName());
+        Config submission = main.withOverrides(Map.of("syslog_name", "postfix/submission"), "master.cf");
+        assertEquals("postfix/submission", SmtpdSettingsFactory.from(submission, "587").identity().syslogName());
+    }
+
     @Test
     void aBadValueIsAnErrorNotAListener() {
         Config c = Config.parse("mynetworks = some.host.example", "main.cf");

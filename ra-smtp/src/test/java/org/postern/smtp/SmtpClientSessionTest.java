@@ -539,4 +539,53 @@ class SmtpClientSessionTest {
         assertArrayEquals((line.substring(0, 998) + "\r\n " + line.substring(998) + "\r\n").getBytes(),
                 server.messages.get(0));
     }
+
+    /**
+     * syslog_name: the client's mail log lines (here the debug_peer_list transcript) carry the
+     * ident syslog_name/smtp or syslog_name/lmtp of the delivery service's configuration
+     * (main.cf with the -o overrides of its master.cf line), on the daemon's logger.
+     */
+    @ParameterizedTest
+    @CsvSource({"false, postern, postern/smtp", "false, postfix-out, postfix-out/smtp",
+            "true, postfix/lmtp-in, postfix/lmtp-in/lmtp"})
+    void mailLogLinesCarryTheServicesSyslogName(boolean lmtp, String syslogName, String ident) throws IOException {
+        server = new FakeSmtpServer(lmtp);
+        org.postern.config.Config main = org.postern.config.Config.parse("myhostname = client.test\n"
+                + "inet_interfaces = 127.0.0.1\ndebug_peer_list = 127.0.0.1", "main.cf");
+        org.postern.config.Config service = syslogName.equals("postern") ? main
+                : main.withOverrides(java.util.Map.of("syslog_name", syslogName), "master.cf");
+        NextHop hop = lmtp ? NextHop.lmtpInet("127.0.0.1", server.port())
+                : NextHop.smtp("127.0.0.1", server.port(), false);
+        SmtpClientSettings s = (lmtp ? org.postern.smtp.api.SmtpClientParameters.LMTP
+                : org.postern.smtp.api.SmtpClientParameters.SMTP).settings(service, hop);
+        assertEquals(syslogName, s.syslogName());
+        List<java.util.logging.LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                records.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger daemon = java.util.logging.Logger.getLogger("postern.maillog." + (lmtp ? "lmtp" : "smtp"));
+        daemon.addHandler(capture);
+        try {
+            session = new SmtpClientSession(hop, s);
+            assertEquals(Status.SENT, session.deliver(message("x\r\n", "a@x.test")).recipients().get(0).status());
+        } finally {
+            daemon.removeHandler(capture);
+        }
+        assertTrue(records.stream().anyMatch(r -> r.getMessage().startsWith("> 127.0.0.1[127.0.0.1]")),
+                records.stream().map(java.util.logging.LogRecord::getMessage).toList().toString());
+        for (java.util.logging.LogRecord r : records) {
+            assertEquals(ident, r.getSourceClassName(), r.getMessage());
+        }
+    }
 }

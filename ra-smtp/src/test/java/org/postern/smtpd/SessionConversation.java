@@ -110,12 +110,12 @@ abstract class SessionConversation {
 
     @BeforeEach
     void captureLog() {
-        SmtpdSession.MAILLOG.addHandler(logCapture);
+        java.util.logging.Logger.getLogger("postern.maillog.smtpd").addHandler(logCapture);
     }
 
     @AfterEach
     void releaseLog() {
-        SmtpdSession.MAILLOG.removeHandler(logCapture);
+        java.util.logging.Logger.getLogger("postern.maillog.smtpd").removeHandler(logCapture);
     }
 
     /** settings - mx.example.org with Postfix's default policy, plus main.cf lines. */

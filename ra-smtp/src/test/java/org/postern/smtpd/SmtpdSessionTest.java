@@ -36,6 +36,8 @@ class SmtpdSessionTest {
 
     private final List<String> replies = new ArrayList<>();
     private final List<String> maillog = new ArrayList<>();
+    /** the ident (syslog_name/smtpd) of each mail log line */
+    private final List<String> idents = new ArrayList<>();
     private final List<Envelope> envelopes = new ArrayList<>();
     private final List<byte[]> contents = new ArrayList<>();
     private boolean closed;
@@ -51,6 +53,7 @@ class SmtpdSessionTest {
         @Override
         public void publish(LogRecord record) {
             maillog.add(record.getMessage());
+            idents.add(record.getSourceClassName());
         }
 
         @Override
@@ -140,12 +143,12 @@ class SmtpdSessionTest {
 
     @BeforeEach
     void captureLog() {
-        SmtpdSession.MAILLOG.addHandler(logCapture);
+        java.util.logging.Logger.getLogger("postern.maillog.smtpd").addHandler(logCapture);
     }
 
     @AfterEach
     void releaseLog() {
-        SmtpdSession.MAILLOG.removeHandler(logCapture);
+        java.util.logging.Logger.getLogger("postern.maillog.smtpd").removeHandler(logCapture);
     }
 
     /** settings - Postfix's defaults, but no header completion: these tests compare content byte for byte. */
@@ -196,6 +199,20 @@ class SmtpdSessionTest {
         return c.substring(c.indexOf("+0000 (UTC)\r\n") + 13);
     }
 
+    /** syslog_name: the service's name (master.cf -o syslog_name=...) prefixes every line of its sessions. */
+    @Test
+    void mailLogLinesCarryTheServicesSyslogName() {
+        SmtpdSettings.Builder b = settings().toBuilder();
+        b.syslogName = "postfix/submission";
+        open(b.build());
+        send("NOOP");
+        send("QUIT");
+        session.ended();
+        assertEquals(List.of("connect from unknown[127.0.0.1]",
+                "disconnect from unknown[127.0.0.1] noop=1 quit=1 commands=2"), maillog);
+        assertEquals(List.of("postfix/submission/smtpd", "postfix/submission/smtpd"), idents);
+    }
+
     @Test
     void fullConversationAndLogLines() {
         open();
@@ -234,6 +251,7 @@ class SmtpdSessionTest {
                 + "Subject: hi\r\n\r\nbody\r\n.dot\r\n", content(0));
         assertEquals(List.of("connect from unknown[127.0.0.1]", id + ": client=unknown[127.0.0.1]",
                 "disconnect from unknown[127.0.0.1] ehlo=1 mail=1 rcpt=2 data=1 quit=1 commands=6"), maillog);
+        assertEquals(List.of("postern/smtpd", "postern/smtpd", "postern/smtpd"), idents);
         try (Stream<Path> left = Files.list(spool)) {
             assertEquals(0, left.count(), "spool file deleted");
         } catch (IOException ex) {

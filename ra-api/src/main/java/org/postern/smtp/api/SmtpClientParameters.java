@@ -400,7 +400,8 @@ public final class SmtpClientParameters {
                         c.get(Parameters.DAEMON_TIMEOUT), c.get(Parameters.DEBUG_PEER_LIST),
                         c.get(Parameters.DEBUG_PEER_LEVEL),
                         c.get(Parameters.NOTIFY_CLASSES).stream().anyMatch(k -> k.trim().equalsIgnoreCase("protocol"))),
-                mtaSts(c, hop));
+                mtaSts(c, hop),
+                c.get(Parameters.SYSLOG_NAME));
     }
 
     /**

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 
 import org.postern.mail.AddressMapping;
+import org.postern.maillog.MailLogger;
 
 /**
  * SmtpClientSettings - the client parameters of one delivery, taken from main.cf with the
@@ -31,13 +32,27 @@ import org.postern.mail.AddressMapping;
  * @param sasl               SASL client (AUTH)
  * @param workarounds        accommodations of broken servers and limits ({@link Workarounds})
  * @param mtaSts             whether and how MTA-STS (RFC 8461) applies to this next hop ({@link MtaSts})
+ * @param syslogName         syslog_name (postern) of the delivery service: the mail log names its lines
+ *                           syslog_name/smtp or syslog_name/lmtp
  */
 public record SmtpClientSettings(String heloName, Duration connectTimeout, Duration heloTimeout,
                                  Duration mailTimeout, Duration rcptTimeout, Duration dataInitTimeout,
                                  Duration dataXferTimeout, Duration dataDoneTimeout, Duration rsetTimeout,
                                  Duration quitTimeout, int lineLengthLimit, Session session, Routing routing,
-                                 Cache cache, Tls tls, Sasl sasl, Workarounds workarounds, MtaSts mtaSts)
+                                 Cache cache, Tls tls, Sasl sasl, Workarounds workarounds, MtaSts mtaSts,
+                                 String syslogName)
         implements Serializable {
+
+    /** SmtpClientSettings - with the default syslog_name. */
+    public SmtpClientSettings(String heloName, Duration connectTimeout, Duration heloTimeout,
+                              Duration mailTimeout, Duration rcptTimeout, Duration dataInitTimeout,
+                              Duration dataXferTimeout, Duration dataDoneTimeout, Duration rsetTimeout,
+                              Duration quitTimeout, int lineLengthLimit, Session session, Routing routing, Cache cache,
+                              Tls tls, Sasl sasl, Workarounds workarounds, MtaSts mtaSts) {
+        this(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout, dataInitTimeout, dataXferTimeout,
+                dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit, session, routing, cache, tls, sasl,
+                workarounds, mtaSts, null);
+    }
 
     /** SmtpClientSettings - without MTA-STS. */
     public SmtpClientSettings(String heloName, Duration connectTimeout, Duration heloTimeout,
@@ -68,6 +83,7 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
         tls = tls != null ? tls : Tls.NONE;
         sasl = sasl != null ? sasl : Sasl.NONE;
         mtaSts = mtaSts != null ? mtaSts : MtaSts.NONE;
+        syslogName = syslogName != null ? syslogName : MailLogger.DEFAULT_SYSLOG_NAME;
     }
 
     /** SmtpClientSettings - without SASL. */
@@ -110,19 +126,26 @@ public record SmtpClientSettings(String heloName, Duration connectTimeout, Durat
     private SmtpClientSettings with(Session s, Routing r, Cache c, Tls t, Sasl a) {
         return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
                 dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
-                s, r, c, t, a, workarounds, mtaSts);
+                s, r, c, t, a, workarounds, mtaSts, syslogName);
     }
 
     public SmtpClientSettings withWorkarounds(Workarounds w) {
         return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
                 dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
-                session, routing, cache, tls, sasl, w, mtaSts);
+                session, routing, cache, tls, sasl, w, mtaSts, syslogName);
     }
 
     public SmtpClientSettings withMtaSts(MtaSts m) {
         return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
                 dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
-                session, routing, cache, tls, sasl, workarounds, m);
+                session, routing, cache, tls, sasl, workarounds, m, syslogName);
+    }
+
+    /** withSyslogName - these settings for a delivery service with that syslog_name. */
+    public SmtpClientSettings withSyslogName(String name) {
+        return new SmtpClientSettings(heloName, connectTimeout, heloTimeout, mailTimeout, rcptTimeout,
+                dataInitTimeout, dataXferTimeout, dataDoneTimeout, rsetTimeout, quitTimeout, lineLengthLimit,
+                session, routing, cache, tls, sasl, workarounds, mtaSts, name);
     }
 
     /**

@@ -23,6 +23,7 @@ import java.util.logging.Logger;
 
 import org.postern.config.ConfigException;
 import org.postern.config.Lists;
+import org.postern.maillog.MailLogger;
 
 /**
  * PolicyClient - one check_policy_service server (Postfix SMTPD_POLICY_README): the
@@ -69,19 +70,23 @@ public final class PolicyClient {
     private final String endpoint;
     private final SocketAddress address;
     private final Settings settings;
+    /** the mail log of the smtpd service that asks this server (syslog_name/smtpd) */
+    private final MailLogger maillog;
     private final Deque<Conn> idle = new ArrayDeque<>();
 
-    private PolicyClient(String endpoint, SocketAddress address, Settings settings) {
+    private PolicyClient(String endpoint, SocketAddress address, Settings settings, MailLogger maillog) {
         this.endpoint = endpoint;
         this.address = address;
         this.settings = settings;
+        this.maillog = maillog;
     }
 
     /**
      * parse - "inet:host:port", "unix:/path", or "inet:host:port, name=value, ..." (the
-     * inside of Postfix's { } form) with the main.cf defaults.
+     * inside of Postfix's { } form) with the main.cf defaults; its warnings go to maillog,
+     * the smtpd service's mail log.
      */
-    public static PolicyClient parse(String spec, Settings defaults, String origin) {
+    public static PolicyClient parse(String spec, Settings defaults, String origin, MailLogger maillog) {
         java.util.List<String> parts = Lists.split(spec);
         if (parts.isEmpty()) {
             throw new ConfigException(origin, 0, "check_policy_service needs a server");
@@ -126,7 +131,7 @@ public final class PolicyClient {
             throw new ConfigException(origin, 0, "check_policy_service " + endpoint
                     + ": try_limit >= 1, timeout > 0 and request_limit >= 0 required");
         }
-        return new PolicyClient(endpoint, address(endpoint, origin), s);
+        return new PolicyClient(endpoint, address(endpoint, origin), s, maillog);
     }
 
     /** time - "100s", "5m", "1h", "2d", or seconds. */
@@ -205,7 +210,7 @@ public final class PolicyClient {
                 if (c != null) {
                     c.close();
                 }
-                SmtpdCheckLog.warn("warning: problem talking to server " + endpoint + ": " + e.getMessage());
+                maillog.warning("warning: problem talking to server " + endpoint + ": " + e.getMessage());
                 if (attempt >= settings.tryLimit()) {
                     return settings.defaultAction();
                 }
@@ -368,14 +373,5 @@ public final class PolicyClient {
                 });
         pool.allowCoreThreadTimeOut(true);
         return pool;
-    }
-
-    /** SmtpdCheckLog - the warnings of the policy client go to the mail log, as Postfix's smtpd logs them. */
-    private static final class SmtpdCheckLog {
-        private static final Logger MAILLOG = Logger.getLogger("postern.maillog.smtpd");
-
-        static void warn(String text) {
-            MAILLOG.warning(text);
-        }
     }
 }

@@ -11,6 +11,7 @@ import org.postern.config.maps.DomainList;
 import org.postern.config.NetworkList;
 import org.postern.config.maps.LookupTable;
 import org.postern.config.maps.LookupTables;
+import org.postern.maillog.MailLogger;
 
 /**
  * PolicySettings - the parsed main.cf parameters of the policy engine.
@@ -133,7 +134,8 @@ public record PolicySettings(List<Restriction> clientRestrictions, List<Restrict
                 if (r.name().equals("check_policy_service") && !clients.containsKey(r.arg())) {
                     // unix:private/policy is relative to queue_directory, as in Postfix
                     String spec = r.arg().startsWith("unix:") ? "unix:" + c.socketPath(r.arg().substring(5)) : r.arg();
-                    clients.put(r.arg(), PolicyClient.parse(spec, defaults, name));
+                    clients.put(r.arg(), PolicyClient.parse(spec, defaults, name,
+                            MailLogger.of("smtpd", c.get(Parameters.SYSLOG_NAME))));
                 }
             }
         }
