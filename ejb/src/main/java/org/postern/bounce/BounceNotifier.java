@@ -228,7 +228,7 @@ public final class BounceNotifier {
         DsnComposer composer = new DsnComposer(config.get(Parameters.MYHOSTNAME), config.get(Parameters.MAIL_NAME),
                 Math.max(0, config.get(Parameters.BOUNCE_SIZE_LIMIT)));
         store(id, doubleBounce, to, composer.transcriptNotice(id, to, queueId, lmtp, server, lines, now), now);
-        MAILLOG.info(queueId + ": postmaster protocol notification: " + id);
+        MailLog.bounce(queueId + ": postmaster protocol notification: " + id);
         return id;
     }
 
