@@ -49,7 +49,13 @@ import org.postern.smtpd.policy.SmtpdCheck;
  * and discarded, then 552), its hops by hopcount_limit (mail loops, 554 5.4.0), its
  * memory by smtpd_spool_memory_limit. A dot line next to a bare &lt;LF&gt; does not end
  * DATA when the standard end of data is required (SMTP smuggling, CVE-2023-51764), and
- * with smtpd_forbid_bare_newline = yes a message with a bare &lt;LF&gt; is rejected. A
+ * with smtpd_forbid_bare_newline = reject a message with a bare &lt;LF&gt; is rejected.
+ * Where Postern is stricter than Postfix: with smtpd_forbid_bare_newline = no, and for the
+ * clients of smtpd_forbid_bare_newline_exclusions ($mynetworks by default), Postfix ends
+ * DATA at &lt;LF&gt;.&lt;LF&gt; wherever it comes, so a trusted relay that passes such a
+ * sequence through lets a second message be smuggled in; Postern ends DATA there only while
+ * every line of the message so far ended in a bare &lt;LF&gt; (the legacy scripts the
+ * exclusion is for), never after a line that ended in CRLF. A
  * listener's reply is used only when it is a valid 4xx/5xx line.
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
@@ -92,6 +98,8 @@ final class SmtpdContent {
     private boolean bareLfInData;
     private boolean previousPartial;
     private boolean previousBareLf;
+    /* a content line of this DATA ended in CRLF: a dot line next to a bare LF no longer ends it */
+    private boolean crlfInData;
     private boolean firstLine;
     private boolean inHeaders;
     private int hopCount;
@@ -164,6 +172,7 @@ final class SmtpdContent {
         tooBig = false;
         writeFailed = false;
         bareLfInData = false;
+        crlfInData = false;
         previousPartial = false;
         previousBareLf = false;
         firstLine = true;
@@ -191,8 +200,11 @@ final class SmtpdContent {
         if (!previousPartial && len > 0 && line[0] == '.') {
             if (len == 1 && complete) {
                 // A dot line next to a bare LF is not the end of DATA when the standard
-                // CRLF.CRLF is required (SMTP smuggling); Postfix drops it.
-                if (bareNewline.wantStandardEndOfData() && (bareLf || previousBareLf)) {
+                // CRLF.CRLF is required (SMTP smuggling); Postfix drops it. Without that
+                // requirement (smtpd_forbid_bare_newline = no, or an excluded client) it ends
+                // DATA only for a client whose lines so far all ended in a bare LF - a legacy
+                // script - never inside CRLF content, where it can only be smuggled
+                if ((bareNewline.wantStandardEndOfData() || crlfInData) && (bareLf || previousBareLf)) {
                     previousBareLf = bareLf;
                     return;
                 }
@@ -200,6 +212,9 @@ final class SmtpdContent {
                 return;
             }
             off = 1; // dot-unstuffing, RFC 5321 4.5.2
+        }
+        if (complete && !bareLf) {
+            crlfInData = true;
         }
         previousBareLf = bareLf;
         storeLine(off, len, complete);

@@ -145,6 +145,8 @@ final class SmtpdLineFramer {
     private void completeLine(int len) {
         boolean bareLf = false;
         if (bareNewline == BareNewline.NO) {
+            // noted all the same: a dot line next to it ends DATA only for an LF-only client (SmtpdContent)
+            bareLf = len == 0 || line[len - 1] != '\r';
             while (len > 0 && line[len - 1] == '\r') {
                 len--;
             }

@@ -568,6 +568,24 @@ class SmtpdSessionTest {
     }
 
     @Test
+    void bareLfNoStillRefusesASmuggledEndOfDataInsideCrlfContent() {
+        // an excluded client (mynetworks) or smtpd_forbid_bare_newline = no: a relay that passes
+        // <LF>.<LF>, <LF>.<CR><LF> or <CR><LF>.<LF> through cannot end the message there (Postfix would)
+        open(settings().withBareNewline(BareNewline.NO, a -> false, 550));
+        String[] variants = {"\n.\n", "\n.\r\n", "\r\n.\n"};
+        for (int i = 0; i < variants.length; i++) {
+            transaction();
+            send("DATA");
+            replies.clear();
+            raw("Subject: s" + i + "\r\n\r\nfirst" + variants[i] + "MAIL FROM:<evil@x>\r\nRCPT TO:<victim@y>\r\nDATA\r\n"
+                    + "second\r\n.\r\n");
+            assertEquals(i + 1, envelopes.size(), "one message per session, variant " + i + ": " + replies);
+            expect("250 2.0.0 Ok: queued as " + envelopes.get(i).queueId());
+            assertTrue(body(i).contains("MAIL FROM:<evil@x>"), body(i));
+        }
+    }
+
+    @Test
     void bareLfRejectInCommandDisconnects() {
         open(settings().withBareNewline(BareNewline.REJECT, a -> false, 550));
         raw("NOOP\n");
