@@ -120,6 +120,11 @@ final class SmtpStream implements Closeable {
         }
     }
 
+    /** over - a stream over plain streams, without a socket and without a time limit (tests, fuzzing). */
+    static SmtpStream over(InputStream in, OutputStream out) {
+        return new SmtpStream(in, null, in, out);
+    }
+
     /** overTls - the stream of an established TLS session. */
     static SmtpStream overTls(SmtpTls.Established tls) throws IOException {
         return new SmtpStream(tls.socket(), tls.socket(), tls.socket().getInputStream(), tls.socket().getOutputStream());
