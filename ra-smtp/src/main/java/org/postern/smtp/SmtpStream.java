@@ -211,8 +211,9 @@ final class SmtpStream implements Closeable {
         int code = -1;
         while (true) {
             String line = readLine();
-            boolean wellFormed = line.length() >= 3 && Character.isDigit(line.charAt(0))
-                    && Character.isDigit(line.charAt(1)) && Character.isDigit(line.charAt(2))
+            // ASCII digits only: Character.isDigit and Integer.parseInt also take "\u0662\u0665\u0660" for 250
+            boolean wellFormed = line.length() >= 3 && isAsciiDigit(line.charAt(0))
+                    && isAsciiDigit(line.charAt(1)) && isAsciiDigit(line.charAt(2))
                     && (line.length() == 3 || line.charAt(3) == ' ' || line.charAt(3) == '-');
             if (!wellFormed) {
                 lines.add(line);
@@ -227,6 +228,10 @@ final class SmtpStream implements Closeable {
                 return new SmtpReply(code, lines);
             }
         }
+    }
+
+    private static boolean isAsciiDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     private String readLine() throws IOException {
