@@ -42,4 +42,12 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # under CI (CI=true) a test whose peer is missing fails instead of skipping (org.postern.test.Peers)
-exec mvn -B verify "$@"
+# then, only when the build and its tests pass, the bounded fuzzing of every parser (bench/fuzz.sh:
+# about 10 s per Jazzer target, a table of executions and crashes); the exit status is the build's
+# when it fails, else the fuzzing's. FUZZ_SECONDS=0 skips the fuzzing.
+status=0
+mvn -B verify "$@" || status=$?
+if [ "$status" -eq 0 ] && [ "${FUZZ_SECONDS:-10}" != 0 ]; then
+  bench/fuzz.sh || status=$?
+fi
+exit "$status"

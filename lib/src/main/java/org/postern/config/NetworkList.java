@@ -35,7 +35,8 @@ public final class NetworkList implements Predicate<String> {
     }
 
     private void add(String element, String parameter) {
-        String e = element.trim();
+        // strip, not trim: trim also drops control characters, which made "::1\u0018\u0000" the network ::1
+        String e = element.strip();
         int slash = e.lastIndexOf('/');
         String addr = slash < 0 ? e : e.substring(0, slash);
         if (addr.startsWith("[") && addr.endsWith("]")) {

@@ -24,12 +24,16 @@ public final class Xtext {
         return b.toString();
     }
 
-    /** decode - the decoded text, or null when the input is not valid xtext. */
+    /**
+     * decode - the decoded text, or null when the input is not valid xtext. The decoded
+     * octets are read as UTF-8, the charset {@link #encode} writes (bytes that are not
+     * UTF-8 become U+FFFD), so that decode(encode(text)) is the text.
+     */
     public static String decode(String text) {
         if (text == null) {
             return null;
         }
-        StringBuilder out = new StringBuilder(text.length());
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(text.length());
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if (c == '+') {
@@ -41,15 +45,15 @@ public final class Xtext {
                 if (hi < 0 || lo < 0) {
                     return null;
                 }
-                out.append((char) (hi * 16 + lo));
+                out.write(hi * 16 + lo);
                 i += 2;
             } else if (c >= '!' && c <= '~' && c != '=') {
-                out.append(c);
+                out.write(c);
             } else {
                 return null;
             }
         }
-        return out.toString();
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** isValid - true when the text is well-formed xtext. */

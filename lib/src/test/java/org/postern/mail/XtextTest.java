@@ -21,4 +21,11 @@ class XtextTest {
         assertTrue(Xtext.isValid(encoded), encoded);
         assertEquals(text, Xtext.decode(encoded));
     }
+
+    @Test
+    void decodedOctetsAreUtf8AsEncodeWritesThem() {
+        // found by XtextFuzzTest: decode gave one char per octet, "+C3+A9" became "\u00c3\u00a9"
+        assertEquals("\u00e9", Xtext.decode("+C3+A9"));
+        assertEquals("J\ufffd", Xtext.decode(Xtext.encode("J\ufffd")));
+    }
 }

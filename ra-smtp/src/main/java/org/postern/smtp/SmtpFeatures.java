@@ -34,6 +34,9 @@ record SmtpFeatures(boolean pipelining, long sizeLimit, boolean eightBitMime, bo
         long size = -1;
         for (int i = 1; i < ehlo.lines().size(); i++) {
             String[] words = ehlo.lines().get(i).trim().split("[ =]+");
+            if (words.length == 0 || words[0].isEmpty()) {
+                continue;   // "250-=" or "250- =x": no keyword ("=".split gives no word at all)
+            }
             if (discard.contains(words[0].toLowerCase(Locale.ROOT))) {
                 continue;
             }

@@ -120,6 +120,11 @@ final class SmtpStream implements Closeable {
         }
     }
 
+    /** over - a stream over plain streams, without a socket and without a time limit (tests, fuzzing). */
+    static SmtpStream over(InputStream in, OutputStream out) {
+        return new SmtpStream(in, null, in, out);
+    }
+
     /** overTls - the stream of an established TLS session. */
     static SmtpStream overTls(SmtpTls.Established tls) throws IOException {
         return new SmtpStream(tls.socket(), tls.socket(), tls.socket().getInputStream(), tls.socket().getOutputStream());
@@ -206,8 +211,9 @@ final class SmtpStream implements Closeable {
         int code = -1;
         while (true) {
             String line = readLine();
-            boolean wellFormed = line.length() >= 3 && Character.isDigit(line.charAt(0))
-                    && Character.isDigit(line.charAt(1)) && Character.isDigit(line.charAt(2))
+            // ASCII digits only: Character.isDigit and Integer.parseInt also take "\u0662\u0665\u0660" for 250
+            boolean wellFormed = line.length() >= 3 && isAsciiDigit(line.charAt(0))
+                    && isAsciiDigit(line.charAt(1)) && isAsciiDigit(line.charAt(2))
                     && (line.length() == 3 || line.charAt(3) == ' ' || line.charAt(3) == '-');
             if (!wellFormed) {
                 lines.add(line);
@@ -222,6 +228,10 @@ final class SmtpStream implements Closeable {
                 return new SmtpReply(code, lines);
             }
         }
+    }
+
+    private static boolean isAsciiDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     private String readLine() throws IOException {

@@ -17,7 +17,9 @@ import java.util.Arrays;
 final class ProxyProtocol {
     /** v2 signature (12 octets). */
     static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
-    /** v1 lines are at most 107 octets; v2 headers with TLVs are bounded here. */
+    /** v1 lines are at most 107 octets, CRLF included (the PROXY protocol specification, 2.1). */
+    static final int V1_MAX = 107;
+    /** v2 headers with TLVs are bounded here. */
     static final int MAX_HEADER = 536;
 
     /**
@@ -59,15 +61,17 @@ final class ProxyProtocol {
                 return error("not a PROXY protocol header");
             }
         }
+        // the whole line, CRLF included, is at most V1_MAX octets: a CRLF that ends later is
+        // not looked for, so the answer for a line does not depend on how much of it has arrived
         int end = -1;
-        for (int i = 0; i + 1 < len && i < 107; i++) {
+        for (int i = 0; i + 1 < Math.min(len, V1_MAX); i++) {
             if (buf[i] == '\r' && buf[i + 1] == '\n') {
                 end = i;
                 break;
             }
         }
         if (end < 0) {
-            return len >= 107 ? error("PROXY v1 header too long") : Result.NEED_MORE;
+            return len >= V1_MAX ? error("PROXY v1 header too long") : Result.NEED_MORE;
         }
         String[] f = new String(buf, 0, end, StandardCharsets.US_ASCII).split(" ");
         if (f.length >= 2 && f[1].equals("UNKNOWN")) {
