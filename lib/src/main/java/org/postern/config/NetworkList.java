@@ -73,11 +73,11 @@ public final class NetworkList implements Predicate<String> {
                 // normalises them: the network is the IPv4 network of the remaining bits
                 prefix -= 96;
             } else {
-                byte[] v6 = new byte[16];
-                v6[10] = (byte) 0xFF;
-                v6[11] = (byte) 0xFF;
-                System.arraycopy(bytes, 0, v6, 12, 4);
-                bytes = v6;
+                // the ::ffff: bits lie beyond such a prefix: Postfix refuses the pattern ("non-null
+                // host address bits"), and as IPv6 it could never match a client, which Postern
+                // (as Postfix) tests as IPv4
+                throw new ConfigException(parameter, 0, "non-null host address bits in \"" + element
+                        + "\": an IPv4-mapped network needs a prefix of 96 or more");
             }
         }
         networks.add(bytes);

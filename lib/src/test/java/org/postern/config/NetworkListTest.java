@@ -49,5 +49,9 @@ class NetworkListTest {
         assertTrue(mappedOnly.test("::ffff:192.0.2.77"));
         assertFalse(mappedOnly.test("192.0.3.1"));
         assertThrows(ConfigException.class, () -> NetworkList.parse(List.of("[::ffff:127.0.0.0]/129"), "mynetworks"));
+        // below 96 the ::ffff: bits are host bits: refused as Postfix refuses it (found by the cidr fuzz target)
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> NetworkList.parse(List.of("[::ffff:10.0.0.0]/14"), "mynetworks"));
+        assertTrue(e.getMessage().contains("non-null host address bits"), e.getMessage());
     }
 }
