@@ -202,16 +202,7 @@ public final class DsnComposer {
                               byte[] header, Instant now) {
         String messageId = "<" + queueId + "@" + myhostname + ">";
         StringBuilder b = new StringBuilder();
-        field(b, "Date", DATE.format(now));
-        field(b, "From", "MAILER-DAEMON@" + myhostname + " (Mail Delivery System)");
-        field(b, "Subject", "Postmaster Warning: Message Moved to the Corrupt Queue");
-        field(b, "To", clean(to));
-        field(b, "Auto-Submitted", "auto-generated");
-        field(b, "MIME-Version", "1.0");
-        field(b, "Content-Type", "text/plain; charset=us-ascii");
-        field(b, "Content-Transfer-Encoding", "7bit");
-        field(b, "Message-Id", messageId);
-        b.append("\r\n");
+        noticeHeader(b, "Postmaster Warning: Message Moved to the Corrupt Queue", clean(to), messageId, now);
         b.append("This is the mail system at host ").append(myhostname).append(".\r\n\r\n")
                 .append("A message in the queue could not be read and was moved to the corrupt\r\n")
                 .append("queue (a ").append(clean(klass)).append(" problem). It will not be delivered or\r\n")
@@ -246,17 +237,8 @@ public final class DsnComposer {
                                    List<String> lines, Instant now) {
         String messageId = "<" + queueId + "@" + myhostname + ">";
         StringBuilder b = new StringBuilder();
-        field(b, "Date", DATE.format(now));
-        field(b, "From", "MAILER-DAEMON@" + myhostname + " (Mail Delivery System)");
-        field(b, "Subject", clean(mailName) + (lmtp ? " LMTP" : " SMTP") + " client: errors from "
-                + TranscriptLines.ascii(server));
-        field(b, "To", clean(to) + " (Postmaster)");
-        field(b, "Auto-Submitted", "auto-generated");
-        field(b, "MIME-Version", "1.0");
-        field(b, "Content-Type", "text/plain; charset=us-ascii");
-        field(b, "Content-Transfer-Encoding", "7bit");
-        field(b, "Message-Id", messageId);
-        b.append("\r\n");
+        noticeHeader(b, clean(mailName) + (lmtp ? " LMTP" : " SMTP") + " client: errors from "
+                + TranscriptLines.ascii(server), clean(to) + " (Postmaster)", messageId, now);
         b.append("Unexpected response from ").append(TranscriptLines.ascii(server)).append(" while delivering ")
                 .append(clean(aboutId)).append(".\r\n\r\n");
         b.append("Transcript of session follows.\r\n\r\n");
@@ -265,6 +247,20 @@ public final class DsnComposer {
         }
         b.append("\r\nFor other details, see the local mail logfile\r\n");
         return new Report(b.toString().getBytes(StandardCharsets.US_ASCII), false, messageId);
+    }
+
+    /* noticeHeader - the header of a plain-text postmaster notice, and the empty line after it */
+    private void noticeHeader(StringBuilder b, String subject, String to, String messageId, Instant now) {
+        field(b, "Date", DATE.format(now));
+        field(b, "From", "MAILER-DAEMON@" + myhostname + " (Mail Delivery System)");
+        field(b, "Subject", subject);
+        field(b, "To", to);
+        field(b, "Auto-Submitted", "auto-generated");
+        field(b, "MIME-Version", "1.0");
+        field(b, "Content-Type", "text/plain; charset=us-ascii");
+        field(b, "Content-Transfer-Encoding", "7bit");
+        field(b, "Message-Id", messageId);
+        b.append("\r\n");
     }
 
     /** explanation - the human-readable part. */
