@@ -48,8 +48,21 @@ class SmtpdSessionFuzzTest {
     private static final List<java.util.logging.Logger> QUIET = List.of(
             java.util.logging.Logger.getLogger("postern.maillog"), java.util.logging.Logger.getLogger("org.postern"));
 
-    static {
-        QUIET.forEach(l -> l.setLevel(java.util.logging.Level.OFF));
+    /* the levels before this class silenced them: the other test classes of the JVM read the mail log */
+    private static final java.util.Map<java.util.logging.Logger, java.util.logging.Level> BEFORE =
+            new java.util.HashMap<>();
+
+    @org.junit.jupiter.api.BeforeAll
+    static void quiet() {
+        QUIET.forEach(l -> {
+            BEFORE.put(l, l.getLevel());
+            l.setLevel(java.util.logging.Level.OFF);
+        });
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void loud() {
+        BEFORE.forEach(java.util.logging.Logger::setLevel);
     }
 
     private static SmtpdSettings auth() {
