@@ -109,6 +109,13 @@ public final class Parameters {
     public static final Parameter<Duration> SMTPD_TIMEOUT = register(Parameter.time("smtpd_timeout", "300s",
             ChronoUnit.SECONDS,
             "The time limit for sending an SMTP server response and for receiving an SMTP client request."));
+    /** smtpd_per_record_deadline - smtpd_timeout bounds a whole record, not one read. */
+    public static final Parameter<Boolean> SMTPD_PER_RECORD_DEADLINE = register(Parameter.bool(
+            "smtpd_per_record_deadline", "yes",
+            "Change the behavior of the smtpd_timeout time limit from a time limit per read to a time limit to "
+                    + "receive a complete record (an SMTP command line, a message content line, a BDAT chunk): a "
+                    + "client that sends one byte now and then is cut off. Postern's default is yes (Postfix: no, "
+                    + "yes only under overload); a legitimate client never needs smtpd_timeout for one line."));
     /** smtpd_recipient_limit - the maximal number of recipients per message. */
     public static final Parameter<Integer> SMTPD_RECIPIENT_LIMIT = register(Parameter.integer("smtpd_recipient_limit",
             "1000", "The maximal number of recipients that the SMTP server accepts per message delivery request."));

@@ -52,6 +52,8 @@ final class SmtpdLineFramer {
     private final BareNewline bareNewline;
     private final byte[] line;
     private int lineLength;
+    /* lines completed (smtpd_per_record_deadline) */
+    private long records;
     private boolean skippingLongCommand;
     /** Input that arrived while the session was suspended, in order. */
     private final Deque<byte[]> held = new ArrayDeque<>();
@@ -141,8 +143,19 @@ final class SmtpdLineFramer {
         }
     }
 
+    /** recordInProgress - part of a line or of a BDAT chunk has arrived, its end not yet (smtpd_per_record_deadline). */
+    boolean recordInProgress() {
+        return lineLength > 0 || skippingLongCommand || s.data.chunkRemaining() > 0;
+    }
+
+    /** records - the lines completed so far (a new record began when this changed). */
+    long records() {
+        return records;
+    }
+
     /** completeLine - a line ended by LF: strip CRLF or note the bare LF. */
     private void completeLine(int len) {
+        records++;
         boolean bareLf = false;
         if (bareNewline == BareNewline.NO) {
             // noted all the same: a dot line next to it ends DATA only for an LF-only client (SmtpdContent)
@@ -208,6 +221,7 @@ final class SmtpdLineFramer {
 
     /** partialLine - line_length_limit bytes without LF. */
     private void partialLine(int len) {
+        records++;   // a piece of line_length_limit octets is a record of its own, as in Postfix
         if (s.content.inData()) {
             s.content.dataLine(len, false, false);
         } else {

@@ -318,9 +318,34 @@ public final class SmtpdSession {
 
     // ---------------------------------------------------------------- input and suspension
 
-    /** input - process bytes received from the client (any chunking). */
+    /* smtpd_per_record_deadline: when the record in progress began to arrive (clock millis), or -1 */
+    private long recordStart = -1;
+    /* the framer's count of records when recordStart was taken */
+    private long recordSerial;
+
+    /**
+     * input - process bytes received from the client (any chunking). With
+     * smtpd_per_record_deadline, a record (command line, content line, BDAT chunk) that has
+     * been arriving for longer than smtpd_timeout ends the session as a timeout does: the
+     * idle timer only sees the time between two reads, which a client sending a byte now and
+     * then never lets run out.
+     */
     public void input(byte[] data, int offset, int length) {
+        boolean deadline = settings.limits().perRecordDeadline();
+        if (deadline && recordStart >= 0 && framer.recordInProgress()
+                && clock.millis() - recordStart > settings.limits().timeout().toMillis()) {
+            timeout();
+            return;
+        }
         framer.input(data, offset, length);
+        if (deadline) {
+            if (!framer.recordInProgress()) {
+                recordStart = -1;
+            } else if (recordStart < 0 || framer.records() != recordSerial) {
+                recordStart = clock.millis();
+                recordSerial = framer.records();
+            }
+        }
     }
 
     /**

@@ -77,10 +77,22 @@ public record SmtpdSettings(Identity identity, Limits limits, Connections connec
      * @param hopcountLimit    hopcount_limit (50), Received: headers per message
      * @param queueMinfree     queue_minfree in bytes (0: only the message size check)
      * @param spoolMemoryLimit smtpd_spool_memory_limit (Postern, 1048576): message content kept in memory up to this many bytes, then in a spool file; 0 = always a file
+     * @param perRecordDeadline smtpd_per_record_deadline (Postern: yes; Postfix: no, yes under overload):
+     *                         smtpd_timeout also bounds the time to receive one whole record (a command
+     *                         line, a content line, a BDAT chunk), not only the time between two reads
      */
     public record Limits(long messageSizeLimit, int lineLengthLimit, Duration timeout, int recipientLimit,
                          int hardErrorLimit, int softErrorLimit, Duration errorSleepTime, int junkCommandLimit,
-                         int hopcountLimit, long queueMinfree, long spoolMemoryLimit) {
+                         int hopcountLimit, long queueMinfree, long spoolMemoryLimit, boolean perRecordDeadline) {
+
+        /** Limits - with the per-record deadline (the default). */
+        public Limits(long messageSizeLimit, int lineLengthLimit, Duration timeout, int recipientLimit,
+                      int hardErrorLimit, int softErrorLimit, Duration errorSleepTime, int junkCommandLimit,
+                      int hopcountLimit, long queueMinfree, long spoolMemoryLimit) {
+            this(messageSizeLimit, lineLengthLimit, timeout, recipientLimit, hardErrorLimit, softErrorLimit,
+                    errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree, spoolMemoryLimit, true);
+        }
+
         public Limits {
             Objects.requireNonNull(timeout, "timeout");
             Objects.requireNonNull(errorSleepTime, "errorSleepTime");
@@ -450,6 +462,7 @@ public record SmtpdSettings(Identity identity, Limits limits, Connections connec
         public String errorNoticeRecipient;
         public String doubleBounceSender;
         public long spoolMemoryLimit;
+        public boolean perRecordDeadline = true;
 
         Builder(SmtpdSettings s) {
             serviceName = s.identity().serviceName();
@@ -497,13 +510,14 @@ public record SmtpdSettings(Identity identity, Limits limits, Connections connec
             errorNoticeRecipient = s.notices().errorNoticeRecipient();
             doubleBounceSender = s.notices().doubleBounceSender();
             spoolMemoryLimit = s.limits().spoolMemoryLimit();
+            perRecordDeadline = s.limits().perRecordDeadline();
         }
 
         /** build - the settings; IllegalArgumentException on a bad value. */
         public SmtpdSettings build() {
             return new SmtpdSettings(
                     new Identity(serviceName, myhostname, banner, mailName, syslogName),
-                    new Limits(messageSizeLimit, lineLengthLimit, timeout, recipientLimit, hardErrorLimit, softErrorLimit, errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree, spoolMemoryLimit),
+                    new Limits(messageSizeLimit, lineLengthLimit, timeout, recipientLimit, hardErrorLimit, softErrorLimit, errorSleepTime, junkCommandLimit, hopcountLimit, queueMinfree, spoolMemoryLimit, perRecordDeadline),
                     new Connections(connectionCountLimit, connectionRateLimit, rateTimeUnit, eventLimitExceptions, upstreamProxy, upstreamProxyTimeout, peernameLookup, debugPeers, debugPeerLevel),
                     new Protocol(heloRequired, disableVrfy, bareNewline, bareNewlineExclusions, bareNewlineRejectCode, forbidUnauthPipelining),
                     new Security(tlsLevel, sslContext, tlsWrapperMode, saslAuthEnable, tlsAuthOnly, authenticator),

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -24,6 +25,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.postern.smtpd.SmtpdSettings.BareNewline;
 
@@ -582,6 +585,57 @@ class SmtpdSessionTest {
             assertEquals(i + 1, envelopes.size(), "one message per session, variant " + i + ": " + replies);
             expect("250 2.0.0 Ok: queued as " + envelopes.get(i).queueId());
             assertTrue(body(i).contains("MAIL FROM:<evil@x>"), body(i));
+        }
+    }
+
+    /* Ticking - a clock the test moves */
+    private static final class Ticking extends Clock {
+        long millis = CLOCK.millis();
+
+        @Override
+        public ZoneOffset getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(millis);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"true", "false"})
+    void aCommandDrippedByteByBytePastSmtpdTimeoutEndsTheSession(boolean perRecord) {
+        // smtpd_per_record_deadline: the idle timer never runs out at one byte a second; the record deadline does
+        SmtpdSettings.Builder b = settings().withTimeout(Duration.ofSeconds(10)).toBuilder();
+        b.perRecordDeadline = perRecord;
+        Ticking clock = new Ticking();
+        session = new SmtpdSession(b.build(), listener, transport, "unknown", "127.0.0.1", 40000, clock);
+        session.start();
+        expect("220 mx.example.org ESMTP Postern");
+        // a whole line each second, 30 times: every record arrives within the limit
+        for (int i = 0; i < 30; i++) {
+            clock.millis += 1000;
+            send("NOOP");
+        }
+        assertFalse(closed);
+        replies.clear();
+        String line = "EHLO slow.example\r\n";
+        for (int i = 0; i < line.length() && !closed; i++) {
+            clock.millis += 1000;
+            raw(line.substring(i, i + 1));
+        }
+        if (perRecord) {
+            assertTrue(closed, "cut after smtpd_timeout");
+            expect("421 4.4.2 mx.example.org Error: timeout exceeded");
+        } else {
+            assertFalse(closed, "no deadline per record: only the idle timer, which each byte resets");
+            assertTrue(replies.get(0).startsWith("250-mx.example.org"), replies.toString());
         }
     }
 
