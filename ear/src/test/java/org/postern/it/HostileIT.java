@@ -35,7 +35,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * applied to the client, never makes a second message; bare CR and NUL in command
  * arguments never reach the mail log or the Received header as line breaks, so no log
  * line can be forged; a 1 MB command line and 100,000 pipelined RCPT commands are refused
- * within the limits and the server goes on serving.
+ * within the limits and the server goes on serving; a client that sends a byte a second is
+ * cut by smtpd_timeout (smtpd_per_record_deadline).
  */
 @ExtendWith(ArquillianExtension.class)
 @RunAsClient
@@ -255,6 +256,37 @@ class HostileIT {
         assertTrue(replies <= 1000 + 25, "replies before the end: " + replies);
         assertTrue(seconds < 60, "ended within the soft error delays: " + seconds + " s");
         assertTrue(Postern.send("bob@smtp.test", "after a flood", "still serving").matches("[0-9A-F]{16}"));
+    }
+
+    @Test
+    void aClientThatSendsOneBytePerSecondIsCutBySmtpdTimeout() throws Exception {
+        Commands.Result e = Commands.run(Map.of("POSTERN_CONFIG_DIR", config.toString()), null,
+                List.of(Commands.bin("postconf"), "-e", "smtpd_timeout = 3s"));
+        assertEquals(0, e.status(), e.toString());
+        assertEquals(0, Commands.server(null, "postfix", "reload").status());
+        long start = System.nanoTime();
+        String reply = null;
+        try (Raw c = new Raw()) {
+            c.reply();
+            c.socket.setSoTimeout(1000);
+            for (byte b : "EHLO slow.example.org and then some more words\r\n".getBytes(StandardCharsets.US_ASCII)) {
+                try {
+                    c.out.write(b);
+                    c.out.flush();
+                } catch (IOException closed) {
+                    break;
+                }
+                if (c.in.available() > 0 || (reply = c.replyOrNull()) != null) {
+                    reply = reply != null ? reply : c.replyOrNull();
+                    break;
+                }
+            }
+        }
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+        System.out.println("HostileIT: one byte a second with smtpd_timeout = 3s: " + reply + " after " + seconds + " s");
+        assertNotNull(reply, "the server answered before the line was complete");
+        assertTrue(reply.startsWith("421 4.4.2"), reply);
+        assertTrue(seconds <= 8, "cut within smtpd_timeout and a byte: " + seconds + " s");
     }
 
     /** Raw - a client that writes bytes as they are (bare CR and NUL included) and reads replies. */
