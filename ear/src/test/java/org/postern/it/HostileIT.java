@@ -36,7 +36,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * arguments never reach the mail log or the Received header as line breaks, so no log
  * line can be forged; a 1 MB command line and 100,000 pipelined RCPT commands are refused
  * within the limits and the server goes on serving; a client that sends a byte a second is
- * cut by smtpd_timeout (smtpd_per_record_deadline).
+ * cut by smtpd_timeout (smtpd_per_record_deadline); an AUTH guessing loop is slowed by the
+ * tarpit after smtpd_soft_error_limit and cut at smtpd_hard_error_limit, logged as Postfix
+ * logs it.
  */
 @ExtendWith(ArquillianExtension.class)
 @RunAsClient
@@ -289,6 +291,47 @@ class HostileIT {
         assertTrue(seconds <= 8, "cut within smtpd_timeout and a byte: " + seconds + " s");
     }
 
+    @Test
+    void anAuthGuessingLoopIsSlowedByTheTarpitAndCutByTheHardErrorLimit() throws Exception {
+        // the submission service of the test master.cf offers AUTH (smtpd_sasl_auth_enable=yes, no TLS)
+        List<Long> millis = new ArrayList<>();
+        List<String> replies = new ArrayList<>();
+        try (Raw c = new Raw(12587)) {
+            c.reply();
+            c.send("EHLO guesser.example.org");
+            assertTrue(c.reply().contains("AUTH"), "the submission service offers AUTH");
+            for (int i = 0; i < 40; i++) {
+                long t = System.nanoTime();
+                c.send("AUTH PLAIN " + java.util.Base64.getEncoder().encodeToString(
+                        ("\0smtp-user\0guess-" + i).getBytes(StandardCharsets.US_ASCII)));
+                String r = c.replyOrNull();
+                if (r == null) {
+                    break;
+                }
+                millis.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t));
+                replies.add(r);
+                if (r.startsWith("421")) {
+                    break;
+                }
+            }
+        }
+        System.out.println("HostileIT: AUTH guessing: " + replies.size() + " replies, ms each " + millis + ", the last: "
+                + replies.get(replies.size() - 1));
+        // smtpd_soft_error_limit (10): later error replies wait smtpd_error_sleep_time (1s);
+        // smtpd_hard_error_limit (20): the session ends
+        assertTrue(replies.get(0).startsWith("535 5.7.8"), replies.get(0));
+        assertTrue(millis.get(0) < 900, "the first failures are answered at once: " + millis);
+        assertTrue(millis.get(15) >= 900, "past the soft error limit each failure waits: " + millis);
+        assertTrue(replies.get(replies.size() - 1).startsWith("421 4.7.0"), "cut: " + replies);
+        assertTrue(replies.size() <= 21, "at most the hard error limit of guesses: " + replies.size());
+        List<String> log = Files.readAllLines(Postern.mailLog(), StandardCharsets.UTF_8);
+        assertTrue(log.stream().anyMatch(l -> l.contains("SASL PLAIN authentication failed")
+                && l.contains("sasl_username=smtp-user")), "Postfix's warning for a failed AUTH");
+        assertTrue(log.stream().anyMatch(l -> l.contains("too many errors after AUTH from localhost[127.0.0.1]")),
+                "Postfix's line for the cut session");
+        assertTrue(log.stream().noneMatch(l -> l.contains("guess-")), "no password in the mail log");
+    }
+
     /** Raw - a client that writes bytes as they are (bare CR and NUL included) and reads replies. */
     private static final class Raw implements AutoCloseable {
         final Socket socket;
@@ -296,7 +339,11 @@ class HostileIT {
         final OutputStream out;
 
         Raw() throws IOException {
-            socket = new Socket(Postern.HOST, Postern.PORT);
+            this(Postern.PORT);
+        }
+
+        Raw(int port) throws IOException {
+            socket = new Socket(Postern.HOST, port);
             socket.setSoTimeout(60_000);
             in = new BufferedInputStream(socket.getInputStream());
             out = socket.getOutputStream();

@@ -175,6 +175,16 @@ final class SmtpMimeDowngrade {
             int b = lineStart && !stack.isEmpty() ? boundary(line) : NOT_A_BOUNDARY;
             if (b != NOT_A_BOUNDARY) {
                 out.write(line);
+                // a boundary line longer than a chunk (a boundary past mime_boundary_length_limit):
+                // its rest is part of it, not the first header line of the part
+                while (line[line.length - 1] != '\n') {
+                    byte[] rest = readLine(CHUNK);
+                    if (rest == null) {
+                        return b == OPENS_PART ? Headers.MULTIPART : null;
+                    }
+                    out.write(rest);
+                    line = rest;
+                }
                 if (b == OPENS_PART) {
                     return Headers.MULTIPART;
                 }
