@@ -85,7 +85,7 @@ public class FlushService {
         }
         List<String> ids;
         try {
-            ids = queue.flushDomain(d, Instant.now());
+            ids = retrying(() -> queue.flushDomain(d, Instant.now()));
         } catch (RuntimeException e) {
             LOG.warning("PSTN5202: flush of " + d + " failed: " + e);
             throw new FlushException("flush of " + d + " failed: " + e.getMessage(), e);
@@ -99,7 +99,7 @@ public class FlushService {
     public int flushAll() throws FlushException {
         List<String> ids;
         try {
-            ids = queue.flushAll(Instant.now(), FLUSH_ALL_REQUESTS);
+            ids = retrying(() -> queue.flushAll(Instant.now(), FLUSH_ALL_REQUESTS));
         } catch (RuntimeException e) {
             LOG.warning("PSTN5204: flush of the whole queue failed: " + e);
             throw new FlushException("flush of the whole queue failed: " + e.getMessage(), e);
@@ -117,12 +117,55 @@ public class FlushService {
     public List<String> flushMessages(List<String> queueIds, boolean flush) throws FlushException {
         List<String> ids;
         try {
-            ids = queue.flushMessages(queueIds, flush, Instant.now());
+            ids = retrying(() -> queue.flushMessages(queueIds, flush, Instant.now()));
         } catch (RuntimeException e) {
             LOG.warning("PSTN5206: flush of " + queueIds.size() + " message(s) failed: " + e);
             throw new FlushException("flush of messages failed: " + e.getMessage(), e);
         }
         requests.deliverNow(ids);
         return ids;
+    }
+
+    /** the tries of one flush transaction that a lock conflict rolled back */
+    static final int FLUSH_TRIES = 3;
+
+    /*
+     * retrying - one flush transaction (FlushQueue: a transaction per call), tried again when
+     * a lock conflict with a delivery round rolled it back (an optimistic lock failure, or a
+     * deadlock the database broke by rolling this one back): making mail due is idempotent,
+     * and an administrator's flush should not fail because a delivery touched the same rows
+     */
+    private static List<String> retrying(java.util.function.Supplier<List<String>> flush) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return flush.get();
+            } catch (RuntimeException e) {
+                if (attempt >= FLUSH_TRIES || !lockConflict(e)) {
+                    throw e;
+                }
+                LOG.fine(() -> "PSTN5207: flush rolled back by a lock conflict, trying again: " + e);
+                try {
+                    Thread.sleep(50L * attempt);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /* lockConflict - the failure is a lock conflict somewhere in its causes */
+    static boolean lockConflict(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof jakarta.persistence.OptimisticLockException
+                    || t instanceof jakarta.persistence.PessimisticLockException
+                    || t instanceof jakarta.persistence.LockTimeoutException
+                    || t instanceof jakarta.ejb.EJBTransactionRolledbackException
+                    || t instanceof java.sql.SQLTransactionRollbackException
+                    || String.valueOf(t.getMessage()).contains("Deadlock detected")) {
+                return true;
+            }
+        }
+        return false;
     }
 }
