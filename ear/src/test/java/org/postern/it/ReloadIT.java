@@ -211,8 +211,8 @@ class ReloadIT {
             assertNotNull(notice, "the postmaster's notice reached notices@smtp.test");
             String text = notice.text();
             assertEquals(List.of("<notices@smtp.test>"), notice.rcptTo());
-            assertTrue(text.contains("Subject: Postern SMTP client: errors from 127.0.0.1[127.0.0.1]"), text);
-            assertTrue(text.contains("Unexpected response from 127.0.0.1[127.0.0.1] while delivering " + queueId), text);
+            assertTrue(text.contains("Subject: Postern SMTP client: errors from 127.0.0.1[127.0.0.1]:12526"), text);
+            assertTrue(text.contains("Unexpected response from 127.0.0.1[127.0.0.1]:12526.\r\n"), text);
             assertTrue(text.contains(" In:  220 sink.test ESMTP test sink\r\n"), text);
             assertTrue(text.contains(" Out: MAIL FROM:<sender@example.org>"), text);
             assertTrue(text.contains(" Out: RCPT TO:<bob@smtp.test>"), text);

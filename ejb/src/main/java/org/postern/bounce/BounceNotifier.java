@@ -227,7 +227,7 @@ public final class BounceNotifier {
         String to = qualify(config.get(Parameters.ERROR_NOTICE_RECIPIENT));
         DsnComposer composer = new DsnComposer(config.get(Parameters.MYHOSTNAME), config.get(Parameters.MAIL_NAME),
                 Math.max(0, config.get(Parameters.BOUNCE_SIZE_LIMIT)));
-        store(id, doubleBounce, to, composer.transcriptNotice(id, to, queueId, lmtp, server, lines, now), now);
+        store(id, doubleBounce, to, composer.transcriptNotice(id, to, lmtp, server, lines, now), now);
         MailLog.bounce(queueId + ": postmaster protocol notification: " + id);
         return id;
     }

@@ -233,14 +233,13 @@ public final class DsnComposer {
      * Postfix's smtp_chat_notify() writes it (Subject "mail_name SMTP client: errors from
      * server"; "LMTP client" for LMTP), the lines wrapped as in smtpd's notices.
      */
-    public Report transcriptNotice(String queueId, String to, String aboutId, boolean lmtp, String server,
-                                   List<String> lines, Instant now) {
+    public Report transcriptNotice(String queueId, String to, boolean lmtp, String server, List<String> lines,
+                                   Instant now) {
         String messageId = "<" + queueId + "@" + myhostname + ">";
         StringBuilder b = new StringBuilder();
         noticeHeader(b, clean(mailName) + (lmtp ? " LMTP" : " SMTP") + " client: errors from "
                 + TranscriptLines.ascii(server), clean(to) + " (Postmaster)", messageId, now);
-        b.append("Unexpected response from ").append(TranscriptLines.ascii(server)).append(" while delivering ")
-                .append(clean(aboutId)).append(".\r\n\r\n");
+        b.append("Unexpected response from ").append(TranscriptLines.ascii(server)).append(".\r\n\r\n");
         b.append("Transcript of session follows.\r\n\r\n");
         for (String line : lines) {
             TranscriptLines.wrap(b, line);

@@ -216,16 +216,15 @@ class DsnComposerTest {
         String longReply = "In:  500 5.5.2 Error: command not recognized, and a reason long enough to be wrapped at "
                 + "seventy-eight columns";
         DsnComposer.Report r = COMPOSER.transcriptNotice("0195948AB2C00009", "postmaster@mx.postern.test",
-                "0195948AB2C00001", false, "mx.example.com[192.0.2.25]",
+                false, "mx.example.com[192.0.2.25]:25",
                 List.of("In:  220 mx.example.com ESMTP", "Out: EHLO mx.postern.test", "Out: RCPT TO:<a@example.com>",
                         longReply, "In:  550 caf\u00e9\r\nSubject: forged"), NOW);
         String text = new String(r.content(), StandardCharsets.US_ASCII);
         MimeMessage m = new MimeMessage(null, new java.io.ByteArrayInputStream(r.content()));
-        assertEquals("Postern SMTP client: errors from mx.example.com[192.0.2.25]", m.getSubject());
+        assertEquals("Postern SMTP client: errors from mx.example.com[192.0.2.25]:25", m.getSubject());
         assertEquals("postmaster@mx.postern.test (Postmaster)", m.getHeader("To", ","));
         assertEquals("auto-generated", m.getHeader("Auto-Submitted", ","));
-        assertTrue(text.contains("\r\n\r\nUnexpected response from mx.example.com[192.0.2.25] while delivering "
-                + "0195948AB2C00001.\r\n\r\nTranscript of session follows.\r\n\r\n In:  220 mx.example.com ESMTP\r\n"
+        assertTrue(text.contains("\r\n\r\nUnexpected response from mx.example.com[192.0.2.25]:25.\r\n\r\nTranscript of session follows.\r\n\r\n In:  220 mx.example.com ESMTP\r\n"
                 + " Out: EHLO mx.postern.test\r\n Out: RCPT TO:<a@example.com>\r\n"), text);
         // wrapped at 78 columns between words, the continuation indented by four
         assertTrue(text.contains(" In:  500 5.5.2 Error: command not recognized, and a reason long enough to be\r\n"
@@ -237,7 +236,7 @@ class DsnComposerTest {
             assertTrue(b > 0, "ASCII only");
         }
         DsnComposer.Report lmtp = COMPOSER.transcriptNotice("0195948AB2C0000A", "postmaster@mx.postern.test",
-                "0195948AB2C00001", true, "private/dovecot-lmtp", List.of("In:  220 ready"), NOW);
+                true, "private/dovecot-lmtp", List.of("In:  220 ready"), NOW);
         assertEquals("Postern LMTP client: errors from private/dovecot-lmtp",
                 new MimeMessage(null, new java.io.ByteArrayInputStream(lmtp.content())).getSubject());
     }

@@ -1708,7 +1708,7 @@ public final class SmtpClientSession implements AutoCloseable {
         int c = reply.code();
         if (history != null && protocolError == null && t != null
                 && (c < 400 || c > 599 || c == 555 || (c >= 500 && c < 510))) {
-            protocolError = t.namaddr();
+            protocolError = t.relay();   // Postfix's namaddrport: host[addr]:port
         }
     }
 

@@ -243,7 +243,7 @@ class SmtpSinkFaultTest {
             return;
         }
         assertTrue(o.transcript() != null, "a transcript for the postmaster");
-        assertEquals("127.0.0.1[127.0.0.1]", o.transcript().server());
+        assertEquals("127.0.0.1[127.0.0.1]:" + port, o.transcript().server());
         List<String> lines = o.transcript().lines();
         assertEquals("In:  220 smtp-sink ESMTP", lines.get(0));
         assertEquals("Out: EHLO client.test", lines.get(1));

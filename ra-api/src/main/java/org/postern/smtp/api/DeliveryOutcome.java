@@ -44,7 +44,8 @@ public record DeliveryOutcome(String relay, List<RecipientOutcome> recipients,
     /**
      * Transcript - a client conversation for the postmaster (notify_classes = protocol).
      *
-     * @param server the server whose reply was the protocol error, name[address]
+     * @param server the server whose reply was the protocol error, name[address]:port (name[/path] for a
+     *               unix-domain socket)
      * @param lines  "Out: command" and "In:  reply" lines, AUTH credentials masked, at most
      *               {@link #LIMIT}
      */
