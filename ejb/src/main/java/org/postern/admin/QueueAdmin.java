@@ -1,5 +1,7 @@
 package org.postern.admin;
 
+import jakarta.interceptor.Interceptors;
+import org.postern.tx.RolledBackIsAFailure;
 import jakarta.ejb.Stateless;
 import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
@@ -23,6 +25,7 @@ import org.postern.queue.RecipientStatus;
  * queue of any size is listed without loading it at once.
  */
 @Stateless
+@Interceptors(RolledBackIsAFailure.class)
 @TransactionAttribute(TransactionAttributeType.SUPPORTS)
 public class QueueAdmin {
 

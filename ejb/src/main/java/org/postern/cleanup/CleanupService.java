@@ -1,5 +1,7 @@
 package org.postern.cleanup;
 
+import jakarta.interceptor.Interceptors;
+import org.postern.tx.RolledBackIsAFailure;
 import jakarta.ejb.EJB;
 import jakarta.ejb.Stateless;
 import jakarta.ejb.TransactionAttribute;
@@ -36,6 +38,7 @@ import org.postern.smtpd.api.Envelope;
  * {@link QueueSync}), before any 250.
  */
 @Stateless
+@Interceptors(RolledBackIsAFailure.class)
 public class CleanupService {
 
     @PersistenceContext(unitName = "postern")

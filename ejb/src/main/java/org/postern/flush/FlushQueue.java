@@ -1,5 +1,7 @@
 package org.postern.flush;
 
+import jakarta.interceptor.Interceptors;
+import org.postern.tx.RolledBackIsAFailure;
 import jakarta.ejb.Stateless;
 import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
@@ -22,6 +24,7 @@ import org.postern.queue.RecipientStatus;
  * of its own; the caller wakes the returned messages after it.
  */
 @Stateless
+@Interceptors(RolledBackIsAFailure.class)
 @TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
 public class FlushQueue {
     /** messages that a flush makes due: held and corrupt mail stays where it is */

@@ -1,5 +1,7 @@
 package org.postern.qmgr;
 
+import jakarta.interceptor.Interceptors;
+import org.postern.tx.RolledBackIsAFailure;
 import jakarta.ejb.EJB;
 import jakarta.ejb.Stateless;
 import jakarta.ejb.TransactionAttribute;
@@ -52,6 +54,7 @@ import org.postern.service.MailLog;
  * delay_warning_time, maximal_queue_lifetime; fast_flush_domains ($relay_domains).
  */
 @Stateless
+@Interceptors(RolledBackIsAFailure.class)
 @TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
 public class QueueStore {
     private static final Logger LOG = Logger.getLogger("org.postern.qmgr");
