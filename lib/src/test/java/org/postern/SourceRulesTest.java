@@ -59,7 +59,7 @@ class SourceRulesTest {
     /** log ids used in more than one file for one event */
     private static final Map<String, String> SHARED_LOG_IDS = Map.of(
             "PSTN0111", "duplicate entry in a lookup table: the same warning of the inline and the text readers",
-            "PSTN4303", "a delivery failed and waits for its lease: raised by the queue manager and the agent");
+            "PSTN4303", "a delivery failed and a later queue scan tries again: raised by the queue manager and the agent");
 
     private static final Pattern LOG_ID = Pattern.compile("\"(PSTN\\d{4})\\b");
 

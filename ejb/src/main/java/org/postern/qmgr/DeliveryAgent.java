@@ -238,9 +238,15 @@ public class DeliveryAgent {
         }
     }
 
+    /*
+     * failed - a round that ended in an exception: the message is due again (its lease given
+     * back, or kept to be given back, or never taken) and a later queue scan requests it. One
+     * line with the root cause; the stack at FINE (when the database is away, every round
+     * fails alike and WildFly logs each exception already)
+     */
     private static void failed(String queueId, RuntimeException e) {
-        LOG.log(java.util.logging.Level.SEVERE, "PSTN4303: " + queueId + ": delivery failed, will retry after the lease: "
-                + e, e);
+        LOG.severe("PSTN4303: " + queueId + ": delivery failed, tried again at a later queue scan: " + rootCause(e));
+        LOG.log(java.util.logging.Level.FINE, "PSTN4303: " + queueId, e);
     }
 
     /* leaveActive - give the place in the active queue back; wake what waited for one */
@@ -289,7 +295,12 @@ public class DeliveryAgent {
         try {
             outcomes = deliverDue(claim, start);
         } catch (RuntimeException e) {
-            store.release(queueId, claim.lease());
+            try {
+                store.release(queueId, claim.lease());
+            } catch (RuntimeException releaseFailed) {
+                // the database is gone too: the lease is given back when it answers again
+                keep(claim, null, releaseFailed);
+            }
             throw e;
         }
         if (Removals.removable(claim, outcomes)) {
@@ -301,21 +312,93 @@ public class DeliveryAgent {
 
     /*
      * finish - record a round's outcomes (finishRound), then wake its notices and schedule
-     * the next attempt. A transaction that fails is tried again a few times before giving
-     * up: the recipients were delivered, and a round whose outcomes are lost is delivered
-     * again when its lease runs out.
+     * the next attempt. A transaction that fails is tried again a few times; when the
+     * database still does not answer, the round waits in memory (UnrecordedRounds) and each
+     * queue scan offers it again (recordKept). Only when that memory is full does the round
+     * fail, and its message is delivered again when its lease runs out.
      */
     private void finish(QueueStore.Claim claim, Map<Long, QueueStore.Outcome> outcomes) {
+        try {
+            finish(claim, outcomes, FINISH_ATTEMPTS);
+        } catch (RuntimeException e) {
+            if (!keep(claim, outcomes, e)) {
+                throw e;
+            }
+        }
+    }
+
+    /* keep - a round the database would not take waits for the next queue scan; false when too many wait */
+    private static boolean keep(QueueStore.Claim claim, Map<Long, QueueStore.Outcome> outcomes, RuntimeException e) {
+        if (!UnrecordedRounds.shared().keep(claim, outcomes, Instant.now())) {
+            return false;
+        }
+        LOG.warning("PSTN4411: " + claim.queueId() + ": the queue database does not answer; "
+                + (outcomes == null ? "the lease is" : "the outcomes of the round are")
+                + " kept in memory and recorded when it answers again: " + rootCause(e));
+        return true;
+    }
+
+    /** rootCause - the exception, and the innermost cause when it is wrapped (EJBException around JDBC). */
+    static String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t == e ? String.valueOf(e) : e.getClass().getSimpleName() + " (" + t + ")";
+    }
+
+    /**
+     * recordKept - offer the rounds that wait in memory (UnrecordedRounds) to the database
+     * again, oldest first, one attempt each; stops at the first that fails (the database is
+     * still away) and keeps it and the rest. Called by every queue scan before it looks for
+     * due mail. Returns the number recorded.
+     */
+    public int recordKept() {
+        List<UnrecordedRounds.Unrecorded> waiting = UnrecordedRounds.shared().take();
+        int recorded = 0;
+        for (int i = 0; i < waiting.size(); i++) {
+            UnrecordedRounds.Unrecorded u = waiting.get(i);
+            try {
+                if (u.outcomes() == null) {
+                    store.release(u.claim().queueId(), u.claim().lease());
+                } else {
+                    finish(u.claim(), u.outcomes(), 1);
+                }
+                recorded++;
+            } catch (RuntimeException e) {
+                for (UnrecordedRounds.Unrecorded rest : waiting.subList(i, waiting.size())) {
+                    UnrecordedRounds.shared().keep(rest.claim(), rest.outcomes(), rest.since());
+                }
+                LOG.warning("PSTN4412: the queue database still does not answer; " + (waiting.size() - i)
+                        + " round(s) wait in memory: " + rootCause(e));
+                break;
+            }
+        }
+        if (recorded > 0) {
+            int n = recorded;
+            LOG.info(() -> "PSTN4413: the queue database answers again; " + n + " round(s) kept in memory recorded");
+        }
+        return recorded;
+    }
+
+    /* finish - record a round's outcomes in up to {@code attempts} transactions, pausing between them; throws the last failure */
+    private void finish(QueueStore.Claim claim, Map<Long, QueueStore.Outcome> outcomes, int attempts) {
         String queueId = claim.queueId();
         QueueStore.Finished finished = null;
         RuntimeException failure = null;
-        for (int attempt = 0; attempt < FINISH_ATTEMPTS && finished == null; attempt++) {
+        for (int attempt = 0; attempt < attempts && finished == null; attempt++) {
             try {
                 finished = store.finishRound(queueId, claim.lease(), outcomes, Instant.now());
             } catch (RuntimeException e) {
                 failure = e;
+                if (attempts == 1) {
+                    break;
+                }
                 LOG.warning("PSTN4406: " + queueId + ": cannot record the outcomes of a round (attempt "
-                        + (attempt + 1) + " of " + FINISH_ATTEMPTS + "): " + e);
+                        + (attempt + 1) + " of " + attempts + "): " + rootCause(e));
+                if (attempt + 1 == attempts) {
+                    break;
+                }
                 try {
                     Thread.sleep(FINISH_PAUSE.toMillis() << attempt);
                 } catch (InterruptedException ie) {
@@ -363,8 +446,8 @@ public class DeliveryAgent {
                 try {
                     finish(r.claim(), r.outcomes());
                 } catch (RuntimeException e) {
-                    LOG.log(java.util.logging.Level.SEVERE, "PSTN4303: " + r.claim().queueId()
-                            + ": outcomes not recorded, will retry after the lease: " + e, e);
+                    LOG.severe("PSTN4303: " + r.claim().queueId() + ": outcomes not recorded, the message is"
+                            + " delivered again when its lease runs out: " + rootCause(e));
                 }
             } else {
                 MailLog.qmgr(r.claim().queueId() + ": removed");

@@ -67,9 +67,11 @@ public class QueueManager implements MessageListener {
                 agent.deliverAll(valid);
             }
         } catch (RuntimeException e) {
-            // the lease expires and the scanner requests the message again; do not let JMS
-            // redeliver in a tight loop
-            LOG.log(Level.SEVERE, "PSTN4303: " + valid + ": delivery failed, will retry after the lease: " + e, e);
+            // the scanner requests the message again (its lease given back, kept to be given
+            // back, or run out); do not let JMS redeliver in a tight loop
+            LOG.severe("PSTN4303: " + valid + ": delivery failed, tried again at a later queue scan: "
+                    + DeliveryAgent.rootCause(e));
+            LOG.log(Level.FINE, "PSTN4303: " + valid, e);
         }
     }
 }

@@ -33,7 +33,9 @@ import org.postern.service.ConfigService;
  * costs little. A scan requests no more messages than the active queue has room for
  * ({@link ActiveMessages}); the rest stay due and are woken when a delivery round leaves
  * the active queue. Notices queued outside a delivery round (the postmaster's notice of a
- * message moved to the corrupt queue) are found by the next scan.
+ * message moved to the corrupt queue) are found by the next scan. Each scan first offers
+ * the database the delivery rounds it would not take while it was away
+ * ({@link DeliveryAgent#recordKept}, {@link UnrecordedRounds}).
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
  * queue_run_delay (300s): the time between scans; qmgr_message_active_limit (20000).
@@ -101,8 +103,13 @@ public class QueueScanner {
         timers.createIntervalTimer(5000, delay, new TimerConfig("postern-queue-scan", false));
     }
 
+    @EJB
+    private DeliveryAgent agent;
+
     @Timeout
     void scan(Timer timer) {
+        // rounds whose outcomes the database would not take first: their messages are leased meanwhile
+        agent.recordKept();
         sweepAccepted();
         // qmgr_message_active_limit: request no more than the active queue has room for
         int room = Math.min(BATCH, ActiveMessages.shared()

@@ -79,8 +79,14 @@ class DeliveryAgentRoundTest {
             return finishRound(queueId, lease, outcomes, now).next();
         }
 
+        /** finishRound fails this many more times, as when the database is unreachable */
+        final java.util.concurrent.atomic.AtomicInteger unreachable = new java.util.concurrent.atomic.AtomicInteger();
+
         @Override
         public Finished finishRound(String queueId, long lease, Map<Long, Outcome> outcomes, Instant now) {
+            if (unreachable.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new IllegalStateException("Connection refused");
+            }
             finished.add(Map.copyOf(outcomes));
             return db.inTransaction(new QueueStore(), q -> q.finishRound(queueId, lease, outcomes, now));
         }
@@ -257,6 +263,30 @@ class DeliveryAgentRoundTest {
     private static QueueStore.Claim claim(QueueStore.Claim.Client client) {
         return new QueueStore.Claim("4ABC", 1, "s@example.org", Instant.now(), 10, 1, null, null, null, 1, true,
                 List.of(), false, null, false, client);
+    }
+
+    @Test
+    void aRoundTheDatabaseWillNotTakeWaitsInMemoryAndIsRecordedWhenItAnswers() throws Exception {
+        UnrecordedRounds.shared().take();
+        DeliveryAgent a = agent("minimal_backoff_time = 300s",
+                (hop, m) -> all(m, DeliveryOutcome.Status.DEFERRED, "4.3.0", "451 4.3.0 try again later"));
+        String id = stored("a@example.com");
+        store.unreachable.set(DeliveryAgent.FINISH_ATTEMPTS + 1);
+        a.deliver(id); // every attempt of the round fails: no exception, the round waits
+        assertEquals(1, UnrecordedRounds.shared().size());
+        assertEquals(List.of(), requests.scheduled, "nothing scheduled yet");
+        QueuedMessage held = db.message(id);
+        assertTrue(held.getLeaseUntil() != null, "still leased to this node meanwhile");
+
+        assertEquals(0, a.recordKept(), "the database still does not answer: the round keeps waiting");
+        assertEquals(1, UnrecordedRounds.shared().size());
+
+        assertEquals(1, a.recordKept(), "the database answers: the round is recorded");
+        assertEquals(0, UnrecordedRounds.shared().size());
+        QueuedMessage m = db.message(id);
+        assertEquals(null, m.getLeaseUntil(), "the lease given back");
+        assertEquals(RecipientStatus.DEFERRED, m.getRecipients().get(0).getStatus());
+        assertEquals(1, requests.scheduled.size(), "the next attempt scheduled as after any round");
     }
 
     @Test
