@@ -83,5 +83,8 @@ for t in "${targets[@]}"; do
   fi
 done
 printf '%-62s %12s %8s\n' "total (${#targets[@]} targets, $(( $(date +%s) - start )) s)" "$total_execs" "$total_crashes"
+# for the reliability report (bench/reliability.sh --report)
+printf 'targets=%s executions=%s crashes=%s seconds=%s status=%s\n' "${#targets[@]}" "$total_execs" \
+  "$total_crashes" "$(( $(date +%s) - start ))" "$status" >"$LOGS/summary.txt"
 [ "$status" -eq 0 ] || echo "fuzz: FAILED (a crash or a target without a result; logs in $LOGS/)"
 exit "$status"
