@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/fuzz.sh [SECONDS] - fuzz every Jazzer target (@FuzzTest) of lib and ra-smtp
+# bench/fuzz.sh [SECONDS] - fuzz every Jazzer target (@FuzzTest) of lib, ra-smtp and ejb
 # in turn, SECONDS each (FUZZ_SECONDS, default 10), and print one table: target,
 # executions, crashes found. Exits 1 when a target found a crash or did not run.
 #
@@ -25,7 +25,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-${FUZZ_SECONDS:-10}}
-MODULES=(lib ra-smtp)
+# FUZZ_MODULES="ejb" fuzzes the targets of some modules only
+read -r -a MODULES <<<"${FUZZ_MODULES:-lib ra-smtp ejb}"
 LOGS=${FUZZ_LOGS:-target/fuzz}
 mkdir -p "$LOGS"
 echo "== fuzz: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), ${SECONDS_EACH}s per target; machine: $(nproc) cpus, $(java -version 2>&1 | head -1)"
