@@ -139,7 +139,7 @@ public final class DsnComposer {
         byte[] returned = returned(original, headersOnly);
         boolean eightBit = hasEightBit(returned);
         String cte = eightBit ? "8bit" : "7bit";
-        String boundary = queueId + "." + now.getEpochSecond() + "/" + myhostname;
+        String boundary = boundary(queueId + "." + now.getEpochSecond() + "/" + myhostname, returned);
         String messageId = "<" + queueId + "@" + myhostname + ">";
 
         StringBuilder head = new StringBuilder();
@@ -418,6 +418,9 @@ public final class DsnComposer {
         int len = Math.min(c.length, sizeLimit);
         boolean cut = len < c.length || !original.complete();
         if (headersOnly) {
+            if (len >= 2 && c[0] == '\r' && c[1] == '\n') {
+                return new byte[0]; // an empty header section: the first line is the body's
+            }
             int end = indexOf(c, len, new byte[] {'\r', '\n', '\r', '\n'});
             if (end >= 0) {
                 return java.util.Arrays.copyOf(c, end + 2);
@@ -437,6 +440,20 @@ public final class DsnComposer {
         }
         byte[] r = java.util.Arrays.copyOf(c, len);
         return r;
+    }
+
+    /**
+     * boundary - Postfix's boundary (queue id, time, host name), unless the returned content
+     * holds it after "--": the content is the sender's, and a line of it that starts with the
+     * delimiter would end the report's last part early for every MIME parser (the queue id
+     * and the time can be guessed). Then ".1", ".2", ... is appended until it does not.
+     */
+    static String boundary(String base, byte[] returned) {
+        String b = base;
+        for (int n = 1; indexOf(returned, returned.length, ("--" + b).getBytes(StandardCharsets.US_ASCII)) >= 0; n++) {
+            b = base + "." + n;
+        }
+        return b;
     }
 
     private static int indexOf(byte[] data, int len, byte[] what) {
