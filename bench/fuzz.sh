@@ -19,7 +19,8 @@
 # crash (by stack), not only the first.
 #
 # Time: measured on 2 cores, 11 targets at 10 s: 255 s in all, so about 13 s per target
-# beyond its fuzzing (JVM start, Jazzer's agent, JUnit, corpus loading) plus the build.
+# beyond its fuzzing (JVM start, Jazzer's agent, JUnit, corpus loading) plus the build;
+# with ejb's two targets, 13 targets: 364 s (while other builds shared the machine).
 # Only Postern's classes are instrumented (coverage and hooks). Runs as any user, root
 # included; the native parts come inside the jazzer jar (Linux x86_64).
 set -euo pipefail
