@@ -35,8 +35,9 @@ import org.postern.test.Peers;
  * 600 KB. The client gets Postfix's reply for a queue file write error, "451 4.3.0 Error:
  * queue file write error" (Postfix's cleanup_strerror() table: CLEANUP_STAT_WRITE, 451,
  * 4.3.0; smtpd's "%d %s Error: %s"), never a 250; the listener never sees the message; the
- * partial spool file is gone by the time of the reply; and the session goes on: a small
- * message in the same session is accepted and arrives whole.
+ * partial spool file is gone by the time of the reply; the session goes on: a small
+ * message in the same session is accepted and arrives whole; and the postmaster gets the
+ * session's transcript (notify_classes has "resource" by default, as in Postfix).
  *
  * <p>message_size_limit is 0 here: with a limit, queue_minfree's check at MAIL (1.5 times
  * the limit free) would refuse the transaction before any content, and the failure in
@@ -61,12 +62,16 @@ class SmtpdDiskFullTest {
     private final List<byte[]> contents = new CopyOnWriteArrayList<>();
 
     private final SmtpdListener listener = (envelope, content) -> {
+        byte[] bytes;
         try {
-            contents.add(content.readAllBytes());
+            bytes = content.readAllBytes();
         } catch (IOException e) {
             throw new EnqueueException("read failed", e);
         }
-        envelopes.add(envelope);
+        synchronized (this) { // the i-th content is the i-th envelope's
+            contents.add(bytes);
+            envelopes.add(envelope);
+        }
         return envelope.queueId();
     };
 
@@ -216,12 +221,43 @@ class SmtpdDiskFullTest {
                 + Files.getFileStore(spool).getTotalSpace() + ": " + replies);
         assertEquals(WRITE_ERROR, replies.get(0), "the message that does not fit");
         assertTrue(replies.get(1).matches("250 2\\.0\\.0 Ok: (\\d+ bytes )?queued as \\w+"), replies.get(1));
-        // only the small message reached the listener, whole (after Postern's Received: header)
-        assertEquals(1, envelopes.size(), "messages handed to the listener");
+        // of the client's messages only the small one reached the listener, whole (after Postern's Received: header)
+        List<Integer> mail = new java.util.ArrayList<>();
+        for (int i = 0; i < envelopes.size(); i++) {
+            if (envelopes.get(i).sender().equals("a@example.com")) {
+                mail.add(i);
+            }
+        }
+        assertEquals(1, mail.size(), () -> "messages handed to the listener: " + envelopes.stream()
+                .map(e -> e.queueId() + " from " + e.sender() + ", " + e.size() + " bytes").toList());
         // (the headers Postfix's cleanup adds for a local client come at the end of the header section)
-        String got = new String(contents.get(0), StandardCharsets.ISO_8859_1);
+        String got = new String(contents.get(mail.get(0)), StandardCharsets.ISO_8859_1);
         assertTrue(got.contains("\r\nSubject: small\r\n") && got.endsWith("\r\n\r\nit fits\r\n"), got);
+        // and the postmaster hears of it, as from Postfix (notify_classes = resource, software):
+        // the session's transcript, queued through the listener when the session ends
+        String notice = awaitNotice();
+        assertTrue(notice.contains("\r\nSubject: Postern SMTP server: errors from unknown[127.0.0.1]\r\n"), notice);
+        assertTrue(notice.contains(" Out: " + WRITE_ERROR + "\r\n"), notice);
         assertEquals(List.of(), spoolFiles(), "nothing left in the spool");
+    }
+
+    /* awaitNotice - the postmaster notice (from double-bounce to postmaster), once the listener has it */
+    private String awaitNotice() {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < end) {
+            for (int i = 0; i < envelopes.size(); i++) {
+                if (envelopes.get(i).recipients().get(0).address().equals("postmaster@mx.example.org")) {
+                    return new String(contents.get(i), StandardCharsets.ISO_8859_1);
+                }
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        throw new AssertionError("no postmaster notice: " + envelopes);
     }
 
     @Test
