@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/fuzz.sh [SECONDS] - fuzz every Jazzer target (@FuzzTest) of lib and ra-smtp
+# bench/fuzz.sh [SECONDS] - fuzz every Jazzer target (@FuzzTest) of lib, ra-smtp and ejb
 # in turn, SECONDS each (FUZZ_SECONDS, default 10), and print one table: target,
 # executions, crashes found. Exits 1 when a target found a crash or did not run.
 #
@@ -19,13 +19,15 @@
 # crash (by stack), not only the first.
 #
 # Time: measured on 2 cores, 11 targets at 10 s: 255 s in all, so about 13 s per target
-# beyond its fuzzing (JVM start, Jazzer's agent, JUnit, corpus loading) plus the build.
+# beyond its fuzzing (JVM start, Jazzer's agent, JUnit, corpus loading) plus the build;
+# with ejb's two targets, 13 targets: 364 s (while other builds shared the machine).
 # Only Postern's classes are instrumented (coverage and hooks). Runs as any user, root
 # included; the native parts come inside the jazzer jar (Linux x86_64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-${FUZZ_SECONDS:-10}}
-MODULES=(lib ra-smtp)
+# FUZZ_MODULES="ejb" fuzzes the targets of some modules only
+read -r -a MODULES <<<"${FUZZ_MODULES:-lib ra-smtp ejb}"
 LOGS=${FUZZ_LOGS:-target/fuzz}
 mkdir -p "$LOGS"
 echo "== fuzz: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), ${SECONDS_EACH}s per target; machine: $(nproc) cpus, $(java -version 2>&1 | head -1)"

@@ -47,7 +47,13 @@ public final class DsnComposer {
     private static final Pattern SMTP_REPLY = Pattern.compile("^[2-5][0-9][0-9]([ -].*)?$", Pattern.DOTALL);
     private static final Pattern DSN_STATUS = Pattern.compile("^[245]\\.[0-9]{1,3}\\.[0-9]{1,3}$");
     private static final String EXPIRED = "message expired: ";
+    private static final java.util.Set<String> SUCCESS_ACTIONS = java.util.Set.of("delivered", "relayed", "expanded");
     private static final int FOLD_AT = 78;
+    /**
+     * The longest piece of a word without spaces on one line: RFC 5322 2.1.1 allows 998
+     * octets; room is left for the indentation of a continuation or a notice line.
+     */
+    private static final int WORD_AT = 980;
 
     private final String myhostname;
     private final String mailName;
@@ -133,7 +139,7 @@ public final class DsnComposer {
         byte[] returned = returned(original, headersOnly);
         boolean eightBit = hasEightBit(returned);
         String cte = eightBit ? "8bit" : "7bit";
-        String boundary = queueId + "." + now.getEpochSecond() + "/" + myhostname;
+        String boundary = boundary(queueId + "." + now.getEpochSecond() + "/" + myhostname, returned);
         String messageId = "<" + queueId + "@" + myhostname + ">";
 
         StringBuilder head = new StringBuilder();
@@ -207,9 +213,9 @@ public final class DsnComposer {
                 .append("A message in the queue could not be read and was moved to the corrupt\r\n")
                 .append("queue (a ").append(clean(klass)).append(" problem). It will not be delivered or\r\n")
                 .append("retried; it is kept for inspection until it is deleted.\r\n\r\n")
-                .append("Queue ID: ").append(clean(aboutId)).append("\r\n")
-                .append("Sender: <").append(clean(sender)).append(">\r\n")
-                .append("Reason: ").append(clean(reason)).append("\r\n\r\n");
+                .append(wrap("Queue ID: " + clean(aboutId))).append("\r\n")
+                .append(wrap("Sender: <" + clean(sender) + ">")).append("\r\n")
+                .append(wrap("Reason: " + clean(reason))).append("\r\n\r\n");
         String text = new String(header, 0, Math.min(header.length, sizeLimit), StandardCharsets.ISO_8859_1);
         int end = text.indexOf("\r\n\r\n");
         if (end >= 0) {
@@ -220,7 +226,7 @@ public final class DsnComposer {
         } else {
             b.append("The header of the message, as far as it could be read:\r\n\r\n");
             for (String line : text.split("\r?\n")) {
-                b.append("    ").append(clean(line)).append("\r\n");
+                b.append("    ").append(wrap(clean(line)).replace("\r\n", "\r\n    ")).append("\r\n");
             }
         }
         b.append("\r\n                   The ").append(clean(mailName)).append(" program\r\n");
@@ -342,8 +348,7 @@ public final class DsnComposer {
                 field(b, "Original-Recipient", orcpt);
             }
             field(b, "Final-Recipient", "rfc822; " + clean(f.address()));
-            field(b, "Action", success ? (f.action() != null ? f.action() : "delivered") : delayed ? "delayed"
-                    : "failed");
+            field(b, "Action", success ? successAction(f.action()) : delayed ? "delayed" : "failed");
             // RFC 3464 section 2.3.4: a success has a 2.x.x status, a delay 4.x.x, a failure 5.x.x
             String klass = success ? "2" : delayed ? "4" : "5";
             field(b, "Status", f.status() != null && DSN_STATUS.matcher(f.status()).matches()
@@ -363,6 +368,15 @@ public final class DsnComposer {
             }
         }
         b.append("\r\n");
+    }
+
+    /**
+     * successAction - the Action of a success notice: the caller's value when it is one of
+     * RFC 3464 section 2.3.3's for a success (delivered, relayed, expanded), else delivered;
+     * never text that could end the field or the group.
+     */
+    static String successAction(String action) {
+        return action != null && SUCCESS_ACTIONS.contains(action) ? action : "delivered";
     }
 
     /**
@@ -404,6 +418,9 @@ public final class DsnComposer {
         int len = Math.min(c.length, sizeLimit);
         boolean cut = len < c.length || !original.complete();
         if (headersOnly) {
+            if (len >= 2 && c[0] == '\r' && c[1] == '\n') {
+                return new byte[0]; // an empty header section: the first line is the body's
+            }
             int end = indexOf(c, len, new byte[] {'\r', '\n', '\r', '\n'});
             if (end >= 0) {
                 return java.util.Arrays.copyOf(c, end + 2);
@@ -423,6 +440,20 @@ public final class DsnComposer {
         }
         byte[] r = java.util.Arrays.copyOf(c, len);
         return r;
+    }
+
+    /**
+     * boundary - Postfix's boundary (queue id, time, host name), unless the returned content
+     * holds it after "--": the content is the sender's, and a line of it that starts with the
+     * delimiter would end the report's last part early for every MIME parser (the queue id
+     * and the time can be guessed). Then ".1", ".2", ... is appended until it does not.
+     */
+    static String boundary(String base, byte[] returned) {
+        String b = base;
+        for (int n = 1; indexOf(returned, returned.length, ("--" + b).getBytes(StandardCharsets.US_ASCII)) >= 0; n++) {
+            b = base + "." + n;
+        }
+        return b;
     }
 
     private static int indexOf(byte[] data, int len, byte[] what) {
@@ -487,8 +518,15 @@ public final class DsnComposer {
             int cut = line.lastIndexOf(' ', start + FOLD_AT);
             if (cut <= start) {
                 cut = line.indexOf(' ', start + FOLD_AT);
-                if (cut < 0) {
-                    break;
+                if (cut < 0 || cut - start > WORD_AT) {
+                    if (line.length() - start <= WORD_AT) {
+                        break;
+                    }
+                    // a word longer than a line may be (a hostile reply or address): broken
+                    // inside, within RFC 5322's 998 octets, rather than sent as a longer line
+                    out.append(line, start, start + WORD_AT).append("\r\n\t");
+                    start += WORD_AT;
+                    continue;
                 }
             }
             out.append(line, start, cut).append("\r\n\t");

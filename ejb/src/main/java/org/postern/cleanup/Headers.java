@@ -12,7 +12,7 @@ final class Headers {
 
     /**
      * messageId - the value of the first Message-ID: header within the first len bytes,
-     * unfolded and trimmed, or null when the header part there has none.
+     * unfolded, trimmed and made printable, or null when the header part there has none.
      */
     static String messageId(byte[] buf, int len) {
         String text = new String(buf, 0, len, StandardCharsets.ISO_8859_1);
@@ -37,7 +37,27 @@ final class Headers {
                 break;
             }
         }
-        String id = value.toString().trim();
+        String id = printable(value.toString().trim());
         return id.isEmpty() || id.length() > MAX_ID ? null : id;
+    }
+
+    /**
+     * printable - the value as it may go into a log line (Postfix's printable()): a TAB of
+     * the unfolding becomes a space, any other control character a '?'. Content is the
+     * client's: a bare CR, which smtpd stores as data within a line, must not end or hide a
+     * line of the mail log.
+     */
+    private static String printable(String s) {
+        StringBuilder b = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                if (b == null) {
+                    b = new StringBuilder(s);
+                }
+                b.setCharAt(i, c == '\t' ? ' ' : '?');
+            }
+        }
+        return b == null ? s : b.toString();
     }
 }

@@ -240,4 +240,31 @@ class DsnComposerTest {
         assertEquals("Postern LMTP client: errors from private/dovecot-lmtp",
                 new MimeMessage(null, new java.io.ByteArrayInputStream(lmtp.content())).getSubject());
     }
+
+    @Test
+    void aReturnedMessageThatHoldsTheBoundaryCannotCutTheReport() throws Exception {
+        // the boundary is Postfix's (queue id, time, host): guessable, so the sender may put it in the message
+        String guessed = "0195948AB2C00002." + NOW.getEpochSecond() + "/mx.postern.test";
+        String content = ORIGINAL + "--" + guessed + "\r\nContent-Type: text/plain\r\n\r\nforged part\r\n--"
+                + guessed + "--\r\nafter\r\n";
+        byte[] report = COMPOSER.compose(DsnComposer.Kind.SENDER, "0195948AB2C00002", "sender@example.org",
+                original(content, null), List.of(USER_UNKNOWN), false, NOW).content();
+        MimeMessage m = DsnParsers.jakarta(report);
+        MultipartReport r = assertInstanceOf(MultipartReport.class, m.getContent());
+        assertEquals(3, r.getCount(), "three parts, the last one the whole message");
+        String returned = new String(report, StandardCharsets.US_ASCII);
+        assertTrue(returned.contains("boundary=\"" + guessed + ".1\""), returned);
+        assertTrue(returned.contains("forged part\r\n--" + guessed + "--\r\nafter\r\n\r\n--" + guessed + ".1--\r\n"),
+                returned);
+    }
+
+    @Test
+    void theHeaderOfAMessageWithoutHeaderIsEmpty() {
+        byte[] report = COMPOSER.compose(DsnComposer.Kind.SENDER, "0195948AB2C00002", "sender@example.org",
+                original("\r\nonly a body\r\n\r\nand more\r\n", null), List.of(USER_UNKNOWN), true, NOW).content();
+        String text = new String(report, StandardCharsets.US_ASCII);
+        assertTrue(text.contains("Content-Type: text/rfc822-headers\r\nContent-Transfer-Encoding: 7bit\r\n\r\n\r\n--"),
+                text);
+        assertFalse(text.contains("only a body"), text);
+    }
 }

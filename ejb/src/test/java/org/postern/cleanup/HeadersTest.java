@@ -24,4 +24,12 @@ class HeadersTest {
         assertNull(id("Subject: s\r\n\r\nMessage-ID: <in@body>\r\n"));
         assertNull(id("Subject: s\r\n\r\n"));
     }
+
+    @Test
+    void aBareCrOrOtherControlCharacterNeverReachesTheLog() {
+        // smtpd stores a bare CR as data within a line: the value goes into "message-id=" of the mail log
+        assertEquals("<a?b@c>", id("Message-ID: <a\rb@c>\r\n\r\n"));
+        assertEquals("<a?b@c>", id("Message-ID: <a\u0000b@c>\r\n\r\n"));
+        assertEquals("<a@b c>", id("Message-ID: <a@b\r\n\tc>\r\n\r\n"));
+    }
 }

@@ -177,6 +177,7 @@ final class DataCommands {
     /** chunkDone - the end of a chunk: "250 2.0.0 Ok: N bytes", or the message after LAST. */
     private void chunkDone() {
         if (!bdatLast) {
+            s.framer.chunkEnd(); // a line cut by the chunk's end waits for the next chunk; commands come first
             s.reply("250 2.0.0 Ok: " + bdatChunkSize + " bytes");
             s.chat.count("bdat", true);
             return;

@@ -62,6 +62,8 @@ final class SmtpdLineFramer {
     /** A command line held back by the tarpit, processed first when the delay is over. */
     private byte[] tarpitLine;
     private boolean tarpitDone;
+    /** The content line a BDAT chunk ended in, put aside while commands are read; or null. */
+    private byte[] chunkCarry;
 
     SmtpdLineFramer(SmtpdSession session, SmtpdSettings settings, BareNewline bareNewline) {
         this.s = session;
@@ -268,6 +270,7 @@ final class SmtpdLineFramer {
      * line_length_limit is passed on in pieces.
      */
     void chunkOctet(byte c) {
+        resumeChunkLine();
         if (c == '\n') {
             int len = lineLength;
             lineLength = 0;
@@ -285,8 +288,32 @@ final class SmtpdLineFramer {
         }
     }
 
+    /**
+     * chunkEnd - a chunk other than the last is complete. RFC 3030 lets a chunk end anywhere,
+     * in the middle of a line (Postern's own client cuts at 64 KB): the part of the line
+     * received so far is put aside until the next chunk, so that the line buffer is empty
+     * for the next command ("BDAT n LAST" must not be read as the rest of a content line),
+     * and the content sees its lines as if the chunks were one.
+     */
+    void chunkEnd() {
+        if (lineLength > 0) {
+            chunkCarry = Arrays.copyOf(line, lineLength);
+            lineLength = 0;
+        }
+    }
+
+    /* resumeChunkLine - the content line a previous chunk ended in continues here */
+    private void resumeChunkLine() {
+        if (chunkCarry != null) {
+            System.arraycopy(chunkCarry, 0, line, 0, chunkCarry.length);
+            lineLength = chunkCarry.length;
+            chunkCarry = null;
+        }
+    }
+
     /** chunkLast - the last line of a BDAT LAST message, when it has no CRLF. */
     void chunkLast() {
+        resumeChunkLine(); // BDAT 0 LAST after a chunk that ended in mid-line
         if (lineLength > 0) {
             int len = lineLength;
             lineLength = 0;
@@ -297,12 +324,14 @@ final class SmtpdLineFramer {
     /** clearLine - forget a partial line (a discarded chunk, an aborted BDAT transaction). */
     void clearLine() {
         lineLength = 0;
+        chunkCarry = null;
     }
 
     /** discard - drop the held input and the partial line (STARTTLS, end of session). */
     void discard() {
         held.clear();
         lineLength = 0;
+        chunkCarry = null;
     }
 
     /** restart - the TLS handshake is done: nothing of the plaintext is left. */

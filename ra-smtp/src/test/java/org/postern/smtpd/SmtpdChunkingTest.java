@@ -59,6 +59,57 @@ class SmtpdChunkingTest extends SessionConversation {
     }
 
     @Test
+    void aChunkMayEndInTheMiddleOfALine() {
+        // RFC 3030: a chunk is octets, and may end anywhere (Postern's client cuts at 64 KB).
+        // The next command is a line of its own, never the rest of a content line, and the
+        // content is the same as in one chunk: a header cut before its colon is still counted
+        // (hopcount_limit), a CRLF cut between CR and LF is still one line end.
+        transaction();
+        String[] pieces = {"Received: from a by b; Sat, 21 Nov 2026 12:00:00 +0000\r\nRecei",
+                "ved: from c by d; Sat, 21 Nov 2026 12:00:01 +0000\r\nSubject: cut\r",
+                "\n\r\nbody li", "ne\r\n"};
+        StringBuilder all = new StringBuilder();
+        for (String p : pieces) {
+            all.append(p);
+        }
+        for (int i = 0; i < pieces.length - 1; i++) {
+            raw("BDAT " + pieces[i].length() + "\r\n" + pieces[i]);
+            assertEquals("250 2.0.0 Ok: " + pieces[i].length() + " bytes", replies.get(i), replies::toString);
+        }
+        raw("BDAT " + pieces[pieces.length - 1].length() + " LAST\r\n" + pieces[pieces.length - 1]);
+        assertTrue(replies.get(pieces.length - 1).startsWith("250 2.0.0 Ok: " + all.length() + " bytes queued as "),
+                replies::toString);
+        assertEquals(all.toString(), body(0));
+
+        // the same cut, then BDAT 0 LAST: the line the last chunk ended in is the message's last
+        replies.clear();
+        send("MAIL FROM:<a@example.com>");
+        send("RCPT TO:<x@mx.example.org>");
+        String cut = "Subject: y\r\n\r\nno CRLF";
+        raw("BDAT " + cut.length() + "\r\n" + cut);
+        raw("BDAT 0 LAST\r\n");
+        assertEquals("250 2.0.0 Ok: " + cut.length() + " bytes", replies.get(2), replies::toString);
+        assertTrue(replies.get(3).startsWith("250 2.0.0 Ok: " + cut.length() + " bytes queued as "), replies::toString);
+        assertEquals("Subject: y\r\n\r\nno CRLF\r\n", body(1));
+    }
+
+    @Test
+    void hopsCountedAcrossAChunkBoundaryInsideAHeaderName() {
+        // hopcount_limit 50: 51 Received: headers, the last one cut before its colon
+        transaction();
+        StringBuilder h = new StringBuilder();
+        for (int i = 0; i < 50; i++) {
+            h.append("Received: from a").append(i).append(" by b\r\n");
+        }
+        String first = h + "Rece";
+        String second = "ived: from z by b\r\nSubject: loop\r\n\r\nx\r\n";
+        raw("BDAT " + first.length() + "\r\n" + first);
+        raw("BDAT " + second.length() + " LAST\r\n" + second);
+        assertEquals("250 2.0.0 Ok: " + first.length() + " bytes", replies.get(0));
+        assertTrue(replies.get(1).startsWith("554 5.4.0"), replies::toString);
+    }
+
+    @Test
     void zeroLengthLast() {
         transaction();
         raw("BDAT 6\r\nhello\n");

@@ -232,4 +232,31 @@ class SmtpdServerTest {
         assertTrue(output.contains("queued as " + envelopes.get(0).queueId()), output);
         assertTrue(new String(contents.get(0), StandardCharsets.UTF_8).contains("X-Mailer: swaks"));
     }
+
+    @Test
+    void posternsClientSendsALargeMessageInChunksCutInMidLine() {
+        // Postern's client cuts BDAT chunks every 64 KB wherever that falls, inside a line
+        // most of the time: Postern's server must take the five chunks as one message
+        StringBuilder b = new StringBuilder("Subject: chunks\r\n\r\n");
+        for (int i = 0; b.length() < 300_000; i++) {
+            b.append(i % 5 == 0 ? "." : "").append("line ").append(i).append(" of a message cut into chunks\r\n");
+        }
+        byte[] sent = b.toString().getBytes(StandardCharsets.US_ASCII);
+        java.time.Duration d = java.time.Duration.ofSeconds(10);
+        org.postern.smtp.api.SmtpClientSettings settings = new org.postern.smtp.api.SmtpClientSettings("client.test",
+                d, d, d, d, d, d, d, d, d, 998);
+        org.postern.smtp.api.OutboundMessage m = new org.postern.smtp.api.OutboundMessage("QID1", "a@example.com",
+                List.of(new org.postern.smtp.api.OutboundMessage.OutboundRecipient("b@example.org", null, null)),
+                sent.length, () -> new java.io.ByteArrayInputStream(sent), null, null, false);
+        org.postern.smtp.api.DeliveryOutcome.RecipientOutcome r;
+        try (org.postern.smtp.SmtpClientSession c = new org.postern.smtp.SmtpClientSession(
+                org.postern.smtp.api.NextHop.smtp("127.0.0.1", server.port(), false), settings)) {
+            r = c.deliver(m).recipients().get(0);
+        }
+        assertEquals(org.postern.smtp.api.DeliveryOutcome.Status.SENT, r.status(), r.toString());
+        assertTrue(r.reply().startsWith("250 2.0.0 Ok: " + sent.length + " bytes queued as "), r.reply());
+        assertEquals(1, contents.size());
+        String got = new String(contents.get(0), StandardCharsets.US_ASCII);
+        assertTrue(got.endsWith("\r\n\r\n" + b.substring(b.indexOf("\r\n\r\n") + 4)), "the content arrived whole");
+    }
 }
