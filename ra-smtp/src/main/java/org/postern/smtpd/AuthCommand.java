@@ -30,7 +30,11 @@ import java.util.logging.Level;
  * <h2>SECURITY</h2>
  * Credentials are never logged nor kept in a transcript (see {@link SmtpdChat#text});
  * the password is wiped from memory once the authenticator has answered. A second
- * AUTH after a success is refused.
+ * AUTH after a success is refused. Commands pipelined behind AUTH run only after its
+ * reply, with its outcome (reads wait for the authenticator); no mechanism here has a
+ * security layer, so there is no plaintext to discard as after STARTTLS. Behind AUTH
+ * PLAIN with its initial response they are legal (RFC 4954 4); behind any other AUTH
+ * they are improper pipelining and, while the exchange lasts, SASL responses.
  *
  * <h2>CONFIGURATION PARAMETERS</h2>
  * smtpd_sasl_auth_enable, smtpd_sasl_type, smtpd_tls_auth_only, smtpd_helo_required.
@@ -117,6 +121,18 @@ final class AuthCommand {
             return true;
         }
         return s.error("535 5.7.8 Error: authentication failed: Invalid authentication mechanism");
+    }
+
+    /**
+     * completesInOneRoundTrip - the AUTH argument names PLAIN and carries the initial
+     * response: the exchange ends with the server's reply, and neither mechanism offered
+     * here negotiates a security layer, so commands may follow in the same pipelined
+     * group (RFC 4954 4). AUTH LOGIN, or any AUTH without a response, must end the group:
+     * a line sent ahead is taken as the next SASL response, never as a command.
+     */
+    static boolean completesInOneRoundTrip(String arg) {
+        String[] words = arg.trim().split("[ \t]+");
+        return words.length == 2 && words[0].equalsIgnoreCase("PLAIN");
     }
 
     /** response - one client line of the SASL exchange: base64, or "*" to cancel. */

@@ -83,7 +83,7 @@ enum SmtpdCommands {
 
     /** Flag - how the dispatcher treats a command. */
     enum Flag {
-        /** Must end a pipelined group (RFC 2920 3.1, RFC 3207, RFC 4954). */
+        /** Must end a pipelined group (RFC 2920 3.1, RFC 3207, RFC 4954; for AUTH see {@link #endsGroup}). */
         LAST_IN_PIPELINE,
         /** A success is counted when the exchange, message or flush ends, not at dispatch. */
         COUNTED_LATER,
@@ -137,6 +137,20 @@ enum SmtpdCommands {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /**
+     * endsGroup - must this command be the last of a pipelined group? AUTH must (RFC 4954
+     * 4), except when it carries the initial response of a mechanism that completes in
+     * one round trip without a security layer: AUTH PLAIN with its response may be
+     * followed by MAIL, RCPT and DATA in the same group, which then run after the AUTH
+     * reply, with its outcome. (Postfix does not check AUTH at all.)
+     */
+    private boolean endsGroup(String argument) {
+        if (this == AUTH) {
+            return !AuthCommand.completesInOneRoundTrip(argument);
+        }
+        return flags.contains(Flag.LAST_IN_PIPELINE);
+    }
+
     /** run - the requirements in order (the first that fails is answered as an error), then the handler. */
     private boolean run(SmtpdSession s, String argument) {
         for (Requirement r : requirements) {
@@ -154,7 +168,7 @@ enum SmtpdCommands {
         SmtpdCommands cmd = BY_VERB.get(verb);
         byte[] pipelined = s.framer.pipelined();
         if (!s.illPipelining && pipelined != null && pipelined.length > 0
-                && (!s.protocol.equals("ESMTP") || cmd != null && cmd.flags.contains(Flag.LAST_IN_PIPELINE))) {
+                && (!s.protocol.equals("ESMTP") || cmd != null && cmd.endsGroup(command.argument()))) {
             // RFC 2920 3.1: this command must end a group, or the client was never told
             // that pipelining is allowed (no EHLO). Noted once per session, as Postfix does,
             // for reject_unauth_pipelining; smtpd_forbid_unauth_pipelining ends the session.

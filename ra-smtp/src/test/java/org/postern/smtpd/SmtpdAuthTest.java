@@ -162,6 +162,46 @@ class SmtpdAuthTest extends SessionConversation {
     }
 
     @Test
+    void commandsPipelinedAfterPlainWithItsResponseRunAfterTheOutcome() {
+        // RFC 4954 4: AUTH PLAIN with the initial response may be followed in the same
+        // group; what follows runs after the AUTH reply, with its outcome, and is no
+        // improper pipelining (Postfix does not flag it either), even where that ends sessions
+        SmtpdSettings.Builder b = auth();
+        b.forbidUnauthPipelining = true;
+        open(b.build(), OUTSIDE);
+        ehlo();
+        raw("AUTH PLAIN " + b64("\0alice\0s3cret") + "\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<x@other.example>\r\n");
+        expect("235 2.7.0 Authentication successful", "250 2.1.0 Ok", "250 2.1.5 Ok");
+        // a failed AUTH: the same commands run as an unauthenticated client's
+        open(b.build(), OUTSIDE);
+        ehlo();
+        raw("AUTH PLAIN " + b64("\0alice\0wrong") + "\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<x@other.example>\r\n");
+        expect("535 5.7.8 Error: authentication failed: authentication failure", "250 2.1.0 Ok",
+                "450 4.7.1 <x@other.example>: Relay access denied");
+        assertTrue(maillog.stream().noneMatch(l -> l.startsWith("improper command pipelining")), maillog::toString);
+    }
+
+    @Test
+    void aLinePipelinedAfterAnExchangeIsAResponseNeverACommand() {
+        // AUTH LOGIN takes more round trips: it must end the group (RFC 4954 4), and what
+        // the client sent ahead is read as the next SASL response, not run
+        open(auth().build(), OUTSIDE);
+        ehlo();
+        raw("AUTH LOGIN\r\nMAIL FROM:<injected@example.com>\r\nRCPT TO:<x@mx.example.org>\r\n");
+        expect("334 VXNlcm5hbWU6", "501 5.5.2 Cannot decode response", "503 5.5.1 Error: need MAIL command");
+        expectLog("improper command pipelining after AUTH from unknown[192.0.2.1]: "
+                + "MAIL FROM:<injected@example.com>??RCPT TO:<x@mx.example.org>??");
+        assertTrue(envelopes.isEmpty());
+        // AUTH PLAIN without its response likewise
+        open(auth().build(), OUTSIDE);
+        ehlo();
+        raw("AUTH PLAIN\r\nMAIL FROM:<a@example.com>\r\n");
+        expect("334 ", "501 5.5.2 Cannot decode response");
+        expectLog("improper command pipelining after AUTH from unknown[192.0.2.1]: MAIL FROM:<a@example.com>??");
+        assertTrue(envelopes.isEmpty());
+    }
+
+    @Test
     void authenticatorTrouble() {
         authenticatorFailure = new IllegalStateException("directory down");
         open(auth().build(), OUTSIDE);

@@ -76,7 +76,8 @@ class SmtpdStartTlsSessionTest extends SessionConversation {
         send("MAIL FROM:<a@example.com>");
         send("RCPT TO:<x@mx.example.org>");
         expect("250 2.1.0 Ok", "250 2.1.5 Ok");
-        // the injection is only shown as what it is (Postfix logs it too), never acted on
+        // the injection is only shown as what it is, never acted on (Postfix 3.12 purges it
+        // silently: STARTTLS has no "last in group" flag in its command table)
         expectLog("improper command pipelining after STARTTLS from unknown[192.0.2.1]: "
                 + "RSET??MAIL FROM:<injected@example.com>??");
         assertTrue(maillog.stream().noneMatch(l -> l.contains("injected")
