@@ -1,5 +1,6 @@
 package org.postern.smtp;
 
+import org.postern.test.SmtpReplies;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -356,37 +357,25 @@ class PostfixSmugglingInteropTest {
             s.setSoTimeout(20_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
             OutputStream out = s.getOutputStream();
-            assertTrue(reply(in).startsWith("220 "));
+            assertTrue(SmtpReplies.read(in).startsWith("220 "));
             for (String[] step : new String[][] {{"EHLO client.postern.test", "250"},
                     {"MAIL FROM:<sender@client.postern.test>", "250"}, {"RCPT TO:<bob@postfix.test>", "250"},
                     {"DATA", "354"}}) {
                 out.write((step[0] + "\r\n").getBytes(StandardCharsets.US_ASCII));
                 out.flush();
-                String r = reply(in);
+                String r = SmtpReplies.read(in);
                 assertTrue(r.startsWith(step[1]), step[0] + ": " + r);
             }
             out.write((attempt(tag, variant) + ".\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            String r = reply(in);
+            String r = SmtpReplies.read(in);
             // anything after the final dot: a second transaction would have replied by now
             out.write("QUIT\r\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            String quit = reply(in);
+            String quit = SmtpReplies.read(in);
             assertEquals("221 2.0.0 Bye", quit, tag + ": the reply after the message's own is QUIT's");
             return r;
         }
     }
 
-    private static String reply(BufferedReader in) throws IOException {
-        StringBuilder b = new StringBuilder();
-        String line;
-        do {
-            line = in.readLine();
-            if (line == null) {
-                throw new IOException("connection closed; got " + b);
-            }
-            b.append(line).append('\n');
-        } while (line.length() > 3 && line.charAt(3) == '-');
-        return b.toString().trim();
-    }
 }

@@ -1,5 +1,6 @@
 package org.postern.smtpd;
 
+import org.postern.test.SmtpReplies;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -142,18 +143,6 @@ class SmtpdDiskFullTest {
 
     private static final byte[] SMALL = "Subject: small\r\n\r\nit fits\r\n".getBytes(StandardCharsets.US_ASCII);
 
-    private static String reply(BufferedReader in) throws IOException {
-        StringBuilder b = new StringBuilder();
-        String line;
-        do {
-            line = in.readLine();
-            if (line == null) {
-                throw new IOException("connection closed; got " + b);
-            }
-            b.append(line).append('\n');
-        } while (line.length() > 3 && line.charAt(3) == '-');
-        return b.toString().trim();
-    }
 
     private static void send(OutputStream out, String command) throws IOException {
         out.write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -173,35 +162,35 @@ class SmtpdDiskFullTest {
             s.setSoTimeout(30_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
             OutputStream out = s.getOutputStream();
-            assertTrue(reply(in).startsWith("220 "));
+            assertTrue(SmtpReplies.read(in).startsWith("220 "));
             send(out, "EHLO client.example");
-            String ehlo = reply(in);
+            String ehlo = SmtpReplies.read(in);
             assertTrue(ehlo.contains("CHUNKING"), ehlo);
             List<String> replies = new java.util.ArrayList<>();
             for (byte[] m : messages) {
                 send(out, "MAIL FROM:<a@example.com>");
-                assertEquals("250 2.1.0 Ok", reply(in));
+                assertEquals("250 2.1.0 Ok", SmtpReplies.read(in));
                 send(out, "RCPT TO:<b@example.org>");
-                assertEquals("250 2.1.5 Ok", reply(in));
+                assertEquals("250 2.1.5 Ok", SmtpReplies.read(in));
                 if (bdat) {
                     // two chunks: the space runs out in the first one
                     int half = m.length / 2;
                     send(out, "BDAT " + half);
                     out.write(m, 0, half);
                     out.flush();
-                    String chunk = reply(in);
+                    String chunk = SmtpReplies.read(in);
                     assertFalse(chunk.contains("queued"), chunk);
                     send(out, "BDAT " + (m.length - half) + " LAST");
                     out.write(m, half, m.length - half);
                     out.flush();
                 } else {
                     send(out, "DATA");
-                    assertEquals("354 End data with <CR><LF>.<CR><LF>", reply(in));
+                    assertEquals("354 End data with <CR><LF>.<CR><LF>", SmtpReplies.read(in));
                     out.write(m);
                     out.write(".\r\n".getBytes(StandardCharsets.US_ASCII));
                     out.flush();
                 }
-                String r = reply(in);
+                String r = SmtpReplies.read(in);
                 replies.add(r);
                 if (!r.startsWith("250")) {
                     // the partial spool file is gone by the time of the reply
@@ -209,7 +198,7 @@ class SmtpdDiskFullTest {
                 }
             }
             send(out, "QUIT");
-            assertEquals("221 2.0.0 Bye", reply(in));
+            assertEquals("221 2.0.0 Bye", SmtpReplies.read(in));
             return replies;
         }
     }

@@ -1,5 +1,6 @@
 package org.postern.smtpd;
 
+import org.postern.test.SmtpReplies;
 import org.postern.smtpd.api.SmtpdListener;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -74,16 +75,7 @@ class SmtpdServerLimitsTest {
         }
 
         String reply() throws IOException {
-            StringBuilder b = new StringBuilder();
-            String line;
-            do {
-                line = in.readLine();
-                if (line == null) {
-                    throw new IOException("connection closed; got " + b);
-                }
-                b.append(line).append('\n');
-            } while (line.length() > 3 && line.charAt(3) == '-');
-            return b.toString().trim();
+            return SmtpReplies.read(in);
         }
 
         @Override

@@ -1,5 +1,6 @@
 package org.postern.smtpd;
 
+import org.postern.test.SmtpReplies;
 import org.postern.smtpd.api.EnqueueException;
 import org.postern.smtpd.api.Envelope;
 import org.postern.smtpd.api.SmtpdListener;
@@ -79,18 +80,6 @@ class SmtpdServerTest {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
     }
 
-    private static String readReply(BufferedReader in) throws IOException {
-        StringBuilder b = new StringBuilder();
-        String line;
-        do {
-            line = in.readLine();
-            if (line == null) {
-                throw new IOException("connection closed; got " + b);
-            }
-            b.append(line).append('\n');
-        } while (line.length() > 3 && line.charAt(3) == '-');
-        return b.toString().trim();
-    }
 
     @Test
     void oneServiceListensOnEachInetInterfacesAddressAndOnNoOther() throws Exception {
@@ -103,7 +92,7 @@ class SmtpdServerTest {
                     s.setSoTimeout(10_000);
                     BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(),
                             StandardCharsets.US_ASCII));
-                    assertEquals("220 mx.example.org ESMTP Postern", readReply(in), address);
+                    assertEquals("220 mx.example.org ESMTP Postern", SmtpReplies.read(in), address);
                 }
             }
             // not bound to the wildcard: another loopback address of the same port is refused
@@ -120,20 +109,20 @@ class SmtpdServerTest {
             s.setSoTimeout(10_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
             OutputStream out = s.getOutputStream();
-            assertEquals("220 mx.example.org ESMTP Postern", readReply(in));
+            assertEquals("220 mx.example.org ESMTP Postern", SmtpReplies.read(in));
             out.write("EHLO client.example\r\n".getBytes(StandardCharsets.US_ASCII));
-            assertTrue(readReply(in).contains("250-PIPELINING"));
+            assertTrue(SmtpReplies.read(in).contains("250-PIPELINING"));
             out.write(("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
-            assertEquals("250 2.1.0 Ok", readReply(in));
-            assertEquals("250 2.1.5 Ok", readReply(in));
-            assertEquals("250 2.1.5 Ok", readReply(in));
-            assertEquals("354 End data with <CR><LF>.<CR><LF>", readReply(in));
+            assertEquals("250 2.1.0 Ok", SmtpReplies.read(in));
+            assertEquals("250 2.1.5 Ok", SmtpReplies.read(in));
+            assertEquals("250 2.1.5 Ok", SmtpReplies.read(in));
+            assertEquals("354 End data with <CR><LF>.<CR><LF>", SmtpReplies.read(in));
             out.write("Subject: t\r\n\r\n..leading dot\r\nend\r\n.\r\nNOOP\r\nQUIT\r\n".getBytes(StandardCharsets.US_ASCII));
-            String queued = readReply(in);
+            String queued = SmtpReplies.read(in);
             assertTrue(queued.startsWith("250 2.0.0 Ok: queued as "), queued);
-            assertEquals("250 2.0.0 Ok", readReply(in));
-            assertEquals("221 2.0.0 Bye", readReply(in));
+            assertEquals("250 2.0.0 Ok", SmtpReplies.read(in));
+            assertEquals("221 2.0.0 Bye", SmtpReplies.read(in));
             assertEquals(null, in.readLine());
         }
         Envelope e = envelopes.get(0);
@@ -161,20 +150,20 @@ class SmtpdServerTest {
             s.setSoTimeout(60_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
             OutputStream out = new java.io.BufferedOutputStream(s.getOutputStream(), 65536);
-            readReply(in);
+            SmtpReplies.read(in);
             out.write("EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            readReply(in);
-            readReply(in);
-            readReply(in);
-            assertTrue(readReply(in).startsWith("354"));
+            SmtpReplies.read(in);
+            SmtpReplies.read(in);
+            SmtpReplies.read(in);
+            assertTrue(SmtpReplies.read(in).startsWith("354"));
             for (int i = 0; i < lines; i++) {
                 out.write(line);
             }
             out.write(".\r\nQUIT\r\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            assertTrue(readReply(in).startsWith("250 2.0.0 Ok: queued as "));
-            assertEquals("221 2.0.0 Bye", readReply(in));
+            assertTrue(SmtpReplies.read(in).startsWith("250 2.0.0 Ok: queued as "));
+            assertEquals("221 2.0.0 Bye", SmtpReplies.read(in));
         }
         long received = counted.get(0);
         long header = envelopes.get(0).size() - (long) lines * line.length;
@@ -190,18 +179,18 @@ class SmtpdServerTest {
             good.setSoTimeout(10_000);
             BufferedReader badIn = new BufferedReader(new InputStreamReader(bad.getInputStream(), StandardCharsets.ISO_8859_1));
             BufferedReader goodIn = new BufferedReader(new InputStreamReader(good.getInputStream(), StandardCharsets.UTF_8));
-            readReply(badIn);
-            readReply(goodIn);
+            SmtpReplies.read(badIn);
+            SmtpReplies.read(goodIn);
             OutputStream badOut = bad.getOutputStream();
             badOut.write(new byte[] {0, 1, 2, (byte) 0xff, '\r', '\n'});
             badOut.write(("A".repeat(100_000) + "\r\n").getBytes(StandardCharsets.US_ASCII));
             badOut.write("DATA\r\nRCPT TO:<x@y>\r\n".getBytes(StandardCharsets.US_ASCII));
-            assertEquals("500 5.5.2 Error: bad UTF-8 syntax", readReply(badIn));
-            assertEquals("500 5.5.2 mx.example.org Error: command too long", readReply(badIn));
-            assertEquals("503 5.5.1 Error: need RCPT command", readReply(badIn));
-            assertEquals("503 5.5.1 Error: need MAIL command", readReply(badIn));
+            assertEquals("500 5.5.2 Error: bad UTF-8 syntax", SmtpReplies.read(badIn));
+            assertEquals("500 5.5.2 mx.example.org Error: command too long", SmtpReplies.read(badIn));
+            assertEquals("503 5.5.1 Error: need RCPT command", SmtpReplies.read(badIn));
+            assertEquals("503 5.5.1 Error: need MAIL command", SmtpReplies.read(badIn));
             good.getOutputStream().write("NOOP\r\n".getBytes(StandardCharsets.US_ASCII));
-            assertEquals("250 2.0.0 Ok", readReply(goodIn));
+            assertEquals("250 2.0.0 Ok", SmtpReplies.read(goodIn));
         }
     }
 

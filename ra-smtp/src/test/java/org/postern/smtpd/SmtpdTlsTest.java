@@ -1,5 +1,6 @@
 package org.postern.smtpd;
 
+import org.postern.test.SmtpReplies;
 import org.postern.smtpd.api.EnqueueException;
 import org.postern.smtpd.api.SmtpdListener;
 import org.postern.test.Peers;
@@ -109,10 +110,10 @@ class SmtpdTlsTest {
             plain.setSoTimeout(10_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(plain.getInputStream(),
                     StandardCharsets.US_ASCII));
-            reply(in);
+            SmtpReplies.read(in);
             write(plain.getOutputStream(), "EHLO client.example\r\nSTARTTLS\r\n");
-            assertTrue(reply(in).contains("250-STARTTLS"));
-            assertEquals("220 2.0.0 Ready to start TLS", reply(in));
+            assertTrue(SmtpReplies.read(in).contains("250-STARTTLS"));
+            assertEquals("220 2.0.0 Ready to start TLS", SmtpReplies.read(in));
             SSLSocket tls = (SSLSocket) TestCertificates.trustAll().getSocketFactory()
                     .createSocket(plain, "mx.example.org", server.port(), true);
             tls.startHandshake();
@@ -148,18 +149,6 @@ class SmtpdTlsTest {
         server.start("127.0.0.1", 0);
     }
 
-    private static String reply(BufferedReader in) throws IOException {
-        StringBuilder b = new StringBuilder();
-        String line;
-        do {
-            line = in.readLine();
-            if (line == null) {
-                throw new IOException("connection closed; got " + b);
-            }
-            b.append(line).append('\n');
-        } while (line.length() > 3 && line.charAt(3) == '-');
-        return b.toString().trim();
-    }
 
     private static void write(OutputStream out, String text) throws IOException {
         out.write(text.getBytes(StandardCharsets.US_ASCII));
@@ -173,12 +162,12 @@ class SmtpdTlsTest {
             plain.setSoTimeout(10_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(plain.getInputStream(),
                     StandardCharsets.US_ASCII));
-            assertEquals("220 mx.example.org ESMTP Postern", reply(in));
+            assertEquals("220 mx.example.org ESMTP Postern", SmtpReplies.read(in));
             write(plain.getOutputStream(), "EHLO client.example\r\n");
-            assertTrue(reply(in).contains("250-STARTTLS"));
+            assertTrue(SmtpReplies.read(in).contains("250-STARTTLS"));
             // the attack: a command injected after STARTTLS in the same segment
             write(plain.getOutputStream(), "STARTTLS\r\nRSET\r\n");
-            assertEquals("220 2.0.0 Ready to start TLS", reply(in));
+            assertEquals("220 2.0.0 Ready to start TLS", SmtpReplies.read(in));
             assertFalse(in.ready(), "nothing after the 220 in plaintext");
             SSLSocket tls = (SSLSocket) TestCertificates.trustAll().getSocketFactory()
                     .createSocket(plain, "mx.example.org", server.port(), true);
@@ -188,16 +177,16 @@ class SmtpdTlsTest {
             OutputStream tout = tls.getOutputStream();
             write(tout, "EHLO client.example\r\n");
             // had the RSET been processed, its "250 2.0.0 Ok" would come first
-            String ehlo = reply(tin);
+            String ehlo = SmtpReplies.read(tin);
             assertTrue(ehlo.startsWith("250-mx.example.org\n250-PIPELINING"), ehlo);
             assertFalse(ehlo.contains("STARTTLS"), ehlo);
             write(tout, "MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n");
-            assertEquals("250 2.1.0 Ok", reply(tin));
-            assertEquals("250 2.1.5 Ok", reply(tin));
-            assertEquals("354 End data with <CR><LF>.<CR><LF>", reply(tin));
+            assertEquals("250 2.1.0 Ok", SmtpReplies.read(tin));
+            assertEquals("250 2.1.5 Ok", SmtpReplies.read(tin));
+            assertEquals("354 End data with <CR><LF>.<CR><LF>", SmtpReplies.read(tin));
             write(tout, "Subject: tls\r\n\r\nsecret\r\n.\r\nQUIT\r\n");
-            assertTrue(reply(tin).startsWith("250 2.0.0 Ok: queued as "));
-            assertEquals("221 2.0.0 Bye", reply(tin));
+            assertTrue(SmtpReplies.read(tin).startsWith("250 2.0.0 Ok: queued as "));
+            assertEquals("221 2.0.0 Bye", SmtpReplies.read(tin));
         }
         assertTrue(contents.get(0).contains(" with ESMTPS id "), contents.get(0));
     }
@@ -209,9 +198,9 @@ class SmtpdTlsTest {
             plain.setSoTimeout(10_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(plain.getInputStream(),
                     StandardCharsets.US_ASCII));
-            reply(in);
+            SmtpReplies.read(in);
             write(plain.getOutputStream(), "STARTTLS\r\n");
-            assertEquals("220 2.0.0 Ready to start TLS", reply(in));
+            assertEquals("220 2.0.0 Ready to start TLS", SmtpReplies.read(in));
             write(plain.getOutputStream(), "RSET\r\nMAIL FROM:<injected@example.com>\r\n");
             String next;
             try {
@@ -225,7 +214,7 @@ class SmtpdTlsTest {
         try (Socket s = new Socket("127.0.0.1", server.port())) {
             s.setSoTimeout(10_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
-            assertEquals("220 mx.example.org ESMTP Postern", reply(in));
+            assertEquals("220 mx.example.org ESMTP Postern", SmtpReplies.read(in));
         }
     }
 
@@ -236,10 +225,10 @@ class SmtpdTlsTest {
             plain.setSoTimeout(10_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(plain.getInputStream(),
                     StandardCharsets.US_ASCII));
-            reply(in);
+            SmtpReplies.read(in);
             write(plain.getOutputStream(), "EHLO client.example\r\nMAIL FROM:<a@example.com>\r\n");
-            reply(in);
-            assertEquals("530 5.7.0 Must issue a STARTTLS command first", reply(in));
+            SmtpReplies.read(in);
+            assertEquals("530 5.7.0 Must issue a STARTTLS command first", SmtpReplies.read(in));
         }
     }
 
@@ -252,12 +241,12 @@ class SmtpdTlsTest {
             tls.startHandshake();
             BufferedReader in = new BufferedReader(new InputStreamReader(tls.getInputStream(),
                     StandardCharsets.US_ASCII));
-            assertEquals("220 mx.example.org ESMTP Postern", reply(in));
+            assertEquals("220 mx.example.org ESMTP Postern", SmtpReplies.read(in));
             write(tls.getOutputStream(), "EHLO client.example\r\n");
-            assertFalse(reply(in).contains("STARTTLS"));
+            assertFalse(SmtpReplies.read(in).contains("STARTTLS"));
             write(tls.getOutputStream(), "STARTTLS\r\nQUIT\r\n");
-            assertEquals("554 5.5.1 Error: TLS already active", reply(in));
-            assertEquals("221 2.0.0 Bye", reply(in));
+            assertEquals("554 5.5.1 Error: TLS already active", SmtpReplies.read(in));
+            assertEquals("221 2.0.0 Bye", SmtpReplies.read(in));
         }
         try (Socket plain = new Socket("127.0.0.1", server.port())) {
             plain.setSoTimeout(10_000);
