@@ -458,6 +458,11 @@ class ConsoleSecurityIT {
             // the very same request from the operator's page deletes it: the forgery was a well-made one
             logIn("it-operator", "Operator-Pass-1");
             openHeld("forge@etrn.test", id);
+            // the right user, the right page, but no view state: JSF's state is on the server, nothing happens
+            String stateless = forge(button, "-");
+            System.out.println("operator's delete without a view state: " + stateless);
+            assertFalse(stateless.contains("Deleted: 1 message"), stateless);
+            assertTrue(page("hold").contains(id), "deleted without the page's view state");
             String operators = forge(button, null);
             assertTrue(operators.contains("Deleted: 1 message"), operators);
             assertFalse(page("hold").contains(id), "the operator's request did not delete the message");
@@ -469,14 +474,16 @@ class ConsoleSecurityIT {
     /**
      * forge - the request the button's click would send (PrimeFaces' AJAX POST), built by
      * hand from the page's own form fields, sent from the page with the session's cookie;
-     * with another view state when one is given. The status and the answer.
+     * with another view state when one is given, without one for "-". The status and the
+     * answer.
      */
     private static String forge(String button, String viewState) {
         Object r = ((JavascriptExecutor) browser).executeAsyncScript(
                 "const done = arguments[arguments.length - 1];"
                 + "const form = document.getElementById('browser');"
                 + "const data = new URLSearchParams(new FormData(form));"
-                + "if (arguments[1]) { data.set('jakarta.faces.ViewState', arguments[1]); }"
+                + "if (arguments[1] === '-') { data.delete('jakarta.faces.ViewState'); }"
+                + "else if (arguments[1]) { data.set('jakarta.faces.ViewState', arguments[1]); }"
                 + "data.set('jakarta.faces.source', arguments[0]);"
                 + "data.set('jakarta.faces.partial.ajax', 'true');"
                 + "data.set('jakarta.faces.partial.execute', arguments[0]);"
@@ -609,6 +616,7 @@ class ConsoleSecurityIT {
             ajaxDone();
             browser.findElement(By.id("flush:flushSite")).click();
             new WebDriverWait(browser, Duration.ofSeconds(20))
+                    .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
                     .until(d -> d.findElement(By.id("browser:msgs")).getText().contains("<img src=x onerror=window.__xss=6>"));
             settle();
             shot("sec-7-message-echo");
