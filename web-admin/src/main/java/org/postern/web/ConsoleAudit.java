@@ -17,6 +17,13 @@ final class ConsoleAudit {
         log(ec.getUserPrincipal() != null ? ec.getUserPrincipal().getName() : "?", action, what);
     }
 
+    /** refused - an action the user's role does not allow, asked for anyway (a page or a request made by hand). */
+    static void refused(String action, String what) {
+        ExternalContext ec = FacesContext.getCurrentInstance().getExternalContext();
+        AUDIT.warning("PSTN6105: audit: console user=" + (ec.getUserPrincipal() != null ? ec.getUserPrincipal().getName()
+                : "?") + " action=" + action + " " + what + " refused: not allowed to the user's role");
+    }
+
     /** log - the same for an action that ends outside the user's request (a bulk action in the background). */
     static void log(String who, String action, String what) {
         AUDIT.info("PSTN6102: audit: console user=" + who + " action=" + action + " " + what);

@@ -114,6 +114,7 @@ public class QueueBrowser implements Serializable {
      */
     public void actOnAll(String action) {
         if (!isCanAct()) {
+            ConsoleAudit.refused(action, "filter=" + filter() + " queue=" + queueName);
             error("Only an operator or an administrator may change mail.");
             return;
         }
@@ -225,6 +226,7 @@ public class QueueBrowser implements Serializable {
 
     private int run(String action, String[] ids, String what) {
         if (!isCanAct()) {
+            ConsoleAudit.refused(action, what);
             error("Only an operator or an administrator may change mail.");
             return 0;
         }
@@ -271,6 +273,7 @@ public class QueueBrowser implements Serializable {
     /** flushSite - deliver a destination's deferred mail now (ETRN). */
     public void flushSite() {
         if (!isCanAct()) {
+            ConsoleAudit.refused("flush", "site=" + flushDomain);
             error("Only an operator or an administrator may flush.");
             return;
         }
@@ -291,6 +294,7 @@ public class QueueBrowser implements Serializable {
     /** flushAll - deliver all deferred mail now (postqueue -f). */
     public void flushAll() {
         if (!isCanAct()) {
+            ConsoleAudit.refused("flush", "all");
             error("Only an operator or an administrator may flush.");
             return;
         }

@@ -122,6 +122,7 @@ public class ServerView implements java.io.Serializable {
      */
     private void administer(String action, String what, String done, java.util.function.Supplier<String[]> change) {
         if (!isCanAdminister()) {
+            ConsoleAudit.refused(action, what.strip());
             message(jakarta.faces.application.FacesMessage.SEVERITY_ERROR, "Only an administrator may change the configuration.");
             return;
         }
@@ -155,8 +156,29 @@ public class ServerView implements java.io.Serializable {
         ConsoleAudit.log(action, what);
     }
 
-    /** Table - a lookup table file main.cf names: its path, type and the parameters that use it. */
+    /**
+     * Table - a lookup table file main.cf names: its path, type and the parameters that use
+     * it; secret when one of them is a password's (smtp_sasl_password_maps).
+     */
     public record Table(String file, String use) {
+        public boolean secret() {
+            return secretTable(use);
+        }
+    }
+
+    /**
+     * secretTable - a table of passwords (one of the parameters that name it, "type:
+     * parameter, parameter", holds "password"): its text is for administrators only, as the
+     * values of such parameters are for nobody.
+     */
+    public static boolean secretTable(String use) {
+        int colon = use.indexOf(": ");
+        for (String n : use.substring(colon + 2).split(", ")) {
+            if (secret(n)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private String tableFile;
@@ -171,6 +193,13 @@ public class ServerView implements java.io.Serializable {
 
     /** openTable - show the table's text in the editor. */
     public void openTable(String file) {
+        String use = control.getTables().get(file);
+        if (use != null && secretTable(use) && !isCanAdminister()) {
+            ConsoleAudit.refused("show-table", "file=" + file);
+            message(jakarta.faces.application.FacesMessage.SEVERITY_ERROR,
+                    "Only an administrator may read a table of passwords.");
+            return;
+        }
         tableFile = file;
         try {
             tableText = control.readTable(tableFile);

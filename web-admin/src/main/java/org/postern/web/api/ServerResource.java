@@ -46,7 +46,8 @@ import static org.postern.web.api.Answers.requireBody;
  * <li>GET /api/server/tables - the lookup table files main.cf names (viewer); GET
  * /api/server/tables/content?file=/path - one of them, as text (viewer); POST
  * /api/server/tables with {"file": "/path", "text": "..."} - replace it (checked as its
- * type reads it) and reload; only files in the configuration directory (admin);</li>
+ * type reads it) and reload; only files in the configuration directory (admin); the text
+ * of a table of passwords (smtp_sasl_password_maps) is for admin only (403);</li>
  * <li>GET /api/server/smtpd - the smtpd services, their sessions and the rejects per
  * restriction (viewer);</li>
  * <li>GET /api/server/delivery - deliveries per destination, deferred recipients per
@@ -167,6 +168,11 @@ public class ServerResource {
     @Produces(MediaType.TEXT_PLAIN)
     @RolesAllowed({"viewer", "operator", "admin"})
     public String table(@jakarta.ws.rs.QueryParam("file") String file) {
+        String use = file == null ? null : control.getTables().get(file);
+        if (use != null && ServerView.secretTable(use) && !security.isUserInRole("admin")) {
+            Answers.audit(security, "table-content", "file=" + file + " refused: a table of passwords is for admin");
+            throw answer(Response.Status.FORBIDDEN, "a table of passwords is for administrators: " + file);
+        }
         return call(() -> control.readTable(file));
     }
 
