@@ -23,14 +23,14 @@ import xml.etree.ElementTree as ET
 # area -> test classes (simple names; a trailing * matches a prefix or suffix pattern)
 AREAS = [
     ("fuzzing: regression inputs and seeds", ["*FuzzTest"]),
-    ("hostile sessions", ["HostileIT", "SmtpdStartTlsSessionTest", "SmtpdLimitsTest",
+    ("hostile sessions", ["HostileIT", "SmtpdStartTlsSessionTest", "SmtpdAuthTest", "SmtpdLimitsTest",
                           "PostfixSmugglingInteropTest"]),
     ("hostile content", ["SmtpHostileContentTest", "SmtpMimeDowngradeTest"]),
     ("peer, DNS and disk failures", ["SmtpSinkFaultTest", "SmtpDnsFailureTest", "SmtpdDiskFullTest",
                                      "SpoolSpaceTest", "MetricsIT"]),
     ("kill -9, database outage, durability", ["CrashIT", "PostgresCrashIT", "DatabaseOutageIT",
                                               "DurabilityIT"]),
-    ("console, REST, JMX access", ["ConsoleSecurityIT", "RestIT", "AuthIT"]),
+    ("console, REST, JMX access", ["ConsoleSecurityIT", "SameOriginFilterTest", "RestIT", "AuthIT"]),
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
