@@ -22,9 +22,6 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import org.postern.test.Peers;
@@ -45,9 +42,6 @@ import org.postern.test.Peers;
 @RunAsClient
 class ConsoleIT {
     private static final String BASE = "http://127.0.0.1:8180/postern";
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-    private static final Path SHOTS = Path.of("target", "screenshots");
     private static WebDriver browser;
 
     @Deployment(testable = false)
@@ -57,17 +51,8 @@ class ConsoleIT {
 
     @BeforeAll
     static void chromium() throws Exception {
-        Peers.assume(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-                "chromium and chromium-driver are not installed");
-        Files.createDirectories(SHOTS);
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1400,1000");
-        // Debian's chromedriver, not one that Selenium Manager would download
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
-                .build();
-        browser = new ChromeDriver(service, options);
+        Peers.assume(Chromium.installed(), "chromium and chromium-driver are not installed");
+        browser = Chromium.start();
     }
 
     @AfterAll
@@ -387,6 +372,6 @@ class ConsoleIT {
 
     private static void shot(String name) throws Exception {
         Path file = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
-        Files.copy(file, SHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(file, Chromium.SHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
     }
 }

@@ -39,9 +39,6 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import org.postern.test.Peers;
@@ -82,9 +79,6 @@ class ConsoleSecurityIT {
     private static final String OPERATOR = "it-operator:Operator-Pass-1";
     private static final String ADMIN = "it-admin:Admin-Pass-1";
     private static final String REFUSED = "403 Forbidden: a request that changes something must come from the console's own pages";
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-    private static final Path SHOTS = Path.of("target", "screenshots");
     private static WebDriver browser;
 
     @Deployment(testable = false)
@@ -94,17 +88,10 @@ class ConsoleSecurityIT {
 
     @BeforeAll
     static void chromium() throws Exception {
-        if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
-            return;
+        // the tests that need the browser say so (Peers.assume): the others run without it
+        if (Chromium.installed()) {
+            browser = Chromium.start();
         }
-        Files.createDirectories(SHOTS);
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1400,1000");
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
-                .build();
-        browser = new ChromeDriver(service, options);
     }
 
     @AfterAll
@@ -686,6 +673,6 @@ class ConsoleSecurityIT {
 
     private static void shot(String name) throws Exception {
         Path file = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
-        Files.copy(file, SHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(file, Chromium.SHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
     }
 }

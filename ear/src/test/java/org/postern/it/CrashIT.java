@@ -54,19 +54,8 @@ class CrashIT {
     /** run - the crash test on a server of its own in base, on the database that db prepares. */
     static void run(Path base, Path config, Database db) throws Exception {
         Path target = base.getParent();
-        delete(base);
-        delete(config);
-        BrokenConfigIT.copyServer(Path.of(System.getProperty("jboss.home"), "standalone"), base);
-        Files.createDirectories(config);
-        Files.writeString(config.resolve("main.cf"), String.join("\n",
-                "myhostname = crash.test",
-                "relayhost = [127.0.0.1]:" + SINK_PORT,
-                "minimal_backoff_time = 1s",
-                "maximal_backoff_time = 2s",
-                "queue_run_delay = 2s", ""));
-        Files.writeString(config.resolve("master.cf"), "127.0.0.1:" + SMTPD_PORT + " inet n - n - - smtpd\n");
-        Files.copy(Path.of(System.getProperty("postern.ear")), base.resolve("deployments/postern.ear"),
-                StandardCopyOption.REPLACE_EXISTING);
+        prepare(base, config, SMTPD_PORT, "myhostname = crash.test", "relayhost = [127.0.0.1]:" + SINK_PORT,
+                "minimal_backoff_time = 1s", "maximal_backoff_time = 2s", "queue_run_delay = 2s");
         Map<String, String> env = db.prepare(base);
         String name = base.getFileName().toString();
 
@@ -146,6 +135,22 @@ class CrashIT {
                 arrived.merge(m.group(1), 1, Integer::sum);
             }
         }
+    }
+
+    /**
+     * prepare - a server of its own: a fresh copy of the provisioned standalone directory in
+     * base with the EAR deployed, and a configuration directory with these main.cf lines and
+     * one smtpd on loopback at smtpdPort in master.cf.
+     */
+    static void prepare(Path base, Path config, int smtpdPort, String... mainCf) throws IOException {
+        delete(base);
+        delete(config);
+        BrokenConfigIT.copyServer(Path.of(System.getProperty("jboss.home"), "standalone"), base);
+        Files.createDirectories(config);
+        Files.writeString(config.resolve("main.cf"), String.join("\n", mainCf) + "\n");
+        Files.writeString(config.resolve("master.cf"), "127.0.0.1:" + smtpdPort + " inet n - n - - smtpd\n");
+        Files.copy(Path.of(System.getProperty("postern.ear")), base.resolve("deployments/postern.ear"),
+                StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** send - one client: numbered messages, one session each, until the server is killed. */

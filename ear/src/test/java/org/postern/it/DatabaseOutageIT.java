@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -46,19 +45,8 @@ class DatabaseOutageIT {
         Path config = target.resolve("outage-config");
         String url = PostgresCluster.createDatabase("postern_outage")
                 .replace(":" + PostgresCluster.PORT + "/", ":" + PROXY_PORT + "/");
-        CrashIT.delete(base);
-        CrashIT.delete(config);
-        BrokenConfigIT.copyServer(Path.of(System.getProperty("jboss.home"), "standalone"), base);
-        Files.createDirectories(config);
-        Files.writeString(config.resolve("main.cf"), String.join("\n",
-                "myhostname = outage.test",
-                "relayhost = [127.0.0.1]:" + SINK_PORT,
-                "minimal_backoff_time = 2s",
-                "maximal_backoff_time = 4s",
-                "queue_run_delay = 2s", ""));
-        Files.writeString(config.resolve("master.cf"), "127.0.0.1:" + SMTPD_PORT + " inet n - n - - smtpd\n");
-        Files.copy(Path.of(System.getProperty("postern.ear")), base.resolve("deployments/postern.ear"),
-                StandardCopyOption.REPLACE_EXISTING);
+        CrashIT.prepare(base, config, SMTPD_PORT, "myhostname = outage.test", "relayhost = [127.0.0.1]:" + SINK_PORT,
+                "minimal_backoff_time = 2s", "maximal_backoff_time = 4s", "queue_run_delay = 2s");
         PostgresCrashIT.configurePostgresql(base);
         Map<String, String> env = Map.of("POSTERN_DB_URL", url, "POSTERN_DB_USER", "postgres",
                 "POSTERN_DB_PASSWORD", "trusted-on-loopback");

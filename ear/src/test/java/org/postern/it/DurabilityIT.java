@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -82,16 +81,7 @@ class DurabilityIT {
             fail("strace is not installed (test.sh installs the Debian package strace)");
         }
         Path target = base.getParent();
-        CrashIT.delete(base);
-        CrashIT.delete(config);
-        BrokenConfigIT.copyServer(Path.of(System.getProperty("jboss.home"), "standalone"), base);
-        Files.createDirectories(config);
-        Files.writeString(config.resolve("main.cf"), String.join("\n",
-                "myhostname = durable.test",
-                "relayhost = [127.0.0.1]:" + SINK_PORT, ""));
-        Files.writeString(config.resolve("master.cf"), "127.0.0.1:" + SMTPD_PORT + " inet n - n - - smtpd\n");
-        Files.copy(Path.of(System.getProperty("postern.ear")), base.resolve("deployments/postern.ear"),
-                StandardCopyOption.REPLACE_EXISTING);
+        CrashIT.prepare(base, config, SMTPD_PORT, "myhostname = durable.test", "relayhost = [127.0.0.1]:" + SINK_PORT);
         Map<String, String> env = db.prepare(base);
         String name = base.getFileName().toString();
         try (TestSink sink = TestSink.smtp(SINK_PORT)) {
