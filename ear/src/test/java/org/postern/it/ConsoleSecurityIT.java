@@ -638,18 +638,7 @@ class ConsoleSecurityIT {
 
     private static HttpResponse<String> request(String method, String path, String user, String json,
                                                 Map<String, String> headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(BASE + path)).timeout(Duration.ofSeconds(60));
-        if (user != null) {
-            b.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(user.getBytes(StandardCharsets.UTF_8)));
-        }
-        headers.forEach(b::header);
-        if (json != null) {
-            b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json));
-        } else {
-            b.method(method, HttpRequest.BodyPublishers.noBody());
-        }
-        return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()
-                .send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return RestIT.request(method, path, user, json, headers);
     }
 
     /** logIn - a fresh session: the cookies dropped, then the login form. */

@@ -176,10 +176,17 @@ class RestIT {
     }
 
     private static HttpResponse<String> request(String method, String path, String user, String json) throws Exception {
+        return request(method, path, user, json, java.util.Map.of());
+    }
+
+    /** request - one request to the console's API (path under /postern), as user ("name:password", or null), with these headers. */
+    static HttpResponse<String> request(String method, String path, String user, String json,
+                                        java.util.Map<String, String> headers) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(BASE + path)).timeout(Duration.ofSeconds(60));
         if (user != null) {
             b.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(user.getBytes(StandardCharsets.UTF_8)));
         }
+        headers.forEach(b::header);
         if (json != null) {
             b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json));
         } else {
