@@ -33,10 +33,12 @@ import org.postern.test.Peers;
  * message that got a 250, before the disk filled or after, is delivered; and the database
  * file opens afterwards (H2's own Shell, the server stopped).
  *
- * <p>DISABLED: it fails. In the run of 2026-12-07 (H2 2.2.224) every reply while the file
- * system was full was 451 4.3.0, but after the space was freed and the server restarted
- * the five messages acknowledged (250, synced) before the disk filled were not in the
- * queue any more and never arrived: a loss. Without a restart the server is not reliably back: its pool keeps connections to the
+ * <p>DISABLED: it fails one run in two. In the runs of 2026-12-07 (H2 2.2.224) every reply
+ * while the file system was full was 451 4.3.0; in one run, after the space was freed and
+ * the server restarted, the five messages acknowledged (250, synced) before the disk
+ * filled never arrived (not released as leases at the start, not found due): a loss, or a
+ * delay of at least two minutes, not yet told apart; in the other all ten arrived. The
+ * files of the last run are kept in target/diskfull-data-after. Without a restart the server is not reliably back: its pool keeps connections to the
  * closed database ("The database has been closed"), a new connection may find the file
  * locked by the closed one ("Database may be already in use") or, seen once, an empty
  * database ("Table QUEUE_MESSAGE not found (this database is empty)"): every such message
@@ -54,9 +56,9 @@ class DatabaseDiskFullIT {
     private static final Pattern MESSAGE_ID = Pattern.compile("(?m)^Message-ID: <(diskfull-[a-z]-\\d+)@test>");
 
     @Test
-    @Disabled("fails: acknowledged mail lost on H2 after its file system filled (2026-12-07, H2 2.2.224:"
-            + " the 5 messages acknowledged before the disk filled were not in the queue after the restart);"
-            + " enable when fixed, and add it to bench/reliability_report.py AREAS")
+    @Disabled("fails one run in two: acknowledged mail lost on H2 after its file system filled (2026-12-07,"
+            + " H2 2.2.224: in one of two runs the 5 messages acknowledged before the disk filled never arrived"
+            + " after the restart); enable when fixed, and add it to bench/reliability_report.py AREAS")
     void theDiskUnderTheH2DatabaseFullMeansFourXxAndNothingAcknowledgedIsLost() throws Exception {
         Peers.assume("root".equals(System.getProperty("user.name")), "mounting a tmpfs needs root");
         Path target = Path.of(System.getProperty("it.server")).getParent();
@@ -152,8 +154,10 @@ class DatabaseDiskFullIT {
 
             CrashIT.stop(server);
             server = null;
-            // the database file opens, and holds no message any more: every one was delivered
-            String rows = h2(data.resolve("queue"), "SELECT COUNT(*) FROM QUEUE_MESSAGE");
+            // the database file opens, and holds no message of the clients' any more: every one
+            // was delivered (the postmaster's notices of the refused sessions, notify_classes
+            // "resource", stay deferred: this server has no local transport)
+            String rows = h2(data.resolve("queue"), "SELECT COUNT(*) FROM QUEUE_MESSAGE WHERE SENDER = 'diskfull@client.test'");
             System.out.println("DatabaseDiskFullIT: the database file after the server stopped: " + rows.trim());
             List<String> lines = rows.lines().map(String::trim).toList();
             int header = lines.indexOf("COUNT(*)");
