@@ -27,6 +27,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.postern.smtp.SmugglingReceiver;
 
 /**
  * HostileIT - hostile SMTP sessions against the deployed server (issue 13, first cases):
@@ -153,6 +154,69 @@ class HostileIT {
             String log = Files.readString(Postern.mailLog(), StandardCharsets.UTF_8);
             assertFalse(log.contains("forged@evil.example"), "the forged sender is no envelope in the mail log");
             assertFalse(log.contains("victim@smtp.test"), "no delivery to the victim");
+        }
+    }
+
+    /**
+     * The same variants relayed end to end: the deployed server, with smtpd_forbid_bare_newline
+     * = no, normalize and reject applied to the client (no exclusions), relays what it accepts
+     * to a real Postfix (relayhost = its listener with smtpd_forbid_bare_newline = no, the
+     * receiver that a smuggled end of data would fool; SmugglingReceiver). Postfix must log
+     * exactly one transaction per message the server acknowledged, deliver each to bob, and
+     * never see the forged sender or the victim.
+     */
+    @Test
+    void noSmugglingVariantRelayedToARealPostfixMakesASecondMessage() throws Exception {
+        try (SmugglingReceiver postfix = SmugglingReceiver.start("hostile-relay", List.of("no"))) {
+            int port = postfix.listeners().values().iterator().next();
+            Map<String, String> replies = new java.util.LinkedHashMap<>();
+            int acknowledged = 0;
+            for (String mode : List.of("no", "normalize", "reject")) {
+                postconf("relayhost = [127.0.0.1]:" + port, "smtpd_forbid_bare_newline = " + mode,
+                        "smtpd_forbid_bare_newline_exclusions =");
+                for (Map.Entry<String, String> v : SmugglingReceiver.VARIANTS.entrySet()) {
+                    if (v.getValue().equals("\r\n.\r\n")) {
+                        continue; // from a client, the standard end of data: what follows is its next transaction
+                    }
+                    String tag = "relay-" + mode + "-" + v.getKey();
+                    String reply;
+                    try (SmtpClient c = new SmtpClient(Postern.HOST, Postern.PORT)) {
+                        c.reply();
+                        for (String[] step : new String[][] {{"EHLO client.postern.test", "250"},
+                                {"MAIL FROM:<sender@client.postern.test>", "250"}, {"RCPT TO:<bob@postfix.test>", "250"},
+                                {"DATA", "354"}}) {
+                            c.send(step[0]);
+                            String r = c.reply();
+                            assertTrue(r.startsWith(step[1]), tag + ": " + step[0] + ": " + r);
+                        }
+                        c.write((SmugglingReceiver.attempt(tag, v.getValue()) + ".\r\n").getBytes(StandardCharsets.US_ASCII));
+                        reply = c.reply();
+                        try {
+                            c.send("QUIT");
+                            c.reply();
+                        } catch (IOException gone) {
+                            // a rejecting server may have closed already
+                        }
+                    }
+                    replies.put(tag, reply);
+                    if (reply.startsWith("250")) {
+                        acknowledged++;
+                    } else {
+                        assertTrue(mode.equals("reject") && reply.startsWith("5"), tag + ": " + reply);
+                    }
+                }
+            }
+            System.out.println("HostileIT: smuggling relayed to Postfix " + postfix.listeners() + ": " + replies);
+            assertTrue(acknowledged > 0, "the server relayed nothing: " + replies);
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (postfix.deliveredToBob() < acknowledged && System.nanoTime() < end) {
+                Thread.sleep(200);
+            }
+            postfix.assertNothingSmuggled(acknowledged);
+            assertEquals(acknowledged, postfix.deliveredToBob(), "Postfix delivered one message to bob per message"
+                    + " the server acknowledged:\n" + postfix.log());
+            System.out.println("HostileIT: " + acknowledged + " acknowledged, " + postfix.deliveredToBob()
+                    + " delivered by Postfix, no second message");
         }
     }
 

@@ -14,13 +14,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * TcpProxy - a loopback TCP relay in front of a server (the database), which a test can cut
  * and restore: {@link #cut} closes every relayed connection and stops listening, so the
  * server's clients see their connections die and new ones refused, as when the database
- * host goes away; {@link #restore} listens again.
+ * host goes away; {@link #restore} listens again. {@link #pause} makes it a database that
+ * hangs instead: connections stay open and new ones are accepted, but no byte goes either
+ * way (as a database host whose packets are dropped, or a server process that stopped)
+ * until {@link #resume}, when what was held flows on.
  */
 final class TcpProxy implements AutoCloseable {
     private final int port;
     private final int target;
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private volatile ServerSocket server;
+    private final Object gate = new Object();
+    private boolean paused;
 
     TcpProxy(int port, int target) throws IOException {
         this.port = port;
@@ -54,6 +59,35 @@ final class TcpProxy implements AutoCloseable {
         sockets.clear();
     }
 
+    /** pause - hold every byte in both directions; connections stay open, new ones are accepted. */
+    void pause() {
+        synchronized (gate) {
+            paused = true;
+        }
+    }
+
+    /** resume - let the held bytes, and every later one, through again. */
+    void resume() {
+        synchronized (gate) {
+            paused = false;
+            gate.notifyAll();
+        }
+    }
+
+    /* pass - wait while paused */
+    private void pass() throws IOException {
+        synchronized (gate) {
+            while (paused) {
+                try {
+                    gate.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+            }
+        }
+    }
+
     private void accept(ServerSocket s) {
         while (!s.isClosed()) {
             try {
@@ -75,6 +109,7 @@ final class TcpProxy implements AutoCloseable {
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 int n;
                 while ((n = in.read(buf)) >= 0) {
+                    pass();
                     out.write(buf, 0, n);
                     out.flush();
                 }
@@ -97,6 +132,7 @@ final class TcpProxy implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        resume();
         cut();
     }
 }

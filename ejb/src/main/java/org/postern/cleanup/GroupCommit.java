@@ -24,7 +24,13 @@ import java.util.logging.Logger;
  * when the queue is idle.
  *
  * <p>A batch whose transaction fails is written again one message at a time, so that one
- * bad message costs only its own 451, never its neighbours'. A sync that fails fails every
+ * bad message costs only its own 451, never its neighbours'; but not when the database
+ * could not be reached ({@link #unreachable}: a connection error, SQLState class 08, a
+ * socket timeout, a refused connect, no pooled connection in time): then every message
+ * of the batch fails at once, as do the rest of a one-at-a-time pass when the database
+ * goes away in the middle of it. A database that hangs would otherwise hold every client
+ * of the batch for one timeout per message (POSTERN_DB_SOCKET_TIMEOUT, as many times as
+ * queue_group_commit_limit). A sync that fails fails every
  * message of the batch: its rows are committed but not known to be on disk, so the client
  * is told 451 and sends again (a possible duplicate, never a loss).
  *
@@ -116,17 +122,28 @@ public final class GroupCommit<T> {
             batch.write(items(taken));
             written.addAll(taken);
         } catch (Exception | Error e) {
-            if (taken.size() == 1) {
-                taken.get(0).failure = e;
+            if (taken.size() == 1 || unreachable(e)) {
+                // the database is away: each message alone would only wait for it again
+                for (Slot<T> s : taken) {
+                    s.failure = e;
+                }
             } else {
                 // one bad message must not cost its neighbours their 250: one at a time
                 LOG.log(Level.FINE, "group commit of " + taken.size() + " failed; storing one by one", e);
+                Throwable away = null;
                 for (Slot<T> s : taken) {
+                    if (away != null) {
+                        s.failure = away;
+                        continue;
+                    }
                     try {
                         batch.write(List.of(s.item));
                         written.add(s);
                     } catch (Exception | Error e1) {
                         s.failure = e1;
+                        if (unreachable(e1)) {
+                            away = e1;
+                        }
                     }
                 }
             }
@@ -148,6 +165,37 @@ public final class GroupCommit<T> {
             // the mail is safe on disk; what it missed (a wake-up) the queue scanner makes up
             LOG.log(Level.WARNING, "PSTN4103: after a group commit: " + e, e);
         }
+    }
+
+    /**
+     * unreachable - the failure says that the database could not be reached, not that the
+     * message was bad: somewhere in its causes a SQLException of SQLState class 08
+     * (connection exception), a java.sql connection exception, a socket timeout or refused
+     * connect, or a JCA ResourceException (no pooled connection within the pool's blocking
+     * timeout).
+     */
+    static boolean unreachable(Throwable e) {
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+            if (t instanceof java.sql.SQLTransientConnectionException || t instanceof java.sql.SQLNonTransientConnectionException
+                    || t instanceof java.net.SocketTimeoutException || t instanceof java.net.ConnectException
+                    || isA(t, "jakarta.resource.ResourceException")) {
+                return true;
+            }
+            if (t instanceof java.sql.SQLException q && q.getSQLState() != null && q.getSQLState().startsWith("08")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isA(Throwable t, String className) {
+        for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
+            if (c.getName().equals(className)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static <T> List<T> items(List<Slot<T>> slots) {

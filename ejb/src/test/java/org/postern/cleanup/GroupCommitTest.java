@@ -33,10 +33,19 @@ class GroupCommitTest {
         final List<Integer> unsynced = Collections.synchronizedList(new ArrayList<>());
         volatile int bad = -1;
         volatile boolean failSync;
+        /** every write waits this long and then fails as a database that does not answer */
+        volatile long hangMillis;
+        final AtomicInteger writes = new AtomicInteger();
 
         @Override
         public void write(List<Integer> items) throws Exception {
             Thread.sleep(2); // a transaction takes time: followers pile up meanwhile
+            writes.incrementAndGet();
+            if (hangMillis > 0) {
+                Thread.sleep(hangMillis);
+                throw new java.sql.SQLException("An I/O error occurred while sending to the backend.", "08006",
+                        new java.net.SocketTimeoutException("Read timed out"));
+            }
             if (items.contains(bad)) {
                 throw new IllegalStateException("bad item " + bad);
             }
@@ -146,5 +155,44 @@ class GroupCommitTest {
         GroupCommit.StoreException e = assertThrows(GroupCommit.StoreException.class, () -> gc.submit(1, 0, r));
         assertTrue(e.getMessage().contains("fsync failed"), e.getMessage());
         assertTrue(r.durable.isEmpty(), "nothing published that is not on disk");
+    }
+
+    @Test
+    void aDatabaseThatDoesNotAnswerFailsTheBatchOnceNotOncePerItem() throws Exception {
+        GroupCommit<Integer> gc = new GroupCommit<>();
+        Recorder r = new Recorder();
+        r.hangMillis = 300;
+        // the first item leads alone; the other nine pile up behind it and make one batch
+        ExecutorService pool = Executors.newFixedThreadPool(10);
+        List<Future<Long>> results = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            int item = i;
+            results.add(pool.submit(() -> {
+                long t0 = System.nanoTime();
+                assertThrows(GroupCommit.StoreException.class, () -> gc.submit(item, 0, r));
+                return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            }));
+            if (i == 0) {
+                Thread.sleep(50);
+            }
+        }
+        long slowest = 0;
+        for (Future<Long> f : results) {
+            slowest = Math.max(slowest, f.get(30, TimeUnit.SECONDS));
+        }
+        pool.shutdown();
+        // two batches, one wait each; one at a time it would be 1 + 1 + 9 waits
+        assertTrue(r.writes.get() <= 3, "writes: " + r.writes.get());
+        assertTrue(slowest < 3 * r.hangMillis, "the slowest client waited " + slowest + " ms");
+        assertTrue(r.durable.isEmpty());
+    }
+
+    @Test
+    void unreachableIsAConnectionFailureNotABadMessage() {
+        assertTrue(GroupCommit.unreachable(new RuntimeException(new java.sql.SQLException("io", "08006"))));
+        assertTrue(GroupCommit.unreachable(new RuntimeException(new java.net.SocketTimeoutException("Read timed out"))));
+        assertTrue(GroupCommit.unreachable(new java.sql.SQLTransientConnectionException("pool")));
+        assertTrue(!GroupCommit.unreachable(new RuntimeException(new java.sql.SQLException("value too long", "22001"))));
+        assertTrue(!GroupCommit.unreachable(new IllegalStateException("bad item")));
     }
 }

@@ -8,7 +8,6 @@ import static org.postern.smtp.SmtpTestSupport.settings;
 
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -16,10 +15,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +25,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import io.netty.channel.nio.NioEventLoopGroup;
 import org.junit.jupiter.api.AfterAll;
@@ -53,7 +47,8 @@ import org.postern.smtpd.api.SmtpdListener;
 
 /**
  * SMTP smuggling with Postern relaying to a real Postfix behind it: no second message ever
- * appears. Postfix 3.7 (Debian's package) receives on three smtpd listeners, one per
+ * appears. The receiver is a {@link SmugglingReceiver} (shared with the ear module's HostileIT,
+ * which relays through the deployed server). Postfix 3.7 (Debian's package) receives on three smtpd listeners, one per
  * smtpd_forbid_bare_newline value it knows: "no" (its default before 3.9, the most
  * permissive: a bare &lt;LF&gt; ends a line, so "&lt;LF&gt;.&lt;LF&gt;" ends DATA - the
  * receiver that a smuggled sequence would fool), "normalize" and "reject" (a bare &lt;LF&gt;
@@ -83,64 +78,18 @@ import org.postern.smtpd.api.SmtpdListener;
  */
 class PostfixSmugglingInteropTest {
 
-    /** the end-of-data look-alikes, as stored content may hold them */
-    private static final Map<String, String> VARIANTS = new LinkedHashMap<>();
+    private static final Map<String, String> VARIANTS = SmugglingReceiver.VARIANTS;
 
-    static {
-        VARIANTS.put("LF.LF", "\n.\n");
-        VARIANTS.put("CR.CR", "\r.\r");
-        VARIANTS.put("LF.CRLF", "\n.\r\n");
-        VARIANTS.put("CRLF.LF", "\r\n.\n");
-        VARIANTS.put("CRLF.CR", "\r\n.\r");
-        VARIANTS.put("CR.LF", "\r.\n");
-        VARIANTS.put("CRLF.CRLF", "\r\n.\r\n");
-    }
-
-    private static Path dir;
-    private static Path mail;
-    private static PostfixInstance receiver;
+    private static SmugglingReceiver receiver;
     /** smtpd_forbid_bare_newline value -> the port of the Postfix listener with it */
-    private static final Map<String, Integer> LISTENERS = new LinkedHashMap<>();
+    private static Map<String, Integer> LISTENERS;
     /** deliveries Postfix accepted, over all tests: as many transactions may appear in its log */
     private static final AtomicInteger DELIVERED = new AtomicInteger();
 
     @BeforeAll
     static void start() throws Exception {
-        PostfixInstance.assumeAvailable();
-        dir = Files.createTempDirectory("postfix-smuggling");
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        mail = Files.createDirectories(dir.resolve("mail"));
-        Files.setPosixFilePermissions(mail, PosixFilePermissions.fromString("rwxrwxrwx"));
-        // the values this Postfix knows (postconf -d): Debian's 3.7.11 has the parameter, older ones do not
-        Process p = new ProcessBuilder("/usr/sbin/postconf", "-d", "smtpd_forbid_bare_newline")
-                .redirectErrorStream(true).start();
-        String known = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(30, TimeUnit.SECONDS);
-        List<String> listeners = new ArrayList<>();
-        if (known.startsWith("smtpd_forbid_bare_newline =")) {
-            for (String mode : List.of("no", "normalize", "reject")) {
-                int port = PostfixInstance.freePort();
-                LISTENERS.put(mode, port);
-                listeners.add("127.0.0.1:" + port + " inet n - n - - smtpd -o smtpd_forbid_bare_newline=" + mode);
-            }
-        } else {
-            int port = PostfixInstance.freePort();
-            LISTENERS.put("default", port);
-            listeners.add("127.0.0.1:" + port + " inet n - n - - smtpd");
-        }
-        System.out.println("PostfixSmugglingInteropTest: " + known.trim() + "; listeners " + LISTENERS);
-        List<String> main = new ArrayList<>(List.of(
-                "myhostname = mx.postfix.test",
-                "virtual_mailbox_domains = postfix.test",
-                "virtual_mailbox_base = " + mail,
-                // the victim is a real mailbox: a smuggled message to it would be delivered, and seen
-                "virtual_mailbox_maps = inline:{bob@postfix.test=bob/, victim@postfix.test=victim/}",
-                "virtual_uid_maps = static:65534",
-                "virtual_gid_maps = static:65534"));
-        if (!LISTENERS.containsKey("default")) {
-            main.add("smtpd_forbid_bare_newline_exclusions ="); // loopback is in $mynetworks, the default
-        }
-        receiver = PostfixInstance.start(dir.resolve("receiver"), main, listeners);
+        receiver = SmugglingReceiver.start("postfix-smuggling", List.of("no", "normalize", "reject"));
+        LISTENERS = receiver.listeners();
     }
 
     @AfterAll
@@ -148,33 +97,10 @@ class PostfixSmugglingInteropTest {
         if (receiver != null) {
             receiver.close();
         }
-        if (dir != null && System.getProperty("keep.postfix") == null) {
-            try (Stream<Path> s = Files.walk(dir)) {
-                s.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
-            }
-        }
     }
 
-    /*
-     * attempt - a message whose body carries the variant, then a whole forged transaction up
-     * to the forged message's last line: a client that tries to smuggle sends ".\r\n" after it
-     */
     private static String attempt(String tag, String variant) {
-        return "From: Sender <sender@client.postern.test>\r\n"
-                + "To: Bob <bob@postfix.test>\r\n"
-                + "Subject: smuggle " + tag + "\r\n"
-                + "Date: Sat, 21 Nov 2026 12:00:00 +0000\r\n"
-                + "Message-ID: <" + tag.replaceAll("[^A-Za-z0-9.-]", "-") + "@client.postern.test>\r\n"
-                + "\r\n"
-                + "first part" + variant
-                + "MAIL FROM:<forged@evil.example>\r\n"
-                + "RCPT TO:<victim@postfix.test>\r\n"
-                + "DATA\r\n"
-                + "From: <forged@evil.example>\r\n"
-                + "To: <victim@postfix.test>\r\n"
-                + "Subject: smuggled " + tag + "\r\n"
-                + "\r\n"
-                + "second part\r\n";
+        return SmugglingReceiver.attempt(tag, variant);
     }
 
     /*
@@ -240,40 +166,12 @@ class PostfixSmugglingInteropTest {
         return s.replace("\r", "<CR>").replace("\n", "<LF>\n");
     }
 
-    /* stored - the maildir file of the message the receiver queued as queueId */
     private static String stored(String queueId) throws IOException, InterruptedException {
-        String log = receiver.awaitLog(queueId + ": to=<bob@postfix.test>, relay=virtual", Duration.ofSeconds(20));
-        assertTrue(log.contains(queueId + ": to=<bob@postfix.test>, relay=virtual"), "not delivered: " + queueId
-                + "\n" + log);
-        Path inbox = mail.resolve("bob").resolve("new");
-        try (Stream<Path> s = Files.list(inbox)) {
-            for (Path p : s.toList()) {
-                String text = Files.readString(p, StandardCharsets.ISO_8859_1);
-                if (text.contains(" id " + queueId + "\n") || text.contains(" id " + queueId + ";")) {
-                    return text;
-                }
-            }
-        }
-        throw new AssertionError("no message " + queueId + " in " + inbox + "\n" + receiver.log());
+        return receiver.stored(queueId);
     }
 
-    /*
-     * assertNothingSmuggled - Postfix's log holds one transaction per delivery (a smuggled one
-     * would log its own "client=" line in the same session), no forged sender and no victim;
-     * the victim's mailbox does not exist
-     */
     private static void assertNothingSmuggled() throws Exception {
-        Thread.sleep(500); // a smuggled transaction of the last session would be logged by now
-        String log = receiver.log();
-        Matcher clients = Pattern.compile("postfix/smtpd\\[\\d+\\]: \\w+: client=").matcher(log);
-        int transactions = 0;
-        while (clients.find()) {
-            transactions++;
-        }
-        assertEquals(DELIVERED.get(), transactions, "transactions in Postfix's log:\n" + log);
-        assertFalse(log.contains("forged@evil.example"), "the forged sender reached Postfix:\n" + log);
-        assertFalse(log.contains("victim@postfix.test"), "a message for the victim:\n" + log);
-        assertFalse(Files.exists(mail.resolve("victim")), "the victim's mailbox exists");
+        receiver.assertNothingSmuggled(DELIVERED.get());
     }
 
     @Test
@@ -306,7 +204,7 @@ class PostfixSmugglingInteropTest {
             envelopes.add(envelope);
             return envelope.queueId();
         };
-        Path spool = Files.createDirectories(dir.resolve("postern-spool"));
+        Path spool = Files.createTempDirectory("postern-spool");
         NioEventLoopGroup group = new NioEventLoopGroup(1);
         ExecutorService blocking = Executors.newFixedThreadPool(2);
         int n = 0;
@@ -346,6 +244,9 @@ class PostfixSmugglingInteropTest {
         } finally {
             blocking.shutdownNow();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+            try (java.util.stream.Stream<Path> files = Files.walk(spool)) {
+                files.sorted(java.util.Comparator.reverseOrder()).map(Path::toFile).forEach(java.io.File::delete);
+            }
         }
         System.out.println("PostfixSmugglingInteropTest: " + n + " relays of what Postern's smtpd stored");
         assertNothingSmuggled();
