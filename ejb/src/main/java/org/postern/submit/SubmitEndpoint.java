@@ -98,7 +98,11 @@ import org.postern.smtpd.api.QueueIds;
  *
  * <h2>BUGS</h2>
  * No reply is sent to JMSReplyTo: the application learns the queue id from the log only.
- * Lines are not chopped at line_length_limit.
+ * Lines are not chopped at line_length_limit. Each redelivery after a passing failure logs,
+ * besides PSTN7001, the container's and the resource adapter's errors with a stack trace
+ * (WFLYEJB0034, AMQ154004): throwing is the only way a bean without a transaction can
+ * have its message delivered again. The dead-letter copy and the acknowledgement are not
+ * one transaction: a crash between them leaves two copies in the dead-letter queue.
  *
  * <h2>SEE ALSO</h2>
  * Submission, SenderPolicy, DeadLetters, QueueAccept, SmtpdEndpoint, pickup(8)
@@ -227,6 +231,10 @@ public class SubmitEndpoint implements MessageListener {
                 if (sizeLimit > 0 && length > sizeLimit) {
                     // the body is not read at all
                     throw new Rejection(Submission.SIZE_EXCEEDS);
+                }
+                if (length > Integer.MAX_VALUE - 8) {
+                    // message_size_limit = 0 (none): a body is still read into one array
+                    throw new Rejection("552 5.3.4 Message size exceeds file system imposed limit");
                 }
                 b.reset();
                 body = new byte[(int) length];
