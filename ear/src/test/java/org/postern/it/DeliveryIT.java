@@ -6,6 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+
+import jakarta.jms.BytesMessage;
+import jakarta.jms.JMSConsumer;
+import jakarta.jms.JMSContext;
+import jakarta.jms.Message;
+import jakarta.jms.Queue;
+import jakarta.jms.TextMessage;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import java.io.StringReader;
@@ -21,6 +28,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.jboss.shrinkwrap.api.ShrinkWrap;
 import org.jboss.shrinkwrap.api.asset.StringAsset;
 import org.jboss.shrinkwrap.api.spec.JavaArchive;
@@ -33,12 +41,17 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.postern.smtpd.api.QueueIds;
 
 /**
  * DeliveryIT - the real EAR on the provisioned WildFly carries mail from an SMTP client to
  * an SMTP server and an LMTP server, and retries a recipient that a peer deferred; every
  * outcome is published on the delivery events topic, which a subscriber deployed beside
- * Postern ({@link EventProbe}) receives.
+ * Postern ({@link EventProbe}) receives; and mail that an application submits on the JMS
+ * queue postern.submit of the server's embedded broker (a JMS client in this JVM, Artemis's
+ * own, over the server's HTTP port) reaches the same SMTP server, while a malformed submission
+ * and one from a sender that jms_sender_restrictions refuses (it-config/main.cf) reach
+ * postern.submit.dead with their reason.
  */
 @ExtendWith(ArquillianExtension.class)
 @RunAsClient
@@ -423,6 +436,159 @@ class DeliveryIT {
         List<Event> those = events.stream().filter(e -> e.status().equals(status)).toList();
         assertEquals(1, those.size(), status + ": " + events);
         return those.get(0);
+    }
+
+    /** the embedded broker of the server under test: Artemis core protocol over its HTTP port (8080 + 100) */
+    private static final String BROKER = "tcp://" + Postern.HOST
+            + ":8180?httpUpgradeEnabled=true&httpUpgradeEndpoint=http-acceptor";
+
+    /** jms - a JMS context as the ApplicationRealm user jms-user (role guest), JMS names as WildFly maps them. */
+    private static JMSContext jms() {
+        ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory(BROKER);
+        // WildFly's JMS queues live at jms.queue.NAME, as with the 1.x client
+        factory.setEnable1xPrefixes(true);
+        return factory.createContext("jms-user", "Jms-Pass-1");
+    }
+
+    private static final String JMS_MESSAGE = "From: App <app@example.org>\r\n"
+            + "To: bob@smtp.test\r\n"
+            + "Subject: submitted over JMS\r\n"
+            + "Message-ID: <jms-one@example.org>\r\n"
+            + "Date: Sun, 6 Dec 2026 10:00:00 +0000\r\n"
+            + "\r\n"
+            + "sent by an application\r\n"
+            + ".a line that starts with a dot\r\n";
+
+    @Test
+    void aJmsSubmissionIsQueuedDeliveredAndLoggedAsSmtpMail() throws Exception {
+        String jmsId;
+        String queueId;
+        try (JMSContext ctx = jms()) {
+            BytesMessage m = ctx.createBytesMessage();
+            m.writeBytes(JMS_MESSAGE.getBytes(StandardCharsets.US_ASCII));
+            m.setStringProperty("postern_sender", "app@example.org");
+            m.setStringProperty("postern_recipients", "<bob@smtp.test>");
+            m.setStringProperty("postern_notify", "FAILURE");
+            m.setStringProperty("postern_envid", "order-4711");
+            ctx.createProducer().send(ctx.createQueue("postern.submit"), m);
+            jmsId = m.getJMSMessageID();
+            queueId = QueueIds.derived(m.getJMSTimestamp(), jmsId);
+        }
+        TestSink.Delivery d = smtpSink.next(60, TimeUnit.SECONDS);
+        assertNotNull(d, "the JMS submission was not delivered");
+        assertEquals("<app@example.org>", d.mailFrom().split(" ")[0]);
+        assertEquals(List.of("<bob@smtp.test>"), d.rcptTo().stream().map(r -> r.split(" ")[0]).toList());
+        String text = d.text();
+        String received = receivedHeader(text);
+        assertTrue(received.startsWith("Received: by postern.test (Postern, from JMS queue postern.submit)\r\n\tid "
+                + queueId + "; "), received);
+        assertEquals(JMS_MESSAGE, text.substring(received.length()));
+        List<String> log = waitForLog(queueId, "removed");
+        assertTrue(log.stream().anyMatch(l -> l.contains("postern/jms[") && l.contains(queueId
+                + ": client=jms[postern.submit], jms_message_id=" + jmsId)), log.toString());
+        assertTrue(log.stream().anyMatch(l -> l.contains(queueId + ": message-id=<jms-one@example.org>")), log.toString());
+        assertTrue(log.stream().anyMatch(l -> l.contains(queueId + ": from=<app@example.org>, size=" + d.content().length
+                + ", nrcpt=1 (queue active)")), log.toString());
+        assertTrue(log.stream().anyMatch(l -> l.contains("to=<bob@smtp.test>") && l.contains("status=sent")),
+                log.toString());
+    }
+
+    @Test
+    void aMalformedOrRefusedJmsSubmissionGoesToTheDeadLetterQueueWithItsReason() throws Exception {
+        byte[] body = JMS_MESSAGE.getBytes(StandardCharsets.US_ASCII);
+        List<String> sent = new ArrayList<>();
+        try (JMSContext ctx = jms()) {
+            Queue submit = ctx.createQueue("postern.submit");
+            BytesMessage badRecipient = ctx.createBytesMessage();
+            badRecipient.writeBytes(body);
+            badRecipient.setStringProperty("postern_sender", "app@example.org");
+            badRecipient.setStringProperty("postern_recipients", "bob@smtp.test, carol@@smtp.test");
+            ctx.createProducer().send(submit, badRecipient);
+            sent.add(badRecipient.getJMSMessageID());
+            TextMessage notBytes = ctx.createTextMessage(JMS_MESSAGE);
+            notBytes.setStringProperty("postern_sender", "app@example.org");
+            notBytes.setStringProperty("postern_recipients", "bob@smtp.test");
+            ctx.createProducer().send(submit, notBytes);
+            sent.add(notBytes.getJMSMessageID());
+            // it-config/main.cf: jms_sender_restrictions permits example.org only
+            BytesMessage refused = ctx.createBytesMessage();
+            refused.writeBytes(body);
+            refused.setStringProperty("postern_sender", "intruder@elsewhere.test");
+            refused.setStringProperty("postern_recipients", "bob@smtp.test");
+            ctx.createProducer().send(submit, refused);
+            sent.add(refused.getJMSMessageID());
+
+            java.util.Map<String, Message> dead = new java.util.HashMap<>();
+            try (JMSConsumer consumer = ctx.createConsumer(ctx.createQueue("postern.submit.dead"))) {
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (dead.size() < sent.size() && System.nanoTime() < end) {
+                    Message m = consumer.receive(1000);
+                    if (m != null) {
+                        dead.put(m.getStringProperty("postern_original_message_id"), m);
+                    }
+                }
+            }
+            Message first = dead.get(sent.get(0));
+            assertNotNull(first, "no dead letter for the bad recipient: " + dead.keySet());
+            assertEquals("501 5.1.3 Bad recipient address syntax", first.getStringProperty("postern_error"));
+            assertEquals("5.1.3", first.getStringProperty("postern_status"));
+            // the dead letter is the whole submission: its body and its properties
+            assertArrayEquals(body, first.getBody(byte[].class));
+            assertEquals("bob@smtp.test, carol@@smtp.test", first.getStringProperty("postern_recipients"));
+            Message second = dead.get(sent.get(1));
+            assertNotNull(second, "no dead letter for the TextMessage");
+            assertEquals("554 5.6.0 Error: the message body is not a BytesMessage",
+                    second.getStringProperty("postern_error"));
+            assertEquals(JMS_MESSAGE, ((TextMessage) second).getText());
+            Message third = dead.get(sent.get(2));
+            assertNotNull(third, "no dead letter for the refused sender");
+            assertEquals("554 5.7.1 <intruder@elsewhere.test>: Sender address rejected: Access denied",
+                    third.getStringProperty("postern_error"));
+            assertEquals("5.7.1", third.getStringProperty("postern_status"));
+        }
+        // logged as a reject, never queued
+        for (String jmsId : sent) {
+            List<String> log = Postern.logLines(jmsId);
+            assertTrue(log.stream().anyMatch(l -> l.contains("postern/jms[") && l.contains("NOQUEUE: reject: JMS from "
+                    + "postern.submit[" + jmsId + "]: ")), log.toString());
+            assertTrue(log.stream().noneMatch(l -> l.contains("client=jms")), log.toString());
+        }
+        assertTrue(Postern.logLines("from=<intruder@elsewhere.test>").stream().noneMatch(l -> l.contains("nrcpt=")));
+        assertNull(smtpSink.next(1, TimeUnit.SECONDS), "a refused submission was delivered");
+    }
+
+    @Test
+    void aJmsSubmissionThatMeetsAPassingFailureIsDeliveredAgainNotDeadLettered() throws Exception {
+        // it-config/main.cf: the access result for broken.example is not an action, a
+        // configuration error: "try again later", as smtpd's 451 4.3.5
+        String jmsId;
+        try (JMSContext ctx = jms()) {
+            BytesMessage m = ctx.createBytesMessage();
+            m.writeBytes(JMS_MESSAGE.getBytes(StandardCharsets.US_ASCII));
+            m.setStringProperty("postern_sender", "app@broken.example");
+            m.setStringProperty("postern_recipients", "bob@smtp.test");
+            long start = System.nanoTime();
+            ctx.createProducer().send(ctx.createQueue("postern.submit"), m);
+            jmsId = m.getJMSMessageID();
+            // the broker delivers it again after 1 s and 2 s (configure-jms.cli): three attempts
+            Path serverLog = Path.of(System.getProperty("it.server"), "log", "server.log");
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            long attempts;
+            do {
+                Thread.sleep(200);
+                attempts = Files.readAllLines(serverLog, StandardCharsets.UTF_8).stream()
+                        .filter(l -> l.contains("PSTN7001: " + jmsId + ": submission not queued")).count();
+            } while (attempts < 3 && System.nanoTime() < end);
+            assertTrue(attempts >= 3, "delivered " + attempts + " times, not again and again");
+            // with the delays of postern.submit's address-setting, not the broker's default (none)
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(millis >= 2500, "three attempts in " + millis + " ms: no redelivery delay");
+            try (JMSConsumer dead = ctx.createConsumer(ctx.createQueue("postern.submit.dead"),
+                    "postern_original_message_id = '" + jmsId + "'")) {
+                assertNull(dead.receive(1000), "a passing failure went to the dead-letter queue");
+            }
+        }
+        assertTrue(Postern.logLines(jmsId).stream().noneMatch(l -> l.contains("client=jms")), "queued");
     }
 
     private static int indexOf(List<String> lines, String a, String b) {

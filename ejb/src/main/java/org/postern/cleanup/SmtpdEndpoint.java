@@ -1,31 +1,17 @@
 package org.postern.cleanup;
 
-import org.postern.config.Parameters;
+import jakarta.annotation.PostConstruct;
 import jakarta.ejb.EJB;
 import jakarta.ejb.MessageDriven;
 import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.io.InputStream;
-import java.io.SequenceInputStream;
-import java.sql.SQLException;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.postern.flush.FlushException;
 import org.postern.flush.FlushService;
-import org.postern.config.Config;
-import org.postern.qmgr.AcceptedMessages;
-import org.postern.qmgr.DeliveryAgent;
 import org.postern.qmgr.DeliveryRequests;
-import org.postern.qmgr.QueueStore;
-import org.postern.service.Activity;
 import org.postern.service.ConfigService;
 import org.postern.service.ElytronAuthenticator;
-import org.postern.service.MailLog;
 import org.postern.smtpd.api.EnqueueException;
 import org.postern.smtpd.api.Envelope;
 import org.postern.smtpd.api.SmtpdListener;
@@ -36,20 +22,14 @@ import org.postern.smtpd.api.SmtpdListener;
  * <h2>DESCRIPTION</h2>
  * After the final dot the listener hands over the envelope and the spooled content. The
  * endpoint stores them durably before this method returns, and only then does the
- * session answer 250: the message's rows are written with those of every other session
- * that finished DATA meanwhile, in one transaction followed by one sync of the database
- * ({@link GroupCommit}, {@link QueueSync}). A message larger than
- * queue_memory_message_limit is streamed into the database in a transaction of its own
- * ({@link CleanupService#store}) and then synced in the same way.
- *
- * <p>A message that fits the memory bounds (queue_memory_limit, qmgr_message_active_limit)
- * is born in the active queue, leased to this node: its claim and content stay in memory
- * (AcceptedMessages) and its first delivery reads nothing back from the database. Any
- * other message is born due (state INCOMING) for the queue managers to claim. Either way
- * the committed row is the delivery request; the JMS messages sent after the sync (a few
- * queue ids each) only wake queue managers. If such a send fails the message is still
- * safe: the queue scanner finds due messages, and gives back the leases of claims left
- * in memory, and requests them again.
+ * session answer 250: the message's rows are written with those of every other message
+ * that arrived meanwhile, in one transaction followed by one sync of the database. That
+ * accept path ({@link QueueAccept}: {@link GroupCommit}, {@link QueueSync}) is shared
+ * with the JMS submission queue (SubmitEndpoint), so that both ways in share one group
+ * commit per node. A message larger than queue_memory_message_limit is streamed into the
+ * database in a transaction of its own ({@link CleanupService#store}) and then synced in
+ * the same way; a message that fits the memory bounds is born leased for a first delivery
+ * from memory (see QueueAccept).
  *
  * <p>A message whose envelope carries {@link Envelope#DISCARD} (smtpd's DISCARD action)
  * is acknowledged and not stored. One with {@link Envelope#HOLD} is stored in the hold
@@ -68,7 +48,7 @@ import org.postern.smtpd.api.SmtpdListener;
  * from the network and is stored as data, never interpreted; passwords are never logged.
  *
  * <h2>SEE ALSO</h2>
- * CleanupService, QueueManager, smtpd(8)
+ * QueueAccept, CleanupService, QueueManager, smtpd(8)
  */
 @MessageDriven(name = "SmtpdEndpoint", messageListenerInterface = SmtpdListener.class)
 @TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
@@ -90,126 +70,18 @@ public class SmtpdEndpoint implements SmtpdListener {
     @EJB
     private ConfigService configService;
 
-    /** the group commit of every smtpd session of this node */
-    private static final GroupCommit<Pending> COMMITS = new GroupCommit<>();
+    /** the accept path shared with the JMS submission queue, with this instance's beans */
+    private QueueAccept accept;
 
-    /** Pending - a message for the group commit: its rows, or null when it is committed already and needs the sync only. */
-    private record Pending(String queueId, QueueRows.Prepared prepared, String hold) {
+    @PostConstruct
+    void init() {
+        accept = new QueueAccept(cleanup, sync, requests, configService);
     }
 
+    /** enqueue - {@link QueueAccept#enqueue}: stored and synced (group commit) before the 250. */
     @Override
     public String enqueue(Envelope envelope, InputStream content) throws EnqueueException {
-        if (envelope.mailParams().containsKey(Envelope.DISCARD)) {
-            // An access map DISCARD action in smtpd (already logged there as "discard"):
-            // the client is told the message was queued and, as Postfix's cleanup does with
-            // such a message, nothing is stored or delivered.
-            return envelope.queueId();
-        }
-        Config config = configService.current();
-        String hold = envelope.mailParams().get(Envelope.HOLD);
-        long perMessage = config.get(Parameters.QUEUE_MEMORY_MESSAGE_LIMIT);
-        byte[] head;
-        try {
-            // at most one byte past the bound tells whether the message is larger
-            head = content.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, Math.max(perMessage, 0) + 1));
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "PSTN4101: " + envelope.queueId() + ": queue file write error", e);
-            throw new EnqueueException("store failed: " + e, e);
-        }
-        Pending pending;
-        // a place in the active queue and room in memory, taken for a message born leased
-        boolean leased = false;
-        if (head.length > perMessage) {
-            pending = storeLarge(envelope, new SequenceInputStream(new ByteArrayInputStream(head), content), hold);
-        } else {
-            leased = hold == null && config.get(Parameters.QUEUE_MEMORY_LIMIT) > 0 && AcceptedMessages.admit(head.length,
-                    config.get(Parameters.QMGR_MESSAGE_ACTIVE_LIMIT), config.get(Parameters.QUEUE_MEMORY_LIMIT));
-            Instant now = Instant.now();
-            try {
-                pending = new Pending(envelope.queueId(), QueueRows.prepare(envelope, head, head.length,
-                        VirtualAliases.inForce(configService), leased, now, now.plus(DeliveryAgent.LEASE), QueueStore.NODE),
-                        hold);
-            } catch (RuntimeException e) {
-                if (leased) {
-                    AcceptedMessages.abandon(head.length);
-                }
-                LOG.log(Level.WARNING, "PSTN4101: " + envelope.queueId() + ": queue file write error", e);
-                throw new EnqueueException("store failed: " + e, e);
-            }
-        }
-        try {
-            COMMITS.submit(pending, config.get(Parameters.QUEUE_GROUP_COMMIT_LIMIT), new Batch());
-        } catch (GroupCommit.StoreException e) {
-            // the transaction rolled back (nothing of the message remains), or the sync failed
-            if (leased) {
-                AcceptedMessages.abandon(head.length);
-            }
-            LOG.log(Level.WARNING, "PSTN4101: " + envelope.queueId() + ": queue file write error", e.getCause());
-            throw new EnqueueException("store failed: " + e.getMessage(), e);
-        }
-        Activity.shared().accepted();
-        return envelope.queueId();
-    }
-
-    /*
-     * storeLarge - a message past queue_memory_message_limit: streamed into the database in
-     * a transaction of its own; the group commit then only syncs it
-     */
-    private Pending storeLarge(Envelope envelope, InputStream content, String hold) throws EnqueueException {
-        try {
-            return new Pending(cleanup.store(envelope, content), null, hold);
-        } catch (RuntimeException e) {
-            // the transaction rolled back: nothing of the message remains
-            LOG.log(Level.WARNING, "PSTN4101: " + envelope.queueId() + ": queue file write error", e);
-            throw new EnqueueException("store failed: " + e, e);
-        }
-    }
-
-    /**
-     * Batch - what a group commit's leader does: store the batch in one transaction, sync,
-     * then log each message's message-id (or hold) and wake the queue managers, a few
-     * messages per JMS request, keeping the claims of the messages born leased for their
-     * delivery from memory.
-     */
-    private final class Batch implements GroupCommit.Batch<Pending> {
-        @Override
-        public void write(List<Pending> items) {
-            List<QueueRows.Prepared> rows = new ArrayList<>(items.size());
-            for (Pending p : items) {
-                if (p.prepared() != null) {
-                    rows.add(p.prepared());
-                }
-            }
-            if (!rows.isEmpty()) {
-                cleanup.storeAll(rows);
-            }
-        }
-
-        @Override
-        public void sync() throws SQLException {
-            sync.sync();
-        }
-
-        @Override
-        public void durable(List<Pending> items) {
-            List<String> wake = new ArrayList<>(items.size());
-            for (Pending p : items) {
-                QueueRows.Prepared rows = p.prepared();
-                if (rows != null && rows.messageId() != null) {
-                    MailLog.cleanup(p.queueId() + ": message-id=" + rows.messageId());
-                }
-                if (p.hold() != null) {
-                    MailLog.cleanup(p.queueId() + ": hold: " + p.hold());
-                    continue;
-                }
-                if (rows != null && rows.leased()) {
-                    AcceptedMessages.accepted(QueueStore.Claim.born(rows.message(), rows.recipientIds(), rows.content()),
-                            rows.length());
-                }
-                wake.add(p.queueId());
-            }
-            requests.wakeUpAll(wake);
-        }
+        return accept.enqueue(envelope, content);
     }
 
     /**

@@ -7,7 +7,7 @@ import org.postern.maillog.MailLogger;
 
 /**
  * MailLog - the mail log of the daemons of this module: cleanup, qmgr, bounce, postsuper,
- * master, and the lines of the smtp and lmtp delivery agents. The WildFly handler configured
+ * master, jms (the JMS submission queue), and the lines of the smtp and lmtp delivery agents. The WildFly handler configured
  * by configure-logging.cli writes standalone/log/mail.log with Postfix's syslog prefix, so
  * every line here is only the part after "postern/qmgr[pid]: ", exactly as Postfix words it.
  *
@@ -35,6 +35,14 @@ public final class MailLog {
 
     public static void qmgr(String line) {
         MailLogger.of("qmgr", syslogName).info(line);
+    }
+
+    /**
+     * jms - a line of the JMS submission queue's endpoint (SubmitEndpoint), Postern's
+     * pickup(8): "QUEUEID: client=jms[postern.submit], jms_message_id=...", a reject.
+     */
+    public static void jms(String line) {
+        MailLogger.of("jms", syslogName).info(line);
     }
 
     /** bounce - a line of the bounce daemon: a notification sent. */

@@ -1377,6 +1377,23 @@ public final class Parameters {
             "The SMTP server reply code when reject_multi_recipient_bounce rejects mail from the null sender "
                     + "with more than one recipient."));
 
+    // ---- JMS submission queue postern.submit (issue 14: SubmitEndpoint)
+
+    /** jms_sender_restrictions - which envelope senders a JMS submission may use. */
+    public static final Parameter<List<String>> JMS_SENDER_RESTRICTIONS = register(Parameter.list(
+            "jms_sender_restrictions", "",
+            "Postern: restrictions on the envelope sender (postern_sender) of mail submitted on the JMS queue "
+                    + "postern.submit, evaluated in order until one decides: permit, reject, "
+                    + "check_sender_access type:table (access(5) results OK, DUNNO, REJECT [text], DEFER [text], "
+                    + "4XX/5XX text, HOLD [text], DISCARD [text]), reject_non_fqdn_sender, reject_null_sender "
+                    + "(Postern's own: the null sender <>); empty permits every sender. A rejected submission goes "
+                    + "to the dead-letter queue postern.submit.dead with the reply as postern_error."));
+    /** jms_recipient_limit - the most recipients of one JMS submission. */
+    public static final Parameter<Integer> JMS_RECIPIENT_LIMIT = register(Parameter.integer(
+            "jms_recipient_limit", "$smtpd_recipient_limit",
+            "Postern: the maximal number of recipients (postern_recipients) of one message submitted on the JMS "
+                    + "queue postern.submit; more goes to the dead-letter queue (452 4.5.3). 0 means no limit."));
+
     private static final Map<String, Parameter<?>> ALL = Collections.unmodifiableMap(REGISTRY);
     private static final Set<String> POSTFIX_NAMES = loadPostfixNames();
 

@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.postern.mail.AddressSyntaxException;
 import org.postern.mail.MailPath;
+import org.postern.mail.DsnParameters;
 import org.postern.mail.Xtext;
 import org.postern.smtpd.policy.SmtpdCheck;
 
@@ -113,15 +114,14 @@ final class MailCommands {
                     params.put(key, value);
                     break;
                 case "RET":
-                    if (value == null || !(value.equalsIgnoreCase("FULL") || value.equalsIgnoreCase("HDRS"))) {
+                    if (!DsnParameters.validRet(value)) {
                         return s.error(BAD_RET);
                     }
                     params.put(key, value.toUpperCase(Locale.ROOT));
                     break;
                 case "ENVID":
                     String envid = Xtext.decode(value);
-                    if (envid == null || envid.isEmpty() || envid.length() > 100
-                            || !envid.chars().allMatch(c -> c >= 32 && c < 127)) {
+                    if (!DsnParameters.validEnvid(envid)) {
                         return s.error(BAD_ENVID);
                     }
                     params.put(key, envid);
@@ -214,13 +214,13 @@ final class MailCommands {
             String value = p.getValue();
             switch (p.getKey()) {
                 case "NOTIFY":
-                    if (!validNotify(value)) {
+                    if (!DsnParameters.validNotify(value)) {
                         return s.error(BAD_NOTIFY);
                     }
                     notify = value.toUpperCase(Locale.ROOT);
                     break;
                 case "ORCPT":
-                    if (!validOrcpt(value)) {
+                    if (!DsnParameters.validOrcpt(value)) {
                         return s.error(BAD_ORCPT);
                     }
                     orcpt = value;
@@ -276,40 +276,6 @@ final class MailCommands {
             s.error(e.kind() == AddressSyntaxException.Kind.COMMAND_SYNTAX ? syntaxReply : badAddressReply);
             return null;
         }
-    }
-
-    /** validNotify - RFC 3461 4.1: NEVER, or a list of SUCCESS, FAILURE, DELAY. */
-    static boolean validNotify(String value) {
-        if (value == null) {
-            return false;
-        }
-        String[] words = value.toUpperCase(Locale.ROOT).split(",", -1);
-        if (words.length == 1 && words[0].equals("NEVER")) {
-            return true;
-        }
-        for (String w : words) {
-            if (!(w.equals("SUCCESS") || w.equals("FAILURE") || w.equals("DELAY"))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** validOrcpt - RFC 3461 4.2: addr-type ";" xtext (utf-8 type: RFC 6533, decoded leniently). */
-    static boolean validOrcpt(String value) {
-        if (value == null) {
-            return false;
-        }
-        int semi = value.indexOf(';');
-        if (semi <= 0 || semi == value.length() - 1) {
-            return false;
-        }
-        String type = value.substring(0, semi);
-        String address = value.substring(semi + 1);
-        if (type.equalsIgnoreCase("utf-8")) {
-            return address.chars().noneMatch(c -> c < 33 || c == 127);
-        }
-        return Xtext.isValid(address);
     }
 
     private boolean unsupported(String key, String value) {

@@ -28,6 +28,22 @@ public final class QueueIds {
         return String.format("%011X%05X", time, count);
     }
 
+    /**
+     * derived - the queue id of a message that comes with an identity of its own (a JMS
+     * message: its JMSTimestamp and JMSMessageID): 11 digits of the time as {@link #next}
+     * has them, then 5 of a hash of the key. The same message handed over twice gets the
+     * same id, so a second copy is found by its id (SubmitEndpoint). Two different keys of
+     * the same millisecond share the id with a chance of 1 in 2^20; the caller must compare
+     * the stored message before treating a match as a copy.
+     */
+    public static String derived(long millis, String key) {
+        long time = millis & 0xFFFFFFFFFFFL;
+        int h = key.hashCode();
+        // spread the high bits into the low 20 (String.hashCode varies most at the end)
+        h ^= (h >>> 20) ^ (h >>> 12);
+        return String.format("%011X%05X", time, h & 0xFFFFF);
+    }
+
     /** isValid - true when the text has the shape of a queue id. */
     public static boolean isValid(String id) {
         return id != null && VALID.matcher(id).matches();
