@@ -1,7 +1,9 @@
 package org.postern.cleanup;
 
 import org.postern.config.Parameters;
+import jakarta.annotation.Resource;
 import jakarta.ejb.EJB;
+import jakarta.enterprise.concurrent.ManagedExecutorService;
 import jakarta.ejb.MessageDriven;
 import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
@@ -90,8 +92,13 @@ public class SmtpdEndpoint implements SmtpdListener {
     @EJB
     private ConfigService configService;
 
+    @Resource
+    private ManagedExecutorService executor;
+
     /** the group commit of every smtpd session of this node */
     private static final GroupCommit<Pending> COMMITS = new GroupCommit<>();
+    /** the delivery requests of what the group commits stored, sent off the accept path */
+    private static final WakeUpSender WAKE_UPS = new WakeUpSender();
 
     /** Pending - a message for the group commit: its rows, or null when it is committed already and needs the sync only. */
     private record Pending(String queueId, QueueRows.Prepared prepared, String hold) {
@@ -208,7 +215,8 @@ public class SmtpdEndpoint implements SmtpdListener {
                 }
                 wake.add(p.queueId());
             }
-            requests.wakeUpAll(wake);
+            // the 250s go now; the wake-ups follow on another thread (JMS never holds up the accept path)
+            WAKE_UPS.submit(wake, executor, requests::wakeUpAll);
         }
     }
 
