@@ -30,6 +30,7 @@ AREAS = [
                                      "SpoolSpaceTest", "MetricsIT"]),
     ("kill -9, database outage, durability", ["CrashIT", "PostgresCrashIT", "DatabaseOutageIT",
                                               "DurabilityIT"]),
+    ("JMS broker: external, kill -9", ["ExternalBrokerIT"]),
     ("console, REST, JMX access", ["ConsoleSecurityIT", "SameOriginFilterTest", "RestIT", "AuthIT"]),
 ]
 

@@ -1,5 +1,6 @@
 package org.postern.cleanup;
 
+import jakarta.enterprise.concurrent.ManagedExecutorService;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -67,9 +68,14 @@ public final class QueueAccept {
     private final QueueSync sync;
     private final DeliveryRequests requests;
     private final ConfigService configService;
+    private final ManagedExecutorService executor;
+    /** the delivery requests of what the group commits stored, sent off the accept path */
+    private static final WakeUpSender WAKE_UPS = new WakeUpSender();
 
     /** QueueAccept - the accept path with the beans of the caller (an endpoint's injected EJBs). */
-    public QueueAccept(CleanupService cleanup, QueueSync sync, DeliveryRequests requests, ConfigService configService) {
+    public QueueAccept(CleanupService cleanup, QueueSync sync, DeliveryRequests requests, ConfigService configService,
+                       ManagedExecutorService executor) {
+        this.executor = executor;
         this.cleanup = cleanup;
         this.sync = sync;
         this.requests = requests;
@@ -195,7 +201,8 @@ public final class QueueAccept {
                 }
                 wake.add(p.queueId());
             }
-            requests.wakeUpAll(wake);
+            // the 250s go now; the wake-ups follow on another thread (JMS never holds up the accept path)
+            WAKE_UPS.submit(wake, executor, requests::wakeUpAll);
         }
     }
 }

@@ -71,11 +71,14 @@ public class SmtpdEndpoint implements SmtpdListener {
     private ConfigService configService;
 
     /** the accept path shared with the JMS submission queue, with this instance's beans */
+    @jakarta.annotation.Resource
+    private jakarta.enterprise.concurrent.ManagedExecutorService executor;
+
     private QueueAccept accept;
 
     @PostConstruct
     void init() {
-        accept = new QueueAccept(cleanup, sync, requests, configService);
+        accept = new QueueAccept(cleanup, sync, requests, configService, executor);
     }
 
     /** enqueue - {@link QueueAccept#enqueue}: stored and synced (group commit) before the 250. */

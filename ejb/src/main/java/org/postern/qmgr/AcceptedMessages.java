@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link #take} and delivers with no claim transaction and no content read. The
  * database stays the truth: if the node dies, the lease is released at start
  * (QueueScanner) and the message is delivered from the database like any other; if a
- * request never comes, {@link #stale} lets the scanner give the lease back.
+ * request never comes, or a send failed ({@link #requestsLost}), {@link #stale} lets the
+ * scanner give the lease back.
  *
  * <p>Memory is bounded in bytes of content ({@link #reserve}); a message that does not fit
  * is stored due and unleased, and delivered from the database.
@@ -69,6 +70,19 @@ public final class AcceptedMessages {
     /** accepted - the message is stored and synced: keep its claim for the delivery request. */
     public static void accepted(QueueStore.Claim claim, long bytes) {
         SHARED.put(claim, bytes, Instant.now());
+    }
+
+    /**
+     * requestsLost - a delivery request could not be sent (the JMS broker is down, or went
+     * away): the requests of the claims waiting now may have been lost with the broker, so
+     * they are all stale at once, and the next queue scan gives their leases back and
+     * requests them again, instead of after the scanner's ACCEPTED_STALE. A request that
+     * comes after all finds no claim and takes the database path (its lease decides).
+     */
+    static void requestsLost() {
+        for (String id : SHARED.byId.keySet()) {
+            SHARED.byId.computeIfPresent(id, (k, a) -> new Accepted(a.claim(), a.bytes(), Instant.EPOCH));
+        }
     }
 
     /* abandonPlace - leave the active queue; a wake-up owed to waiting messages is passed on */

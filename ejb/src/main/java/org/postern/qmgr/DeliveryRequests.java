@@ -23,7 +23,10 @@ import org.postern.flush.DeliveryTrigger;
  * <p>A request carries only the queue id: the database says what is due. Requests are sent
  * outside any transaction, after the queue row they point at has been committed, so one
  * message costs one durable database write on the receiving path. A request that is
- * lost (a failed send, a crashed broker) is made again by {@link QueueScanner}; a
+ * lost (a failed send, a crashed broker) is made again by {@link QueueScanner}: a failed
+ * send also marks every message still waiting for its first request in memory
+ * ({@link AcceptedMessages#requestsLost}), as the broker may have lost those requests, so
+ * that the next scan requests them from the database; a
  * request that finds nothing due is dropped, so duplicates are harmless.
  *
  * <p>It is also the flush service's {@link DeliveryTrigger} (a local view of its own, beside
@@ -87,6 +90,7 @@ public class DeliveryRequests implements DeliveryTrigger {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "PSTN4201: " + queueIds + ": cannot send delivery requests, the queue scanner will: "
                     + e);
+            AcceptedMessages.requestsLost();
             return false;
         }
     }
@@ -115,6 +119,7 @@ public class DeliveryRequests implements DeliveryTrigger {
         } catch (RuntimeException e) {
             // the row is committed; the scanner will request it again
             LOG.log(Level.WARNING, "PSTN4201: " + queueId + ": cannot send delivery request, the queue scanner will: " + e);
+            AcceptedMessages.requestsLost();
             return false;
         }
     }

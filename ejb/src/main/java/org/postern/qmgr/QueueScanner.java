@@ -85,7 +85,8 @@ public class QueueScanner {
         try {
             int n = store.releaseBorn(leases);
             LOG.warning("PSTN4503: " + stale.size() + " accepted message(s) waited more than " + ACCEPTED_STALE
-                    + " for their first delivery; " + n + " lease(s) given back for the ordinary path");
+                    + " for their first delivery, or their delivery request could not be sent; " + n
+                    + " lease(s) given back for the ordinary path");
         } catch (RuntimeException e) {
             LOG.warning("PSTN4504: cannot give back the leases of " + stale.size() + " accepted message(s); they are "
                     + "delivered when the leases run out: " + e);

@@ -141,11 +141,16 @@ public class SubmitEndpoint implements MessageListener {
     @Resource(lookup = DEAD_JNDI)
     private Queue dead;
 
+    @jakarta.annotation.Resource
+
+    private jakarta.enterprise.concurrent.ManagedExecutorService executor;
+
+
     private QueueAccept accept;
 
     @PostConstruct
     void init() {
-        accept = new QueueAccept(cleanup, sync, requests, configService);
+        accept = new QueueAccept(cleanup, sync, requests, configService, executor);
     }
 
     @Override
