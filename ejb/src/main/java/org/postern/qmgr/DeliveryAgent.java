@@ -131,6 +131,9 @@ public class DeliveryAgent {
     @EJB
     private DeliveryRequests requests;
 
+    @EJB
+    private org.postern.cluster.ClusterSlots slots;
+
     @Resource(lookup = "java:/postern/SmtpClient")
     private SmtpClientConnectionFactory connections;
 
@@ -339,7 +342,7 @@ public class DeliveryAgent {
     }
 
     /** rootCause - the exception, and the innermost cause when it is wrapped (EJBException around JDBC). */
-    static String rootCause(Throwable e) {
+    public static String rootCause(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
@@ -620,6 +623,32 @@ public class DeliveryAgent {
                 permit = connections.reserve(service.name(), hop, service.concurrencyLimit(), CONCURRENCY_WAIT);
                 if (permit == null) {
                     full = "concurrency limit " + service.concurrencyLimit() + " for " + hop.destination() + " reached";
+                } else {
+                    // and the same limit across the nodes that share the queue (ClusterSlots)
+                    SmtpClientConnectionFactory.Permit local = permit;
+                    SmtpClientConnectionFactory.Permit cluster;
+                    try {
+                        cluster = slots.acquire(service.name(), hop.destination(), service.concurrencyLimit(),
+                                CONCURRENCY_WAIT);
+                    } catch (InterruptedException | RuntimeException e) {
+                        local.close();
+                        process.close();
+                        throw e;
+                    }
+                    if (cluster == null) {
+                        local.close();
+                        permit = null;
+                        full = "concurrency limit " + service.concurrencyLimit() + " for " + hop.destination()
+                                + " reached in the cluster";
+                    } else {
+                        permit = () -> {
+                            try {
+                                cluster.close();
+                            } finally {
+                                local.close();
+                            }
+                        };
+                    }
                 }
             }
         } catch (InterruptedException e) {
