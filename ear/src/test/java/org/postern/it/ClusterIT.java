@@ -25,7 +25,8 @@ import org.postern.queue.PostgresCluster;
 /**
  * ClusterIT - two Postern servers (WildFly nodes node1 and node2, ports offset by 650 and 750)
  * on one PostgreSQL queue database: each accepts mail and each delivers it; ETRN on one node
- * brings the deferred mail that the other accepted; postfix reload on one node reaches the other;
+ * brings the deferred mail that the other accepted; postfix reload on one node reaches the other; a
+ * destination one node finds dead is dead on the other;
  * the destination concurrency limit holds for both nodes together; and after kill -9 of one node in the middle
  * of its deliveries, the other takes its leases over within cluster_node_timeout and delivers
  * everything that was acknowledged. Prints accepted and delivered counts per node, and the
@@ -66,10 +67,12 @@ class ClusterIT {
         }
         AtomicBoolean refuse = new AtomicBoolean();
         java.util.concurrent.atomic.AtomicInteger delay = new java.util.concurrent.atomic.AtomicInteger();
-        try (TestSink sink = new TestSink(SINK_PORT, false, n -> {
+        java.util.function.IntFunction<String> reply = n -> {
             sleep(delay.get());
             return refuse.get() ? "451 4.3.0 sink: try again later" : "250 2.0.0 Ok: queued as SINK" + n;
-        })) {
+        };
+        TestSink sink = new TestSink(SINK_PORT, false, reply);
+        try {
             Process[] servers = new Process[2];
             try {
                 for (int i = 0; i < 2; i++) {
@@ -142,6 +145,35 @@ class ClusterIT {
                 System.out.printf("ClusterIT: ETRN on %s delivered %d messages that %s deferred, in %d ms%n", NODES[1],
                         deferred.size(), NODES[0], TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - asked));
 
+                // a destination node1 finds dead is dead on node2 too: its mail waits without a connection
+                sink.close();
+                String deadId = "cluster-dead-0-0";
+                assertTrue(SmtpClient.message("127.0.0.1", SMTPD_PORTS[0], deadId, 500).startsWith("250 "), deadId);
+                long deadSent = System.nanoTime();
+                Path node2Out = target.resolve("cluster-" + NODES[1] + ".out");
+                while (!Files.readString(node2Out).contains("PSTN4431") && System.nanoTime() - deadSent < TimeUnit.SECONDS.toNanos(20)) {
+                    Thread.sleep(200);
+                }
+                assertTrue(Files.readString(node2Out).contains("PSTN4431"), "node2 learned that the sink is dead");
+                String suspendedId = "cluster-dead-1-0";
+                String suspended = Postern.queueId(SmtpClient.message("127.0.0.1", SMTPD_PORTS[1], suspendedId, 500));
+                until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                String line = null;
+                while (line == null && System.nanoTime() < until) {
+                    line = mailLog(bases[1]).stream().filter(l -> l.contains(suspended) && l.contains("status=deferred"))
+                            .findFirst().orElse(null);
+                    Thread.sleep(100);
+                }
+                System.out.printf("ClusterIT: %s found the sink dead; %s learned it in %d ms and deferred without a"
+                        + " connection: %s%n", NODES[0], NODES[1], TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - deadSent),
+                        line);
+                assertTrue(line != null && line.contains("delivery temporarily suspended: connect to"), String.valueOf(line));
+                sink = new TestSink(SINK_PORT, false, reply);
+                // the flush ignores the dead-destination cache, as on one node
+                Commands.Result flush = Commands.at("127.0.0.1:" + (9990 + OFFSETS[1]), null, "postqueue", "-f");
+                assertEquals(0, flush.status(), flush.err());
+                awaitAll(sink, Set.of(deadId, suspendedId), arrived, 30);
+
                 // the destination concurrency limit holds for both nodes together
                 delay.set(300);
                 sink.resetMost();
@@ -212,6 +244,8 @@ class ClusterIT {
                     }
                 }
             }
+        } finally {
+            sink.close();
         }
     }
 

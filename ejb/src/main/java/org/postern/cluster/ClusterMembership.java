@@ -98,6 +98,9 @@ public class ClusterMembership {
     private ClusterSlots slots;
 
     @EJB
+    private ClusterDeadDestinations deadDestinations;
+
+    @EJB
     private DeliveryRequests requests;
 
     @EJB
@@ -130,6 +133,7 @@ public class ClusterMembership {
             Instant deadline = now.minus(c.get(Parameters.CLUSTER_NODE_TIMEOUT));
             takeOver(deadline);
             slots.liveNodes(nodes.live(deadline));
+            deadDestinations.sync(now);
         } catch (RuntimeException e) {
             LOG.warning("PSTN4422: node " + QueueStore.NODE + ": cluster heartbeat failed, trying again: "
                     + DeliveryAgent.rootCause(e));

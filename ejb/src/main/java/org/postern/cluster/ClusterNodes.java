@@ -9,6 +9,7 @@ import jakarta.persistence.PersistenceContext;
 import java.time.Instant;
 import java.util.List;
 import org.postern.queue.ClusterNode;
+import org.postern.queue.SharedDeadDestination;
 import org.postern.tx.RolledBackIsAFailure;
 
 /**
@@ -107,6 +108,24 @@ public class ClusterNodes {
     public int live(Instant since) {
         return em.createQuery("SELECT COUNT(n) FROM ClusterNode n WHERE n.heartbeat >= :since", Long.class)
                 .setParameter("since", since).getSingleResult().intValue();
+    }
+
+    /** markDead - a destination this node found dead, for every node (replaces an older row). */
+    public void markDead(SharedDeadDestination row) {
+        em.merge(row);
+    }
+
+    /** revive - a destination reached again: no node is to take it for dead any more. */
+    public void revive(String hopKey) {
+        em.createQuery("DELETE FROM SharedDeadDestination d WHERE d.hopKey = :key").setParameter("key", hopKey)
+                .executeUpdate();
+    }
+
+    /** deadDestinations - the destinations dead at {@code now}; rows past their time are removed. */
+    public List<SharedDeadDestination> deadDestinations(Instant now) {
+        em.createQuery("DELETE FROM SharedDeadDestination d WHERE d.until <= :now").setParameter("now", now)
+                .executeUpdate();
+        return em.createQuery("SELECT d FROM SharedDeadDestination d", SharedDeadDestination.class).getResultList();
     }
 
     /** all - every node's row, by name (the console and the commands). */

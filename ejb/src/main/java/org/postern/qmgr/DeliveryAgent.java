@@ -134,6 +134,9 @@ public class DeliveryAgent {
     @EJB
     private org.postern.cluster.ClusterSlots slots;
 
+    @EJB
+    private org.postern.cluster.ClusterDeadDestinations clusterDead;
+
     @Resource(lookup = "java:/postern/SmtpClient")
     private SmtpClientConnectionFactory connections;
 
@@ -768,9 +771,11 @@ public class DeliveryAgent {
      * talked to) marks it dead for minimal_backoff_time; any delivery that reached it clears it.
      * A loop to ourselves (4.4.6, best_mx_transport) is a finding about the route, not about the site.
      */
-    private static void updateDeadDestinations(NextHop hop, DeliveryOutcome outcome, Config config) {
+    private void updateDeadDestinations(NextHop hop, DeliveryOutcome outcome, Config config) {
         if (!outcome.siteFailure()) {
-            DeadDestinations.shared().alive(hop);
+            if (DeadDestinations.shared().alive(hop)) {
+                clusterDead.alive(hop);
+            }
             return;
         }
         if (outcome.recipients().isEmpty() || loopsToBestMx(outcome) || !outcome.recipients().stream()
@@ -778,8 +783,9 @@ public class DeliveryAgent {
             return;
         }
         DeliveryOutcome.RecipientOutcome first = outcome.recipients().get(0);
-        DeadDestinations.shared().markDead(hop, first.dsn(), first.reply(),
-                Instant.now().plus(config.get(Parameters.MINIMAL_BACKOFF_TIME)));
+        Instant until = Instant.now().plus(config.get(Parameters.MINIMAL_BACKOFF_TIME));
+        DeadDestinations.shared().markDead(hop, first.dsn(), first.reply(), until);
+        clusterDead.dead(hop, first.dsn(), first.reply(), until);
     }
 
     private void recordBatch(Round round, DeliveryServices.Service service, NextHop hop,

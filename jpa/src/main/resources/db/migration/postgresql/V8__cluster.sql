@@ -10,3 +10,18 @@ CREATE TABLE cluster_node (
     heartbeat TIMESTAMP(6) WITH TIME ZONE NOT NULL,
     reload_requested_by VARCHAR(128)
 );
+
+-- The dead-destination cache shared by the nodes (ClusterDeadDestinations): a destination one
+-- node found dead is deferred without a connection by every node until dead_until.
+CREATE TABLE dead_destination (
+    hop_key VARCHAR(1400) NOT NULL PRIMARY KEY,
+    protocol VARCHAR(8) NOT NULL,
+    host VARCHAR(255),
+    port INTEGER NOT NULL,
+    mx_lookup BOOLEAN NOT NULL,
+    unix_path VARCHAR(1024),
+    dsn VARCHAR(16) NOT NULL,
+    reason VARCHAR(2048) NOT NULL,
+    dead_until TIMESTAMP(6) WITH TIME ZONE NOT NULL,
+    node_name VARCHAR(128) NOT NULL
+);
