@@ -196,20 +196,36 @@ class ClusterIT {
 
                 // kill -9 of node1 in the middle of its deliveries: node2 takes them over
                 delay.set(2000);
-                Set<String> acknowledged = new java.util.TreeSet<>();
-                for (int m = 0; m < EACH; m++) {
-                    String id = "cluster-kill-0-" + m;
-                    if (SmtpClient.message("127.0.0.1", SMTPD_PORTS[0], id, 500).startsWith("250 ")) {
-                        acknowledged.add(id);
-                    }
+                int transactionsBefore = sink.transactions();
+                Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+                AtomicBoolean killedFlag = new AtomicBoolean();
+                java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(2);
+                for (int c = 0; c < 2; c++) {
+                    int client = c;
+                    clients.submit(() -> {
+                        for (int m = client; !killedFlag.get() && m < 10_000; m += 2) {
+                            String id = "cluster-kill-0-" + m;
+                            try {
+                                if (SmtpClient.message("127.0.0.1", SMTPD_PORTS[0], id, 500).startsWith("250 ")) {
+                                    acknowledged.add(id);
+                                }
+                            } catch (java.io.IOException e) {
+                                return; // the node died under us: this one was not acknowledged
+                            }
+                        }
+                    });
                 }
+                // under load: clients keep sending to node1 while it delivers to the slow sink
                 until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (leasedBy(url, NODES[0]) == 0 && System.nanoTime() < until) {
-                    Thread.sleep(50);
+                while ((acknowledged.size() < EACH || sink.transactions() == transactionsBefore) && System.nanoTime() < until) {
+                    Thread.sleep(20);
                 }
                 int leased = leasedBy(url, NODES[0]);
                 assertTrue(leased > 0, "node1 was delivering when it was killed");
+                killedFlag.set(true);
                 CrashIT.kill9(servers[0]);
+                clients.shutdown();
+                assertTrue(clients.awaitTermination(30, TimeUnit.SECONDS), "the clients ended with node1");
                 long killed = System.nanoTime();
                 delay.set(0);
                 until = System.nanoTime() + TimeUnit.SECONDS.toNanos(NODE_TIMEOUT + 30);
