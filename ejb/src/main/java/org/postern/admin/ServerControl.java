@@ -55,6 +55,12 @@ public class ServerControl implements ConfigurationControlMXBean, SmtpdStatistic
     private org.postern.cluster.ClusterMembership cluster;
 
     @EJB
+    private org.postern.cluster.ClusterNodes clusterNodes;
+
+    @EJB
+    private org.postern.cluster.ClusterDeadDestinations clusterDead;
+
+    @EJB
     private QueueAdmin admin;
 
     @Resource(lookup = "java:/postern/SmtpClient")
@@ -436,9 +442,21 @@ public class ServerControl implements ConfigurationControlMXBean, SmtpdStatistic
     }
 
     @Override
+    public List<Node> getClusterNodes() {
+        Instant since = Instant.now().minus(config.current().get(org.postern.config.Parameters.CLUSTER_NODE_TIMEOUT));
+        List<Node> out = new ArrayList<>();
+        for (org.postern.queue.ClusterNode n : clusterNodes.all()) {
+            out.add(new Node(n.getName(), n.getStarted().toString(), n.getHeartbeat().toString(),
+                    !n.getHeartbeat().isBefore(since)));
+        }
+        return out;
+    }
+
+    @Override
     public int flushDead() {
         int n = DeadDestinations.shared().snapshot(Instant.now()).size();
         DeadDestinations.shared().clear();
+        clusterDead.flush();
         LOG.info(() -> "PSTN6010: dead destination cache flushed (" + n + " destinations)");
         return n;
     }

@@ -81,6 +81,19 @@ public class ClusterDeadDestinations {
         }
     }
 
+    /** flush - forget every dead destination on every node (Postfix's "flush dead" trigger, for the cluster). */
+    public void flush() {
+        learned.clear();
+        if (!slots.clustered()) {
+            return;
+        }
+        try {
+            nodes.reviveAll();
+        } catch (RuntimeException e) {
+            LOG.warning("PSTN4432: cannot forget the dead destinations the other nodes share: " + e);
+        }
+    }
+
     /** sync - at a heartbeat: what the other nodes found dead, or alive again, now holds here too. */
     void sync(Instant now) {
         if (!slots.clustered()) {

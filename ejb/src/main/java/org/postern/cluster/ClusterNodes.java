@@ -121,6 +121,11 @@ public class ClusterNodes {
                 .executeUpdate();
     }
 
+    /** reviveAll - no destination is dead for any node any more (flush dead). */
+    public void reviveAll() {
+        em.createQuery("DELETE FROM SharedDeadDestination d").executeUpdate();
+    }
+
     /** deadDestinations - the destinations dead at {@code now}; rows past their time are removed. */
     public List<SharedDeadDestination> deadDestinations(Instant now) {
         em.createQuery("DELETE FROM SharedDeadDestination d WHERE d.until <= :now").setParameter("now", now)
