@@ -95,7 +95,7 @@ public class ClusterDeadDestinations {
     }
 
     /** sync - at a heartbeat: what the other nodes found dead, or alive again, now holds here too. */
-    void sync(Instant now) {
+    public void sync(Instant now) {
         if (!slots.clustered()) {
             return;
         }

@@ -1,7 +1,6 @@
 package org.postern.cluster;
 
 import jakarta.annotation.PreDestroy;
-import jakarta.annotation.Resource;
 import jakarta.ejb.ConcurrencyManagement;
 import jakarta.ejb.ConcurrencyManagementType;
 import jakarta.ejb.Singleton;
@@ -36,7 +35,9 @@ import org.postern.smtp.api.SmtpClientConnectionFactory.Permit;
  * it tries again every {@link #POLL} until the caller's wait is over, and the caller then defers
  * the batch for a moment, as it does when a local slot stays taken.
  *
- * <p>The locks live in one database session of this node, kept open for them. When the node
+ * <p>The locks live in one database session of this node, kept open for them, from a datasource
+ * of its own ({@value #LOCK_DATASOURCE}: outside JTA and the cached connection manager, which
+ * would give a connection kept across calls back to the pool with its locks). When the node
  * dies, PostgreSQL ends that session and every slot the node held is free again at once; when
  * the session breaks, the slots are lost with it (another node may take them while this node's
  * deliveries still run, for the rest of those deliveries) and a new session is opened at the next
@@ -66,7 +67,10 @@ public class ClusterSlots {
     private static final String TRY = "SELECT s FROM (SELECT (i + ?) % ? AS s FROM generate_series(0, ? - 1) AS g(i)) t"
             + " WHERE NOT (s = ANY (?)) AND pg_try_advisory_lock(?, s) LIMIT 1";
 
-    @Resource(lookup = "java:jboss/datasources/PosternDS")
+    /** the datasource of the lock session (configure-postgresql.cli): no JTA, no cached connection manager */
+    static final String LOCK_DATASOURCE = "java:jboss/datasources/PosternLockDS";
+
+    /** null until looked up; a database without it (H2) takes no slot */
     private DataSource dataSource;
 
     /** the nodes alive at the last heartbeat, this one included */
@@ -164,7 +168,13 @@ public class ClusterSlots {
         try (PreparedStatement ps = session.prepareStatement("SELECT pg_advisory_unlock(?, ?)")) {
             ps.setInt(1, key);
             ps.setInt(2, slot);
-            ps.executeQuery().close();
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next() && !rs.getBoolean(1)) {
+                    LOG.warning("PSTN4434: the cluster-wide slot " + slot + " of lock " + key + " was not held by this"
+                            + " node's session; closing the session so that no slot it holds stays taken");
+                    closeSession();
+                }
+            }
         } catch (SQLException e) {
             LOG.warning("PSTN4427: cannot give a cluster-wide slot back; closing the session that holds it: " + e);
             closeSession();
@@ -175,6 +185,17 @@ public class ClusterSlots {
     private Connection session() throws SQLException {
         if (session != null) {
             return session;
+        }
+        if (dataSource == null) {
+            try {
+                dataSource = (DataSource) new javax.naming.InitialContext().lookup(LOCK_DATASOURCE);
+            } catch (javax.naming.NamingException e) {
+                postgresql = false;
+                LOG.warning("PSTN4433: " + liveNodes + " nodes share the queue, but " + LOCK_DATASOURCE + " is not there"
+                        + " (configure-postgresql.cli makes it): each node keeps the destination concurrency limits on"
+                        + " its own");
+                return null;
+            }
         }
         Connection c = dataSource.getConnection();
         String product = c.getMetaData().getDatabaseProductName().toLowerCase(Locale.ROOT);
