@@ -6,10 +6,25 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.jboss.shrinkwrap.api.ShrinkWrap;
+import org.jboss.shrinkwrap.api.asset.StringAsset;
+import org.jboss.shrinkwrap.api.spec.JavaArchive;
+import org.postern.it.probe.EventProbe;
 import org.jboss.arquillian.container.test.api.Deployment;
 import org.jboss.arquillian.container.test.api.RunAsClient;
 import org.jboss.arquillian.junit5.ArquillianExtension;
@@ -21,7 +36,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * DeliveryIT - the real EAR on the provisioned WildFly carries mail from an SMTP client to
- * an SMTP server and an LMTP server, and retries a recipient that a peer deferred.
+ * an SMTP server and an LMTP server, and retries a recipient that a peer deferred; every
+ * outcome is published on the delivery events topic, which a subscriber deployed beside
+ * Postern ({@link EventProbe}) receives.
  */
 @ExtendWith(ArquillianExtension.class)
 @RunAsClient
@@ -29,10 +46,25 @@ class DeliveryIT {
     private static TestSink smtpSink;
     private static TestSink lmtpSink;
     private static TestSink flakySink;
+    /** the delivery events' peers: one that takes everything, one that defers, one that refuses */
+    private static TestSink eventsSink;
+    private static TestSink deferSink;
+    private static TestSink rejectSink;
 
+    /** deployment - Postern's EAR with the events subscriber (EventProbe) as one more EJB module */
     @Deployment(testable = false)
     static EnterpriseArchive deployment() {
-        return Postern.ear();
+        EnterpriseArchive ear = Postern.ear();
+        ear.addAsModule(ShrinkWrap.create(JavaArchive.class, "event-probe.jar").addClass(EventProbe.class));
+        String xml;
+        try (java.io.InputStream in = ear.get("META-INF/application.xml").getAsset().openStream()) {
+            xml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        ear.setApplicationXML(new StringAsset(xml.replace("</application>",
+                "  <module><ejb>event-probe.jar</ejb></module>\n</application>")));
+        return ear;
     }
 
     @BeforeAll
@@ -42,6 +74,9 @@ class DeliveryIT {
         // the first end of data is answered 451, the next ones 250
         flakySink = new TestSink(12527, false,
                 n -> n == 1 ? "451 4.3.0 Error: try again later" : "250 2.0.0 Ok: queued as FLAKY" + n);
+        eventsSink = TestSink.smtp(12532);
+        deferSink = new TestSink(12533, false, n -> "452 4.2.2 Mailbox full \"quoted\" \\ back\\slash");
+        rejectSink = new TestSink(12534, false, n -> "550 5.1.1 <erin@reject.test>: \"}, \"x\": unknown");
     }
 
     @AfterAll
@@ -49,6 +84,9 @@ class DeliveryIT {
         smtpSink.close();
         lmtpSink.close();
         flakySink.close();
+        eventsSink.close();
+        deferSink.close();
+        rejectSink.close();
     }
 
     /** message - a message with the lines that test transparency: a leading dot, an empty line. */
@@ -200,6 +238,191 @@ class DeliveryIT {
         String stored = "size=" + (size + received);
         List<String> log = waitForLog(queueId, "removed");
         assertTrue(log.stream().anyMatch(l -> l.contains(stored)), log.toString());
+    }
+
+    /**
+     * Event - one event as the subscriber received it: when, the JMS properties, the
+     * CloudEvents document parsed back by JSON-P.
+     */
+    record Event(long received, String contentType, String ceId, String ceType, String status, String queueId,
+                 JsonObject json) {
+        JsonObject data() {
+            return json.getJsonObject("data");
+        }
+
+        String recipient() {
+            return data().getString("recipient");
+        }
+    }
+
+    /** events - every event the subscriber has received so far. */
+    static List<Event> events() throws Exception {
+        Path file = Path.of(System.getProperty("it.server"), "data", EventProbe.FILE);
+        List<Event> events = new ArrayList<>();
+        if (!Files.exists(file)) {
+            return events;
+        }
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            String[] f = line.split("\t", 7);
+            events.add(new Event(Long.parseLong(f[0]), f[1], f[2], f[3], f[4], f[5],
+                    Json.createReader(new StringReader(f[6])).readObject()));
+        }
+        return events;
+    }
+
+    /** waitForEvents - the events of the queue id, once one of them matches. */
+    static List<Event> waitForEvents(String queueId, Predicate<Event> wanted) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        List<Event> mine;
+        do {
+            mine = events().stream().filter(e -> e.queueId().equals(queueId)).toList();
+            if (mine.stream().anyMatch(wanted)) {
+                return mine;
+            }
+            Thread.sleep(200);
+        } while (System.nanoTime() < end);
+        throw new AssertionError("no such event of " + queueId + " in " + mine);
+    }
+
+    @Test
+    void everyDeliveredDeferredBouncedAndExpiredRecipientIsPublishedOnTheEventsTopic() throws Exception {
+        String queueId;
+        try (SmtpClient c = new SmtpClient(Postern.HOST, Postern.PORT)) {
+            c.reply();
+            c.send("EHLO client.example.org");
+            c.reply();
+            c.send("MAIL FROM:<alice@events.test>");
+            assertEquals("250 2.1.0 Ok", c.reply());
+            for (String rcpt : List.of("bob@events.test", "dave@defer.test", "erin@reject.test")) {
+                c.send("RCPT TO:<" + rcpt + ">" + (rcpt.startsWith("bob") ? " ORCPT=rfc822;Bob@Events.test" : ""));
+                assertEquals("250 2.1.5 Ok", c.reply());
+            }
+            c.send("DATA");
+            c.reply();
+            c.send("Subject: events");
+            c.send("Message-ID: <events@example.org>");
+            c.send("");
+            c.send("body");
+            c.send(".");
+            queueId = Postern.queueId(c.reply());
+            c.send("QUIT");
+            c.reply();
+        }
+        waitForEvents(queueId, e -> e.recipient().equals("dave@defer.test"));
+        waitForEvents(queueId, e -> e.recipient().equals("erin@reject.test"));
+        waitForEvents(queueId, e -> e.recipient().equals("bob@events.test"));
+        // the recipient still deferred expires (postsuper -e): its next round returns it as expired
+        Commands.Result expire = Commands.server(null, "postsuper", "-e", queueId);
+        assertEquals(0, expire.status(), expire.toString());
+        waitForEvents(queueId, e -> e.status().equals("expired"));
+        List<String> log = waitForLog(queueId, "removed");
+        // every round is recorded before "removed" is logged; its events are on the topic within moments
+        List<Event> all = waitForEvents(queueId, e -> e.status().equals("expired"));
+
+        Event delivered = only(all, "sent");
+        assertEquals("org.postern.delivery.delivered", delivered.ceType());
+        assertEquals("bob@events.test", delivered.recipient());
+        assertEquals("Bob@Events.test", delivered.data().getString("original_recipient"));
+        assertEquals("2.0.0", delivered.data().getString("dsn"));
+        assertTrue(delivered.data().getString("reply").startsWith("250 2.0.0 Ok: queued as SINK"), delivered.toString());
+        assertEquals("127.0.0.1[127.0.0.1]:12532", delivered.data().getString("relay"));
+
+        Event bounced = only(all, "bounced");
+        assertEquals("org.postern.delivery.bounced", bounced.ceType());
+        assertEquals("erin@reject.test", bounced.recipient());
+        assertEquals("5.1.1", bounced.data().getString("dsn"));
+        assertTrue(bounced.data().getString("reply").contains("550 5.1.1 <erin@reject.test>: \"}, \"x\": unknown"),
+                bounced.toString());
+
+        Event deferred = all.stream().filter(e -> e.status().equals("deferred")).findFirst().orElseThrow();
+        assertEquals("org.postern.delivery.deferred", deferred.ceType());
+        assertEquals("dave@defer.test", deferred.recipient());
+        assertEquals("4.2.2", deferred.data().getString("dsn"));
+        assertTrue(deferred.data().getString("reply").contains("452 4.2.2 Mailbox full \"quoted\" \\ back\\slash"),
+                deferred.toString());
+
+        Event expired = only(all, "expired");
+        assertEquals("org.postern.delivery.expired", expired.ceType());
+        assertEquals("dave@defer.test", expired.recipient());
+        assertTrue(expired.data().getString("dsn").startsWith("5."), expired.toString());
+        assertTrue(expired.data().getString("reply").startsWith("message expired: "), expired.toString());
+
+        Set<String> ids = new HashSet<>();
+        for (Event e : all) {
+            // CloudEvents attributes, structured mode, and the properties for selectors
+            assertEquals("application/cloudevents+json; charset=UTF-8", e.contentType());
+            assertEquals("1.0", e.json().getString("specversion"));
+            assertEquals("postern://postern.test", e.json().getString("source"));
+            assertEquals("application/json", e.json().getString("datacontenttype"));
+            assertEquals(e.ceId(), e.json().getString("id"));
+            assertEquals(e.ceType(), e.json().getString("type"));
+            assertEquals(queueId, e.data().getString("queue_id"));
+            assertEquals("<events@example.org>", e.data().getString("message_id"));
+            assertEquals(e.status(), e.data().getString("status"));
+            OffsetDateTime.parse(e.json().getString("time"));
+            assertTrue(ids.add(e.ceId()), "an event published twice: " + e);
+        }
+        // one event per status line of the mail log, no more, no less
+        for (String rcpt : List.of("bob@events.test", "dave@defer.test", "erin@reject.test")) {
+            for (String status : List.of("sent", "deferred", "bounced", "expired")) {
+                long logged = log.stream().filter(l -> l.contains("to=<" + rcpt + ">")
+                        && l.contains("status=" + status + " ")).count();
+                long published = all.stream().filter(e -> e.recipient().equals(rcpt) && e.status().equals(status)).count();
+                assertEquals(logged, published, rcpt + " " + status + ": " + log + " " + all);
+            }
+        }
+    }
+
+    /**
+     * an event whose row is in the database but not in the publisher's memory (lost with
+     * a crash, or past a full hand-off: delivery_event_handoff_limit = 0 sends every event
+     * this way) is published by the republisher, delivery_event_republish_time (2 s) after
+     * its outcome
+     */
+    @Test
+    void anEventLeftInTheDatabaseIsPublishedByTheRepublisher() throws Exception {
+        Path mainCf = Path.of(System.getProperty("it.config"), "main.cf");
+        String saved = Files.readString(mainCf);
+        Path serverLog = Path.of(System.getProperty("it.server"), "log", "server.log");
+        int before = Files.readAllLines(serverLog).size();
+        try {
+            Files.writeString(mainCf, saved + "\ndelivery_event_handoff_limit = 0\n");
+            Commands.Result r = Commands.server(null, "postfix", "reload");
+            assertEquals(0, r.status(), r.toString());
+
+            String queueId = Postern.send("carol@events.test", "republished", "from the table");
+            List<Event> events = waitForEvents(queueId, e -> e.status().equals("sent"));
+            assertEquals(1, events.size(), events.toString());
+            Event e = events.get(0);
+            assertEquals("carol@events.test", e.recipient());
+            long late = e.received() - Instant.parse(e.json().getString("time")).toEpochMilli();
+            assertTrue(late >= 1900, "published " + late + " ms after the outcome: not by the republisher");
+            // the republisher logs after its commit: wait for its line
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            List<String> lines;
+            do {
+                lines = Files.readAllLines(serverLog);
+                lines = lines.subList(Math.min(before, lines.size()), lines.size());
+                if (lines.stream().anyMatch(l -> l.contains("PSTN7103: "))) {
+                    break;
+                }
+                Thread.sleep(200);
+            } while (System.nanoTime() < end);
+            assertTrue(lines.stream().anyMatch(l -> l.contains("PSTN7107: 1 delivery event(s) found the hand-off full")),
+                    "the hand-off was not bypassed: " + lines);
+            assertTrue(lines.stream().anyMatch(l -> l.contains("PSTN7103: 1 delivery event(s) left in the queue database")),
+                    "no republish logged: " + lines);
+        } finally {
+            Files.writeString(mainCf, saved);
+            Commands.Result r = Commands.server(null, "postfix", "reload");
+            assertEquals(0, r.status(), "restoring the configuration: " + r);
+        }
+    }
+
+    private static Event only(List<Event> events, String status) {
+        List<Event> those = events.stream().filter(e -> e.status().equals(status)).toList();
+        assertEquals(1, those.size(), status + ": " + events);
+        return those.get(0);
     }
 
     private static int indexOf(List<String> lines, String a, String b) {

@@ -19,6 +19,9 @@ import java.util.Set;
 import java.util.logging.Logger;
 import org.postern.config.Config;
 import org.postern.config.ConfigException;
+import org.postern.events.DeliveryEvent;
+import org.postern.events.EventHandoff;
+import org.postern.events.MessageIds;
 import org.postern.flush.DeferTransports;
 import org.postern.queue.RecipientStatus;
 import org.postern.service.Activity;
@@ -99,7 +102,10 @@ import org.postern.smtp.api.SmtpClientParameters;
  * lmtp_cache_connection, is cached whatever the backlog.
  *
  * <p>Bounce, delay and success notices are queued by {@link QueueStore#finishRound} in the
- * transaction that records the outcomes, and woken here after it commits.
+ * transaction that records the outcomes, and woken here after it commits. So are the delivery
+ * events (delivery_event_notification): written with the outcomes (finishRound, or the
+ * batched removal), and after the commit offered to the publisher's in-memory hand-off
+ * ({@link EventHandoff}), which never blocks; see org.postern.events.EventPublisher.
  *
  * <h2>BUGS</h2>
  * Concurrency limits, the active queue limit and the dead-destination cache hold per JVM,
@@ -392,9 +398,11 @@ public class DeliveryAgent {
         String queueId = claim.queueId();
         QueueStore.Finished finished = null;
         RuntimeException failure = null;
+        Config config = configService.current();
+        String messageId = config.get(Parameters.DELIVERY_EVENT_NOTIFICATION) ? messageId(claim) : null;
         for (int attempt = 0; attempt < attempts && finished == null; attempt++) {
             try {
-                finished = store.finishRound(queueId, claim.lease(), outcomes, Instant.now());
+                finished = store.finishRound(queueId, claim.lease(), outcomes, Instant.now(), messageId);
             } catch (RuntimeException e) {
                 failure = e;
                 if (attempts == 1) {
@@ -417,6 +425,8 @@ public class DeliveryAgent {
             throw failure != null ? failure : new IllegalStateException(queueId + ": outcomes not recorded");
         }
         finished.notices().forEach(requests::wakeUp);
+        // committed: the publisher's thread takes them from here; never a wait on this thread
+        EventHandoff.shared().offer(finished.events(), config.get(Parameters.DELIVERY_EVENT_HANDOFF_LIMIT));
         Instant next = finished.next();
         if (next == null) {
             MailLog.qmgr(queueId + ": removed");
@@ -433,15 +443,22 @@ public class DeliveryAgent {
     private void removeBatch(List<Removals.Removal> batch) {
         Map<String, Long> leases = new LinkedHashMap<>();
         Set<String> indexed = new java.util.HashSet<>();
+        Config config = configService.current();
+        Map<String, List<DeliveryEvent>> events = config.get(Parameters.DELIVERY_EVENT_NOTIFICATION)
+                ? new HashMap<>() : Map.of();
+        Instant now = Instant.now();
         for (Removals.Removal r : batch) {
             leases.put(r.claim().queueId(), r.claim().lease());
             if (!r.fromMemory()) {
                 indexed.add(r.claim().queueId());
             }
+            if (config.get(Parameters.DELIVERY_EVENT_NOTIFICATION)) {
+                events.put(r.claim().queueId(), events(config, r.claim(), r.outcomes(), now));
+            }
         }
         List<String> lost;
         try {
-            lost = store.removeDelivered(leases, indexed);
+            lost = store.removeDelivered(leases, indexed, events);
         } catch (RuntimeException e) {
             LOG.warning("PSTN4407: cannot remove " + batch.size() + " delivered message(s) in one transaction; "
                     + "recording them one by one: " + e);
@@ -456,8 +473,42 @@ public class DeliveryAgent {
                             + " delivered again when its lease runs out: " + rootCause(e));
                 }
             } else {
+                EventHandoff.shared().offer(events.getOrDefault(r.claim().queueId(), List.of()),
+                        config.get(Parameters.DELIVERY_EVENT_HANDOFF_LIMIT));
                 MailLog.qmgr(r.claim().queueId() + ": removed");
             }
+        }
+    }
+
+    /* events - the delivery events of a round whose recipients were all sent (a batched removal) */
+    private List<DeliveryEvent> events(Config config, QueueStore.Claim claim, Map<Long, QueueStore.Outcome> outcomes,
+                                       Instant now) {
+        String messageId = messageId(claim);
+        String host = config.get(Parameters.MYHOSTNAME);
+        List<DeliveryEvent> list = new ArrayList<>(claim.due().size());
+        for (QueueStore.Claim.Rcpt r : claim.due()) {
+            QueueStore.Outcome o = outcomes.get(r.id());
+            if (o != null) {
+                list.add(DeliveryEvent.of(host, now, claim.arrival(), claim.queueId(), messageId, r.address(),
+                        r.orcpt(), o.status(), o.dsn(), o.reply(), o.relay()));
+            }
+        }
+        return list;
+    }
+
+    /**
+     * messageId - the Message-ID of the claimed message, for its delivery events: from the
+     * content the claim holds (a small message, or one delivered from memory), else from
+     * its first content chunk (one read); null when it has none or the chunk cannot be read.
+     */
+    private String messageId(QueueStore.Claim claim) {
+        if (claim.content() != null) {
+            return MessageIds.find(claim.content());
+        }
+        try {
+            return MessageIds.find(store.chunk(claim.queueId(), 0));
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 
@@ -852,11 +903,8 @@ public class DeliveryAgent {
         double delay = seconds(claim.arrival(), now);
         double before = seconds(claim.arrival(), start);
         double inQmgr = Math.max(0, delay - before - connect - transmit);
-        String status = switch (o.status()) {
-            case SENT -> "sent";
-            case BOUNCED -> o.reply() != null && o.reply().startsWith("message expired") ? "expired" : "bounced";
-            default -> "deferred";
-        };
+        // the same word as the delivery event's status
+        String status = DeliveryEvent.status(o.status(), o.reply());
         StringBuilder line = new StringBuilder(claim.queueId()).append(": to=<").append(r.address()).append('>');
         String orig = origTo(r.orcpt());
         if (orig != null && !orig.equalsIgnoreCase(r.address())) {

@@ -17,6 +17,9 @@ import java.util.Map;
 import java.util.logging.Logger;
 import org.postern.bounce.BounceNotifier;
 import org.postern.config.Config;
+import org.postern.config.Parameters;
+import org.postern.events.DeliveryEvent;
+import org.postern.events.EventOutbox;
 import org.postern.flush.FastFlushDomains;
 import org.postern.flush.FlushIndex;
 import org.postern.queue.ContentChunk;
@@ -51,7 +54,9 @@ import org.postern.service.MailLog;
  * Those of {@link BounceNotifier}: myhostname, myorigin, mail_name, bounce_size_limit,
  * notify_classes (resource, software), bounce_notice_recipient, 2bounce_notice_recipient,
  * delay_notice_recipient, error_notice_recipient (postmaster), double_bounce_sender,
- * delay_warning_time, maximal_queue_lifetime; fast_flush_domains ($relay_domains).
+ * delay_warning_time, maximal_queue_lifetime; fast_flush_domains ($relay_domains);
+ * delivery_event_notification (yes: every outcome recorded writes its delivery event row in
+ * the same transaction, see {@link EventOutbox} and org.postern.events.EventPublisher).
  */
 @Stateless
 @Interceptors(RolledBackIsAFailure.class)
@@ -445,10 +450,24 @@ public class QueueStore {
      * alone.
      */
     public Finished finishRound(String queueId, long lease, Map<Long, Outcome> outcomes, Instant now) {
+        return finishRound(queueId, lease, outcomes, now, null);
+    }
+
+    /**
+     * finishRound - the same, with the message's Message-ID for the delivery events: with
+     * delivery_event_notification, every outcome recorded here gets its event row
+     * ({@link EventOutbox}) in this transaction, and the result carries the events for the
+     * publisher, to be handed over after the commit.
+     */
+    public Finished finishRound(String queueId, long lease, Map<Long, Outcome> outcomes, Instant now,
+                                String messageId) {
         QueuedMessage m = em.find(QueuedMessage.class, queueId);
         if (m == null) {
             return new Finished(null, List.of());
         }
+        Config config = config();
+        boolean publish = config.get(Parameters.DELIVERY_EVENT_NOTIFICATION);
+        List<DeliveryEvent> events = new ArrayList<>(publish ? outcomes.size() : 0);
         boolean leaseHeld = m.getVersion() == lease;
         Instant previousRound = previousRound(m);
         boolean indexed = m.getRecipients().stream().anyMatch(r -> r.getStatus() == RecipientStatus.DEFERRED);
@@ -469,8 +488,14 @@ public class QueueStore {
                     deferred.add(r);
                 }
                 r.record(o.status(), o.dsn(), o.relay(), o.reply(), now, o.nextAttempt());
+                if (publish) {
+                    events.add(DeliveryEvent.of(config.get(Parameters.MYHOSTNAME), now, m.getArrival(), queueId,
+                            messageId, r.getAddress(), r.getOrcpt(), o.status(), o.dsn(), o.reply(), o.relay()));
+                }
             }
         }
+        // the events commit with the outcomes they tell of: one batch for the round
+        EventOutbox.write(em, events);
         // notices are queued in this transaction: recorded outcomes and their notices commit together
         BounceNotifier notifier = new BounceNotifier(em, config());
         List<String> notices = new ArrayList<>(2);
@@ -485,7 +510,7 @@ public class QueueStore {
         if (!leaseHeld) {
             LOG.warning("PSTN4601: " + queueId + ": delivery round outlived its lease; recorded final outcomes only");
             // the message is still there (held, corrupt, or another round's): never "removed"
-            return new Finished(m.getNextAttempt() != null ? m.getNextAttempt() : now, notices);
+            return new Finished(m.getNextAttempt() != null ? m.getNextAttempt() : now, notices, events);
         }
         Instant next = null;
         boolean left = false;
@@ -499,13 +524,13 @@ public class QueueStore {
         }
         if (!left) {
             remove(m, indexed);
-            return new Finished(null, notices);
+            return new Finished(null, notices, events);
         }
         new FlushIndex(em, FastFlushDomains.of(config())).update(m, false, indexed);
         m.setState(QueueState.DEFERRED);
         m.setNextAttempt(next);
         m.setLeaseUntil(null);
-        return new Finished(next, notices);
+        return new Finished(next, notices, events);
     }
 
     /**
@@ -636,6 +661,17 @@ public class QueueStore {
      * removal lost in a crash only means the message is delivered again.
      */
     public List<String> removeDelivered(Map<String, Long> leases, java.util.Set<String> indexed) {
+        return removeDelivered(leases, indexed, Map.of());
+    }
+
+    /**
+     * removeDelivered - the same, with the delivery events of the messages (by queue id):
+     * the events of the messages removed are written in the same transaction
+     * ({@link EventOutbox}, one batch); those of a message returned as not removed are
+     * not, since its outcomes are recorded the ordinary way, with their events.
+     */
+    public List<String> removeDelivered(Map<String, Long> leases, java.util.Set<String> indexed,
+                                        Map<String, List<DeliveryEvent>> events) {
         if (leases.isEmpty()) {
             return List.of();
         }
@@ -658,6 +694,16 @@ public class QueueStore {
             }
             if (held.isEmpty()) {
                 return;
+            }
+            List<DeliveryEvent> written = new ArrayList<>();
+            for (String id : held) {
+                written.addAll(events.getOrDefault(id, List.of()));
+            }
+            if (!written.isEmpty()) {
+                try (java.sql.PreparedStatement insert = c.prepareStatement(EventOutbox.INSERT)) {
+                    EventOutbox.bind(insert, written);
+                    insert.executeBatch();
+                }
             }
             List<String> flushed = held.stream().filter(indexed::contains).toList();
             if (!flushed.isEmpty()) {
@@ -795,7 +841,11 @@ public class QueueStore {
      * Finished - what finishing a round left: the next attempt (null: the message is gone)
      * and the queue ids of notices queued by it, to be woken after the commit.
      */
-    public record Finished(Instant next, List<String> notices) {
+    public record Finished(Instant next, List<String> notices, List<DeliveryEvent> events) {
+        /** Finished - with no delivery event. */
+        public Finished(Instant next, List<String> notices) {
+            this(next, notices, List.of());
+        }
     }
 
     /**

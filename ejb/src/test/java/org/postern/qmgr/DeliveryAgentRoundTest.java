@@ -83,20 +83,22 @@ class DeliveryAgentRoundTest {
         final java.util.concurrent.atomic.AtomicInteger unreachable = new java.util.concurrent.atomic.AtomicInteger();
 
         @Override
-        public Finished finishRound(String queueId, long lease, Map<Long, Outcome> outcomes, Instant now) {
+        public Finished finishRound(String queueId, long lease, Map<Long, Outcome> outcomes, Instant now,
+                                    String messageId) {
             if (unreachable.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 throw new IllegalStateException("Connection refused");
             }
             finished.add(Map.copyOf(outcomes));
-            return db.inTransaction(new QueueStore(), q -> q.finishRound(queueId, lease, outcomes, now));
+            return db.inTransaction(new QueueStore(), q -> q.finishRound(queueId, lease, outcomes, now, messageId));
         }
 
         /** the messages removed in a batch (every recipient sent): Removals' path, not finishRound's */
         final List<String> removed = new CopyOnWriteArrayList<>();
 
         @Override
-        public List<String> removeDelivered(Map<String, Long> leases, java.util.Set<String> indexed) {
-            List<String> lost = db.inTransaction(new QueueStore(), q -> q.removeDelivered(leases, indexed));
+        public List<String> removeDelivered(Map<String, Long> leases, java.util.Set<String> indexed,
+                                            Map<String, List<org.postern.events.DeliveryEvent>> events) {
+            List<String> lost = db.inTransaction(new QueueStore(), q -> q.removeDelivered(leases, indexed, events));
             leases.keySet().stream().filter(id -> !lost.contains(id)).forEach(removed::add);
             return lost;
         }

@@ -99,14 +99,16 @@ class TransportServicesTest {
         }
 
         @Override
-        public Finished finishRound(String queueId, long lease, Map<Long, Outcome> outcomes, Instant now) {
+        public Finished finishRound(String queueId, long lease, Map<Long, Outcome> outcomes, Instant now,
+                                    String messageId) {
             finished.add(Map.copyOf(outcomes));
-            return db.inTransaction(new QueueStore(), q -> q.finishRound(queueId, lease, outcomes, now));
+            return db.inTransaction(new QueueStore(), q -> q.finishRound(queueId, lease, outcomes, now, messageId));
         }
 
         @Override
-        public List<String> removeDelivered(Map<String, Long> leases, java.util.Set<String> indexed) {
-            return db.inTransaction(new QueueStore(), q -> q.removeDelivered(leases, indexed));
+        public List<String> removeDelivered(Map<String, Long> leases, java.util.Set<String> indexed,
+                                            Map<String, List<org.postern.events.DeliveryEvent>> events) {
+            return db.inTransaction(new QueueStore(), q -> q.removeDelivered(leases, indexed, events));
         }
 
         @Override

@@ -152,6 +152,7 @@ public final class QueueDatabase implements AutoCloseable {
             for (String t : TABLES) {
                 em.createNativeQuery("DELETE FROM " + t).executeUpdate();
             }
+            em.createNativeQuery("DELETE FROM queue_event").executeUpdate();
         });
     }
 

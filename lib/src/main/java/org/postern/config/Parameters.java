@@ -397,6 +397,33 @@ public final class Parameters {
             "Postern: the most messages that one group commit stores in one transaction and covers with one "
                     + "sync before they are answered 250; the messages that finish DATA while a commit is "
                     + "under way go together in the next one (0 = no limit)."));
+    /** delivery_event_notification - publish every recipient outcome on the topic postern.events. */
+    public static final Parameter<Boolean> DELIVERY_EVENT_NOTIFICATION = register(Parameter.bool(
+            "delivery_event_notification", "yes",
+            "Postern: publish an event (CloudEvents 1.0, JSON) for every recipient that is delivered, "
+                    + "deferred, bounced or expired on the JMS topic postern.events "
+                    + "(java:/jms/topic/postern/events); the event is written to the queue database with the "
+                    + "outcome (one more row per outcome, in the same transaction) and published after the "
+                    + "commit, at least once. no: no event is written or published."));
+    /** delivery_event_republish_time - how often events left in the database are published again. */
+    public static final Parameter<Duration> DELIVERY_EVENT_REPUBLISH_TIME = register(Parameter.time(
+            "delivery_event_republish_time", "60s", ChronoUnit.SECONDS,
+            "Postern: the time between two looks for delivery events that are in the queue database but "
+                    + "were not published (lost with a crash or a failed send, or past the in-memory "
+                    + "hand-off); an event younger than this is left to the publisher that has it in memory."));
+    /** delivery_event_lifetime - how long an event that cannot be published is kept. */
+    public static final Parameter<Duration> DELIVERY_EVENT_LIFETIME = register(Parameter.time(
+            "delivery_event_lifetime", "5d", ChronoUnit.DAYS,
+            "Postern: how long a delivery event that could not be published (the topic is unreachable) "
+                    + "is kept in the queue database and tried again; older events are discarded, with a "
+                    + "warning that says how many."));
+    /** delivery_event_handoff_limit - events waiting in memory for the publisher at most. */
+    public static final Parameter<Integer> DELIVERY_EVENT_HANDOFF_LIMIT = register(Parameter.integer(
+            "delivery_event_handoff_limit", "10000",
+            "Postern: the most delivery events that wait in memory for the publisher after their outcomes "
+                    + "are committed; an event past it is not waited for by delivery, it stays in the queue "
+                    + "database and is published by the next republish (delivery_event_republish_time). "
+                    + "0: every event takes that path."));
     /** queue_memory_limit - bytes of accepted content kept in memory for the first delivery. */
     public static final Parameter<Long> QUEUE_MEMORY_LIMIT = register(Parameter.size(
             "queue_memory_limit", "67108864",
