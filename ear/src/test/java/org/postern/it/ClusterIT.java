@@ -154,7 +154,8 @@ class ClusterIT {
                 while (!Files.readString(node2Out).contains("PSTN4431") && System.nanoTime() - deadSent < TimeUnit.SECONDS.toNanos(20)) {
                     Thread.sleep(200);
                 }
-                assertTrue(Files.readString(node2Out).contains("PSTN4431"), "node2 learned that the sink is dead");
+                assertTrue(Files.readString(node2Out).contains("PSTN4431"), "node2 learned that the sink is dead; rows in"
+                        + " dead_destination: " + rows(url, "dead_destination"));
                 String suspendedId = "cluster-dead-1-0";
                 String suspended = Postern.queueId(SmtpClient.message("127.0.0.1", SMTPD_PORTS[1], suspendedId, 500));
                 until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -294,6 +295,16 @@ class ClusterIT {
 
     private static long count(List<String> lines, String what) {
         return lines.stream().filter(l -> l.contains(what)).count();
+    }
+
+    /* rows - the rows of a table of the shared database */
+    private static int rows(String url, String table) throws Exception {
+        try (Connection c = DriverManager.getConnection(url, "postgres", "");
+             PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + table);
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getInt(1);
+        }
     }
 
     /* leasedBy - messages whose lease the node holds, read from the shared database */

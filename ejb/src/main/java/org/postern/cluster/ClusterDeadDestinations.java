@@ -58,13 +58,15 @@ public class ClusterDeadDestinations {
     public void dead(NextHop hop, String dsn, String reason, Instant until) {
         learned.remove(hop);
         if (!slots.clustered()) {
+            LOG.fine(() -> hop.destination() + " is dead; this node is alone, nothing to share");
             return;
         }
         try {
             nodes.markDead(new SharedDeadDestination(key(hop), hop.protocol().name(), hop.host(), hop.port(),
                     hop.mxLookup(), hop.unixPath(), dsn, clip(reason, 2048), until, QueueStore.NODE));
         } catch (RuntimeException e) {
-            LOG.fine("cannot share the dead destination " + hop + ": " + e);
+            LOG.warning("PSTN4435: cannot tell the other nodes that " + hop.destination() + " is dead: "
+                    + org.postern.qmgr.DeliveryAgent.rootCause(e));
         }
     }
 
@@ -77,7 +79,8 @@ public class ClusterDeadDestinations {
         try {
             nodes.revive(key(hop));
         } catch (RuntimeException e) {
-            LOG.fine("cannot share that " + hop + " is alive again: " + e);
+            LOG.warning("PSTN4436: cannot tell the other nodes that " + hop.destination() + " is alive again: "
+                    + org.postern.qmgr.DeliveryAgent.rootCause(e));
         }
     }
 
