@@ -64,8 +64,13 @@ public class ClusterSlots {
     private static final Permit NONE_NEEDED = () -> { };
     /** how often a delivery that found every slot taken tries again while it may wait */
     static final Duration POLL = Duration.ofMillis(25);
-    private static final String TRY = "SELECT s FROM (SELECT (i + ?) % ? AS s FROM generate_series(0, ? - 1) AS g(i)) t"
-            + " WHERE NOT (s = ANY (?)) AND pg_try_advisory_lock(?, s) LIMIT 1";
+    /*
+     * the candidate slots in the order to try them; the lock is the only condition, so that it is
+     * taken for the row returned and no other (a generic plan may put a lock call before any
+     * other condition: a slot this node holds would be locked again, stacked, and then dropped
+     * by that condition, and stay locked for ever)
+     */
+    private static final String TRY = "SELECT s FROM unnest(?::integer[]) AS c(s) WHERE pg_try_advisory_lock(?, s) LIMIT 1";
 
     /** the datasource of the lock session (configure-postgresql.cli): no JTA, no cached connection manager */
     static final String LOCK_DATASOURCE = "java:jboss/datasources/PosternLockDS";
@@ -135,18 +140,21 @@ public class ClusterSlots {
         if (c == null) {
             return null;
         }
-        Integer[] mine = held.stream().filter(h -> (int) (h >> 32) == key).map(h -> (int) (long) h)
-                .toArray(Integer[]::new);
-        if (mine.length >= limit) {
+        java.util.List<Integer> candidates = new java.util.ArrayList<>(limit);
+        int start = java.util.concurrent.ThreadLocalRandom.current().nextInt(limit);
+        for (int i = 0; i < limit; i++) {
+            int slot = (start + i) % limit;
+            if (!held.contains(((long) key << 32) | (slot & 0xffffffffL))) {
+                candidates.add(slot);
+            }
+        }
+        if (candidates.isEmpty()) {
             return null;
         }
-        Array taken = c.createArrayOf("integer", mine);
+        Array taken = c.createArrayOf("integer", candidates.toArray());
         try (PreparedStatement ps = c.prepareStatement(TRY)) {
-            ps.setInt(1, java.util.concurrent.ThreadLocalRandom.current().nextInt(limit));
-            ps.setInt(2, limit);
-            ps.setInt(3, limit);
-            ps.setArray(4, taken);
-            ps.setInt(5, key);
+            ps.setArray(1, taken);
+            ps.setInt(2, key);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return null;
