@@ -160,17 +160,17 @@ postern_config() {
   printf '%s\n' "127.0.0.1:$POSTERN_PORT inet n - n - - smtpd" "${2:-}" > "$WORK/postern-config/master.cf"
 }
 
-# postern_start - the provisioned WildFly on a base directory of its own (WORK/postern-server),
-# ports offset by BENCH_OFFSET, with the config from postern_config; sets POSTERN_PID.
-# With DB=postgresql: a private cluster and configure-postgresql.cli, the driver module
-# added to a hard-linked copy of WILDFLY's modules so that WILDFLY itself is not changed.
-postern_start() {
-  local base=$WORK/postern-server home=$WILDFLY i
+# postern_home BASE - prepare BASE (a fresh copy of WILDFLY's standalone/ with the EAR) and, with
+# DB=postgresql, the private cluster and configure-postgresql.cli on BASE; prints the WildFly
+# home to start it from (WILDFLY itself, or with DB=postgresql a hard-linked copy of WILDFLY's
+# modules with the driver module added, so that WILDFLY itself is not changed)
+postern_home() {
+  local base=$1 home=$WILDFLY i
   rm -rf "$base"; cp -r "$WILDFLY/standalone" "$base"
   rm -rf "$base"/data "$base"/log "$base"/tmp "$base"/deployments/postern.ear*
   cp "$EAR" "$base/deployments/"
   if [ "$DB" = postgresql ]; then
-    pg_start
+    pg_start >&2
     home=$WORK/wildfly-home
     if [ ! -d "$home" ]; then
       mkdir -p "$home"
@@ -185,10 +185,19 @@ postern_start() {
     fi
     [ -f "$PG_JAR" ] || die "no PostgreSQL driver at $PG_JAR (PG_JAR=FILE)"
     JBOSS_HOME=$home "$home/bin/jboss-cli.sh" -Djboss.server.base.dir="$base" -Dpostgresql.jar="$PG_JAR" \
-      --file="$BENCH_TOP/wildfly-config/src/main/cli/configure-postgresql.cli" > "$WORK/configure-postgresql.out" 2>&1 \
-      || die "configure-postgresql.cli failed; see $WORK/configure-postgresql.out"
+      --file="$BENCH_TOP/wildfly-config/src/main/cli/configure-postgresql.cli" > "$base.configure-postgresql.out" 2>&1 \
+      || die "configure-postgresql.cli failed; see $base.configure-postgresql.out"
     export POSTERN_DB_URL=jdbc:postgresql://127.0.0.1:$PG_PORT/postern POSTERN_DB_USER=postern POSTERN_DB_PASSWORD=bench
   fi
+  echo "$home"
+}
+
+# postern_start - the provisioned WildFly on a base directory of its own (WORK/postern-server),
+# ports offset by BENCH_OFFSET, with the config from postern_config; sets POSTERN_PID.
+postern_start() {
+  local base=$WORK/postern-server home i
+  home=$(postern_home "$base")
+  [ "$DB" != postgresql ] || export POSTERN_DB_URL=jdbc:postgresql://127.0.0.1:$PG_PORT/postern POSTERN_DB_USER=postern POSTERN_DB_PASSWORD=bench
   [ -z "${POSTERN_HEAP:-}" ] || export JBOSS_JAVA_SIZING=$POSTERN_HEAP
   JBOSS_HOME=$home "$home/bin/standalone.sh" -c standalone-full.xml -Djboss.server.base.dir="$base" \
     -Dpostern.config.dir="$WORK/postern-config" -Djboss.socket.binding.port-offset=$BENCH_OFFSET ${POSTERN_OPTS:-} \
@@ -284,7 +293,7 @@ pg_start() {
   runuser -u postgres -- "$PG_BIN/initdb" -D "$WORK/pg/data" -U postgres --auth=trust --encoding=UTF8 \
     --locale=C --no-instructions >/dev/null
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -w -l "$WORK/pg/server.log" \
-    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $WORK/pg -c max_connections=100" start >/dev/null
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $WORK/pg -c max_connections=${PG_MAX_CONNECTIONS:-100}" start >/dev/null
   runuser -u postgres -- "$PG_BIN/psql" -q -h 127.0.0.1 -p $PG_PORT -U postgres \
     -c "create role postern login password 'bench'" -c "create database postern owner postern"
 }

@@ -172,11 +172,14 @@ class CrashIT {
     }
 
     /** start - a server of its own on base, with its ports offset by {@code offset}; returns once it has started. */
-    static Process start(Path base, Path config, Map<String, String> env, Path out, int offset) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("jboss.home"), "bin", "standalone.sh").toString(),
+    static Process start(Path base, Path config, Map<String, String> env, Path out, int offset, String... options)
+            throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("jboss.home"), "bin", "standalone.sh").toString(),
                 "-c", "standalone-full.xml", "-Djboss.server.base.dir=" + base,
-                "-Dpostern.config.dir=" + config, "-Djboss.socket.binding.port-offset=" + offset)
-                .redirectErrorStream(true).redirectOutput(out.toFile());
+                "-Dpostern.config.dir=" + config, "-Djboss.socket.binding.port-offset=" + offset));
+        command.addAll(List.of(options));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
         pb.environment().putAll(env);
         Process p = pb.start();
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
@@ -204,7 +207,7 @@ class CrashIT {
     }
 
     /** kill9 - SIGKILL to the server's JVM, the java child of standalone.sh. */
-    private static void kill9(Process script) throws Exception {
+    static void kill9(Process script) throws Exception {
         new ProcessBuilder("kill", "-9", Long.toString(jvm(script).pid())).start().waitFor();
         assertTrue(script.waitFor(60, TimeUnit.SECONDS), "the start script ended with its JVM");
     }

@@ -103,7 +103,12 @@ class EtrnIT {
 
     /** etrn - the reply to ETRN domain, in a session of its own. */
     private static String etrn(String domain) throws Exception {
-        try (SmtpClient c = new SmtpClient(Postern.HOST, Postern.PORT)) {
+        return etrn(Postern.HOST, Postern.PORT, domain);
+    }
+
+    /** etrn - the reply of the server at host:port to ETRN domain, in a session of its own. */
+    static String etrn(String host, int port, String domain) throws Exception {
+        try (SmtpClient c = new SmtpClient(host, port)) {
             c.reply();
             c.send("EHLO customer.example");
             String ehlo = c.reply();

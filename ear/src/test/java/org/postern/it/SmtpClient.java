@@ -48,13 +48,18 @@ final class SmtpClient implements AutoCloseable {
      * final dot.
      */
     static String message(String host, int port, String id, int bodySize) throws IOException {
+        return message(host, port, id, bodySize, "sink@remote.test");
+    }
+
+    /** message - the same to the recipient {@code rcpt}. */
+    static String message(String host, int port, String id, int bodySize, String rcpt) throws IOException {
         try (SmtpClient c = new SmtpClient(host, port)) {
             c.reply();
             c.send("EHLO client.test");
             c.reply();
             c.send("MAIL FROM:<load@client.test>");
             c.reply();
-            c.send("RCPT TO:<sink@remote.test>");
+            c.send("RCPT TO:<" + rcpt + ">");
             c.reply();
             c.send("DATA");
             c.reply();

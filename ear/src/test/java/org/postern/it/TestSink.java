@@ -39,6 +39,12 @@ final class TestSink implements AutoCloseable {
     private final BlockingQueue<Delivery> deliveries = new LinkedBlockingQueue<>();
     private final AtomicInteger transactions = new AtomicInteger();
     private final AtomicInteger connections = new AtomicInteger();
+    /* transactions under way (MAIL FROM to the reply to the final dot) now, and the most at once */
+    private final AtomicInteger busy = new AtomicInteger();
+    private final AtomicInteger mostBusy = new AtomicInteger();
+    /* sessions open now, and the most at once */
+    private final AtomicInteger open = new AtomicInteger();
+    private final AtomicInteger mostOpen = new AtomicInteger();
     private final Thread acceptor;
     /** the open sessions, closed with the sink: a closed sink is a server that went away */
     private final java.util.Set<Socket> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -111,6 +117,22 @@ final class TestSink implements AutoCloseable {
         return connections.get();
     }
 
+    /** mostConcurrentTransactions - the most transactions under way at once since the last {@link #resetMost}. */
+    int mostConcurrentTransactions() {
+        return mostBusy.get();
+    }
+
+    /** mostConcurrentSessions - the most sessions open at once since the last {@link #resetMost}. */
+    int mostConcurrentSessions() {
+        return mostOpen.get();
+    }
+
+    /** resetMost - count the most concurrent transactions and sessions from now on. */
+    void resetMost() {
+        mostBusy.set(busy.get());
+        mostOpen.set(open.get());
+    }
+
     private void acceptLoop() {
         while (!server.isClosed()) {
             try {
@@ -127,6 +149,8 @@ final class TestSink implements AutoCloseable {
     }
 
     private void session(Socket s) {
+        mostOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
+        boolean inTransaction = false;
         try (s; InputStream in = new BufferedInputStream(s.getInputStream()); OutputStream out = s.getOutputStream()) {
             s.setSoTimeout(60_000);
             reply(out, "220 sink.test ESMTP test sink");
@@ -140,6 +164,10 @@ final class TestSink implements AutoCloseable {
                 } else if (upper.startsWith("HELO")) {
                     reply(out, "250 sink.test");
                 } else if (upper.startsWith("MAIL FROM:")) {
+                    if (!inTransaction) {
+                        inTransaction = true;
+                        mostBusy.accumulateAndGet(busy.incrementAndGet(), Math::max);
+                    }
                     from = line.substring(10).trim();
                     rcpts.clear();
                     reply(out, "250 2.1.0 Ok");
@@ -160,12 +188,20 @@ final class TestSink implements AutoCloseable {
                     } else {
                         reply(out, r);
                     }
+                    if (inTransaction) {
+                        inTransaction = false;
+                        busy.decrementAndGet();
+                    }
                     // recorded once the reply is out: a test that closes the sink on seeing it
                     // must not cut the reply off (the client would defer and send it again)
                     if (r.startsWith("2")) {
                         deliveries.add(new Delivery(from, List.copyOf(rcpts), content));
                     }
                 } else if (upper.equals("RSET")) {
+                    if (inTransaction) {
+                        inTransaction = false;
+                        busy.decrementAndGet();
+                    }
                     from = null;
                     rcpts.clear();
                     reply(out, "250 2.0.0 Ok");
@@ -180,6 +216,11 @@ final class TestSink implements AutoCloseable {
             }
         } catch (IOException e) {
             // the client went away; nothing to record
+        } finally {
+            if (inTransaction) {
+                busy.decrementAndGet();
+            }
+            open.decrementAndGet();
         }
     }
 

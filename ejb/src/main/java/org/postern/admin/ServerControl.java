@@ -52,6 +52,15 @@ public class ServerControl implements ConfigurationControlMXBean, SmtpdStatistic
     private ConfigService config;
 
     @EJB
+    private org.postern.cluster.ClusterMembership cluster;
+
+    @EJB
+    private org.postern.cluster.ClusterNodes clusterNodes;
+
+    @EJB
+    private org.postern.cluster.ClusterDeadDestinations clusterDead;
+
+    @EJB
     private QueueAdmin admin;
 
     @Resource(lookup = "java:/postern/SmtpClient")
@@ -158,13 +167,29 @@ public class ServerControl implements ConfigurationControlMXBean, SmtpdStatistic
         }
     }
 
+    /**
+     * reload - postfix reload: main.cf, master.cf and the tables read again here; then every
+     * other node of the cluster is asked to reload at its next heartbeat (ClusterMembership).
+     */
     @Override
     public String[] reload() {
+        String[] changed;
         try {
-            return lines(config.reload());
+            changed = lines(config.reload());
         } catch (RuntimeException e) {
             throw refused(e);
         }
+        try {
+            int others = cluster.reloadOthers();
+            if (others > 0) {
+                String[] more = java.util.Arrays.copyOf(changed, changed.length + 1);
+                more[changed.length] = "reload requested of " + others + " other node(s) of the cluster";
+                return more;
+            }
+        } catch (RuntimeException e) {
+            LOG.warning("PSTN6106: reloaded here, but cannot ask the other nodes to reload: " + e);
+        }
+        return changed;
     }
 
     /**
@@ -417,9 +442,21 @@ public class ServerControl implements ConfigurationControlMXBean, SmtpdStatistic
     }
 
     @Override
+    public List<Node> getClusterNodes() {
+        Instant since = Instant.now().minus(config.current().get(org.postern.config.Parameters.CLUSTER_NODE_TIMEOUT));
+        List<Node> out = new ArrayList<>();
+        for (org.postern.queue.ClusterNode n : clusterNodes.all()) {
+            out.add(new Node(n.getName(), n.getStarted().toString(), n.getHeartbeat().toString(),
+                    !n.getHeartbeat().isBefore(since)));
+        }
+        return out;
+    }
+
+    @Override
     public int flushDead() {
         int n = DeadDestinations.shared().snapshot(Instant.now()).size();
         DeadDestinations.shared().clear();
+        clusterDead.flush();
         LOG.info(() -> "PSTN6010: dead destination cache flushed (" + n + " destinations)");
         return n;
     }

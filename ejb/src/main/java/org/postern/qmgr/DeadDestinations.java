@@ -29,8 +29,8 @@ import org.postern.smtp.api.NextHop;
  * minimal_backoff_time (300s): how long a destination stays dead; the caller passes it in.
  *
  * <h2>BUGS</h2>
- * The cache is per JVM: each node of a cluster finds out for itself that a destination is
- * dead, as each Postfix instance's queue manager does. It is in memory only and starts empty.
+ * The cache is per JVM, in memory only, and starts empty; in a cluster the nodes share what they
+ * find through the database (ClusterDeadDestinations), within a heartbeat.
  */
 public final class DeadDestinations {
     /** a bound on the cache, as Postfix bounds its by qmgr_message_recipient_limit (20000) */
@@ -75,11 +75,9 @@ public final class DeadDestinations {
         dead.put(hop, new Dead(dsn, reason, until));
     }
 
-    /** alive - a delivery reached the destination: forget that it was dead. */
-    public void alive(NextHop hop) {
-        if (!dead.isEmpty()) {
-            dead.remove(hop);
-        }
+    /** alive - a delivery reached the destination: forget that it was dead; true when it was. */
+    public boolean alive(NextHop hop) {
+        return !dead.isEmpty() && dead.remove(hop) != null;
     }
 
     /** DeadEntry - a dead destination as JMX and the console show it. */

@@ -137,6 +137,12 @@ public class DeliveryAgent {
     @EJB
     private DeliveryRequests requests;
 
+    @EJB
+    private org.postern.cluster.ClusterSlots slots;
+
+    @EJB
+    private org.postern.cluster.ClusterDeadDestinations clusterDead;
+
     @Resource(lookup = "java:/postern/SmtpClient")
     private SmtpClientConnectionFactory connections;
 
@@ -345,7 +351,7 @@ public class DeliveryAgent {
     }
 
     /** rootCause - the exception, and the innermost cause when it is wrapped (EJBException around JDBC). */
-    static String rootCause(Throwable e) {
+    public static String rootCause(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
@@ -671,6 +677,32 @@ public class DeliveryAgent {
                 permit = connections.reserve(service.name(), hop, service.concurrencyLimit(), CONCURRENCY_WAIT);
                 if (permit == null) {
                     full = "concurrency limit " + service.concurrencyLimit() + " for " + hop.destination() + " reached";
+                } else {
+                    // and the same limit across the nodes that share the queue (ClusterSlots)
+                    SmtpClientConnectionFactory.Permit local = permit;
+                    SmtpClientConnectionFactory.Permit cluster;
+                    try {
+                        cluster = slots.acquire(service.name(), hop.destination(), service.concurrencyLimit(),
+                                CONCURRENCY_WAIT);
+                    } catch (InterruptedException | RuntimeException e) {
+                        local.close();
+                        process.close();
+                        throw e;
+                    }
+                    if (cluster == null) {
+                        local.close();
+                        permit = null;
+                        full = "concurrency limit " + service.concurrencyLimit() + " for " + hop.destination()
+                                + " reached in the cluster";
+                    } else {
+                        permit = () -> {
+                            try {
+                                cluster.close();
+                            } finally {
+                                local.close();
+                            }
+                        };
+                    }
                 }
             }
         } catch (InterruptedException e) {
@@ -790,9 +822,11 @@ public class DeliveryAgent {
      * talked to) marks it dead for minimal_backoff_time; any delivery that reached it clears it.
      * A loop to ourselves (4.4.6, best_mx_transport) is a finding about the route, not about the site.
      */
-    private static void updateDeadDestinations(NextHop hop, DeliveryOutcome outcome, Config config) {
+    private void updateDeadDestinations(NextHop hop, DeliveryOutcome outcome, Config config) {
         if (!outcome.siteFailure()) {
-            DeadDestinations.shared().alive(hop);
+            if (DeadDestinations.shared().alive(hop)) {
+                clusterDead.alive(hop);
+            }
             return;
         }
         if (outcome.recipients().isEmpty() || loopsToBestMx(outcome) || !outcome.recipients().stream()
@@ -800,8 +834,9 @@ public class DeliveryAgent {
             return;
         }
         DeliveryOutcome.RecipientOutcome first = outcome.recipients().get(0);
-        DeadDestinations.shared().markDead(hop, first.dsn(), first.reply(),
-                Instant.now().plus(config.get(Parameters.MINIMAL_BACKOFF_TIME)));
+        Instant until = Instant.now().plus(config.get(Parameters.MINIMAL_BACKOFF_TIME));
+        DeadDestinations.shared().markDead(hop, first.dsn(), first.reply(), until);
+        clusterDead.dead(hop, first.dsn(), first.reply(), until);
     }
 
     private void recordBatch(Round round, DeliveryServices.Service service, NextHop hop,

@@ -32,7 +32,7 @@ public final class PostgresCluster {
     private static final Logger LOG = Logger.getLogger("org.postern.test");
     /** the binaries of Debian's postgresql-15 */
     public static final Path BIN = Path.of(System.getProperty("postern.test.pgbin", "/usr/lib/postgresql/15/bin"));
-    public static final int PORT = 22432;
+    public static final int PORT = Integer.getInteger("postern.test.pgport", 22432);
     private static final Path DIR = Path.of("target", "postgresql").toAbsolutePath();
     private static final Path DATA = DIR.resolve("data");
     private static boolean started;

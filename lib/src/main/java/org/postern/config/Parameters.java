@@ -319,6 +319,18 @@ public final class Parameters {
     /** queue_run_delay - the time between deferred queue scans. */
     public static final Parameter<Duration> QUEUE_RUN_DELAY = register(Parameter.time("queue_run_delay", "300s",
             ChronoUnit.SECONDS, "The time between deferred queue scans by the queue manager."));
+    /** cluster_heartbeat_interval - how often a node writes that it is alive. */
+    public static final Parameter<Duration> CLUSTER_HEARTBEAT_INTERVAL = register(Parameter.time(
+            "cluster_heartbeat_interval", "10s", ChronoUnit.SECONDS,
+            "Postern: how often each node of the servers that share one queue database writes that it is alive "
+                    + "(the cluster_node table), and looks for nodes that stopped doing so."));
+    /** cluster_node_timeout - a node silent this long is presumed dead and its leases are given back. */
+    public static final Parameter<Duration> CLUSTER_NODE_TIMEOUT = register(Parameter.time(
+            "cluster_node_timeout", "60s", ChronoUnit.SECONDS,
+            "Postern: a node that has not written that it is alive for this long is presumed dead; another node "
+                    + "gives back the leases of the messages it was delivering, and they are delivered again by the "
+                    + "nodes that are left. Keep it well above cluster_heartbeat_interval and the longest pause "
+                    + "of a node (a full garbage collection); clocks of the nodes must agree (NTP)."));
     /** default_destination_recipient_limit - recipients per delivery. */
     public static final Parameter<Integer> DEFAULT_DESTINATION_RECIPIENT_LIMIT = register(Parameter.integer(
             "default_destination_recipient_limit", "50",

@@ -27,7 +27,7 @@ final class QueueMigrations {
     /** the PostgreSQL migrations, in order; a new one is added at the end */
     static final List<String> POSTGRESQL = List.of("V1__queue.sql", "V2__flush.sql", "V3__flush_requested.sql",
             "V4__lease_owner.sql", "V5__forced_expire.sql",
-            "V6__client_port.sql", "V7__delivery_events.sql");
+            "V6__client_port.sql", "V7__delivery_events.sql", "V8__cluster.sql");
 
     private QueueMigrations() {
     }
