@@ -31,6 +31,7 @@ AREAS = [
     ("kill -9, database outage, durability", ["CrashIT", "PostgresCrashIT", "DatabaseOutageIT",
                                               "DurabilityIT"]),
     ("JMS broker: external, kill -9", ["ExternalBrokerIT"]),
+    ("cluster: two nodes, kill -9 of one", ["ClusterIT", "ClusterSlotsTest"]),
     ("console, REST, JMX access", ["ConsoleSecurityIT", "SameOriginFilterTest", "RestIT", "AuthIT"]),
 ]
 
