@@ -75,9 +75,21 @@ class ClusterIT {
         try {
             Process[] servers = new Process[2];
             try {
+                // both nodes start at once (the second joins while the first is starting)
+                java.util.concurrent.ExecutorService starts = java.util.concurrent.Executors.newFixedThreadPool(2);
+                List<java.util.concurrent.Future<Process>> started = new ArrayList<>();
                 for (int i = 0; i < 2; i++) {
-                    servers[i] = CrashIT.start(bases[i], configs[i], env, target.resolve("cluster-" + NODES[i] + ".out"),
-                            OFFSETS[i], "-Djboss.node.name=" + NODES[i]);
+                    int n = i;
+                    started.add(starts.submit(() -> CrashIT.start(bases[n], configs[n], env,
+                            target.resolve("cluster-" + NODES[n] + ".out"), OFFSETS[n], "-Djboss.node.name=" + NODES[n])));
+                }
+                starts.shutdown();
+                for (int i = 0; i < 2; i++) {
+                    try {
+                        servers[i] = started.get(i).get(240, TimeUnit.SECONDS);
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        throw new AssertionError(NODES[i] + " did not start", e.getCause());
+                    }
                 }
                 Map<String, Integer> arrived = new ConcurrentHashMap<>();
 

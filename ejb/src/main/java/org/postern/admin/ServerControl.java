@@ -52,13 +52,13 @@ public class ServerControl implements ConfigurationControlMXBean, SmtpdStatistic
     private ConfigService config;
 
     @EJB
-    private org.postern.cluster.ClusterMembership cluster;
+    private org.postern.qmgr.ClusterMembership cluster;
 
     @EJB
-    private org.postern.cluster.ClusterNodes clusterNodes;
+    private org.postern.qmgr.ClusterNodes clusterNodes;
 
     @EJB
-    private org.postern.cluster.ClusterDeadDestinations clusterDead;
+    private org.postern.qmgr.ClusterDeadDestinations clusterDead;
 
     @EJB
     private QueueAdmin admin;

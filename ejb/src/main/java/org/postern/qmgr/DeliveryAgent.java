@@ -138,10 +138,10 @@ public class DeliveryAgent {
     private DeliveryRequests requests;
 
     @EJB
-    private org.postern.cluster.ClusterSlots slots;
+    private org.postern.qmgr.ClusterSlots slots;
 
     @EJB
-    private org.postern.cluster.ClusterDeadDestinations clusterDead;
+    private org.postern.qmgr.ClusterDeadDestinations clusterDead;
 
     @Resource(lookup = "java:/postern/SmtpClient")
     private SmtpClientConnectionFactory connections;

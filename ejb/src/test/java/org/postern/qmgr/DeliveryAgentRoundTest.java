@@ -207,6 +207,8 @@ class DeliveryAgentRoundTest {
         set(a, "configService", new FixedConfig(mainCf));
         set(a, "requests", requests);
         set(a, "connections", factory);
+        set(a, "slots", org.postern.qmgr.ClusterAlone.slots());
+        set(a, "clusterDead", org.postern.qmgr.ClusterAlone.deadDestinations());
         return a;
     }
 

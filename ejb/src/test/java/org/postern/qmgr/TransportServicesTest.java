@@ -199,6 +199,8 @@ class TransportServicesTest {
         set(a, "configService", config);
         set(a, "requests", new Requests());
         set(a, "connections", factory);
+        set(a, "slots", org.postern.qmgr.ClusterAlone.slots());
+        set(a, "clusterDead", org.postern.qmgr.ClusterAlone.deadDestinations());
         return a;
     }
 

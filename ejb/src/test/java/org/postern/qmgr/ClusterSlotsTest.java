@@ -1,4 +1,4 @@
-package org.postern.cluster;
+package org.postern.qmgr;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

@@ -1,4 +1,4 @@
-package org.postern.cluster;
+package org.postern.qmgr;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
@@ -20,9 +20,6 @@ import java.util.UUID;
 import java.util.logging.Logger;
 import org.postern.config.Config;
 import org.postern.config.Parameters;
-import org.postern.qmgr.DeliveryAgent;
-import org.postern.qmgr.DeliveryRequests;
-import org.postern.qmgr.QueueStore;
 import org.postern.queue.ClusterNode;
 import org.postern.service.ConfigService;
 

@@ -1,4 +1,4 @@
-package org.postern.cluster;
+package org.postern.qmgr;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.ejb.ConcurrencyManagement;

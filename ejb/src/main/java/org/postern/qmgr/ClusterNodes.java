@@ -1,4 +1,4 @@
-package org.postern.cluster;
+package org.postern.qmgr;
 
 import jakarta.ejb.Stateless;
 import jakarta.ejb.TransactionAttribute;

@@ -1,4 +1,4 @@
-package org.postern.cluster;
+package org.postern.qmgr;
 
 import jakarta.ejb.ConcurrencyManagement;
 import jakarta.ejb.ConcurrencyManagementType;
@@ -13,8 +13,6 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
-import org.postern.qmgr.DeadDestinations;
-import org.postern.qmgr.QueueStore;
 import org.postern.queue.SharedDeadDestination;
 import org.postern.smtp.api.NextHop;
 
