@@ -105,6 +105,12 @@ class ClusterIT {
                 awaitAll(sink, sent, arrived, 60);
                 int[] accepted = new int[2];
                 int[] delivered = new int[2];
+                // the mail log is written a moment after the sink has the message
+                long logged = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (count(mailLog(bases[0]), "status=sent") + count(mailLog(bases[1]), "status=sent") < 2 * EACH
+                        && System.nanoTime() < logged) {
+                    Thread.sleep(100);
+                }
                 for (int i = 0; i < 2; i++) {
                     List<String> log = mailLog(bases[i]);
                     accepted[i] = (int) log.stream().filter(l -> l.contains(": client=")).count();
