@@ -62,7 +62,10 @@ class ClusterIT {
                     "relayhost = [127.0.0.1]:" + SINK_PORT, "fast_flush_domains = flush.test",
                     // retries come only from ETRN or the take-over, never from the timer, in this test
                     "minimal_backoff_time = 600s", "maximal_backoff_time = 1200s", "queue_run_delay = 600s",
-                    "default_destination_concurrency_limit = " + LIMIT, "cluster_heartbeat_interval = 1s", "cluster_node_timeout = " + NODE_TIMEOUT + "s");
+                    "default_destination_concurrency_limit = " + LIMIT, "cluster_heartbeat_interval = 1s",
+                    // no session kept between deliveries: the sink's dead port is met by a new connection
+                    // (a site failure), and the sink's sessions at once are deliveries at once
+                    "smtp_connection_cache_on_demand = no", "cluster_node_timeout = " + NODE_TIMEOUT + "s");
             PostgresCrashIT.configurePostgresql(bases[i]);
         }
         AtomicBoolean refuse = new AtomicBoolean();
