@@ -26,8 +26,9 @@ import org.postern.smtp.api.NextHop;
  * the dead_destination table, and a node that reaches a destination it had as dead removes the
  * row. At every heartbeat each node reads the table: a destination another node found dead is
  * dead here too until the same time (its mail is deferred at once with "delivery temporarily
- * suspended: " and the other node's reason), and one that came back to life elsewhere is
- * forgotten here. Rows past their time are removed. The table is written only when a
+ * suspended: " and the other node's reason), and one whose row is gone (it came back to life
+ * elsewhere, or the dead destinations were flushed) is forgotten here, whichever node found it
+ * dead. Rows past their time are removed. The table is written only when a
  * destination dies or comes back, never per delivery.
  *
  * <h2>BUGS</h2>
@@ -49,7 +50,11 @@ public class ClusterDeadDestinations {
     @EJB
     private ClusterSlots slots;
 
-    /** destinations this node has as dead because another node said so */
+    /**
+     * destinations this node has as dead that are in the table too (found here and shared, or
+     * learned from another node): when their row goes (another node reached the destination, or
+     * flushed the dead destinations) they come back to life here as well
+     */
     private final Set<NextHop> learned = ConcurrentHashMap.newKeySet();
 
     /** dead - the destination is dead until {@code until} here; tell the other nodes. */
@@ -62,6 +67,7 @@ public class ClusterDeadDestinations {
         try {
             nodes.markDead(new SharedDeadDestination(key(hop), hop.protocol().name(), hop.host(), hop.port(),
                     hop.mxLookup(), hop.unixPath(), dsn, clip(reason, 2048), until, QueueStore.NODE));
+            learned.add(hop);
         } catch (RuntimeException e) {
             LOG.warning("PSTN4435: cannot tell the other nodes that " + hop.destination() + " is dead: "
                     + org.postern.qmgr.DeliveryAgent.rootCause(e));
