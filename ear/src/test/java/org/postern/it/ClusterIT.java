@@ -195,6 +195,13 @@ class ClusterIT {
                 Commands.Result flush = Commands.at("127.0.0.1:" + (9990 + OFFSETS[1]), null, "postqueue", "-f");
                 assertEquals(0, flush.status(), flush.err());
                 awaitAll(sink, Set.of(deadId, suspendedId), arrived, 30);
+                // node2 reached the sink: node1, which found it dead, hears of it at its next heartbeat
+                Path node1Out = target.resolve("cluster-" + NODES[0] + ".out");
+                until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (!Files.readString(node1Out).contains("PSTN4437") && System.nanoTime() < until) {
+                    Thread.sleep(100);
+                }
+                assertTrue(Files.readString(node1Out).contains("PSTN4437"), "node1 learned that the sink is alive again");
 
                 // the destination concurrency limit holds for both nodes together
                 delay.set(300);

@@ -123,7 +123,10 @@ public class ClusterDeadDestinations {
         for (NextHop hop : Set.copyOf(learned)) {
             if (!shared.contains(hop)) {
                 learned.remove(hop);
-                DeadDestinations.shared().alive(hop);
+                if (DeadDestinations.shared().alive(hop)) {
+                    LOG.info("PSTN4437: " + hop.protocol().name().toLowerCase(Locale.ROOT) + ":" + hop.destination()
+                            + " is no longer dead: another node reached it, or the dead destinations were flushed");
+                }
             }
         }
     }
