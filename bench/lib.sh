@@ -181,8 +181,9 @@ postern_home() {
           *) ln -s "$i" "$home/";;
         esac
       done
-      rm -rf "$home/modules/org/postgresql"
     fi
+    # `module add` refuses a module that is there: each base is configured from the start (bench/cluster.sh has several)
+    rm -rf "$home/modules/org/postgresql"
     [ -f "$PG_JAR" ] || die "no PostgreSQL driver at $PG_JAR (PG_JAR=FILE)"
     JBOSS_HOME=$home "$home/bin/jboss-cli.sh" -Djboss.server.base.dir="$base" -Dpostgresql.jar="$PG_JAR" \
       --file="$BENCH_TOP/wildfly-config/src/main/cli/configure-postgresql.cli" > "$base.configure-postgresql.out" 2>&1 \
