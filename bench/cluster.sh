@@ -60,6 +60,7 @@ node_start() {
 
 nodes_stop() {
   local i
+  set +e  # at exit: a node already gone must not stop the rest of the cleanup
   for i in "${!NODE_SH[@]}"; do pkill -P "${NODE_SH[$i]}" 2>/dev/null; kill "${NODE_SH[$i]}" 2>/dev/null; done
   for i in "${!NODE_SH[@]}"; do wait "${NODE_SH[$i]}" 2>/dev/null; done
   NODE_SH=()
