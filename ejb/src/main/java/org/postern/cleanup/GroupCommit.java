@@ -38,7 +38,7 @@ import java.util.logging.Logger;
  * The batch limit (queue_group_commit_limit, passed in by the caller).
  *
  * <h2>SEE ALSO</h2>
- * SmtpdEndpoint (the caller), CleanupService#storeAll (the transaction), QueueSync (the sync)
+ * QueueAccept (the caller, for SmtpdEndpoint and SubmitEndpoint), CleanupService#storeAll (the transaction), QueueSync (the sync)
  */
 public final class GroupCommit<T> {
     private static final Logger LOG = Logger.getLogger("org.postern.cleanup");

@@ -28,7 +28,7 @@ import java.util.logging.Logger;
  * that no task of the managed executor runs long enough to be reported hung.
  *
  * <h2>SEE ALSO</h2>
- * SmtpdEndpoint, GroupCommit, DeliveryRequests, QueueScanner
+ * QueueAccept (the caller, for SmtpdEndpoint and SubmitEndpoint), GroupCommit, DeliveryRequests, QueueScanner
  */
 public final class WakeUpSender {
     private static final Logger LOG = Logger.getLogger("org.postern.cleanup");
